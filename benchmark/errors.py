@@ -1,0 +1,104 @@
+"""Errors and the problem report.
+
+Every user mistake becomes a `Problem`: which file, where (JSON pointer and line when known),
+a stable reason code, what was expected and a hint. Problems are collected, never raised one at a
+time; `InputError` carries all of them to the CLI, which prints them and exits with status 2.
+Reason codes are part of the public interface: tests and other tools match on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    code: str
+    message: str
+    file: str | None = None
+    pointer: str | None = None
+    line: int | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" | "warning"
+
+    def at(self, file: str | None = None, pointer: str | None = None,
+           line: int | None = None) -> Problem:
+        """The same problem placed in a file / at a location (keeps what is already known)."""
+        return replace(
+            self,
+            file=self.file or file,
+            pointer=self.pointer if self.pointer is not None else pointer,
+            line=self.line if self.line is not None else line,
+        )
+
+    def format(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.pointer:
+            where += f" {self.pointer}"
+        text = f"{where}: {self.severity} [{self.code}] {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class BenchmarkError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InputError(BenchmarkError, ValueError):
+    """One or more problems in user input (catalogue files, declarations, populations, options)."""
+
+    def __init__(self, problems: Problem | Iterable[Problem]):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+    @property
+    def code(self) -> str:
+        return self.problems[0].code if self.problems else "input_error"
+
+
+class UnitError(InputError):
+    """An unknown unit, or a unit of the wrong dimension for an indicator."""
+
+
+class FormulaError(InputError):
+    """A threshold formula that is not allowed or cannot be evaluated."""
+
+
+class RequirementSyntaxError(InputError):
+    """A requirement as written in a standard ("≥ 5.20") that cannot be read."""
+
+
+@dataclass
+class ProblemReport:
+    """All problems found in a run, in the order found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise InputError(self.problems)
