@@ -1,0 +1,605 @@
+"""Finding, loading and checking the catalogue: indicator sets, ladders and reference editions.
+
+The catalogue is a folder with `indicator_sets/`, `ladders/` and `reference_standards/`. It is
+found, in order, at `--data-dir`, at `$BENCHMARK_DATA`, inside the installed package, or beside
+the package in a source checkout. Loading validates each file against its schema, then checks what
+a schema cannot (unique ids, references between files, units, monotone grade tables, overlapping
+segments, sources) and reports every problem of every file together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from benchmark import units
+from benchmark.errors import FormulaError, InputError, Problem, ProblemReport, UnitError
+from benchmark.formula import compile_formula
+from benchmark.loading import Document, read_document, schema_problems
+from benchmark.model import (
+    Band, Bound, Catalogue, GradeClass, Indicator, IndicatorSet, Ladder, Level, LevelRequirement,
+    Names, Parameter, Programme, ReferenceEdition, ReferenceValue, Rule, Segment, Source,
+    Threshold, condition_of,
+)
+
+FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder",
+           "reference_standards": "reference-standard"}
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_data_dir() -> Path:
+    """The catalogue folder used when none is given."""
+    env = os.environ.get("BENCHMARK_DATA")
+    if env:
+        return Path(env)
+    installed = PACKAGE_DIR / "_data"
+    if (installed / "indicator_sets").is_dir():
+        return installed
+    return PACKAGE_DIR.parent
+
+
+def data_file(*parts: str) -> Path:
+    """A file shipped with the package data (reports/, examples/), installed or in a checkout."""
+    installed = PACKAGE_DIR / "_data"
+    base = installed if (installed / "indicator_sets").is_dir() else PACKAGE_DIR.parent
+    return base.joinpath(*parts)
+
+
+def catalogue_files(root: Path) -> list[tuple[Path, str]]:
+    files = []
+    for folder, schema in FOLDERS.items():
+        for path in sorted((root / folder).glob("*")):
+            if path.suffix.lower() in (".yaml", ".yml", ".json") and not path.name.startswith("."):
+                files.append((path, schema))
+    return files
+
+
+def schema_for(doc: Document) -> str | None:
+    """Which schema a stray file follows, from its shape."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return None
+    if "enterprise" in data or "standard" in data:
+        return "declaration"
+    if "levels" in data:
+        return "ladder"
+    if "tier" in data or "titles" in data:
+        return "reference-standard"
+    if "indicators" in data or "parameters" in data:
+        return "indicator-set"
+    return None
+
+
+def load_catalogue(root: str | Path | None = None) -> Catalogue:
+    """Load and check the whole catalogue; raise InputError listing every problem."""
+    catalogue, report = check_catalogue(root)
+    report.raise_if_errors()
+    assert catalogue is not None
+    return catalogue
+
+
+def check_catalogue(root: str | Path | None = None,
+                    extra: Iterable[Path] = ()) -> tuple[Catalogue | None, ProblemReport]:
+    """Load the catalogue (plus `extra` catalogue files) and return it with all problems found."""
+    root = Path(root) if root else default_data_dir()
+    report = ProblemReport()
+    if not (root / "indicator_sets").is_dir():
+        report.add(Problem("catalogue_not_found", f"no indicator_sets/ folder in {root}",
+                           file=str(root), hint="point --data-dir or BENCHMARK_DATA at a catalogue"))
+        return None, report
+    docs: dict[str, list[Document]] = {s: [] for s in FOLDERS.values()}
+    files: dict[str, str] = {}
+    broken: set[str] = set()  # ids of files with schema errors: not reported again as unknown
+    listed = [(p, s) for p, s in catalogue_files(root)]
+    for path in extra:
+        doc, problems = read_document(path)
+        report.extend(problems)
+        if doc is not None:
+            schema = schema_for(doc)
+            if schema is None:
+                report.add(Problem("document_kind_unknown", "not an indicator set, ladder, "
+                                   "reference standard or declaration", file=str(path)))
+                continue
+            if schema == "declaration":
+                continue
+            listed.append((path, schema))
+    for path, schema in listed:
+        display = _display(path, root)
+        doc, problems = read_document(path, display)
+        report.extend(problems)
+        if doc is None:
+            continue
+        problems = schema_problems(doc, schema)
+        report.extend(problems)
+        files[display] = doc.sha256
+        if not problems:
+            docs[schema].append(doc)
+        elif isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str):
+            broken.add(doc.data["id"])
+    builder = _Builder(report, broken)
+    ladders = builder.ladders(docs["ladder"])
+    sets = builder.sets(docs["indicator-set"], ladders)
+    references = builder.references(docs["reference-standard"], sets)
+    builder.cross_checks(sets, references)
+    catalogue = Catalogue(root=str(root), sets=sets, references=references, ladders=ladders,
+                          files=files, warnings=report.warnings)
+    return catalogue, report
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def close(word: str, choices: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    return ("did you mean " + " or ".join(repr(m) for m in matches) + "?") if matches else None
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+class _Builder:
+    """Builds model objects from schema-valid documents, adding semantic problems to `report`."""
+
+    def __init__(self, report: ProblemReport, broken: set[str] = frozenset()):
+        self.report = report
+        self.broken = broken
+
+    def problem(self, doc: Document, code: str, message: str, pointer: str,
+                hint: str | None = None, severity: str = "error") -> None:
+        self.report.add(doc.problem(code, message, pointer, hint, severity))
+
+    # --- ladders ----------------------------------------------------------------------------
+    def ladders(self, docs: list[Document]) -> dict[str, Ladder]:
+        out: dict[str, Ladder] = {}
+        for doc in docs:
+            data = doc.data
+            if data["id"] in out:
+                self.problem(doc, "duplicate_id", f"ladder id {data['id']!r} is defined twice", "/id")
+                continue
+            out[data["id"]] = self.ladder(doc, data["levels"], "/levels", data["id"],
+                                          Names.of(data["names"]))
+        return out
+
+    def ladder(self, doc: Document, levels: list[dict], pointer: str, ladder_id: str,
+               names: Names) -> Ladder:
+        built, seen = [], set()
+        for i, item in enumerate(levels):
+            if item["id"] in seen:
+                self.problem(doc, "duplicate_id", f"level {item['id']!r} appears twice",
+                             f"{pointer}/{i}/id")
+            seen.add(item["id"])
+            req = item.get("requires")
+            if i > 0 and req is None:
+                self.problem(doc, "level_without_requirement",
+                             f"level {item['id']!r} above the first needs `requires`",
+                             f"{pointer}/{i}")
+            requirement = None
+            if req:
+                requirement = LevelRequirement(
+                    relation=req["relation"], of=req["of"], tiers=tuple(req.get("tiers", ())),
+                    references=tuple(req.get("references", ())), reference=req.get("reference"),
+                    class_label=req.get("class"), if_none=req.get("if_none", "stop"))
+            built.append(Level(item["id"], Names.of(item["names"]), requirement, item.get("score")))
+        return Ladder(ladder_id, names, tuple(built))
+
+    # --- indicator sets ---------------------------------------------------------------------
+    def sets(self, docs: list[Document], ladders: dict[str, Ladder]) -> dict[str, IndicatorSet]:
+        out: dict[str, IndicatorSet] = {}
+        for doc in docs:
+            data = doc.data
+            if data["id"] in out:
+                self.problem(doc, "duplicate_id", f"indicator set {data['id']!r} is defined twice",
+                             "/id")
+                continue
+            out[data["id"]] = self.indicator_set(doc, data, ladders)
+        return out
+
+    def indicator_set(self, doc: Document, data: dict, ladders: dict[str, Ladder]) -> IndicatorSet:
+        parameters = {}
+        for pid, p in data["parameters"].items():
+            ptr = f"/parameters/{pid}"
+            if p.get("unit"):
+                self.check_unit(doc, p["unit"], f"{ptr}/unit", pid)
+            if p["kind"] == "category" and not p.get("values"):
+                self.problem(doc, "category_without_values",
+                             f"category parameter {pid!r} lists no allowed values", ptr)
+            parameters[pid] = Parameter(pid, Names.of(p["names"]), p["kind"], p.get("unit"),
+                                        tuple(p.get("values", ())))
+        segments = []
+        for i, s in enumerate(data.get("segments", [])):
+            ptr = f"/segments/{i}"
+            if any(s["id"] == other.id for other in segments):
+                self.problem(doc, "duplicate_id", f"segment {s['id']!r} appears twice", f"{ptr}/id")
+            self.check_condition(doc, s["where"], parameters, f"{ptr}/where")
+            segments.append(Segment(s["id"], Names.of(s["names"]), condition_of(s["where"])))
+        self.check_overlaps(doc, segments)
+        segment_ids = {s.id for s in segments}
+        indicators: dict[str, Indicator] = {}
+        indicator_ids = [i["id"] for i in data["indicators"]]
+        for i, ind in enumerate(data["indicators"]):
+            ptr = f"/indicators/{i}"
+            if ind["id"] in indicators:
+                self.problem(doc, "duplicate_id", f"indicator {ind['id']!r} appears twice",
+                             f"{ptr}/id")
+                continue
+            if ind["id"] in parameters:
+                self.problem(doc, "duplicate_id",
+                             f"{ind['id']!r} is both a parameter and an indicator", f"{ptr}/id")
+            indicators[ind["id"]] = self.indicator(doc, ind, ptr, parameters, segment_ids,
+                                                   indicator_ids)
+        programmes = {}
+        for i, prog in enumerate(data.get("programmes", [])):
+            ptr = f"/programmes/{i}"
+            if prog["id"] in programmes:
+                self.problem(doc, "duplicate_id", f"programme {prog['id']!r} appears twice",
+                             f"{ptr}/id")
+                continue
+            built = self.programme(doc, prog, ptr, ladders, indicators)
+            if built:
+                programmes[prog["id"]] = built
+        return IndicatorSet(data["id"], Names.of(data["names"]), parameters, segments, indicators,
+                            programmes, doc.path, doc.sha256)
+
+    def indicator(self, doc: Document, ind: dict, ptr: str, parameters: dict,
+                  segment_ids: set[str], indicator_ids: list[str]) -> Indicator:
+        if ind.get("unit"):
+            self.check_unit(doc, ind["unit"], f"{ptr}/unit", ind["id"])
+        for j, seg in enumerate(ind.get("segments", [])):
+            if seg not in segment_ids:
+                self.problem(doc, "unknown_segment", f"unknown segment {seg!r}",
+                             f"{ptr}/segments/{j}", close(seg, segment_ids))
+        if ind["direction"] in ("higher", "lower") and ind["kind"] not in ("quantity",):
+            self.problem(doc, "direction_kind_mismatch",
+                         f"direction {ind['direction']!r} needs kind 'quantity'", f"{ptr}/direction")
+        if ind["direction"] == "target" and "target" not in ind:
+            self.problem(doc, "target_missing", "direction 'target' needs `target`", ptr)
+        derived = None
+        if "derived" in ind:
+            names = [*parameters, *[x for x in indicator_ids if x != ind["id"]]]
+            derived = self.compile(doc, ind["derived"]["formula"], names, f"{ptr}/derived/formula")
+        comparison = ind.get("comparison", {"method": "full"})
+        tol = ind.get("tolerance", {})
+        dtol = ind.get("derived", {}).get("tolerance", {})
+        target = ind.get("target", {})
+        return Indicator(
+            id=ind["id"], names=Names.of(ind["names"]), cls=ind["class"], kind=ind["kind"],
+            direction=ind["direction"], unit=ind.get("unit"), test_method=ind.get("test_method"),
+            method=comparison["method"], digits=comparison.get("digits"),
+            tol_abs=float(tol.get("abs", 0.0)), tol_rel=float(tol.get("rel", 0.0)),
+            weight=float(ind.get("weight", 1.0)),
+            segments=tuple(ind["segments"]) if "segments" in ind else None,
+            target=target.get("value"), target_band=target.get("band"),
+            order=tuple(ind.get("order", ())), derived=derived,
+            derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)))
+
+    def programme(self, doc: Document, prog: dict, ptr: str, ladders: dict[str, Ladder],
+                  indicators: dict[str, Indicator]) -> Programme | None:
+        if isinstance(prog["ladder"], str):
+            ladder = ladders.get(prog["ladder"])
+            if ladder is None:
+                self.problem(doc, "unknown_ladder", f"unknown ladder {prog['ladder']!r}",
+                             f"{ptr}/ladder", close(prog["ladder"], ladders))
+                return None
+        else:
+            ladder = self.ladder(doc, prog["ladder"], f"{ptr}/ladder", prog["id"],
+                                 Names.of(prog["names"]))
+        level_ids = [lv.id for lv in ladder.levels]
+        rules = []
+        for j, r in enumerate(prog["rules"]):
+            rptr = f"{ptr}/rules/{j}"
+            for key in ("level",):
+                if r.get(key) and r[key] not in level_ids:
+                    self.problem(doc, "unknown_level", f"unknown level {r[key]!r}", f"{rptr}/{key}",
+                                 close(r[key], level_ids))
+            bonus_level = (r.get("bonus") or {}).get("level")
+            if bonus_level and bonus_level not in level_ids:
+                self.problem(doc, "unknown_level", f"unknown level {bonus_level!r}",
+                             f"{rptr}/bonus/level", close(bonus_level, level_ids))
+            for k, ind_id in enumerate(r.get("indicators", [])):
+                if ind_id not in indicators:
+                    self.problem(doc, "unknown_indicator", f"unknown indicator {ind_id!r}",
+                                 f"{rptr}/indicators/{k}", close(ind_id, indicators))
+            if r["kind"] == "weighted_score":
+                missing = [lv.id for lv in ladder.levels if lv.score is None]
+                if missing:
+                    self.problem(doc, "level_score_missing",
+                                 "a weighted score needs a `score` on every ladder level; missing: "
+                                 + ", ".join(missing), rptr)
+            if r.get("check") == "core_count":
+                core = sum(1 for i in indicators.values() if i.cls == "core")
+                if core < (r.get("at_least") or 0):
+                    self.problem(doc, "core_count_low",
+                                 f"the set has {core} core indicators; the rule asks for "
+                                 f"{r['at_least']} (the Leader rules say 'in principle')", rptr,
+                                 severity="warning")
+            rules.append(Rule(
+                id=r["id"], kind=r["kind"], check=r.get("check"), level=r.get("level"),
+                classes=tuple(r.get("classes", ("core",))), indicators=tuple(r.get("indicators", ())),
+                at_least=r.get("at_least"), pass_mark=r.get("pass_mark"), bonus=r.get("bonus"),
+                description=Names.of(r["description"]) if r.get("description") else None))
+        basis = prog["basis"]
+        source = Source(**basis["source"]) if basis.get("source") else None
+        if basis["kind"] == "official" and source is None:
+            self.problem(doc, "official_without_source",
+                         "an official programme must cite its published scheme", f"{ptr}/basis")
+        return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],
+                         Names.of(basis["statement"]), source, ladder,
+                         tuple(prog.get("overall_classes", ("core",))), tuple(rules))
+
+    # --- references -------------------------------------------------------------------------
+    def references(self, docs: list[Document],
+                   sets: dict[str, IndicatorSet]) -> dict[str, ReferenceEdition]:
+        out: dict[str, ReferenceEdition] = {}
+        for doc in docs:
+            data = doc.data
+            if data["id"] in out:
+                self.problem(doc, "duplicate_id",
+                             f"reference {data['id']!r} is also defined in {out[data['id']].path}",
+                             "/id")
+                continue
+            out[data["id"]] = self.reference(doc, data, sets)
+        return out
+
+    def reference(self, doc: Document, data: dict, sets: dict[str, IndicatorSet]) -> ReferenceEdition:
+        dates = data["dates"]
+        edition = ReferenceEdition(
+            id=data["id"], titles=Names.of(data["titles"]), tier=data["tier"], body=data["body"],
+            mandatory=data["mandatory"], in_force=_date(dates["in_force"]),
+            published=_date(dates.get("published")), withdrawn=_date(dates.get("withdrawn")),
+            supersedes=tuple(data.get("supersedes", ())), superseded_by=data.get("superseded_by"),
+            adoption_source=(data.get("adoption") or {}).get("source"),
+            adoption_degree=(data.get("adoption") or {}).get("degree"),
+            source=Source(**data["source"]) if data.get("source") else None,
+            note=data.get("note"), path=doc.path, sha256=doc.sha256)
+        if edition.published and edition.in_force < edition.published:
+            self.problem(doc, "dates_inconsistent", "in_force is before published", "/dates")
+        if edition.withdrawn and edition.withdrawn <= edition.in_force:
+            self.problem(doc, "dates_inconsistent", "withdrawn is not after in_force", "/dates")
+        default_verified = data.get("verified", False)
+        for i, v in enumerate(data["values"]):
+            built = self.reference_value(doc, edition, v, f"/values/{i}", sets, default_verified)
+            if built:
+                edition.values.append(built)
+        return edition
+
+    def reference_value(self, doc: Document, edition: ReferenceEdition, v: dict, ptr: str,
+                        sets: dict[str, IndicatorSet], default_verified: bool) -> ReferenceValue | None:
+        iset = sets.get(v["indicator_set"])
+        if iset is None and v["indicator_set"] in self.broken:
+            return None
+        if iset is None:
+            self.problem(doc, "unknown_indicator_set", f"unknown indicator set {v['indicator_set']!r}",
+                         f"{ptr}/indicator_set", close(v["indicator_set"], sets))
+            return None
+        indicator = iset.indicators.get(v["indicator"])
+        if indicator is None:
+            self.problem(doc, "unknown_indicator",
+                         f"indicator set {iset.id!r} has no indicator {v['indicator']!r}",
+                         f"{ptr}/indicator", close(v["indicator"], iset.indicators))
+            return None
+        seg_ids = {s.id for s in iset.segments}
+        for j, seg in enumerate(v.get("segments", [])):
+            if seg not in seg_ids:
+                self.problem(doc, "unknown_segment", f"unknown segment {seg!r} in {iset.id!r}",
+                             f"{ptr}/segments/{j}", close(seg, seg_ids))
+        self.check_condition(doc, v.get("where", {}), iset.parameters, f"{ptr}/where")
+        factor, offset = 1.0, 0.0
+        if indicator.unit is None:
+            self.problem(doc, "unit_mismatch", f"indicator {indicator.id!r} has no unit",
+                         f"{ptr}/unit")
+        else:
+            try:
+                factor, offset = units.conversion(v["unit"], indicator.unit, indicator=indicator.id)
+            except UnitError as exc:
+                self.report.extend(p.at(doc.path, f"{ptr}/unit", doc.line(f"{ptr}/unit"))
+                                   for p in exc.problems)
+        if not (v.get("source") or edition.source):
+            self.problem(doc, "value_without_source",
+                         "the value names no source and neither does its document", ptr,
+                         "add `source: {title, url}` to the value or the document")
+        limits, classes = [], []
+        for op, spec in (v.get("limit") or {}).items():
+            thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset)
+            limits.append(Bound(op, thr))
+            self.check_op(doc, indicator, op, f"{ptr}/limit/{op}", allow_eq=True)
+        for j, c in enumerate(v.get("classes", [])):
+            ops = [k for k in ("ge", "gt", "le", "lt") if k in c]
+            cptr = f"{ptr}/classes/{j}"
+            if len(ops) > 1:
+                self.problem(doc, "class_bound_count", "a class has one bound", cptr)
+            bound = None
+            if ops:
+                self.check_op(doc, indicator, ops[0], f"{cptr}/{ops[0]}")
+                bound = Bound(ops[0], self.threshold(doc, c[ops[0]], f"{cptr}/{ops[0]}", iset))
+            elif j != len(v["classes"]) - 1:
+                self.problem(doc, "class_without_bound",
+                             "only the last (worst) class may have no bound", cptr)
+            if any(c["label"] == other.label for other in classes):
+                self.problem(doc, "duplicate_id", f"class label {c['label']!r} appears twice",
+                             f"{cptr}/label")
+            classes.append(GradeClass(c["label"], bound, c.get("verified"), c.get("note")))
+        self.check_monotone(doc, indicator, classes, ptr)
+        if v.get("minimum_class") and v["minimum_class"] not in [c.label for c in classes]:
+            self.problem(doc, "unknown_class", f"minimum_class {v['minimum_class']!r} is not a class",
+                         f"{ptr}/minimum_class", close(v["minimum_class"], [c.label for c in classes]))
+        eff = v.get("effective", {})
+        return ReferenceValue(
+            edition_id=edition.id, indicator_set=iset.id, indicator=indicator.id, unit=v["unit"],
+            factor=factor, offset=offset,
+            segments=tuple(v["segments"]) if "segments" in v else None,
+            where=condition_of(v.get("where")), effective_from=_date(eff.get("from")),
+            effective_until=_date(eff.get("until")), limits=tuple(limits), classes=tuple(classes),
+            minimum_class=v.get("minimum_class"), clause=v.get("clause"),
+            source=Source(**v["source"]) if v.get("source") else edition.source,
+            verified=v.get("verified", default_verified), note=v.get("note"), pointer=ptr)
+
+    def threshold(self, doc: Document, spec: Any, ptr: str, iset: IndicatorSet) -> Threshold:
+        if isinstance(spec, (int, float)):
+            return Threshold(constant=float(spec))
+        if "formula" in spec:
+            formula = self.compile(doc, spec["formula"], iset.parameters, f"{ptr}/formula")
+            return Threshold(formula=formula, round=spec.get("round"))
+        table = spec["table"]
+        param = iset.parameters.get(table["parameter"])
+        if param is None:
+            self.problem(doc, "unknown_parameter", f"unknown parameter {table['parameter']!r}",
+                         f"{ptr}/table/parameter", close(table["parameter"], iset.parameters))
+            return Threshold(constant=float("nan"))
+        xs = np.array([p[0] for p in table["points"]], dtype=float)
+        ys = np.array([p[1] for p in table["points"]], dtype=float)
+        if table.get("unit") and param.unit:
+            try:
+                xs = units.convert(xs, table["unit"], param.unit, indicator=param.id)
+            except UnitError as exc:
+                self.report.extend(p.at(doc.path, f"{ptr}/table/unit") for p in exc.problems)
+        if np.any(np.diff(xs) <= 0):
+            self.problem(doc, "table_not_sorted", "table points must have increasing parameter values",
+                         f"{ptr}/table/points")
+        between = table.get("between", "none")
+        if between != "none" and not table.get("between_note"):
+            self.problem(doc, "between_without_note",
+                         f"between: {between} needs `between_note` saying where the rule comes from",
+                         f"{ptr}/table")
+        return Threshold(table_parameter=param.id, table_x=tuple(xs), table_y=tuple(ys),
+                         between=between, between_note=table.get("between_note"))
+
+    # --- checks -----------------------------------------------------------------------------
+    def compile(self, doc: Document, source: str, names: Iterable[str], ptr: str):
+        try:
+            return compile_formula(source, names)
+        except FormulaError as exc:
+            self.report.extend(p.at(doc.path, ptr, doc.line(ptr)) for p in exc.problems)
+            return None
+
+    def check_unit(self, doc: Document, text: str, ptr: str, what: str) -> None:
+        try:
+            units.parse_unit(text, indicator=what)
+        except UnitError as exc:
+            self.report.extend(p.at(doc.path, ptr, doc.line(ptr)) for p in exc.problems)
+
+    def check_condition(self, doc: Document, where: dict, parameters: dict[str, Parameter],
+                        ptr: str) -> None:
+        for key, spec in where.items():
+            param = parameters.get(key)
+            if param is None:
+                self.problem(doc, "unknown_parameter", f"unknown parameter {key!r}", f"{ptr}/{key}",
+                             close(key, parameters))
+                continue
+            if isinstance(spec, dict) and param.kind not in ("quantity", "integer"):
+                self.problem(doc, "condition_kind_mismatch",
+                             f"bounds on {param.kind} parameter {key!r}", f"{ptr}/{key}")
+            if not isinstance(spec, dict) and param.values:
+                allowed = {str(x) for x in param.values}
+                for value in spec if isinstance(spec, list) else [spec]:
+                    if str(value) not in allowed:
+                        self.problem(doc, "unknown_category", f"{value!r} is not a value of {key!r}",
+                                     f"{ptr}/{key}", "one of: " + ", ".join(sorted(allowed)))
+
+    def check_overlaps(self, doc: Document, segments: list[Segment]) -> None:
+        for i, a in enumerate(segments):
+            for b in segments[i + 1:]:
+                if _conditions_overlap(a.where, b.where):
+                    self.problem(doc, "segments_overlap",
+                                 f"segments {a.id!r} and {b.id!r} overlap: a product could fall "
+                                 "in both", f"/segments/{segments.index(b)}",
+                                 "make the bands meet with one side open (lt/ge)")
+
+    def check_op(self, doc: Document, indicator: Indicator, op: str, ptr: str,
+                 allow_eq: bool = False) -> None:
+        if indicator.direction == "higher" and op in ("le", "lt"):
+            self.problem(doc, "bound_direction_mismatch",
+                         f"{op} bound on {indicator.id!r}, where higher is better", ptr)
+        if indicator.direction == "lower" and op in ("ge", "gt"):
+            self.problem(doc, "bound_direction_mismatch",
+                         f"{op} bound on {indicator.id!r}, where lower is better", ptr)
+
+    def check_monotone(self, doc: Document, indicator: Indicator, classes: list[GradeClass],
+                       ptr: str) -> None:
+        """Best class first: thresholds must get less strict down the table."""
+        consts = [(j, c.bound.threshold.constant) for j, c in enumerate(classes)
+                  if c.bound and c.bound.threshold.constant is not None]
+        for (_, prev), (j, cur) in zip(consts, consts[1:]):
+            worse = cur > prev if indicator.sign < 0 else cur < prev
+            if indicator.sign and not worse:
+                self.problem(doc, "grades_not_monotone",
+                             f"class {classes[j].label!r} ({cur:g}) is not less strict than the "
+                             f"class above it ({prev:g}); list classes best first",
+                             f"{ptr}/classes/{j}")
+
+    def cross_checks(self, sets: dict[str, IndicatorSet],
+                     references: dict[str, ReferenceEdition]) -> None:
+        """Checks that need every file: ladder requirements naming references and classes."""
+        for iset in sets.values():
+            for prog in iset.programmes.values():
+                for level in prog.ladder.levels:
+                    req = level.requires
+                    if not req or req.of != "class":
+                        continue
+                    ref = references.get(req.reference)
+                    where = f"programme {prog.id!r}, level {level.id!r}"
+                    if ref is None:
+                        self.report.add(Problem("unknown_reference",
+                                                f"{where} names unknown reference {req.reference!r}",
+                                                file=iset.path, hint=close(req.reference, references)))
+                    elif not any(v.class_bound(req.class_label) for v in ref.values):
+                        self.report.add(Problem("unknown_class",
+                                                f"{where}: {req.reference} has no class "
+                                                f"{req.class_label!r}", file=iset.path))
+
+
+def _conditions_overlap(a: dict, b: dict) -> bool:
+    for key in set(a) | set(b):
+        if key not in a or key not in b:
+            continue
+        x, y = a[key], b[key]
+        if isinstance(x, Band) and isinstance(y, Band):
+            if not x.overlaps(y):
+                return False
+        elif isinstance(x, tuple) and isinstance(y, tuple):
+            if not {str(v) for v in x} & {str(v) for v in y}:
+                return False
+    return True
+
+
+def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> ProblemReport:
+    """Problems of the given files (catalogue files or declarations), checked in the context of
+    the catalogue; with no paths, the whole catalogue."""
+    from benchmark.declaration import load_declaration
+
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json")))
+        else:
+            files.append(p)
+    decls, others = [], []
+    for f in files:
+        doc, problems = read_document(f)
+        if doc is not None and schema_for(doc) == "declaration":
+            decls.append(f)
+        else:
+            others.append(f)
+    root = Path(data_dir) if data_dir else default_data_dir()
+    root_files = {p.resolve() for p, _ in catalogue_files(root)} if (root / "indicator_sets").is_dir() else set()
+    extra = [f for f in others if f.resolve() not in root_files]
+    catalogue, report = check_catalogue(root, extra)
+    if paths:  # keep only the problems of the files asked about, plus catalogue-wide failures
+        wanted = {str(f) for f in others} | {_display(f, root) for f in others}
+        report = ProblemReport([p for p in report.problems
+                                if p.file in wanted or p.code == "catalogue_not_found"])
+    for f in decls:
+        try:
+            load_declaration(f, catalogue)
+        except InputError as exc:
+            report.extend(exc.problems)
+    return report

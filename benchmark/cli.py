@@ -1,0 +1,101 @@
+"""The `benchmark` command line: parses arguments, calls the library, prints, sets the exit code.
+
+No domain logic lives here. User mistakes (InputError) print every problem and exit 2 with no
+traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from benchmark import __version__
+from benchmark.errors import InputError, Problem
+
+EXIT_INPUT = 2
+
+
+def data_dir_option(f):
+    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                        envvar="BENCHMARK_DATA",
+                        help="Catalogue folder (indicator_sets/, ladders/, reference_standards/). "
+                             "Default: the shipped catalogue.")(f)
+
+
+def print_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        click.echo(p.format(), err=True)
+
+
+def handles_input_errors(f):
+    """Turn InputError into a problem listing and exit status 2."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except InputError as exc:
+            print_problems(exc.problems)
+            errors = sum(1 for p in exc.problems if p.severity == "error")
+            click.echo(f"{errors} error(s); nothing was written.", err=True)
+            sys.exit(EXIT_INPUT)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="benchmark")
+def main() -> None:
+    """Tell whether a product standard is advanced: compare its declared indicators with GB,
+    sector, ISO/IEC and foreign reference values, assign levels and apply programme rules."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@data_dir_option
+@handles_input_errors
+def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Check catalogue files and declarations (default: the whole catalogue).
+
+    Every problem is listed with file, line, JSON pointer and reason code; exit status 2 when
+    there is any error.
+    """
+    from benchmark.catalogue import validate_paths
+
+    report = validate_paths(list(paths), data_dir)
+    print_problems(report.problems)
+    what = ", ".join(map(str, paths)) if paths else "catalogue"
+    click.echo(f"{what}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if report.errors:
+        sys.exit(EXIT_INPUT)
+
+
+@main.command(name="list")
+@click.argument("what", type=click.Choice(["sets", "references", "programmes"]))
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Status of reference editions on this date (default: today).")
+@data_dir_option
+@handles_input_errors
+def list_(what: str, on, data_dir: Path | None) -> None:
+    """List indicator sets, reference editions (with status) or programmes."""
+    import datetime as dt
+
+    from benchmark.catalogue import load_catalogue
+
+    cat = load_catalogue(data_dir)
+    day = on.date() if on else dt.date.today()
+    if what == "sets":
+        for s in cat.sets.values():
+            click.echo(f"{s.id}\t{s.names.en} / {s.names.zh}\t{len(s.indicators)} indicators, "
+                       f"{len(s.segments)} segments, programmes: {', '.join(s.programmes)}")
+    elif what == "references":
+        for r in sorted(cat.references.values(), key=lambda r: (r.tier, r.id)):
+            unverified = sum(1 for v in r.values if not v.verified)
+            mark = f", {unverified} unverified value(s)" if unverified else ""
+            click.echo(f"{r.id}\t{r.tier}\t{'mandatory' if r.mandatory else 'voluntary'}\t"
+                       f"{r.status_on(day)} on {day}\t{len(r.values)} value(s){mark}")
+    else:
+        for s in cat.sets.values():
+            for p in s.programmes.values():
+                click.echo(f"{s.id}\t{p.id}\t{p.basis_kind}\t{p.names.en}")

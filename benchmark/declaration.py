@@ -1,0 +1,234 @@
+"""One applicant's declaration: the enterprise, its standard, the product and the indicator values
+the standard declares, read as written ("≥ 5.20", "不大于 38 dB(A)") and put on canonical units.
+
+Loading checks the declaration against its schema and the catalogue (known category, parameters
+and indicators, units of the right dimension, a valid credit code) and reports every problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmark import units
+from benchmark.catalogue import close
+from benchmark.credit_code import check_credit_code
+from benchmark.errors import InputError, Problem, RequirementSyntaxError, UnitError
+from benchmark.loading import Document, read_document, schema_problems
+from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter
+from benchmark.requirements import Requirement, parse_requirement, requirement_from_parts
+
+TRUE_WORDS = {"true", "yes", "y", "是", "有", "符合", "具备", "1"}
+FALSE_WORDS = {"false", "no", "n", "否", "无", "不符合", "不具备", "0"}
+
+
+@dataclass(frozen=True)
+class DeclaredValue:
+    """One declared indicator value, as written and in the indicator's canonical unit."""
+
+    indicator: str
+    text: str
+    requirement: Requirement | None  # quantities
+    value: float | None = None  # canonical: the limit, a range's lower end, or a target
+    upper: float | None = None  # canonical: a range's upper end
+    tolerance: float | None = None  # canonical: a target's ± band
+    label: str | bool | None = None  # booleans, ordinal labels, text
+    unit_assumed: bool = False
+    pointer: str = ""
+
+
+@dataclass
+class Declaration:
+    path: str
+    sha256: str
+    enterprise: str
+    credit_code: str | None
+    standard_number: str
+    standard_title: str
+    standard_type: str | None
+    standard_date: dt.date | None
+    normative_references: list[str]
+    category: str
+    model: str | None
+    product_name: str | None
+    parameters: dict[str, Any]  # quantities in canonical units, categories as given
+    parameter_text: dict[str, str]
+    values: dict[str, DeclaredValue]
+    notes: list[Problem] = field(default_factory=list)
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, dict):
+        if raw.get("text"):
+            return str(raw["text"])
+        bound = raw.get("bound", "")
+        return " ".join(str(x) for x in (bound, raw.get("value"), raw.get("unit", "")) if x != "")
+    return str(raw)
+
+
+def load_declaration(path: str | Path, catalogue: Catalogue, display: str | None = None) -> Declaration:
+    """Read, validate and normalise a declaration file; InputError lists every problem."""
+    doc, problems = read_document(path, display)
+    if doc is None:
+        raise InputError(problems)
+    problems += schema_problems(doc, "declaration")
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return declaration_from_document(doc, catalogue, problems)
+
+
+def declaration_from_document(doc: Document, catalogue: Catalogue,
+                              problems: list[Problem] | None = None) -> Declaration:
+    problems = list(problems or [])
+    data = doc.data
+    product = data["product"]
+    iset = catalogue.sets.get(product["category"])
+    if iset is None:
+        problems.append(doc.problem("unknown_category", f"unknown product category "
+                                    f"{product['category']!r}", "/product/category",
+                                    close(product["category"], catalogue.sets) or
+                                    "known: " + ", ".join(sorted(catalogue.sets))))
+        raise InputError(problems)
+    credit = data["enterprise"].get("credit_code")
+    if credit:
+        problems += [p.at(doc.path, "/enterprise/credit_code", doc.line("/enterprise/credit_code"))
+                     for p in check_credit_code(credit)]
+    standard = data["standard"]
+    std_date = None
+    if standard.get("date"):
+        try:
+            std_date = dt.date.fromisoformat(standard["date"])
+        except ValueError:
+            problems.append(doc.problem("date_invalid", f"{standard['date']!r} is not a date",
+                                        "/standard/date", "write dates as YYYY-MM-DD"))
+    params, param_text = _parameters(doc, iset, product.get("parameters", {}), problems)
+    values: dict[str, DeclaredValue] = {}
+    for ind_id, raw in data["indicators"].items():
+        ptr = f"/indicators/{ind_id}"
+        indicator = iset.indicators.get(ind_id)
+        if indicator is None:
+            problems.append(doc.problem("unknown_indicator",
+                                        f"category {iset.id!r} has no indicator {ind_id!r}", ptr,
+                                        close(ind_id, iset.indicators)))
+            continue
+        try:
+            values[ind_id] = declared_value(indicator, raw, ptr)
+        except InputError as exc:
+            problems += [p.at(doc.path, ptr, doc.line(ptr)) for p in exc.problems]
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return Declaration(
+        path=doc.path, sha256=doc.sha256, enterprise=data["enterprise"]["name"], credit_code=credit,
+        standard_number=standard["number"], standard_title=standard["title"],
+        standard_type=standard.get("type"), standard_date=std_date,
+        normative_references=list(standard.get("normative_references", [])),
+        category=iset.id, model=product.get("model"), product_name=product.get("name"),
+        parameters=params, parameter_text=param_text, values=values, notes=problems)
+
+
+def _parameters(doc: Document, iset: IndicatorSet, raw: dict, problems: list[Problem]):
+    params: dict[str, Any] = {}
+    text: dict[str, str] = {}
+    for pid, value in raw.items():
+        ptr = f"/product/parameters/{pid}"
+        param = iset.parameters.get(pid)
+        if param is None:
+            problems.append(doc.problem("unknown_parameter",
+                                        f"category {iset.id!r} has no parameter {pid!r}", ptr,
+                                        close(pid, iset.parameters)))
+            continue
+        text[pid] = _text(value)
+        try:
+            params[pid] = parameter_value(param, value)
+        except InputError as exc:
+            problems += [p.at(doc.path, ptr, doc.line(ptr)) for p in exc.problems]
+    return params, text
+
+
+def parameter_value(param: Parameter, raw: Any) -> Any:
+    """A declared product parameter: a quantity in its canonical unit, or a category value."""
+    if param.kind in ("category", "boolean"):
+        value = raw["value"] if isinstance(raw, dict) else raw
+        if param.values and str(value) not in {str(v) for v in param.values}:
+            raise InputError(Problem("unknown_category", f"{value!r} is not a value of {param.id!r}",
+                                     hint="one of: " + ", ".join(map(str, param.values))))
+        return value
+    req = _requirement(raw)
+    if req.bound != "eq":
+        raise InputError(Problem("parameter_not_a_value",
+                                 f"parameter {param.id!r} needs one value, got {req.text!r}"))
+    value = req.value
+    if param.unit:
+        value = float(units.convert(value, req.unit or param.unit, param.unit, indicator=param.id))
+    if param.kind == "integer" and not float(value).is_integer():
+        raise InputError(Problem("parameter_not_integer", f"{param.id!r} must be a whole number"))
+    if param.kind == "integer" and param.values and str(int(value)) not in {str(v) for v in param.values}:
+        raise InputError(Problem("unknown_category", f"{int(value)} is not a value of {param.id!r}",
+                                 hint="one of: " + ", ".join(map(str, param.values))))
+    return value
+
+
+def _requirement(raw: Any) -> Requirement:
+    if isinstance(raw, bool):
+        raise InputError(Problem("value_type", "a number was expected, not true/false"))
+    if isinstance(raw, (int, float)):
+        if not math.isfinite(raw):
+            raise InputError(Problem("requirement_not_finite", f"{raw} is not a finite number"))
+        return requirement_from_parts(raw, "eq")
+    if isinstance(raw, dict):
+        return requirement_from_parts(raw["value"], raw.get("bound", "eq"), raw.get("unit"),
+                                      upper=raw.get("upper"), tolerance=raw.get("tolerance"))
+    return parse_requirement(str(raw))
+
+
+def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> DeclaredValue:
+    """Read one declared value for `indicator` and convert it to the canonical unit."""
+    text = _text(raw)
+    if indicator.kind == "boolean":
+        value = raw["value"] if isinstance(raw, dict) else raw
+        word = str(value).strip().lower()
+        if isinstance(value, bool):
+            flag = value
+        elif word in TRUE_WORDS or word in FALSE_WORDS:
+            flag = word in TRUE_WORDS
+        else:
+            raise InputError(Problem("value_type", f"{text!r} is not yes/no for {indicator.id!r}"))
+        return DeclaredValue(indicator.id, text, None, label=flag, pointer=pointer)
+    if indicator.kind in ("ordinal", "text"):
+        value = str(raw["value"] if isinstance(raw, dict) else raw).strip()
+        if indicator.kind == "ordinal" and value not in indicator.order:
+            raise InputError(Problem("unknown_grade", f"{value!r} is not a grade of {indicator.id!r}",
+                                     hint="one of: " + ", ".join(indicator.order)))
+        return DeclaredValue(indicator.id, text, None, label=value, pointer=pointer)
+    try:
+        req = _requirement(raw)
+    except RequirementSyntaxError:
+        raise
+    unit = req.unit
+    assumed = unit is None and bool(indicator.unit)
+    unit = unit or indicator.unit or ""
+    try:
+        factor, offset = units.conversion(unit, indicator.unit or "", indicator=indicator.id)
+    except UnitError:
+        raise
+    value = req.value * factor + offset
+    upper = req.upper * factor + offset if req.upper is not None else None
+    tol = None
+    if req.tolerance is not None:
+        if req.tolerance_unit and units.dimension_of(req.tolerance_unit) == units.dimension_of("%"):
+            tol = abs(value) * float(units.convert(req.tolerance, req.tolerance_unit, ""))
+        else:
+            tol = req.tolerance * factor
+    if indicator.direction == "higher" and req.bound in ("le", "lt"):
+        raise InputError(Problem("bound_direction_mismatch",
+                                 f"{text!r} sets an upper limit, but for {indicator.id!r} higher is "
+                                 "better", hint="write a minimum (≥) requirement"))
+    if indicator.direction == "lower" and req.bound in ("ge", "gt"):
+        raise InputError(Problem("bound_direction_mismatch",
+                                 f"{text!r} sets a lower limit, but for {indicator.id!r} lower is "
+                                 "better", hint="write a maximum (≤) requirement"))
+    return DeclaredValue(indicator.id, text, req, value=value, upper=upper, tolerance=tol,
+                         unit_assumed=assumed, pointer=pointer)

@@ -1,0 +1,295 @@
+"""Reading input documents safely and validating them against the published JSON Schemas.
+
+A `Document` is the parsed data of one YAML or JSON file plus a map from JSON pointer to line, so
+every later problem can say where it is. Reading never executes anything (YAML is composed with the
+safe loader), refuses oversized, too deeply nested and alias-bomb files, and flags duplicate keys
+that YAML would otherwise overwrite silently. Schema validation reports every violation at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+
+from benchmark.errors import Problem
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIASES = 100
+MAX_NODES = 1_000_000
+
+SCHEMA_NAMES = ("common", "indicator-set", "ladder", "reference-standard", "declaration")
+
+
+@dataclass
+class Document:
+    """One parsed input file: data, where each part came from, and its hash."""
+
+    path: str
+    data: Any
+    sha256: str
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line(self, pointer: str) -> int | None:
+        """Line of `pointer`, or of its nearest ancestor that has one."""
+        while True:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            if not pointer:
+                return None
+            pointer = pointer.rsplit("/", 1)[0]
+
+    def problem(self, code: str, message: str, pointer: str = "", hint: str | None = None,
+                severity: str = "error") -> Problem:
+        return Problem(code=code, message=message, file=self.path, pointer=pointer or "",
+                       line=self.line(pointer), hint=hint, severity=severity)
+
+
+def pointer_join(pointer: str, key: Any) -> str:
+    token = str(key).replace("~", "~0").replace("/", "~1")
+    return f"{pointer}/{token}"
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """The safe loader, counting aliases so a "billion laughs" document is refused early."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.alias_count = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                event = self.peek_event()
+                raise yaml.YAMLError(
+                    f"more than {MAX_ALIASES} YAML aliases (line {event.start_mark.line + 1})")
+        return super().compose_node(parent, index)
+
+
+# Dates stay text ("2020-07-01"): the schemas validate them as strings with format "date".
+_LimitedLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _walk_nodes(node: yaml.Node, pointer: str, lines: dict[str, int], problems: list[Problem],
+                path: str, depth: int = 0, seen: set[int] | None = None) -> None:
+    """Record the line of every node and find duplicate mapping keys."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep(pointer)
+    seen = set() if seen is None else seen
+    if id(node) in seen and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return  # an alias of a node already walked
+    seen.add(id(node))
+    lines.setdefault(pointer, node.start_mark.line + 1)
+    if len(lines) > MAX_NODES:
+        raise _TooDeep(pointer)
+    if isinstance(node, yaml.MappingNode):
+        keys: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            child = pointer_join(pointer, key)
+            if key in keys:
+                problems.append(Problem(
+                    code="duplicate_key", file=path, pointer=child, line=key_node.start_mark.line + 1,
+                    message=f"key {key!r} appears twice in the same mapping",
+                    hint="YAML keeps only the last one; remove or rename the other"))
+            keys.add(key)
+            lines[child] = key_node.start_mark.line + 1
+            _walk_nodes(value_node, child, lines, problems, path, depth + 1, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk_nodes(item, pointer_join(pointer, i), lines, problems, path, depth + 1, seen)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
+    """How many nodes the document has once every alias is expanded (memoised, so cheap)."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep("")
+    key = id(node)
+    if key not in memo:
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        memo[key] = 1 + sum(_expanded_size(c, memo, depth + 1) for c in children)
+    return memo[key]
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    stack = [(value, 0)]
+    deepest = 0
+    while stack:
+        item, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > limit:
+            return d
+        if isinstance(item, dict):
+            stack.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, d + 1) for v in item)
+    return deepest
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem]]:
+    """The file's text (UTF-8, BOM allowed) and raw bytes, or problems."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return None, b"", [Problem("file_not_found", "no such file", file=display)]
+    except OSError as exc:
+        return None, b"", [Problem("file_unreadable", str(exc), file=display)]
+    if size > MAX_BYTES:
+        return None, b"", [Problem("file_too_large",
+                                   f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", file=display,
+                                   hint="split the file or check that it is the right one")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, raw, [Problem("file_encoding",
+                                   f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})",
+                                   file=display, hint="save the file as UTF-8")]
+    if not text.strip():
+        return None, raw, [Problem("file_empty", "the file is empty", file=display)]
+    return text, raw, []
+
+
+def read_document(path: str | Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:
+    """Parse one YAML or JSON file. Returns the document (None if unreadable) and its problems."""
+    path = Path(path)
+    display = display or str(path)
+    text, raw, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    digest = hashlib.sha256(raw).hexdigest()
+    lines: dict[str, int] = {}
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, [Problem("json_syntax", exc.msg, file=display, line=exc.lineno)]
+        except RecursionError:
+            return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
+                                  file=display)]
+        if _depth(data) > MAX_DEPTH:
+            return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
+                                  file=display)]
+        try:  # JSON is YAML: reuse the YAML composer for line numbers
+            node = yaml.compose(text, Loader=_LimitedLoader)
+            if node is not None:
+                _walk_nodes(node, "", lines, [], display)
+        except (yaml.YAMLError, _TooDeep, RecursionError):
+            lines = {}
+        return Document(display, data, digest, lines), problems
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, [Problem("file_empty", "the document is empty", file=display)]
+        expanded = _expanded_size(node, {})
+        if expanded > MAX_NODES:
+            return None, [Problem("yaml_alias_limit",
+                                  f"aliases expand the document to {expanded:,} nodes; "
+                                  f"the limit is {MAX_NODES:,}", file=display,
+                                  hint="a YAML alias bomb, or a document far too large")]
+        _walk_nodes(node, "", lines, problems, display)
+        data = loader.construct_document(node)
+    except _TooDeep:
+        return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
+                              file=display)]
+    except RecursionError:
+        return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
+                              file=display)]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return None, [Problem("yaml_syntax", f"{exc.problem or exc}".strip(), file=display,
+                              line=mark.line + 1 if mark else None,
+                              hint=exc.context or None)]
+    except yaml.YAMLError as exc:
+        code = "yaml_alias_limit" if "aliases" in str(exc) else "yaml_syntax"
+        return None, [Problem(code, str(exc), file=display)]
+    finally:
+        loader.dispose()
+    return Document(display, data, digest, lines), problems
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+def schema_path(name: str) -> Path:
+    return Path(str(resources.files("benchmark") / "schemas" / f"{name}.schema.json"))
+
+
+@lru_cache(maxsize=None)
+def _registry() -> Registry:
+    registry = Registry()
+    for name in SCHEMA_NAMES:
+        contents = json.loads(schema_path(name).read_text(encoding="utf-8"))
+        registry = registry.with_resource(contents["$id"], Resource.from_contents(contents))
+    return registry
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> Draft202012Validator:
+    contents = json.loads(schema_path(name).read_text(encoding="utf-8"))
+    return Draft202012Validator(contents, registry=_registry(), format_checker=FormatChecker())
+
+
+def _leaf_errors(error):  # noqa: ANN001, ANN202
+    """For oneOf/anyOf failures, the most specific sub-errors (those deepest in the document)."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        deepest = max(len(e.absolute_path) for e in error.context)
+        if deepest > len(error.absolute_path):
+            for sub in error.context:
+                if len(sub.absolute_path) == deepest:
+                    yield from _leaf_errors(sub)
+            return
+    yield error
+
+
+def schema_problems(doc: Document, schema: str) -> list[Problem]:
+    """Every schema violation in `doc`, each located and with a stable `schema_<keyword>` code."""
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in validator(schema).iter_errors(doc.data):
+        for leaf in _leaf_errors(error):
+            pointer = "".join(pointer_join("", p) for p in leaf.absolute_path)
+            key = (pointer, leaf.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            message = leaf.message
+            if len(message) > 300:
+                message = message[:297] + "..."
+            problems.append(doc.problem(f"schema_{leaf.validator}", message, pointer,
+                                        hint=_schema_hint(leaf)))
+    return problems
+
+
+def _schema_hint(error) -> str | None:  # noqa: ANN001
+    if error.validator == "enum":
+        return "one of: " + ", ".join(map(str, error.validator_value))
+    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        if allowed:
+            return "allowed keys: " + ", ".join(allowed)
+    if error.validator == "format" and error.validator_value == "date":
+        return "write dates as YYYY-MM-DD"
+    return None

@@ -1,0 +1,426 @@
+"""The domain types: indicator sets, segments, indicators, reference editions and their values,
+ladders of levels, programmes and their rules.
+
+They are built from validated catalogue documents by `benchmark.catalogue` and hold no I/O.
+Everything numeric is kept in the indicator's canonical unit once built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from benchmark.formula import Formula
+
+TIERS = ("international", "foreign", "national", "sector", "local", "group", "enterprise")
+DOMESTIC_TIERS = ("national", "sector", "local", "group", "enterprise")
+INTERNATIONAL_TIERS = ("international", "foreign")
+LOWER_OPS = ("gt", "ge")
+UPPER_OPS = ("lt", "le")
+
+
+@dataclass(frozen=True)
+class Names:
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    @classmethod
+    def of(cls, data: Mapping[str, str] | None) -> Names:
+        data = data or {}
+        return cls(zh=data.get("zh", ""), en=data.get("en", ""))
+
+
+@dataclass(frozen=True)
+class Band:
+    """An interval on one parameter; each end open or closed, or absent."""
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        ok = np.isfinite(x)
+        if self.gt is not None:
+            ok &= x > self.gt
+        if self.ge is not None:
+            ok &= x >= self.ge
+        if self.lt is not None:
+            ok &= x < self.lt
+        if self.le is not None:
+            ok &= x <= self.le
+        return ok
+
+    def overlaps(self, other: Band) -> bool:
+        lo_a, lo_a_closed = _lower(self)
+        lo_b, lo_b_closed = _lower(other)
+        hi_a, hi_a_closed = _upper(self)
+        hi_b, hi_b_closed = _upper(other)
+        lo, lo_closed = max((lo_a, lo_a_closed), (lo_b, lo_b_closed), key=lambda t: (t[0], not t[1]))
+        hi, hi_closed = min((hi_a, hi_a_closed), (hi_b, hi_b_closed), key=lambda t: (t[0], t[1]))
+        return lo < hi or (lo == hi and lo_closed and hi_closed)
+
+    def describe(self) -> str:
+        parts = []
+        for op, sym in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+            v = getattr(self, op)
+            if v is not None:
+                parts.append(f"{sym} {v:g}")
+        return " and ".join(parts)
+
+
+def _lower(b: Band) -> tuple[float, bool]:
+    if b.gt is not None:
+        return b.gt, False
+    if b.ge is not None:
+        return b.ge, True
+    return -np.inf, False
+
+
+def _upper(b: Band) -> tuple[float, bool]:
+    if b.lt is not None:
+        return b.lt, False
+    if b.le is not None:
+        return b.le, True
+    return np.inf, False
+
+
+# A condition maps parameter id -> Band (quantities) or a tuple of allowed values (categories).
+Condition = Mapping[str, "Band | tuple"]
+
+
+def condition_of(data: Mapping[str, Any] | None) -> dict[str, Band | tuple]:
+    out: dict[str, Band | tuple] = {}
+    for key, spec in (data or {}).items():
+        if isinstance(spec, dict):
+            out[key] = Band(**{k: float(v) for k, v in spec.items()})
+        elif isinstance(spec, list):
+            out[key] = tuple(spec)
+        else:
+            out[key] = (spec,)
+    return out
+
+
+def condition_mask(condition: Condition, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Rows whose parameters satisfy every clause; rows missing a constrained parameter fail."""
+    mask = np.ones(n, dtype=bool)
+    for key, spec in condition.items():
+        if key not in params:
+            return np.zeros(n, dtype=bool)
+        values = params[key]
+        if isinstance(spec, Band):
+            mask &= spec.contains(values)
+        else:
+            allowed = {_category_key(v) for v in spec}
+            mask &= np.array([_category_key(v) in allowed for v in np.broadcast_to(values, (n,))])
+    return mask
+
+
+def _category_key(value: Any) -> str:
+    """Categories compare as text, so 4 and "4" and 4.0 are the same pole count."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def describe_condition(condition: Condition) -> str:
+    parts = []
+    for key, spec in condition.items():
+        if isinstance(spec, Band):
+            parts.append(f"{key} {spec.describe()}")
+        else:
+            parts.append(f"{key} ∈ {{{', '.join(map(str, spec))}}}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    id: str
+    names: Names
+    kind: str  # quantity | integer | category | boolean
+    unit: str | None = None
+    values: tuple = ()
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    names: Names
+    where: dict[str, Band | tuple]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    names: Names
+    cls: str  # basic | core | innovation
+    kind: str
+    direction: str  # higher | lower | target | within | equal | ordinal
+    unit: str | None = None
+    test_method: str | None = None
+    method: str = "full"  # GB/T 8170: "rounded" | "full"
+    digits: int | None = None
+    tol_abs: float = 0.0
+    tol_rel: float = 0.0
+    weight: float = 1.0
+    segments: tuple[str, ...] | None = None
+    target: float | None = None
+    target_band: float | None = None
+    order: tuple[str, ...] = ()
+    derived: Formula | None = None
+    derived_tol_abs: float = 0.0
+    derived_tol_rel: float = 0.0
+
+    @property
+    def sign(self) -> int:
+        """+1 when a larger value is better, -1 when smaller is better, 0 otherwise."""
+        return {"higher": 1, "lower": -1}.get(self.direction, 0)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A reference number: constant, formula of parameters, or table looked up on a parameter."""
+
+    constant: float | None = None
+    formula: Formula | None = None
+    round: int | None = None
+    table_parameter: str | None = None
+    table_x: tuple[float, ...] = ()  # in the parameter's canonical unit
+    table_y: tuple[float, ...] = ()
+    between: str = "none"
+    between_note: str | None = None
+
+    @property
+    def varies(self) -> bool:
+        return self.constant is None
+
+    def text(self) -> str:
+        if self.constant is not None:
+            return f"{self.constant:g}"
+        if self.formula is not None:
+            return self.formula.source
+        return f"table on {self.table_parameter}"
+
+    def evaluate(self, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """Values for n rows (in the reference value's unit); NaN where not covered."""
+        if self.constant is not None:
+            return np.full(n, self.constant, dtype=float)
+        if self.formula is not None:
+            missing = [p for p in self.formula.names if p not in params]
+            if missing:
+                return np.full(n, np.nan)
+            out = np.broadcast_to(self.formula(**{p: params[p] for p in self.formula.names}), (n,))
+            out = np.asarray(out, dtype=float)
+            return np.round(out, self.round) if self.round is not None else out
+        if self.table_parameter not in params:
+            return np.full(n, np.nan)
+        x = np.broadcast_to(np.asarray(params[self.table_parameter], dtype=float), (n,))
+        return table_lookup(np.asarray(self.table_x), np.asarray(self.table_y), x, self.between)
+
+
+def table_lookup(xs: np.ndarray, ys: np.ndarray, x: np.ndarray, between: str) -> np.ndarray:
+    """Look x up in a table sorted by xs; NaN outside the table or between points when `none`."""
+    x = np.asarray(x, dtype=float)
+    out = np.full(x.shape, np.nan)
+    inside = (x >= xs[0]) & (x <= xs[-1])
+    exact_idx = np.clip(np.searchsorted(xs, x), 0, len(xs) - 1)
+    exact = inside & np.isclose(xs[exact_idx], x, rtol=1e-9, atol=0.0)
+    out[exact] = ys[exact_idx[exact]]
+    rest = inside & ~exact
+    if between == "linear":
+        out[rest] = np.interp(x[rest], xs, ys)
+    elif between == "higher":
+        out[rest] = ys[np.searchsorted(xs, x[rest], side="left")]
+    elif between == "lower":
+        out[rest] = ys[np.searchsorted(xs, x[rest], side="right") - 1]
+    return out
+
+
+@dataclass(frozen=True)
+class Bound:
+    op: str  # ge | gt | le | lt | eq
+    threshold: Threshold
+
+
+@dataclass(frozen=True)
+class GradeClass:
+    label: str
+    bound: Bound | None  # None: the catch-all worst class
+    verified: bool | None = None  # None: as the value says
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceValue:
+    edition_id: str
+    indicator_set: str
+    indicator: str
+    unit: str
+    factor: float  # to the indicator's canonical unit: canonical = value * factor + offset
+    offset: float
+    segments: tuple[str, ...] | None
+    where: dict[str, Band | tuple]
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    limits: tuple[Bound, ...] = ()
+    classes: tuple[GradeClass, ...] = ()
+    minimum_class: str | None = None
+    clause: str | None = None
+    source: Source | None = None
+    verified: bool = False
+    note: str | None = None
+    pointer: str = ""
+
+    def in_effect(self, on: dt.date) -> bool:
+        if self.effective_from and on < self.effective_from:
+            return False
+        if self.effective_until and on > self.effective_until:
+            return False
+        return True
+
+    def class_bound(self, label: str) -> Bound | None:
+        for c in self.classes:
+            if c.label == label:
+                return c.bound
+        return None
+
+
+@dataclass
+class ReferenceEdition:
+    id: str
+    titles: Names
+    tier: str
+    body: str
+    mandatory: bool
+    in_force: dt.date
+    published: dt.date | None = None
+    withdrawn: dt.date | None = None
+    supersedes: tuple[str, ...] = ()
+    superseded_by: str | None = None
+    adoption_source: str | None = None
+    adoption_degree: str | None = None
+    source: Source | None = None
+    note: str | None = None
+    values: list[ReferenceValue] = field(default_factory=list)
+    path: str = ""
+    sha256: str = ""
+
+    def status_on(self, on: dt.date) -> str:
+        """'in_force', 'not_yet_in_force' or 'withdrawn' on a date."""
+        if on < self.in_force:
+            return "not_yet_in_force"
+        if self.withdrawn and on >= self.withdrawn:
+            return "withdrawn"
+        return "in_force"
+
+    @property
+    def is_domestic(self) -> bool:
+        return self.tier in DOMESTIC_TIERS
+
+
+@dataclass(frozen=True)
+class LevelRequirement:
+    relation: str  # meets | beats
+    of: str  # mandatory | most_stringent | class
+    tiers: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    reference: str | None = None
+    class_label: str | None = None
+    if_none: str = "stop"
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    names: Names
+    requires: LevelRequirement | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Ladder:
+    id: str
+    names: Names
+    levels: tuple[Level, ...]
+
+    def index(self, level_id: str) -> int:
+        for i, level in enumerate(self.levels):
+            if level.id == level_id:
+                return i
+        raise KeyError(level_id)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str  # gate | conjunctive | counting | weighted_score
+    check: str | None = None
+    level: str | None = None
+    classes: tuple[str, ...] = ("core",)
+    indicators: tuple[str, ...] = ()
+    at_least: int | None = None
+    pass_mark: float | None = None
+    bonus: Mapping[str, Any] | None = None
+    description: Names | None = None
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: str
+    names: Names
+    basis_kind: str  # official | modelled
+    statement: Names
+    source: Source | None
+    ladder: Ladder
+    overall_classes: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+
+@dataclass
+class IndicatorSet:
+    id: str
+    names: Names
+    parameters: dict[str, Parameter]
+    segments: list[Segment]
+    indicators: dict[str, Indicator]
+    programmes: dict[str, Programme]
+    path: str = ""
+    sha256: str = ""
+
+
+@dataclass
+class Catalogue:
+    root: str
+    sets: dict[str, IndicatorSet]
+    references: dict[str, ReferenceEdition]
+    ladders: dict[str, Ladder]
+    files: dict[str, str]  # relative path -> sha256
+    warnings: list = field(default_factory=list)
+
+    def references_for(self, set_id: str) -> list[ReferenceEdition]:
+        return [r for r in self.references.values()
+                if any(v.indicator_set == set_id for v in r.values)]
+
+    @property
+    def sha256(self) -> str:
+        """One hash over every catalogue file (path and content hash), in path order."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for path in sorted(self.files):
+            h.update(f"{path}\0{self.files[path]}\n".encode())
+        return h.hexdigest()
