@@ -411,6 +411,23 @@ class Catalogue:
     files: dict[str, str]  # relative path -> sha256
     warnings: list = field(default_factory=list)
 
+    def status_of(self, edition_id: str, on: dt.date) -> str:
+        """in_force | not_yet_in_force | withdrawn | superseded | unknown (not in the catalogue).
+
+        An edition is superseded once its successor (named by either side) is in force."""
+        edition = self.references.get(edition_id)
+        if edition is None:
+            return "unknown"
+        status = edition.status_on(on)
+        if status != "in_force":
+            return status
+        successors = [edition.superseded_by] if edition.superseded_by else []
+        successors += [r.id for r in self.references.values() if edition_id in r.supersedes]
+        for succ in successors:
+            if succ in self.references and self.references[succ].status_on(on) == "in_force":
+                return "superseded"
+        return status
+
     def references_for(self, set_id: str) -> list[ReferenceEdition]:
         return [r for r in self.references.values()
                 if any(v.indicator_set == set_id for v in r.values)]
