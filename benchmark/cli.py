@@ -99,3 +99,61 @@ def list_(what: str, on, data_dir: Path | None) -> None:
         for s in cat.sets.values():
             for p in s.programmes.values():
                 click.echo(f"{s.id}\t{p.id}\t{p.basis_kind}\t{p.names.en}")
+
+
+@main.command()
+@click.argument("declarations", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--programme", "-p", default="leader", show_default=True,
+              help="Programme whose rules apply (see `benchmark list programmes`).")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Evaluation date: references in force on it are used (default: today, or "
+                   "SOURCE_DATE_EPOCH when set).")
+@click.option("--format", "formats", default="json,md", show_default=True,
+              help="Comma-separated output formats: json, md.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the Markdown report.")
+@click.option("--include-superseded", is_flag=True,
+              help="Also compare with superseded or withdrawn editions.")
+@click.option("--template-dir", type=click.Path(file_okay=False),
+              help="Folder with your own report templates (evaluation.md.j2, labels.yaml).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@data_dir_option
+@handles_input_errors
+def evaluate(declarations, programme, on, formats, lang, include_superseded, template_dir, out_dir,
+             data_dir) -> None:
+    """Evaluate declarations (files or folders) under a programme and write one report per
+    declaration plus summary.csv."""
+    from benchmark.batch import evaluate_files
+
+    day = on.date() if on else evaluation_date()
+    files = list(declarations)
+
+    def progress(items):
+        items = list(items)
+        if len(items) < 10:
+            return items
+        return click.progressbar(items, label="evaluating", file=sys.stderr)
+
+    def run(wrap):
+        return evaluate_files(files, programme, day, out_dir,
+                              [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
+                              include_superseded, template_dir, wrap)
+
+    result = run(progress)
+    for row in result.summary:
+        click.echo(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
+                   f"{row['file']}")
+    click.echo(f"{len(result.summary)} declaration(s) evaluated on {day} under '{programme}'; "
+               f"reports in {out_dir}/")
+
+
+def evaluation_date():
+    """Today, unless SOURCE_DATE_EPOCH fixes the date for reproducible output."""
+    import datetime as dt
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+    return dt.date.today()

@@ -1,0 +1,117 @@
+"""Evaluating many declarations: collecting inputs, checking them all before writing anything,
+evaluating, and writing one report set per declaration plus a summary table.
+
+Everything is written under the output folder only, with file names made safe from the input
+file names (no path separators, no leading dots).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from benchmark.catalogue import load_catalogue
+from benchmark.declaration import Declaration, load_declaration
+from benchmark.errors import InputError, Problem
+from benchmark.evaluation import evaluate_declaration
+from benchmark.report import render_json, render_markdown, write_atomic
+
+FORMATS = ("json", "md")
+DECLARATION_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class BatchResult:
+    outputs: list[Path]
+    summary: list[dict]
+
+
+def collect(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(x for x in p.iterdir() if x.suffix.lower() in DECLARATION_SUFFIXES)
+        else:
+            files.append(p)
+    return files
+
+
+def safe_stem(name: str) -> str:
+    stem = re.sub(r"[^\w.-]+", "_", Path(name).stem, flags=re.UNICODE).strip("._") or "declaration"
+    return stem[:100]
+
+
+def neutralise_cell(value):
+    """Spreadsheet formula injection: text starting with = + - @ is prefixed with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: Path,
+                   formats: Iterable[str] = FORMATS, lang: str = "zh", data_dir: Path | None = None,
+                   include_superseded: bool = False, template_dir: str | None = None,
+                   progress: Callable[[Iterable], Iterable] = lambda x: x) -> BatchResult:
+    formats = list(formats)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise InputError(Problem("format_unknown", f"unknown format(s): {', '.join(unknown)}",
+                                 hint="one of: " + ", ".join(FORMATS)))
+    catalogue = load_catalogue(data_dir)
+    files = collect(paths)
+    if not files:
+        raise InputError(Problem("no_input", "no declaration files found",
+                                 hint="give declaration files (.yaml/.json) or a folder of them"))
+    decls: list[Declaration] = []
+    problems: list[Problem] = []
+    for f in files:  # check every input before writing anything
+        try:
+            decls.append(load_declaration(f, catalogue))
+        except InputError as exc:
+            problems += exc.problems
+    for d in decls:
+        if programme not in catalogue.sets[d.category].programmes:
+            problems.append(Problem("unknown_programme",
+                                    f"category {d.category!r} has no programme {programme!r}",
+                                    file=d.path, hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    outputs: list[Path] = []
+    summary: list[dict] = []
+    used: set[str] = set()
+    rendered: list[tuple[Path, str]] = []
+    for decl in progress(decls):
+        result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
+        stem = safe_stem(decl.path)
+        while stem in used:
+            stem += "_"
+        used.add(stem)
+        if "json" in formats:
+            rendered.append((out_dir / f"{stem}.json", render_json(result)))
+        if "md" in formats:
+            rendered.append((out_dir / f"{stem}.{lang}.md", render_markdown(result, lang, template_dir)))
+        summary.append({"file": decl.path, "enterprise": decl.enterprise,
+                        "standard": decl.standard_number, "category": decl.category,
+                        "model": decl.model or "", "programme": programme,
+                        "verdict": result["verdict"],
+                        "overall_level": (result["overall_level"] or {}).get("id", ""),
+                        "report": stem})
+    rendered.append((out_dir / "summary.csv", summary_csv(summary)))
+    for path, content in rendered:  # rendering finished for all: now write
+        write_atomic(path, content)
+        outputs.append(path)
+    return BatchResult(outputs, summary)
+
+
+def summary_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["file"], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise_cell(v) for k, v in row.items()})
+    return buf.getvalue()
