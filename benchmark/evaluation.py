@@ -336,7 +336,7 @@ def _derived_findings(iset: IndicatorSet, decl: Declaration, results: dict, find
 def _overall(programme: Programme, results: dict) -> tuple[dict | None, dict[str, int]]:
     ladder = programme.ladder
     graded = [r for r in results.values()
-              if r.cls in programme.overall_classes and r.value is not None and not r.no_reference]
+              if r.cls in programme.overall_classes and r.value is not None and r.level is not None]
     distribution = {lv.id: 0 for lv in ladder.levels}
     for r in graded:
         distribution[r.level] += 1

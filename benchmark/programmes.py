@@ -93,7 +93,7 @@ def apply_rule(rule: Rule, programme: Programme, results: dict[str, IndicatorRes
         reached, failing, missing = [], [], []
         for ind_id in _subjects(rule, results):
             r = results.get(ind_id)
-            if r is None or r.value is None:
+            if r is None or r.value is None or r.level is None:
                 missing.append(ind_id)
             elif r.level_index >= target:
                 reached.append(ind_id)
@@ -138,6 +138,11 @@ def _missing_reason(rule: Rule, ind_id: str, results: dict, lname: dict) -> Reas
     r = results.get(ind_id)
     if r is None or r.value is None:
         return Reason(rule.id, text(f"{ind_id} is not declared", f"未声明指标 {ind_id}"), ind_id)
+    if r.level is None:
+        return Reason(rule.id, text(f"{r.names['en']}: no level could be given ("
+                                    + "; ".join(n["en"] for n in r.notes) + ")",
+                                    f"{r.names['zh']}：无法评定等级（" + "；".join(n["zh"] for n in r.notes) + "）"),
+                      ind_id)
     return Reason(rule.id, text(
         f"{r.names['en']}: {lname['en']} cannot be assessed — no applicable reference value",
         f"{r.names['zh']}：无适用参考值，无法评定{lname['zh']}"), ind_id)

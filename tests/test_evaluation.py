@@ -1,0 +1,291 @@
+"""Evaluating declarations: golden cases from cited tables, GB/T 8170 boundaries, programme rules,
+not-evaluable cases, determinism and the `evaluate` command.
+
+Motor thresholds are IEC 60034-30-1 classes as given by the EU 2019/1781 formulas (UK SI 2021/745
+Schedule 16 Table 28): 4-pole 1.5 kW IE2 82.8, IE3 85.3, IE4 88.2 (the latter computed from the
+cited coefficients); GB 18613-2020 4-pole 1.5 kW grades 1/2/3 = 90.4/88.2/85.3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmark.catalogue import load_catalogue
+from benchmark.cli import main
+from benchmark.compare import Method, meets, round_half_even
+from benchmark.credit_code import expected_check_character
+from benchmark.declaration import load_declaration
+from benchmark.evaluation import evaluate_declaration
+from benchmark.report import render_json, render_markdown
+
+DATE = dt.date(2026, 11, 23)
+CODE = "91330100MA2XXXXX1" + expected_check_character("91330100MA2XXXXX1")
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+def motor(tmp_path: Path, efficiency="≥ 90.6 %", rated_power="1.5 kW", poles=4, **extra) -> Path:
+    indicators = {"mandatory_conformity": "符合", "noise": "不大于 62 dB(A)", "vibration": "≤1.8 mm/s"}
+    if efficiency is not None:
+        indicators["efficiency"] = efficiency
+    indicators.update(extra)
+    params = {"poles": poles}
+    if rated_power is not None:
+        params["rated_power"] = rated_power
+    doc = {"enterprise": {"name": "测试电机有限公司", "credit_code": CODE},
+           "standard": {"number": "Q/TEST 001-2025", "title": "三相异步电动机",
+                        "normative_references": ["GB 18613-2020"]},
+           "product": {"category": "three-phase-induction-motor", "model": "T-1",
+                       "parameters": params},
+           "indicators": indicators}
+    path = tmp_path / f"motor-{len(list(tmp_path.iterdir()))}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run(catalogue, path: Path, programme="leader") -> dict:
+    decl = load_declaration(path, catalogue)
+    return evaluate_declaration(decl, catalogue, programme, DATE).to_dict()
+
+
+def efficiency(result: dict) -> dict:
+    return next(i for i in result["indicators"] if i["id"] == "efficiency")
+
+
+def comparison(result: dict, reference: str, classes: bool = True) -> dict:
+    return next(c for c in efficiency(result)["comparisons"]
+                if c["reference"] == reference and (c["top_class"] is not None) == classes)
+
+
+# --- golden: classes from the cited formulas and tables ---------------------------------------
+
+@pytest.mark.parametrize("power, poles, declared, ie_class, gb_grade", [
+    ("1.5 kW", 4, "≥ 85.3 %", "IE3", "3"),      # exactly IE3 = GB grade 3 = 85.3
+    ("1.5 kW", 4, "≥ 82.8 %", "IE2", None),     # IE2 82.8: below GB grade 3 → no GB grade
+    ("1.5 kW", 4, "≥ 88.2 %", "IE4", "2"),      # IE4 = GB grade 2 = 88.2
+    ("7.5 kW", 2, "≥ 90.1 %", "IE3", "3"),      # IE3 2-pole 7.5 kW = GB grade 3 = 90.1
+    ("7.5 kW", 2, "≥ 91.7 %", "IE4", "2"),      # GB grade 2 2-pole 7.5 kW = 91.7 = IE4
+    ("7500 W", 2, "≥ 91.7 %", "IE4", "2"),      # same rating written in W
+    ("11 kW", 6, "≥ 90.3 %", "IE3", "3"),       # GB grade 3 6-pole 11 kW = 90.3
+    ("1.5 kW", 4, "≥ 81.0 %", "below IE2", None),
+])
+def test_motor_classes(catalogue, tmp_path, power, poles, declared, ie_class, gb_grade):
+    result = run(catalogue, motor(tmp_path, declared, power, poles))
+    assert comparison(result, "EU 2019/1781")["class_reached"] == ie_class
+    assert comparison(result, "GB 18613-2020")["class_reached"] == gb_grade
+
+
+def test_gb_minimum_is_grade_3(catalogue, tmp_path):
+    ok = run(catalogue, motor(tmp_path, "≥ 85.3 %"))
+    low = run(catalogue, motor(tmp_path, "≥ 85.2 %"))
+    assert comparison(ok, "GB 18613-2020")["mandatory_met"] is True
+    assert comparison(low, "GB 18613-2020")["mandatory_met"] is False
+    assert efficiency(ok)["level"] == "compliant"
+    assert efficiency(low)["level"] == "non_compliant"
+
+
+# --- GB/T 8170: rounded-value and full-value methods at the boundary ---------------------------
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (85.25, 1, 85.2),   # dropped 5 after an even digit: stays
+    (85.35, 1, 85.4),   # dropped 5 after an odd digit: goes up
+    (85.251, 1, 85.3),  # more than half
+    (2.675, 2, 2.68),   # decimal half even though the float is a hair below
+    (-1.25, 1, -1.2),
+])
+def test_round_half_even(value, digits, expected):
+    assert float(round_half_even(value, digits)) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("declared, rounded_meets, full_meets", [
+    (85.3, True, True),     # on the boundary: equal meets "≥"
+    (85.26, True, False),   # rounds to 85.3 under the rounded-value method only
+    (85.25, False, False),  # rounds to 85.2
+    (85.29999, True, False),
+])
+def test_boundary_under_both_methods(declared, rounded_meets, full_meets):
+    ie3 = 85.3
+    assert bool(meets(declared, "ge", ie3, Method(sign=1, rounded=True, digits=1))) is rounded_meets
+    assert bool(meets(declared, "ge", ie3, Method(sign=1))) is full_meets
+
+
+def test_rounded_method_in_an_evaluation(catalogue, tmp_path):
+    """Efficiency is compared by the rounded-value method to 0.1 %: 85.26 counts as 85.3 (IE3)."""
+    result = run(catalogue, motor(tmp_path, "≥ 85.26 %"))
+    assert comparison(result, "EU 2019/1781")["class_reached"] == "IE3"
+    assert comparison(result, "EU 2019/1781", classes=False)["relation"] == "equal"
+
+
+def test_strict_bound_and_equal_is_not_better():
+    lower = Method(sign=-1)
+    assert bool(meets(30.0, "lt", 30.0, lower)) is False  # EU noise class A is "< 30"
+    assert bool(meets(29.9, "lt", 30.0, lower)) is True
+    with_tolerance = Method(sign=1, tol_abs=0.05)
+    assert bool(meets(85.26, "gt", 85.3, with_tolerance)) is False  # equal within tolerance
+
+
+# --- levels and rules --------------------------------------------------------------------------
+
+def test_leader_eligible_with_reasons_and_provenance(catalogue, tmp_path):
+    path = motor(tmp_path, "≥ 90.6 %")
+    result = run(catalogue, path)
+    assert result["verdict"] == "eligible"
+    assert efficiency(result)["level"] == "international_leading"
+    assert result["overall_level"]["id"] == "international_leading"
+    assert set(result["provenance"]["inputs"]) == {str(path)}
+    assert len(result["provenance"]["catalogue_sha256"]) == 64
+    used = {r["id"]: r for r in result["references_used"]}
+    assert used["GB 18613-2020"]["verified"] is False  # grade 1 is unverified → the report says so
+
+
+def test_shenzhen_conjunctive_failure_on_one_indicator(catalogue, tmp_path):
+    """87.0 % misses IE4 (88.2) and GB grade 1 (90.4). The ladder is cumulative, so international
+    advanced also needs domestic leading: beating 90.4 by one rounded step, 90.5 %."""
+    result = run(catalogue, motor(tmp_path, "≥ 87.0 %"), programme="shenzhen")
+    assert result["verdict"] == "not_eligible"
+    failed = [r for r in result["rules"] if r["outcome"] == "fail"]
+    assert [r["id"] for r in failed] == ["advanced-indicators"]
+    reason = failed[0]["reasons"][0]
+    assert reason["indicator"] == "efficiency"
+    assert reason["observed"] == pytest.approx(87.0)
+    assert reason["required"] == pytest.approx(90.5)
+    assert reason["gap"] == pytest.approx(3.5)
+    gap = next(g for g in result["gaps"] if g["indicator"] == "efficiency")
+    assert gap["level"] == "international_advanced" and gap["unit"] == "%"
+
+
+def test_not_evaluable_outside_every_segment(catalogue, tmp_path):
+    result = run(catalogue, motor(tmp_path, "≥ 97 %", rated_power="2000 kW"))
+    assert result["verdict"] == "not_evaluable"
+    assert result["segment"] is None
+    messages = " ".join(x["message"]["en"] for r in result["rules"] for x in r["reasons"])
+    assert "outside every segment" in messages and "rated_power" in messages
+
+
+def test_not_evaluable_names_the_missing_required_indicator(catalogue, tmp_path):
+    result = run(catalogue, motor(tmp_path, efficiency=None), programme="shenzhen")
+    assert result["verdict"] == "not_evaluable"
+    missing = [x for r in result["rules"] for x in r["reasons"] if x["indicator"] == "efficiency"]
+    assert missing and "not declared" in missing[0]["message"]["en"]
+
+
+def test_too_few_core_indicators_fails_the_leader_gate(catalogue, tmp_path):
+    result = run(catalogue, motor(tmp_path, efficiency=None))
+    assert result["verdict"] == "not_eligible"
+    gate = next(r for r in result["rules"] if r["id"] == "core-count")
+    assert gate["outcome"] == "fail" and gate["reasons"][0]["observed"] == 2
+
+
+def test_missing_parameter_is_not_evaluable(catalogue, tmp_path):
+    result = run(catalogue, motor(tmp_path, rated_power=None))
+    assert result["verdict"] == "not_evaluable"
+    messages = " ".join(x["message"]["en"] for r in result["rules"] for x in r["reasons"])
+    assert "rated_power" in messages
+
+
+def test_indicator_without_reference_gets_no_level(catalogue, tmp_path):
+    result = run(catalogue, motor(tmp_path))
+    noise = next(i for i in result["indicators"] if i["id"] == "noise")
+    assert noise["level"] is None and noise["no_reference"] is True
+    assert "peers only" in noise["notes"][0]["en"]
+
+
+def test_evaluation_date_selects_minimums_in_force(catalogue, tmp_path):
+    """EU 2019/1781's IE4 minimum for 75–200 kW applies from 2023-07-01 only."""
+    path = motor(tmp_path, "≥ 95.0 %", rated_power="90 kW", poles=4)
+    decl = load_declaration(path, catalogue)
+    before = evaluate_declaration(decl, catalogue, "leader", dt.date(2022, 1, 1)).to_dict()
+    after = evaluate_declaration(decl, catalogue, "leader", DATE).to_dict()
+    limits = lambda r: sorted(c["threshold"] for c in efficiency(r)["comparisons"]
+                              if c["reference"] == "EU 2019/1781" and c["top_class"] is None)
+    assert len(limits(after)) == len(limits(before)) + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=80.0, max_value=95.0), st.floats(min_value=0.0, max_value=3.0))
+def test_raising_a_value_never_lowers_its_level(catalogue, a, delta):
+    from benchmark.compare import applicable_values
+    from benchmark.levels import level_of
+
+    iset = catalogue.sets["three-phase-induction-motor"]
+    ladder = iset.programmes["leader"].ladder
+    method = Method.of(iset.indicators["efficiency"])
+    applied, _ = applicable_values(catalogue, iset.id, "efficiency", "p4",
+                                   {"rated_power": 1.5, "poles": 4}, DATE)
+    low = level_of(a, applied, ladder, method).index
+    high = level_of(a + delta, applied, ladder, method).index
+    assert high >= low
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+def test_reports_are_deterministic(catalogue, tmp_path):
+    path = motor(tmp_path, "≥ 87.0 %")
+    first, second = run(catalogue, path), run(catalogue, path)
+    assert render_json(first) == render_json(second)
+    assert render_markdown(first, "zh") == render_markdown(second, "zh")
+
+
+def test_markdown_report_in_both_languages(catalogue, tmp_path):
+    result = run(catalogue, motor(tmp_path, "≥ 87.0 %"), programme="shenzhen")
+    zh, en = render_markdown(result, "zh"), render_markdown(result, "en")
+    assert "不符合条件" in zh and "额定效率" in zh
+    assert "NOT ELIGIBLE" in en and "Rated efficiency" in en
+    assert "improve by 3.5 %" in en  # the gap, in the indicator's unit
+
+
+def test_markdown_escapes_input_text(catalogue, tmp_path):
+    path = motor(tmp_path)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["enterprise"]["name"] = "<script>alert(1)</script> | x"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    md = render_markdown(run(catalogue, path), "en")
+    assert "<script>" not in md and "\\<script\\>" in md
+
+
+def test_evaluate_command_writes_reports_only_under_output(tmp_path):
+    decl = motor(tmp_path, "≥ 87.0 %")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["evaluate", str(decl), "--programme", "shenzhen",
+                                    "--date", "2026-11-23", "--lang", "en", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "not_eligible" in res.output
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [f"{decl.stem}.en.md", f"{decl.stem}.json", "summary.csv"]
+    data = json.loads((out / f"{decl.stem}.json").read_text(encoding="utf-8"))
+    assert data["verdict"] == "not_eligible"
+
+
+def test_evaluate_refuses_bad_input_and_writes_nothing(tmp_path):
+    good = motor(tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text(encoding="utf-8").replace("≤1.8 mm/s", "≤1.8 kg")
+                   .replace("1.5 kW", "1.5 kWw"), encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["evaluate", str(good), str(bad), "--date", "2026-11-23",
+                                    "-o", str(out)])
+    assert res.exit_code == 2
+    assert "unit_dimension_mismatch" in res.output and "unit_unknown" in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_bad_credit_code_is_reported(catalogue, tmp_path):
+    path = motor(tmp_path)
+    wrong = CODE[:-1] + ("0" if CODE[-1] != "0" else "1")
+    path.write_text(path.read_text(encoding="utf-8").replace(CODE, wrong), encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2
+    assert "credit_code_check_digit" in res.output
