@@ -27,7 +27,8 @@ MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_NODES = 1_000_000
 
-SCHEMA_NAMES = ("common", "indicator-set", "ladder", "reference-standard", "declaration")
+SCHEMA_NAMES = ("common", "indicator-set", "ladder", "reference-standard", "declaration",
+                "evaluation")
 
 
 @dataclass

@@ -289,3 +289,15 @@ def test_bad_credit_code_is_reported(catalogue, tmp_path):
     res = CliRunner().invoke(main, ["validate", str(path)])
     assert res.exit_code == 2
     assert "credit_code_check_digit" in res.output
+
+
+@pytest.mark.parametrize("programme, declared", [("leader", "≥ 90.6 %"), ("shenzhen", "≥ 87.0 %"),
+                                                  ("leader", None)])
+def test_json_follows_the_published_schema(catalogue, tmp_path, programme, declared):
+    from benchmark.loading import validator
+
+    result = json.loads(render_json(run(catalogue, motor(tmp_path, declared), programme)))
+    errors = list(validator("evaluation").iter_errors(result))
+    assert errors == []
+    result["verdict"] = "probably"
+    assert list(validator("evaluation").iter_errors(result))  # the schema can fail
