@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/benchmark validate
-	$(BIN)/benchmark evaluate examples/declarations --date $(DEMO_DATE) --format json,md --lang en -o out/demo
+	$(BIN)/benchmark evaluate examples/declarations --programme leader --date $(DEMO_DATE) --lang zh -o out/demo/leader
+	$(BIN)/benchmark evaluate examples/declarations --programme shenzhen --date $(DEMO_DATE) --lang en -o out/demo/shenzhen
+	@echo "Reports: out/demo/leader/*.zh.md (Chinese) and out/demo/shenzhen/*.en.md (English), with JSON beside them."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
