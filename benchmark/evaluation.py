@@ -229,7 +229,10 @@ def evaluate_declaration(decl: Declaration, catalogue: Catalogue, programme_id: 
                      "standard_number": decl.standard_number, "standard_title": decl.standard_title,
                      "standard_type": decl.standard_type, "category": iset.id,
                      "category_names": text(iset.names.en, iset.names.zh), "model": decl.model,
-                     "parameters": decl.parameter_text,
+                     "parameters": {pid: {"names": text(iset.parameters[pid].names.en,
+                                                        iset.parameters[pid].names.zh),
+                                          "value": value}
+                                    for pid, value in decl.parameter_text.items()},
                      "normative_references": decl.normative_references},
         segment=segment, indicators=list(results.values()), overall_level=overall,
         distribution=distribution, rules=rule_results, verdict=verdict(rule_results), gaps=gaps,
