@@ -428,7 +428,13 @@ class _Builder:
                 self.problem(doc, "duplicate_id", f"class label {c['label']!r} appears twice",
                              f"{cptr}/label")
             classes.append(GradeClass(c["label"], bound, c.get("verified"), c.get("note")))
-        self.check_monotone(doc, indicator, classes, ptr)
+        bands = {}
+        for seg in iset.segments:  # sample formulas across the value's segments' bands too
+            if v.get("segments") is None or seg.id in v["segments"]:
+                for key, spec in seg.where.items():
+                    bands.setdefault(key, spec)
+        bands.update(condition_of(v.get("where")))
+        self.check_monotone(doc, indicator, classes, ptr, bands)
         if v.get("minimum_class") and v["minimum_class"] not in [c.label for c in classes]:
             self.problem(doc, "unknown_class", f"minimum_class {v['minimum_class']!r} is not a class",
                          f"{ptr}/minimum_class", close(v["minimum_class"], [c.label for c in classes]))
@@ -461,7 +467,8 @@ class _Builder:
             try:
                 xs = units.convert(xs, table["unit"], param.unit, indicator=param.id)
             except UnitError as exc:
-                self.report.extend(p.at(doc.path, f"{ptr}/table/unit") for p in exc.problems)
+                self.report.extend(p.at(doc.path, f"{ptr}/table/unit", doc.line(f"{ptr}/table/unit"))
+                                   for p in exc.problems)
         if np.any(np.diff(xs) <= 0):
             self.problem(doc, "table_not_sorted", "table points must have increasing parameter values",
                          f"{ptr}/table/points")
@@ -524,16 +531,22 @@ class _Builder:
                          f"{op} bound on {indicator.id!r}, where lower is better", ptr)
 
     def check_monotone(self, doc: Document, indicator: Indicator, classes: list[GradeClass],
-                       ptr: str) -> None:
-        """Best class first: thresholds must get less strict down the table."""
-        consts = [(j, c.bound.threshold.constant) for j, c in enumerate(classes)
-                  if c.bound and c.bound.threshold.constant is not None]
-        for (_, prev), (j, cur) in zip(consts, consts[1:]):
-            worse = cur > prev if indicator.sign < 0 else cur < prev
-            if indicator.sign and not worse:
+                       ptr: str, where: dict) -> None:
+        """Best class first: thresholds must get less strict down the table, at every parameter
+        value checked (constants; table points; formulas across the value's `where` bands)."""
+        if not indicator.sign:
+            return
+        samples = _samples(classes, where)
+        bounded = [(j, c) for j, c in enumerate(classes) if c.bound is not None]
+        for (_, above), (j, cur) in zip(bounded, bounded[1:]):
+            a = above.bound.threshold.evaluate(samples, _n(samples))
+            b = cur.bound.threshold.evaluate(samples, _n(samples))
+            ok = np.isnan(a) | np.isnan(b) | ((b - a) * indicator.sign <= 1e-12)
+            if not np.all(ok):
+                k = int(np.argmin(ok))
                 self.problem(doc, "grades_not_monotone",
-                             f"class {classes[j].label!r} ({cur:g}) is not less strict than the "
-                             f"class above it ({prev:g}); list classes best first",
+                             f"class {cur.label!r} ({b[k]:g}) is stricter than the class above it, "
+                             f"{above.label!r} ({a[k]:g}); list classes best first",
                              f"{ptr}/classes/{j}")
 
     def cross_checks(self, sets: dict[str, IndicatorSet],
@@ -555,6 +568,36 @@ class _Builder:
                         self.report.add(Problem("unknown_class",
                                                 f"{where}: {req.reference} has no class "
                                                 f"{req.class_label!r}", file=iset.path))
+
+
+def _n(samples: dict) -> int:
+    return len(next(iter(samples.values()))) if samples else 1
+
+
+def _samples(classes: list[GradeClass], where: dict) -> dict[str, np.ndarray]:
+    """Parameter values to check a class table at: table points, and 25 points across each
+    bounded `where` band of a formula's parameters (log-spaced when the band is positive)."""
+    points: dict[str, list[float]] = {}
+    for c in classes:
+        thr = c.bound.threshold if c.bound else None
+        if thr is None:
+            continue
+        if thr.table_parameter:
+            points.setdefault(thr.table_parameter, []).extend(thr.table_x)
+        if thr.formula is not None:
+            for name in thr.formula.names:
+                band = where.get(name)
+                if isinstance(band, Band):
+                    lo = band.ge if band.ge is not None else band.gt
+                    hi = band.le if band.le is not None else band.lt
+                    if lo is not None and hi is not None:
+                        grid = np.geomspace(lo, hi, 25) if lo > 0 else np.linspace(lo, hi, 25)
+                        points.setdefault(name, []).extend(grid.tolist())
+    if not points:
+        return {}
+    # check each parameter's points with the others held at their first point
+    n = max(len(v) for v in points.values())
+    return {k: np.resize(np.asarray(sorted(set(v)), dtype=float), n) for k, v in points.items()}
 
 
 def _conditions_overlap(a: dict, b: dict) -> bool:

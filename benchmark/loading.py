@@ -183,8 +183,18 @@ def read_document(path: str | Path, display: str | None = None) -> tuple[Documen
     digest = hashlib.sha256(raw).hexdigest()
     lines: dict[str, int] = {}
     if path.suffix.lower() == ".json":
+        duplicates: list[str] = []
+
+        def pairs(items: list[tuple[str, Any]]) -> dict:
+            seen: dict = {}
+            for key, value in items:
+                if key in seen:
+                    duplicates.append(key)
+                seen[key] = value
+            return seen
+
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=pairs)
         except json.JSONDecodeError as exc:
             return None, [Problem("json_syntax", exc.msg, file=display, line=exc.lineno)]
         except RecursionError:
@@ -193,13 +203,17 @@ def read_document(path: str | Path, display: str | None = None) -> tuple[Documen
         if _depth(data) > MAX_DEPTH:
             return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
                                   file=display)]
-        try:  # JSON is YAML: reuse the YAML composer for line numbers
+        found: list[Problem] = []
+        try:  # JSON is YAML: reuse the YAML composer for line numbers and duplicate keys
             node = yaml.compose(text, Loader=_LimitedLoader)
             if node is not None:
-                _walk_nodes(node, "", lines, [], display)
+                _walk_nodes(node, "", lines, found, display)
         except (yaml.YAMLError, _TooDeep, RecursionError):
             lines = {}
-        return Document(display, data, digest, lines), problems
+        if duplicates and not found:
+            found = [Problem("duplicate_key", f"key {k!r} appears twice in the same object",
+                             file=display, hint="JSON keeps only the last one") for k in duplicates]
+        return Document(display, data, digest, lines), problems + found
     loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
