@@ -66,6 +66,7 @@ class IndicatorResult:
     steps: list[dict] = field(default_factory=list)
     capped_by: str | None = None
     no_reference: bool = False
+    applicable: bool = True  # False: the indicator does not apply to the declaration's segment
     order: tuple[str, ...] = ()
     notes: list[dict[str, str]] = field(default_factory=list)
     gaps: dict[str, Gap] = field(default_factory=dict)
@@ -167,12 +168,16 @@ def evaluate_declaration(decl: Declaration, catalogue: Catalogue, programme_id: 
     findings: list[dict] = []
     used: dict[str, dict] = {}
     results: dict[str, IndicatorResult] = {}
+    # rules judge the indicators that apply to this segment; the others are listed, marked
     for ind in iset.indicators.values():
         dv = decl.values.get(ind.id)
         r = IndicatorResult(ind.id, text(ind.names.en, ind.names.zh), ind.cls, ind.unit, ind.weight,
                             ind.direction, dv.text if dv else None, order=ind.order)
         results[ind.id] = r
-        if dv is None:
+        if ind.segments is not None and segment_id is not None and segment_id not in ind.segments:
+            r.applicable = False
+            r.notes.append(text("does not apply to this segment", "该指标不适用于此分段"))
+        if dv is None or not r.applicable:
             continue
         r.unit_assumed = dv.unit_assumed
         if dv.unit_assumed:
@@ -184,9 +189,6 @@ def evaluate_declaration(decl: Declaration, catalogue: Catalogue, programme_id: 
                 r.level = ladder.levels[r.level_index].id
                 lv = ladder.levels[r.level_index]
                 r.level_names = text(lv.names.en, lv.names.zh)
-            continue
-        if ind.segments is not None and segment_id not in ind.segments:
-            r.notes.append(text("indicator does not apply to this segment", "该指标不适用于此分段"))
             continue
         r.value = guaranteed(ind, dv)
         if ind.sign == 0 or not in_scope:
@@ -207,10 +209,12 @@ def evaluate_declaration(decl: Declaration, catalogue: Catalogue, programme_id: 
                              "message": text(f"normative reference {ref} is not in the catalogue; its status was not checked",
                                              f"规范性引用文件{ref}不在目录中，未核查其状态")})
     ctx = {"date": on.isoformat(), "segment": segment_id, "segment_problem": segment_problem,
-           "normative_status": normative_status}
+           "normative_status": normative_status,
+           "not_applicable": {k for k, r in results.items() if not r.applicable}}
     rule_results, gaps = [], []
+    applicable = {k: r for k, r in results.items() if r.applicable}
     for rule in programme.rules:
-        rr, rule_gaps = apply_rule(rule, programme, results, ctx)
+        rr, rule_gaps = apply_rule(rule, programme, applicable, ctx)
         rule_results.append(rr)
         gaps += [g for g in rule_gaps if g not in gaps]
     overall, distribution = _overall(programme, results)

@@ -59,7 +59,8 @@ def requirement_thresholds(req: LevelRequirement, applied: list[AppliedValue],
                            sign: int) -> list[Threshold]:
     """The thresholds a requirement compares with (the single strictest for most_stringent)."""
     if req.of == "mandatory":
-        return [_threshold(a, op, t, lab) for a in applied for op, t, lab in a.mandatory]
+        return [_threshold(a, op, t, lab) for a in applied for op, t, lab in a.mandatory
+                if not req.tiers or a.edition.tier in req.tiers]
     if req.of == "class":
         out = []
         for a in applied:

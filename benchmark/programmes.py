@@ -59,8 +59,9 @@ class Gap:
 
 
 def _subjects(rule: Rule, results: dict[str, IndicatorResult]) -> list[str]:
+    """The indicators a rule judges, among those that apply to the declaration's segment."""
     if rule.indicators:
-        return list(rule.indicators)
+        return [i for i in rule.indicators if i in results]
     return [i for i, r in results.items() if r.cls in rule.classes]
 
 
@@ -91,7 +92,11 @@ def apply_rule(rule: Rule, programme: Programme, results: dict[str, IndicatorRes
         target = ladder.index(rule.level)
         lname = _level_name(programme, rule.level)
         reached, failing, missing = [], [], []
-        for ind_id in _subjects(rule, results):
+        subjects = _subjects(rule, results)
+        if not subjects:
+            unknown(Reason(rule.id, text("no indicator of this rule applies to the product's segment",
+                                         "本规则所列指标均不适用于该产品分段")))
+        for ind_id in subjects:
             r = results.get(ind_id)
             if r is None or r.value is None or r.level is None:
                 missing.append(ind_id)
@@ -168,6 +173,8 @@ def _gate(rule: Rule, results: dict, ctx: dict, fail, unknown) -> None:
                 observed=len(declared), required=rule.at_least))
     elif rule.check == "required_present":
         for ind_id in rule.indicators:
+            if ind_id not in results and ind_id in ctx["not_applicable"]:
+                continue
             r = results.get(ind_id)
             if r is None or r.declared is None:
                 name = r.names if r else {"en": ind_id, "zh": ind_id}

@@ -301,3 +301,26 @@ def test_json_follows_the_published_schema(catalogue, tmp_path, programme, decla
     assert errors == []
     result["verdict"] = "probably"
     assert list(validator("evaluation").iter_errors(result))  # the schema can fail
+
+
+def test_rule_with_no_applicable_indicator_is_not_evaluable_not_passed():
+    """A conjunctive rule whose listed indicators do not apply to the segment must not pass."""
+    from benchmark.model import Ladder, Level, Names, Programme, Rule
+    from benchmark.programmes import apply_rule
+
+    ladder = Ladder("l", Names("l", "l"), (Level("a", Names("a", "a")), Level("b", Names("b", "b"))))
+    rule = Rule("all-core", "conjunctive", level="b", indicators=("apf",))
+    prog = Programme("p", Names("p", "p"), "modelled", Names("s", "s"), None, ladder, ("core",), (rule,))
+    result, _ = apply_rule(rule, prog, {}, {})
+    assert result.outcome == "not_evaluable"
+
+
+def test_indicator_outside_its_segments_is_not_required(catalogue, tmp_path):
+    """SEER applies to cooling-only units: a heat pump is not asked for it."""
+    seer = catalogue.sets["room-air-conditioner"].indicators["seer"]
+    result = run(catalogue, Path(__file__).parent.parent / "examples/declarations/room-ac-kfr-32gw.yaml")
+    assert result["segment"]["id"] not in seer.segments  # precondition: a heat-pump segment
+    reasons = [x for r in result["rules"] for x in r["reasons"]]
+    assert not any(x["indicator"] == "seer" for x in reasons)
+    seer_row = next(i for i in result["indicators"] if i["id"] == "seer")
+    assert seer_row["applicable"] is False
