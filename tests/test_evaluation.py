@@ -324,3 +324,39 @@ def test_indicator_outside_its_segments_is_not_required(catalogue, tmp_path):
     assert not any(x["indicator"] == "seer" for x in reasons)
     seer_row = next(i for i in result["indicators"] if i["id"] == "seer")
     assert seer_row["applicable"] is False
+
+
+def refrigerator(tmp_path: Path, eei: str, annual: str | None = None) -> Path:
+    src = Path(__file__).parent.parent / "examples/declarations/refrigerator-bcd-400.yaml"
+    doc = yaml.safe_load(src.read_text(encoding="utf-8"))
+    doc["indicators"]["eei"] = eei
+    if annual is None:
+        doc["indicators"].pop("annual_energy")
+    else:
+        doc["indicators"]["annual_energy"] = annual
+    path = tmp_path / f"fridge-{len(list(tmp_path.iterdir()))}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("eei, eu_class", [
+    ("≤ 41 %", "A"),     # EU 2019/2016 Annex II Table 1: A is EEI ≤ 41
+    ("≤ 41.5 %", "B"),   # B is 41 < EEI ≤ 51 (rounded to whole %: 41.5 → 42, half to even)
+    ("≤ 51 %", "B"),     # upper edge of B is closed
+    ("≤ 51.6 %", "C"),
+    ("≤ 41.4 %", "A"),   # GB/T 8170 rounded-value method to whole %: 41.4 → 41
+])
+def test_refrigerator_eei_against_eu_classes(catalogue, tmp_path, eei, eu_class):
+    result = run(catalogue, refrigerator(tmp_path, eei))
+    row = next(i for i in result["indicators"] if i["id"] == "eei")
+    eu = next(c for c in row["comparisons"] if c["reference"] == "EU 2019/2016")
+    assert eu["class_reached"] == eu_class
+
+
+def test_declared_eei_that_disagrees_with_its_raw_values_is_a_finding(catalogue, tmp_path):
+    """EEI = annual energy / standard annual energy × 100: 200 / 550.8 → 36.3, not 41."""
+    bad = run(catalogue, refrigerator(tmp_path, "≤ 41 %", annual="≤ 200 kWh/a"))
+    good = run(catalogue, refrigerator(tmp_path, "≤ 36.3 %", annual="≤ 200 kWh/a"))
+    finding = [f for f in bad["findings"] if f["code"] == "derived_value_mismatch"]
+    assert finding and finding[0]["computed"] == pytest.approx(36.31, abs=0.01)
+    assert not [f for f in good["findings"] if f["code"] == "derived_value_mismatch"]
