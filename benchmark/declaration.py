@@ -16,7 +16,7 @@ from typing import Any
 from benchmark import units
 from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
-from benchmark.errors import InputError, Problem, RequirementSyntaxError, UnitError
+from benchmark.errors import InputError, Problem
 from benchmark.loading import Document, read_document, schema_problems
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter
 from benchmark.requirements import Requirement, parse_requirement, requirement_from_parts
@@ -203,17 +203,11 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> Declare
             raise InputError(Problem("unknown_grade", f"{value!r} is not a grade of {indicator.id!r}",
                                      hint="one of: " + ", ".join(indicator.order)))
         return DeclaredValue(indicator.id, text, None, label=value, pointer=pointer)
-    try:
-        req = _requirement(raw)
-    except RequirementSyntaxError:
-        raise
+    req = _requirement(raw)
     unit = req.unit
     assumed = unit is None and bool(indicator.unit)
     unit = unit or indicator.unit or ""
-    try:
-        factor, offset = units.conversion(unit, indicator.unit or "", indicator=indicator.id)
-    except UnitError:
-        raise
+    factor, offset = units.conversion(unit, indicator.unit or "", indicator=indicator.id)
     value = req.value * factor + offset
     upper = req.upper * factor + offset if req.upper is not None else None
     tol = None
