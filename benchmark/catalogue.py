@@ -95,7 +95,7 @@ def check_catalogue(root: str | Path | None = None,
     docs: dict[str, list[Document]] = {s: [] for s in FOLDERS.values()}
     files: dict[str, str] = {}
     broken: set[str] = set()  # ids of files with schema errors: not reported again as unknown
-    listed = [(p, s) for p, s in catalogue_files(root)]
+    listed = catalogue_files(root)
     for path in extra:
         doc, problems = read_document(path)
         report.extend(problems)
@@ -617,7 +617,7 @@ def _conditions_overlap(a: dict, b: dict) -> bool:
 def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> ProblemReport:
     """Problems of the given files (catalogue files or declarations), checked in the context of
     the catalogue; with no paths, the whole catalogue."""
-    from benchmark.declaration import load_declaration
+    from benchmark.declaration import declaration_from_document
 
     files: list[Path] = []
     for p in paths:
@@ -629,7 +629,7 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
     for f in files:
         doc, problems = read_document(f)
         if doc is not None and schema_for(doc) == "declaration":
-            decls.append(f)
+            decls.append((doc, problems))
         else:
             others.append(f)
     root = Path(data_dir) if data_dir else default_data_dir()
@@ -640,9 +640,13 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
         wanted = {str(f) for f in others} | {_display(f, root) for f in others}
         report = ProblemReport([p for p in report.problems
                                 if p.file in wanted or p.code == "catalogue_not_found"])
-    for f in decls:
+    for doc, problems in decls:
+        problems = problems + schema_problems(doc, "declaration")
+        report.extend(problems)
+        if any(p.severity == "error" for p in problems) or catalogue is None:
+            continue
         try:
-            load_declaration(f, catalogue)
+            declaration_from_document(doc, catalogue)
         except InputError as exc:
             report.extend(exc.problems)
     return report

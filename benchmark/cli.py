@@ -135,12 +135,9 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
             return items
         return click.progressbar(items, label="evaluating", file=sys.stderr)
 
-    def run(wrap):
-        return evaluate_files(files, programme, day, out_dir,
-                              [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
-                              include_superseded, template_dir, wrap)
-
-    result = run(progress)
+    result = evaluate_files(files, programme, day, out_dir,
+                            [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
+                            include_superseded, template_dir, progress)
     for row in result.summary:
         click.echo(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
                    f"{row['file']}")

@@ -106,14 +106,7 @@ def declaration_from_document(doc: Document, catalogue: Catalogue,
                                         "/standard/date", "write dates as YYYY-MM-DD"))
     params, param_text = _parameters(doc, iset, product.get("parameters", {}), problems)
     values: dict[str, DeclaredValue] = {}
-    for ind_id, raw in data["indicators"].items():
-        ptr = f"/indicators/{ind_id}"
-        indicator = iset.indicators.get(ind_id)
-        if indicator is None:
-            problems.append(doc.problem("unknown_indicator",
-                                        f"category {iset.id!r} has no indicator {ind_id!r}", ptr,
-                                        close(ind_id, iset.indicators)))
-            continue
+    for ind_id, indicator, raw, ptr in _known(doc, iset, data["indicators"], "indicator", problems):
         try:
             values[ind_id] = declared_value(indicator, raw, ptr)
         except InputError as exc:
@@ -129,17 +122,24 @@ def declaration_from_document(doc: Document, catalogue: Catalogue,
         parameters=params, parameter_text=param_text, values=values, notes=problems)
 
 
+def _known(doc: Document, iset: IndicatorSet, raw: dict, what: str, problems: list[Problem]):
+    """(id, definition, declared value, pointer) for each entry the category defines as a
+    parameter or indicator; each unknown id is reported with close spellings."""
+    known = iset.parameters if what == "parameter" else iset.indicators
+    base = "/product/parameters" if what == "parameter" else "/indicators"
+    for key, value in raw.items():
+        ptr = f"{base}/{key}"
+        if key not in known:
+            problems.append(doc.problem(f"unknown_{what}", f"category {iset.id!r} has no {what} "
+                                        f"{key!r}", ptr, close(key, known)))
+            continue
+        yield key, known[key], value, ptr
+
+
 def _parameters(doc: Document, iset: IndicatorSet, raw: dict, problems: list[Problem]):
     params: dict[str, Any] = {}
     text: dict[str, str] = {}
-    for pid, value in raw.items():
-        ptr = f"/product/parameters/{pid}"
-        param = iset.parameters.get(pid)
-        if param is None:
-            problems.append(doc.problem("unknown_parameter",
-                                        f"category {iset.id!r} has no parameter {pid!r}", ptr,
-                                        close(pid, iset.parameters)))
-            continue
+    for pid, param, value, ptr in _known(doc, iset, raw, "parameter", problems):
         text[pid] = _text(value)
         try:
             params[pid] = parameter_value(param, value)

@@ -209,8 +209,7 @@ def evaluate_declaration(decl: Declaration, catalogue: Catalogue, programme_id: 
                              "message": text(f"normative reference {ref} is not in the catalogue; its status was not checked",
                                              f"规范性引用文件{ref}不在目录中，未核查其状态")})
     ctx = {"date": on.isoformat(), "segment": segment_id, "segment_problem": segment_problem,
-           "normative_status": normative_status,
-           "not_applicable": {k for k, r in results.items() if not r.applicable}}
+           "normative_status": normative_status}
     rule_results, gaps = [], []
     applicable = {k: r for k, r in results.items() if r.applicable}
     for rule in programme.rules:

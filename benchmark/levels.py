@@ -45,11 +45,6 @@ class LevelResult:
     capped_by: str | None = None  # level whose requirement could not be assessed
     failed_at: str | None = None  # first level whose requirement failed
 
-    @property
-    def justification(self) -> list[Threshold]:
-        met = [s for s in self.steps if s.outcome == "met"]
-        return met[-1].thresholds if met else []
-
 
 def _threshold(a: AppliedValue, op: str, t: float, label: str | None) -> Threshold:
     return Threshold(a.edition.id, a.edition.tier, op, t, label, a.value.clause, a.verified)

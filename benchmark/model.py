@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
 
 from benchmark.formula import Formula
-
-TIERS = ("international", "foreign", "national", "sector", "local", "group", "enterprise")
-DOMESTIC_TIERS = ("national", "sector", "local", "group", "enterprise")
-INTERNATIONAL_TIERS = ("international", "foreign")
-LOWER_OPS = ("gt", "ge")
-UPPER_OPS = ("lt", "le")
-
 
 @dataclass(frozen=True)
 class Names:
@@ -197,17 +191,6 @@ class Threshold:
     between: str = "none"
     between_note: str | None = None
 
-    @property
-    def varies(self) -> bool:
-        return self.constant is None
-
-    def text(self) -> str:
-        if self.constant is not None:
-            return f"{self.constant:g}"
-        if self.formula is not None:
-            return self.formula.source
-        return f"table on {self.table_parameter}"
-
     def evaluate(self, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         """Values for n rows (in the reference value's unit); NaN where not covered."""
         if self.constant is not None:
@@ -327,10 +310,6 @@ class ReferenceEdition:
             return "withdrawn"
         return "in_force"
 
-    @property
-    def is_domestic(self) -> bool:
-        return self.tier in DOMESTIC_TIERS
-
 
 @dataclass(frozen=True)
 class LevelRequirement:
@@ -411,6 +390,17 @@ class Catalogue:
     files: dict[str, str]  # relative path -> sha256
     warnings: list = field(default_factory=list)
 
+    @cached_property
+    def _successors(self) -> dict[str, set[str]]:
+        """Edition id -> ids of the editions that replace it (named by either side)."""
+        out: dict[str, set[str]] = {}
+        for r in self.references.values():
+            if r.superseded_by:
+                out.setdefault(r.id, set()).add(r.superseded_by)
+            for old in r.supersedes:
+                out.setdefault(old, set()).add(r.id)
+        return out
+
     def status_of(self, edition_id: str, on: dt.date) -> str:
         """in_force | not_yet_in_force | withdrawn | superseded | unknown (not in the catalogue).
 
@@ -421,16 +411,10 @@ class Catalogue:
         status = edition.status_on(on)
         if status != "in_force":
             return status
-        successors = [edition.superseded_by] if edition.superseded_by else []
-        successors += [r.id for r in self.references.values() if edition_id in r.supersedes]
-        for succ in successors:
+        for succ in self._successors.get(edition_id, ()):
             if succ in self.references and self.references[succ].status_on(on) == "in_force":
                 return "superseded"
         return status
-
-    def references_for(self, set_id: str) -> list[ReferenceEdition]:
-        return [r for r in self.references.values()
-                if any(v.indicator_set == set_id for v in r.values)]
 
     @property
     def sha256(self) -> str:

@@ -172,14 +172,11 @@ def _gate(rule: Rule, results: dict, ctx: dict, fail, unknown) -> None:
                 f"声明核心指标{len(declared)}项，至少需要{rule.at_least}项"),
                 observed=len(declared), required=rule.at_least))
     elif rule.check == "required_present":
-        for ind_id in rule.indicators:
-            if ind_id not in results and ind_id in ctx["not_applicable"]:
-                continue
-            r = results.get(ind_id)
-            if r is None or r.declared is None:
-                name = r.names if r else {"en": ind_id, "zh": ind_id}
-                unknown(Reason(rule.id, text(f"required indicator {name['en']} is not declared",
-                                             f"未声明必备指标{name['zh']}"), ind_id))
+        for ind_id in _subjects(rule, results):  # indicators that apply to the segment
+            r = results[ind_id]
+            if r.declared is None:
+                unknown(Reason(rule.id, text(f"required indicator {r.names['en']} is not declared",
+                                             f"未声明必备指标{r.names['zh']}"), ind_id))
     elif rule.check == "no_withdrawn_references":
         for ref, status in ctx["normative_status"].items():
             if status in ("withdrawn", "superseded"):
