@@ -5,7 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DATE ?= 2026-11-23
 
-.PHONY: demo test perf validate clean
+.PHONY: demo test perf validate clean sysdeps
+
+# Debian packages the report tests use for real: Chromium (HTML check, PDF printing), poppler-utils
+# (pdftoppm/pdftotext) and a CJK font. Installed once, when missing; needs root or sudo.
+SYSDEPS_STAMP := $(VENV)/.sysdeps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(SYSDEPS_STAMP):
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list :lang=zh | grep -q .; then :; else \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    chromium poppler-utils fonts-noto-cjk fontconfig; fi
+	mkdir -p $(VENV) && touch $@
+
+sysdeps: $(SYSDEPS_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,13 +26,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(SYSDEPS_STAMP)
 	$(BIN)/benchmark validate
 	$(BIN)/benchmark evaluate examples/declarations --programme leader --date $(DEMO_DATE) --lang zh -o out/demo/leader
 	$(BIN)/benchmark evaluate examples/declarations --programme shenzhen --date $(DEMO_DATE) --lang en -o out/demo/shenzhen
 	@echo "Reports: out/demo/leader/*.zh.md (Chinese) and out/demo/shenzhen/*.en.md (English), with JSON beside them."
 
-test: $(STAMP)
+test: $(STAMP) $(SYSDEPS_STAMP)
 	$(BIN)/python -m pytest
 
 perf: $(STAMP)
