@@ -166,8 +166,59 @@ class AppliedValue:
         return self.value.verified
 
 
-def _canonical(value: ReferenceValue, raw: np.ndarray) -> float:
-    return float(raw[0] * value.factor + value.offset)
+@dataclass
+class AppliedArrays:
+    """One reference value over n rows: where it applies and its thresholds (canonical)."""
+
+    edition: ReferenceEdition
+    value: ReferenceValue
+    applies: np.ndarray  # rows whose parameters satisfy the value's `where`
+    limits: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    classes: list[tuple[str, Bound | None, np.ndarray]] = field(default_factory=list)
+
+
+def reference_values(catalogue: Catalogue, set_id: str, indicator_id: str, segment_id: str | None,
+                     on: dt.date, include_superseded: bool = False):
+    """(edition, value) pairs for one indicator and segment, in force and in effect on `on`
+    (superseded or withdrawn editions only when `include_superseded`)."""
+    for edition in catalogue.references.values():
+        status = catalogue.status_of(edition.id, on)
+        if status == "not_yet_in_force":
+            continue
+        if status in ("withdrawn", "superseded") and not include_superseded:
+            continue
+        for value in edition.values:
+            if value.indicator_set != set_id or value.indicator != indicator_id:
+                continue
+            if not value.in_effect(on):
+                continue
+            if value.segments is not None and segment_id not in value.segments:
+                continue
+            yield edition, value
+
+
+def applicable_arrays(catalogue: Catalogue, set_id: str, indicator_id: str, segment_id: str | None,
+                      params: Mapping[str, np.ndarray], n: int, on: dt.date,
+                      include_superseded: bool = False) -> list[AppliedArrays]:
+    """The reference values for n rows of one segment, thresholds evaluated per row; NaN where a
+    value does not apply to a row or cannot be evaluated for its parameters."""
+    out = []
+    for edition, value in reference_values(catalogue, set_id, indicator_id, segment_id, on,
+                                           include_superseded):
+        applies = condition_mask(value.where, params, n)
+        if not applies.any():
+            continue
+
+        def canonical(threshold) -> np.ndarray:  # noqa: ANN001
+            t = threshold.evaluate(params, n) * value.factor + value.offset
+            return np.where(applies, t, np.nan)
+
+        item = AppliedArrays(edition, value, applies)
+        item.limits = [(b.op, canonical(b.threshold)) for b in value.limits]
+        item.classes = [(c.label, c.bound, canonical(c.bound.threshold) if c.bound is not None
+                         else np.full(n, np.nan)) for c in value.classes]
+        out.append(item)
+    return out
 
 
 def applicable_values(catalogue: Catalogue, set_id: str, indicator_id: str, segment_id: str | None,
@@ -182,29 +233,12 @@ def applicable_values(catalogue: Catalogue, set_id: str, indicator_id: str, segm
     """
     arrays = {k: np.asarray([v]) for k, v in params.items()}
     applied, uncovered = [], []
-    for edition in catalogue.references.values():
-        status = catalogue.status_of(edition.id, on)
-        if status == "not_yet_in_force":
-            continue
-        if status in ("withdrawn", "superseded") and not include_superseded:
-            continue
-        for value in edition.values:
-            if value.indicator_set != set_id or value.indicator != indicator_id:
-                continue
-            if not value.in_effect(on):
-                continue
-            if value.segments is not None and segment_id not in value.segments:
-                continue
-            if not condition_mask(value.where, arrays, 1)[0]:
-                continue
-            item = AppliedValue(edition, value)
-            for bound in value.limits:
-                item.limits.append((bound.op, _canonical(value, bound.threshold.evaluate(arrays, 1))))
-            for c in value.classes:
-                t = (_canonical(value, c.bound.threshold.evaluate(arrays, 1))
-                     if c.bound is not None else float("nan"))
-                item.classes.append((c.label, c.bound, t))
-            item.covered = item.top is not None
-            (applied if item.covered else uncovered).append(item)
+    for a in applicable_arrays(catalogue, set_id, indicator_id, segment_id, arrays, 1, on,
+                               include_superseded):
+        item = AppliedValue(a.edition, a.value,
+                            [(op, float(t[0])) for op, t in a.limits],
+                            [(label, bound, float(t[0])) for label, bound, t in a.classes])
+        item.covered = item.top is not None
+        (applied if item.covered else uncovered).append(item)
     applied.sort(key=lambda a: (a.edition.tier, a.edition.id, a.value.pointer))
     return applied, uncovered

@@ -28,7 +28,7 @@ MAX_ALIASES = 100
 MAX_NODES = 1_000_000
 
 SCHEMA_NAMES = ("common", "indicator-set", "ladder", "reference-standard", "declaration",
-                "evaluation")
+                "evaluation", "mapping")
 
 
 @dataclass

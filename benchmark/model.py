@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 
 from benchmark.formula import Formula
 
@@ -113,7 +114,9 @@ def condition_mask(condition: Condition, params: Mapping[str, np.ndarray], n: in
             mask &= spec.contains(values)
         else:
             allowed = {_category_key(v) for v in spec}
-            mask &= np.array([_category_key(v) in allowed for v in np.broadcast_to(values, (n,))])
+            codes, uniques = pd.factorize(np.broadcast_to(values, (n,)))  # one test per distinct value
+            ok = np.array([_category_key(u) in allowed for u in uniques] + [False], dtype=bool)
+            mask &= ok[codes]  # code -1 (missing) takes the trailing False
     return mask
 
 

@@ -1,0 +1,512 @@
+"""Populations: tables of declared standards for one category, read onto canonical units.
+
+A population is a CSV (UTF-8, UTF-8 with BOM or GBK/GB 18030), XLSX or Parquet table with one row
+per standard or model. Each column is an indicator, a product parameter or an identity field
+(enterprise, credit code, standard number, model …), recognised by its header — an id or a name
+in Chinese or English, with the unit in brackets (`apf [W·h/W·h]`) — or named by a column-mapping
+file, so that a foreign export is read without editing it. A column may hold each row's unit in
+another column (`unit_column`), so one indicator can arrive in several source units.
+
+Cells are read the array way: numbers convert with one cached (factor, offset) per distinct unit;
+text cells ("≥ 5.20", "５．２ W/W") are parsed once per distinct text with the declaration reader,
+so a population value means exactly what the same text means in a declaration. A row that cannot
+be used is reported with its row number, column and reason code, and left out — never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark import units
+from benchmark.catalogue import close
+from benchmark.credit_code import check_credit_code
+from benchmark.errors import BenchmarkError, InputError, Problem
+from benchmark.loading import read_document, schema_problems
+from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
+MAX_TABLE_BYTES = int(os.environ.get("BENCHMARK_MAX_TABLE_BYTES", 512 * 1024 * 1024))
+
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "enterprise": ("enterprise", "企业名称", "企业", "制造商", "manufacturer", "brand", "company"),
+    "credit_code": ("credit_code", "统一社会信用代码", "信用代码", "credit code"),
+    "standard_number": ("standard_number", "standard", "标准编号", "标准号", "standard number"),
+    "standard_title": ("standard_title", "标准名称", "standard title"),
+    "model": ("model", "型号", "规格型号", "产品型号", "model number"),
+    "product_name": ("product_name", "产品名称", "product name", "product"),
+    "normative_references": ("normative_references", "规范性引用文件", "normative references"),
+    "shipments": ("shipments", "出货量", "销量", "sales", "shipment"),
+}
+_HEADER_UNIT = re.compile(r"^(?P<name>.*?)\s*\[(?P<unit>[^\[\]]*)\]\s*$")
+_UNIT_SUFFIXES = ("_unit", " unit", "单位", "_单位", " 单位")
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one source column is read."""
+
+    source: str
+    role: str  # indicator | parameter | field
+    target: str
+    unit: str | None = None  # unit of plain numbers
+    unit_column: str | None = None  # column holding each row's unit
+    bound: str | None = None  # what plain numbers stand for (default: the indicator's own bound)
+
+
+@dataclass
+class Population:
+    """The usable rows of a table, on canonical units; excluded rows listed with their reasons."""
+
+    path: str
+    sha256: str
+    category: str
+    rows: np.ndarray  # source row numbers of the usable rows (1 = first data row)
+    fields: dict[str, np.ndarray]  # identity fields as text ("" when absent)
+    parameters: dict[str, np.ndarray]  # quantities canonical (float), categories as text
+    values: dict[str, np.ndarray]  # quantity indicators, canonical float, NaN = not declared
+    labels: dict[str, np.ndarray]  # boolean (True/False/None) and ordinal/text indicators
+    columns: list[Column]
+    excluded: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shipments(self) -> np.ndarray | None:
+        return self.parameters.get("__shipments__")
+
+
+# --- reading tables ----------------------------------------------------------------------------
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
+               delimiter: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The table as read (headers as written) and its SHA-256. CSV encodings: a BOM means
+    UTF-8; otherwise UTF-8 is tried, then GB 18030 (a superset of GBK)."""
+    path = Path(path)
+    display = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(Problem("file_not_found", "no such file", file=display)) from None
+    if size > MAX_TABLE_BYTES:
+        raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
+                                 f"is {MAX_TABLE_BYTES:,}", file=display,
+                                 hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
+    if size == 0:
+        raise InputError(Problem("file_empty", "the file is empty", file=display))
+    suffix = path.suffix.lower()
+    digest = _sha256(path)
+    try:
+        if suffix in (".csv", ".tsv", ".txt"):
+            sep = delimiter or ("\t" if suffix == ".tsv" else ",")
+            frame = _read_csv(path, sep, encoding)
+        elif suffix == ".xlsx":
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
+                                     "table format", file=display,
+                                     hint="use .csv, .tsv, .xlsx or .parquet"))
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem("file_encoding", f"cannot decode as {exc.encoding}",
+                                 file=display, hint="save as UTF-8, or name the encoding in a "
+                                 "mapping file")) from None
+    except (ValueError, KeyError, OSError, pd.errors.ParserError, ImportError) as exc:
+        code = "table_syntax" if isinstance(exc, pd.errors.ParserError) else "table_unreadable"
+        raise InputError(Problem(code, str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                                 file=display)) from None
+    except Exception as exc:  # openpyxl/zip errors for a damaged XLSX
+        raise InputError(Problem("table_unreadable", f"{type(exc).__name__}: {exc}",
+                                 file=display)) from None
+    frame.columns = [_clean_header(c) for c in frame.columns]
+    if frame.empty:
+        raise InputError(Problem("table_empty", "the table has no data rows", file=display))
+    return frame, digest
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
+    options = dict(sep=sep, skipinitialspace=True, keep_default_na=False, na_values=[""],
+                   low_memory=False)
+    if encoding:
+        return pd.read_csv(path, encoding=encoding, **options)
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **options)
+    except UnicodeDecodeError:
+        return pd.read_csv(path, encoding="gb18030", **options)
+
+
+def _clean_header(name: Any) -> str:
+    return unicodedata.normalize("NFC", str(name)).strip().lstrip("\ufeff")
+
+
+# --- which column is which ----------------------------------------------------------------------
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_]+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+def _names(iset: IndicatorSet) -> dict[str, tuple[str, str]]:
+    """Every recognised header spelling → (role, id)."""
+    out: dict[str, tuple[str, str]] = {}
+    for field_id, spellings in FIELD_NAMES.items():
+        for s in spellings:
+            out[_key(s)] = ("field", field_id)
+    for role, items in (("parameter", iset.parameters), ("indicator", iset.indicators)):
+        for item in items.values():
+            for s in (item.id, item.names.en, item.names.zh):
+                if s:
+                    out[_key(s)] = (role, item.id)
+    return out
+
+
+def read_mapping(path: str | Path) -> dict:
+    """A column-mapping file (schema mapping/1), checked; InputError lists every problem."""
+    doc, problems = read_document(path)
+    if doc is None:
+        raise InputError(problems)
+    problems += schema_problems(doc, "mapping")
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return {"doc": doc, **doc.data}
+
+
+def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None = None,
+                    display: str = "<table>") -> tuple[list[Column], list[Problem]]:
+    """Decide what each column holds: from the mapping file first, then from the header."""
+    problems: list[Problem] = []
+    columns: list[Column] = []
+    spec = (mapping or {}).get("columns", {})
+    doc = (mapping or {}).get("doc")
+    known = _names(iset)
+    unit_columns = {s["unit_column"] for s in spec.values() if s.get("unit_column")}
+    for name, s in spec.items():
+        ptr = f"/columns/{name.replace('~', '~0').replace('/', '~1')}"
+        where = dict(file=doc.path if doc else display, pointer=ptr, line=doc.line(ptr) if doc else None)
+        role = next(r for r in ("indicator", "parameter", "field") if r in s)
+        target = s[role]
+        pool = {"indicator": iset.indicators, "parameter": iset.parameters}.get(role)
+        if pool is not None and target not in pool:
+            problems.append(Problem(f"unknown_{role}", f"category {iset.id!r} has no {role} "
+                                    f"{target!r}", hint=close(target, pool), **where))
+            continue
+        if name not in headers:
+            problems.append(Problem("column_missing", f"the table has no column {name!r}",
+                                    hint=close(name, headers) or "columns: " + ", ".join(headers),
+                                    **where))
+            continue
+        if s.get("unit_column") and s["unit_column"] not in headers:
+            problems.append(Problem("column_missing", f"the table has no unit column "
+                                    f"{s['unit_column']!r}", **where))
+            continue
+        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"), s.get("bound")))
+    if not (mapping or {}).get("ignore_other_columns"):
+        taken = {c.source for c in columns} | unit_columns
+        for header in headers:
+            if header in taken:
+                continue
+            m = _HEADER_UNIT.match(header)
+            name, unit = (m["name"], m["unit"].strip()) if m else (header, None)
+            hit = known.get(_key(name))
+            if hit is None:
+                if not any(_key(name).endswith(_key(s)) for s in _UNIT_SUFFIXES):
+                    problems.append(Problem("column_unused", f"column {header!r} is not an "
+                                            "indicator, parameter or field of "
+                                            f"{iset.id!r}; it is ignored", file=display,
+                                            severity="warning",
+                                            hint=close(name, [k for k in known]) or None))
+                continue
+            unit_col = next((h for h in headers for suf in _UNIT_SUFFIXES
+                             if _key(h) == _key(name + suf) or _key(h) == _key(hit[1] + suf)), None)
+            columns.append(Column(header, hit[0], hit[1], unit, unit_col))
+    seen: dict[tuple[str, str], str] = {}
+    for c in columns:
+        if (c.role, c.target) in seen:
+            problems.append(Problem("column_duplicate", f"columns {seen[(c.role, c.target)]!r} and "
+                                    f"{c.source!r} both hold {c.role} {c.target!r}", file=display))
+        seen[(c.role, c.target)] = c.source
+    for c in columns:  # units named in headers or the mapping: known and of the right dimension
+        canonical = _canonical_unit(iset, c)
+        if c.unit is not None and canonical is not None:
+            try:
+                units.conversion(c.unit, canonical, indicator=c.target)
+            except BenchmarkError as exc:
+                problems += [p.at(display, f"/columns/{c.source}") for p in exc.problems]
+    if not any(c.role == "indicator" for c in columns):
+        problems.append(Problem("no_indicator_columns", f"no column holds an indicator of {iset.id!r}",
+                                file=display, hint="name columns by indicator id or name, or give "
+                                "a mapping file; indicators: " + ", ".join(iset.indicators)))
+    return columns, problems
+
+
+def _canonical_unit(iset: IndicatorSet, c: Column) -> str | None:
+    if c.role == "indicator":
+        ind = iset.indicators[c.target]
+        return (ind.unit or "") if ind.kind == "quantity" else None
+    if c.role == "parameter":
+        p = iset.parameters[c.target]
+        return p.unit if p.kind in ("quantity", "integer") and p.unit else None
+    return "" if c.target == "shipments" else None
+
+
+# --- reading cells -------------------------------------------------------------------------------
+
+
+class _Bad:
+    """Row-level problems of one column: row positions and a reason per distinct cause."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.problems: list[Problem] = []
+
+    def add(self, positions: np.ndarray, problem: Problem) -> None:
+        self.rows.append(positions)
+        self.problems.append(problem)
+
+
+def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct texts) of a column; code -1 for empty cells."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = np.array([unicodedata.normalize("NFC", str(u)).strip() for u in uniques], dtype=object)
+    empty = np.array([t == "" for t in texts], dtype=bool)
+    if empty.any():
+        codes = np.where(np.isin(codes, np.flatnonzero(empty)), -1, codes)
+    return codes, texts
+
+
+def _unit_factors(unit_series: pd.Series | None, default: str | None, canonical: str, n: int,
+                  what: str) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, Problem]]]:
+    """Per-row (factor, offset) to the canonical unit, from a unit column or one unit."""
+    if unit_series is None:
+        f, o = units.conversion(default if default is not None else canonical, canonical,
+                                indicator=what)
+        return np.full(n, f), np.full(n, o), []
+    codes, texts = _text_cells(unit_series)
+    factor = np.empty(len(texts) + 1)
+    offset = np.empty(len(texts) + 1)
+    bad: list[tuple[np.ndarray, Problem]] = []
+    for i, text in enumerate(list(texts) + [default if default is not None else canonical]):
+        try:
+            factor[i], offset[i] = units.conversion(text, canonical, indicator=what)
+        except BenchmarkError as exc:
+            factor[i] = offset[i] = np.nan
+            bad.append((np.flatnonzero(codes == i), exc.problems[0]))
+    codes = np.where(codes < 0, len(texts), codes)  # an empty unit cell: the column's unit
+    return factor[codes], offset[codes], bad
+
+
+def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column, canonical: str,
+                indicator: Indicator | None, bad: _Bad) -> np.ndarray:
+    """Canonical floats of a quantity column; NaN for empty cells and for bad cells (reported)."""
+    n = len(series)
+    factor, offset, unit_bad = _unit_factors(unit_series, column.unit, canonical, n, column.target)
+    for positions, problem in unit_bad:
+        bad.add(positions, problem)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        raw = series.to_numpy(dtype=float, na_value=np.nan)
+        text_rows = np.zeros(n, dtype=bool)
+    else:
+        raw = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        text_rows = np.isnan(raw) & series.notna().to_numpy()
+    values = raw * factor + offset
+    nonfinite = np.isinf(raw)
+    if nonfinite.any():
+        bad.add(np.flatnonzero(nonfinite), Problem("value_not_finite", f"{column.source}: not a "
+                                                   "finite number"))
+        values[nonfinite] = np.nan
+    if text_rows.any():
+        positions = np.flatnonzero(text_rows)
+        codes, texts = _text_cells(series.iloc[positions])
+        parsed = np.full(len(texts), np.nan)
+        for i, text in enumerate(texts):
+            where = positions[codes == i]
+            try:
+                parsed[i] = _parse_text(text, column, canonical, indicator)
+            except BenchmarkError as exc:
+                bad.add(where, exc.problems[0])
+        keep = codes >= 0
+        values[positions[keep]] = parsed[codes[keep]]
+        values[positions[~keep]] = np.nan
+    return values
+
+
+def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator | None) -> float:
+    """One distinct text cell, read as a declaration would read it (canonical unit)."""
+    from benchmark.declaration import declared_value, parameter_value
+    from benchmark.evaluation import guaranteed
+
+    unit = column.unit
+    plain = _looks_plain(text)
+    if indicator is None:
+        param = Parameter(column.target, None, "quantity", canonical)  # type: ignore[arg-type]
+        raw = f"{text} {unit}" if plain and unit else text
+        return float(parameter_value(param, raw))
+    if plain and (unit or column.bound):
+        op = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": ""}.get(column.bound or "eq", "")
+        text = f"{op}{text} {unit or ''}".strip()
+    dv = declared_value(indicator, text)
+    value = guaranteed(indicator, dv)
+    if value is None:
+        raise InputError(Problem("value_type", f"{text!r} is not a number"))
+    return float(value)
+
+
+def _looks_plain(text: str) -> bool:
+    try:
+        float(unicodedata.normalize("NFKC", text).replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad) -> np.ndarray:
+    """Booleans (True/False/None) or category/ordinal text ("" for empty) of a column."""
+    from benchmark.declaration import FALSE_WORDS, TRUE_WORDS
+
+    codes, texts = _text_cells(series)
+    out = np.empty(len(texts) + 1, dtype=object)
+    out[-1] = None if kind == "boolean" else ""
+    allowed_keys = {_category_key(v) for v in allowed}
+    for i, text in enumerate(texts):
+        if kind == "boolean":
+            word = text.lower()
+            if word in TRUE_WORDS or word in FALSE_WORDS:
+                out[i] = word in TRUE_WORDS
+                continue
+            bad.add(np.flatnonzero(codes == i), Problem("value_type", f"{text!r} is not yes/no "
+                                                         f"for {what!r}"))
+            out[i] = None
+            continue
+        key = _category_key(text)
+        if allowed and key not in allowed_keys:
+            bad.add(np.flatnonzero(codes == i), Problem("unknown_category", f"{text!r} is not a "
+                                                         f"value of {what!r}",
+                                                         hint="one of: " + ", ".join(map(str, allowed))))
+        out[i] = key
+    return out[np.where(codes < 0, len(texts), codes)]
+
+
+def _category_key(value: Any) -> str:
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    try:
+        f = float(text)
+        return str(int(f)) if f.is_integer() else text
+    except ValueError:
+        return text
+
+
+# --- the population ----------------------------------------------------------------------------
+
+
+def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
+                          display: str = "<table>", sha256: str = "") -> Population:
+    """Read the cells of `frame` (columns already resolved) onto canonical units."""
+    n = len(frame)
+    bad_by_column: dict[str, _Bad] = {}
+    fields: dict[str, np.ndarray] = {}
+    params: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
+    for c in columns:
+        bad = bad_by_column.setdefault(c.source, _Bad())
+        series = frame[c.source]
+        unit_series = frame[c.unit_column] if c.unit_column else None
+        if c.role == "field":
+            if c.target == "shipments":
+                params["__shipments__"] = _quantities(series, None, c, "", None, bad)
+            else:
+                fields[c.target] = _labels(series, "text", (), c.target, bad).astype(str)
+        elif c.role == "parameter":
+            p = iset.parameters[c.target]
+            if p.kind in ("quantity", "integer"):
+                params[p.id] = v = _quantities(series, unit_series, c, p.unit or "", None, bad)
+                if p.kind == "integer":
+                    ok = np.isnan(v) | ((v == np.round(v)) & (np.isin(v, np.asarray(p.values, float))
+                                                              if p.values else True))
+                    if not ok.all():
+                        bad.add(np.flatnonzero(~ok), Problem(
+                            "unknown_category", f"not a value of {p.id!r}",
+                            hint="one of: " + ", ".join(map(str, p.values)) if p.values else None))
+            else:
+                params[p.id] = _labels(series, p.kind if p.kind == "boolean" else "category",
+                                       p.values, p.id, bad)
+        else:
+            ind = iset.indicators[c.target]
+            if ind.kind == "quantity":
+                values[ind.id] = _quantities(series, unit_series, c, ind.unit or "", ind, bad)
+            else:
+                labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
+                                         ind.order if ind.kind == "ordinal" else (), ind.id, bad)
+    if "credit_code" in fields:
+        codes, texts = _text_cells(pd.Series(fields["credit_code"]))
+        bad = bad_by_column.setdefault("credit_code", _Bad())
+        for i, text in enumerate(texts):
+            for p in check_credit_code(text):
+                bad.add(np.flatnonzero(codes == i), p)
+    unusable = np.zeros(n, dtype=bool)
+    excluded: list[Problem] = []
+    for source, bad in bad_by_column.items():
+        for positions, problem in zip(bad.rows, bad.problems):
+            unusable[positions] = True
+            for pos in positions.tolist():
+                excluded.append(problem.at(display, f"/{pos + 1}/{source}", pos + 2))
+    excluded.sort(key=lambda p: (p.line or 0, p.pointer or ""))
+    keep = np.flatnonzero(~unusable)
+    subset = (lambda a: a[keep]) if unusable.any() else (lambda a: a)
+    return Population(
+        path=display, sha256=sha256, category=iset.id, rows=keep + 1,
+        fields={k: subset(v) for k, v in fields.items()},
+        parameters={k: subset(v) for k, v in params.items()},
+        values={k: subset(v) for k, v in values.items()},
+        labels={k: subset(v) for k, v in labels.items()}, columns=columns, excluded=excluded)
+
+
+def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
+                    mapping_path: str | Path | None = None) -> Population:
+    """Read a population table for category `set_id`; InputError lists every file-level problem,
+    row-level problems exclude their rows and are listed in `Population.excluded`."""
+    iset = catalogue.sets.get(set_id)
+    if iset is None:
+        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
+                                 hint=close(set_id, catalogue.sets) or
+                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    mapping = read_mapping(mapping_path) if mapping_path else None
+    if mapping and mapping.get("category") and mapping["category"] != set_id:
+        raise InputError(Problem("mapping_category_mismatch", f"the mapping is for "
+                                 f"{mapping['category']!r}, not {set_id!r}", file=str(mapping_path),
+                                 pointer="/category"))
+    frame, digest = read_table(path, encoding=(mapping or {}).get("encoding"),
+                               sheet=(mapping or {}).get("sheet"),
+                               delimiter=(mapping or {}).get("delimiter"))
+    columns, problems = resolve_columns(list(frame.columns), iset, mapping, str(path))
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    pop = population_from_frame(frame, iset, columns, str(path), digest)
+    pop.warnings = problems
+    if len(pop) == 0:
+        raise InputError([Problem("no_usable_rows", "no row of the table can be used",
+                                  file=str(path))] + pop.excluded[:50])
+    return pop
