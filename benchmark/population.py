@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +510,114 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
                                   file=str(path))] + pop.excluded[:50])
     return pop
+
+
+# --- rows as declarations ------------------------------------------------------------------------
+
+CATEGORY_HEADERS = {_key(s) for s in ("category", "产品类别", "product category")}
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return format(float(value), ".15g")
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    text = str(value).strip()
+    return text or None
+
+
+def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str | None = None,
+                            mapping_path: str | Path | None = None) -> list:
+    """Each row of a table as a declaration, read exactly as a declaration file would be. The
+    category comes from a `category` column, the mapping file or `set_id`. InputError lists every
+    problem of every row (line = the row's line in the file, header = line 1)."""
+    from benchmark.declaration import declaration_from_document
+    from benchmark.loading import Document, schema_problems
+
+    display = str(path)
+    mapping = read_mapping(mapping_path) if mapping_path else None
+    frame, digest = read_table(path, encoding=(mapping or {}).get("encoding"),
+                               sheet=(mapping or {}).get("sheet"),
+                               delimiter=(mapping or {}).get("delimiter"))
+    category_col = next((c for c in frame.columns if _key(c) in CATEGORY_HEADERS), None)
+    default = set_id or (mapping or {}).get("category")
+    problems: list[Problem] = []
+    column_cache: dict[str, list[Column]] = {}
+    decls = []
+    for pos, row in enumerate(frame.itertuples(index=False, name=None)):
+        line = pos + 2
+        cells = dict(zip(frame.columns, row))
+        category = _cell_text(cells.get(category_col)) if category_col else None
+        category = category or default
+        if category is None:
+            problems.append(Problem("category_missing", "the row names no product category",
+                                    file=display, line=line, hint="add a 'category' column, or "
+                                    "give --set CATEGORY"))
+            continue
+        iset = catalogue.sets.get(category)
+        if iset is None:
+            problems.append(Problem("unknown_category", f"unknown product category {category!r}",
+                                    file=display, line=line, pointer=f"/{pos + 1}/{category_col}",
+                                    hint=close(category, catalogue.sets)))
+            continue
+        if category not in column_cache:
+            headers = [c for c in frame.columns if c != category_col]
+            cols, col_problems = resolve_columns(headers, iset, mapping, display)
+            column_cache[category] = cols
+            problems += [p for p in col_problems if p.severity == "error"]
+        data: dict[str, Any] = {"schema": "declaration/1", "enterprise": {}, "standard": {},
+                                "product": {"category": category, "parameters": {}},
+                                "indicators": {}}
+        where: dict[str, str] = {}
+        for c in column_cache[category]:
+            text = _cell_text(cells[c.source])
+            if text is None:
+                continue
+            if c.role == "field":
+                if c.target == "shipments":
+                    continue
+                ptr = {"enterprise": "/enterprise/name", "credit_code": "/enterprise/credit_code",
+                       "standard_number": "/standard/number", "standard_title": "/standard/title",
+                       "model": "/product/model", "product_name": "/product/name",
+                       "normative_references": "/standard/normative_references"}[c.target]
+                section, key = ptr.strip("/").split("/")
+                data.setdefault(section, {})[key] = (
+                    split_references(text) if c.target == "normative_references" else text)
+            else:
+                unit = _cell_text(cells[c.unit_column]) if c.unit_column else None
+                unit = unit or c.unit
+                if _looks_plain(text) and (unit or c.bound):
+                    op = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}.get(c.bound or "", "")
+                    text = f"{op}{text} {unit or ''}".strip()
+                section = data["product"]["parameters"] if c.role == "parameter" else data["indicators"]
+                section[c.target] = text
+                ptr = ("/product/parameters/" if c.role == "parameter" else "/indicators/") + c.target
+            where[ptr] = c.source
+        lines = {"": line}
+        lines.update({p: line for p in where})
+        doc = Document(path=f"{display}#row{pos + 1}", data=data, sha256=digest, lines=lines)
+        row_problems = schema_problems(doc, "declaration")
+        if not any(p.severity == "error" for p in row_problems):
+            try:
+                decls.append(declaration_from_document(doc, catalogue, row_problems))
+                continue
+            except InputError as exc:
+                row_problems = exc.problems
+        problems += [_column_pointer(p, where) for p in row_problems]
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return decls
+
+
+def split_references(text: str) -> list[str]:
+    """Normative references written in one cell: separated by ; ； or new lines."""
+    return [r.strip() for r in text.replace("；", ";").replace("\n", ";").split(";") if r.strip()]
+
+
+def _column_pointer(p: Problem, where: dict[str, str]) -> Problem:
+    """Name the table column beside the declaration pointer."""
+    column = where.get(p.pointer or "")
+    file = (p.file or "").rsplit("#row", 1)[0] or None  # the table; the line gives the row
+    return replace(p, file=file, message=f"{p.message} (column {column!r})" if column else p.message)

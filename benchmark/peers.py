@@ -1,0 +1,348 @@
+"""Assessing a whole population at once: segments, levels and programme rules over arrays.
+
+This is the array form of `evaluation.evaluate_declaration` for every row of a population: the same
+reference values, the same cumulative ladder, the same rules and verdict, computed per segment as
+numpy operations instead of one declaration at a time (tests check both agree row by row). It keeps
+what rankings need — level, most stringent domestic threshold and relative margin per indicator,
+rule outcomes and verdict per row — not the prose of a report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from benchmark.compare import AppliedArrays, Method, applicable_arrays, beats, meets
+from benchmark.model import Catalogue, Indicator, IndicatorSet, LevelRequirement, Programme, condition_mask
+from benchmark.population import Population, split_references
+from benchmark.programmes import ELIGIBLE, NOT_ELIGIBLE, NOT_EVALUABLE
+
+PASS, UNKNOWN, FAIL = 0, 1, 2
+DOMESTIC = ("national", "sector", "local", "group")
+_STRICT = {"gt", "lt"}
+
+
+@dataclass
+class IndicatorLevels:
+    """One indicator over the population rows."""
+
+    id: str
+    cls: str
+    weight: float
+    sign: int
+    unit: str | None
+    value: np.ndarray  # canonical value the standard guarantees; NaN = not declared
+    declared: np.ndarray  # bool: a value or label was declared
+    applies: np.ndarray  # bool: the indicator applies to the row's segment
+    level: np.ndarray  # int8 ladder index; -1 = no level
+    capped: np.ndarray  # int8 index of the first level that could not be assessed; -1 = none
+    no_reference: np.ndarray  # bool: declared, compared, but no reference value applies
+    domestic: np.ndarray  # most stringent domestic threshold (canonical), NaN = none
+    top_class: np.ndarray  # bool: reaches the best class of some grade table
+    label: np.ndarray | None = None  # booleans / ordinal grades
+    order: tuple[str, ...] = ()  # ordinal grades, lowest first
+
+    @property
+    def margin(self) -> np.ndarray:
+        """Relative margin to the most stringent domestic value, positive = better."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.value - self.domestic) * (self.sign or 1) / np.abs(self.domestic)
+
+
+@dataclass
+class Assessment:
+    population: Population
+    programme: Programme
+    on: dt.date
+    segment: np.ndarray  # segment id per row ("" = none found)
+    indicators: dict[str, IndicatorLevels]
+    rules: dict[str, np.ndarray]  # rule id -> outcome per row (PASS | UNKNOWN | FAIL)
+    score: np.ndarray | None  # weighted score per row (NaN where not computed)
+    withdrawn: np.ndarray  # bool: some normative reference is withdrawn or superseded
+    references: list[str] = field(default_factory=list)  # editions that gave a threshold
+
+    @property
+    def verdict(self) -> np.ndarray:
+        worst = np.zeros(len(self.segment), dtype=np.int8)
+        for outcome in self.rules.values():
+            worst = np.maximum(worst, outcome)
+        return np.array([ELIGIBLE, NOT_EVALUABLE, NOT_ELIGIBLE], dtype=object)[worst]
+
+    def reasons(self, row: int) -> list[str]:
+        """Rules a row fails (or cannot be evaluated against), as 'rule: outcome'."""
+        return [f"{rid}: {'fail' if out[row] == FAIL else 'not evaluable'}"
+                for rid, out in self.rules.items() if out[row] != PASS]
+
+
+# --- kernels -------------------------------------------------------------------------------------
+
+
+def meets_ops(value: np.ndarray, ops: np.ndarray, threshold: np.ndarray, method: Method) -> np.ndarray:
+    """`meets` with a (possibly different) bound per row."""
+    out = np.zeros(len(value), dtype=bool)
+    for op in np.unique(ops[np.isfinite(threshold)]) if len(ops) else ():
+        rows = ops == op
+        out[rows] = meets(value[rows], str(op), threshold[rows], method)
+    return out
+
+
+def _top(a: AppliedArrays, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the most stringent requirement of one value: its best class with a threshold,
+    else its first limit (the array form of `AppliedValue.top`)."""
+    t = np.full(n, np.nan)
+    ops = np.full(n, "", dtype=object)
+    for _, bound, th in a.classes:
+        if bound is None:
+            continue
+        take = np.isnan(t) & np.isfinite(th)
+        t[take], ops[take] = th[take], bound.op
+    for op, th in a.limits:
+        take = np.isnan(t) & np.isfinite(th)
+        t[take], ops[take] = th[take], op
+    return t, ops
+
+
+def _mandatory(a: AppliedArrays) -> list[tuple[str, np.ndarray]]:
+    if not a.edition.mandatory:
+        return []
+    out = list(a.limits)
+    if a.value.minimum_class:
+        out += [(bound.op, th) for label, bound, th in a.classes
+                if label == a.value.minimum_class and bound is not None]
+    return out
+
+
+def _requirement(req: LevelRequirement, applied: list[AppliedArrays], tops: list, value: np.ndarray,
+                 method: Method) -> tuple[np.ndarray, np.ndarray]:
+    """(has a threshold, requirement holds) per row — the array form of levels.requirement_*."""
+    n = len(value)
+    if req.of in ("mandatory", "class"):
+        pairs = []
+        for a in applied:
+            if req.of == "mandatory" and (not req.tiers or a.edition.tier in req.tiers):
+                pairs += _mandatory(a)
+            elif req.of == "class" and a.edition.id == req.reference:
+                pairs += [(bound.op, th) for label, bound, th in a.classes
+                          if label == req.class_label and bound is not None]
+        has = np.zeros(n, dtype=bool)
+        holds = np.ones(n, dtype=bool)
+        for op, th in pairs:
+            finite = np.isfinite(th)
+            has |= finite
+            ok = meets(value, op, th, method) if req.relation == "meets" else beats(value, th, method)
+            holds &= ok | ~finite
+        return has, holds
+    sign = method.sign or 1
+    best = np.full(n, np.nan)
+    best_op = np.full(n, "", dtype=object)
+    for a, (t, ops) in zip(applied, tops):
+        if req.tiers and a.edition.tier not in req.tiers:
+            continue
+        if req.references and a.edition.id not in req.references:
+            continue
+        finite = np.isfinite(t)
+        key, cur = t * sign, best * sign
+        strict = np.isin(ops, list(_STRICT))
+        better = finite & (np.isnan(best) | (key > cur) |
+                           ((key == cur) & strict & ~np.isin(best_op, list(_STRICT))))
+        best[better], best_op[better] = t[better], ops[better]
+    has = np.isfinite(best)
+    if req.relation == "meets":
+        return has, meets_ops(value, best_op, best, method)
+    return has, beats(value, best, method)
+
+
+def _strictest(applied: list[AppliedArrays], tops: list, tiers: tuple[str, ...], sign: int,
+               n: int) -> np.ndarray:
+    best = np.full(n, np.nan)
+    for a, (t, _) in zip(applied, tops):
+        if a.edition.tier in tiers:
+            better = np.isfinite(t) & (np.isnan(best) | (t * (sign or 1) > best * (sign or 1)))
+            best[better] = t[better]
+    return best
+
+
+# --- assessment ------------------------------------------------------------------------------------
+
+
+def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The segment id of each row ("" when it falls in none, or in more than one)."""
+    out = np.full(n, "", dtype=object)
+    if not iset.segments:
+        return out
+    hits = np.zeros(n, dtype=np.int8)
+    for s in iset.segments:
+        mask = condition_mask(s.where, params, n)
+        out[mask] = s.id
+        hits += mask
+    out[hits != 1] = ""
+    return out
+
+
+def _indicator(ind: Indicator, pop: Population, catalogue: Catalogue, iset: IndicatorSet,
+               programme: Programme, segment: np.ndarray, in_scope: bool | np.ndarray, on: dt.date,
+               include_superseded: bool, used: set[str]) -> IndicatorLevels:
+    n = len(pop)
+    ladder = programme.ladder
+    value = pop.values.get(ind.id, np.full(n, np.nan))
+    label = pop.labels.get(ind.id)
+    declared = ~np.isnan(value) if label is None else np.array([x not in (None, "") for x in label])
+    applies = (np.ones(n, dtype=bool) if ind.segments is None
+               else np.isin(segment, list(ind.segments)) | (segment == ""))
+    out = IndicatorLevels(ind.id, ind.cls, ind.weight, ind.sign, ind.unit, value, declared, applies,
+                          np.full(n, -1, dtype=np.int8), np.full(n, -1, dtype=np.int8),
+                          np.zeros(n, dtype=bool), np.full(n, np.nan), np.zeros(n, dtype=bool), label,
+                          ind.order)
+    if ind.kind == "boolean" and label is not None:
+        out.level[declared] = np.where(label[declared] == True, 1, 0)  # noqa: E712
+        return out
+    if ind.kind != "quantity" or ind.sign == 0:
+        return out
+    method = Method.of(ind)
+    compared = declared & applies & in_scope
+    for seg in np.unique(segment[compared]):
+        rows = np.flatnonzero(compared & (segment == seg))
+        params = {k: v[rows] for k, v in pop.parameters.items()}
+        applied = applicable_arrays(catalogue, iset.id, ind.id, seg or None, params, len(rows), on,
+                                    include_superseded)
+        tops = [_top(a, len(rows)) for a in applied]
+        covered = np.zeros(len(rows), dtype=bool)
+        for (t, _), a in zip(tops, applied):
+            covered |= np.isfinite(t)
+            if np.isfinite(t).any():
+                used.add(a.edition.id)
+        v = value[rows]
+        out.no_reference[rows[~covered]] = True
+        level = np.where(covered, 0, -1).astype(np.int8)
+        capped = np.full(len(rows), -1, dtype=np.int8)
+        alive = covered.copy()
+        for i, lv in enumerate(ladder.levels[1:], start=1):
+            has, holds = _requirement(lv.requires, applied, tops, v, method)
+            if lv.requires.if_none == "pass":
+                vacuous = alive & ~has
+            else:
+                vacuous = np.zeros(len(rows), dtype=bool)
+                capped[alive & ~has] = i
+            alive &= vacuous | (has & holds)
+            level[alive] = i
+        out.level[rows], out.capped[rows] = level, capped
+        out.domestic[rows] = _strictest(applied, tops, DOMESTIC, ind.sign, len(rows))
+        for a in applied:
+            graded = [(bound, th) for _, bound, th in a.classes if bound is not None]
+            if graded:
+                bound, th = graded[0]
+                out.top_class[rows] |= meets(v, bound.op, th, method)
+    return out
+
+
+def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date,
+           include_superseded: bool = False) -> Assessment:
+    """Levels, rule outcomes and verdict for every row of `pop` under a programme."""
+    iset = catalogue.sets[pop.category]
+    programme = iset.programmes[programme_id]
+    n = len(pop)
+    segment = segments_of(iset, pop.parameters, n)
+    in_scope = (segment != "") if iset.segments else np.ones(n, dtype=bool)
+    used: set[str] = set()
+    inds = {ind.id: _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
+                               include_superseded, used)
+            for ind in iset.indicators.values()}
+    withdrawn = np.zeros(n, dtype=bool)
+    if "normative_references" in pop.fields:
+        codes, uniques = pd.factorize(pop.fields["normative_references"])
+        bad = [any(catalogue.status_of(ref, on) in ("withdrawn", "superseded")
+                   for ref in split_references(text)) for text in uniques]
+        withdrawn = np.array(bad + [False], dtype=bool)[codes]
+    rules: dict[str, np.ndarray] = {}
+    score = None
+    for rule in programme.rules:
+        outcome = np.zeros(n, dtype=np.int8)
+
+        def fail(mask):  # noqa: ANN001, ANN202
+            outcome[mask] = FAIL
+
+        def unknown(mask):  # noqa: ANN001, ANN202
+            outcome[mask & (outcome != FAIL)] = UNKNOWN
+
+        subjects = ([inds[i] for i in rule.indicators if i in inds] if rule.indicators
+                    else [r for r in inds.values() if r.cls in rule.classes])
+        if rule.kind == "gate":
+            if rule.check == "basic_pass":
+                for r in (r for r in inds.values() if r.cls == "basic"):
+                    unknown(r.applies & ~r.declared)
+                    bad = (r.label == False) if r.label is not None else (r.level < 1)  # noqa: E712
+                    fail(r.applies & r.declared & bad)
+            elif rule.check == "core_count":
+                count = sum((r.applies & r.declared).astype(int) for r in inds.values()
+                            if r.cls == "core")
+                fail(np.asarray(count) < (rule.at_least or 0))
+            elif rule.check == "required_present":
+                for r in subjects:
+                    unknown(r.applies & ~r.declared)
+            elif rule.check == "no_withdrawn_references":
+                fail(withdrawn)
+            elif rule.check == "in_scope":
+                unknown(~in_scope)
+        elif rule.kind in ("conjunctive", "counting"):
+            target = programme.ladder.index(rule.level)
+            reached = np.zeros(n, dtype=int)
+            missing = np.zeros(n, dtype=int)
+            failing = np.zeros(n, dtype=int)
+            any_subject = np.zeros(n, dtype=bool)
+            for r in subjects:
+                has_value = r.applies & ~np.isnan(r.value)
+                gone = r.applies & (~has_value | (r.level < 0))
+                ok = has_value & (r.level >= target)
+                cap = has_value & (r.level >= 0) & ~ok & (r.capped >= 0) & (r.capped <= target)
+                any_subject |= r.applies
+                reached += ok
+                missing += gone | cap
+                failing += has_value & (r.level >= 0) & ~ok & ~cap
+            unknown(~any_subject)
+            if rule.kind == "conjunctive":
+                fail(failing > 0)
+                unknown(missing > 0)
+            else:
+                k = rule.at_least or 0
+                short = reached < k
+                unknown(short & (reached + missing >= k))
+                fail(short & (reached + missing < k))
+        elif rule.kind == "weighted_score":
+            scores = np.array([lv.score or 0.0 for lv in programme.ladder.levels])
+            total = np.zeros(n)
+            weight = np.zeros(n)
+            for r in subjects:
+                unknown(r.applies & ~r.declared)
+                scored = r.applies & r.declared & (r.level >= 0) & ~r.no_reference
+                total += np.where(scored, r.weight * scores[np.maximum(r.level, 0)], 0.0)
+                weight += np.where(scored, r.weight, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                score = total / weight
+            unknown(weight == 0)
+            bonus = rule.bonus or {}
+            if bonus:
+                target = programme.ladder.index(bonus["level"]) if bonus.get("level") else None
+                earned = np.zeros(n)
+                for r in inds.values():
+                    if r.cls not in bonus["classes"]:
+                        continue
+                    earned += bonus["points"] * (r.applies & r.declared & _earns(r, target))
+                score = score + np.minimum(earned, bonus.get("max", np.inf))
+            score = np.round(np.minimum(score, 100.0), 2)
+            fail((outcome == PASS) & (score < (rule.pass_mark or 0)))
+        rules[rule.id] = outcome
+    return Assessment(pop, programme, on, segment, inds, rules, score, withdrawn, sorted(used))
+
+
+def _earns(r: IndicatorLevels, target: int | None) -> np.ndarray:
+    """The array form of IndicatorResult.earns_bonus: a boolean declared true, an ordinal above
+    its lowest grade, or a quantity reaching the bonus level (or merely declared without one)."""
+    if r.label is not None:
+        above = set(r.order[1:])
+        return np.array([x is True or (bool(above) and x in above) for x in r.label], dtype=bool)
+    has = ~np.isnan(r.value)
+    return has if target is None else has & (r.level >= target)
+

@@ -1,0 +1,234 @@
+"""Populations: reading tables (encodings, header units, unit columns, mapping files, bad rows) and
+the array assessment, which must agree row by row with evaluating each row as a declaration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.catalogue import load_catalogue
+from benchmark.errors import InputError
+from benchmark.evaluation import evaluate_declaration
+from benchmark.peers import assess
+from benchmark.population import declarations_from_table, load_population
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "populations" / "room-air-conditioners.csv"
+ON = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+def write(tmp_path: Path, name: str, rows: list[dict], encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+MOTOR_ROWS = [
+    {"enterprise": "甲电机有限公司", "standard": "Q/JDJ 1-2025", "标准名称": "三相异步电动机", "model": "M1", "rated_power [kW]": 1.5, "poles": 4,
+     "efficiency [%]": 90.6, "noise [dB(A)]": 62, "mandatory_conformity": "是"},
+    {"enterprise": "乙电机有限公司", "standard": "Q/YDJ 2-2025", "标准名称": "三相异步电动机", "model": "M2", "rated_power [kW]": 7.5, "poles": 2,
+     "efficiency [%]": 91.0, "noise [dB(A)]": 70, "mandatory_conformity": "否"},
+]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_encodings_are_read_the_same(tmp_path, cat, encoding):
+    pop = load_population(write(tmp_path, "m.csv", MOTOR_ROWS, encoding), cat,
+                          "three-phase-induction-motor")
+    assert list(pop.fields["enterprise"]) == ["甲电机有限公司", "乙电机有限公司"]
+    assert pop.values["efficiency"].tolist() == [90.6, 91.0]
+    assert list(pop.labels["mandatory_conformity"]) == [True, False]
+
+
+def test_header_units_convert_to_canonical(tmp_path, cat):
+    rows = [dict(MOTOR_ROWS[0], **{"rated_power [W]": 1500})]
+    del rows[0]["rated_power [kW]"]
+    rows[0]["efficiency [%]"] = None
+    rows[0]["efficiency"] = "0.906"  # a plain number without unit: the canonical unit (%)
+    del rows[0]["efficiency [%]"]
+    pop = load_population(write(tmp_path, "m.csv", rows), cat, "three-phase-induction-motor")
+    assert pop.parameters["rated_power"][0] == pytest.approx(1.5)
+    assert pop.values["efficiency"][0] == pytest.approx(0.906)
+
+
+def test_unit_column_gives_each_row_its_unit(tmp_path, cat):
+    rows = [dict(MOTOR_ROWS[0], **{"rated_power": 1500, "rated_power unit": "W"}),
+            dict(MOTOR_ROWS[1], **{"rated_power": 7.5, "rated_power unit": "kW"}),
+            dict(MOTOR_ROWS[1], **{"rated_power": 10, "rated_power unit": "hp"})]
+    for r in rows:
+        del r["rated_power [kW]"]
+    pop = load_population(write(tmp_path, "m.csv", rows), cat, "three-phase-induction-motor")
+    assert pop.parameters["rated_power"] == pytest.approx([1.5, 7.5, 7.4569987], rel=1e-6)
+
+
+def test_mapping_file_reads_a_foreign_export(tmp_path, cat):
+    export = write(tmp_path, "registry.csv", [
+        {"Brand": "Acme", "Model Number": "R-1", "Adjusted Volume (ft3)": 14.126,
+         "Annual Energy Use (kWh/yr)": 380, "Product Class": "refrigerator_freezer"}])
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("""schema: mapping/1
+category: household-refrigerator
+columns:
+  Brand: {field: enterprise}
+  Model Number: {field: model}
+  Adjusted Volume (ft3): {parameter: adjusted_volume, unit: ft^3}
+  Annual Energy Use (kWh/yr): {indicator: annual_energy, unit: kWh/a}
+  Product Class: {parameter: type}
+""", encoding="utf-8")
+    pop = load_population(export, cat, "household-refrigerator", mapping)
+    assert pop.parameters["adjusted_volume"][0] == pytest.approx(14.126 * 28.316846592, rel=1e-9)
+    assert pop.values["annual_energy"][0] == pytest.approx(380)
+    assert pop.fields["model"][0] == "R-1"
+
+
+def test_mapping_errors_are_all_reported_with_location(tmp_path, cat):
+    export = write(tmp_path, "registry.csv", [{"A": 1, "B": 2}])
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("schema: mapping/1\ncolumns:\n  A: {indicator: annual_energy, unit: kg}\n"
+                       "  B: {indicator: no_such}\n  C: {field: model}\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_population(export, cat, "household-refrigerator", mapping)
+    codes = {p.code for p in exc.value.problems}
+    assert {"unit_dimension_mismatch", "unknown_indicator", "column_missing"} <= codes
+    assert all(p.file for p in exc.value.problems)
+    assert any(p.line == 5 for p in exc.value.problems if p.code == "column_missing")
+
+
+def test_bad_rows_are_reported_and_left_out(cat):
+    pop = load_population(EXAMPLE, cat, "room-air-conditioner")
+    assert len(pop) == 39
+    (bad,) = pop.excluded
+    assert (bad.code, bad.line, bad.pointer) == ("requirement_unreadable", 9, "/8/apf [W·h/W·h]")
+    assert 8 not in pop.rows.tolist()
+    assert pop.values["apf"][pop.rows.tolist().index(6)] == pytest.approx(5.20)  # "≥５．２０"
+
+
+def test_table_limits(tmp_path, cat, monkeypatch):
+    import benchmark.population as population
+    monkeypatch.setattr(population, "MAX_TABLE_BYTES", 100)
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(1000)  # sparse: refused from its size, never read
+    with pytest.raises(InputError) as exc:
+        load_population(big, cat, "room-air-conditioner")
+    assert exc.value.problems[0].code == "file_too_large"
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError) as exc:
+        load_population(empty, cat, "room-air-conditioner")
+    assert exc.value.problems[0].code == "file_empty"
+
+
+def test_table_rows_as_declarations(tmp_path, cat):
+    path = write(tmp_path, "m.csv", MOTOR_ROWS)
+    decls = declarations_from_table(path, cat, "three-phase-induction-motor")
+    assert [d.enterprise for d in decls] == ["甲电机有限公司", "乙电机有限公司"]
+    assert decls[0].values["efficiency"].text == "90.6 %"
+    assert decls[0].path.endswith("m.csv#row1")
+
+
+def test_table_row_problems_name_line_and_column(tmp_path, cat):
+    rows = [dict(MOTOR_ROWS[0]), dict(MOTOR_ROWS[1], **{"efficiency [%]": "≤ 91"})]
+    with pytest.raises(InputError) as exc:
+        declarations_from_table(write(tmp_path, "m.csv", rows), cat, "three-phase-induction-motor")
+    (p,) = exc.value.problems
+    assert (p.code, p.line, p.pointer) == ("bound_direction_mismatch", 3, "/indicators/efficiency")
+    assert "efficiency [%]" in p.message
+
+
+# --- the array assessment agrees with one-by-one evaluation ----------------------------------------
+
+
+def motor_rows(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        power = rng.choice([0.12, 0.55, 0.75, 1.1, 1.5, 2.2, 7.5, 11, 37, 90, 160, 200, 355, 1000])
+        rows.append({"enterprise": f"E{i}", "standard": f"Q/E{i} 1-2025", "标准名称": "电动机",
+                     "model": f"M{i}", "rated_power [kW]": power,
+                     "poles": rng.choice([2, 4, 6, 8]),
+                     "efficiency [%]": round(rng.uniform(60, 97), 1),
+                     "noise [dB(A)]": rng.choice([None, 60, 70]),
+                     "mandatory_conformity": rng.choice(["是", "否", None]),
+                     "insulation_class": rng.choice(["B", "F", "H", None])})
+    return rows
+
+
+def fridge_rows(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    types = ["refrigerator", "refrigerator_freezer", "food_freezer", "frozen_food_storage"]
+    rows = []
+    for i in range(n):
+        volume = rng.uniform(80, 700)
+        standard = rng.uniform(200, 600)
+        eei = rng.choice([round(rng.uniform(25, 130), 1), 41, 41.5, 51])
+        rows.append({"enterprise": f"E{i}", "standard": f"Q/E{i} 1-2025", "标准名称": "冰箱",
+                     "adjusted_volume [L]": round(volume, 1),
+                     "type": rng.choice(types), "standard_annual_energy [kWh/a]": round(standard, 1),
+                     "annual_energy [kWh/a]": round(standard * eei / 100, 1), "eei [%]": eei,
+                     "noise [dB(A)]": rng.choice([None, 35, 40]), "mandatory_conformity": "是",
+                     "refrigerant_gwp": rng.choice([None, 3, 1300])})
+    return rows
+
+
+CASES = [
+    ("three-phase-induction-motor", motor_rows, "leader"),
+    ("three-phase-induction-motor", motor_rows, "shenzhen"),
+    ("household-refrigerator", fridge_rows, "leader"),
+    ("household-refrigerator", fridge_rows, "shenzhen"),
+]
+
+
+def agree(pop_path: Path, cat, set_id: str, programme: str) -> int:
+    pop = load_population(pop_path, cat, set_id)
+    assessment = assess(pop, cat, programme, ON)
+    decls = declarations_from_table(pop_path, cat, set_id)
+    assert len(decls) == len(pop)
+    for row, decl in enumerate(decls):
+        ev = evaluate_declaration(decl, cat, programme, ON)
+        assert assessment.verdict[row] == ev.verdict, (row, assessment.reasons(row))
+        for r in ev.indicators:
+            got = assessment.indicators[r.id].level[row]
+            assert got == (r.level_index if r.level is not None else -1), (row, r.id)
+        for rule in ev.rules:
+            outcome = {"pass": 0, "not_evaluable": 1, "fail": 2}[rule.outcome]
+            assert assessment.rules[rule.id][row] == outcome, (row, rule.id)
+            if rule.score is not None:
+                assert assessment.score[row] == pytest.approx(rule.score)
+    return len(decls)
+
+
+@pytest.mark.parametrize("set_id,make,programme", CASES)
+def test_array_assessment_agrees_with_evaluation(tmp_path, cat, set_id, make, programme):
+    path = write(tmp_path, "p.csv", make(60, seed=7))
+    assert agree(path, cat, set_id, programme) == 60
+
+
+@pytest.mark.parametrize("programme", ["leader", "shenzhen"])
+def test_example_population_agrees_with_evaluation(tmp_path, cat, programme):
+    frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
+    clean = tmp_path / "clean.csv"
+    frame.drop(index=7).to_csv(clean, index=False)  # the unusable row
+    assert agree(clean, cat, "room-air-conditioner", programme) == 39
+
+
+def test_withdrawn_normative_reference_fails_the_gate(cat):
+    pop = load_population(EXAMPLE, cat, "room-air-conditioner")
+    a = assess(pop, cat, "leader", ON)
+    refs = pop.fields["normative_references"]
+    withdrawn = np.array(["12021.3" in r for r in refs])
+    assert withdrawn.any() and (~withdrawn).any()
+    assert (a.rules["references-valid"] == 2).tolist() == withdrawn.tolist()
