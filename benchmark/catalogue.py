@@ -334,7 +334,8 @@ class _Builder:
                          "an official programme must cite its published scheme", f"{ptr}/basis")
         return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],
                          Names.of(basis["statement"]), source, ladder,
-                         tuple(prog.get("overall_classes", ("core",))), tuple(rules))
+                         tuple(prog.get("overall_classes", ("core",))), tuple(rules),
+                         dict(prog.get("peers", {})))
 
     # --- references -------------------------------------------------------------------------
     def references(self, docs: list[Document],

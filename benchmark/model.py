@@ -370,6 +370,7 @@ class Programme:
     ladder: Ladder
     overall_classes: tuple[str, ...]
     rules: tuple[Rule, ...]
+    peers: Mapping[str, Any] = field(default_factory=dict)  # threshold, tiers, shortlist, saturation
 
 
 @dataclass
