@@ -1,0 +1,230 @@
+"""Peer benchmarking of a population: leader thresholds, single-indicator tiers, the composite
+ranking and leader shortlist, the saturation check and Top Runner compliance.
+
+It reads an `Assessment` (levels and rule outcomes per row, from `peers.assess`) and applies the
+threshold and ranking kernels per indicator and segment. Products of different segments are never
+ranked against each other. The result keeps pandas tables; reports render them.
+
+Conventions (stated in every rendering):
+  * Thresholds are computed per segment from every usable row that declares the indicator.
+  * Single-indicator tiers rank the rows that are not excluded: a row is excluded when it fails a
+    gate rule (which includes withdrawn normative references) or is below the domestic mandatory
+    requirement for that indicator (level "non-compliant"). Tier 1 is the best; there is no order
+    inside a tier. A ranking is suppressed, with the reason, when it cannot discriminate.
+  * The composite ranking takes eligible rows only. Weighted sum: each core indicator's relative
+    margin to the strictest domestic value (the declared value where the segment has none),
+    min–max normalised within the segment (1 = best), weighted by the indicator weights; an
+    undeclared indicator scores 0. TOPSIS: vector-normalised declared values, benefit or cost by
+    the indicator's direction, same weights; an undeclared value takes the segment's worst.
+  * Competition ranking ("1, 2, 2, 4") on the weighted sum; ties are broken by, in order, the
+    number of innovation indicators earned, the number of tier-1 indicators and completeness
+    (core indicators declared). Rows equal on all of these share a rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from benchmark import ranking, thresholds
+from benchmark.errors import InputError, Problem
+from benchmark.peers import FAIL, Assessment, _earns
+
+FIELDS = ("enterprise", "standard_number", "model")
+NORMALISATION = {
+    "weighted_sum": "min-max normalised relative margins to the strictest domestic value "
+                    "(declared values where the segment has none), 1 = best",
+    "topsis": "vector-normalised declared values; benefit/cost by the indicator's direction",
+}
+TIE_BREAKERS = ("innovation indicators earned", "tier-1 indicators", "core indicators declared")
+
+
+@dataclass
+class Ranking:
+    """Everything peer benchmarking found, as tables (one row per item)."""
+
+    assessment: Assessment
+    method: thresholds.ThresholdMethod
+    thresholds: pd.DataFrame  # indicator, segment, n, threshold, ci, warning
+    tiers: pd.DataFrame  # row × core indicator: value, level, tier
+    suppressed: pd.DataFrame  # indicator, segment, reason
+    excluded: pd.DataFrame  # row, reason
+    composite: pd.DataFrame  # eligible rows: scores, tie-breakers, rank, shortlisted
+    saturation: pd.DataFrame  # indicator, segment, share in the top class or tier, warning
+    top_runner: pd.DataFrame | None  # maker × indicator: shipment-weighted achievement
+    warnings: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+
+def _ident(a: Assessment, rows: np.ndarray) -> dict[str, np.ndarray]:
+    pop = a.population
+    out = {"row": pop.rows[rows]}
+    for f in FIELDS:
+        out[f] = pop.fields[f][rows] if f in pop.fields else np.full(len(rows), "", dtype=object)
+    out["segment"] = a.segment[rows]
+    return out
+
+
+def rank_population(a: Assessment, method: str | None = None, shortlist: int | None = None,
+                    tiers: int | None = None, seed: int = 0) -> Ranking:
+    """Thresholds, tiers, composite ranking and shortlist for an assessed population."""
+    settings = dict(a.programme.peers)
+    method_text = method or settings.get("threshold") or "percentile:5"
+    m = thresholds.parse_method(method_text)
+    k_tiers = int(m.param) if m.kind == "tiers" else int(tiers or settings.get("tiers", 5))
+    size = int(shortlist or settings.get("shortlist", 10))
+    share_limit = float(settings.get("saturation", 0.30))
+    if size < 1:
+        raise InputError(Problem("shortlist_invalid", f"shortlist size {size} is not positive"))
+    n = len(a.segment)
+    iset_inds = [r for r in a.indicators.values()
+                 if r.cls == "core" and r.label is None and r.sign != 0]
+    gate_failed = np.zeros(n, dtype=bool)
+    gate_names = [[] for _ in range(n)]
+    for rule in a.programme.rules:
+        if rule.kind == "gate":
+            failed = a.rules[rule.id] == FAIL
+            gate_failed |= failed
+            for i in np.flatnonzero(failed):
+                gate_names[i].append(rule.id)
+    thr_rows, tier_frames, supp_rows, sat_rows = [], [], [], []
+    tier1 = np.zeros(n, dtype=int)
+    leader_threshold: dict[tuple[str, str], float] = {}
+    for r in iset_inds:
+        usable = r.applies & ~np.isnan(r.value)
+        for seg in np.unique(a.segment[usable]):
+            in_seg = usable & (a.segment == seg)
+            values = r.value[in_seg]
+            res = thresholds.threshold(values, r.sign, m, seed=seed)
+            leader_threshold[(r.id, seg)] = res.value
+            thr_rows.append({"indicator": r.id, "segment": seg, "unit": r.unit, "method": method_text,
+                             "n": res.n, "threshold": res.value, "ci_low": res.ci_low,
+                             "ci_high": res.ci_high, "edges": list(res.edges or ()),
+                             "warning": res.warning or ""})
+            ranked = in_seg & ~gate_failed & (r.level != 0)
+            rows = np.flatnonzero(ranked)
+            suppressed, reason = ranking.rank_suppressed(r.value[rows])
+            if suppressed:
+                supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows), "reason": reason})
+                tier = np.zeros(len(rows), dtype=int)
+            else:
+                _, tier = thresholds.tiers(r.value[rows], r.sign, k_tiers)
+            tier1[rows] += tier == 1
+            frame = pd.DataFrame(_ident(a, rows))
+            frame.insert(4, "indicator", r.id)
+            frame["value"], frame["unit"], frame["level"] = r.value[rows], r.unit, r.level[rows]
+            frame["tier"] = tier
+            tier_frames.append(frame)
+            graded = r.top_class[in_seg]
+            basis = "top class"
+            if not graded.any():
+                graded, basis = (tier == 1), "tier 1"
+                share = float(graded.mean()) if len(rows) and not suppressed else float("nan")
+            else:
+                share = float(graded.mean())
+            sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
+                             "warning": (f"{share:.0%} of the segment is in the {basis}: the scale "
+                                         "no longer discriminates" if share >= share_limit else "")})
+    excluded = _excluded(a, iset_inds, gate_names)
+    composite = _composite(a, iset_inds, tier1, size)
+    return Ranking(
+        assessment=a, method=m,
+        thresholds=pd.DataFrame(thr_rows, columns=["indicator", "segment", "unit", "method", "n",
+                                                   "threshold", "ci_low", "ci_high", "edges",
+                                                   "warning"]),
+        tiers=(pd.concat(tier_frames, ignore_index=True) if tier_frames else pd.DataFrame()),
+        suppressed=pd.DataFrame(supp_rows, columns=["indicator", "segment", "n", "reason"]),
+        excluded=excluded, composite=composite,
+        saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
+                                                   "warning"]),
+        top_runner=_top_runner(a, iset_inds, leader_threshold),
+        warnings=[f"{row['indicator']} / {row['segment']}: {row['warning']}"
+                  for row in thr_rows + sat_rows if row["warning"]],
+        settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
+                  "saturation": share_limit, "seed": seed, "normalisation": NORMALISATION,
+                  "tie_breakers": list(TIE_BREAKERS)})
+
+
+def _excluded(a: Assessment, inds, gate_names) -> pd.DataFrame:
+    """Rows left out of rankings, each with why: unusable rows, failed gates, below GB."""
+    out = [{"row": int(str(p.pointer).split("/")[1]), "enterprise": "", "standard_number": "",
+            "model": "", "reason": f"unusable row: [{p.code}] {p.message}"}
+           for p in a.population.excluded]
+    ident = _ident(a, np.arange(len(a.segment)))
+    for i in range(len(a.segment)):
+        reasons = [f"failed gate {g}" for g in gate_names[i]]
+        reasons += [f"{r.id} below the domestic mandatory requirement" for r in inds
+                    if r.applies[i] and r.level[i] == 0]
+        if reasons:
+            out.append({"row": int(ident["row"][i]), **{f: ident[f][i] for f in FIELDS},
+                        "reason": "; ".join(reasons)})
+    return pd.DataFrame(out, columns=["row", *FIELDS, "reason"]).sort_values(
+        "row", kind="stable", ignore_index=True)
+
+
+def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:
+    eligible = a.verdict == "eligible"
+    frames = []
+    innovation = np.zeros(len(eligible), dtype=int)
+    for r in a.indicators.values():
+        if r.cls == "innovation":
+            innovation += _earns(r, None) & r.applies & r.declared
+    for seg in np.unique(a.segment[eligible]):
+        rows = np.flatnonzero(eligible & (a.segment == seg))
+        cols = [r for r in inds if r.applies[rows].all()]
+        ident = pd.DataFrame(_ident(a, rows))
+        if not cols:
+            continue
+        signs = np.array([r.sign for r in cols], dtype=float)
+        weights = np.array([r.weight for r in cols], dtype=float)
+        weights = weights / weights.sum()
+        values = np.column_stack([r.value[rows] for r in cols])
+        margins = np.column_stack([r.margin[rows] if np.isfinite(r.domestic[rows]).all()
+                                   else r.value[rows] * r.sign for r in cols])
+        norm = ranking.normalise(margins, np.ones(len(cols)), "minmax")
+        score = ranking.weighted_sum(np.nan_to_num(norm, nan=0.0), weights)
+        worst = np.nanmin(values * signs, axis=0) * signs
+        filled = np.where(np.isnan(values), worst, values)
+        closeness = (ranking.topsis(filled, weights, signs, normalisation="vector")
+                     if len(rows) > 1 else np.ones(len(rows)))
+        completeness = (~np.isnan(values)).sum(axis=1)
+        keys = [score, innovation[rows], tier1[rows], completeness]
+        rank = ranking.competition_rank(keys, [1, 1, 1, 1])
+        ident["weighted_score"] = np.round(score, 10)
+        ident["topsis"] = np.round(closeness, 10)
+        ident["topsis_rank"] = ranking.competition_rank([closeness], 1)
+        ident["innovation"] = innovation[rows]
+        ident["tier1_indicators"] = tier1[rows]
+        ident["completeness"] = completeness
+        ident["rank"] = rank
+        ident["shortlisted"] = rank <= size
+        frames.append(ident.sort_values(["rank", "row"], kind="stable"))
+    columns = ["row", *FIELDS, "segment", "weighted_score", "topsis", "topsis_rank", "innovation",
+               "tier1_indicators", "completeness", "rank", "shortlisted"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
+    """Per maker and indicator: the shipment-weighted average achievement of the leader threshold
+    of each product's segment (value / threshold, inverted for lower-is-better); ≥ 1 complies."""
+    shipments = a.population.shipments
+    makers = a.population.fields.get("enterprise")
+    if shipments is None or makers is None:
+        return None
+    out = []
+    codes, names = pd.factorize(makers)
+    for r in inds:
+        target = np.array([leader.get((r.id, s), np.nan) for s in a.segment])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            achievement = (r.value / target) if r.sign > 0 else (target / r.value)
+        ok = np.isfinite(achievement) & np.isfinite(shipments) & (shipments > 0)
+        if not ok.any():
+            continue
+        mean = ranking.shipment_weighted_mean(achievement[ok], shipments[ok], codes[ok], len(names))
+        for g in np.flatnonzero(np.isfinite(mean)):
+            out.append({"enterprise": names[g], "indicator": r.id,
+                        "weighted_achievement": round(float(mean[g]), 6),
+                        "complies": bool(mean[g] >= 1.0)})
+    return pd.DataFrame(out, columns=["enterprise", "indicator", "weighted_achievement", "complies"])

@@ -1,0 +1,108 @@
+"""Rendering a peer ranking: a JSON-safe result dict, one CSV per table, a workbook and a
+Markdown summary (zh or en). Renderers only show what `leaders.Ranking` computed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmark import __version__
+from benchmark.leaders import Ranking
+
+TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
+UNITS = {"threshold": "unit", "ci_low": "unit", "ci_high": "unit", "value": "unit"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return float(f"{f:.10g}") if math.isfinite(f) else None
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) -> dict:
+    """Everything the ranking found, JSON-safe, with its provenance."""
+    a = r.assessment
+    verdicts = pd.Series(a.verdict).value_counts()
+    return {
+        "kind": "peer_ranking",
+        "engine_version": __version__,
+        "category": a.population.category,
+        "programme": {"id": a.programme.id, "names": {"en": a.programme.names.en,
+                                                      "zh": a.programme.names.zh},
+                      "basis": a.programme.basis_kind,
+                      "statement": {"en": a.programme.statement.en, "zh": a.programme.statement.zh}},
+        "evaluation_date": a.on.isoformat(),
+        "settings": r.settings,
+        "population": {"usable_rows": len(a.population), "unusable_rows": len(a.population.excluded),
+                       "verdicts": {str(k): int(v) for k, v in verdicts.items()}},
+        "warnings": r.warnings,
+        "references_used": a.references,
+        **{name: records(getattr(r, name)) for name in TABLES},
+        "provenance": {"engine_version": __version__, "catalogue_sha256": catalogue_sha256,
+                       "inputs": inputs, "evaluation_date": a.on.isoformat()},
+    }
+
+
+def _neutralise(value: Any) -> Any:
+    from benchmark.batch import neutralise_cell
+    return neutralise_cell(value)
+
+
+def table_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _neutralise("; ".join(map(str, v)) if isinstance(v, list) else v)
+                             for k, v in row.items()})
+    return buf.getvalue()
+
+
+def render_ranking_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
+    import re
+
+    from benchmark.report import _environment
+
+    text = _environment(template_dir).get_template("ranking.md.j2").render(rk=result, lang=lang)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+RANK_FORMATS = ("json", "csv", "xlsx", "md")
+
+
+def ranking_outputs(result: dict, formats: list[str], lang: str = "zh",
+                    template_dir: str | None = None) -> list[tuple[str, str | bytes]]:
+    """(file name, content) for every requested format; nothing is written here."""
+    from benchmark.report import render_json
+
+    out: list[tuple[str, str | bytes]] = []
+    if "json" in formats:
+        out.append(("ranking.json", render_json(result)))
+    if "csv" in formats:
+        out += [(f"{name}.csv", table_csv(result[name])) for name in TABLES if result[name]]
+    if "xlsx" in formats:
+        out.append(("ranking.xlsx", ranking_workbook(result)))
+    if "md" in formats:
+        out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir)))
+    return out
