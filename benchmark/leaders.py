@@ -48,7 +48,7 @@ class Ranking:
     assessment: Assessment
     method: thresholds.ThresholdMethod
     thresholds: pd.DataFrame  # indicator, segment, n, threshold, ci, warning
-    tiers: pd.DataFrame  # row × core indicator: value, level, tier
+    tiers: pd.DataFrame  # one row per usable row: identity, segment, tier_<indicator> (0 = none)
     suppressed: pd.DataFrame  # indicator, segment, reason
     excluded: pd.DataFrame  # row, reason
     composite: pd.DataFrame  # eligible rows: scores, tie-breakers, rank, shortlisted
@@ -58,12 +58,17 @@ class Ranking:
     settings: dict = field(default_factory=dict)
 
 
-def _ident(a: Assessment, rows: np.ndarray) -> dict[str, np.ndarray]:
+def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Row number, the identity fields the population has, and the segment, for `rows` (all)."""
     pop = a.population
-    out = {"row": pop.rows[rows]}
+    pick = (lambda x: x) if rows is None else (lambda x: x[rows])  # noqa: E731
+    out = {"row": pick(pop.rows)}
     for f in FIELDS:
-        out[f] = pop.fields[f][rows] if f in pop.fields else np.full(len(rows), "", dtype=object)
-    out["segment"] = a.segment[rows]
+        if f in pop.fields:
+            out[f] = pick(pop.fields[f])
+    codes = pick(a.segment_code)
+    out["segment"] = pd.Categorical.from_codes(np.where(codes < 0, len(a.segment_ids), codes),
+                                               [*a.segment_ids, ""])
     return out
 
 
@@ -78,24 +83,24 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     share_limit = float(settings.get("saturation", 0.30))
     if size < 1:
         raise InputError(Problem("shortlist_invalid", f"shortlist size {size} is not positive"))
-    n = len(a.segment)
+    n = len(a.segment_code)
+    seg_ids = a.segment_ids
     iset_inds = [r for r in a.indicators.values()
                  if r.cls == "core" and r.label is None and r.sign != 0]
     gate_failed = np.zeros(n, dtype=bool)
-    gate_names = [[] for _ in range(n)]
     for rule in a.programme.rules:
         if rule.kind == "gate":
-            failed = a.rules[rule.id] == FAIL
-            gate_failed |= failed
-            for i in np.flatnonzero(failed):
-                gate_names[i].append(rule.id)
-    thr_rows, tier_frames, supp_rows, sat_rows = [], [], [], []
+            gate_failed |= a.rules[rule.id] == FAIL
+    thr_rows, supp_rows, sat_rows = [], [], []
+    tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=int)
     leader_threshold: dict[tuple[str, str], float] = {}
     for r in iset_inds:
         usable = r.applies & ~np.isnan(r.value)
-        for seg in np.unique(a.segment[usable]):
-            in_seg = usable & (a.segment == seg)
+        tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
+        for code in np.unique(a.segment_code[usable]):
+            in_seg = usable & (a.segment_code == code)
+            seg = seg_ids[code] if code >= 0 else ""
             values = r.value[in_seg]
             res = thresholds.threshold(values, r.sign, m, seed=seed)
             leader_threshold[(r.id, seg)] = res.value
@@ -112,11 +117,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             else:
                 _, tier = thresholds.tiers(r.value[rows], r.sign, k_tiers)
             tier1[rows] += tier == 1
-            frame = pd.DataFrame(_ident(a, rows))
-            frame.insert(4, "indicator", r.id)
-            frame["value"], frame["unit"], frame["level"] = r.value[rows], r.unit, r.level[rows]
-            frame["tier"] = tier
-            tier_frames.append(frame)
+            tier_of[rows] = tier
             graded = r.top_class[in_seg]
             basis = "top class"
             if not graded.any():
@@ -127,14 +128,14 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
                              "warning": (f"{share:.0%} of the segment is in the {basis}: the scale "
                                          "no longer discriminates" if share >= share_limit else "")})
-    excluded = _excluded(a, iset_inds, gate_names)
+    excluded = _excluded(a, iset_inds)
     composite = _composite(a, iset_inds, tier1, size)
     return Ranking(
         assessment=a, method=m,
         thresholds=pd.DataFrame(thr_rows, columns=["indicator", "segment", "unit", "method", "n",
                                                    "threshold", "ci_low", "ci_high", "edges",
                                                    "warning"]),
-        tiers=(pd.concat(tier_frames, ignore_index=True) if tier_frames else pd.DataFrame()),
+        tiers=pd.DataFrame(tier_table),
         suppressed=pd.DataFrame(supp_rows, columns=["indicator", "segment", "n", "reason"]),
         excluded=excluded, composite=composite,
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
@@ -147,21 +148,28 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                   "tie_breakers": list(TIE_BREAKERS)})
 
 
-def _excluded(a: Assessment, inds, gate_names) -> pd.DataFrame:
+def _excluded(a: Assessment, inds) -> pd.DataFrame:
     """Rows left out of rankings, each with why: unusable rows, failed gates, below GB."""
-    out = [{"row": int(str(p.pointer).split("/")[1]), "enterprise": "", "standard_number": "",
-            "model": "", "reason": f"unusable row: [{p.code}] {p.message}"}
-           for p in a.population.excluded]
-    ident = _ident(a, np.arange(len(a.segment)))
-    for i in range(len(a.segment)):
-        reasons = [f"failed gate {g}" for g in gate_names[i]]
-        reasons += [f"{r.id} below the domestic mandatory requirement" for r in inds
-                    if r.applies[i] and r.level[i] == 0]
-        if reasons:
-            out.append({"row": int(ident["row"][i]), **{f: ident[f][i] for f in FIELDS},
-                        "reason": "; ".join(reasons)})
-    return pd.DataFrame(out, columns=["row", *FIELDS, "reason"]).sort_values(
-        "row", kind="stable", ignore_index=True)
+    causes = [f"failed gate {rule.id}" for rule in a.programme.rules if rule.kind == "gate"]
+    masks = [a.rules[rule.id] == FAIL for rule in a.programme.rules if rule.kind == "gate"]
+    causes += [f"{r.id} below the domestic mandatory requirement" for r in inds]
+    masks += [r.applies & (r.level == 0) for r in inds]
+    flags = np.zeros(len(a.segment_code), dtype=object if len(masks) > 62 else np.int64)
+    for bit, mask in enumerate(masks):
+        flags[mask] += 1 << bit
+    rows = np.flatnonzero(flags)
+    combos, codes = np.unique(flags[rows], return_inverse=True)
+    texts = np.array(["; ".join(c for bit, c in enumerate(causes) if int(f) >> bit & 1)
+                      for f in combos], dtype=object)
+    flagged = pd.DataFrame(_ident(a, rows)).drop(columns="segment")
+    flagged["reason"] = texts[codes] if len(rows) else []
+    unusable = pd.DataFrame(
+        [{"row": int(str(p.pointer).split("/")[1]), "reason": f"unusable row: [{p.code}] {p.message}"}
+         for p in a.population.excluded], columns=["row", "reason"])
+    out = pd.concat([flagged, unusable], ignore_index=True) if len(unusable) else flagged
+    fields = [f for f in FIELDS if f in out]
+    return out.fillna({f: "" for f in fields}).sort_values("row", kind="stable", ignore_index=True)[
+        ["row", *fields, "reason"]]
 
 
 def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:
@@ -171,8 +179,8 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     for r in a.indicators.values():
         if r.cls == "innovation":
             innovation += _earns(r, None) & r.applies & r.declared
-    for seg in np.unique(a.segment[eligible]):
-        rows = np.flatnonzero(eligible & (a.segment == seg))
+    for code in np.unique(a.segment_code[eligible]):
+        rows = np.flatnonzero(eligible & (a.segment_code == code))
         cols = [r for r in inds if r.applies[rows].all()]
         ident = pd.DataFrame(_ident(a, rows))
         if not cols:
@@ -201,7 +209,7 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         ident["rank"] = rank
         ident["shortlisted"] = rank <= size
         frames.append(ident.sort_values(["rank", "row"], kind="stable"))
-    columns = ["row", *FIELDS, "segment", "weighted_score", "topsis", "topsis_rank", "innovation",
+    columns = ["row", *[f for f in FIELDS if f in a.population.fields], "segment", "weighted_score", "topsis", "topsis_rank", "innovation",
                "tier1_indicators", "completeness", "rank", "shortlisted"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -216,7 +224,8 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
     out = []
     codes, names = pd.factorize(makers)
     for r in inds:
-        target = np.array([leader.get((r.id, s), np.nan) for s in a.segment])
+        per_segment = np.array([leader.get((r.id, s), np.nan) for s in (*a.segment_ids, "")])
+        target = per_segment[a.segment_code]
         with np.errstate(divide="ignore", invalid="ignore"):
             achievement = (r.value / target) if r.sign > 0 else (target / r.value)
         ok = np.isfinite(achievement) & np.isfinite(shipments) & (shipments > 0)

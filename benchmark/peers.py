@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,8 @@ from benchmark.programmes import ELIGIBLE, NOT_ELIGIBLE, NOT_EVALUABLE
 
 PASS, UNKNOWN, FAIL = 0, 1, 2
 DOMESTIC = ("national", "sector", "local", "group")
-_STRICT = {"gt", "lt"}
+OPS = ("ge", "gt", "le", "lt", "eq")  # bounds as small integer codes in arrays; -1 = none
+_STRICT = (OPS.index("gt"), OPS.index("lt"))
 
 
 @dataclass
@@ -57,16 +59,22 @@ class Assessment:
     population: Population
     programme: Programme
     on: dt.date
-    segment: np.ndarray  # segment id per row ("" = none found)
+    segment_ids: tuple[str, ...]  # the category's segments, in catalogue order
+    segment_code: np.ndarray  # index into segment_ids per row; -1 = no segment found
     indicators: dict[str, IndicatorLevels]
     rules: dict[str, np.ndarray]  # rule id -> outcome per row (PASS | UNKNOWN | FAIL)
     score: np.ndarray | None  # weighted score per row (NaN where not computed)
     withdrawn: np.ndarray  # bool: some normative reference is withdrawn or superseded
     references: list[str] = field(default_factory=list)  # editions that gave a threshold
 
-    @property
+    @cached_property
+    def segment(self) -> np.ndarray:
+        """Segment id per row ("" = none found)."""
+        return np.array(list(self.segment_ids) + [""], dtype=object)[self.segment_code]
+
+    @cached_property
     def verdict(self) -> np.ndarray:
-        worst = np.zeros(len(self.segment), dtype=np.int8)
+        worst = np.zeros(len(self.segment_code), dtype=np.int8)
         for outcome in self.rules.values():
             worst = np.maximum(worst, outcome)
         return np.array([ELIGIBLE, NOT_EVALUABLE, NOT_ELIGIBLE], dtype=object)[worst]
@@ -81,11 +89,14 @@ class Assessment:
 
 
 def meets_ops(value: np.ndarray, ops: np.ndarray, threshold: np.ndarray, method: Method) -> np.ndarray:
-    """`meets` with a (possibly different) bound per row."""
+    """`meets` with a (possibly different) bound per row, bounds given as OPS codes."""
     out = np.zeros(len(value), dtype=bool)
-    for op in np.unique(ops[np.isfinite(threshold)]) if len(ops) else ():
-        rows = ops == op
-        out[rows] = meets(value[rows], str(op), threshold[rows], method)
+    for code, op in enumerate(OPS):
+        rows = ops == code
+        if rows.all():
+            return meets(value, op, threshold, method)
+        if rows.any():
+            out[rows] = meets(value[rows], op, threshold[rows], method)
     return out
 
 
@@ -93,15 +104,15 @@ def _top(a: AppliedArrays, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the most stringent requirement of one value: its best class with a threshold,
     else its first limit (the array form of `AppliedValue.top`)."""
     t = np.full(n, np.nan)
-    ops = np.full(n, "", dtype=object)
+    ops = np.full(n, -1, dtype=np.int8)
     for _, bound, th in a.classes:
         if bound is None:
             continue
         take = np.isnan(t) & np.isfinite(th)
-        t[take], ops[take] = th[take], bound.op
+        t[take], ops[take] = th[take], OPS.index(bound.op)
     for op, th in a.limits:
         take = np.isnan(t) & np.isfinite(th)
-        t[take], ops[take] = th[take], op
+        t[take], ops[take] = th[take], OPS.index(op)
     return t, ops
 
 
@@ -137,7 +148,7 @@ def _requirement(req: LevelRequirement, applied: list[AppliedArrays], tops: list
         return has, holds
     sign = method.sign or 1
     best = np.full(n, np.nan)
-    best_op = np.full(n, "", dtype=object)
+    best_op = np.full(n, -1, dtype=np.int8)
     for a, (t, ops) in zip(applied, tops):
         if req.tiers and a.edition.tier not in req.tiers:
             continue
@@ -145,9 +156,9 @@ def _requirement(req: LevelRequirement, applied: list[AppliedArrays], tops: list
             continue
         finite = np.isfinite(t)
         key, cur = t * sign, best * sign
-        strict = np.isin(ops, list(_STRICT))
+        strict = np.isin(ops, _STRICT)
         better = finite & (np.isnan(best) | (key > cur) |
-                           ((key == cur) & strict & ~np.isin(best_op, list(_STRICT))))
+                           ((key == cur) & strict & ~np.isin(best_op, _STRICT)))
         best[better], best_op[better] = t[better], ops[better]
     has = np.isfinite(best)
     if req.relation == "meets":
@@ -169,29 +180,29 @@ def _strictest(applied: list[AppliedArrays], tops: list, tiers: tuple[str, ...],
 
 
 def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """The segment id of each row ("" when it falls in none, or in more than one)."""
-    out = np.full(n, "", dtype=object)
-    if not iset.segments:
-        return out
+    """The index of each row's segment in `iset.segments` (-1 when it falls in none, or in more
+    than one)."""
+    out = np.full(n, -1, dtype=np.int16)
     hits = np.zeros(n, dtype=np.int8)
-    for s in iset.segments:
+    for i, s in enumerate(iset.segments):
         mask = condition_mask(s.where, params, n)
-        out[mask] = s.id
+        out[mask] = i
         hits += mask
-    out[hits != 1] = ""
+    out[hits != 1] = -1
     return out
 
 
 def _indicator(ind: Indicator, pop: Population, catalogue: Catalogue, iset: IndicatorSet,
-               programme: Programme, segment: np.ndarray, in_scope: bool | np.ndarray, on: dt.date,
+               programme: Programme, segment: np.ndarray, in_scope: np.ndarray, on: dt.date,
                include_superseded: bool, used: set[str]) -> IndicatorLevels:
     n = len(pop)
     ladder = programme.ladder
     value = pop.values.get(ind.id, np.full(n, np.nan))
     label = pop.labels.get(ind.id)
     declared = ~np.isnan(value) if label is None else np.array([x not in (None, "") for x in label])
-    applies = (np.ones(n, dtype=bool) if ind.segments is None
-               else np.isin(segment, list(ind.segments)) | (segment == ""))
+    ids = [s.id for s in iset.segments]
+    applies = (np.ones(n, dtype=bool) if ind.segments is None else
+               np.isin(segment, [i for i, s in enumerate(ids) if s in ind.segments]) | (segment < 0))
     out = IndicatorLevels(ind.id, ind.cls, ind.weight, ind.sign, ind.unit, value, declared, applies,
                           np.full(n, -1, dtype=np.int8), np.full(n, -1, dtype=np.int8),
                           np.zeros(n, dtype=bool), np.full(n, np.nan), np.zeros(n, dtype=bool), label,
@@ -206,8 +217,8 @@ def _indicator(ind: Indicator, pop: Population, catalogue: Catalogue, iset: Indi
     for seg in np.unique(segment[compared]):
         rows = np.flatnonzero(compared & (segment == seg))
         params = {k: v[rows] for k, v in pop.parameters.items()}
-        applied = applicable_arrays(catalogue, iset.id, ind.id, seg or None, params, len(rows), on,
-                                    include_superseded)
+        applied = applicable_arrays(catalogue, iset.id, ind.id, ids[seg] if seg >= 0 else None,
+                                    params, len(rows), on, include_superseded)
         tops = [_top(a, len(rows)) for a in applied]
         covered = np.zeros(len(rows), dtype=bool)
         for (t, _), a in zip(tops, applied):
@@ -245,7 +256,7 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
     programme = iset.programmes[programme_id]
     n = len(pop)
     segment = segments_of(iset, pop.parameters, n)
-    in_scope = (segment != "") if iset.segments else np.ones(n, dtype=bool)
+    in_scope = (segment >= 0) if iset.segments else np.ones(n, dtype=bool)
     used: set[str] = set()
     inds = {ind.id: _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
                                include_superseded, used)
@@ -334,7 +345,8 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
             score = np.round(np.minimum(score, 100.0), 2)
             fail((outcome == PASS) & (score < (rule.pass_mark or 0)))
         rules[rule.id] = outcome
-    return Assessment(pop, programme, on, segment, inds, rules, score, withdrawn, sorted(used))
+    return Assessment(pop, programme, on, tuple(s.id for s in iset.segments), segment, inds, rules,
+                      score, withdrawn, sorted(used))
 
 
 def _earns(r: IndicatorLevels, target: int | None) -> np.ndarray:

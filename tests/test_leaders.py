@@ -73,14 +73,14 @@ def test_golden_population(tmp_path, cat):
     assert why[8].startswith("unusable row: [requirement_unreadable]")
     assert set(why) == {6, 7, 8}
     # APF tiers: equal values share a tier, better never in a worse tier, excluded rows untiered
-    apf_tiers = r.tiers[r.tiers.indicator == "apf"].set_index("enterprise")["tier"].to_dict()
-    assert set(apf_tiers) == {"A", "B", "C", "D", "E"}
+    apf_tiers = r.tiers.set_index("enterprise")["tier_apf"].to_dict()
+    assert {k for k, v in apf_tiers.items() if v} == {"A", "B", "C", "D", "E"}
     assert apf_tiers["A"] == apf_tiers["B"] == apf_tiers["C"] == 1
     assert 1 < apf_tiers["D"] < apf_tiers["E"]
     # noise_outdoor is 48 everywhere: that ranking is suppressed, with the reason
     (supp,) = r.suppressed.to_dict(orient="records")
     assert supp["indicator"] == "noise_outdoor" and "equal" in supp["reason"]
-    assert (r.tiers[r.tiers.indicator == "noise_outdoor"]["tier"] == 0).all()
+    assert (r.tiers["tier_noise_outdoor"] == 0).all()
 
 
 def test_thresholds_per_segment_name_their_sample(tmp_path, cat):
@@ -116,8 +116,10 @@ def population(vals):
 
 
 def by_name(r):
+    tiers = r.tiers.set_index("enterprise")
     return (r.composite.set_index("enterprise")["rank"].to_dict(),
-            r.tiers.set_index(["enterprise", "indicator"])["tier"].to_dict(),
+            {(name, col[5:]): t for col in tiers if col.startswith("tier_")
+             for name, t in tiers[col].items() if t},
             set(r.suppressed["indicator"]))
 
 
