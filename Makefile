@@ -28,9 +28,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP) $(SYSDEPS_STAMP)
 	$(BIN)/benchmark validate
-	$(BIN)/benchmark evaluate examples/declarations --programme leader --date $(DEMO_DATE) --lang zh -o out/demo/leader
-	$(BIN)/benchmark evaluate examples/declarations --programme shenzhen --date $(DEMO_DATE) --lang en -o out/demo/shenzhen
-	@echo "Reports: out/demo/leader/*.zh.md (Chinese) and out/demo/shenzhen/*.en.md (English), with JSON beside them."
+	$(BIN)/benchmark evaluate examples/declarations --programme leader --date $(DEMO_DATE) --lang zh --format json,md,html,xlsx -o out/demo/leader
+	$(BIN)/benchmark evaluate examples/declarations --programme shenzhen --date $(DEMO_DATE) --lang en --format json,md,html,xlsx -o out/demo/shenzhen
+	$(BIN)/benchmark compare --set three-phase-induction-motor --param rated_power=1.5kW --date $(DEMO_DATE) --lang zh --format html,xlsx,md,json -o out/demo/study
+	@echo "Reports: out/demo/leader/*.zh.{html,md,xlsx} (Chinese), out/demo/shenzhen/*.en.{html,md,xlsx} (English), JSON beside them; comparison study in out/demo/study/. PDF: add pdf to --format."
 
 test: $(STAMP) $(SYSDEPS_STAMP)
 	$(BIN)/python -m pytest

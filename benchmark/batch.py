@@ -20,8 +20,11 @@ from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
 from benchmark.evaluation import evaluate_declaration
 from benchmark.report import render_json, render_markdown, write_atomic
+from benchmark.report.html import render_html
+from benchmark.report.pdf import chromium_binary, render_pdf
+from benchmark.report.xlsx import render_xlsx
 
-FORMATS = ("json", "md")
+FORMATS = ("json", "md", "html", "pdf", "xlsx")
 DECLARATION_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -79,12 +82,17 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             problems.append(Problem("unknown_programme",
                                     f"category {d.category!r} has no programme {programme!r}",
                                     file=d.path, hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
+    if "pdf" in formats:
+        try:
+            chromium_binary()
+        except InputError as exc:
+            problems += exc.problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     outputs: list[Path] = []
     summary: list[dict] = []
     used: set[str] = set()
-    rendered: list[tuple[Path, str]] = []
+    rendered: list[tuple[Path, str | bytes]] = []
     for decl in progress(decls):
         result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
         stem = safe_stem(decl.path)
@@ -94,7 +102,17 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         if "json" in formats:
             rendered.append((out_dir / f"{stem}.json", render_json(result)))
         if "md" in formats:
-            rendered.append((out_dir / f"{stem}.{lang}.md", render_markdown(result, lang, template_dir)))
+            rendered.append((out_dir / f"{stem}.{lang}.md",
+                             render_markdown(result, lang, template_dir)))
+        if "html" in formats or "pdf" in formats:
+            html = render_html(result, lang, template_dir)
+            if "html" in formats:
+                rendered.append((out_dir / f"{stem}.{lang}.html", html))
+            if "pdf" in formats:
+                rendered.append((out_dir / f"{stem}.{lang}.pdf", render_pdf(result, lang, html=html)))
+        if "xlsx" in formats:
+            rendered.append((out_dir / f"{stem}.{lang}.xlsx",
+                             render_xlsx(result, lang, template_dir)))
         summary.append({"file": decl.path, "enterprise": decl.enterprise,
                         "standard": decl.standard_number, "category": decl.category,
                         "model": decl.model or "", "programme": programme,

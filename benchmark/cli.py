@@ -109,13 +109,16 @@ def list_(what: str, on, data_dir: Path | None) -> None:
               help="Evaluation date: references in force on it are used (default: today, or "
                    "SOURCE_DATE_EPOCH when set).")
 @click.option("--format", "formats", default="json,md", show_default=True,
-              help="Comma-separated output formats: json, md.")
+              help="Comma-separated output formats: json, md, html (one self-contained file), "
+                   "pdf (printed by headless Chromium), xlsx.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the Markdown report.")
+              help="Language of the reports (md, html, pdf, xlsx).")
 @click.option("--include-superseded", is_flag=True,
               help="Also compare with superseded or withdrawn editions.")
 @click.option("--template-dir", type=click.Path(file_okay=False),
-              help="Folder with your own report templates (evaluation.md.j2, labels.yaml).")
+              help="Folder with your own report templates; they override the shipped ones by file "
+                   "name (evaluation.md.j2, evaluation.html.j2, letterhead.html.j2, report.css, "
+                   "labels.yaml).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
 @data_dir_option
@@ -143,6 +146,52 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
                    f"{row['file']}")
     click.echo(f"{len(result.summary)} declaration(s) evaluated on {day} under '{programme}'; "
                f"reports in {out_dir}/")
+
+
+@main.command()
+@click.option("--set", "set_id", required=True,
+              help="Product category (see `benchmark list sets`).")
+@click.option("--segment", default=None,
+              help="One segment of the category (default: every segment the --param values allow).")
+@click.option("--references", multiple=True,
+              help="Only these reference editions (repeat the option or separate ids with commas; "
+                   "default: all).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Product parameter for thresholds that depend on one, e.g. rated_power=1.5kW "
+                   "(repeatable).")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Editions in force on this date (default: today, or SOURCE_DATE_EPOCH).")
+@click.option("--include-superseded", is_flag=True,
+              help="Also show superseded or withdrawn editions (never counted as most stringent).")
+@click.option("--format", "formats", default="html,md,json", show_default=True,
+              help="Comma-separated output formats: html, xlsx, md, json.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the reports.")
+@click.option("--template-dir", type=click.Path(file_okay=False),
+              help="Folder with your own templates (study.html.j2, study.md.j2, report.css, "
+                   "letterhead.html.j2, labels.yaml).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@data_dir_option
+@handles_input_errors
+def compare(set_id, segment, references, params, on, include_superseded, formats, lang,
+            template_dir, out_dir, data_dir) -> None:
+    """Comparison study: reference standards × indicators of one category on one unit basis, the
+    most stringent value per indicator and domestic vs international/foreign values."""
+    from benchmark.catalogue import load_catalogue
+    from benchmark.report.study import write_study
+    from benchmark.study import compare_study
+
+    day = on.date() if on else evaluation_date()
+    refs = [r.strip() for item in references for r in item.split(",") if r.strip()]
+    result = compare_study(load_catalogue(data_dir), set_id, day, segment, refs or None, params,
+                           include_superseded)
+    paths = write_study(result, [f.strip() for f in formats.split(",") if f.strip()], out_dir,
+                        lang, template_dir, segment)
+    for path in paths:
+        click.echo(str(path))
+    click.echo(f"comparison study of {set_id} on {day}: {len(result['references'])} reference(s), "
+               f"{len(result['segments'])} segment(s)")
 
 
 def evaluation_date():

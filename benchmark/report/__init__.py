@@ -1,8 +1,11 @@
-"""Rendering evaluation results: JSON and Markdown (Chinese or English).
+"""Rendering evaluation results: the shared machinery (templates, wording, number formats, atomic
+writes) and the JSON and Markdown renderers.
 
 Renderers only show the fields of `Evaluation.to_dict()`; they never compute a verdict. Templates
-and wording live in `reports/` (or a certification body's own `--template-dir`). Files are written
-atomically: to a temporary file in the same folder, then renamed.
+and wording live in `reports/`; a certification body's own `--template-dir` overrides them file by
+file (its `labels.yaml` is merged over the shipped one). HTML templates are always rendered with
+Jinja2 autoescape. Files are written atomically: to a temporary file in the same folder, then
+renamed. HTML, PDF and XLSX live in `report.html`, `report.pdf` and `report.xlsx`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import jinja2
 import yaml
 
 from benchmark.catalogue import data_file
+from benchmark.errors import InputError, Problem
 
 OPS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
 
@@ -51,32 +55,75 @@ def md_escape(value) -> str:
     return text.replace("&", "&amp;")
 
 
+def fmt_percent(x) -> str:
+    """A fraction shown as a signed percentage with two decimals (0.04 → "+4.00 %")."""
+    if x is None:
+        return "—"
+    return f"{x * 100:+.2f} %".replace("+0.00", "0.00").replace("-0.00", "0.00")
+
+
 @lru_cache(maxsize=None)
-def _environment(template_dir: str | None) -> jinja2.Environment:
+def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environment:
+    """Templates from `template_dir` first, then the shipped `reports/`. `html`: autoescape on."""
     dirs = [template_dir] if template_dir else []
     dirs.append(str(data_file("reports")))
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs), autoescape=False,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs), autoescape=html,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(md=md_escape, num=fmt_number, signed=fmt_signed, op=lambda o: OPS.get(o, o))
+    env.filters.update(num=fmt_number, signed=fmt_signed, pct=fmt_percent,
+                       op=lambda o: OPS.get(o, o))
+    if not html:
+        env.filters["md"] = md_escape
     return env
 
 
+def environment(template_dir: str | None = None, html: bool = False) -> jinja2.Environment:
+    return _environment(str(template_dir) if template_dir else None, html)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def labels(lang: str, template_dir: str | None = None) -> dict:
-    for base in ([Path(template_dir)] if template_dir else []) + [data_file("reports")]:
-        path = Path(base) / "labels.yaml"
-        if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                return yaml.safe_load(fh)[lang]
-    raise FileNotFoundError("labels.yaml")
+    """Report wording in `lang`: the shipped labels.yaml with a template folder's own merged
+    over it."""
+    with (data_file("reports") / "labels.yaml").open(encoding="utf-8") as fh:
+        out = yaml.safe_load(fh)[lang]
+    own = Path(template_dir) / "labels.yaml" if template_dir else None
+    if own is not None and own.exists():
+        try:
+            with own.open(encoding="utf-8") as fh:
+                data = yaml.safe_load(fh) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(Problem("labels_invalid", f"cannot read labels: {exc}", file=str(own),
+                                     hint="labels.yaml maps zh/en to label: text")) from None
+        out = _merge(out, (data.get(lang) or {}) if isinstance(data, dict) else {})
+    return out
+
+
+def render_template(name: str, template_dir: str | None, html: bool, **context) -> str:
+    """Render one template; a broken template of your own is an input problem, not a crash."""
+    try:
+        return environment(template_dir, html).get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        if not template_dir:
+            raise
+        where = getattr(exc, "filename", None) or name
+        line = getattr(exc, "lineno", None)
+        raise InputError(Problem("template_error", f"template {name}: {exc}", file=where, line=line,
+                                 hint="fix the template in --template-dir or remove it to use "
+                                      "the shipped one")) from None
 
 
 def render_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
-    template = _environment(template_dir).get_template("evaluation.md.j2")
     names = {i["id"]: i["names"][lang] for i in result["indicators"]}
     levels = {lv["id"]: lv["names"][lang] for lv in result["programme"]["ladder"]}
-    text = template.render(ev=result, L=labels(lang, template_dir), lang=lang, names=names,
-                           levels=levels)
+    text = render_template("evaluation.md.j2", template_dir, False, ev=result,
+                           L=labels(lang, template_dir), lang=lang, names=names, levels=levels)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
@@ -87,6 +134,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.chmod(tmp, 0o644)  # a report is for reading (mkstemp creates 0600)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

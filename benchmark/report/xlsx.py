@@ -1,0 +1,258 @@
+"""Spreadsheets: a list of `Sheet`s (title, header, rows) written to XLSX bytes that are safe to
+open and the same for the same inputs.
+
+Safe: a text cell that a spreadsheet would read as a formula (starting with = + - @, tab or CR) is
+prefixed with a quote and stored as a string, never as a formula. Numbers stay numbers. Identical:
+the workbook's created/modified properties are set to a given date and every zip entry gets a
+fixed timestamp. `evaluation_sheets` gives the views of one evaluation (summary, indicators,
+comparisons, values, references); other commands (e.g. peer rankings) build their own `Sheet`s and
+call `workbook_bytes`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.xml.functions import tostring
+
+from benchmark.report import OPS, labels
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
+UNVERIFIED_FILL = PatternFill("solid", fgColor="FBE9EB")
+BEST_FILL = PatternFill("solid", fgColor="FFF3C4")
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a title (≤ 31 characters), one header row, rows of values.
+
+    `formats` maps a 0-based column to an Excel number format (e.g. "0.00%"); `fills` maps
+    (row, column) of a data cell (0-based) to "unverified" or "best" for a background colour;
+    `freeze_columns` keeps that many leading columns in view besides the header row."""
+
+    title: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    formats: dict[int, str] = field(default_factory=dict)
+    fills: dict[tuple[int, int], str] = field(default_factory=dict)
+    freeze_columns: int = 0
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet shows as text: no formula start, no characters XML cannot hold."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _set(cell, value: Any) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, bool):
+        cell.value = value
+    elif isinstance(value, (int, float)):
+        if math.isfinite(value):
+            cell.value = value
+    elif isinstance(value, (dt.date, dt.datetime)):
+        cell.value = value.isoformat()
+        cell.data_type = "s"
+    else:
+        cell.value = safe_text(str(value))
+        cell.data_type = "s"  # never a formula, whatever openpyxl guessed
+
+
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(title: str, taken: set[str]) -> str:
+    """A valid, unique worksheet title (Excel: ≤ 31 characters, none of []:*?/\\)."""
+    base = _BAD_TITLE.sub("_", title).strip("'") or "Sheet"
+    base = base[:31]
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+def _width(value: Any) -> float:
+    text = f"{value:.6g}" if isinstance(value, float) else str(value if value is not None else "")
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
+                   creator: str = "benchmark") -> bytes:
+    """The XLSX file of `sheets`, identical for identical inputs (`on` fixes every timestamp)."""
+    stamp = on if isinstance(on, dt.datetime) else dt.datetime(on.year, on.month, on.day)
+    stamp = max(stamp.replace(tzinfo=None, microsecond=0), dt.datetime(1980, 1, 1))
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: set[str] = set()
+    bold = Font(bold=True)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet_title(sheet.title, taken))
+        widths: dict[int, float] = {}
+        for c, text in enumerate(sheet.header, start=1):
+            cell = ws.cell(row=1, column=c)
+            _set(cell, text)
+            cell.font, cell.fill = bold, HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            widths[c] = _width(text)
+        for r, row in enumerate(sheet.rows, start=2):
+            for c, value in enumerate(row, start=1):
+                cell = ws.cell(row=r, column=c)
+                _set(cell, value)
+                number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if number and c - 1 in sheet.formats:
+                    cell.number_format = sheet.formats[c - 1]
+                fill = sheet.fills.get((r - 2, c - 1))
+                if fill:
+                    cell.fill = UNVERIFIED_FILL if fill == "unverified" else BEST_FILL
+                widths[c] = max(widths.get(c, 0), _width(value))
+        for c, w in widths.items():
+            ws.column_dimensions[get_column_letter(c)].width = min(max(w + 2, 8), 60)
+        ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}2"
+    if not wb.worksheets:
+        wb.create_sheet("Sheet")
+    wb.properties.creator = creator
+    wb.properties.lastModifiedBy = creator
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    raw = io.BytesIO()
+    wb.save(raw)  # openpyxl stamps "modified" with the clock and the zip entries with the time
+    wb.properties.modified = stamp
+    core = tostring(wb.properties.to_tree())
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = core if info.filename == "docProps/core.xml" else src.read(info.filename)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
+# --- the views of one evaluation -------------------------------------------------------------
+
+
+def _unit_header(label: str, unit: str | None) -> str:
+    return f"{label} [{unit}]" if unit else label
+
+
+def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
+    """Summary, indicators, comparisons, values (indicators × references, units in the headers)
+    and references used, from `Evaluation.to_dict()`."""
+    d = result["declaration"]
+    prog = result["programme"]
+    prov = result["provenance"]
+    refs = {r["id"]: r for r in result["references_used"]}
+    unverified_any = any(not r["verified"] for r in result["references_used"])
+    summary = [
+        [L["verdict"], L[result["verdict"]]],
+        [L["applicant"], d["enterprise"]],
+        [L["credit_code"], d["credit_code"]],
+        [L["standard"], f"{d['standard_number']} {d['standard_title']}"],
+        [L["product"], d["category_names"][lang]],
+        [L["model"], d["model"]],
+        [L["parameters"], "; ".join(f"{v['names'][lang]} = {v['value']}"
+                                    for v in d["parameters"].values())],
+        [L["segment"], result["segment"]["names"][lang] if result["segment"] else
+         L["out_of_scope"]],
+        [L["programme"], prog["names"][lang]],
+        [L["basis"], f"{L[prog['basis']]} — {prog['statement'][lang]}"],
+        [L["basis_source"], prog.get("source")],
+        [L["date"], result["evaluation_date"]],
+        [L["overall"], result["overall_level"]["names"][lang] if result["overall_level"] else None],
+    ]
+    reasons = [x for r in result["rules"] for x in r["reasons"]]
+    for x in reasons:
+        summary.append([L["reasons"], f"[{x['rule']}] {x['message'][lang]}"])
+    for f in result["findings"]:
+        summary.append([L["findings"], f"[{f['code']}] {f['message'][lang]}"])
+    summary += [[L["engine"], f"benchmark {prov['engine_version']}"],
+                [L["catalogue_hash"], prov["catalogue_sha256"]]]
+    summary += [[f"{L['input_hash']} ({path})", h] for path, h in prov["inputs"].items()]
+    summary.append([L["include_superseded"],
+                    L["yes"] if prov.get("include_superseded") else L["no"]])
+    if unverified_any:
+        summary.append([L["unverified"], L["unverified_note"]])
+
+    indicators = [[i["id"], i["names"][lang], L["classes"][i["cls"]], i["declared"], i["value"],
+                   i["unit"], i["level_names"][lang], "; ".join(n[lang] for n in i["notes"])]
+                  for i in result["indicators"]]
+    comparisons, comp_fills = [], {}
+    for i in result["indicators"]:
+        for c in i["comparisons"]:
+            ref = refs.get(c["reference"], {})
+            if not c["verified"]:
+                comp_fills[(len(comparisons), 7)] = "unverified"
+            comparisons.append([
+                i["names"][lang], i["unit"], c["reference"], ref.get("in_force"), c["clause"],
+                L["tiers"][c["tier"]], OPS.get(c["op"], c["op"]), c["threshold"], c["top_class"],
+                L["verified"] if c["verified"] else L["unverified"], i["value"], c["class_reached"],
+                L["relations"][c["relation"]], c["margin_abs"], c["margin_rel"],
+                None if c["mandatory_met"] is None else
+                L["met"] if c["mandatory_met"] else L["not_met"],
+                c["adoption"]])
+    # values: indicators with comparisons as columns (unit in the header), references as rows
+    shown = [i for i in result["indicators"] if i["comparisons"]]
+    ref_ids = sorted({c["reference"] for i in shown for c in i["comparisons"]})
+    values_rows = [[L["applicant_value"], None] + [i["value"] for i in shown]]
+    values_fills = {}
+    for r, ref_id in enumerate(ref_ids, start=1):
+        row: list[Any] = [ref_id, L["tiers"][refs[ref_id]["tier"]] if ref_id in refs else None]
+        for col, i in enumerate(shown, start=2):
+            cs = [c for c in i["comparisons"] if c["reference"] == ref_id]
+            best = max(cs, key=lambda c: c["threshold"] * (-1 if i["direction"] == "lower" else 1),
+                       default=None)
+            row.append(best["threshold"] if best else None)
+            if best and not best["verified"]:
+                values_fills[(r, col)] = "unverified"
+        if any(rc[0] == r for rc in values_fills):  # a number cannot carry the mark: its row does
+            row[0] = f"{ref_id} ({L['unverified']})"
+        values_rows.append(row)
+    references = [[r["id"], r["titles"][lang], L["tiers"][r["tier"]],
+                   L["mandatory"] if r["mandatory"] else L["voluntary"], r["in_force"],
+                   L["statuses"][r["status"]], L["verified"] if r["verified"] else L["unverified"],
+                   r["file"], r["sha256"]] for r in result["references_used"]]
+    ref_fills = {(k, 6): "unverified" for k, r in enumerate(result["references_used"])
+                 if not r["verified"]}
+    return [
+        Sheet(L["sheet_summary"], [L["item"], L["content"]], summary),
+        Sheet(L["sheet_indicators"], [L["indicator_id"], L["indicator"], L["class"], L["declared"],
+                                      L["normalised"], L["unit"], L["level"], L["notes"]],
+              indicators, freeze_columns=2),
+        Sheet(L["sheet_comparisons"], [L["indicator"], L["unit"], L["document"], L["edition"],
+                                       L["clause"], L["tier"], L["requirement"], L["threshold"],
+                                       L["class"], L["verification"], L["normalised"],
+                                       L["class_reached"], L["relation"], L["margin_abs"],
+                                       L["margin_rel"], L["mandatory_met"], L["adoption"]],
+              comparisons, formats={14: "0.00%"}, fills=comp_fills, freeze_columns=1),
+        Sheet(L["sheet_values"], [L["reference"], L["tier"]]
+              + [_unit_header(i["names"][lang], i["unit"]) for i in shown],
+              values_rows, fills=values_fills, freeze_columns=1),
+        Sheet(L["sheet_references"], [L["reference"], L["title_field"], L["tier"], L["binding"],
+                                      L["in_force"], L["status"], L["verification"], L["file"],
+                                      "SHA-256"],
+              references, fills=ref_fills, freeze_columns=1),
+    ]
+
+
+def render_xlsx(result: dict, lang: str = "zh", template_dir: str | None = None,
+                extra_sheets: Sequence[Sheet] = ()) -> bytes:
+    """The evaluation as a workbook (plus, e.g., a rankings sheet when given)."""
+    L = labels(lang, template_dir)
+    on = dt.date.fromisoformat(result["evaluation_date"])
+    return workbook_bytes(evaluation_sheets(result, L, lang) + list(extra_sheets), on)
