@@ -194,6 +194,74 @@ def compare(set_id, segment, references, params, on, include_superseded, formats
                f"{len(result['segments'])} segment(s)")
 
 
+@main.command()
+@click.argument("population", type=click.Path(path_type=Path))
+@click.option("--set", "set_id", required=True, help="Product category of the population.")
+@click.option("--mapping", type=click.Path(path_type=Path), default=None,
+              help="Column-mapping file (YAML, schema mapping/1) for a table whose headers are "
+                   "not indicator ids or names.")
+@click.option("--programme", "-p", default="leader", show_default=True,
+              help="Programme whose rules decide eligibility and whose peer settings apply.")
+@click.option("--method", default=None, metavar="percentile:P|topk:K|toprunner:R|tiers:K",
+              help="Leader threshold method (default: the programme's, else percentile:5).")
+@click.option("--shortlist", type=int, default=None, help="Shortlist size (default: the programme's).")
+@click.option("--tiers", type=int, default=None, help="Tiers per indicator (default: the programme's).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Evaluation date (default: today, or SOURCE_DATE_EPOCH).")
+@click.option("--include-superseded", is_flag=True,
+              help="Also compare with superseded or withdrawn editions.")
+@click.option("--format", "formats", default="json,csv,md", show_default=True,
+              help="Comma-separated output formats: json, csv (one file per table), xlsx, md.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the Markdown summary.")
+@click.option("--template-dir", type=click.Path(file_okay=False),
+              help="Folder with your own ranking.md.j2.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@data_dir_option
+@handles_input_errors
+def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed, on,
+         include_superseded, formats, lang, template_dir, out_dir, data_dir) -> None:
+    """Peer benchmarking of a population table (CSV, XLSX, Parquet): leader thresholds,
+    single-indicator tiers, composite ranking and shortlist."""
+    from benchmark.catalogue import load_catalogue
+    from benchmark.leaders import rank_file
+    from benchmark.report.ranking import ranking_result, write_ranking
+
+    day = on.date() if on else evaluation_date()
+    catalogue = load_catalogue(data_dir)
+    stages = ["reading", "assessing", "ranking", "writing"]
+    with click.progressbar(length=len(stages), label="ranking", file=sys.stderr,
+                           item_show_func=lambda s: s) as bar:
+        def step(stage):
+            bar.update(1, stage)
+
+        r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
+                      tiers, seed, include_superseded, step)
+        inputs = {str(population): r.assessment.population.sha256}
+        if mapping:
+            from benchmark.population import read_mapping
+            inputs[str(mapping)] = read_mapping(mapping)["doc"].sha256
+        result = ranking_result(r, inputs, catalogue.sha256)
+        step("writing")
+        paths = write_ranking(result, [f.strip() for f in formats.split(",") if f.strip()],
+                              out_dir, lang, template_dir)
+    for p in r.assessment.population.excluded[:20]:
+        click.echo(p.format(), err=True)
+    if len(r.assessment.population.excluded) > 20:
+        click.echo(f"... {len(r.assessment.population.excluded) - 20} more unusable row(s): see "
+                   "excluded.csv", err=True)
+    for w in r.warnings:
+        click.echo(f"warning: {w}", err=True)
+    pop = result["population"]
+    click.echo(f"{pop['usable_rows']} usable row(s), {pop['unusable_rows']} unusable; "
+               f"{sum(r.composite['shortlisted']) if len(r.composite) else 0} shortlisted "
+               f"under '{programme}' on {day}; files in {out_dir}/")
+    for path in paths:
+        click.echo(str(path))
+
+
 def evaluation_date():
     """Today, unless SOURCE_DATE_EPOCH fixes the date for reproducible output."""
     import datetime as dt

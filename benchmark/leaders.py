@@ -30,7 +30,7 @@ import pandas as pd
 
 from benchmark import ranking, thresholds
 from benchmark.errors import InputError, Problem
-from benchmark.peers import FAIL, Assessment, _earns
+from benchmark.peers import FAIL, PASS, Assessment, _earns, domestic_threshold
 
 FIELDS = ("enterprise", "standard_number", "model")
 NORMALISATION = {
@@ -159,21 +159,23 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
         flags[mask] += 1 << bit
     rows = np.flatnonzero(flags)
     combos, codes = np.unique(flags[rows], return_inverse=True)
-    texts = np.array(["; ".join(c for bit, c in enumerate(causes) if int(f) >> bit & 1)
-                      for f in combos], dtype=object)
-    flagged = pd.DataFrame(_ident(a, rows)).drop(columns="segment")
-    flagged["reason"] = texts[codes] if len(rows) else []
-    unusable = pd.DataFrame(
-        [{"row": int(str(p.pointer).split("/")[1]), "reason": f"unusable row: [{p.code}] {p.message}"}
-         for p in a.population.excluded], columns=["row", "reason"])
-    out = pd.concat([flagged, unusable], ignore_index=True) if len(unusable) else flagged
-    fields = [f for f in FIELDS if f in out]
-    return out.fillna({f: "" for f in fields}).sort_values("row", kind="stable", ignore_index=True)[
-        ["row", *fields, "reason"]]
+    texts = ["; ".join(c for bit, c in enumerate(causes) if int(f) >> bit & 1) for f in combos]
+    out = _ident(a, rows)
+    del out["segment"]
+    out["reason"] = pd.Categorical.from_codes(codes, texts)
+    out = pd.DataFrame(out)
+    if a.population.excluded:  # unusable rows: few, listed with their problem
+        unusable = pd.DataFrame(
+            [{"row": int(str(p.pointer).split("/")[1]),
+              "reason": f"unusable row: [{p.code}] {p.message}"} for p in a.population.excluded])
+        out = pd.concat([out.astype({"reason": object}), unusable], ignore_index=True)
+        out = out.fillna({f: "" for f in FIELDS if f in out}).sort_values(
+            "row", kind="stable", ignore_index=True)
+    return out
 
 
 def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:
-    eligible = a.verdict == "eligible"
+    eligible = a.outcome == PASS
     frames = []
     innovation = np.zeros(len(eligible), dtype=int)
     for r in a.indicators.values():
@@ -189,8 +191,7 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         weights = np.array([r.weight for r in cols], dtype=float)
         weights = weights / weights.sum()
         values = np.column_stack([r.value[rows] for r in cols])
-        margins = np.column_stack([r.margin[rows] if np.isfinite(r.domestic[rows]).all()
-                                   else r.value[rows] * r.sign for r in cols])
+        margins = np.column_stack([_margin(a, r, rows) for r in cols])
         norm = ranking.normalise(margins, np.ones(len(cols)), "minmax")
         score = ranking.weighted_sum(np.nan_to_num(norm, nan=0.0), weights)
         worst = np.nanmin(values * signs, axis=0) * signs
@@ -212,6 +213,15 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     columns = ["row", *[f for f in FIELDS if f in a.population.fields], "segment", "weighted_score", "topsis", "topsis_rank", "innovation",
                "tier1_indicators", "completeness", "rank", "shortlisted"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:
+    """Relative margin to the strictest domestic value (positive = better), or the declared value
+    oriented by direction when some row of the segment has no domestic value."""
+    domestic = domestic_threshold(a, r.id, rows)
+    if not np.isfinite(domestic).all():
+        return r.value[rows] * r.sign
+    return (r.value[rows] - domestic) * r.sign / np.abs(domestic)
 
 
 def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
@@ -237,3 +247,26 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
                         "weighted_achievement": round(float(mean[g]), 6),
                         "complies": bool(mean[g] >= 1.0)})
     return pd.DataFrame(out, columns=["enterprise", "indicator", "weighted_achievement", "complies"])
+
+
+def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
+              method: str | None = None, shortlist: int | None = None, tiers: int | None = None,
+              seed: int = 0, include_superseded: bool = False,
+              step=lambda stage: None) -> Ranking:
+    """Read a population table, assess every row and rank: the whole peer job for one file.
+    `step(stage)` is called before each stage (reading, assessing, ranking) for progress."""
+    from benchmark.peers import assess
+    from benchmark.population import load_population
+
+    if set_id in catalogue.sets and programme not in catalogue.sets[set_id].programmes:
+        raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
+                                 f"{programme!r}", hint="one of: " +
+                                 ", ".join(catalogue.sets[set_id].programmes)))
+    if method:
+        thresholds.parse_method(method)  # a bad method is reported before any work
+    step("reading")
+    pop = load_population(path, catalogue, set_id, mapping)
+    step("assessing")
+    a = assess(pop, catalogue, programme, on, include_superseded)
+    step("ranking")
+    return rank_population(a, method, shortlist, tiers, seed)

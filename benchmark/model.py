@@ -114,7 +114,10 @@ def condition_mask(condition: Condition, params: Mapping[str, np.ndarray], n: in
             mask &= spec.contains(values)
         else:
             allowed = {_category_key(v) for v in spec}
-            codes, uniques = pd.factorize(np.broadcast_to(values, (n,)))  # one test per distinct value
+            if isinstance(values, pd.Categorical):
+                codes, uniques = values.codes, values.categories
+            else:  # one test per distinct value
+                codes, uniques = pd.factorize(np.broadcast_to(values, (n,)))
             ok = np.array([_category_key(u) in allowed for u in uniques] + [False], dtype=bool)
             mask &= ok[codes]  # code -1 (missing) takes the trailing False
     return mask
@@ -125,6 +128,16 @@ def _category_key(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def outside_range(value: float, minimum: float | None, maximum: float | None) -> str | None:
+    """How `value` lies outside the possible range [minimum, maximum] ("below the minimum 0"),
+    or None when it is possible."""
+    if minimum is not None and value < minimum:
+        return f"below the smallest possible value {minimum:g}"
+    if maximum is not None and value > maximum:
+        return f"above the largest possible value {maximum:g}"
+    return None
 
 
 def describe_condition(condition: Condition) -> str:
@@ -144,6 +157,8 @@ class Parameter:
     kind: str  # quantity | integer | category | boolean
     unit: str | None = None
     values: tuple = ()
+    minimum: float | None = None  # possible values, in the canonical unit
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +189,8 @@ class Indicator:
     derived: Formula | None = None
     derived_tol_abs: float = 0.0
     derived_tol_rel: float = 0.0
+    minimum: float | None = None  # possible values, in the canonical unit
+    maximum: float | None = None
 
     @property
     def sign(self) -> int:
@@ -203,7 +220,7 @@ class Threshold:
             if missing:
                 return np.full(n, np.nan)
             out = np.broadcast_to(self.formula(**{p: params[p] for p in self.formula.names}), (n,))
-            out = np.asarray(out, dtype=float)
+            out = np.where(np.isfinite(out), out, np.nan)  # overflow: no usable threshold
             return np.round(out, self.round) if self.round is not None else out
         if self.table_parameter not in params:
             return np.full(n, np.nan)

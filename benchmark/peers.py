@@ -3,8 +3,8 @@
 This is the array form of `evaluation.evaluate_declaration` for every row of a population: the same
 reference values, the same cumulative ladder, the same rules and verdict, computed per segment as
 numpy operations instead of one declaration at a time (tests check both agree row by row). It keeps
-what rankings need — level, most stringent domestic threshold and relative margin per indicator,
-rule outcomes and verdict per row — not the prose of a report.
+what rankings need — level and grade-table class per indicator, rule outcomes and verdict per
+row — not the prose of a report; the most stringent domestic value is computed on demand.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from benchmark.population import Population, split_references
 from benchmark.programmes import ELIGIBLE, NOT_ELIGIBLE, NOT_EVALUABLE
 
 PASS, UNKNOWN, FAIL = 0, 1, 2
+CHUNK_ROWS = 1 << 17
 DOMESTIC = ("national", "sector", "local", "group")
 OPS = ("ge", "gt", "le", "lt", "eq")  # bounds as small integer codes in arrays; -1 = none
 _STRICT = (OPS.index("gt"), OPS.index("lt"))
@@ -42,16 +43,10 @@ class IndicatorLevels:
     level: np.ndarray  # int8 ladder index; -1 = no level
     capped: np.ndarray  # int8 index of the first level that could not be assessed; -1 = none
     no_reference: np.ndarray  # bool: declared, compared, but no reference value applies
-    domestic: np.ndarray  # most stringent domestic threshold (canonical), NaN = none
     top_class: np.ndarray  # bool: reaches the best class of some grade table
     label: np.ndarray | None = None  # booleans / ordinal grades
     order: tuple[str, ...] = ()  # ordinal grades, lowest first
 
-    @property
-    def margin(self) -> np.ndarray:
-        """Relative margin to the most stringent domestic value, positive = better."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (self.value - self.domestic) * (self.sign or 1) / np.abs(self.domestic)
 
 
 @dataclass
@@ -66,6 +61,8 @@ class Assessment:
     score: np.ndarray | None  # weighted score per row (NaN where not computed)
     withdrawn: np.ndarray  # bool: some normative reference is withdrawn or superseded
     references: list[str] = field(default_factory=list)  # editions that gave a threshold
+    catalogue: Catalogue | None = None
+    include_superseded: bool = False
 
     @cached_property
     def segment(self) -> np.ndarray:
@@ -73,11 +70,17 @@ class Assessment:
         return np.array(list(self.segment_ids) + [""], dtype=object)[self.segment_code]
 
     @cached_property
-    def verdict(self) -> np.ndarray:
+    def outcome(self) -> np.ndarray:
+        """The worst rule outcome per row: PASS (eligible), UNKNOWN or FAIL."""
         worst = np.zeros(len(self.segment_code), dtype=np.int8)
         for outcome in self.rules.values():
-            worst = np.maximum(worst, outcome)
-        return np.array([ELIGIBLE, NOT_EVALUABLE, NOT_ELIGIBLE], dtype=object)[worst]
+            np.maximum(worst, outcome, out=worst)
+        return worst
+
+    @property
+    def verdict(self) -> np.ndarray:
+        """eligible | not_evaluable | not_eligible per row."""
+        return np.array([ELIGIBLE, NOT_EVALUABLE, NOT_ELIGIBLE], dtype=object)[self.outcome]
 
     def reasons(self, row: int) -> list[str]:
         """Rules a row fails (or cannot be evaluated against), as 'rule: outcome'."""
@@ -166,13 +169,22 @@ def _requirement(req: LevelRequirement, applied: list[AppliedArrays], tops: list
     return has, beats(value, best, method)
 
 
-def _strictest(applied: list[AppliedArrays], tops: list, tiers: tuple[str, ...], sign: int,
-               n: int) -> np.ndarray:
+def domestic_threshold(a: Assessment, indicator_id: str, rows: np.ndarray) -> np.ndarray:
+    """The most stringent domestic reference value (canonical; NaN = none) for `rows`, all of one
+    segment: computed when asked, so a population does not carry it for every row."""
+    r = a.indicators[indicator_id]
+    n = len(rows)
     best = np.full(n, np.nan)
-    for a, (t, _) in zip(applied, tops):
-        if a.edition.tier in tiers:
-            better = np.isfinite(t) & (np.isnan(best) | (t * (sign or 1) > best * (sign or 1)))
-            best[better] = t[better]
+    code = a.segment_code[rows[0]] if n else -1
+    params = {k: v[rows] for k, v in a.population.parameters.items()}
+    for item in applicable_arrays(a.catalogue, a.population.category, indicator_id,
+                                  a.segment_ids[code] if code >= 0 else None, params, n, a.on,
+                                  a.include_superseded):
+        if item.edition.tier not in DOMESTIC:
+            continue
+        t, _ = _top(item, n)
+        better = np.isfinite(t) & (np.isnan(best) | (t * (r.sign or 1) > best * (r.sign or 1)))
+        best[better] = t[better]
     return best
 
 
@@ -201,11 +213,11 @@ def _indicator(ind: Indicator, pop: Population, catalogue: Catalogue, iset: Indi
     label = pop.labels.get(ind.id)
     declared = ~np.isnan(value) if label is None else np.array([x not in (None, "") for x in label])
     ids = [s.id for s in iset.segments]
-    applies = (np.ones(n, dtype=bool) if ind.segments is None else
+    applies = (np.broadcast_to(np.True_, (n,)) if ind.segments is None else
                np.isin(segment, [i for i, s in enumerate(ids) if s in ind.segments]) | (segment < 0))
     out = IndicatorLevels(ind.id, ind.cls, ind.weight, ind.sign, ind.unit, value, declared, applies,
                           np.full(n, -1, dtype=np.int8), np.full(n, -1, dtype=np.int8),
-                          np.zeros(n, dtype=bool), np.full(n, np.nan), np.zeros(n, dtype=bool), label,
+                          np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), label,
                           ind.order)
     if ind.kind == "boolean" and label is not None:
         out.level[declared] = np.where(label[declared] == True, 1, 0)  # noqa: E712
@@ -215,38 +227,47 @@ def _indicator(ind: Indicator, pop: Population, catalogue: Catalogue, iset: Indi
     method = Method.of(ind)
     compared = declared & applies & in_scope
     for seg in np.unique(segment[compared]):
-        rows = np.flatnonzero(compared & (segment == seg))
-        params = {k: v[rows] for k, v in pop.parameters.items()}
-        applied = applicable_arrays(catalogue, iset.id, ind.id, ids[seg] if seg >= 0 else None,
-                                    params, len(rows), on, include_superseded)
-        tops = [_top(a, len(rows)) for a in applied]
-        covered = np.zeros(len(rows), dtype=bool)
-        for (t, _), a in zip(tops, applied):
-            covered |= np.isfinite(t)
-            if np.isfinite(t).any():
-                used.add(a.edition.id)
-        v = value[rows]
-        out.no_reference[rows[~covered]] = True
-        level = np.where(covered, 0, -1).astype(np.int8)
-        capped = np.full(len(rows), -1, dtype=np.int8)
-        alive = covered.copy()
-        for i, lv in enumerate(ladder.levels[1:], start=1):
-            has, holds = _requirement(lv.requires, applied, tops, v, method)
-            if lv.requires.if_none == "pass":
-                vacuous = alive & ~has
-            else:
-                vacuous = np.zeros(len(rows), dtype=bool)
-                capped[alive & ~has] = i
-            alive &= vacuous | (has & holds)
-            level[alive] = i
-        out.level[rows], out.capped[rows] = level, capped
-        out.domestic[rows] = _strictest(applied, tops, DOMESTIC, ind.sign, len(rows))
-        for a in applied:
-            graded = [(bound, th) for _, bound, th in a.classes if bound is not None]
-            if graded:
-                bound, th = graded[0]
-                out.top_class[rows] |= meets(v, bound.op, th, method)
+        seg_rows = np.flatnonzero(compared & (segment == seg))
+        # a chunk of rows at a time bounds the memory of the per-row thresholds
+        for rows in np.array_split(seg_rows, -(-len(seg_rows) // CHUNK_ROWS)):
+            _levels(ind, out, rows, pop, catalogue, iset.id, ids[seg] if seg >= 0 else None, ladder,
+                    method, on, include_superseded, used)
     return out
+
+
+def _levels(ind: Indicator, out: IndicatorLevels, rows: np.ndarray, pop: Population,
+            catalogue: Catalogue, set_id: str, segment_id: str | None, ladder, method: Method,
+            on: dt.date, include_superseded: bool, used: set[str]) -> None:
+    """Walk the ladder for `rows` (declared, in one segment): the array form of levels.level_of."""
+    params = {k: v[rows] for k, v in pop.parameters.items()}
+    applied = applicable_arrays(catalogue, set_id, ind.id, segment_id, params, len(rows), on,
+                                include_superseded)
+    tops = [_top(a, len(rows)) for a in applied]
+    covered = np.zeros(len(rows), dtype=bool)
+    for (t, _), a in zip(tops, applied):
+        covered |= np.isfinite(t)
+        if np.isfinite(t).any():
+            used.add(a.edition.id)
+    v = out.value[rows]
+    out.no_reference[rows[~covered]] = True
+    level = np.where(covered, 0, -1).astype(np.int8)
+    capped = np.full(len(rows), -1, dtype=np.int8)
+    alive = covered.copy()
+    for i, lv in enumerate(ladder.levels[1:], start=1):
+        has, holds = _requirement(lv.requires, applied, tops, v, method)
+        if lv.requires.if_none == "pass":
+            vacuous = alive & ~has
+        else:
+            vacuous = np.zeros(len(rows), dtype=bool)
+            capped[alive & ~has] = i
+        alive &= vacuous | (has & holds)
+        level[alive] = i
+    out.level[rows], out.capped[rows] = level, capped
+    for a in applied:
+        graded = [(bound, th) for _, bound, th in a.classes if bound is not None]
+        if graded:
+            bound, th = graded[0]
+            out.top_class[rows] |= meets(v, bound.op, th, method)
 
 
 def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date,
@@ -287,9 +308,11 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
                     bad = (r.label == False) if r.label is not None else (r.level < 1)  # noqa: E712
                     fail(r.applies & r.declared & bad)
             elif rule.check == "core_count":
-                count = sum((r.applies & r.declared).astype(int) for r in inds.values()
-                            if r.cls == "core")
-                fail(np.asarray(count) < (rule.at_least or 0))
+                count = np.zeros(n, dtype=np.int16)
+                for r in inds.values():
+                    if r.cls == "core":
+                        count += r.applies & r.declared
+                fail(count < (rule.at_least or 0))
             elif rule.check == "required_present":
                 for r in subjects:
                     unknown(r.applies & ~r.declared)
@@ -299,9 +322,9 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
                 unknown(~in_scope)
         elif rule.kind in ("conjunctive", "counting"):
             target = programme.ladder.index(rule.level)
-            reached = np.zeros(n, dtype=int)
-            missing = np.zeros(n, dtype=int)
-            failing = np.zeros(n, dtype=int)
+            reached = np.zeros(n, dtype=np.int16)
+            missing = np.zeros(n, dtype=np.int16)
+            failing = np.zeros(n, dtype=np.int16)
             any_subject = np.zeros(n, dtype=bool)
             for r in subjects:
                 has_value = r.applies & ~np.isnan(r.value)
@@ -328,11 +351,12 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
             for r in subjects:
                 unknown(r.applies & ~r.declared)
                 scored = r.applies & r.declared & (r.level >= 0) & ~r.no_reference
-                total += np.where(scored, r.weight * scores[np.maximum(r.level, 0)], 0.0)
-                weight += np.where(scored, r.weight, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                score = total / weight
+                np.add(total, (r.weight * scores)[r.level], out=total, where=scored)
+                np.add(weight, r.weight, out=weight, where=scored)
             unknown(weight == 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                score = np.divide(total, weight, out=total)
+            del weight
             bonus = rule.bonus or {}
             if bonus:
                 target = programme.ladder.index(bonus["level"]) if bonus.get("level") else None
@@ -340,13 +364,15 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
                 for r in inds.values():
                     if r.cls not in bonus["classes"]:
                         continue
-                    earned += bonus["points"] * (r.applies & r.declared & _earns(r, target))
-                score = score + np.minimum(earned, bonus.get("max", np.inf))
-            score = np.round(np.minimum(score, 100.0), 2)
+                    np.add(earned, bonus["points"], out=earned,
+                           where=r.applies & r.declared & _earns(r, target))
+                score += np.minimum(earned, bonus.get("max", np.inf), out=earned)
+                del earned
+            score = np.round(np.minimum(score, 100.0, out=score), 2, out=score)
             fail((outcome == PASS) & (score < (rule.pass_mark or 0)))
         rules[rule.id] = outcome
     return Assessment(pop, programme, on, tuple(s.id for s in iset.segments), segment, inds, rules,
-                      score, withdrawn, sorted(used))
+                      score, withdrawn, sorted(used), catalogue, include_superseded)
 
 
 def _earns(r: IndicatorLevels, target: int | None) -> np.ndarray:

@@ -382,8 +382,10 @@ def _looks_plain(text: str) -> bool:
         return False
 
 
-def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad) -> np.ndarray:
-    """Booleans (True/False/None) or category/ordinal text ("" for empty) of a column."""
+def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
+            categorical: bool = False) -> np.ndarray | pd.Categorical:
+    """Booleans (True/False/None) or category/ordinal text ("" for empty) of a column; with
+    `categorical`, category text as a pandas Categorical (missing = NaN)."""
     from benchmark.declaration import FALSE_WORDS, TRUE_WORDS
 
     codes, texts = _text_cells(series)
@@ -406,6 +408,10 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad) 
                                                          f"value of {what!r}",
                                                          hint="one of: " + ", ".join(map(str, allowed))))
         out[i] = key
+    if categorical:  # one code per row, one distinct key per category: cheap to test and subset
+        keys, key_codes = np.unique(out[:-1].astype(str), return_inverse=True)
+        key_codes = np.append(key_codes, -1)
+        return pd.Categorical.from_codes(key_codes[np.where(codes < 0, len(texts), codes)], keys)
     return out[np.where(codes < 0, len(texts), codes)]
 
 
@@ -452,7 +458,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                             hint="one of: " + ", ".join(map(str, p.values)) if p.values else None))
             else:
                 params[p.id] = _labels(series, p.kind if p.kind == "boolean" else "category",
-                                       p.values, p.id, bad)
+                                       p.values, p.id, bad, categorical=p.kind == "category")
         else:
             ind = iset.indicators[c.target]
             if ind.kind == "quantity":

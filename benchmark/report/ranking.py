@@ -79,6 +79,25 @@ def table_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def ranking_workbook(result: dict) -> bytes:
+    """One sheet per table; numbers stay numbers, text is neutralised by the writer."""
+    import datetime as dt
+
+    from benchmark.report.xlsx import Sheet, workbook_bytes
+
+    sheets = []
+    for name in TABLES:
+        rows = result[name]
+        if not rows:
+            continue
+        header = list(rows[0])
+        sheets.append(Sheet(name, header, [[("; ".join(map(str, v)) if isinstance(v, list) else v)
+                                            for v in row.values()] for row in rows]))
+    if not sheets:
+        sheets.append(Sheet("composite", ["row"], []))
+    return workbook_bytes(sheets, dt.date.fromisoformat(result["evaluation_date"]))
+
+
 def render_ranking_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
     import re
 
@@ -106,3 +125,24 @@ def ranking_outputs(result: dict, formats: list[str], lang: str = "zh",
     if "md" in formats:
         out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir)))
     return out
+
+
+def write_ranking(result: dict, formats: list[str], out_dir, lang: str = "zh",
+                  template_dir: str | None = None) -> list:
+    """Render every requested format, then write them all atomically under `out_dir`."""
+    from pathlib import Path
+
+    from benchmark.errors import InputError, Problem
+    from benchmark.report import write_atomic
+
+    unknown = [f for f in formats if f not in RANK_FORMATS]
+    if unknown:
+        raise InputError(Problem("format_unknown", f"unknown format(s): {', '.join(unknown)}",
+                                 hint="one of: " + ", ".join(RANK_FORMATS)))
+    outputs = ranking_outputs(result, formats, lang, template_dir)
+    paths = []
+    for name, content in outputs:
+        path = Path(out_dir) / name
+        write_atomic(path, content)
+        paths.append(path)
+    return paths
