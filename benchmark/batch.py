@@ -19,6 +19,7 @@ from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
 from benchmark.evaluation import evaluate_declaration
+from benchmark.population import TABLE_SUFFIXES, declarations_from_table
 from benchmark.report import render_json, render_markdown, write_atomic
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
@@ -45,8 +46,20 @@ def collect(paths: Iterable[Path]) -> list[Path]:
 
 
 def safe_stem(name: str) -> str:
-    stem = re.sub(r"[^\w.-]+", "_", Path(name).stem, flags=re.UNICODE).strip("._") or "declaration"
+    """A file name stem from an input name: no path separators, no leading dots. A table row
+    ("pop.csv#row3") gives "pop-row3"."""
+    table, sep, row = name.rpartition("#row")
+    stem = f"{Path(table).stem}-row{row}" if sep else Path(name).stem
+    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE)
+    stem = re.sub(r"[._]{2,}", "_", stem).strip("._") or "declaration"
     return stem[:100]
+
+
+def report_stem(decl: Declaration) -> str:
+    """Table rows are named by table, row and model, so their reports can be told apart."""
+    if "#row" in decl.path and decl.model:
+        return safe_stem(f"{decl.path}-{decl.model}")
+    return safe_stem(decl.path)
 
 
 def neutralise_cell(value):
@@ -59,7 +72,10 @@ def neutralise_cell(value):
 def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: Path,
                    formats: Iterable[str] = FORMATS, lang: str = "zh", data_dir: Path | None = None,
                    include_superseded: bool = False, template_dir: str | None = None,
-                   progress: Callable[[Iterable], Iterable] = lambda x: x) -> BatchResult:
+                   progress: Callable[[Iterable], Iterable] = lambda x: x,
+                   set_id: str | None = None, mapping: Path | None = None) -> BatchResult:
+    """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
+    declaration; the category from a `category` column, the mapping file or `set_id`)."""
     formats = list(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -69,12 +85,16 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     files = collect(paths)
     if not files:
         raise InputError(Problem("no_input", "no declaration files found",
-                                 hint="give declaration files (.yaml/.json) or a folder of them"))
+                                 hint="give declaration files (.yaml/.json), a folder of them, "
+                                 "or a table (.csv/.xlsx) with one declaration per row"))
     decls: list[Declaration] = []
     problems: list[Problem] = []
     for f in files:  # check every input before writing anything
         try:
-            decls.append(load_declaration(f, catalogue))
+            if Path(f).suffix.lower() in TABLE_SUFFIXES:
+                decls += declarations_from_table(f, catalogue, set_id, mapping)
+            else:
+                decls.append(load_declaration(f, catalogue))
         except InputError as exc:
             problems += exc.problems
     for d in decls:
@@ -95,7 +115,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     rendered: list[tuple[Path, str | bytes]] = []
     for decl in progress(decls):
         result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
-        stem = safe_stem(decl.path)
+        stem = report_stem(decl)
         while stem in used:
             stem += "_"
         used.add(stem)

@@ -119,14 +119,19 @@ def list_(what: str, on, data_dir: Path | None) -> None:
               help="Folder with your own report templates; they override the shipped ones by file "
                    "name (evaluation.md.j2, evaluation.html.j2, letterhead.html.j2, report.css, "
                    "labels.yaml).")
+@click.option("--set", "set_id", default=None,
+              help="Category of the rows of a table input that has no 'category' column.")
+@click.option("--mapping", type=click.Path(path_type=Path), default=None,
+              help="Column-mapping file (YAML, schema mapping/1) for a table input.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
 @data_dir_option
 @handles_input_errors
-def evaluate(declarations, programme, on, formats, lang, include_superseded, template_dir, out_dir,
-             data_dir) -> None:
-    """Evaluate declarations (files or folders) under a programme and write one report per
-    declaration plus summary.csv."""
+def evaluate(declarations, programme, on, formats, lang, include_superseded, template_dir, set_id,
+             mapping, out_dir, data_dir) -> None:
+    """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
+    (CSV/XLSX/Parquet, one declaration per row). Writes one report set per declaration plus
+    summary.csv."""
     from benchmark.batch import evaluate_files
 
     day = on.date() if on else evaluation_date()
@@ -140,7 +145,7 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
 
     result = evaluate_files(files, programme, day, out_dir,
                             [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
-                            include_superseded, template_dir, progress)
+                            include_superseded, template_dir, progress, set_id, mapping)
     for row in result.summary:
         click.echo(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
                    f"{row['file']}")

@@ -232,3 +232,72 @@ def test_withdrawn_normative_reference_fails_the_gate(cat):
     withdrawn = np.array(["12021.3" in r for r in refs])
     assert withdrawn.any() and (~withdrawn).any()
     assert (a.rules["references-valid"] == 2).tolist() == withdrawn.tolist()
+
+
+# --- `benchmark evaluate` on a table: one report per row -------------------------------------------
+
+
+def run_cli(*args):
+    from click.testing import CliRunner
+
+    from benchmark.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_evaluate_a_spreadsheet_one_report_per_row(tmp_path):
+    rows = [dict(MOTOR_ROWS[0]), dict(MOTOR_ROWS[1], model="../../etc/passwd")]
+    table = tmp_path / "motors.xlsx"
+    pd.DataFrame(rows).to_excel(table, index=False)
+    out = tmp_path / "out"
+    res = run_cli("evaluate", table, "--set", "three-phase-induction-motor", "--date", "2026-11-23",
+                  "-o", out)
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["motors-row1-M1.json", "motors-row1-M1.zh.md",
+                     "motors-row2-_etc_passwd.json", "motors-row2-_etc_passwd.zh.md", "summary.csv"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["model"]) == ["M1", "../../etc/passwd"]
+    assert all(p.resolve().parent == out.resolve() for p in out.iterdir())
+
+
+def test_evaluate_a_table_with_a_bad_row_writes_nothing(tmp_path):
+    rows = [dict(MOTOR_ROWS[0]), dict(MOTOR_ROWS[1], **{"efficiency [%]": "high"})]
+    out = tmp_path / "out"
+    res = run_cli("evaluate", write(tmp_path, "m.csv", rows), "--set",
+                  "three-phase-induction-motor", "-o", out)
+    assert res.exit_code == 2
+    assert "m.csv:3 /indicators/efficiency" in res.output and "requirement_unreadable" in res.output
+    assert "Traceback" not in res.output and not out.exists()
+
+
+def test_evaluate_a_table_needs_its_category(tmp_path):
+    res = run_cli("evaluate", write(tmp_path, "m.csv", MOTOR_ROWS), "-o", tmp_path / "out")
+    assert res.exit_code == 2 and "category_missing" in res.output
+
+
+def test_rank_command_writes_every_table(tmp_path):
+    out = tmp_path / "out"
+    res = run_cli("rank", EXAMPLE, "--set", "room-air-conditioner", "--date", "2026-11-23",
+                  "--format", "json,csv,xlsx,md", "--lang", "en", "-o", out)
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in out.iterdir()}
+    assert {"ranking.json", "ranking.xlsx", "ranking.en.md", "composite.csv", "tiers.csv",
+            "thresholds.csv", "excluded.csv"} <= names
+    import json
+    result = json.loads((out / "ranking.json").read_text(encoding="utf-8"))
+    assert result["population"] == {"usable_rows": 39, "unusable_rows": 1,
+                                    "verdicts": result["population"]["verdicts"]}
+    assert result["provenance"]["inputs"][str(EXAMPLE)] == load_population(
+        EXAMPLE, load_catalogue(), "room-air-conditioner").sha256
+    again = tmp_path / "again"
+    run_cli("rank", EXAMPLE, "--set", "room-air-conditioner", "--date", "2026-11-23",
+            "--format", "json,csv,xlsx,md", "--lang", "en", "-o", again)
+    for name in names:  # byte-identical on a second run
+        assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_rank_command_bad_method_is_an_input_error(tmp_path):
+    res = run_cli("rank", EXAMPLE, "--set", "room-air-conditioner", "--method", "best:3",
+                  "-o", tmp_path / "out")
+    assert res.exit_code == 2 and "method_invalid" in res.output and not (tmp_path / "out").exists()
