@@ -19,7 +19,8 @@ from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
 from benchmark.evaluation import evaluate_declaration
-from benchmark.population import TABLE_SUFFIXES, declarations_from_table
+from benchmark.leaders import peer_distributions
+from benchmark.population import TABLE_SUFFIXES, declarations_from_table, load_population
 from benchmark.report import render_json, render_markdown, write_atomic
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
@@ -73,9 +74,12 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    formats: Iterable[str] = FORMATS, lang: str = "zh", data_dir: Path | None = None,
                    include_superseded: bool = False, template_dir: str | None = None,
                    progress: Callable[[Iterable], Iterable] = lambda x: x,
-                   set_id: str | None = None, mapping: Path | None = None) -> BatchResult:
+                   set_id: str | None = None, mapping: Path | None = None,
+                   population: Path | None = None, population_mapping: Path | None = None
+                   ) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
-    declaration; the category from a `category` column, the mapping file or `set_id`)."""
+    declaration; the category from a `category` column, the mapping file or `set_id`). With a
+    `population` table, each report also shows where the applicant stands among its peers."""
     formats = list(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -107,6 +111,14 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             chromium_binary()
         except InputError as exc:
             problems += exc.problems
+    peers = {}
+    if population is not None:
+        for category in sorted({d.category for d in decls}):
+            try:
+                peers[category] = load_population(population, catalogue, category,
+                                                  population_mapping)
+            except InputError as exc:
+                problems += exc.problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     outputs: list[Path] = []
@@ -115,6 +127,12 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     rendered: list[tuple[Path, str | bytes]] = []
     for decl in progress(decls):
         result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
+        if decl.category in peers:
+            iset = catalogue.sets[decl.category]
+            result["peers"] = peer_distributions(
+                peers[decl.category], iset, (result["segment"] or {}).get("id"),
+                iset.programmes[programme])
+            result["provenance"]["inputs"][str(population)] = peers[decl.category].sha256
         stem = report_stem(decl)
         while stem in used:
             stem += "_"

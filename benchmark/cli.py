@@ -123,12 +123,17 @@ def list_(what: str, on, data_dir: Path | None) -> None:
               help="Category of the rows of a table input that has no 'category' column.")
 @click.option("--mapping", type=click.Path(path_type=Path), default=None,
               help="Column-mapping file (YAML, schema mapping/1) for a table input.")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Peer population table: reports show where each applicant stands among peers "
+                   "of its segment and the leader threshold.")
+@click.option("--population-mapping", type=click.Path(path_type=Path), default=None,
+              help="Column-mapping file for --population.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
 @data_dir_option
 @handles_input_errors
 def evaluate(declarations, programme, on, formats, lang, include_superseded, template_dir, set_id,
-             mapping, out_dir, data_dir) -> None:
+             mapping, population, population_mapping, out_dir, data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/XLSX/Parquet, one declaration per row). Writes one report set per declaration plus
     summary.csv."""
@@ -145,7 +150,8 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
 
     result = evaluate_files(files, programme, day, out_dir,
                             [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
-                            include_superseded, template_dir, progress, set_id, mapping)
+                            include_superseded, template_dir, progress, set_id, mapping,
+                            population, population_mapping)
     for row in result.summary:
         click.echo(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
                    f"{row['file']}")

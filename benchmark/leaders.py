@@ -270,3 +270,31 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
     a = assess(pop, catalogue, programme, on, include_superseded)
     step("ranking")
     return rank_population(a, method, shortlist, tiers, seed)
+
+
+def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int = 20) -> dict:
+    """For one applicant: the distribution of each quantity indicator among the population's
+    rows of the applicant's segment, with the leader threshold by the programme's method (without
+    bootstrap) — the `peers` entry of an evaluation result."""
+    from benchmark.peers import segments_of
+
+    method = (programme.peers or {}).get("threshold") or "percentile:5"
+    ids = [s.id for s in iset.segments]
+    codes = segments_of(iset, pop.parameters, len(pop))
+    in_segment = (codes == ids.index(segment_id)) if segment_id in ids else (codes < 0) if ids else \
+        np.ones(len(pop), dtype=bool)
+    out = {}
+    for ind in iset.indicators.values():
+        if ind.kind != "quantity" or ind.sign == 0 or ind.id not in pop.values:
+            continue
+        values = pop.values[ind.id][in_segment]
+        values = values[~np.isnan(values)]
+        if len(values) < 2:
+            continue
+        counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
+        res = thresholds.threshold(values, ind.sign, method, n_resamples=0)
+        out[ind.id] = {"n": int(len(values)), "edges": [float(e) for e in edges],
+                       "counts": [int(c) for c in counts], "threshold": float(res.value),
+                       "method": method, "unit": ind.unit, "segment": segment_id or "",
+                       "source": pop.path}
+    return out

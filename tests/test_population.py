@@ -301,3 +301,23 @@ def test_rank_command_bad_method_is_an_input_error(tmp_path):
     res = run_cli("rank", EXAMPLE, "--set", "room-air-conditioner", "--method", "best:3",
                   "-o", tmp_path / "out")
     assert res.exit_code == 2 and "method_invalid" in res.output and not (tmp_path / "out").exists()
+
+
+def test_evaluate_with_a_population_shows_peers(tmp_path, cat):
+    import json
+
+    out = tmp_path / "out"
+    res = run_cli("evaluate", ROOT / "examples/declarations/room-ac-kfr-32gw.yaml", "--population",
+                  EXAMPLE, "--format", "json,html", "--date", "2026-11-23", "-o", out)
+    assert res.exit_code == 0, res.output
+    result = json.loads((out / "room-ac-kfr-32gw.json").read_text(encoding="utf-8"))
+    pop = load_population(EXAMPLE, cat, SET_AC := "room-air-conditioner")
+    a = assess(pop, cat, "leader", ON)
+    in_segment = (a.segment == result["segment"]["id"]) & ~np.isnan(pop.values["apf"])
+    peers = result["peers"]["apf"]
+    assert peers["n"] == int(in_segment.sum()) == sum(peers["counts"])
+    assert peers["threshold"] == pytest.approx(np.max(pop.values["apf"][in_segment]))  # top 5 % of 16
+    assert str(EXAMPLE) in result["provenance"]["inputs"]
+    html = (out / "room-ac-kfr-32gw.zh.html").read_text(encoding="utf-8")
+    assert html.count("<svg") > len(result["indicators"]) - 3  # bullet charts and peer histograms
+    assert SET_AC == pop.category
