@@ -297,32 +297,44 @@ def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, texts
 
 
-def _unit_factors(unit_series: pd.Series | None, default: str | None, canonical: str, n: int,
-                  what: str) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, Problem]]]:
-    """Per-row (factor, offset) to the canonical unit, from a unit column or one unit."""
-    if unit_series is None:
-        f, o = units.conversion(default if default is not None else canonical, canonical,
-                                indicator=what)
-        return np.full(n, f), np.full(n, o), []
-    codes, texts = _text_cells(unit_series)
-    factor = np.empty(len(texts) + 1)
-    offset = np.empty(len(texts) + 1)
+def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,
+               what: str = "") -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
+    """Each row's unit as a code into a small table of (factor, offset) pairs to `canonical`:
+    one conversion per distinct unit, whatever the number of rows. Without a unit column, codes is
+    None and the table has one pair. An empty unit cell means `default` (else `canonical`); a unit
+    that cannot be converted gives NaN and is reported with its rows."""
+    fallback = default if default is not None else canonical
+    if unit_labels is None:
+        return None, np.array([units.conversion(fallback, canonical, indicator=what)]), []
+    codes, texts = _text_cells(unit_labels)
+    pairs = np.empty((len(texts) + 1, 2))
     bad: list[tuple[np.ndarray, Problem]] = []
-    for i, text in enumerate(list(texts) + [default if default is not None else canonical]):
+    for i, text in enumerate([*texts, fallback]):
         try:
-            factor[i], offset[i] = units.conversion(text, canonical, indicator=what)
+            pairs[i] = units.conversion(text, canonical, indicator=what)
         except BenchmarkError as exc:
-            factor[i] = offset[i] = np.nan
+            pairs[i] = np.nan
             bad.append((np.flatnonzero(codes == i), exc.problems[0]))
-    codes = np.where(codes < 0, len(texts), codes)  # an empty unit cell: the column's unit
-    return factor[codes], offset[codes], bad
+    codes[codes < 0] = len(texts)  # an empty unit cell: the column's unit
+    return codes, pairs, bad
+
+
+def to_canonical(values: np.ndarray, codes: np.ndarray | None, pairs: np.ndarray) -> np.ndarray:
+    """values · factor + offset, each row with its own unit's pair (see `unit_codes`)."""
+    if codes is None:
+        factor, offset = pairs[0]
+        return values * factor + offset if offset else values * factor
+    out = values * pairs[codes, 0]
+    if pairs[:, 1].any():
+        out += pairs[codes, 1]
+    return out
 
 
 def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column, canonical: str,
                 indicator: Indicator | None, bad: _Bad) -> np.ndarray:
     """Canonical floats of a quantity column; NaN for empty cells and for bad cells (reported)."""
     n = len(series)
-    factor, offset, unit_bad = _unit_factors(unit_series, column.unit, canonical, n, column.target)
+    codes, pairs, unit_bad = unit_codes(unit_series, column.unit, canonical, column.target)
     for positions, problem in unit_bad:
         bad.add(positions, problem)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
@@ -331,7 +343,7 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
     else:
         raw = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         text_rows = np.isnan(raw) & series.notna().to_numpy()
-    values = raw * factor + offset
+    values = to_canonical(raw, codes, pairs)
     nonfinite = np.isinf(raw)
     if nonfinite.any():
         bad.add(np.flatnonzero(nonfinite), Problem("value_not_finite", f"{column.source}: not a "
