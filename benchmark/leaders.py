@@ -93,7 +93,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             gate_failed |= a.rules[rule.id] == FAIL
     thr_rows, supp_rows, sat_rows = [], [], []
     tier_table = _ident(a)
-    tier1 = np.zeros(n, dtype=int)
+    tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
     for r in iset_inds:
         usable = r.applies & ~np.isnan(r.value)
@@ -154,11 +154,17 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
     masks = [a.rules[rule.id] == FAIL for rule in a.programme.rules if rule.kind == "gate"]
     causes += [f"{r.id} below the domestic mandatory requirement" for r in inds]
     masks += [r.applies & (r.level == 0) for r in inds]
-    flags = np.zeros(len(a.segment_code), dtype=object if len(masks) > 62 else np.int64)
+    if len(masks) > 20:
+        raise ValueError("more than 20 exclusion causes")  # 2**20 combinations at most
+    flags = np.zeros(len(a.segment_code), dtype=np.int32)
     for bit, mask in enumerate(masks):
-        flags[mask] += 1 << bit
+        flags[mask] |= 1 << bit
     rows = np.flatnonzero(flags)
-    combos, codes = np.unique(flags[rows], return_inverse=True)
+    combos = np.flatnonzero(np.bincount(flags[rows], minlength=1))  # the combinations present
+    lookup = np.zeros(combos[-1] + 1 if len(combos) else 1, dtype=np.int32)
+    lookup[combos] = np.arange(len(combos))
+    codes = lookup[flags[rows]]
+    del flags
     texts = ["; ".join(c for bit, c in enumerate(causes) if int(f) >> bit & 1) for f in combos]
     out = _ident(a, rows)
     del out["segment"]

@@ -495,7 +495,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     keep = np.flatnonzero(~unusable)
     subset = (lambda a: a[keep]) if unusable.any() else (lambda a: a)
     return Population(
-        path=display, sha256=sha256, category=iset.id, rows=keep + 1,
+        path=display, sha256=sha256, category=iset.id, rows=(keep + 1).astype(np.int32),
         fields={k: subset(v) for k, v in fields.items()},
         parameters={k: subset(v) for k, v in params.items()},
         values={k: subset(v) for k, v in values.items()},

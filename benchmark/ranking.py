@@ -123,8 +123,10 @@ def weighted_sum(norm, weights) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     if w.shape != (norm.shape[1],):
         raise ValueError(f"{norm.shape[1]} columns need {norm.shape[1]} weights, got {w.shape}")
-    used = w != 0
-    return norm[:, used] @ w[used]
+    out = np.zeros(norm.shape[0])
+    for j in np.flatnonzero(w != 0):  # column by column: equal rows get bit-identical scores
+        out += norm[:, j] * w[j]
+    return out
 
 
 def topsis(matrix, weights, signs, normalisation: str = "vector") -> np.ndarray:
@@ -154,10 +156,11 @@ def topsis(matrix, weights, signs, normalisation: str = "vector") -> np.ndarray:
     v = normalise(x, sign, normalisation)
     v *= w
     best, worst = np.fmax.reduce(v, axis=0), np.fmin.reduce(v, axis=0)  # NaN-skipping
-    d = v - best
-    d_best = np.sqrt(np.einsum("ij,ij->i", d, d))
-    np.subtract(v, worst, out=d)
-    d_worst = np.sqrt(np.einsum("ij,ij->i", d, d))
+    d_best, d_worst = np.zeros(len(v)), np.zeros(len(v))
+    for j in range(v.shape[1]):  # column by column: equal rows get bit-identical distances
+        d_best += (v[:, j] - best[j]) ** 2
+        d_worst += (v[:, j] - worst[j]) ** 2
+    d_best, d_worst = np.sqrt(d_best), np.sqrt(d_worst)
     total = d_best + d_worst
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total == 0, 1.0, d_worst / total)
