@@ -20,11 +20,11 @@ import numpy as np
 from benchmark import units
 from benchmark.errors import FormulaError, InputError, Problem, ProblemReport, UnitError
 from benchmark.formula import compile_formula
-from benchmark.loading import Document, read_document, schema_problems
+from benchmark.loading import Document, non_finite_problems, read_document, schema_problems
 from benchmark.model import (
     Band, Bound, Catalogue, GradeClass, Indicator, IndicatorSet, Ladder, Level, LevelRequirement,
     Names, Parameter, Programme, ReferenceEdition, ReferenceValue, Rule, Segment, Source,
-    Threshold, condition_of,
+    Threshold, condition_of, outside_range,
 )
 
 FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder",
@@ -114,7 +114,7 @@ def check_catalogue(root: str | Path | None = None,
         report.extend(problems)
         if doc is None:
             continue
-        problems = schema_problems(doc, schema)
+        problems = schema_problems(doc, schema) + non_finite_problems(doc)
         report.extend(problems)
         files[display] = doc.sha256
         if not problems:
@@ -213,8 +213,10 @@ class _Builder:
             if p["kind"] == "category" and not p.get("values"):
                 self.problem(doc, "category_without_values",
                              f"category parameter {pid!r} lists no allowed values", ptr)
+            self.check_range(doc, p, ptr)
             parameters[pid] = Parameter(pid, Names.of(p["names"]), p["kind"], p.get("unit"),
-                                        tuple(p.get("values", ())))
+                                        tuple(p.get("values", ())), p.get("minimum"),
+                                        p.get("maximum"))
         segments = []
         for i, s in enumerate(data.get("segments", [])):
             ptr = f"/segments/{i}"
@@ -263,6 +265,7 @@ class _Builder:
                          f"direction {ind['direction']!r} needs kind 'quantity'", f"{ptr}/direction")
         if ind["direction"] == "target" and "target" not in ind:
             self.problem(doc, "target_missing", "direction 'target' needs `target`", ptr)
+        self.check_range(doc, ind, ptr)
         derived = None
         if "derived" in ind:
             names = [*parameters, *[x for x in indicator_ids if x != ind["id"]]]
@@ -280,7 +283,8 @@ class _Builder:
             segments=tuple(ind["segments"]) if "segments" in ind else None,
             target=target.get("value"), target_band=target.get("band"),
             order=tuple(ind.get("order", ())), derived=derived,
-            derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)))
+            derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)),
+            minimum=ind.get("minimum"), maximum=ind.get("maximum"))
 
     def programme(self, doc: Document, prog: dict, ptr: str, ladders: dict[str, Ladder],
                   indicators: dict[str, Indicator]) -> Programme | None:
@@ -408,9 +412,16 @@ class _Builder:
             self.problem(doc, "value_without_source",
                          "the value names no source and neither does its document", ptr,
                          "add `source: {title, url}` to the value or the document")
+        bands = {}
+        for seg in iset.segments:  # sample formulas across the value's segments' bands too
+            if v.get("segments") is None or seg.id in v["segments"]:
+                for key, spec in seg.where.items():
+                    bands.setdefault(key, spec)
+        bands.update(condition_of(v.get("where")))
         limits, classes = [], []
         for op, spec in (v.get("limit") or {}).items():
             thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset)
+            self.check_possible(doc, indicator, thr, factor, offset, f"{ptr}/limit/{op}", bands)
             limits.append(Bound(op, thr))
             self.check_op(doc, indicator, op, f"{ptr}/limit/{op}", allow_eq=True)
         for j, c in enumerate(v.get("classes", [])):
@@ -422,6 +433,8 @@ class _Builder:
             if ops:
                 self.check_op(doc, indicator, ops[0], f"{cptr}/{ops[0]}")
                 bound = Bound(ops[0], self.threshold(doc, c[ops[0]], f"{cptr}/{ops[0]}", iset))
+                self.check_possible(doc, indicator, bound.threshold, factor, offset,
+                                    f"{cptr}/{ops[0]}", bands)
             elif j != len(v["classes"]) - 1:
                 self.problem(doc, "class_without_bound",
                              "only the last (worst) class may have no bound", cptr)
@@ -429,12 +442,6 @@ class _Builder:
                 self.problem(doc, "duplicate_id", f"class label {c['label']!r} appears twice",
                              f"{cptr}/label")
             classes.append(GradeClass(c["label"], bound, c.get("verified"), c.get("note")))
-        bands = {}
-        for seg in iset.segments:  # sample formulas across the value's segments' bands too
-            if v.get("segments") is None or seg.id in v["segments"]:
-                for key, spec in seg.where.items():
-                    bands.setdefault(key, spec)
-        bands.update(condition_of(v.get("where")))
         self.check_monotone(doc, indicator, classes, ptr, bands)
         if v.get("minimum_class") and v["minimum_class"] not in [c.label for c in classes]:
             self.problem(doc, "unknown_class", f"minimum_class {v['minimum_class']!r} is not a class",
@@ -512,6 +519,38 @@ class _Builder:
                     if str(value) not in allowed:
                         self.problem(doc, "unknown_category", f"{value!r} is not a value of {key!r}",
                                      f"{ptr}/{key}", "one of: " + ", ".join(sorted(allowed)))
+
+    def check_range(self, doc: Document, item: dict, ptr: str) -> None:
+        if item.get("minimum", -np.inf) > item.get("maximum", np.inf):
+            self.problem(doc, "range_inverted", "`minimum` is above `maximum`", f"{ptr}/minimum")
+
+    def check_possible(self, doc: Document, indicator: Indicator, thr: Threshold, factor: float,
+                       offset: float, ptr: str, where: dict) -> None:
+        """A threshold outside the indicator's possible values (a negative efficiency …) or, for
+        a formula, not finite somewhere in its parameters' bands (overflow, log of 0 …)."""
+        if thr.formula is not None:
+            samples = _samples([GradeClass("", Bound("ge", thr))], where)
+            if not samples or not thr.formula.names <= samples.keys():
+                return  # no bounded band to sample the formula on
+            values = np.broadcast_to(thr.formula(**samples), (_n(samples),))
+            if not np.all(np.isfinite(values)):
+                k = int(np.argmin(np.isfinite(values)))
+                at = ", ".join(f"{name} = {x[k]:g}" for name, x in samples.items())
+                self.problem(doc, "formula_not_finite",
+                             f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
+                             "check the formula and the band of parameters it is used for")
+                return
+        elif thr.constant is not None:
+            values = [thr.constant]
+        else:
+            values = list(thr.table_y)
+        for y in values:
+            why = outside_range(y * factor + offset, indicator.minimum, indicator.maximum)
+            if why:
+                self.problem(doc, "value_out_of_range",
+                             f"threshold {y:g} for {indicator.id!r} is impossible: {why} "
+                             f"{indicator.unit or ''}".rstrip(), ptr)
+                return
 
     def check_overlaps(self, doc: Document, segments: list[Segment]) -> None:
         for i, a in enumerate(segments):

@@ -18,7 +18,7 @@ from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import InputError, Problem
 from benchmark.loading import Document, read_document, schema_problems
-from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter
+from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, outside_range
 from benchmark.requirements import Requirement, parse_requirement, requirement_from_parts
 
 TRUE_WORDS = {"true", "yes", "y", "是", "有", "符合", "具备", "1"}
@@ -163,6 +163,7 @@ def parameter_value(param: Parameter, raw: Any) -> Any:
     value = req.value
     if param.unit:
         value = float(units.convert(value, req.unit or param.unit, param.unit, indicator=param.id))
+    _check_possible(param.id, param.unit, value, param.minimum, param.maximum)
     if param.kind == "integer" and not float(value).is_integer():
         raise InputError(Problem("parameter_not_integer", f"{param.id!r} must be a whole number"))
     if param.kind == "integer" and param.values and str(int(value)) not in {str(v) for v in param.values}:
@@ -224,5 +225,22 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> Declare
         raise InputError(Problem("bound_direction_mismatch",
                                  f"{text!r} sets a lower limit, but for {indicator.id!r} lower is "
                                  "better", hint="write a maximum (≤) requirement"))
+    for end in (value, upper):
+        if end is not None:
+            _check_possible(indicator.id, indicator.unit, end, indicator.minimum, indicator.maximum,
+                            text)
     return DeclaredValue(indicator.id, text, req, value=value, upper=upper, tolerance=tol,
                          unit_assumed=assumed, pointer=pointer)
+
+
+def _check_possible(what: str, unit: str | None, value: float, minimum: float | None,
+                    maximum: float | None, text: str | None = None) -> None:
+    """Refuse a value no product can have (a negative power, an efficiency above 100 %)."""
+    why = outside_range(value, minimum, maximum)
+    if why:
+        written = f"{text!r} gives " if text else ""
+        unit = f" {unit}" if unit else ""
+        raise InputError(Problem("value_out_of_range",
+                                 f"{written}{what} = {value:g}{unit}, which is impossible: "
+                                 f"{why}{unit}",
+                                 hint="check the sign, the unit and the decimal point"))

@@ -233,8 +233,10 @@ class _Compiler:
         try:
             number = np.float64(float(value))
         except OverflowError:
+            number = np.float64(np.inf)
+        if not np.isfinite(number):  # 1e400 parses as inf; 10**400 overflows
             raise self.error("formula_syntax", node, "number too large:",
-                             "numbers must fit a 64-bit float") from None
+                             "numbers must fit a 64-bit float")
         return lambda env: number
 
     def name(self, node: ast.Name) -> _Eval:

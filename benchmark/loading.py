@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -60,21 +61,47 @@ def pointer_join(pointer: str, key: Any) -> str:
     return f"{pointer}/{token}"
 
 
+class _Refused(Exception):
+    """A limit was hit while reading: the reason code, message, and line/pointer when known."""
+
+    def __init__(self, code: str, message: str, line: int | None = None, pointer: str = "",
+                 hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+        self.line, self.pointer = line, pointer
+
+    def problem(self, display: str) -> Problem:
+        return Problem(self.code, self.message, file=display, pointer=self.pointer,
+                       line=self.line, hint=self.hint)
+
+
+def _too_deep(line: int | None, pointer: str = "") -> _Refused:
+    return _Refused("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels", line, pointer,
+                    "a declaration or catalogue file needs only a few levels")
+
+
 class _LimitedLoader(yaml.SafeLoader):
     """The safe loader, counting aliases so a "billion laughs" document is refused early."""
 
     def __init__(self, stream: str):
         super().__init__(stream)
         self.alias_count = 0
+        self.depth = 0
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        line = self.peek_event().start_mark.line + 1
         if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                event = self.peek_event()
-                raise yaml.YAMLError(
-                    f"more than {MAX_ALIASES} YAML aliases (line {event.start_mark.line + 1})")
-        return super().compose_node(parent, index)
+                raise _Refused("yaml_alias_limit", f"more than {MAX_ALIASES} YAML aliases", line,
+                               hint="write the values out; aliases are for a few shared parts")
+        if self.depth > MAX_DEPTH:  # refused while composing: PyYAML would recurse on
+            raise _too_deep(line)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 # Dates stay text ("2020-07-01"): the schemas validate them as strings with format "date".
@@ -84,22 +111,19 @@ _LimitedLoader.yaml_implicit_resolvers = {
 }
 
 
-class _TooDeep(Exception):
-    pass
-
-
 def _walk_nodes(node: yaml.Node, pointer: str, lines: dict[str, int], problems: list[Problem],
                 path: str, depth: int = 0, seen: set[int] | None = None) -> None:
     """Record the line of every node and find duplicate mapping keys."""
     if depth > MAX_DEPTH:
-        raise _TooDeep(pointer)
+        raise _too_deep(node.start_mark.line + 1, pointer)
     seen = set() if seen is None else seen
     if id(node) in seen and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         return  # an alias of a node already walked
     seen.add(id(node))
     lines.setdefault(pointer, node.start_mark.line + 1)
     if len(lines) > MAX_NODES:
-        raise _TooDeep(pointer)
+        raise _Refused("too_many_nodes", f"more than {MAX_NODES:,} values",
+                       node.start_mark.line + 1, pointer)
     if isinstance(node, yaml.MappingNode):
         keys: set[str] = set()
         for key_node, value_node in node.value:
@@ -118,20 +142,52 @@ def _walk_nodes(node: yaml.Node, pointer: str, lines: dict[str, int], problems: 
             _walk_nodes(item, pointer_join(pointer, i), lines, problems, path, depth + 1, seen)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
-    """How many nodes the document has once every alias is expanded (memoised, so cheap)."""
+def _expanded_size(node: yaml.Node, memo: dict[int, int], pointer: str = "", depth: int = 0) -> int:
+    """How many nodes the document has once every alias is expanded (memoised, so cheap).
+
+    Refuses, at the first (innermost) node that is too deep or expands past MAX_NODES."""
     if depth > MAX_DEPTH:
-        raise _TooDeep("")
+        raise _too_deep(node.start_mark.line + 1, pointer)
     key = id(node)
     if key not in memo:
         if isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
+            children = [(n, pointer_join(pointer, k.value)) for k, v in node.value for n in (k, v)]
         elif isinstance(node, yaml.SequenceNode):
-            children = node.value
+            children = [(n, pointer_join(pointer, i)) for i, n in enumerate(node.value)]
         else:
             children = []
-        memo[key] = 1 + sum(_expanded_size(c, memo, depth + 1) for c in children)
+        memo[key] = 1 + sum(_expanded_size(c, memo, p, depth + 1) for c, p in children)
+        if memo[key] > MAX_NODES:
+            raise _Refused("yaml_alias_limit",
+                           f"aliases expand this part of the document to {memo[key]:,} values; "
+                           f"the limit is {MAX_NODES:,} for the whole document",
+                           node.start_mark.line + 1, pointer,
+                           "a YAML alias bomb, or a document far too large")
     return memo[key]
+
+
+def _json_depth_line(text: str) -> int | None:
+    """The line where JSON text first nests deeper than MAX_DEPTH brackets, or None.
+
+    A plain scan (strings skipped); run only once the document is known to be too deep."""
+    depth, in_string, escaped = 0, False, False
+    for i, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, i) + 1
+        elif char in "]}":
+            depth -= 1
+    return None
 
 
 def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -167,7 +223,8 @@ def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem
     except UnicodeDecodeError as exc:
         return None, raw, [Problem("file_encoding",
                                    f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})",
-                                   file=display, hint="save the file as UTF-8")]
+                                   file=display, line=raw.count(b"\n", 0, exc.start) + 1,
+                                   hint="save the file as UTF-8")]
     if not text.strip():
         return None, raw, [Problem("file_empty", "the file is empty", file=display)]
     return text, raw, []
@@ -198,17 +255,15 @@ def read_document(path: str | Path, display: str | None = None) -> tuple[Documen
         except json.JSONDecodeError as exc:
             return None, [Problem("json_syntax", exc.msg, file=display, line=exc.lineno)]
         except RecursionError:
-            return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
-                                  file=display)]
+            return None, [_too_deep(_json_depth_line(text)).problem(display)]
         if _depth(data) > MAX_DEPTH:
-            return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
-                                  file=display)]
+            return None, [_too_deep(_json_depth_line(text)).problem(display)]
         found: list[Problem] = []
         try:  # JSON is YAML: reuse the YAML composer for line numbers and duplicate keys
             node = yaml.compose(text, Loader=_LimitedLoader)
             if node is not None:
                 _walk_nodes(node, "", lines, found, display)
-        except (yaml.YAMLError, _TooDeep, RecursionError):
+        except (yaml.YAMLError, _Refused, RecursionError):
             lines = {}
         if duplicates and not found:
             found = [Problem("duplicate_key", f"key {k!r} appears twice in the same object",
@@ -219,31 +274,40 @@ def read_document(path: str | Path, display: str | None = None) -> tuple[Documen
         node = loader.get_single_node()
         if node is None:
             return None, [Problem("file_empty", "the document is empty", file=display)]
-        expanded = _expanded_size(node, {})
-        if expanded > MAX_NODES:
-            return None, [Problem("yaml_alias_limit",
-                                  f"aliases expand the document to {expanded:,} nodes; "
-                                  f"the limit is {MAX_NODES:,}", file=display,
-                                  hint="a YAML alias bomb, or a document far too large")]
+        _expanded_size(node, {})
         _walk_nodes(node, "", lines, problems, display)
         data = loader.construct_document(node)
-    except _TooDeep:
-        return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
-                              file=display)]
+    except _Refused as exc:
+        return None, [exc.problem(display)]
     except RecursionError:
-        return None, [Problem("nesting_too_deep", f"nested deeper than {MAX_DEPTH} levels",
-                              file=display)]
+        return None, [_too_deep(None).problem(display)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return None, [Problem("yaml_syntax", f"{exc.problem or exc}".strip(), file=display,
                               line=mark.line + 1 if mark else None,
                               hint=exc.context or None)]
     except yaml.YAMLError as exc:
-        code = "yaml_alias_limit" if "aliases" in str(exc) else "yaml_syntax"
-        return None, [Problem(code, str(exc), file=display)]
+        return None, [Problem("yaml_syntax", str(exc), file=display)]
     finally:
         loader.dispose()
     return Document(display, data, digest, lines), problems
+
+
+def non_finite_problems(doc: Document) -> list[Problem]:
+    """Every NaN or infinite number in `doc` (YAML .nan/.inf, JSON NaN/Infinity): JSON Schema
+    counts them as numbers, but no catalogue value may be one."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(doc.data, "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(doc.problem("value_not_finite", f"{value} is not a finite number",
+                                        pointer, "write a finite number"))
+        elif isinstance(value, dict):
+            stack.extend((v, pointer_join(pointer, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, pointer_join(pointer, i)) for i, v in enumerate(value))
+    return sorted(problems, key=lambda p: (p.line or 0, p.pointer or ""))
 
 
 # --- schemas -------------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+"""Verifying a report: recompute the evaluation from what the report records and say what differs.
+
+A JSON report records its provenance: the input files with their SHA-256, the evaluation date,
+include_superseded, the catalogue hash and the engine version; the programme is in
+`programme.id`, and each reference used names its catalogue file and that file's SHA-256.
+`verify_report` re-reads the inputs, compares their hashes, compares the catalogue (naming the
+reference files that changed), evaluates again with the same programme and date and compares the
+result with the report field by field, naming each difference by JSON pointer.
+
+Findings are `Problem`s with these codes:
+  input_missing           an input named in the provenance cannot be found
+  input_changed           an input's SHA-256 differs from the one recorded
+  input_invalid           the input no longer reads as a declaration (its problems follow)
+  catalogue_changed       the catalogue hash differs
+  reference_file_changed  a reference file the report used differs, or is gone
+  engine_version_changed  another engine version made the report (a warning)
+  report_field_changed    inputs and catalogue are as recorded, yet a field differs: the report
+                          was edited (or the engine changed)
+  result_changed          a field differs, as explained by the changed input or catalogue
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from benchmark import __version__
+from benchmark.catalogue import load_catalogue
+from benchmark.declaration import load_declaration
+from benchmark.errors import InputError, Problem
+from benchmark.evaluation import evaluate_declaration
+from benchmark.loading import pointer_join
+
+
+@dataclass
+class Verification:
+    """The outcome: `ok` when no finding is an error; `recomputed` is the new to_dict() (None
+    when it could not be computed)."""
+
+    report: str
+    findings: list[Problem] = field(default_factory=list)
+    recomputed: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_report(path: Path) -> dict:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(Problem("file_not_found", "no such report", file=str(path))) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(Problem("report_unreadable", f"not a JSON report: {exc}",
+                                 file=str(path))) from None
+    prov = report.get("provenance") if isinstance(report, dict) else None
+    needed = ("inputs", "evaluation_date", "catalogue_sha256")
+    if not isinstance(prov, dict) or any(k not in prov for k in needed) or \
+            not isinstance(report.get("programme"), dict) or "id" not in report["programme"]:
+        raise InputError(Problem("report_without_provenance",
+                                 "the report does not record its provenance (inputs, evaluation "
+                                 "date, catalogue hash) and programme", file=str(path),
+                                 pointer="/provenance",
+                                 hint="verify the JSON report that `benchmark evaluate` wrote"))
+    return report
+
+
+def find_input(recorded: str, report_dir: Path, base_dir: Path | None = None) -> Path | None:
+    """Where an input named in the provenance is now: as written if absolute; else relative to
+    `base_dir`, the current folder, or the report's folder (first that exists)."""
+    path = Path(recorded)
+    if path.is_absolute():
+        return path if path.is_file() else None
+    for base in [b for b in (base_dir, Path.cwd(), report_dir) if b is not None]:
+        if (base / path).is_file():
+            return base / path
+    return None
+
+
+def differences(old: Any, new: Any, pointer: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(pointer, old, new) for every leaf that differs between two JSON values."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            child = pointer_join(pointer, key)
+            if key not in new:
+                yield child, old[key], None
+            elif key not in old:
+                yield child, None, new[key]
+            else:
+                yield from differences(old[key], new[key], child)
+    elif isinstance(old, list) and isinstance(new, list):
+        for i in range(max(len(old), len(new))):
+            child = pointer_join(pointer, i)
+            if i >= len(new):
+                yield child, old[i], None
+            elif i >= len(old):
+                yield child, None, new[i]
+            else:
+                yield from differences(old[i], new[i], child)
+    elif old != new or isinstance(old, bool) != isinstance(new, bool):  # 1 == True, yet differs
+        yield pointer, old, new
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def verify_report(report_json_path: str | Path, data_dir: str | Path | None = None,
+                  base_dir: str | Path | None = None) -> Verification:
+    """Recompute the evaluation a JSON report records and compare; see the module docstring.
+
+    Raises InputError when the report is not a readable JSON report with provenance, or when the
+    current catalogue does not load."""
+    path = Path(report_json_path)
+    report = _read_report(path)
+    out = Verification(str(path))
+    prov = report["provenance"]
+
+    def finding(code: str, message: str, pointer: str | None = None, file: str | None = None,
+                severity: str = "error", hint: str | None = None) -> None:
+        out.findings.append(Problem(code, message, file=file or str(path), pointer=pointer,
+                                    hint=hint, severity=severity))
+
+    recorded_version = prov.get("engine_version", report.get("engine_version"))
+    if recorded_version != __version__:
+        finding("engine_version_changed", f"made by engine {recorded_version}; this is "
+                f"{__version__}: differences may come from the engine",
+                "/provenance/engine_version", severity="warning")
+
+    inputs: dict[str, Path] = {}
+    for recorded, digest in prov["inputs"].items():
+        found = find_input(recorded, path.parent, Path(base_dir) if base_dir else None)
+        if found is None:
+            finding("input_missing", f"input {recorded} cannot be found",
+                    pointer_join("/provenance/inputs", recorded), file=recorded,
+                    hint="run from the folder the evaluation ran in, or give base_dir")
+            continue
+        inputs[recorded] = found
+        now = _sha256(found)
+        if now != digest:
+            finding("input_changed", f"input {recorded} has changed since the report was made "
+                    f"(SHA-256 {digest[:12]}… then, {now[:12]}… now)",
+                    pointer_join("/provenance/inputs", recorded), file=recorded)
+
+    catalogue = load_catalogue(data_dir)
+    if catalogue.sha256 != prov["catalogue_sha256"]:
+        changed = len(out.findings)
+        for i, ref in enumerate(report.get("references_used", [])):
+            file, digest = ref.get("file"), ref.get("sha256")
+            if not file:
+                continue
+            now = catalogue.files.get(file)
+            if now is None:
+                finding("reference_file_changed", f"reference file {file} ({ref.get('id')}) is no "
+                        "longer in the catalogue", f"/references_used/{i}/sha256", file=file)
+            elif now != digest:
+                finding("reference_file_changed", f"reference file {file} ({ref.get('id')}) has "
+                        "changed since the report was made", f"/references_used/{i}/sha256",
+                        file=file)
+        where = ("see the reference files below" if len(out.findings) > changed else
+                 "no reference file the report used has changed, so the change is in another "
+                 "file (indicator set, ladder, another reference)")
+        out.findings.insert(changed, Problem(
+            "catalogue_changed", f"the catalogue has changed since the report was made: {where}",
+            file=str(path), pointer="/provenance/catalogue_sha256"))
+
+    if len(inputs) != len(prov["inputs"]) or len(inputs) != 1:
+        return out  # an evaluation reads exactly one declaration; without it, nothing to recompute
+    (recorded, found), = inputs.items()
+    try:
+        decl = load_declaration(found, catalogue, display=recorded)
+        result = evaluate_declaration(decl, catalogue, report["programme"]["id"],
+                                      dt.date.fromisoformat(prov["evaluation_date"]),
+                                      bool(prov.get("include_superseded", False))).to_dict()
+    except InputError as exc:
+        for p in exc.problems:
+            finding("input_invalid", p.format(), p.pointer, file=recorded)
+        return out
+    out.recomputed = json.loads(json.dumps(result, ensure_ascii=False))  # as JSON reads it back
+    explained = any(f.code in ("input_changed", "catalogue_changed") and f.severity == "error"
+                    for f in out.findings)
+    said = {f.pointer for f in out.findings}  # hashes already reported above are not repeated
+    for pointer, old, new in differences(report, out.recomputed):
+        if pointer in said or pointer == "/engine_version" and "/provenance/engine_version" in said:
+            continue
+        finding("result_changed" if explained else "report_field_changed",
+                f"{pointer or '/'}: the report says {_short(old)}, recomputed {_short(new)}",
+                pointer or "")
+    return out
