@@ -21,7 +21,7 @@ from benchmark.errors import InputError, Problem
 from benchmark.evaluation import evaluate_declaration
 from benchmark.leaders import peer_distributions
 from benchmark.population import TABLE_SUFFIXES, declarations_from_table, load_population
-from benchmark.report import render_json, render_markdown, write_atomic
+from benchmark.report import render_json, render_markdown, write_all
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
@@ -34,6 +34,7 @@ DECLARATION_SUFFIXES = (".yaml", ".yml", ".json")
 class BatchResult:
     outputs: list[Path]
     summary: list[dict]
+    results: list[tuple[dict, list[Path]]]  # each evaluation result and its report files
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
@@ -105,7 +106,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         if programme not in catalogue.sets[d.category].programmes:
             problems.append(Problem("unknown_programme",
                                     f"category {d.category!r} has no programme {programme!r}",
-                                    file=d.path, hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
+                                    file=d.path, pointer="/product/category", hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
     if "pdf" in formats:
         try:
             chromium_binary()
@@ -121,22 +122,23 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                 problems += exc.problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    outputs: list[Path] = []
     summary: list[dict] = []
+    results: list[tuple[dict, list[Path]]] = []
     used: set[str] = set()
     rendered: list[tuple[Path, str | bytes]] = []
+    sources = {"set": set_id, "mapping": str(mapping) if mapping else None,
+               "population": str(population) if population else None,
+               "population_mapping": str(population_mapping) if population_mapping else None}
+    hashes = {name: file_sha256(name) for key, name in sources.items()
+              if name and key in ("mapping", "population_mapping")}
     for decl in progress(decls):
-        result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
-        if decl.category in peers:
-            iset = catalogue.sets[decl.category]
-            result["peers"] = peer_distributions(
-                peers[decl.category], iset, (result["segment"] or {}).get("id"),
-                iset.programmes[programme])
-            result["provenance"]["inputs"][str(population)] = peers[decl.category].sha256
+        result = report_result(decl, catalogue, programme, on, include_superseded,
+                               peers.get(decl.category), sources, hashes)
         stem = report_stem(decl)
         while stem in used:
             stem += "_"
         used.add(stem)
+        first = len(rendered)
         if "json" in formats:
             rendered.append((out_dir / f"{stem}.json", render_json(result)))
         if "md" in formats:
@@ -151,6 +153,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         if "xlsx" in formats:
             rendered.append((out_dir / f"{stem}.{lang}.xlsx",
                              render_xlsx(result, lang, template_dir)))
+        results.append((result, [path for path, _ in rendered[first:]]))
         summary.append({"file": decl.path, "enterprise": decl.enterprise,
                         "standard": decl.standard_number, "category": decl.category,
                         "model": decl.model or "", "programme": programme,
@@ -158,10 +161,41 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                         "overall_level": (result["overall_level"] or {}).get("id", ""),
                         "report": stem})
     rendered.append((out_dir / "summary.csv", summary_csv(summary)))
-    for path, content in rendered:  # rendering finished for all: now write
-        write_atomic(path, content)
-        outputs.append(path)
-    return BatchResult(outputs, summary)
+    outputs = write_all(rendered)  # rendering finished for all: now write, all or nothing
+    return BatchResult(outputs, summary, results)
+
+
+def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
+                  include_superseded: bool = False, population=None, sources: dict | None = None,
+                  hashes: dict[str, str] | None = None) -> dict:
+    """What one report shows for one declaration: the evaluation, with the applicant's peers when
+    a population is given, and in the provenance every input it was made from and how it was read
+    (a table row's category and mapping file; the population and its mapping) — what `verify`
+    recomputes. `sources` names the set and files as given; `hashes` has the files' SHA-256."""
+    sources, hashes = sources or {}, hashes or {}
+    result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
+    prov = result["provenance"]
+    prov["declaration"] = decl.path
+    if "#row" in decl.path:  # a table row: the table's hash, and how the table was read
+        prov["inputs"] = {decl.path.rsplit("#row", 1)[0]: decl.sha256}
+        prov["table"] = {"set": sources.get("set"), "mapping": sources.get("mapping")}
+        if sources.get("mapping"):
+            prov["inputs"][sources["mapping"]] = hashes[sources["mapping"]]
+    if population is not None:
+        iset = catalogue.sets[decl.category]
+        result["peers"] = peer_distributions(population, iset, (result["segment"] or {}).get("id"),
+                                             iset.programmes[programme])
+        prov["population"] = {"file": population.path, "mapping": sources.get("population_mapping")}
+        prov["inputs"][population.path] = population.sha256
+        if sources.get("population_mapping"):
+            prov["inputs"][sources["population_mapping"]] = hashes[sources["population_mapping"]]
+    return result
+
+
+def file_sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def summary_csv(rows: list[dict]) -> str:

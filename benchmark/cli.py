@@ -130,10 +130,14 @@ def list_(what: str, on, data_dir: Path | None) -> None:
               help="Column-mapping file for --population.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--audit-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite audit database each evaluation is appended to (default: "
+                   "OUTPUT/audit.sqlite).")
+@click.option("--no-audit", is_flag=True, help="Do not record the evaluations in an audit database.")
 @data_dir_option
 @handles_input_errors
 def evaluate(declarations, programme, on, formats, lang, include_superseded, template_dir, set_id,
-             mapping, population, population_mapping, out_dir, data_dir) -> None:
+             mapping, population, population_mapping, out_dir, audit_db, no_audit, data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/XLSX/Parquet, one declaration per row). Writes one report set per declaration plus
     summary.csv."""
@@ -152,11 +156,22 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
                             [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
                             include_superseded, template_dir, progress, set_id, mapping,
                             population, population_mapping)
+    if not no_audit:
+        from benchmark.audit import append_record
+
+        options = {"programme": programme, "date": day.isoformat(), "formats": formats,
+                   "lang": lang, "include_superseded": include_superseded, "set": set_id,
+                   "mapping": str(mapping) if mapping else None,
+                   "population": str(population) if population else None,
+                   "data_dir": str(data_dir) if data_dir else None}
+        audit_db = audit_db or out_dir / "audit.sqlite"
+        for evaluation, paths in result.results:
+            append_record(audit_db, evaluation, paths, options)
     for row in result.summary:
         click.echo(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
                    f"{row['file']}")
     click.echo(f"{len(result.summary)} declaration(s) evaluated on {day} under '{programme}'; "
-               f"reports in {out_dir}/")
+               f"reports in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
 
 
 @main.command()
@@ -271,6 +286,27 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                f"under '{programme}' on {day}; files in {out_dir}/")
     for path in paths:
         click.echo(str(path))
+
+
+@main.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--base-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder the evaluation ran in (relative input paths are resolved from it).")
+@data_dir_option
+@handles_input_errors
+def verify(reports, base_dir, data_dir) -> None:
+    """Recompute JSON reports from the inputs they record and say whether each still matches:
+    edited inputs, catalogue files and report fields are named. Exit status 0 when every report
+    matches, 1 when one does not, 2 when a report cannot be read."""
+    from benchmark.verify import verify_report
+
+    mismatched = 0
+    for report in reports:
+        v = verify_report(report, data_dir, base_dir)
+        print_problems(v.findings)
+        click.echo(f"{report}: {'matches' if v.ok else 'DOES NOT MATCH'}")
+        mismatched += not v.ok
+    sys.exit(1 if mismatched else 0)
 
 
 def evaluation_date():

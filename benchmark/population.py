@@ -503,7 +503,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
 
 
 def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
-                    mapping_path: str | Path | None = None) -> Population:
+                    mapping_path: str | Path | None = None, display: str | None = None) -> Population:
     """Read a population table for category `set_id`; InputError lists every file-level problem,
     row-level problems exclude their rows and are listed in `Population.excluded`."""
     iset = catalogue.sets.get(set_id)
@@ -519,10 +519,11 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     frame, digest = read_table(path, encoding=(mapping or {}).get("encoding"),
                                sheet=(mapping or {}).get("sheet"),
                                delimiter=(mapping or {}).get("delimiter"))
-    columns, problems = resolve_columns(list(frame.columns), iset, mapping, str(path))
+    display = display or str(path)
+    columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    pop = population_from_frame(frame, iset, columns, str(path), digest)
+    pop = population_from_frame(frame, iset, columns, display, digest)
     pop.warnings = problems
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
@@ -547,14 +548,15 @@ def _cell_text(value: Any) -> str | None:
 
 
 def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str | None = None,
-                            mapping_path: str | Path | None = None) -> list:
+                            mapping_path: str | Path | None = None,
+                            display: str | None = None) -> list:
     """Each row of a table as a declaration, read exactly as a declaration file would be. The
     category comes from a `category` column, the mapping file or `set_id`. InputError lists every
     problem of every row (line = the row's line in the file, header = line 1)."""
     from benchmark.declaration import declaration_from_document
     from benchmark.loading import Document, schema_problems
 
-    display = str(path)
+    display = display or str(path)
     mapping = read_mapping(mapping_path) if mapping_path else None
     frame, digest = read_table(path, encoding=(mapping or {}).get("encoding"),
                                sheet=(mapping or {}).get("sheet"),

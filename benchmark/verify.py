@@ -118,6 +118,37 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
+    """The report's result made again from its recorded inputs (found at `inputs`), read the way
+    the provenance says they were read: a declaration file or a table row, and a population."""
+    from benchmark.batch import report_result
+    from benchmark.population import declarations_from_table, load_population
+
+    prov = report["provenance"]
+    recorded = prov.get("declaration") or next(iter(prov["inputs"]))
+    table = prov.get("table") or {}
+    if "#row" in recorded:
+        name, row = recorded.rsplit("#row", 1)
+        mapping = inputs.get(table.get("mapping")) if table.get("mapping") else None
+        decls = declarations_from_table(inputs[name], catalogue, table.get("set"), mapping,
+                                        display=name)
+        decl = decls[int(row) - 1]
+    else:
+        decl = load_declaration(inputs[recorded], catalogue, display=recorded)
+    population = None
+    peers = prov.get("population") or {}
+    if peers:
+        mapping = inputs.get(peers.get("mapping")) if peers.get("mapping") else None
+        population = load_population(inputs[peers["file"]], catalogue, decl.category, mapping,
+                                     display=peers["file"])
+    sources = {"set": table.get("set"), "mapping": table.get("mapping"),
+               "population_mapping": peers.get("mapping")}
+    hashes = {name: _sha256(found) for name, found in inputs.items()}
+    return report_result(decl, catalogue, report["programme"]["id"],
+                         dt.date.fromisoformat(prov["evaluation_date"]),
+                         bool(prov.get("include_superseded", False)), population, sources, hashes)
+
+
 def verify_report(report_json_path: str | Path, data_dir: str | Path | None = None,
                   base_dir: str | Path | None = None) -> Verification:
     """Recompute the evaluation a JSON report records and compare; see the module docstring.
@@ -142,7 +173,8 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
 
     inputs: dict[str, Path] = {}
     for recorded, digest in prov["inputs"].items():
-        found = find_input(recorded, path.parent, Path(base_dir) if base_dir else None)
+        found = find_input(recorded.rsplit("#row", 1)[0], path.parent,
+                           Path(base_dir) if base_dir else None)
         if found is None:
             finding("input_missing", f"input {recorded} cannot be found",
                     pointer_join("/provenance/inputs", recorded), file=recorded,
@@ -177,17 +209,13 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
             "catalogue_changed", f"the catalogue has changed since the report was made: {where}",
             file=str(path), pointer="/provenance/catalogue_sha256"))
 
-    if len(inputs) != len(prov["inputs"]) or len(inputs) != 1:
-        return out  # an evaluation reads exactly one declaration; without it, nothing to recompute
-    (recorded, found), = inputs.items()
+    if len(inputs) != len(prov["inputs"]):
+        return out  # an input is missing: nothing to recompute from
     try:
-        decl = load_declaration(found, catalogue, display=recorded)
-        result = evaluate_declaration(decl, catalogue, report["programme"]["id"],
-                                      dt.date.fromisoformat(prov["evaluation_date"]),
-                                      bool(prov.get("include_superseded", False))).to_dict()
+        result = recompute(report, inputs, catalogue)
     except InputError as exc:
         for p in exc.problems:
-            finding("input_invalid", p.format(), p.pointer, file=recorded)
+            finding("input_invalid", p.format(), p.pointer, file=p.file)
         return out
     out.recomputed = json.loads(json.dumps(result, ensure_ascii=False))  # as JSON reads it back
     explained = any(f.code in ("input_changed", "catalogue_changed") and f.severity == "error"

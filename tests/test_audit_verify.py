@@ -224,3 +224,37 @@ def test_missing_report_file_is_an_input_error(setup, tmp_path):
         audit.append_record(tmp_path / "a.sqlite", json.loads(report.read_text()),
                             [out / "nope.json"], {})
     assert exc.value.code == "audit_report_unreadable"
+
+
+# --- through the command line: audit by default, verify of table rows and populations -------------
+
+
+def test_cli_audits_and_verifies_table_rows_with_a_population(tmp_path):
+    from click.testing import CliRunner
+
+    from benchmark.audit import records
+    from benchmark.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    table = tmp_path / "rows.csv"
+    lines = (root / "examples/populations/room-air-conditioners.csv").read_text(
+        encoding="utf-8").splitlines()
+    table.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    population = root / "examples/populations/room-air-conditioners.csv"
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(main, ["evaluate", str(table), "--set", "room-air-conditioner",
+                               "--population", str(population), "--date", "2026-11-23",
+                               "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    audit = records(out / "audit.sqlite")
+    assert len(audit) == 3 and all(r["intact"] for r in audit)
+    assert {r["declaration"] for r in audit} == {f"{table}#row{i}" for i in (1, 2, 3)}
+    reports = sorted(str(p) for p in out.glob("*.json"))
+    res = runner.invoke(main, ["verify", *reports])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("matches") == 3
+    # one value of row 2 edited in the table: every report names the changed input
+    table.write_text("\n".join(lines[:4]).replace(",5.68,", ",5.70,") + "\n", encoding="utf-8")
+    res = runner.invoke(main, ["verify", *reports])
+    assert res.exit_code == 1 and res.output.count("input_changed") == 3, res.output

@@ -140,3 +140,30 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_all(files: list[tuple[Path, str | bytes]]) -> list[Path]:
+    """Write several files all or nothing: each goes to a temporary file beside its target first;
+    only when every one is written are they renamed into place. On any failure the temporary files
+    (and any already renamed) are removed."""
+    staged: list[tuple[str, Path]] = []
+    placed: list[Path] = []
+    try:
+        for path, content in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            os.chmod(tmp, 0o644)
+        for tmp, path in staged:
+            os.replace(tmp, path)
+            placed.append(path)
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        for path in placed:
+            path.unlink(missing_ok=True)
+        raise
+    return placed
