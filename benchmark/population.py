@@ -254,7 +254,8 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
             try:
                 units.conversion(c.unit, canonical, indicator=c.target)
             except BenchmarkError as exc:
-                problems += [p.at(display, f"/columns/{c.source}") for p in exc.problems]
+                problems += [p.at(display, f"/columns/{c.source}", 1)  # the header row
+                             for p in exc.problems]
     if not any(c.role == "indicator" for c in columns):
         problems.append(Problem("no_indicator_columns", f"no column holds an indicator of {iset.id!r}",
                                 file=display, hint="name columns by indicator id or name, or give "
@@ -585,8 +586,11 @@ def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str 
         if category not in column_cache:
             headers = [c for c in frame.columns if c != category_col]
             cols, col_problems = resolve_columns(headers, iset, mapping, display)
-            column_cache[category] = cols
-            problems += [p for p in col_problems if p.severity == "error"]
+            errors = [p for p in col_problems if p.severity == "error"]
+            column_cache[category] = [] if errors else cols  # a bad header: said once, not per row
+            problems += errors
+        if not column_cache[category]:
+            continue
         data: dict[str, Any] = {"schema": "declaration/1", "enterprise": {}, "standard": {},
                                 "product": {"category": category, "parameters": {}},
                                 "indicators": {}}

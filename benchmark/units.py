@@ -86,7 +86,7 @@ def normalise_unit_text(text: str) -> str:
 
 
 def _unknown(text: str, indicator: str | None, detail: str = "") -> UnitError:
-    where = f" for indicator {indicator!r}" if indicator else ""
+    where = f" for {indicator!r}" if indicator else ""
     close = _close_spellings(text)
     hint = ("did you mean: " + ", ".join(close) + "?") if close else (
         "write a pint unit expression such as 'kW', 'kWh/year', 'lm/W', 'dB(A)'; "
@@ -162,7 +162,7 @@ def display(text: str) -> str:
 
 
 def _not_linear(from_unit: str, to_unit: str, indicator: str | None, why: str) -> UnitError:
-    where = f" for indicator {indicator!r}" if indicator else ""
+    where = f" for {indicator!r}" if indicator else ""
     return UnitError(Problem(
         code="unit_not_linear",
         message=(f"cannot convert {from_unit!r} to {to_unit!r}{where}: {why}, "
@@ -175,7 +175,7 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
     source = parse_unit(from_unit, indicator=indicator)
     target = parse_unit(to_unit, indicator=indicator)
     if source.dimensionality != target.dimensionality:
-        who = f"indicator {indicator!r}: " if indicator else ""
+        who = f"{indicator!r}: " if indicator else ""
         raise UnitError(Problem(
             code="unit_dimension_mismatch",
             message=(f"{who}unit {from_unit!r} has dimension {source.dimensionality}, but the "

@@ -182,7 +182,7 @@ def formulas_neutralised(out: Path, stem: str) -> None:
 
 def outputs_inside(out: Path, stem: str) -> None:
     names = sorted(p.name for p in out.rglob("*"))
-    assert names == sorted([f"{stem}.json", f"{stem}.zh.md", "summary.csv"])
+    assert names == sorted([f"{stem}.json", f"{stem}.zh.md", "summary.csv", "audit.sqlite"])
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
     assert not (out.parent.parent / "tmp").exists() and not Path("/tmp/evil").exists()
 
@@ -196,8 +196,23 @@ def not_evaluable_outside(out: Path, stem: str) -> None:
     assert "rated_power = 5000" in scope["reasons"][0]["message"]["en"]
 
 
+def chinese_table_read(out: Path, stem: str) -> None:
+    """GBK or UTF-8 with BOM: Chinese headers recognised, Chinese text and full-width values read."""
+    with open(out / "summary.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["enterprise"] for r in rows] == ["测试电机有限公司", "第二电机股份有限公司"]
+    first = _report(out, f"{stem}-row1-YE5-90L-4")
+    assert first["declaration"]["standard_title"] == "三相异步电动机"
+    assert _indicator(first, "efficiency")["value"] == 90.6
+    assert _indicator(first, "mandatory_conformity")["label"] is True  # "符合"
+    second = _report(out, f"{stem}-row2-YE4-90L-4")
+    assert _indicator(second, "efficiency")["value"] == 89.5  # "８９．５"
+    assert second["segment"]["id"] == "p4"
+
+
 CHECKS = {f.__name__: f for f in (fullwidth_read, bom_read, html_shown_as_text,
-                                  formulas_neutralised, outputs_inside, not_evaluable_outside)}
+                                  formulas_neutralised, outputs_inside, not_evaluable_outside,
+                                  chinese_table_read)}
 
 
 def test_every_expect_names_a_check():
@@ -254,7 +269,7 @@ def test_file_names_cannot_leave_the_output_folder(name, tmp_path):
     result = invoke(["evaluate", str(inputs / name), "-o", str(out), "--date", DATE])
     assert result.exit_code == 0, result.output
     written = list(out.iterdir())
-    assert len(written) == 3
+    assert len(written) == 4  # json, md, summary.csv and the audit database
     for path in written:
         assert path.resolve().parent == out.resolve()
         assert not path.name.startswith(".")
