@@ -366,6 +366,20 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
     return values
 
 
+def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column, bad: _Bad) -> None:
+    """Values no product can have (a negative power, an efficiency over 100 %) exclude their rows."""
+    for limit, outside, word in ((item.minimum, np.less, "below the smallest possible value"),
+                                 (item.maximum, np.greater, "above the largest possible value")):
+        if limit is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero(outside(values, limit))
+        if len(rows):
+            bad.add(rows, Problem("value_out_of_range", f"{column.source}: a value {word} "
+                                  f"{limit:g} {item.unit or ''}".rstrip() + ", which is impossible",
+                                  hint="check the sign, the unit and the decimal point"))
+
+
 def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator | None) -> float:
     """One distinct text cell, read as a declaration would read it (canonical unit)."""
     from benchmark.declaration import declared_value, parameter_value
@@ -462,6 +476,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             p = iset.parameters[c.target]
             if p.kind in ("quantity", "integer"):
                 params[p.id] = v = _quantities(series, unit_series, c, p.unit or "", None, bad)
+                _check_range(v, p, c, bad)
                 if p.kind == "integer":
                     ok = np.isnan(v) | ((v == np.round(v)) & (np.isin(v, np.asarray(p.values, float))
                                                               if p.values else True))
@@ -476,6 +491,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             ind = iset.indicators[c.target]
             if ind.kind == "quantity":
                 values[ind.id] = _quantities(series, unit_series, c, ind.unit or "", ind, bad)
+                _check_range(values[ind.id], ind, c, bad)
             else:
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad)

@@ -321,3 +321,14 @@ def test_evaluate_with_a_population_shows_peers(tmp_path, cat):
     html = (out / "room-ac-kfr-32gw.zh.html").read_text(encoding="utf-8")
     assert html.count("<svg") > len(result["indicators"]) - 3  # bullet charts and peer histograms
     assert SET_AC == pop.category
+
+
+def test_impossible_values_exclude_their_rows(tmp_path, cat):
+    rows = [dict(MOTOR_ROWS[0]), dict(MOTOR_ROWS[1], **{"efficiency [%]": 104.0}),
+            dict(MOTOR_ROWS[0], **{"rated_power [kW]": -1.5})]
+    pop = load_population(write(tmp_path, "m.csv", rows), cat, "three-phase-induction-motor")
+    assert pop.rows.tolist() == [1]
+    assert [(p.code, p.line) for p in pop.excluded] == [("value_out_of_range", 3),
+                                                        ("value_out_of_range", 4)]
+    ind = cat.sets["three-phase-induction-motor"].indicators["efficiency"]
+    assert ind.maximum is not None and 104.0 > ind.maximum  # the bound the catalogue sets
