@@ -38,7 +38,6 @@ class IndicatorLevels:
     sign: int
     unit: str | None
     value: np.ndarray  # canonical value the standard guarantees; NaN = not declared
-    declared: np.ndarray  # bool: a value or label was declared
     applies: np.ndarray  # bool: the indicator applies to the row's segment
     level: np.ndarray  # int8 ladder index; -1 = no level
     capped: np.ndarray  # int8 index of the first level that could not be assessed; -1 = none
@@ -46,6 +45,16 @@ class IndicatorLevels:
     top_class: np.ndarray  # bool: reaches the best class of some grade table
     label: np.ndarray | None = None  # booleans / ordinal grades
     order: tuple[str, ...] = ()  # ordinal grades, lowest first
+
+    @property
+    def declared(self) -> np.ndarray:
+        """A value or label was declared (for quantities computed when asked: one array less per
+        indicator)."""
+        return ~np.isnan(self.value) if self.label is None else self._labelled
+
+    @cached_property
+    def _labelled(self) -> np.ndarray:
+        return np.array([x not in (None, "") for x in self.label], dtype=bool)
 
 
 
@@ -215,7 +224,7 @@ def _indicator(ind: Indicator, pop: Population, catalogue: Catalogue, iset: Indi
     ids = [s.id for s in iset.segments]
     applies = (np.broadcast_to(np.True_, (n,)) if ind.segments is None else
                np.isin(segment, [i for i, s in enumerate(ids) if s in ind.segments]) | (segment < 0))
-    out = IndicatorLevels(ind.id, ind.cls, ind.weight, ind.sign, ind.unit, value, declared, applies,
+    out = IndicatorLevels(ind.id, ind.cls, ind.weight, ind.sign, ind.unit, value, applies,
                           np.full(n, -1, dtype=np.int8), np.full(n, -1, dtype=np.int8),
                           np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), label,
                           ind.order)
