@@ -21,6 +21,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ class Population:
     columns: list[Column]
     excluded: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    rows_read: int = 0  # data rows read so far, usable or not (reading in chunks)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -90,10 +92,24 @@ class Population:
 # --- reading tables ----------------------------------------------------------------------------
 
 
+CHUNK_ROWS = 200_000  # CSV rows read at a time: a large file is never held whole as text
+
+
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
                delimiter: str | None = None) -> tuple[pd.DataFrame, str]:
     """The table as read (headers as written) and its SHA-256. CSV encodings: a BOM means
-    UTF-8; otherwise UTF-8 is tried, then GB 18030 (a superset of GBK)."""
+    UTF-8; otherwise UTF-8 if the whole file decodes as UTF-8, else GB 18030 (a superset of
+    GBK)."""
+    chunks, digest = read_table_chunks(path, encoding=encoding, sheet=sheet, delimiter=delimiter)
+    parts = list(chunks)
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return frame, digest
+
+
+def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
+                      delimiter: str | None = None, chunk_rows: int | None = None):
+    """(frames, SHA-256): the table a chunk of rows at a time (CSV; XLSX and Parquet in one
+    piece). Every frame has the cleaned headers; an unreadable table raises InputError."""
     path = Path(path)
     display = str(path)
     try:
@@ -107,55 +123,84 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     if size == 0:
         raise InputError(Problem("file_empty", "the file is empty", file=display))
     suffix = path.suffix.lower()
-    digest = _sha256(path)
-    try:
-        if suffix in (".csv", ".tsv", ".txt"):
-            sep = delimiter or ("\t" if suffix == ".tsv" else ",")
-            frame = _read_csv(path, sep, encoding)
-        elif suffix == ".xlsx":
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
+    digest, utf8 = _sha256_and_utf8(path)
+    if suffix not in (".csv", ".tsv", ".txt", ".xlsx", ".parquet"):
+        raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
+                                 "table format", file=display,
+                                 hint="use .csv, .tsv, .xlsx or .parquet"))
+
+    def frames():
+        with _table_errors(display):
+            if suffix == ".xlsx":
+                chunks = [pd.read_excel(path, sheet_name=sheet or 0, dtype=object,
+                                        engine="openpyxl")]
+            elif suffix == ".parquet":
+                chunks = [pd.read_parquet(path)]
+            else:
+                sep = delimiter or ("\t" if suffix == ".tsv" else ",")
+                chunks = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False,
+                                     na_values=[""], encoding=encoding or
+                                     ("utf-8-sig" if utf8 else "gb18030"),
+                                     chunksize=chunk_rows or CHUNK_ROWS)
+            empty = True
+            for frame in chunks:
+                frame.columns = [_clean_header(c) for c in frame.columns]
+                if len(frame):
+                    empty = False
+                    yield frame
+            if empty:
+                raise InputError(Problem("table_empty", "the table has no data rows",
+                                         file=display))
+
+    return frames(), digest
+
+
+class _table_errors:
+    """Turn a reader's exception into InputError naming the file."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:  # noqa: ANN001
+        if exc is None or isinstance(exc, (InputError, GeneratorExit)):
+            return False
+        if isinstance(exc, UnicodeDecodeError):
+            problem = Problem("file_encoding", f"cannot decode as {exc.encoding}",
+                              hint="save as UTF-8, or name the encoding in a mapping file")
+        elif isinstance(exc, pd.errors.ParserError):
+            problem = Problem("table_syntax", str(exc).splitlines()[0])
+        elif isinstance(exc, Exception):  # openpyxl/zip errors for a damaged XLSX, …
+            problem = Problem("table_unreadable", str(exc).splitlines()[0] if str(exc)
+                              else type(exc).__name__)
         else:
-            raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
-                                     "table format", file=display,
-                                     hint="use .csv, .tsv, .xlsx or .parquet"))
-    except InputError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem("file_encoding", f"cannot decode as {exc.encoding}",
-                                 file=display, hint="save as UTF-8, or name the encoding in a "
-                                 "mapping file")) from None
-    except (ValueError, KeyError, OSError, pd.errors.ParserError, ImportError) as exc:
-        code = "table_syntax" if isinstance(exc, pd.errors.ParserError) else "table_unreadable"
-        raise InputError(Problem(code, str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                                 file=display)) from None
-    except Exception as exc:  # openpyxl/zip errors for a damaged XLSX
-        raise InputError(Problem("table_unreadable", f"{type(exc).__name__}: {exc}",
-                                 file=display)) from None
-    frame.columns = [_clean_header(c) for c in frame.columns]
-    if frame.empty:
-        raise InputError(Problem("table_empty", "the table has no data rows", file=display))
-    return frame, digest
+            return False
+        raise InputError(problem.at(self.display)) from None
 
 
-def _sha256(path: Path) -> str:
+def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256, and whether it decodes as UTF-8 — in one pass."""
+    import codecs
+
     h = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
-
-
-def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
-    options = dict(sep=sep, skipinitialspace=True, keep_default_na=False, na_values=[""],
-                   low_memory=False)
-    if encoding:
-        return pd.read_csv(path, encoding=encoding, **options)
-    try:
-        return pd.read_csv(path, encoding="utf-8-sig", **options)
-    except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="gb18030", **options)
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return h.hexdigest(), utf8
 
 
 def _clean_header(name: Any) -> str:
@@ -455,8 +500,10 @@ def _category_key(value: Any) -> str:
 
 
 def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
-                          display: str = "<table>", sha256: str = "") -> Population:
-    """Read the cells of `frame` (columns already resolved) onto canonical units."""
+                          display: str = "<table>", sha256: str = "", first_row: int = 0
+                          ) -> Population:
+    """Read the cells of `frame` (columns already resolved) onto canonical units; `first_row` is
+    the number of data rows before this frame in the file (for reading in chunks)."""
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
     fields: dict[str, np.ndarray] = {}
@@ -507,16 +554,32 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         for positions, problem in zip(bad.rows, bad.problems):
             unusable[positions] = True
             for pos in positions.tolist():
-                excluded.append(problem.at(display, f"/{pos + 1}/{source}", pos + 2))
+                row = first_row + pos + 1
+                excluded.append(problem.at(display, f"/{row}/{source}", row + 1))
     excluded.sort(key=lambda p: (p.line or 0, p.pointer or ""))
     keep = np.flatnonzero(~unusable)
     subset = (lambda a: a[keep]) if unusable.any() else (lambda a: a)
     return Population(
-        path=display, sha256=sha256, category=iset.id, rows=(keep + 1).astype(np.int32),
+        path=display, sha256=sha256, category=iset.id,
+        rows=(keep + 1 + first_row).astype(np.int32),
         fields={k: subset(v) for k, v in fields.items()},
         parameters={k: subset(v) for k, v in params.items()},
         values={k: subset(v) for k, v in values.items()},
         labels={k: subset(v) for k, v in labels.items()}, columns=columns, excluded=excluded)
+
+
+@lru_cache(maxsize=1)
+def _return_freed_memory() -> None:
+    """Keep large allocations mmapped (glibc), so the memory of a chunk read and freed goes back
+    to the system instead of lingering in the heap: glibc raises its mmap threshold after big
+    frees, after which big arrays come from the heap and their space is never returned. A no-op
+    where there is no glibc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD: fixed at the default
+    except (OSError, AttributeError):
+        pass
 
 
 def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
@@ -533,18 +596,48 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         raise InputError(Problem("mapping_category_mismatch", f"the mapping is for "
                                  f"{mapping['category']!r}, not {set_id!r}", file=str(mapping_path),
                                  pointer="/category"))
-    frame, digest = read_table(path, encoding=(mapping or {}).get("encoding"),
-                               sheet=(mapping or {}).get("sheet"),
-                               delimiter=(mapping or {}).get("delimiter"))
+    _return_freed_memory()
+    chunks, digest = read_table_chunks(path, encoding=(mapping or {}).get("encoding"),
+                                       sheet=(mapping or {}).get("sheet"),
+                                       delimiter=(mapping or {}).get("delimiter"))
     display = display or str(path)
-    columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
-    if any(p.severity == "error" for p in problems):
-        raise InputError(problems)
-    pop = population_from_frame(frame, iset, columns, display, digest)
+    parts: list[Population] = []
+    for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
+        if not parts:
+            columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
+            if any(p.severity == "error" for p in problems):
+                raise InputError(problems)
+        first = int(parts[-1].rows_read) if parts else 0
+        part = population_from_frame(frame, iset, columns, display, digest, first)
+        part.rows_read = first + len(frame)
+        parts.append(part)
+        del frame
+    pop = _concatenate(parts)
     pop.warnings = problems
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
                                   file=str(path))] + pop.excluded[:50])
+    return pop
+
+
+def _concatenate(parts: list[Population]) -> Population:
+    """One population from the populations of consecutive chunks, an array at a time."""
+    pop = parts[0]
+    if len(parts) == 1:
+        return pop
+
+    def join(arrays: list):
+        if isinstance(arrays[0], pd.Categorical):
+            return pd.api.types.union_categoricals(arrays)
+        return np.concatenate(arrays)
+
+    for name in ("fields", "parameters", "values", "labels"):
+        merged = getattr(pop, name)
+        for key in list(merged):
+            merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
+                                for p in parts])
+    pop.rows = np.concatenate([p.rows for p in parts])
+    pop.excluded = [problem for p in parts for problem in p.excluded]
     return pop
 
 

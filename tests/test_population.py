@@ -332,3 +332,20 @@ def test_impossible_values_exclude_their_rows(tmp_path, cat):
                                                         ("value_out_of_range", 4)]
     ind = cat.sets["three-phase-induction-motor"].indicators["efficiency"]
     assert ind.maximum is not None and 104.0 > ind.maximum  # the bound the catalogue sets
+
+
+def test_reading_in_chunks_gives_the_same_population(cat, monkeypatch):
+    import benchmark.population as population
+
+    whole = load_population(EXAMPLE, cat, "room-air-conditioner")
+    monkeypatch.setattr(population, "CHUNK_ROWS", 7)  # 40 rows: six chunks, the bad row in the 2nd
+    chunked = load_population(EXAMPLE, cat, "room-air-conditioner")
+    assert chunked.rows.tolist() == whole.rows.tolist()
+    assert [(p.code, p.line, p.pointer) for p in chunked.excluded] == \
+        [(p.code, p.line, p.pointer) for p in whole.excluded]
+    for name in ("values", "parameters", "fields", "labels"):
+        a, b = getattr(whole, name), getattr(chunked, name)
+        assert a.keys() == b.keys()
+        for key in a:
+            assert list(pd.Series(a[key]).astype(str)) == list(pd.Series(b[key]).astype(str)), key
+    assert whole.sha256 == chunked.sha256
