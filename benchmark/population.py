@@ -248,6 +248,7 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
     doc = (mapping or {}).get("doc")
     known = _names(iset)
     unit_columns = {s["unit_column"] for s in spec.values() if s.get("unit_column")}
+    origins: dict[str, dict] = {}  # columns named by the mapping file: where it names them
     for name, s in spec.items():
         ptr = f"/columns/{name.replace('~', '~0').replace('/', '~1')}"
         where = dict(file=doc.path if doc else display, pointer=ptr, line=doc.line(ptr) if doc else None)
@@ -268,6 +269,7 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
                                     f"{s['unit_column']!r}", **where))
             continue
         columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"), s.get("bound")))
+        origins[name] = where
     if not (mapping or {}).get("ignore_other_columns"):
         taken = {c.source for c in columns} | unit_columns
         for header in headers:
@@ -299,8 +301,9 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
             try:
                 units.conversion(c.unit, canonical, indicator=c.target)
             except BenchmarkError as exc:
-                problems += [p.at(display, f"/columns/{c.source}", 1)  # the header row
-                             for p in exc.problems]
+                where = origins.get(c.source) or dict(file=display, pointer=f"/columns/{c.source}",
+                                                      line=1)  # the header row
+                problems += [p.at(**where) for p in exc.problems]
     if not any(c.role == "indicator" for c in columns):
         problems.append(Problem("no_indicator_columns", f"no column holds an indicator of {iset.id!r}",
                                 file=display, hint="name columns by indicator id or name, or give "

@@ -32,7 +32,6 @@ from benchmark import __version__
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import load_declaration
 from benchmark.errors import InputError, Problem
-from benchmark.evaluation import evaluate_declaration
 from benchmark.loading import pointer_join
 
 

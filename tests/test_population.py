@@ -105,6 +105,8 @@ def test_mapping_errors_are_all_reported_with_location(tmp_path, cat):
     assert {"unit_dimension_mismatch", "unknown_indicator", "column_missing"} <= codes
     assert all(p.file for p in exc.value.problems)
     assert any(p.line == 5 for p in exc.value.problems if p.code == "column_missing")
+    (unit,) = [p for p in exc.value.problems if p.code == "unit_dimension_mismatch"]
+    assert unit.file.endswith("map.yaml") and unit.line == 3  # where the mapping names the unit
 
 
 def test_bad_rows_are_reported_and_left_out(cat):
