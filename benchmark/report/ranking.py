@@ -42,11 +42,15 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
 def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) -> dict:
     """Everything the ranking found, JSON-safe, with its provenance."""
     a = r.assessment
+    iset = a.catalogue.sets[a.population.category]
     verdicts = pd.Series(a.verdict).value_counts()
     return {
         "kind": "peer_ranking",
         "engine_version": __version__,
         "category": a.population.category,
+        "category_names": {"en": iset.names.en, "zh": iset.names.zh},
+        "segments": {seg.id: {"en": seg.names.en, "zh": seg.names.zh} for seg in iset.segments},
+        "indicator_names": {i.id: {"en": i.names.en, "zh": i.names.zh} for i in iset.indicators.values()},
         "programme": {"id": a.programme.id, "names": {"en": a.programme.names.en,
                                                       "zh": a.programme.names.zh},
                       "basis": a.programme.basis_kind,
