@@ -62,6 +62,11 @@ class Column:
     unit: str | None = None  # unit of plain numbers
     unit_column: str | None = None  # column holding each row's unit
     bound: str | None = None  # what plain numbers stand for (default: the indicator's own bound)
+    values: tuple[tuple[str, str], ...] = ()  # category text as written → category value
+
+    def category(self, text: str) -> str:
+        """A category cell as the catalogue names it (the mapping's `values`, else as written)."""
+        return dict(self.values).get(text, text)
 
 
 @dataclass
@@ -268,7 +273,8 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
             problems.append(Problem("column_missing", f"the table has no unit column "
                                     f"{s['unit_column']!r}", **where))
             continue
-        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"), s.get("bound")))
+        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"), s.get("bound"),
+                              tuple((str(k), str(v)) for k, v in s.get("values", {}).items())))
         origins[name] = where
     if not (mapping or {}).get("ignore_other_columns"):
         taken = {c.source for c in columns} | unit_columns
@@ -458,12 +464,14 @@ def _looks_plain(text: str) -> bool:
 
 
 def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
-            categorical: bool = False) -> np.ndarray | pd.Categorical:
+            categorical: bool = False, column: Column | None = None) -> np.ndarray | pd.Categorical:
     """Booleans (True/False/None) or category/ordinal text ("" for empty) of a column; with
     `categorical`, category text as a pandas Categorical (missing = NaN)."""
     from benchmark.declaration import FALSE_WORDS, TRUE_WORDS
 
     codes, texts = _text_cells(series)
+    if column is not None and column.values:
+        texts = np.array([column.category(t) for t in texts], dtype=object)
     out = np.empty(len(texts) + 1, dtype=object)
     out[-1] = None if kind == "boolean" else ""
     allowed_keys = {_category_key(v) for v in allowed}
@@ -536,7 +544,8 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                             hint="one of: " + ", ".join(map(str, p.values)) if p.values else None))
             else:
                 params[p.id] = _labels(series, p.kind if p.kind == "boolean" else "category",
-                                       p.values, p.id, bad, categorical=p.kind == "category")
+                                       p.values, p.id, bad, categorical=p.kind == "category",
+                                       column=c)
         else:
             ind = iset.indicators[c.target]
             if ind.kind == "quantity":
@@ -544,7 +553,8 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                 _check_range(values[ind.id], ind, c, bad)
             else:
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
-                                         ind.order if ind.kind == "ordinal" else (), ind.id, bad)
+                                         ind.order if ind.kind == "ordinal" else (), ind.id, bad,
+                                         column=c)
     if "credit_code" in fields:
         codes, texts = _text_cells(pd.Series(fields["credit_code"]))
         bad = bad_by_column.setdefault("credit_code", _Bad())
@@ -728,7 +738,7 @@ def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str 
                     op = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}.get(c.bound or "", "")
                     text = f"{op}{text} {unit or ''}".strip()
                 section = data["product"]["parameters"] if c.role == "parameter" else data["indicators"]
-                section[c.target] = text
+                section[c.target] = c.category(text)
                 ptr = ("/product/parameters/" if c.role == "parameter" else "/indicators/") + c.target
             where[ptr] = c.source
         lines = {"": line}

@@ -351,3 +351,22 @@ def test_reading_in_chunks_gives_the_same_population(cat, monkeypatch):
         for key in a:
             assert list(pd.Series(a[key]).astype(str)) == list(pd.Series(b[key]).astype(str)), key
     assert whole.sha256 == chunked.sha256
+
+
+def test_foreign_registry_export_read_through_its_mapping(cat, tmp_path):
+    folder = ROOT / "examples" / "populations"
+    export, mapping = folder / "registry-refrigerators.csv", folder / "registry-refrigerators.mapping.yaml"
+    pop = load_population(export, cat, "household-refrigerator", mapping)
+    raw = pd.read_csv(export, dtype=str, keep_default_na=False)
+    (bad,) = pop.excluded  # the "n/a" cell
+    assert (bad.line, raw.loc[bad.line - 2, "Annual Energy Use (kWh/yr)"]) == (6, "n/a")
+    kept = raw.drop(index=bad.line - 2)
+    assert pop.parameters["adjusted_volume"] == pytest.approx(
+        kept["Adjusted Volume (ft3)"].astype(float).to_numpy() * 28.316846592)  # ft³ → L
+    words = {"Refrigerator-freezer": "refrigerator_freezer", "All-refrigerator": "refrigerator",
+             "Upright freezer": "food_freezer"}
+    assert list(pop.parameters["type"]) == [words[w] for w in kept["Product Class"]]
+    res = run_cli("rank", export, "--set", "household-refrigerator", "--mapping", mapping,
+                  "--date", "2026-11-23", "--format", "json,md", "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "ranking.zh.md").exists()

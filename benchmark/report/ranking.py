@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import __version__
-from benchmark.leaders import Ranking
+from benchmark.leaders import FIELDS, Ranking
 
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
 UNITS = {"threshold": "unit", "ci_low": "unit", "ci_high": "unit", "value": "unit"}
@@ -62,6 +62,8 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) ->
         "warnings": r.warnings,
         "references_used": a.references,
         **{name: records(getattr(r, name)) for name in TABLES},
+        **{name: [{**dict.fromkeys(FIELDS, ""), **row} for row in records(getattr(r, name))]
+           for name in ("composite", "excluded")},  # identity columns the table may lack
         "provenance": {"engine_version": __version__, "catalogue_sha256": catalogue_sha256,
                        "inputs": inputs, "evaluation_date": a.on.isoformat()},
     }
