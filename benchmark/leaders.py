@@ -118,16 +118,15 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                 _, tier = thresholds.tiers(r.value[rows], r.sign, k_tiers)
             tier1[rows] += tier == 1
             tier_of[rows] = tier
-            graded = r.top_class[in_seg]
-            basis = "top class"
-            if not graded.any():
-                graded, basis = (tier == 1), "tier 1"
-                share = float(graded.mean()) if len(rows) and not suppressed else float("nan")
+            if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
+                basis = "top class"
+                share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
             else:
-                share = float(graded.mean())
+                basis = "tier 1"
+                ranked_values = r.value[rows] if not suppressed else np.full(len(rows), np.nan)
+                share, warning = ranking.saturation(ranked_values, tier == 1, share_limit)
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
-                             "warning": (f"{share:.0%} of the segment is in the {basis}: the scale "
-                                         "no longer discriminates" if share >= share_limit else "")})
+                             "warning": warning or ""})
     excluded = _excluded(a, iset_inds)
     composite = _composite(a, iset_inds, tier1, size)
     return Ranking(

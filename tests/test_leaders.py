@@ -77,6 +77,13 @@ def test_golden_population(tmp_path, cat):
     assert {k for k, v in apf_tiers.items() if v} == {"A", "B", "C", "D", "E"}
     assert apf_tiers["A"] == apf_tiers["B"] == apf_tiers["C"] == 1
     assert 1 < apf_tiers["D"] < apf_tiers["E"]
+    # saturation: the share of the segment's APF values in GB 21455-2019's top class
+    grade1 = next(c for c in apf.classes if c.label == "1").bound.threshold.constant
+    declared = [5.50, 5.50, 5.50, 5.20, 4.50, 5.60, 2.00]  # H is unusable
+    sat = r.saturation.set_index("indicator").loc["apf"]
+    assert sat["basis"] == "top class"
+    assert sat["share"] == pytest.approx(sum(v >= grade1 for v in declared) / len(declared))
+    assert "no longer discriminates" in sat["warning"]
     # noise_outdoor is 48 everywhere: that ranking is suppressed, with the reason
     (supp,) = r.suppressed.to_dict(orient="records")
     assert supp["indicator"] == "noise_outdoor" and "equal" in supp["reason"]
