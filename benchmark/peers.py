@@ -23,7 +23,6 @@ from benchmark.programmes import ELIGIBLE, NOT_ELIGIBLE, NOT_EVALUABLE
 
 PASS, UNKNOWN, FAIL = 0, 1, 2
 CHUNK_ROWS = 1 << 17
-DOMESTIC = ("national", "sector", "local", "group")
 OPS = ("ge", "gt", "le", "lt", "eq")  # bounds as small integer codes in arrays; -1 = none
 _STRICT = (OPS.index("gt"), OPS.index("lt"))
 
@@ -180,8 +179,11 @@ def _requirement(req: LevelRequirement, applied: list[AppliedArrays], tops: list
 
 def domestic_threshold(a: Assessment, indicator_id: str, rows: np.ndarray) -> np.ndarray:
     """The most stringent domestic reference value (canonical; NaN = none) for `rows`, all of one
-    segment: computed when asked, so a population does not carry it for every row."""
+    segment: computed when asked, so a population does not carry it for every row. "Domestic" is
+    what the ladder says: the tiers of its first most-stringent requirement (domestic advanced)."""
     r = a.indicators[indicator_id]
+    domestic = next((lv.requires.tiers for lv in a.programme.ladder.levels[1:]
+                     if lv.requires.of == "most_stringent"), ())
     n = len(rows)
     best = np.full(n, np.nan)
     code = a.segment_code[rows[0]] if n else -1
@@ -189,7 +191,7 @@ def domestic_threshold(a: Assessment, indicator_id: str, rows: np.ndarray) -> np
     for item in applicable_arrays(a.catalogue, a.population.category, indicator_id,
                                   a.segment_ids[code] if code >= 0 else None, params, n, a.on,
                                   a.include_superseded):
-        if item.edition.tier not in DOMESTIC:
+        if domestic and item.edition.tier not in domestic:
             continue
         t, _ = _top(item, n)
         better = np.isfinite(t) & (np.isnan(best) | (t * (r.sign or 1) > best * (r.sign or 1)))
