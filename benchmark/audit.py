@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from benchmark.errors import InputError, Problem
+from benchmark.loading import file_sha256
 
 SCHEMA_VERSION = 1
 
@@ -48,14 +49,6 @@ def canonical(value: Any) -> str:
 
 def record_hash(record: dict, previous_hash: str) -> str:
     return hashlib.sha256(f"{previous_hash}\n{canonical(record)}".encode("utf-8")).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_record(result: dict, report_paths: Iterable[Path | str], options: dict) -> dict:

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
+from benchmark.loading import file_sha256
 from benchmark.evaluation import evaluate_declaration
 from benchmark.leaders import peer_distributions
 from benchmark.population import TABLE_SUFFIXES, declarations_from_table, load_population
@@ -190,12 +191,6 @@ def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
         if sources.get("population_mapping"):
             prov["inputs"][sources["population_mapping"]] = hashes[sources["population_mapping"]]
     return result
-
-
-def file_sha256(path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def summary_csv(rows: list[dict]) -> str:

@@ -205,6 +205,15 @@ def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem]]:
     """The file's text (UTF-8, BOM allowed) and raw bytes, or problems."""
     try:

@@ -22,7 +22,6 @@ Findings are `Problem`s with these codes:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from benchmark import __version__
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import load_declaration
 from benchmark.errors import InputError, Problem
-from benchmark.loading import pointer_join
+from benchmark.loading import file_sha256, pointer_join
 
 
 @dataclass
@@ -50,10 +49,6 @@ class Verification:
 
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_report(path: Path) -> dict:
@@ -142,7 +137,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
                                      display=peers["file"])
     sources = {"set": table.get("set"), "mapping": table.get("mapping"),
                "population_mapping": peers.get("mapping")}
-    hashes = {name: _sha256(found) for name, found in inputs.items()}
+    hashes = {name: file_sha256(found) for name, found in inputs.items()}
     return report_result(decl, catalogue, report["programme"]["id"],
                          dt.date.fromisoformat(prov["evaluation_date"]),
                          bool(prov.get("include_superseded", False)), population, sources, hashes)
@@ -180,7 +175,7 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
                     hint="run from the folder the evaluation ran in, or give base_dir")
             continue
         inputs[recorded] = found
-        now = _sha256(found)
+        now = file_sha256(found)
         if now != digest:
             finding("input_changed", f"input {recorded} has changed since the report was made "
                     f"(SHA-256 {digest[:12]}… then, {now[:12]}… now)",
