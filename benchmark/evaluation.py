@@ -101,15 +101,15 @@ class Evaluation:
     provenance: dict
 
     def to_dict(self) -> dict:
-        return _clean(asdict(self))
+        return json_safe(asdict(self))
 
 
-def _clean(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """JSON-safe: no NaN/inf, floats rounded to 10 significant digits for stable output."""
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [json_safe(v) for v in obj]
     if isinstance(obj, (np.floating, float)):
         f = float(obj)
         return float(f"{f:.10g}") if math.isfinite(f) else None

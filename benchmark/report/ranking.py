@@ -5,38 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from benchmark import __version__
+from benchmark.evaluation import json_safe
 from benchmark.leaders import FIELDS, Ranking
 
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
-UNITS = {"threshold": "unit", "ci_low": "unit", "ci_high": "unit", "value": "unit"}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return float(f"{f:.10g}") if math.isfinite(f) else None
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    if value is pd.NA or value is None:
-        return None
-    return value
-
-
 def records(frame: pd.DataFrame | None) -> list[dict]:
+    """The rows of a table as JSON-safe dicts (missing cells as null)."""
     if frame is None or frame.empty:
         return []
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    cells = frame.astype(object).where(frame.notna(), None)
+    return json_safe(cells.to_dict(orient="records"))
 
 
 def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) -> dict:
