@@ -84,14 +84,11 @@ class Population:
     columns: list[Column]
     excluded: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    shipments: np.ndarray | None = None  # units shipped per row, when the table says
     rows_read: int = 0  # data rows read so far, usable or not (reading in chunks)
 
     def __len__(self) -> int:
         return len(self.rows)
-
-    @property
-    def shipments(self) -> np.ndarray | None:
-        return self.parameters.get("__shipments__")
 
 
 # --- reading tables ----------------------------------------------------------------------------
@@ -521,13 +518,14 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     params: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
+    shipments = None
     for c in columns:
         bad = bad_by_column.setdefault(c.source, _Bad())
         series = frame[c.source]
         unit_series = frame[c.unit_column] if c.unit_column else None
         if c.role == "field":
             if c.target == "shipments":
-                params["__shipments__"] = _quantities(series, None, c, "", None, bad)
+                shipments = _quantities(series, None, c, "", None, bad)
             else:
                 fields[c.target] = _labels(series, "text", (), c.target, bad).astype(str)
         elif c.role == "parameter":
@@ -578,7 +576,8 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         fields={k: subset(v) for k, v in fields.items()},
         parameters={k: subset(v) for k, v in params.items()},
         values={k: subset(v) for k, v in values.items()},
-        labels={k: subset(v) for k, v in labels.items()}, columns=columns, excluded=excluded)
+        labels={k: subset(v) for k, v in labels.items()}, columns=columns, excluded=excluded,
+        shipments=subset(shipments) if shipments is not None else None)
 
 
 @lru_cache(maxsize=1)
@@ -650,6 +649,8 @@ def _concatenate(parts: list[Population]) -> Population:
             merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
                                 for p in parts])
     pop.rows = np.concatenate([p.rows for p in parts])
+    if pop.shipments is not None:
+        pop.shipments = np.concatenate([p.shipments for p in parts])
     pop.excluded = [problem for p in parts for problem in p.excluded]
     return pop
 
