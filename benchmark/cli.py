@@ -25,6 +25,20 @@ def data_dir_option(f):
                              "Default: the shipped catalogue.")(f)
 
 
+def date_option(help_text: str):
+    """--date YYYY-MM-DD, given to the command as a date (default: today, unless
+    SOURCE_DATE_EPOCH fixes it)."""
+    def to_date(ctx, param, value):  # noqa: ANN001, ANN202
+        return value.date() if value else evaluation_date()
+    return click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        callback=to_date, help=help_text)
+
+
+def comma_list(ctx, param, value: str) -> list[str]:  # noqa: ANN001
+    """"json,md" → ["json", "md"]."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def print_problems(problems: list[Problem]) -> None:
     for p in problems:
         click.echo(p.format(), err=True)
@@ -73,18 +87,14 @@ def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
 
 @main.command(name="list")
 @click.argument("what", type=click.Choice(["sets", "references", "programmes"]))
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Status of reference editions on this date (default: today).")
+@date_option("Status of reference editions on this date (default: today, or SOURCE_DATE_EPOCH).")
 @data_dir_option
 @handles_input_errors
-def list_(what: str, on, data_dir: Path | None) -> None:
+def list_(what: str, day, data_dir: Path | None) -> None:
     """List indicator sets, reference editions (with status) or programmes."""
-    import datetime as dt
-
     from benchmark.catalogue import load_catalogue
 
     cat = load_catalogue(data_dir)
-    day = on.date() if on else dt.date.today()
     if what == "sets":
         for s in cat.sets.values():
             click.echo(f"{s.id}\t{s.names.en} / {s.names.zh}\t{len(s.indicators)} indicators, "
@@ -105,10 +115,9 @@ def list_(what: str, on, data_dir: Path | None) -> None:
 @click.argument("declarations", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--programme", "-p", default="leader", show_default=True,
               help="Programme whose rules apply (see `benchmark list programmes`).")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Evaluation date: references in force on it are used (default: today, or "
+@date_option("Evaluation date: references in force on it are used (default: today, or "
                    "SOURCE_DATE_EPOCH when set).")
-@click.option("--format", "formats", default="json,md", show_default=True,
+@click.option("--format", "formats", callback=comma_list, default="json,md", show_default=True,
               help="Comma-separated output formats: json, md, html (one self-contained file), "
                    "pdf (printed by headless Chromium), xlsx.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -133,17 +142,18 @@ def list_(what: str, on, data_dir: Path | None) -> None:
 @click.option("--audit-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite audit database each evaluation is appended to (default: "
                    "OUTPUT/audit.sqlite).")
-@click.option("--no-audit", is_flag=True, help="Do not record the evaluations in an audit database.")
+@click.option("--no-audit", is_flag=True,
+              help="Do not record the evaluations in an audit database.")
 @data_dir_option
 @handles_input_errors
-def evaluate(declarations, programme, on, formats, lang, include_superseded, template_dir, set_id,
-             mapping, population, population_mapping, out_dir, audit_db, no_audit, data_dir) -> None:
+def evaluate(declarations, programme, day, formats, lang, include_superseded, template_dir, set_id,
+             mapping, population, population_mapping, out_dir, audit_db, no_audit,
+             data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/XLSX/Parquet, one declaration per row). Writes one report set per declaration plus
     summary.csv."""
     from benchmark.batch import evaluate_files
 
-    day = on.date() if on else evaluation_date()
     files = list(declarations)
 
     def progress(items):
@@ -152,14 +162,13 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
             return items
         return click.progressbar(items, label="evaluating", file=sys.stderr)
 
-    result = evaluate_files(files, programme, day, out_dir,
-                            [f.strip() for f in formats.split(",") if f.strip()], lang, data_dir,
+    result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
                             include_superseded, template_dir, progress, set_id, mapping,
                             population, population_mapping)
     if not no_audit:
         from benchmark.audit import append_record
 
-        options = {"programme": programme, "date": day.isoformat(), "formats": formats,
+        options = {"programme": programme, "date": day.isoformat(), "formats": ",".join(formats),
                    "lang": lang, "include_superseded": include_superseded, "set": set_id,
                    "mapping": str(mapping) if mapping else None,
                    "population": str(population) if population else None,
@@ -185,11 +194,11 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Product parameter for thresholds that depend on one, e.g. rated_power=1.5kW "
                    "(repeatable).")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Editions in force on this date (default: today, or SOURCE_DATE_EPOCH).")
+@date_option("Editions in force on this date (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("--include-superseded", is_flag=True,
               help="Also show superseded or withdrawn editions (never counted as most stringent).")
-@click.option("--format", "formats", default="html,md,json", show_default=True,
+@click.option("--format", "formats", callback=comma_list, default="html,md,json",
+              show_default=True,
               help="Comma-separated output formats: html, xlsx, md, json.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the reports.")
@@ -200,7 +209,7 @@ def evaluate(declarations, programme, on, formats, lang, include_superseded, tem
               default=Path("out"), show_default=True, help="Output folder.")
 @data_dir_option
 @handles_input_errors
-def compare(set_id, segment, references, params, on, include_superseded, formats, lang,
+def compare(set_id, segment, references, params, day, include_superseded, formats, lang,
             template_dir, out_dir, data_dir) -> None:
     """Comparison study: reference standards × indicators of one category on one unit basis, the
     most stringent value per indicator and domestic vs international/foreign values."""
@@ -208,11 +217,10 @@ def compare(set_id, segment, references, params, on, include_superseded, formats
     from benchmark.report.study import write_study
     from benchmark.study import compare_study
 
-    day = on.date() if on else evaluation_date()
     refs = [r.strip() for item in references for r in item.split(",") if r.strip()]
     result = compare_study(load_catalogue(data_dir), set_id, day, segment, refs or None, params,
                            include_superseded)
-    paths = write_study(result, [f.strip() for f in formats.split(",") if f.strip()], out_dir,
+    paths = write_study(result, formats, out_dir,
                         lang, template_dir, segment)
     for path in paths:
         click.echo(str(path))
@@ -230,14 +238,16 @@ def compare(set_id, segment, references, params, on, include_superseded, formats
               help="Programme whose rules decide eligibility and whose peer settings apply.")
 @click.option("--method", default=None, metavar="percentile:P|topk:K|toprunner:R|tiers:K",
               help="Leader threshold method (default: the programme's, else percentile:5).")
-@click.option("--shortlist", type=int, default=None, help="Shortlist size (default: the programme's).")
-@click.option("--tiers", type=int, default=None, help="Tiers per indicator (default: the programme's).")
+@click.option("--shortlist", type=int, default=None,
+              help="Shortlist size (default: the programme's).")
+@click.option("--tiers", type=int, default=None,
+              help="Tiers per indicator (default: the programme's).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Evaluation date (default: today, or SOURCE_DATE_EPOCH).")
+@date_option("Evaluation date (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("--include-superseded", is_flag=True,
               help="Also compare with superseded or withdrawn editions.")
-@click.option("--format", "formats", default="json,csv,md", show_default=True,
+@click.option("--format", "formats", callback=comma_list, default="json,csv,md",
+              show_default=True,
               help="Comma-separated output formats: json, csv (one file per table), xlsx, md.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the Markdown summary.")
@@ -247,7 +257,7 @@ def compare(set_id, segment, references, params, on, include_superseded, formats
               default=Path("out"), show_default=True, help="Output folder.")
 @data_dir_option
 @handles_input_errors
-def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed, on,
+def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed, day,
          include_superseded, formats, lang, template_dir, out_dir, data_dir) -> None:
     """Peer benchmarking of a population table (CSV, XLSX, Parquet): leader thresholds,
     single-indicator tiers, composite ranking and shortlist."""
@@ -255,7 +265,6 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.leaders import rank_file
     from benchmark.report.ranking import ranking_result, write_ranking
 
-    day = on.date() if on else evaluation_date()
     catalogue = load_catalogue(data_dir)
     stages = ["reading", "assessing", "ranking", "writing"]
     with click.progressbar(length=len(stages), label="ranking", file=sys.stderr,
@@ -271,7 +280,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             inputs[str(mapping)] = read_mapping(mapping)["doc"].sha256
         result = ranking_result(r, inputs, catalogue.sha256)
         step("writing")
-        paths = write_ranking(result, [f.strip() for f in formats.split(",") if f.strip()],
+        paths = write_ranking(result, formats,
                               out_dir, lang, template_dir)
     for p in r.assessment.population.excluded[:20]:
         click.echo(p.format(), err=True)
