@@ -8,6 +8,7 @@ Everything numeric is kept in the indicator's canonical unit once built.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
@@ -113,21 +114,24 @@ def condition_mask(condition: Condition, params: Mapping[str, np.ndarray], n: in
         if isinstance(spec, Band):
             mask &= spec.contains(values)
         else:
-            allowed = {_category_key(v) for v in spec}
+            allowed = {category_key(v) for v in spec}
             if isinstance(values, pd.Categorical):
                 codes, uniques = values.codes, values.categories
             else:  # one test per distinct value
                 codes, uniques = pd.factorize(np.broadcast_to(values, (n,)))
-            ok = np.array([_category_key(u) in allowed for u in uniques] + [False], dtype=bool)
+            ok = np.array([category_key(u) in allowed for u in uniques] + [False], dtype=bool)
             mask &= ok[codes]  # code -1 (missing) takes the trailing False
     return mask
 
 
-def _category_key(value: Any) -> str:
-    """Categories compare as text, so 4 and "4" and 4.0 are the same pole count."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+def category_key(value: Any) -> str:
+    """Categories compare as text, so 4, "4", 4.0 and "４" are the same pole count."""
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
 
 
 def outside_range(value: float, minimum: float | None, maximum: float | None) -> str | None:

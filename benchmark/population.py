@@ -33,7 +33,7 @@ from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import read_document, schema_problems
-from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter
+from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
 MAX_TABLE_BYTES = int(os.environ.get("BENCHMARK_MAX_TABLE_BYTES", 512 * 1024 * 1024))
@@ -471,7 +471,7 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
         texts = np.array([column.category(t) for t in texts], dtype=object)
     out = np.empty(len(texts) + 1, dtype=object)
     out[-1] = None if kind == "boolean" else ""
-    allowed_keys = {_category_key(v) for v in allowed}
+    allowed_keys = {category_key(v) for v in allowed}
     for i, text in enumerate(texts):
         if kind == "boolean":
             word = text.lower()
@@ -482,7 +482,7 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
                                                          f"for {what!r}"))
             out[i] = None
             continue
-        key = _category_key(text)
+        key = category_key(text)
         if allowed and key not in allowed_keys:
             bad.add(np.flatnonzero(codes == i), Problem("unknown_category", f"{text!r} is not a "
                                                          f"value of {what!r}",
@@ -493,15 +493,6 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
         key_codes = np.append(key_codes, -1)
         return pd.Categorical.from_codes(key_codes[np.where(codes < 0, len(texts), codes)], keys)
     return out[np.where(codes < 0, len(texts), codes)]
-
-
-def _category_key(value: Any) -> str:
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    try:
-        f = float(text)
-        return str(int(f)) if f.is_integer() else text
-    except ValueError:
-        return text
 
 
 # --- the population ----------------------------------------------------------------------------
