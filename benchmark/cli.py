@@ -274,11 +274,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
 
         r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
                       tiers, seed, include_superseded, step)
-        inputs = {str(population): r.assessment.population.sha256}
-        if mapping:
-            from benchmark.population import read_mapping
-            inputs[str(mapping)] = read_mapping(mapping)["doc"].sha256
-        result = ranking_result(r, inputs, catalogue.sha256)
+        result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
         step("writing")
         paths = write_ranking(result, formats,
                               out_dir, lang, template_dir)

@@ -85,6 +85,7 @@ class Population:
     excluded: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     shipments: np.ndarray | None = None  # units shipped per row, when the table says
+    inputs: dict[str, str] = field(default_factory=dict)  # files read (table, mapping) → SHA-256
     rows_read: int = 0  # data rows read so far, usable or not (reading in chunks)
 
     def __len__(self) -> int:
@@ -617,6 +618,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         del frame
     pop = _concatenate(parts)
     pop.warnings = problems
+    pop.inputs = {display: digest, **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
                                   file=str(path))] + pop.excluded[:50])
