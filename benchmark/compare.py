@@ -209,15 +209,15 @@ def applicable_arrays(catalogue: Catalogue, set_id: str, indicator_id: str, segm
         if not applies.any():
             continue
 
-        def canonical(threshold) -> np.ndarray:  # noqa: ANN001
-            t = threshold.evaluate(params, n) * value.factor + value.offset
-            return np.where(applies, t, np.nan)
+        def canonical(bound: Bound | None) -> np.ndarray:
+            if bound is None:
+                return np.full(n, np.nan)
+            t = bound.threshold.evaluate(params, n) * value.factor + value.offset  # noqa: B023
+            return np.where(applies, t, np.nan)  # noqa: B023
 
-        item = AppliedArrays(edition, value, applies)
-        item.limits = [(b.op, canonical(b.threshold)) for b in value.limits]
-        item.classes = [(c.label, c.bound, canonical(c.bound.threshold) if c.bound is not None
-                         else np.full(n, np.nan)) for c in value.classes]
-        out.append(item)
+        out.append(AppliedArrays(edition, value, applies,
+                                 [(b.op, canonical(b)) for b in value.limits],
+                                 [(c.label, c.bound, canonical(c.bound)) for c in value.classes]))
     return out
 
 

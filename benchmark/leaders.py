@@ -30,7 +30,9 @@ import pandas as pd
 
 from benchmark import ranking, thresholds
 from benchmark.errors import InputError, Problem
-from benchmark.peers import FAIL, PASS, Assessment, _earns, domestic_threshold
+from benchmark.peers import (FAIL, PASS, Assessment, _earns, assess, domestic_threshold,
+                             segments_of)
+from benchmark.population import load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
 NORMALISATION = {
@@ -104,7 +106,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             values = r.value[in_seg]
             res = thresholds.threshold(values, r.sign, m, seed=seed)
             leader_threshold[(r.id, seg)] = res.value
-            thr_rows.append({"indicator": r.id, "segment": seg, "unit": r.unit, "method": method_text,
+            thr_rows.append({"indicator": r.id, "segment": seg, "unit": r.unit,
+                             "method": method_text,
                              "n": res.n, "threshold": res.value, "ci_low": res.ci_low,
                              "ci_high": res.ci_high, "edges": list(res.edges or ()),
                              "warning": res.warning or ""})
@@ -112,7 +115,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             rows = np.flatnonzero(ranked)
             suppressed, reason = ranking.rank_suppressed(r.value[rows])
             if suppressed:
-                supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows), "reason": reason})
+                supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
+                                  "reason": reason})
                 tier = np.zeros(len(rows), dtype=int)
             else:
                 _, tier = thresholds.tiers(r.value[rows], r.sign, k_tiers)
@@ -215,8 +219,9 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         ident["rank"] = rank
         ident["shortlisted"] = rank <= size
         frames.append(ident.sort_values(["rank", "row"], kind="stable"))
-    columns = ["row", *[f for f in FIELDS if f in a.population.fields], "segment", "weighted_score", "topsis", "topsis_rank", "innovation",
-               "tier1_indicators", "completeness", "rank", "shortlisted"]
+    columns = ["row", *[f for f in FIELDS if f in a.population.fields], "segment",
+               "weighted_score", "topsis", "topsis_rank", "innovation", "tier1_indicators",
+               "completeness", "rank", "shortlisted"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
@@ -251,7 +256,8 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
             out.append({"enterprise": names[g], "indicator": r.id,
                         "weighted_achievement": round(float(mean[g]), 6),
                         "complies": bool(mean[g] >= 1.0)})
-    return pd.DataFrame(out, columns=["enterprise", "indicator", "weighted_achievement", "complies"])
+    return pd.DataFrame(out, columns=["enterprise", "indicator", "weighted_achievement",
+                                      "complies"])
 
 
 def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
@@ -260,9 +266,6 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
               step=lambda stage: None) -> Ranking:
     """Read a population table, assess every row and rank: the whole peer job for one file.
     `step(stage)` is called before each stage (reading, assessing, ranking) for progress."""
-    from benchmark.peers import assess
-    from benchmark.population import load_population
-
     if set_id in catalogue.sets and programme not in catalogue.sets[set_id].programmes:
         raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
                                  f"{programme!r}", hint="one of: " +
@@ -281,13 +284,10 @@ def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int =
     """For one applicant: the distribution of each quantity indicator among the population's
     rows of the applicant's segment, with the leader threshold by the programme's method (without
     bootstrap) — the `peers` entry of an evaluation result."""
-    from benchmark.peers import segments_of
-
     method = (programme.peers or {}).get("threshold") or "percentile:5"
     ids = [s.id for s in iset.segments]
     codes = segments_of(iset, pop.parameters, len(pop))
-    in_segment = (codes == ids.index(segment_id)) if segment_id in ids else (codes < 0) if ids else \
-        np.ones(len(pop), dtype=bool)
+    in_segment = (codes == ids.index(segment_id)) if segment_id in ids else codes < 0
     out = {}
     for ind in iset.indicators.values():
         if ind.kind != "quantity" or ind.sign == 0 or ind.id not in pop.values:

@@ -302,88 +302,113 @@ def assess(pop: Population, catalogue: Catalogue, programme_id: str, on: dt.date
     rules: dict[str, np.ndarray] = {}
     score = None
     for rule in programme.rules:
-        outcome = np.zeros(n, dtype=np.int8)
-
-        def fail(mask):  # noqa: ANN001, ANN202
-            outcome[mask] = FAIL
-
-        def unknown(mask):  # noqa: ANN001, ANN202
-            outcome[mask & (outcome != FAIL)] = UNKNOWN
-
+        outcome = _Outcome(n)
         subjects = ([inds[i] for i in rule.indicators if i in inds] if rule.indicators
                     else [r for r in inds.values() if r.cls in rule.classes])
         if rule.kind == "gate":
-            if rule.check == "basic_pass":
-                for r in (r for r in inds.values() if r.cls == "basic"):
-                    unknown(r.applies & ~r.declared)
-                    bad = (r.label == False) if r.label is not None else (r.level < 1)  # noqa: E712
-                    fail(r.applies & r.declared & bad)
-            elif rule.check == "core_count":
-                count = np.zeros(n, dtype=np.int16)
-                for r in inds.values():
-                    if r.cls == "core":
-                        count += r.applies & r.declared
-                fail(count < (rule.at_least or 0))
-            elif rule.check == "required_present":
-                for r in subjects:
-                    unknown(r.applies & ~r.declared)
-            elif rule.check == "no_withdrawn_references":
-                fail(withdrawn)
-            elif rule.check == "in_scope":
-                unknown(~in_scope)
+            _gate(rule, inds, subjects, in_scope, withdrawn, outcome)
         elif rule.kind in ("conjunctive", "counting"):
-            target = programme.ladder.index(rule.level)
-            reached = np.zeros(n, dtype=np.int16)
-            missing = np.zeros(n, dtype=np.int16)
-            failing = np.zeros(n, dtype=np.int16)
-            any_subject = np.zeros(n, dtype=bool)
-            for r in subjects:
-                has_value = r.applies & ~np.isnan(r.value)
-                gone = r.applies & (~has_value | (r.level < 0))
-                ok = has_value & (r.level >= target)
-                cap = has_value & (r.level >= 0) & ~ok & (r.capped >= 0) & (r.capped <= target)
-                any_subject |= r.applies
-                reached += ok
-                missing += gone | cap
-                failing += has_value & (r.level >= 0) & ~ok & ~cap
-            unknown(~any_subject)
-            if rule.kind == "conjunctive":
-                fail(failing > 0)
-                unknown(missing > 0)
-            else:
-                k = rule.at_least or 0
-                short = reached < k
-                unknown(short & (reached + missing >= k))
-                fail(short & (reached + missing < k))
+            _level_rule(rule, programme, subjects, outcome)
         elif rule.kind == "weighted_score":
-            scores = np.array([lv.score or 0.0 for lv in programme.ladder.levels])
-            total = np.zeros(n)
-            weight = np.zeros(n)
-            for r in subjects:
-                unknown(r.applies & ~r.declared)
-                scored = r.applies & r.declared & (r.level >= 0) & ~r.no_reference
-                np.add(total, (r.weight * scores)[r.level], out=total, where=scored)
-                np.add(weight, r.weight, out=weight, where=scored)
-            unknown(weight == 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                score = np.divide(total, weight, out=total)
-            del weight
-            bonus = rule.bonus or {}
-            if bonus:
-                target = programme.ladder.index(bonus["level"]) if bonus.get("level") else None
-                earned = np.zeros(n)
-                for r in inds.values():
-                    if r.cls not in bonus["classes"]:
-                        continue
-                    np.add(earned, bonus["points"], out=earned,
-                           where=r.applies & r.declared & _earns(r, target))
-                score += np.minimum(earned, bonus.get("max", np.inf), out=earned)
-                del earned
-            score = np.round(np.minimum(score, 100.0, out=score), 2, out=score)
-            fail((outcome == PASS) & (score < (rule.pass_mark or 0)))
-        rules[rule.id] = outcome
+            score = _score(rule, programme, inds, subjects, outcome)
+        rules[rule.id] = outcome.codes
     return Assessment(pop, programme, on, tuple(s.id for s in iset.segments), segment, inds, rules,
                       score, withdrawn, sorted(used), catalogue, include_superseded)
+
+
+class _Outcome:
+    """One rule's outcome per row: PASS until failed or found not evaluable (a fail stays)."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int8)
+
+    def fail(self, mask: np.ndarray) -> None:
+        self.codes[mask] = FAIL
+
+    def unknown(self, mask: np.ndarray) -> None:
+        self.codes[mask & (self.codes != FAIL)] = UNKNOWN
+
+
+def _gate(rule, inds: dict, subjects: list, in_scope: np.ndarray, withdrawn: np.ndarray,
+          out: _Outcome) -> None:
+    """The array form of programmes._gate."""
+    if rule.check == "basic_pass":
+        for r in (r for r in inds.values() if r.cls == "basic"):
+            out.unknown(r.applies & ~r.declared)
+            bad = (r.label == False) if r.label is not None else (r.level < 1)  # noqa: E712
+            out.fail(r.applies & r.declared & bad)
+    elif rule.check == "core_count":
+        count = np.zeros(len(in_scope), dtype=np.int16)
+        for r in inds.values():
+            if r.cls == "core":
+                count += r.applies & r.declared
+        out.fail(count < (rule.at_least or 0))
+    elif rule.check == "required_present":
+        for r in subjects:
+            out.unknown(r.applies & ~r.declared)
+    elif rule.check == "no_withdrawn_references":
+        out.fail(withdrawn)
+    elif rule.check == "in_scope":
+        out.unknown(~in_scope)
+
+
+def _level_rule(rule, programme: Programme, subjects: list, out: _Outcome) -> None:
+    """Conjunctive ("all subjects reach the level") and counting ("at least k reach it")."""
+    n = len(out.codes)
+    target = programme.ladder.index(rule.level)
+    reached = np.zeros(n, dtype=np.int16)
+    missing = np.zeros(n, dtype=np.int16)
+    failing = np.zeros(n, dtype=np.int16)
+    any_subject = np.zeros(n, dtype=bool)
+    for r in subjects:
+        has_value = r.applies & ~np.isnan(r.value)
+        gone = r.applies & (~has_value | (r.level < 0))
+        ok = has_value & (r.level >= target)
+        cap = has_value & (r.level >= 0) & ~ok & (r.capped >= 0) & (r.capped <= target)
+        any_subject |= r.applies
+        reached += ok
+        missing += gone | cap
+        failing += has_value & (r.level >= 0) & ~ok & ~cap
+    out.unknown(~any_subject)
+    if rule.kind == "conjunctive":
+        out.fail(failing > 0)
+        out.unknown(missing > 0)
+    else:
+        k = rule.at_least or 0
+        short = reached < k
+        out.unknown(short & (reached + missing >= k))
+        out.fail(short & (reached + missing < k))
+
+
+def _score(rule, programme: Programme, inds: dict, subjects: list, out: _Outcome) -> np.ndarray:
+    """The weighted score per row (NaN where nothing is scorable), bonus included; the array
+    form of programmes._score."""
+    n = len(out.codes)
+    scores = np.array([lv.score or 0.0 for lv in programme.ladder.levels])
+    total = np.zeros(n)
+    weight = np.zeros(n)
+    for r in subjects:
+        out.unknown(r.applies & ~r.declared)
+        scored = r.applies & r.declared & (r.level >= 0) & ~r.no_reference
+        np.add(total, (r.weight * scores)[r.level], out=total, where=scored)
+        np.add(weight, r.weight, out=weight, where=scored)
+    out.unknown(weight == 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.divide(total, weight, out=total)
+    del weight
+    bonus = rule.bonus or {}
+    if bonus:
+        target = programme.ladder.index(bonus["level"]) if bonus.get("level") else None
+        earned = np.zeros(n)
+        for r in inds.values():
+            if r.cls in bonus["classes"]:
+                np.add(earned, bonus["points"], out=earned,
+                       where=r.applies & r.declared & _earns(r, target))
+        score += np.minimum(earned, bonus.get("max", np.inf), out=earned)
+        del earned
+    score = np.round(np.minimum(score, 100.0, out=score), 2, out=score)
+    out.fail((out.codes == PASS) & (score < (rule.pass_mark or 0)))
+    return score
 
 
 def _earns(r: IndicatorLevels, target: int | None) -> np.ndarray:
