@@ -286,7 +286,9 @@ def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int =
     bootstrap) — the `peers` entry of an evaluation result."""
     method = (programme.peers or {}).get("threshold") or "percentile:5"
     ids = [s.id for s in iset.segments]
-    codes = segments_of(iset, pop.parameters, len(pop))
+    if pop.segment_codes is None:  # once per population, whatever the number of applicants
+        pop.segment_codes = segments_of(iset, pop.parameters, len(pop))
+    codes = pop.segment_codes
     in_segment = (codes == ids.index(segment_id)) if segment_id in ids else codes < 0
     out = {}
     for ind in iset.indicators.values():

@@ -86,6 +86,7 @@ class Population:
     warnings: list[Problem] = field(default_factory=list)
     shipments: np.ndarray | None = None  # units shipped per row, when the table says
     inputs: dict[str, str] = field(default_factory=dict)  # files read (table, mapping) → SHA-256
+    segment_codes: np.ndarray | None = None  # each row's segment, once someone has found them
     rows_read: int = 0  # data rows read so far, usable or not (reading in chunks)
 
     def __len__(self) -> int:
