@@ -107,7 +107,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         if programme not in catalogue.sets[d.category].programmes:
             problems.append(Problem("unknown_programme",
                                     f"category {d.category!r} has no programme {programme!r}",
-                                    file=d.path, pointer="/product/category", hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
+                                    file=d.path, pointer="/product/category",
+                                    hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
     if "pdf" in formats:
         try:
             chromium_binary()
