@@ -160,7 +160,11 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
         items = list(items)
         if len(items) < 10:
             return items
-        return click.progressbar(items, label="evaluating", file=sys.stderr)
+
+        def shown():
+            with click.progressbar(items, label="evaluating", file=sys.stderr) as bar:
+                yield from bar
+        return shown()
 
     result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
                             include_superseded, template_dir, progress, set_id, mapping,
