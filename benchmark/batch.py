@@ -19,9 +19,12 @@ from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
 from benchmark.loading import file_sha256
-from benchmark.evaluation import evaluate_declaration
+from benchmark.engine import assess
+from benchmark.engine.explain import explain, names
+from benchmark.evaluation import check_programme, evaluate_declaration, evaluate_many, json_safe
 from benchmark.leaders import peer_distributions
-from benchmark.population import TABLE_SUFFIXES, declarations_from_table, load_population
+from benchmark.population import (TABLE_SUFFIXES, Population, load_population, read_mapping,
+                                  split_references)
 from benchmark.report import render_json, render_markdown, write_all
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
@@ -58,11 +61,11 @@ def safe_stem(name: str) -> str:
     return stem[:100]
 
 
-def report_stem(decl: Declaration) -> str:
+def report_stem(path: str, model: str | None) -> str:
     """Table rows are named by table, row and model, so their reports can be told apart."""
-    if "#row" in decl.path and decl.model:
-        return safe_stem(f"{decl.path}-{decl.model}")
-    return safe_stem(decl.path)
+    if "#row" in path and model:
+        return safe_stem(f"{path}-{model}")
+    return safe_stem(path)
 
 
 def neutralise_cell(value):
@@ -80,8 +83,10 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    population: Path | None = None, population_mapping: Path | None = None
                    ) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
-    declaration; the category from a `category` column, the mapping file or `set_id`). With a
-    `population` table, each report also shows where the applicant stands among its peers."""
+    declaration, read by the same reader as `rank`; the category from the mapping file or
+    `set_id`). Every input is checked before anything is assessed; each category is assessed once
+    and each row explained. With a `population` table, each report also shows where the applicant
+    stands among its peers."""
     formats = list(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -94,21 +99,29 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                  hint="give declaration files (.yaml/.json), a folder of them, "
                                  "or a table (.csv/.xlsx) with one declaration per row"))
     decls: list[Declaration] = []
+    tables: list[tuple[str, Population]] = []
     problems: list[Problem] = []
     for f in files:  # check every input before writing anything
         try:
             if Path(f).suffix.lower() in TABLE_SUFFIXES:
-                decls += declarations_from_table(f, catalogue, set_id, mapping)
+                tables.append((str(f), read_table_input(f, catalogue, set_id, mapping)))
             else:
                 decls.append(load_declaration(f, catalogue))
         except InputError as exc:
             problems += exc.problems
+    first: dict[str, tuple[str, str | None]] = {}  # category → the first input naming it
     for d in decls:
-        if programme not in catalogue.sets[d.category].programmes:
+        first.setdefault(d.category, (d.path, "/product/category"))
+    for name, pop in tables:
+        first.setdefault(pop.category, (name, None))
+    categories = sorted(first)
+    for category in categories:
+        if programme not in catalogue.sets[category].programmes:
+            file, pointer = first[category]
             problems.append(Problem("unknown_programme",
-                                    f"category {d.category!r} has no programme {programme!r}",
-                                    file=d.path, pointer="/product/category",
-                                    hint="one of: " + ", ".join(catalogue.sets[d.category].programmes)))
+                                    f"category {category!r} has no programme {programme!r}",
+                                    file=file, pointer=pointer,
+                                    hint="one of: " + ", ".join(catalogue.sets[category].programmes)))
     if "pdf" in formats:
         try:
             chromium_binary()
@@ -116,7 +129,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             problems += exc.problems
     peers = {}
     if population is not None:
-        for category in sorted({d.category for d in decls}):
+        for category in categories:
             try:
                 peers[category] = load_population(population, catalogue, category,
                                                   population_mapping)
@@ -124,19 +137,30 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                 problems += exc.problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-    summary: list[dict] = []
-    results: list[tuple[dict, list[Path]]] = []
-    used: set[str] = set()
-    rendered: list[tuple[Path, str | bytes]] = []
     sources = {"set": set_id, "mapping": str(mapping) if mapping else None,
                "population": str(population) if population else None,
                "population_mapping": str(population_mapping) if population_mapping else None}
     hashes = {name: file_sha256(name) for key, name in sources.items()
               if name and key in ("mapping", "population_mapping")}
-    for decl in progress(decls):
-        result = report_result(decl, catalogue, programme, on, include_superseded,
-                               peers.get(decl.category), sources, hashes)
-        stem = report_stem(decl)
+    items: list[tuple[dict, str]] = []  # (result, report stem)
+    for evaluation, decl in zip(evaluate_many(decls, catalogue, programme, on,
+                                              include_superseded), decls):
+        result = with_provenance(evaluation.to_dict(), decl.path, decl.sha256, catalogue,
+                                 programme, peers.get(decl.category), sources, hashes)
+        items.append((result, report_stem(decl.path, decl.model)))
+    for name, pop in tables:
+        for row, result in table_results(name, pop, catalogue, programme, on,
+                                         include_superseded):
+            result = with_provenance(result, f"{name}#row{int(pop.rows[row])}", pop.sha256,
+                                     catalogue, programme, peers.get(pop.category), sources,
+                                     hashes)
+            items.append((result, report_stem(result["declaration"]["file"],
+                                              result["declaration"]["model"])))
+    summary: list[dict] = []
+    results: list[tuple[dict, list[Path]]] = []
+    used: set[str] = set()
+    rendered: list[tuple[Path, str | bytes]] = []
+    for result, stem in progress(items):
         while stem in used:
             stem += "_"
         used.add(stem)
@@ -156,35 +180,83 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             rendered.append((out_dir / f"{stem}.{lang}.xlsx",
                              render_xlsx(result, lang, template_dir)))
         results.append((result, [path for path, _ in rendered[first:]]))
-        summary.append({"file": decl.path, "enterprise": decl.enterprise,
-                        "standard": decl.standard_number, "category": decl.category,
-                        "model": decl.model or "", "programme": programme,
+        d = result["declaration"]
+        summary.append({"file": d["file"], "enterprise": d["enterprise"],
+                        "standard": d["standard_number"], "category": d["category"],
+                        "model": d["model"] or "", "programme": programme,
                         "verdict": result["verdict"],
-                        "overall_level": (result["overall_level"] or {}).get("id", ""),
+                        "overall_level": (result["overall_level"] or {}).get("id") or "",
                         "report": stem})
     rendered.append((out_dir / "summary.csv", summary_csv(summary)))
     outputs = write_all(rendered)  # rendering finished for all: now write, all or nothing
     return BatchResult(outputs, summary, results)
 
 
-def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
-                  include_superseded: bool = False, population=None, sources: dict | None = None,
-                  hashes: dict[str, str] | None = None) -> dict:
-    """What one report shows for one declaration: the evaluation, with the applicant's peers when
-    a population is given, and in the provenance every input it was made from and how it was read
-    (a table row's category and mapping file; the population and its mapping) — what `verify`
-    recomputes. `sources` names the set and files as given; `hashes` has the files' SHA-256."""
+def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: Path | None,
+                     display: str | None = None) -> Population:
+    """A table of declarations, read by the population reader; a row that cannot be used is
+    an input error here (a certification body evaluates every row it is given)."""
+    category = set_id or (read_mapping(mapping).get("category") if mapping else None)
+    if category is None:
+        raise InputError(Problem("category_missing", "the table names no product category",
+                                 file=str(path), hint="give --set CATEGORY, or `category:` in "
+                                 "the mapping file"))
+    pop = load_population(path, catalogue, category, mapping, display, keep_text=True)
+    if pop.excluded:
+        raise InputError(pop.excluded)
+    return pop
+
+
+def table_results(name: str, pop: Population, catalogue, programme: str, on: dt.date,
+                  include_superseded: bool = False, rows: Iterable[int] | None = None):
+    """(row index, result) for the rows of a table population: assessed once, each row
+    explained."""
+    iset = catalogue.sets[pop.category]
+    check_programme(catalogue, pop.category, programme, name)
+    a = assess(pop, catalogue, programme, on, include_superseded)
+    for row in range(len(pop)) if rows is None else rows:
+        yield row, json_safe(explain(a, row, table_identity(name, pop, row, iset),
+                                     {k: v[row] for k, v in pop.texts.items()
+                                      if k in iset.indicators and v[row] is not None}))
+
+
+def table_identity(name: str, pop: Population, row: int, iset) -> dict:
+    def field(key: str) -> str | None:
+        values = pop.fields.get(key)
+        return (str(values[row]) or None) if values is not None else None
+
+    refs = pop.fields.get("normative_references")
+    params = {}
+    for pid, p in iset.parameters.items():
+        text = pop.texts.get(pid)
+        if text is not None and text[row] is not None:
+            params[pid] = {"names": names(p.names), "value": text[row]}
+    return {"file": f"{name}#row{int(pop.rows[row])}", "enterprise": field("enterprise") or "",
+            "credit_code": field("credit_code"), "standard_number": field("standard_number") or "",
+            "standard_title": field("standard_title") or "", "standard_type": None,
+            "category": iset.id, "category_names": names(iset.names), "model": field("model"),
+            "parameters": params,
+            "normative_references": split_references(str(refs[row])) if refs is not None else []}
+
+
+def with_provenance(result: dict, recorded: str, sha256: str, catalogue, programme: str,
+                    population=None, sources: dict | None = None,
+                    hashes: dict[str, str] | None = None) -> dict:
+    """What one report shows: the evaluation, with the applicant's peers when a population is
+    given, and in the provenance every input it was made from and how it was read (a table row's
+    category and mapping file; the population and its mapping) — what `verify` recomputes.
+    `sources` names the set and files as given; `hashes` has the files' SHA-256."""
     sources, hashes = sources or {}, hashes or {}
-    result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
     prov = result["provenance"]
-    prov["declaration"] = decl.path
-    if "#row" in decl.path:  # a table row: the table's hash, and how the table was read
-        prov["inputs"] = {decl.path.rsplit("#row", 1)[0]: decl.sha256}
-        prov["table"] = {"set": sources.get("set"), "mapping": sources.get("mapping")}
+    prov["declaration"] = recorded
+    if "#row" in recorded:  # a table row: the table's hash, and how the table was read
+        prov["inputs"] = {recorded.rsplit("#row", 1)[0]: sha256}
+        prov["table"] = {"set": sources.get("set") or result["declaration"]["category"],
+                         "mapping": sources.get("mapping")}
         if sources.get("mapping"):
             prov["inputs"][sources["mapping"]] = hashes[sources["mapping"]]
     if population is not None:
-        iset = catalogue.sets[decl.category]
+        iset = catalogue.sets[result["declaration"]["category"]]
         result["peers"] = peer_distributions(population, iset, (result["segment"] or {}).get("id"),
                                              iset.programmes[programme])
         prov["population"] = {"file": population.path, "mapping": sources.get("population_mapping")}
@@ -192,6 +264,15 @@ def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
         if sources.get("population_mapping"):
             prov["inputs"][sources["population_mapping"]] = hashes[sources["population_mapping"]]
     return result
+
+
+def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
+                  include_superseded: bool = False, population=None, sources: dict | None = None,
+                  hashes: dict[str, str] | None = None) -> dict:
+    """One declaration's report result (see `with_provenance`)."""
+    result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
+    return with_provenance(result, decl.path, decl.sha256, catalogue, programme, population,
+                           sources, hashes)
 
 
 def summary_csv(rows: list[dict]) -> str:

@@ -27,7 +27,7 @@ from benchmark.model import (
     Threshold, condition_of, outside_range,
 )
 
-FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder",
+FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder", "programmes": "programme",
            "reference_standards": "reference-standard"}
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -68,6 +68,8 @@ def schema_for(doc: Document) -> str | None:
         return "declaration"
     if "levels" in data:
         return "ladder"
+    if "rules" in data:
+        return "programme"
     if "tier" in data or "titles" in data:
         return "reference-standard"
     if "indicators" in data or "parameters" in data:
@@ -123,7 +125,8 @@ def check_catalogue(root: str | Path | None = None,
             broken.add(doc.data["id"])
     builder = _Builder(report, broken)
     ladders = builder.ladders(docs["ladder"])
-    sets = builder.sets(docs["indicator-set"], ladders)
+    programmes = builder.programmes(docs["programme"], ladders)
+    sets = builder.sets(docs["indicator-set"], programmes)
     references = builder.references(docs["reference-standard"], sets)
     builder.cross_checks(sets, references)
     catalogue = Catalogue(root=str(root), sets=sets, references=references, ladders=ladders,
@@ -193,7 +196,29 @@ class _Builder:
         return Ladder(ladder_id, names, tuple(built))
 
     # --- indicator sets ---------------------------------------------------------------------
-    def sets(self, docs: list[Document], ladders: dict[str, Ladder]) -> dict[str, IndicatorSet]:
+    def programmes(self, docs: list[Document], ladders: dict[str, Ladder]) -> dict[str, tuple]:
+        """Programme documents by id, each with its built ladder: (document, ladder)."""
+        out: dict[str, tuple] = {}
+        for doc in docs:
+            data = doc.data
+            if data["id"] in out:
+                self.problem(doc, "duplicate_id", f"programme {data['id']!r} is defined twice",
+                             "/id")
+                continue
+            if isinstance(data["ladder"], str):
+                ladder = ladders.get(data["ladder"])
+                if ladder is None:
+                    self.problem(doc, "unknown_ladder", f"unknown ladder {data['ladder']!r}",
+                                 "/ladder", close(data["ladder"], ladders))
+                    continue
+            else:
+                ladder = self.ladder(doc, data["ladder"], "/ladder", data["id"],
+                                     Names.of(data["names"]))
+            self.check_programme(doc, ladder)
+            out[data["id"]] = (doc, ladder)
+        return out
+
+    def sets(self, docs: list[Document], programmes: dict[str, tuple]) -> dict[str, IndicatorSet]:
         out: dict[str, IndicatorSet] = {}
         for doc in docs:
             data = doc.data
@@ -201,10 +226,10 @@ class _Builder:
                 self.problem(doc, "duplicate_id", f"indicator set {data['id']!r} is defined twice",
                              "/id")
                 continue
-            out[data["id"]] = self.indicator_set(doc, data, ladders)
+            out[data["id"]] = self.indicator_set(doc, data, programmes)
         return out
 
-    def indicator_set(self, doc: Document, data: dict, ladders: dict[str, Ladder]) -> IndicatorSet:
+    def indicator_set(self, doc: Document, data: dict, programmes: dict[str, tuple]) -> IndicatorSet:
         parameters = {}
         for pid, p in data["parameters"].items():
             ptr = f"/parameters/{pid}"
@@ -239,18 +264,23 @@ class _Builder:
                              f"{ind['id']!r} is both a parameter and an indicator", f"{ptr}/id")
             indicators[ind["id"]] = self.indicator(doc, ind, ptr, parameters, segment_ids,
                                                    indicator_ids)
-        programmes = {}
-        for i, prog in enumerate(data.get("programmes", [])):
-            ptr = f"/programmes/{i}"
-            if prog["id"] in programmes:
-                self.problem(doc, "duplicate_id", f"programme {prog['id']!r} appears twice",
-                             f"{ptr}/id")
+        listed = {}
+        for pid, entry in data.get("programmes", {}).items():
+            ptr = f"/programmes/{pid}"
+            if pid not in programmes:
+                if pid not in self.broken:
+                    self.problem(doc, "unknown_programme", f"unknown programme {pid!r}", ptr,
+                                 close(pid, programmes))
                 continue
-            built = self.programme(doc, prog, ptr, ladders, indicators)
-            if built:
-                programmes[prog["id"]] = built
+            for key in ("indicators", "required"):
+                for k, ind_id in enumerate(entry.get(key, [])):
+                    if ind_id not in indicators:
+                        self.problem(doc, "unknown_indicator", f"unknown indicator {ind_id!r}",
+                                     f"{ptr}/{key}/{k}", close(ind_id, indicators))
+            prog_doc, ladder = programmes[pid]
+            listed[pid] = self.programme(prog_doc.data, ladder, indicators, entry, doc, ptr)
         return IndicatorSet(data["id"], Names.of(data["names"]), parameters, segments, indicators,
-                            programmes, doc.path, doc.sha256)
+                            listed, doc.path, doc.sha256)
 
     def indicator(self, doc: Document, ind: dict, ptr: str, parameters: dict,
                   segment_ids: set[str], indicator_ids: list[str]) -> Indicator:
@@ -286,60 +316,69 @@ class _Builder:
             derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)),
             minimum=ind.get("minimum"), maximum=ind.get("maximum"))
 
-    def programme(self, doc: Document, prog: dict, ptr: str, ladders: dict[str, Ladder],
-                  indicators: dict[str, Indicator]) -> Programme | None:
-        if isinstance(prog["ladder"], str):
-            ladder = ladders.get(prog["ladder"])
-            if ladder is None:
-                self.problem(doc, "unknown_ladder", f"unknown ladder {prog['ladder']!r}",
-                             f"{ptr}/ladder", close(prog["ladder"], ladders))
-                return None
-        else:
-            ladder = self.ladder(doc, prog["ladder"], f"{ptr}/ladder", prog["id"],
-                                 Names.of(prog["names"]))
+    def check_programme(self, doc: Document, ladder: Ladder) -> None:
+        """What the programme file must get right on its own: levels its rules name, level
+        scores for a weighted score, a source for an official programme; a rule kind the engine
+        does not know is refused here, never skipped at run time."""
+        from benchmark.engine.rules import RULE_KINDS
+
+        prog = doc.data
         level_ids = [lv.id for lv in ladder.levels]
-        rules = []
         for j, r in enumerate(prog["rules"]):
-            rptr = f"{ptr}/rules/{j}"
-            for key in ("level",):
-                if r.get(key) and r[key] not in level_ids:
-                    self.problem(doc, "unknown_level", f"unknown level {r[key]!r}", f"{rptr}/{key}",
-                                 close(r[key], level_ids))
-            bonus_level = (r.get("bonus") or {}).get("level")
-            if bonus_level and bonus_level not in level_ids:
-                self.problem(doc, "unknown_level", f"unknown level {bonus_level!r}",
-                             f"{rptr}/bonus/level", close(bonus_level, level_ids))
-            for k, ind_id in enumerate(r.get("indicators", [])):
-                if ind_id not in indicators:
-                    self.problem(doc, "unknown_indicator", f"unknown indicator {ind_id!r}",
-                                 f"{rptr}/indicators/{k}", close(ind_id, indicators))
+            rptr = f"/rules/{j}"
+            if r["kind"] not in RULE_KINDS:
+                self.problem(doc, "unknown_rule_kind", f"unknown rule kind {r['kind']!r}",
+                             f"{rptr}/kind", close(r["kind"], RULE_KINDS))
+            for key, level in (("level", r.get("level")),
+                               ("bonus/level", (r.get("bonus") or {}).get("level"))):
+                if level and level not in level_ids:
+                    self.problem(doc, "unknown_level", f"unknown level {level!r}",
+                                 f"{rptr}/{key}", close(level, level_ids))
             if r["kind"] == "weighted_score":
                 missing = [lv.id for lv in ladder.levels if lv.score is None]
                 if missing:
                     self.problem(doc, "level_score_missing",
                                  "a weighted score needs a `score` on every ladder level; missing: "
                                  + ", ".join(missing), rptr)
+        if prog["basis"]["kind"] == "official" and not prog["basis"].get("source"):
+            self.problem(doc, "official_without_source",
+                         "an official programme must cite its published scheme", "/basis")
+
+    def programme(self, prog: dict, ladder: Ladder, indicators: dict[str, Indicator],
+                  entry: dict, set_doc: Document, set_ptr: str) -> Programme:
+        """A programme as it applies to one category: rules written `indicators: listed` or
+        `required` judge the category's lists (`entry`)."""
+        rules = []
+        for r in prog["rules"]:
+            subjects: tuple[str, ...] = ()
+            if r.get("indicators") == "listed":
+                subjects = tuple(entry.get("indicators", ()))
+            elif r.get("indicators") == "required":
+                subjects = tuple(entry.get("required", entry.get("indicators", ())))
+            if r.get("indicators") and not subjects:
+                self.problem(set_doc, "programme_list_missing",
+                             f"programme {prog['id']!r} rule {r['id']!r} judges the indicators "
+                             "the category lists, and it lists none", set_ptr,
+                             f"add `indicators: [...]` under programmes/{prog['id']}")
             if r.get("check") == "core_count":
                 core = sum(1 for i in indicators.values() if i.cls == "core")
                 if core < (r.get("at_least") or 0):
-                    self.problem(doc, "core_count_low",
+                    self.problem(set_doc, "core_count_low",
                                  f"the set has {core} core indicators; the rule asks for "
-                                 f"{r['at_least']} (the Leader rules say 'in principle')", rptr,
+                                 f"{r['at_least']} (the Leader rules say 'in principle')", set_ptr,
                                  severity="warning")
             rules.append(Rule(
                 id=r["id"], kind=r["kind"], check=r.get("check"), level=r.get("level"),
-                classes=tuple(r.get("classes", ("core",))), indicators=tuple(r.get("indicators", ())),
+                classes=tuple(r.get("classes", ("core",))), indicators=subjects,
                 at_least=r.get("at_least"), pass_mark=r.get("pass_mark"), bonus=r.get("bonus"),
                 description=Names.of(r["description"]) if r.get("description") else None))
         basis = prog["basis"]
         source = Source(**basis["source"]) if basis.get("source") else None
-        if basis["kind"] == "official" and source is None:
-            self.problem(doc, "official_without_source",
-                         "an official programme must cite its published scheme", f"{ptr}/basis")
         return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],
                          Names.of(basis["statement"]), source, ladder,
                          tuple(prog.get("overall_classes", ("core",))), tuple(rules),
-                         dict(prog.get("peers", {})))
+                         dict(prog.get("peers", {})),
+                         Names.of(entry["note"]) if entry.get("note") else None)
 
     # --- references -------------------------------------------------------------------------
     def references(self, docs: list[Document],
@@ -370,6 +409,15 @@ class _Builder:
             self.problem(doc, "dates_inconsistent", "in_force is before published", "/dates")
         if edition.withdrawn and edition.withdrawn <= edition.in_force:
             self.problem(doc, "dates_inconsistent", "withdrawn is not after in_force", "/dates")
+        for i, g in enumerate(data.get("governs", [])):
+            iset = sets.get(g["indicator_set"])
+            if iset is None or g["indicator"] not in iset.indicators:
+                if g["indicator_set"] not in self.broken:
+                    self.problem(doc, "unknown_indicator", f"{g['indicator_set']!r} has no "
+                                 f"indicator {g['indicator']!r}", f"/governs/{i}")
+                continue
+            edition.governs += ((g["indicator_set"], g["indicator"],
+                                 tuple(g["segments"]) if "segments" in g else None),)
         default_verified = data.get("verified", False)
         for i, v in enumerate(data["values"]):
             built = self.reference_value(doc, edition, v, f"/values/{i}", sets, default_verified)
@@ -399,7 +447,9 @@ class _Builder:
                              f"{ptr}/segments/{j}", close(seg, seg_ids))
         self.check_condition(doc, v.get("where", {}), iset.parameters, f"{ptr}/where")
         factor, offset = 1.0, 0.0
-        if indicator.unit is None:
+        if indicator.kind == "ordinal":
+            pass  # grades are ranks: no unit
+        elif indicator.unit is None:
             self.problem(doc, "unit_mismatch", f"indicator {indicator.id!r} has no unit",
                          f"{ptr}/unit")
         else:
@@ -420,7 +470,7 @@ class _Builder:
         bands.update(condition_of(v.get("where")))
         limits, classes = [], []
         for op, spec in (v.get("limit") or {}).items():
-            thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset)
+            thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset, indicator.order)
             self.check_possible(doc, indicator, thr, factor, offset, f"{ptr}/limit/{op}", bands)
             limits.append(Bound(op, thr))
             self.check_op(doc, indicator, op, f"{ptr}/limit/{op}", allow_eq=True)
@@ -432,7 +482,8 @@ class _Builder:
             bound = None
             if ops:
                 self.check_op(doc, indicator, ops[0], f"{cptr}/{ops[0]}")
-                bound = Bound(ops[0], self.threshold(doc, c[ops[0]], f"{cptr}/{ops[0]}", iset))
+                bound = Bound(ops[0], self.threshold(doc, c[ops[0]], f"{cptr}/{ops[0]}", iset,
+                                                     indicator.order))
                 self.check_possible(doc, indicator, bound.threshold, factor, offset,
                                     f"{cptr}/{ops[0]}", bands)
             elif j != len(v["classes"]) - 1:
@@ -455,9 +506,18 @@ class _Builder:
             effective_until=_date(eff.get("until")), limits=tuple(limits), classes=tuple(classes),
             minimum_class=v.get("minimum_class"), clause=v.get("clause"),
             source=Source(**v["source"]) if v.get("source") else edition.source,
-            verified=v.get("verified", default_verified), note=v.get("note"), pointer=ptr)
+            verified=v.get("verified", default_verified), note=v.get("note"), pointer=ptr,
+            basis=v.get("basis"), same_basis=bool(v.get("same_basis", False)))
 
-    def threshold(self, doc: Document, spec: Any, ptr: str, iset: IndicatorSet) -> Threshold:
+    def threshold(self, doc: Document, spec: Any, ptr: str, iset: IndicatorSet,
+                  order: tuple[str, ...] = ()) -> Threshold:
+        if isinstance(spec, str):  # a grade of an ordinal indicator: its rank
+            if spec not in order:
+                self.problem(doc, "unknown_grade", f"{spec!r} is not a grade of the indicator",
+                             ptr, "one of: " + ", ".join(order) if order else
+                             "only ordinal indicators take grades as thresholds")
+                return Threshold(constant=float("nan"))
+            return Threshold(constant=float(order.index(spec)))
         if isinstance(spec, (int, float)):
             return Threshold(constant=float(spec))
         if "formula" in spec:

@@ -244,3 +244,37 @@ def _check_possible(what: str, unit: str | None, value: float, minimum: float | 
                                  f"{written}{what} = {value:g}{unit}, which is impossible: "
                                  f"{why}{unit}",
                                  hint="check the sign, the unit and the decimal point"))
+
+
+def guaranteed(ind: Indicator, dv: DeclaredValue) -> float | None:
+    """The value a declared requirement guarantees, for comparison: the worst case it allows."""
+    lo, hi = interval(ind, dv)
+    if lo is None or hi is None:
+        return None
+    if ind.sign > 0:
+        return lo
+    if ind.sign < 0:
+        return hi
+    return dv.value
+
+
+def interval(ind: Indicator, dv: DeclaredValue) -> tuple[float | None, float | None]:
+    """The values a conforming product may have (docs/verdicts.md §2). For a higher- or
+    lower-is-better indicator only its worst end matters and both ends are that value."""
+    if dv.value is None:
+        return None, None
+    req = dv.requirement
+    lo = hi = dv.value
+    if req is not None and req.bound == "range" and dv.upper is not None:
+        lo, hi = dv.value, dv.upper
+    elif req is not None and req.bound == "target" and dv.tolerance is not None:
+        lo, hi = dv.value - dv.tolerance, dv.value + dv.tolerance
+    elif req is not None and ind.sign == 0 and req.bound in ("ge", "gt"):
+        hi = math.inf
+    elif req is not None and ind.sign == 0 and req.bound in ("le", "lt"):
+        lo = -math.inf
+    if ind.sign > 0:
+        return lo, lo
+    if ind.sign < 0:
+        return hi, hi
+    return lo, hi

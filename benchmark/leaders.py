@@ -1,7 +1,7 @@
 """Peer benchmarking of a population: leader thresholds, single-indicator tiers, the composite
 ranking and leader shortlist, the saturation check and Top Runner compliance.
 
-It reads an `Assessment` (levels and rule outcomes per row, from `peers.assess`) and applies the
+It reads an `Assessment` (levels and rule outcomes per row, from `engine.assess`) and applies the
 threshold and ranking kernels per indicator and segment. Products of different segments are never
 ranked against each other. The result keeps pandas tables; reports render them.
 
@@ -30,8 +30,8 @@ import pandas as pd
 
 from benchmark import ranking, thresholds
 from benchmark.errors import InputError, Problem
-from benchmark.peers import (FAIL, PASS, Assessment, _earns, assess, domestic_threshold,
-                             segments_of)
+from benchmark.engine import FAIL, PASS, assess
+from benchmark.engine.assess import Assessment, domestic_threshold, segments_of
 from benchmark.population import load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
@@ -111,7 +111,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                              "n": res.n, "threshold": res.value, "ci_low": res.ci_low,
                              "ci_high": res.ci_high, "edges": list(res.edges or ()),
                              "warning": res.warning or ""})
-            ranked = in_seg & ~gate_failed & (r.level != 0)
+            ranked = in_seg & ~gate_failed & (r.highest != 0)
             rows = np.flatnonzero(ranked)
             suppressed, reason = ranking.rank_suppressed(r.value[rows])
             if suppressed:
@@ -156,7 +156,7 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
     causes = [f"failed gate {rule.id}" for rule in a.programme.rules if rule.kind == "gate"]
     masks = [a.rules[rule.id] == FAIL for rule in a.programme.rules if rule.kind == "gate"]
     causes += [f"{r.id} below the domestic mandatory requirement" for r in inds]
-    masks += [r.applies & (r.level == 0) for r in inds]
+    masks += [r.applies & (r.highest == 0) for r in inds]
     if len(masks) > 20:
         raise ValueError("more than 20 exclusion causes")  # 2**20 combinations at most
     flags = np.zeros(len(a.segment_code), dtype=np.int32)
@@ -189,7 +189,7 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     innovation = np.zeros(len(eligible), dtype=int)
     for r in a.indicators.values():
         if r.cls == "innovation":
-            innovation += _earns(r, None) & r.applies & r.declared
+            innovation += a.earned(r)
     for code in np.unique(a.segment_code[eligible]):
         rows = np.flatnonzero(eligible & (a.segment_code == code))
         cols = [r for r in inds if r.applies[rows].all()]

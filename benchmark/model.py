@@ -215,21 +215,45 @@ class Threshold:
     between: str = "none"
     between_note: str | None = None
 
+    @property
+    def assumed(self) -> bool:
+        """The value between listed points comes from a rule the document does not give."""
+        return (self.table_parameter is not None and self.between != "none"
+                and self.between_note is not None)
+
     def evaluate(self, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         """Values for n rows (in the reference value's unit); NaN where not covered."""
+        return self.interval(params, n)[0] if not self.assumed else self.interval(params, n)[2]
+
+    def interval(self, params: Mapping[str, np.ndarray],
+                 n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(least, greatest, as the data's rule gives) plausible values for n rows, in the
+        reference value's unit; NaN where not covered. Least and greatest differ only between
+        the listed points of a table whose rule for them is an assumption (`between_note`): then
+        every plausible rule — the next lower and the next higher point's value — is taken."""
         if self.constant is not None:
-            return np.full(n, self.constant, dtype=float)
+            out = np.full(n, self.constant, dtype=float)
+            return out, out, out
         if self.formula is not None:
             missing = [p for p in self.formula.names if p not in params]
             if missing:
-                return np.full(n, np.nan)
+                out = np.full(n, np.nan)
+                return out, out, out
             out = np.broadcast_to(self.formula(**{p: params[p] for p in self.formula.names}), (n,))
             out = np.where(np.isfinite(out), out, np.nan)  # overflow: no usable threshold
-            return np.round(out, self.round) if self.round is not None else out
+            if self.round is not None:
+                out = np.round(out, self.round)
+            return out, out, out
         if self.table_parameter not in params:
-            return np.full(n, np.nan)
+            out = np.full(n, np.nan)
+            return out, out, out
         x = np.broadcast_to(np.asarray(params[self.table_parameter], dtype=float), (n,))
-        return table_lookup(np.asarray(self.table_x), np.asarray(self.table_y), x, self.between)
+        xs, ys = np.asarray(self.table_x), np.asarray(self.table_y)
+        ruled = table_lookup(xs, ys, x, self.between)
+        if not self.assumed:
+            return ruled, ruled, ruled
+        lower, higher = table_lookup(xs, ys, x, "lower"), table_lookup(xs, ys, x, "higher")
+        return np.fmin(lower, higher), np.fmax(lower, higher), ruled
 
 
 def table_lookup(xs: np.ndarray, ys: np.ndarray, x: np.ndarray, between: str) -> np.ndarray:
@@ -291,6 +315,8 @@ class ReferenceValue:
     verified: bool = False
     note: str | None = None
     pointer: str = ""
+    basis: str | None = None  # test method / index definition, when not the indicator's own
+    same_basis: bool = False  # the file's word that `basis` agrees with the indicator's method
 
     def in_effect(self, on: dt.date) -> bool:
         if self.effective_from and on < self.effective_from:
@@ -323,6 +349,7 @@ class ReferenceEdition:
     source: Source | None = None
     note: str | None = None
     values: list[ReferenceValue] = field(default_factory=list)
+    governs: tuple[tuple[str, str, tuple[str, ...] | None], ...] = ()  # (set, indicator, segments)
     path: str = ""
     sha256: str = ""
 
@@ -392,6 +419,7 @@ class Programme:
     overall_classes: tuple[str, ...]
     rules: tuple[Rule, ...]
     peers: Mapping[str, Any] = field(default_factory=dict)  # threshold, tiers, shortlist, saturation
+    note: Names | None = None  # the category's word on what it lists for this programme
 
 
 @dataclass
@@ -429,15 +457,15 @@ class Catalogue:
     def status_of(self, edition_id: str, on: dt.date) -> str:
         """in_force | not_yet_in_force | withdrawn | superseded | unknown (not in the catalogue).
 
-        An edition is superseded once its successor (named by either side) is in force."""
+        An edition is superseded from the in-force date of a successor named by either side —
+        even an edition that has no file of its own, when another edition names it."""
         edition = self.references.get(edition_id)
-        if edition is None:
-            return "unknown"
-        status = edition.status_on(on)
-        if status != "in_force":
+        status = edition.status_on(on) if edition is not None else "unknown"
+        if status in ("not_yet_in_force", "withdrawn"):
             return status
         for succ in self._successors.get(edition_id, ()):
-            if succ in self.references and self.references[succ].status_on(on) == "in_force":
+            successor = self.references.get(succ)
+            if successor is not None and on >= successor.in_force:
                 return "superseded"
         return status
 

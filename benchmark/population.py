@@ -88,6 +88,8 @@ class Population:
     inputs: dict[str, str] = field(default_factory=dict)  # files read (table, mapping) → SHA-256
     segment_codes: np.ndarray | None = None  # each row's segment, once someone has found them
     rows_read: int = 0  # data rows read so far, usable or not (reading in chunks)
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # lo, hi
+    texts: dict[str, np.ndarray] = field(default_factory=dict)  # cells as written, when kept
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -111,7 +113,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
 
 
 def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
-                      delimiter: str | None = None, chunk_rows: int | None = None):
+                      delimiter: str | None = None, chunk_rows: int | None = None,
+                      text_columns=None):
     """(frames, SHA-256): the table a chunk of rows at a time (CSV; XLSX and Parquet in one
     piece). Every frame has the cleaned headers; an unreadable table raises InputError."""
     path = Path(path)
@@ -142,9 +145,14 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                 chunks = [pd.read_parquet(path)]
             else:
                 sep = delimiter or ("\t" if suffix == ".tsv" else ",")
+                enc = encoding or ("utf-8-sig" if utf8 else "gb18030")
+                dtype = None
+                if text_columns is not None:  # identity columns stay text exactly as written
+                    raw = list(pd.read_csv(path, sep=sep, nrows=0, encoding=enc).columns)
+                    keep = text_columns([_clean_header(c) for c in raw])
+                    dtype = {c: str for c in raw if _clean_header(c) in keep}
                 chunks = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False,
-                                     na_values=[""], encoding=encoding or
-                                     ("utf-8-sig" if utf8 else "gb18030"),
+                                     na_values=[""], encoding=enc, dtype=dtype,
                                      chunksize=chunk_rows or CHUNK_ROWS)
             empty = True
             for frame in chunks:
@@ -436,7 +444,7 @@ def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column
 def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator | None) -> float:
     """One distinct text cell, read as a declaration would read it (canonical unit)."""
     from benchmark.declaration import declared_value, parameter_value
-    from benchmark.evaluation import guaranteed
+    from benchmark.declaration import guaranteed
 
     unit = column.unit
     plain = _looks_plain(text)
@@ -484,7 +492,7 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
                                                          f"for {what!r}"))
             out[i] = None
             continue
-        key = category_key(text)
+        key = text if kind == "text" else category_key(text)  # identity text: as written
         if allowed and key not in allowed_keys:
             bad.add(np.flatnonzero(codes == i), Problem("unknown_category", f"{text!r} is not a "
                                                          f"value of {what!r}",
@@ -501,10 +509,11 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
 
 
 def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
-                          display: str = "<table>", sha256: str = "", first_row: int = 0
-                          ) -> Population:
+                          display: str = "<table>", sha256: str = "", first_row: int = 0,
+                          keep_text: bool = False) -> Population:
     """Read the cells of `frame` (columns already resolved) onto canonical units; `first_row` is
-    the number of data rows before this frame in the file (for reading in chunks)."""
+    the number of data rows before this frame in the file (for reading in chunks). With
+    `keep_text` the indicator and parameter cells are also kept as written (for reports)."""
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
     fields: dict[str, np.ndarray] = {}
@@ -570,7 +579,18 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         parameters={k: subset(v) for k, v in params.items()},
         values={k: subset(v) for k, v in values.items()},
         labels={k: subset(v) for k, v in labels.items()}, columns=columns, excluded=excluded,
-        shipments=subset(shipments) if shipments is not None else None)
+        shipments=subset(shipments) if shipments is not None else None,
+        texts={c.target: subset(np.array([_as_written(x, c) for x in frame[c.source]],
+                                         dtype=object))
+               for c in columns if keep_text and c.role != "field"})
+
+
+def _as_written(cell: Any, column: Column) -> str | None:
+    """A cell as a report shows it: the text, with the header's unit after a plain number."""
+    text = _cell_text(cell)
+    if text is not None and column.unit and _looks_plain(text):
+        return f"{text} {column.unit}"
+    return text
 
 
 @lru_cache(maxsize=1)
@@ -588,7 +608,8 @@ def _return_freed_memory() -> None:
 
 
 def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
-                    mapping_path: str | Path | None = None, display: str | None = None) -> Population:
+                    mapping_path: str | Path | None = None, display: str | None = None,
+                    keep_text: bool = False) -> Population:
     """Read a population table for category `set_id`; InputError lists every file-level problem,
     row-level problems exclude their rows and are listed in `Population.excluded`."""
     iset = catalogue.sets.get(set_id)
@@ -602,10 +623,16 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                  f"{mapping['category']!r}, not {set_id!r}", file=str(mapping_path),
                                  pointer="/category"))
     _return_freed_memory()
+    display = display or str(path)
+
+    def identity(headers: list[str]) -> set[str]:
+        cols, _ = resolve_columns(headers, iset, mapping, display)
+        return {c.source for c in cols if c.role == "field" and c.target != "shipments"}
+
     chunks, digest = read_table_chunks(path, encoding=(mapping or {}).get("encoding"),
                                        sheet=(mapping or {}).get("sheet"),
-                                       delimiter=(mapping or {}).get("delimiter"))
-    display = display or str(path)
+                                       delimiter=(mapping or {}).get("delimiter"),
+                                       text_columns=identity)
     parts: list[Population] = []
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
         if not parts:
@@ -613,7 +640,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             if any(p.severity == "error" for p in problems):
                 raise InputError(problems)
         first = int(parts[-1].rows_read) if parts else 0
-        part = population_from_frame(frame, iset, columns, display, digest, first)
+        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text)
         part.rows_read = first + len(frame)
         parts.append(part)
         del frame
@@ -637,7 +664,7 @@ def _concatenate(parts: list[Population]) -> Population:
             return pd.api.types.union_categoricals(arrays)
         return np.concatenate(arrays)
 
-    for name in ("fields", "parameters", "values", "labels"):
+    for name in ("fields", "parameters", "values", "labels", "texts"):
         merged = getattr(pop, name)
         for key in list(merged):
             merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
@@ -762,3 +789,55 @@ def _column_pointer(p: Problem, where: dict[str, str]) -> Problem:
     column = where.get(p.pointer or "")
     file = (p.file or "").rsplit("#row", 1)[0] or None  # the table; the line gives the row
     return replace(p, file=file, message=f"{p.message} (column {column!r})" if column else p.message)
+
+
+# --- declarations as a population -----------------------------------------------------------------
+
+IDENTITY = ("enterprise", "credit_code", "standard_number", "standard_title", "model",
+            "product_name")
+
+
+def population_of(decls: list, iset: IndicatorSet) -> Population:
+    """Declarations of one category as a population (a declaration is a population of one):
+    the same arrays the engine assesses for a table, identity kept as text exactly as written."""
+    from benchmark.declaration import interval
+
+    n = len(decls)
+    fields = {f: np.array([getattr(d, f) or "" for d in decls], dtype=object) for f in IDENTITY}
+    fields["normative_references"] = np.array(["; ".join(d.normative_references)
+                                               for d in decls], dtype=object)
+    params: dict[str, np.ndarray] = {}
+    for pid, p in iset.parameters.items():
+        raw = [d.parameters.get(pid) for d in decls]
+        if p.kind in ("quantity", "integer"):
+            params[pid] = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
+        else:
+            params[pid] = np.array(raw, dtype=object)
+    values: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for ind in iset.indicators.values():
+        dvs = [d.values.get(ind.id) for d in decls]
+        if ind.kind == "quantity":
+            ends = [interval(ind, dv) if dv else (None, None) for dv in dvs]
+            lo = np.array([np.nan if a is None else a for a, _ in ends], dtype=float)
+            hi = np.array([np.nan if b is None else b for _, b in ends], dtype=float)
+            values[ind.id] = np.array([np.nan if dv is None or dv.value is None else
+                                       _guaranteed(ind, dv) for dv in dvs], dtype=float)
+            if ind.sign == 0:
+                intervals[ind.id] = (lo, hi)
+        else:
+            labels[ind.id] = np.array([dv.label if dv else None for dv in dvs], dtype=object)
+    return Population(
+        path=decls[0].path if n == 1 else "<declarations>", sha256=decls[0].sha256 if n == 1
+        else "", category=iset.id, rows=np.arange(1, n + 1, dtype=np.int32), fields=fields,
+        parameters=params, values=values, labels=labels, columns=[], intervals=intervals,
+        texts={ind: np.array([d.values[ind].text if ind in d.values else None for d in decls],
+                             dtype=object) for ind in iset.indicators})
+
+
+def _guaranteed(ind: Indicator, dv) -> float:
+    from benchmark.declaration import guaranteed
+
+    value = guaranteed(ind, dv)
+    return np.nan if value is None else value

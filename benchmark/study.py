@@ -3,7 +3,7 @@ one unit basis (each indicator's canonical unit), the most stringent value per i
 far the best domestic value (national, sector, local, group) is from the best international or
 foreign one.
 
-Thresholds are evaluated by `compare.applicable_values`, the same code that judges declarations.
+Thresholds are evaluated by the engine's `resolve.applicable`, the same code that judges declarations.
 A threshold that depends on a product parameter (a formula, a table, a rating range) is evaluated
 at the parameters given; when one is missing the cell names it instead of a number. Superseded
 and withdrawn editions are shown only on request and take no part in "most stringent".
@@ -12,18 +12,54 @@ and withdrawn editions are shown only on request and take no part in "most strin
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from benchmark import __version__
 from benchmark.catalogue import close
-from benchmark.compare import AppliedValue, applicable_values, reference_values
 from benchmark.declaration import parameter_value
+from benchmark.engine import resolve
+from benchmark.engine.explain import names
 from benchmark.errors import InputError, Problem
-from benchmark.model import (Catalogue, Indicator, IndicatorSet, ReferenceEdition, ReferenceValue,
-                             condition_mask)
-from benchmark.programmes import text
+from benchmark.model import (Catalogue, Indicator, IndicatorSet, Names, ReferenceEdition,
+                             ReferenceValue, condition_mask)
+
+
+def text(en: str, zh: str) -> dict[str, str]:
+    return names(Names(zh=zh, en=en))
+
+
+@dataclass
+class AppliedValue:
+    """One reference value at the study's parameters: its most stringent requirement and its
+    legal minimums, as (op, threshold, class label) in the indicator's canonical unit."""
+
+    edition: ReferenceEdition
+    value: ReferenceValue
+    top: tuple[str, float, str | None] | None
+    mandatory: list[tuple[str, float, str | None]]
+    verified: bool
+
+
+def applicable_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator,
+                      segment: str | None, params: Mapping[str, Any], on: dt.date,
+                      include_superseded: bool) -> tuple[list[AppliedValue], list[AppliedValue]]:
+    """(values with a threshold at these parameters, values without one), through the engine's
+    resolve — the same thresholds a declaration is judged against."""
+    arrays = {k: np.asarray([v]) for k, v in params.items()}
+    applied, uncovered = [], []
+    for a in resolve.applicable(catalogue, ind, iset.id, segment, arrays, 1, on,
+                                include_superseded):
+        tops = [th for th in a.top() if np.isfinite(th.ruled[0])]
+        top = (tops[0].op, float(tops[0].ruled[0]), tops[0].label) if tops else None
+        minimums = [(th.op, float(th.ruled[0]), th.label) for th in a.mandatory()
+                    if np.isfinite(th.ruled[0])]
+        item = AppliedValue(a.edition, a.value, top, minimums,
+                            a.verified(top[2] if top else None))
+        (applied if top else uncovered).append(item)
+    return applied, uncovered
 
 DOMESTIC = ("national", "sector", "local", "group")
 INTERNATIONAL = ("international", "foreign")
@@ -112,7 +148,7 @@ def _cells(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, segment: st
            wanted: set[str] | None) -> dict[str, dict]:
     """reference id → cell {status, entries, needs, verified} for one indicator in one segment;
     `verified` covers the entries shown and the values that wait for a parameter."""
-    applied, uncovered = applicable_values(catalogue, iset.id, ind.id, segment, params, on,
+    applied, uncovered = applicable_values(catalogue, iset, ind, segment, params, on,
                                            include_superseded)
     cells: dict[str, dict] = {}
 
@@ -124,8 +160,8 @@ def _cells(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, segment: st
         if wanted is None or a.edition.id in wanted:
             cell(a.edition.id)["entries"].append(_entry(a, ind))
     arrays = {k: np.asarray([v]) for k, v in params.items()}
-    for edition, value in reference_values(catalogue, iset.id, ind.id, segment, on,
-                                           include_superseded):
+    for edition, value in resolve.reference_values(catalogue, iset.id, ind.id, segment, on,
+                                                   include_superseded):
         if wanted is not None and edition.id not in wanted:
             continue
         c = cell(edition.id)

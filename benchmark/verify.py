@@ -115,32 +115,43 @@ def _short(value: Any) -> str:
 def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
     """The report's result made again from its recorded inputs (found at `inputs`), read the way
     the provenance says they were read: a declaration file or a table row, and a population."""
-    from benchmark.batch import report_result
-    from benchmark.population import declarations_from_table, load_population
+    from benchmark.batch import read_table_input, report_result, table_results, with_provenance
+    from benchmark.population import load_population
 
     prov = report["provenance"]
     recorded = prov.get("declaration") or next(iter(prov["inputs"]))
     table = prov.get("table") or {}
+    programme = report["programme"]["id"]
+    on = dt.date.fromisoformat(prov["evaluation_date"])
+    superseded = bool(prov.get("include_superseded", False))
+    row_result = None
     if "#row" in recorded:
         name, row = recorded.rsplit("#row", 1)
         mapping = inputs.get(table.get("mapping")) if table.get("mapping") else None
-        decls = declarations_from_table(inputs[name], catalogue, table.get("set"), mapping,
-                                        display=name)
-        decl = decls[int(row) - 1]
+        pop = read_table_input(inputs[name], catalogue, table.get("set"), mapping, display=name)
+        index = [k for k, r in enumerate(pop.rows) if str(int(r)) == row]
+        if not index:
+            raise InputError(Problem("input_invalid", f"the table has no usable row {row}",
+                                     file=name))
+        row_result = next(iter(table_results(name, pop, catalogue, programme, on, superseded,
+                                             index)))[1]
+        category = pop.category
     else:
         decl = load_declaration(inputs[recorded], catalogue, display=recorded)
+        category = decl.category
     population = None
     peers = prov.get("population") or {}
     if peers:
         mapping = inputs.get(peers.get("mapping")) if peers.get("mapping") else None
-        population = load_population(inputs[peers["file"]], catalogue, decl.category, mapping,
+        population = load_population(inputs[peers["file"]], catalogue, category, mapping,
                                      display=peers["file"])
     sources = {"set": table.get("set"), "mapping": table.get("mapping"),
                "population_mapping": peers.get("mapping")}
     hashes = {name: file_sha256(found) for name, found in inputs.items()}
-    return report_result(decl, catalogue, report["programme"]["id"],
-                         dt.date.fromisoformat(prov["evaluation_date"]),
-                         bool(prov.get("include_superseded", False)), population, sources, hashes)
+    if row_result is not None:
+        return with_provenance(row_result, recorded, pop.sha256, catalogue, programme,
+                               population, sources, hashes)
+    return report_result(decl, catalogue, programme, on, superseded, population, sources, hashes)
 
 
 def verify_report(report_json_path: str | Path, data_dir: str | Path | None = None,

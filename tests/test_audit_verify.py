@@ -36,7 +36,7 @@ def _clean_env(monkeypatch):
 def setup(tmp_path):
     """(catalogue copy, declaration copy, output folder)."""
     cat = tmp_path / "catalogue"
-    for folder in ("indicator_sets", "ladders", "reference_standards"):
+    for folder in ("indicator_sets", "ladders", "programmes", "reference_standards"):
         shutil.copytree(REPO / folder, cat / folder)
     decl = tmp_path / "in" / "charger.yaml"
     decl.parent.mkdir()
@@ -75,7 +75,7 @@ def test_untouched_report_verifies(setup):
 
 def test_edited_report_field_is_named(setup):
     cat, decl, out = setup
-    report = evaluate(decl, cat, out)
+    report = evaluate(decl, cat, out, "--programme", "shenzhen")
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["verdict"] == "not_eligible"
     data["verdict"] = "eligible"
@@ -207,7 +207,7 @@ def test_two_evaluations_append_two_records(setup, tmp_path):
 
 def test_records_are_deterministic_and_tampering_shows(setup, tmp_path):
     cat, decl, out = setup
-    report = evaluate(decl, cat, out)
+    report = evaluate(decl, cat, out, "--programme", "shenzhen")
     result, paths = json.loads(report.read_text(encoding="utf-8")), sorted(out.iterdir())
     first = audit.append_record(tmp_path / "a.sqlite", result, paths, {"programme": "leader"})
     second = audit.append_record(tmp_path / "b.sqlite", result, paths, {"programme": "leader"})

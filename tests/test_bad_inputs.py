@@ -61,7 +61,7 @@ def _parse_catalogue_files_once(monkeypatch):
 
 
 def copy_catalogue(root: Path) -> Path:
-    for folder in ("indicator_sets", "ladders", "reference_standards"):
+    for folder in ("indicator_sets", "ladders", "programmes", "reference_standards"):
         shutil.copytree(REPO / folder, root / folder)
     return root
 

@@ -29,7 +29,8 @@ LADDER = "ladders/cn-advancement.yaml"
 EU = "reference_standards/EU_2019-1781.yaml"
 GB = "reference_standards/GB_18613-2020.yaml"
 IEC = "reference_standards/IEC_60034-30-1-2014.yaml"
-MOTOR_FILES = (LADDER, SET, EU, GB, IEC)
+LEADER = "programmes/leader.yaml"
+MOTOR_FILES = (LADDER, LEADER, "programmes/shenzhen.yaml", SET, EU, GB, IEC)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -254,10 +255,9 @@ def break_catalogue(root: Path) -> Path:
          "    test_method: GB/T 10069.1\n    segments: [p2, p44]  # BAD:unknown_segment\n")
     edit(root, SET, "    test_method: GB/T 1032\n",
          "    test_method: GB/T 1032\n    test_method: GB/T 1032-2012  # BAD:duplicate_key\n")
-    edit(root, SET, "check: required_present, indicators: [efficiency]}",
-         "check: required_present, indicators: [efficency]}  # BAD:unknown_indicator")
-    edit(root, SET, "check: core_count, at_least: 3}",
-         "check: core_count, at_least: 5}  # BAD:core_count_low")
+    edit(root, SET, "  leader:\n    indicators: [efficiency]\n",
+         "  leader:  # BAD:core_count_low\n    indicators: [efficency]  # BAD:unknown_indicator\n")
+    edit(root, LEADER, "check: core_count, at_least: 3,", "check: core_count, at_least: 5,")
     append(root, EU, BROKEN_EU_VALUES)
     write(root, DRAFT, DRAFT_TEXT)
     write(root, SCHEMA_BROKEN, SCHEMA_BROKEN_TEXT)
@@ -326,7 +326,7 @@ def test_broken_catalogue_reports_nothing_else(broken):
 
 def test_core_count_low_alone_is_a_warning_not_an_error(tmp_path):
     root = copy_motor_catalogue(tmp_path)
-    edit(root, SET, "check: core_count, at_least: 3}", "check: core_count, at_least: 4}")
+    edit(root, LEADER, "check: core_count, at_least: 3,", "check: core_count, at_least: 4,")
     catalogue, report = check_catalogue(root)
     assert report.errors == []
     assert codes(report.problems) == ["core_count_low"]

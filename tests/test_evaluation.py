@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from benchmark.catalogue import load_catalogue
 from benchmark.cli import main
-from benchmark.compare import Method, meets, round_half_even
+from benchmark.engine.compare import Method, round_half_even, satisfies
 from benchmark.credit_code import expected_check_character
 from benchmark.declaration import load_declaration
 from benchmark.evaluation import evaluate_declaration
@@ -127,6 +127,10 @@ def test_rounded_method_in_an_evaluation(catalogue, tmp_path):
     assert comparison(result, "EU 2019/1781", classes=False)["relation"] == "equal"
 
 
+def meets(value, op, threshold, method):
+    return satisfies(value, value, op, threshold, method)
+
+
 def test_strict_bound_and_equal_is_not_better():
     lower = Method(sign=-1)
     assert bool(meets(30.0, "lt", 30.0, lower)) is False  # EU noise class A is "< 30"
@@ -215,17 +219,20 @@ def test_evaluation_date_selects_minimums_in_force(catalogue, tmp_path):
 @settings(max_examples=60, deadline=None)
 @given(st.floats(min_value=80.0, max_value=95.0), st.floats(min_value=0.0, max_value=3.0))
 def test_raising_a_value_never_lowers_its_level(catalogue, a, delta):
-    from benchmark.compare import applicable_values
-    from benchmark.levels import level_of
+    """Both ends of the level interval are monotone in the declared value."""
+    import numpy as np
+
+    from benchmark.engine.levels import walk
+    from benchmark.engine.resolve import applicable
 
     iset = catalogue.sets["three-phase-induction-motor"]
     ladder = iset.programmes["leader"].ladder
-    method = Method.of(iset.indicators["efficiency"])
-    applied, _ = applicable_values(catalogue, iset.id, "efficiency", "p4",
-                                   {"rated_power": 1.5, "poles": 4}, DATE)
-    low = level_of(a, applied, ladder, method).index
-    high = level_of(a + delta, applied, ladder, method).index
-    assert high >= low
+    ind = iset.indicators["efficiency"]
+    params = {"rated_power": np.array([1.5, 1.5]), "poles": np.array([4, 4])}
+    applied = applicable(catalogue, ind, iset.id, "p4", params, 2, DATE)
+    v = np.array([a, a + delta])
+    w = walk(ladder, applied, [], v, v, Method.of(ind))
+    assert w.lowest[1] >= w.lowest[0] and w.highest[1] >= w.highest[0]
 
 
 # --- outputs -----------------------------------------------------------------------------------
@@ -304,14 +311,17 @@ def test_json_follows_the_published_schema(catalogue, tmp_path, programme, decla
 
 def test_rule_with_no_applicable_indicator_is_not_evaluable_not_passed():
     """A conjunctive rule whose listed indicators do not apply to the segment must not pass."""
+    import numpy as np
+
+    from benchmark.engine.rules import REASONS, RuleInputs, conjunctive
     from benchmark.model import Ladder, Level, Names, Programme, Rule
-    from benchmark.programmes import apply_rule
 
     ladder = Ladder("l", Names("l", "l"), (Level("a", Names("a", "a")), Level("b", Names("b", "b"))))
     rule = Rule("all-core", "conjunctive", level="b", indicators=("apf",))
     prog = Programme("p", Names("p", "p"), "modelled", Names("s", "s"), None, ladder, ("core",), (rule,))
-    result, _ = apply_rule(rule, prog, {}, {})
-    assert result.outcome == "not_evaluable"
+    none = np.zeros(1, dtype=bool)
+    result = conjunctive(rule, RuleInputs(prog, {}, ~none, none, none))
+    assert result.codes[0] == 1 and REASONS[result.reason[0]] == "no_subject"
 
 
 def test_indicator_outside_its_segments_is_not_required(catalogue, tmp_path):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from benchmark.catalogue import load_catalogue
 from benchmark.leaders import rank_population
-from benchmark.peers import assess
+from benchmark.engine import assess
 from benchmark.population import load_population
 
 ON = dt.date(2026, 11, 23)
@@ -37,7 +37,7 @@ def row(name, apf, eer=4.0, ni=36, no=48, gwp=675, refs="GB 21455-2019"):
 GOLDEN = [
     row("A", 5.50),
     row("B", 5.50),
-    row("C", 5.50, gwp=None),  # ties A and B on the score; no innovation indicator
+    row("C", 5.50, gwp=None),  # ties A and B: a declared GWP with no reference earns nothing
     row("D", 5.20, eer=3.8, ni=38),
     row("E", 4.50),  # grade 2 only: fails the "domestic leading" rule, still tiered
     row("F", 5.60, refs="GB 12021.3-2004"),  # withdrawn normative reference: a failed gate
@@ -61,10 +61,12 @@ def test_golden_population(tmp_path, cat):
     assert 2.00 < minimum < 4.50
     r = ranked(tmp_path, cat, GOLDEN, shortlist=2)
     comp = r.composite.set_index("enterprise")
-    # eligible: A, B, C, D; competition ranking 1, 1, 3, 4 — C loses the tie on innovation
-    assert comp["rank"].to_dict() == {"A": 1, "B": 1, "C": 3, "D": 4}
-    assert comp["innovation"].to_dict() == {"A": 1, "B": 1, "C": 0, "D": 1}
-    assert comp["shortlisted"].to_dict() == {"A": True, "B": True, "C": False, "D": False}
+    # eligible: A, B, C, D; competition ranking 1, 1, 1, 4. Declaring a GWP earns no innovation
+    # bonus by itself (docs/verdicts.md §5: the programme's bonus.level earns it; GWP has no
+    # reference value), so C is tied with A and B on every tie-breaker.
+    assert comp["rank"].to_dict() == {"A": 1, "B": 1, "C": 1, "D": 4}
+    assert comp["innovation"].to_dict() == {"A": 0, "B": 0, "C": 0, "D": 0}
+    assert comp["shortlisted"].to_dict() == {"A": True, "B": True, "C": True, "D": False}
     assert list(r.composite["enterprise"]) == ["A", "B", "C", "D"]
     # exclusions, each with why
     why = dict(zip(r.excluded["row"], r.excluded["reason"]))

@@ -323,10 +323,12 @@ def _levels(catalogue, doc: Document, indicator: str, value: float, bound: str):
     out = []
     for programme in catalogue.sets[decl.category].programmes.values():
         result = evaluate_declaration(decl, catalogue, programme.id, DATE)
-        ind = next(r for r in result.indicators if r.id == indicator)
+        ind = next(r for r in result.indicators if r["id"] == indicator)
         ladder = [lv.id for lv in programme.ladder.levels]
-        overall = ladder.index(result.overall_level["id"]) if result.overall_level else None
-        out.append((ind.level_index, overall))
+        index = lambda level: ladder.index(level) if level else -1  # noqa: E731
+        overall = result.overall_level
+        out.append(((index(ind["level_lowest"]), index(ind["level_highest"])),
+                    (index(overall["lowest"]), index(overall["highest"])) if overall else None))
     return out
 
 
@@ -343,6 +345,7 @@ def test_a_better_value_never_gets_a_lower_level(catalogue, examples, case, a, b
     before = _levels(catalogue, examples[name], indicator, worse, bound)
     after = _levels(catalogue, examples[name], indicator, better, bound)
     for (level_before, overall_before), (level_after, overall_after) in zip(before, after):
-        assert level_after >= level_before
+        assert level_after[0] >= level_before[0] and level_after[1] >= level_before[1]
         if overall_before is not None and overall_after is not None:
-            assert overall_after >= overall_before
+            assert overall_after[0] >= overall_before[0]
+            assert overall_after[1] >= overall_before[1]

@@ -27,7 +27,7 @@ import yaml
 
 from benchmark.catalogue import load_catalogue
 from benchmark.leaders import rank_population
-from benchmark.peers import assess
+from benchmark.engine import assess
 from benchmark.population import population_from_frame, resolve_columns
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,15 +61,19 @@ def synthetic_catalogue(folder: Path) -> Path:
                            "type": {"names": names("type"), "kind": "category",
                                     "values": ["t0", "t1", "t2"]}},
             "segments": segments, "indicators": inds,
-            "programmes": [{"id": "leader", "names": names("leader"),
-                            "basis": {"kind": "modelled", "statement": names("synthetic")},
-                            "ladder": "cn-advancement",
-                            "rules": [{"id": "basic", "kind": "gate", "check": "basic_pass"},
-                                      {"id": "count", "kind": "gate", "check": "core_count", "at_least": 3},
-                                      {"id": "scope", "kind": "gate", "check": "in_scope"},
-                                      {"id": "lead", "kind": "counting", "level": "domestic_leading",
-                                       "at_least": 3},
-                                      {"id": "score", "kind": "weighted_score", "pass_mark": 50}]}]}
+            "programmes": {"leader": {"indicators": [f"x{j}" for j in range(K)]}}}
+    programme = {"schema": "programme/1", "id": "leader", "names": names("leader"),
+                 "basis": {"kind": "modelled", "statement": names("synthetic")},
+                 "ladder": "cn-advancement",
+                 "rules": [{"id": "basic", "kind": "gate", "check": "basic_pass"},
+                           {"id": "count", "kind": "gate", "check": "core_count", "at_least": 3},
+                           {"id": "scope", "kind": "gate", "check": "in_scope"},
+                           {"id": "lead", "kind": "counting", "level": "domestic_leading",
+                            "at_least": 3, "indicators": "listed"},
+                           {"id": "score", "kind": "weighted_score", "pass_mark": 50}]}
+    (folder / "programmes").mkdir()
+    (folder / "programmes" / "leader.yaml").write_text(yaml.safe_dump(programme,
+                                                                      allow_unicode=True))
     (folder / "indicator_sets" / "synthetic.yaml").write_text(yaml.safe_dump(iset, allow_unicode=True))
     for tier, mandatory, shift in (("national", True, 0.0), ("foreign", False, 0.04)):
         values = []

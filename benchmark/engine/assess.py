@@ -1,0 +1,349 @@
+"""A population assessed under a programme: the one place where levels, rule outcomes and the
+verdict of every row are decided, over arrays (a declaration is a population of one).
+
+Per indicator and segment (a chunk of rows at a time): the declared interval, derived values
+recomputed (the worse of computed and declared is judged), the reference values that apply, the
+ladder walk; then every rule of the programme through its registered kind, and the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from benchmark.engine import levels, resolve
+from benchmark.engine.compare import Method, judge
+from benchmark.engine.rules import RULE_KINDS, RuleInputs, RuleOutcome
+from benchmark.engine.types import (ASSESSED, LEVEL_UNKNOWN, NO_REFERENCE, NOT_APPLICABLE,
+                                    NOT_COMPARED, NOT_DECLARED, OUT_OF_SCOPE, PASS, VERDICTS)
+from benchmark.model import Catalogue, Indicator, IndicatorSet, Programme, condition_mask
+
+CHUNK_ROWS = 1 << 17  # rows whose thresholds are held at once
+
+
+@dataclass
+class IndicatorAssessment:
+    """One indicator over the population rows."""
+
+    id: str
+    cls: str
+    kind: str
+    weight: float
+    sign: int
+    unit: str | None
+    value: np.ndarray  # canonical value the standard guarantees (judged); NaN = not declared
+    lo: np.ndarray  # the declared interval judged (ordinal grades as ranks)
+    hi: np.ndarray
+    applies: np.ndarray  # bool: the indicator applies to the row's segment
+    declared: np.ndarray  # bool
+    status: np.ndarray  # int8, types.STATUSES
+    lowest: np.ndarray  # int8 ladder index; -1 = no level
+    highest: np.ndarray  # int8 ladder index; -1 = no level
+    vacuous: np.ndarray  # bool: the lowest level rests on a vacuous step
+    steps: np.ndarray | None = None  # (levels, n) step outcomes, where compared
+    step_reasons: np.ndarray | None = None
+    top_class: np.ndarray | None = None  # bool: reaches the best class of a grade table
+    computed: np.ndarray | None = None  # derived value computed from the declared raw values
+    mismatch: np.ndarray | None = None  # bool: computed and declared disagree
+    label: np.ndarray | None = None  # booleans / ordinal grades as declared
+    order: tuple[str, ...] = ()
+
+    @property
+    def level(self) -> np.ndarray:
+        """The level surely reached (the lower end of the interval)."""
+        return self.lowest
+
+    @property
+    def no_reference(self) -> np.ndarray:
+        return self.status == NO_REFERENCE
+
+
+@dataclass
+class Assessment:
+    population: object  # inputs.Population
+    programme: Programme
+    on: dt.date
+    segment_ids: tuple[str, ...]  # the category's segments, in catalogue order
+    segment_code: np.ndarray  # index into segment_ids per row; -1 = no segment found
+    indicators: dict[str, IndicatorAssessment]
+    outcomes: dict[str, RuleOutcome]
+    withdrawn: np.ndarray
+    superseded: np.ndarray
+    references: list[str] = field(default_factory=list)  # editions that gave a threshold
+    catalogue: Catalogue | None = None
+    include_superseded: bool = False
+
+    @property
+    def rules(self) -> dict[str, np.ndarray]:
+        """Rule id → outcome per row (PASS | UNKNOWN | FAIL)."""
+        return {rid: o.codes for rid, o in self.outcomes.items()}
+
+    @cached_property
+    def outcome(self) -> np.ndarray:
+        """The worst rule outcome per row: PASS (eligible), UNKNOWN or FAIL."""
+        worst = np.zeros(len(self.segment_code), dtype=np.int8)
+        for o in self.outcomes.values():
+            np.maximum(worst, o.codes, out=worst)
+        return worst
+
+    @property
+    def verdict(self) -> np.ndarray:
+        """eligible | not_evaluable | not_eligible per row."""
+        return np.array(VERDICTS, dtype=object)[self.outcome]
+
+    @cached_property
+    def segment(self) -> np.ndarray:
+        """Segment id per row ("" = none found)."""
+        return np.array(list(self.segment_ids) + [""], dtype=object)[self.segment_code]
+
+    @property
+    def score(self) -> np.ndarray | None:
+        """The lowest possible weighted score per row, when the programme has one."""
+        for o in self.outcomes.values():
+            if o.score_low is not None:
+                return o.score_low
+        return None
+
+    def population_references(self, row: int) -> list[str]:
+        """The normative references a row cites, as written."""
+        from benchmark.population import split_references
+
+        texts = self.population.fields.get("normative_references")
+        return split_references(str(texts[row])) if texts is not None else []
+
+    @cached_property
+    def overall(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The overall level per row as an interval (the lowest level of the graded indicators of
+        the programme's overall classes; -1 where none is graded) and whether its lower end rests
+        on a vacuous level."""
+        n = len(self.segment_code)
+        top = len(self.programme.ladder.levels)
+        low, high = np.full(n, top, dtype=np.int8), np.full(n, top, dtype=np.int8)
+        vac = np.zeros(n, dtype=bool)
+        for r in self.indicators.values():
+            if r.cls not in self.programme.overall_classes:
+                continue
+            graded = r.applies & (r.lowest >= 0)
+            new_low = graded & (r.lowest < low)
+            vac = np.where(new_low, r.vacuous, vac | (graded & (r.lowest == low) & r.vacuous))
+            low = np.where(graded, np.minimum(low, r.lowest), low)
+            high = np.where(graded, np.minimum(high, r.highest), high)
+        none = low == top
+        low[none], high[none] = -1, -1
+        return low, high, vac & ~none
+
+    def earned(self, r: IndicatorAssessment) -> np.ndarray:
+        """Rows where an indicator surely earns the programme's bonus (what earns it is the
+        programme's `bonus.level`; declaring earns nothing by itself)."""
+        for rule in self.programme.rules:
+            if rule.bonus and r.cls in rule.bonus["classes"]:
+                target = self.programme.ladder.index(rule.bonus["level"])
+                return r.applies & (r.lowest >= target)
+        return np.zeros(len(self.segment_code), dtype=bool)
+
+
+# --- assessment ------------------------------------------------------------------------------
+
+
+def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The index of each row's segment in `iset.segments` (-1 when it falls in none, or in more
+    than one)."""
+    out = np.full(n, -1, dtype=np.int16)
+    hits = np.zeros(n, dtype=np.int8)
+    for i, s in enumerate(iset.segments):
+        mask = condition_mask(s.where, params, n)
+        out[mask] = i
+        hits += mask
+    out[hits != 1] = -1
+    return out
+
+
+def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
+           include_superseded: bool = False) -> Assessment:
+    """Levels, rule outcomes and verdict for every row of `pop` under a programme."""
+    iset = catalogue.sets[pop.category]
+    programme = iset.programmes[programme_id]
+    n = len(pop)
+    segment = segments_of(iset, pop.parameters, n)
+    in_scope = (segment >= 0) if iset.segments else np.ones(n, dtype=bool)
+    used: set[str] = set()
+    inds: dict[str, IndicatorAssessment] = {}
+    for ind in iset.indicators.values():  # in catalogue order: derived ones read earlier ones
+        inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
+                                  include_superseded, used, inds)
+    withdrawn, superseded = _normative_status(pop, catalogue, on)
+    inputs = RuleInputs(programme, inds, in_scope, withdrawn, superseded)
+    outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules}
+    return Assessment(pop, programme, on, tuple(s.id for s in iset.segments), segment, inds,
+                      outcomes, withdrawn, superseded, sorted(used), catalogue,
+                      include_superseded)
+
+
+def _normative_status(pop, catalogue: Catalogue, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    n = len(pop)
+    texts = pop.fields.get("normative_references")
+    if texts is None:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    from benchmark.population import split_references
+
+    codes, uniques = pd.factorize(texts)
+    statuses = [{catalogue.status_of(ref, on) for ref in split_references(str(t))} for t in uniques]
+    withdrawn = np.array([("withdrawn" in s) for s in statuses] + [False], dtype=bool)[codes]
+    superseded = np.array([("superseded" in s) for s in statuses] + [False], dtype=bool)[codes]
+    return withdrawn, superseded
+
+
+def _declared(ind: Indicator, pop, n: int):
+    """(guaranteed value, lo, hi, declared, label) for one indicator."""
+    label = pop.labels.get(ind.id)
+    if label is not None:
+        declared = np.array([x is not None and x != "" for x in label], dtype=bool)
+        if ind.kind == "ordinal":
+            rank = {g: float(i) for i, g in enumerate(ind.order)}
+            value = np.array([rank.get(x, np.nan) for x in label], dtype=float)
+        else:
+            value = np.full(n, np.nan)
+        return value, value, value, declared, label
+    value = np.asarray(pop.values.get(ind.id, np.full(n, np.nan)), dtype=float)
+    lo, hi = pop.intervals.get(ind.id, (value, value))
+    return value, lo, hi, ~np.isnan(value), None
+
+
+def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
+               programme: Programme, segment: np.ndarray, in_scope: np.ndarray, on: dt.date,
+               include_superseded: bool, used: set[str],
+               earlier: dict[str, IndicatorAssessment]) -> IndicatorAssessment:
+    n = len(pop)
+    value, lo, hi, declared, label = _declared(ind, pop, n)
+    ids = [s.id for s in iset.segments]
+    applies = (np.ones(n, dtype=bool) if ind.segments is None else
+               np.isin(segment, [i for i, s in enumerate(ids) if s in ind.segments])
+               | (segment < 0))
+    out = IndicatorAssessment(
+        ind.id, ind.cls, ind.kind, ind.weight, ind.sign, ind.unit, value, lo, hi, applies,
+        declared, np.full(n, ASSESSED, dtype=np.int8), np.full(n, -1, dtype=np.int8),
+        np.full(n, -1, dtype=np.int8), np.zeros(n, dtype=bool), label=label, order=ind.order)
+    out.status[~declared] = NOT_DECLARED
+    out.status[~applies] = NOT_APPLICABLE
+    if ind.kind == "boolean":
+        if label is not None:
+            flag = np.array([x is True for x in label], dtype=bool)
+            ok = declared & applies
+            out.lowest[ok] = out.highest[ok] = flag[ok].astype(np.int8)
+        return out
+    if ind.derived is not None:
+        _derive(ind, out, pop, earlier)
+    compared = declared & applies & in_scope
+    out.status[declared & applies & ~in_scope] = OUT_OF_SCOPE
+    if ind.kind not in ("quantity", "ordinal"):
+        out.status[compared] = NOT_COMPARED
+        return out
+    k = len(programme.ladder.levels)
+    out.steps = np.zeros((k, n), dtype=np.int8)
+    out.step_reasons = np.zeros((k, n), dtype=np.int8)
+    out.top_class = np.zeros(n, dtype=bool)
+    method = Method.of(ind)
+    for seg in np.unique(segment[compared]):
+        seg_rows = np.flatnonzero(compared & (segment == seg))
+        for rows in np.array_split(seg_rows, -(-len(seg_rows) // CHUNK_ROWS)):
+            _levels(ind, out, rows, pop, catalogue, iset.id, ids[seg] if seg >= 0 else None,
+                    programme, method, on, include_superseded, used)
+    return out
+
+
+def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> None:
+    """A derived indicator (EEI = annual energy / standard annual energy × 100) computed from the
+    declared raw values; the worse of computed and declared is judged (docs/verdicts.md §7)."""
+    n = len(out.value)
+    inputs = {}
+    for name in ind.derived.names:
+        if name in pop.parameters and pop.parameters[name].dtype.kind == "f":
+            inputs[name] = pop.parameters[name]
+        elif name in earlier:
+            inputs[name] = earlier[name].value
+        else:
+            return
+    with np.errstate(all="ignore"):
+        computed = np.broadcast_to(np.asarray(ind.derived(**inputs), dtype=float), (n,)).copy()
+    computed[~np.isfinite(computed)] = np.nan
+    tol = ind.derived_tol_abs + ind.derived_tol_rel * np.abs(computed) + 1e-9
+    both = out.declared & ~np.isnan(computed)
+    out.computed = computed
+    out.mismatch = both & (np.abs(computed - out.value) > tol)
+    if ind.sign:
+        worse = np.where(both, np.fmin(out.value * ind.sign, computed * ind.sign) * ind.sign,
+                         out.value)
+        out.value = worse
+        out.lo = out.hi = worse
+
+
+def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
+            catalogue: Catalogue, set_id: str, segment_id: str | None, programme: Programme,
+            method: Method, on: dt.date, include_superseded: bool, used: set[str]) -> None:
+    """Resolve the references and walk the ladder for `rows` (declared, of one segment)."""
+    params = {k: v[rows] for k, v in pop.parameters.items()}
+    m = len(rows)
+    applied = resolve.applicable(catalogue, ind, set_id, segment_id, params, m, on,
+                                 include_superseded)
+    missing = resolve.missing_editions(catalogue, set_id, ind.id, segment_id, on,
+                                       include_superseded)
+    covered = np.full(m, bool(missing))
+    for a in applied:
+        for th in a.limits + [c for c in a.classes if c is not None]:
+            finite = np.isfinite(th.low)
+            if finite.any():
+                used.add(a.edition.id)
+            covered |= finite
+    out.status[rows[~covered]] = NO_REFERENCE
+    rows, keep = rows[covered], np.flatnonzero(covered)
+    if not len(rows):
+        return
+    lo, hi = out.lo[rows], out.hi[rows]
+    applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
+    w = levels.walk(programme.ladder, applied, missing, lo, hi, method)
+    out.lowest[rows], out.highest[rows], out.vacuous[rows] = w.lowest, w.highest, w.vacuous
+    out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
+    out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)
+    for a in applied:
+        best = next((c for c in a.classes if c is not None), None)
+        if best is not None:
+            out.top_class[rows] |= judge(lo, hi, best.op, best.low, best.high, method) == PASS
+
+
+def _subset(a: resolve.Applied, keep: np.ndarray) -> resolve.Applied:
+    def cut(th):
+        return None if th is None else resolve.Thresholds(th.op, th.low[keep], th.high[keep],
+                                                          th.ruled[keep], th.label, th.note)
+    return resolve.Applied(a.edition, a.value, a.applies[keep], [cut(t) for t in a.limits],
+                           [cut(c) for c in a.classes], a.indicative)
+
+
+def domestic_threshold(a: Assessment, indicator_id: str, rows: np.ndarray) -> np.ndarray:
+    """The most stringent domestic reference value (canonical; NaN = none) for `rows`, all of one
+    segment. "Domestic" is what the ladder says: the tiers of its first most-stringent
+    requirement."""
+    r = a.indicators[indicator_id]
+    domestic = next((lv.requires.tiers for lv in a.programme.ladder.levels[1:]
+                     if lv.requires.of == "most_stringent"), ())
+    n = len(rows)
+    best = np.full(n, np.nan)
+    if not n:
+        return best
+    code = a.segment_code[rows[0]]
+    params = {k: v[rows] for k, v in a.population.parameters.items()}
+    ind = a.catalogue.sets[a.population.category].indicators[indicator_id]
+    sign = r.sign or 1
+    for item in resolve.applicable(a.catalogue, ind, a.population.category,
+                                   a.segment_ids[code] if code >= 0 else None, params, n, a.on,
+                                   a.include_superseded):
+        if domestic and item.edition.tier not in domestic:
+            continue
+        for th in item.top():
+            t = th.high if th.op in ("ge", "gt") else th.low
+            better = np.isfinite(t) & (np.isnan(best) | (t * sign > best * sign))
+            best[better] = t[better]
+    return best
