@@ -520,6 +520,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     params: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     shipments = None
     for c in columns:
         bad = bad_by_column.setdefault(c.source, _Bad())
@@ -551,6 +552,8 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             if ind.kind == "quantity":
                 values[ind.id] = _quantities(series, unit_series, c, ind.unit or "", ind, bad)
                 _check_range(values[ind.id], ind, c, bad)
+                if ind.sign == 0:  # within / target / equal: the declared interval matters
+                    intervals[ind.id] = _intervals(series, unit_series, c, ind, values[ind.id])
             else:
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
@@ -580,9 +583,33 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         values={k: subset(v) for k, v in values.items()},
         labels={k: subset(v) for k, v in labels.items()}, columns=columns, excluded=excluded,
         shipments=subset(shipments) if shipments is not None else None,
+        intervals={k: (subset(lo), subset(hi)) for k, (lo, hi) in intervals.items()},
         texts={c.target: subset(np.array([_as_written(x, c) for x in frame[c.source]],
                                          dtype=object))
                for c in columns if keep_text and c.role != "field"})
+
+
+def _intervals(series: pd.Series, unit_series: pd.Series | None, column: Column, ind: Indicator,
+               values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The declared interval of each cell of an indicator judged on both ends ("4.90~5.10 V",
+    "50 ± 0.5 Hz"), read once per distinct text as a declaration reads it; plain numbers and
+    unreadable cells are points."""
+    from benchmark.declaration import declared_value, interval
+
+    lo, hi = values.copy(), values.copy()
+    if unit_series is not None or series.dtype.kind in "if":
+        return lo, hi
+    codes, texts = _text_cells(series)
+    for i, text in enumerate(texts):
+        if _looks_plain(text):
+            continue
+        try:
+            a, b = interval(ind, declared_value(ind, text))
+        except BenchmarkError:
+            continue
+        rows = codes == i
+        lo[rows], hi[rows] = a, b
+    return lo, hi
 
 
 def _as_written(cell: Any, column: Column) -> str | None:
@@ -669,6 +696,9 @@ def _concatenate(parts: list[Population]) -> Population:
         for key in list(merged):
             merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
                                 for p in parts])
+    for key in list(pop.intervals):
+        pop.intervals[key] = tuple(np.concatenate([p.intervals[key][e] for p in parts])
+                                   for e in (0, 1))
     pop.rows = np.concatenate([p.rows for p in parts])
     if pop.shipments is not None:
         pop.shipments = np.concatenate([p.shipments for p in parts])

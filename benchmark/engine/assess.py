@@ -43,10 +43,12 @@ class IndicatorAssessment:
     status: np.ndarray  # int8, types.STATUSES
     lowest: np.ndarray  # int8 ladder index; -1 = no level
     highest: np.ndarray  # int8 ladder index; -1 = no level
-    vacuous: np.ndarray  # bool: the lowest level rests on a vacuous step
+    vacuous: np.ndarray  # bool: a step was vacuous (no domestic mandatory limit applies)
+    rests: np.ndarray  # bool: the lowest level rests on the vacuous step
     steps: np.ndarray | None = None  # (levels, n) step outcomes, where compared
     step_reasons: np.ndarray | None = None
     top_class: np.ndarray | None = None  # bool: reaches the best class of a grade table
+    has_reference: np.ndarray | None = None  # bool: a reference value applies to the row
     computed: np.ndarray | None = None  # derived value computed from the declared raw values
     mismatch: np.ndarray | None = None  # bool: computed and declared disagree
     label: np.ndarray | None = None  # booleans / ordinal grades as declared
@@ -129,7 +131,7 @@ class Assessment:
                 continue
             graded = r.applies & (r.lowest >= 0)
             new_low = graded & (r.lowest < low)
-            vac = np.where(new_low, r.vacuous, vac | (graded & (r.lowest == low) & r.vacuous))
+            vac = np.where(new_low, r.rests, vac | (graded & (r.lowest == low) & r.rests))
             low = np.where(graded, np.minimum(low, r.lowest), low)
             high = np.where(graded, np.minimum(high, r.highest), high)
         none = low == top
@@ -226,7 +228,8 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out = IndicatorAssessment(
         ind.id, ind.cls, ind.kind, ind.weight, ind.sign, ind.unit, value, lo, hi, applies,
         declared, np.full(n, ASSESSED, dtype=np.int8), np.full(n, -1, dtype=np.int8),
-        np.full(n, -1, dtype=np.int8), np.zeros(n, dtype=bool), label=label, order=ind.order)
+        np.full(n, -1, dtype=np.int8), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool),
+        label=label, order=ind.order)
     out.status[~declared] = NOT_DECLARED
     out.status[~applies] = NOT_APPLICABLE
     if ind.kind == "boolean":
@@ -237,15 +240,16 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
         return out
     if ind.derived is not None:
         _derive(ind, out, pop, earlier)
-    compared = declared & applies & in_scope
+    compared = applies & in_scope  # undeclared rows too: whether a reference would apply
     out.status[declared & applies & ~in_scope] = OUT_OF_SCOPE
     if ind.kind not in ("quantity", "ordinal"):
-        out.status[compared] = NOT_COMPARED
+        out.status[compared & declared] = NOT_COMPARED
         return out
     k = len(programme.ladder.levels)
     out.steps = np.zeros((k, n), dtype=np.int8)
     out.step_reasons = np.zeros((k, n), dtype=np.int8)
     out.top_class = np.zeros(n, dtype=bool)
+    out.has_reference = np.zeros(n, dtype=bool)
     method = Method.of(ind)
     for seg in np.unique(segment[compared]):
         seg_rows = np.flatnonzero(compared & (segment == seg))
@@ -284,7 +288,8 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
 def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             catalogue: Catalogue, set_id: str, segment_id: str | None, programme: Programme,
             method: Method, on: dt.date, include_superseded: bool, used: set[str]) -> None:
-    """Resolve the references and walk the ladder for `rows` (declared, of one segment)."""
+    """Resolve the references and walk the ladder for `rows` (of one segment): rows not
+    declared only learn whether a reference applies to them."""
     params = {k: v[rows] for k, v in pop.parameters.items()}
     m = len(rows)
     applied = resolve.applicable(catalogue, ind, set_id, segment_id, params, m, on,
@@ -298,14 +303,17 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             if finite.any():
                 used.add(a.edition.id)
             covered |= finite
-    out.status[rows[~covered]] = NO_REFERENCE
-    rows, keep = rows[covered], np.flatnonzero(covered)
+    out.has_reference[rows] = covered
+    declared = out.declared[rows]
+    out.status[rows[~covered & declared]] = NO_REFERENCE
+    rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
     if not len(rows):
         return
     lo, hi = out.lo[rows], out.hi[rows]
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method)
-    out.lowest[rows], out.highest[rows], out.vacuous[rows] = w.lowest, w.highest, w.vacuous
+    out.lowest[rows], out.highest[rows] = w.lowest, w.highest
+    out.vacuous[rows], out.rests[rows] = w.vacuous, w.rests
     out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
     out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)
     for a in applied:

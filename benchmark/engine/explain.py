@@ -16,7 +16,7 @@ from benchmark.engine.assess import Assessment, IndicatorAssessment
 from benchmark.engine.compare import Method, judge, margin, relation
 from benchmark.engine.levels import required_value, requirement_thresholds
 from benchmark.engine.resolve import strictest
-from benchmark.engine.rules import REASONS
+from benchmark.engine.rules import FAIL_REASONS, REASONS
 from benchmark.engine.types import (FAIL, LEVEL_UNKNOWN, NO_REFERENCE, NOT_APPLICABLE,
                                     NOT_ASSESSABLE, OUT_OF_SCOPE, OUTCOMES, PASS, STATUSES,
                                     STEP_OUTCOMES, STEP_REASONS, VERDICTS)
@@ -111,10 +111,11 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
         "level_lowest": ladder.levels[low].id if low >= 0 else None,
         "level_highest": ladder.levels[high].id if high >= 0 else None,
         "vacuous": bool(r.vacuous[row]) and low >= 0,
-        "level_names": (_level_label(level_names, low, high, bool(r.vacuous[row])) if low >= 0
+        "level_names": (_level_label(level_names, low, high, bool(r.rests[row])) if low >= 0
                         else wording.text("notice_text", "peers_only") if status == NO_REFERENCE
                         else {"en": "—", "zh": "—"}),
-        "comparisons": [], "not_covered": [], "steps": [], "notes": [], "gaps": {},
+        "comparisons": [], "not_covered": [], "steps": [], "notes": [], "notices": [],
+        "gaps": {},
         "applicable": status != NOT_APPLICABLE, "no_reference": status == NO_REFERENCE,
         "order": list(ind.order),
     }
@@ -162,8 +163,9 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
         basis = next((x.value.basis for x in applied if x.indicative), None)
         notes.append(wording.text("step_text", reason, basis=basis,
                                   reference=", ".join(e.id for e in missing)))
-    if r.vacuous[row] and low >= 0:
+    if r.rests[row] and low >= 0:
         notes.append(wording.text("notice_text", "vacuous"))
+        _notice(out, "vacuous")
     if r.mismatch is not None and r.mismatch[row]:
         out["computed"] = float(r.computed[row])
     _international_held(ind, out, applied, method)
@@ -178,6 +180,11 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
             "required": need, "improve_by": round((need - value) * (method.sign or 1), 10),
             "unit": ind.unit, "reference": ref, "strict": strict}
     return out
+
+
+def _notice(out: dict, code: str) -> None:
+    if code not in out["notices"]:
+        out["notices"].append(code)
 
 
 def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi,
@@ -206,11 +213,13 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
         if x.edition.adoption_degree == "IDT" and x.edition.adoption_source in ids:
             note.append(f"IDT {x.edition.adoption_source}")
         if x.indicative:
+            _notice(out, "indicative")
             note.append(wording.text("notice_text", "indicative", basis=x.value.basis,
                                      method=ind.test_method or "—")["en"])
             out["notes"].append(wording.text("notice_text", "indicative", basis=x.value.basis,
                                              method=ind.test_method or "—"))
         if th.note and th.low[0] != th.high[0]:  # the between-points rule was used here
+            _notice(out, "between_rule")
             out["notes"].append({"en": f"{x.edition.id}: {th.note}",
                                  "zh": f"{x.edition.id}：{th.note}"})
         verified = x.verified(th.label)
@@ -268,6 +277,7 @@ def _international_held(ind: Indicator, out: dict, applied: list, method: Method
             if intl not in best or c["threshold"] * sign > best[intl][0] * sign:
                 best[intl] = (c["threshold"], c["reference"])
     if True in best and False in best and best[True][0] * sign < best[False][0] * sign:
+        _notice(out, "international_held")
         out["notes"].append(wording.text("notice_text", "international_held",
                                          reference=best[True][1]))
 
@@ -295,10 +305,11 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
 
     if outcome != "pass":
         subject_reasons = False
-        for ind_id, codes in (o.subjects.items() if rule.kind != "weighted_score" else ()):
+        listed = o.subjects.items() if rule.kind in ("gate", "conjunctive") else ()
+        for ind_id, codes in listed:
             c = int(codes[row])
-            if not c:
-                continue
+            if not c or (outcome == "fail") != (REASONS[c] in FAIL_REASONS):
+                continue  # a failed rule is explained by what fails, not by what is unknown
             subject_reasons = True
             i = by_id[ind_id]
             code = REASONS[c]
@@ -322,7 +333,7 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                     reasons.append(reason(f"reference_{status}", reference=ref, observed=ref))
         elif rc == "out_of_scope":
             reasons.append(reason(rc, detail=_segments_detail(a, row)))
-        elif rc and (not subject_reasons or rule.kind in ("counting", "weighted_score")):
+        elif rc and not subject_reasons:
             values: dict[str, Any] = {}
             if rc == "core_count_low":
                 n = sum(1 for i in by_id.values() if i["cls"] == "core" and i["declared"]
@@ -354,6 +365,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
         low, high = float(o.score_low[row]), float(o.score_high[row])
         score = low if low == high else None
         out.update(score=score, score_low=low, score_high=high)
+        if o.bonus_low is not None:
+            out["bonus"] = {"lowest": float(o.bonus_low[row]), "highest": float(o.bonus_high[row])}
     else:
         out["score"] = None
     return out

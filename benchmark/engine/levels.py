@@ -28,7 +28,8 @@ class Walk:
     reasons: np.ndarray  # (levels, n) int8 reason a step is not assessable
     lowest: np.ndarray  # int8 ladder index
     highest: np.ndarray  # int8 ladder index
-    vacuous: np.ndarray  # bool: the lowest level rests on a vacuous step
+    vacuous: np.ndarray  # bool: some step was vacuous (no domestic mandatory limit applies)
+    rests: np.ndarray  # bool: the lowest level rests on that vacuous step
 
 
 def requirement_thresholds(req: LevelRequirement, applied: list[Applied]
@@ -117,8 +118,11 @@ def walk(ladder: Ladder, applied: list[Applied], missing: list[ReferenceEdition]
         possible &= steps[i] != FAILED
         lowest[certain] = i
         highest[possible] = i
-    vacuous = steps[lowest, np.arange(n)] == VACUOUS
-    return Walk(steps, reasons, lowest, highest, vacuous)
+    above = np.arange(k)[:, None] > highest[None, :]
+    reasons[above] = 0  # steps above the first failed one decide nothing
+    vacuous = (steps == VACUOUS).any(axis=0)
+    rests = steps[lowest, np.arange(n)] == VACUOUS
+    return Walk(steps, reasons, lowest, highest, vacuous, rests)
 
 
 def required_value(ladder: Ladder, target: str, applied: list[Applied], method: Method,

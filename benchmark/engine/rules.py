@@ -24,6 +24,8 @@ REASONS = ("", "basic_not_met", "basic_not_declared", "basic_not_assessable", "c
            "no_subject", "count_short", "count_uncertain", "score_below", "score_uncertain",
            "no_scorable")
 R = {code: i for i, code in enumerate(REASONS)}
+FAIL_REASONS = frozenset({"basic_not_met", "core_count_low", "reference_withdrawn",
+                          "reference_superseded", "level_below", "count_short", "score_below"})
 
 
 @dataclass
@@ -33,6 +35,8 @@ class RuleOutcome:
     subjects: dict[str, np.ndarray] = field(default_factory=dict)  # indicator → reason index
     score_low: np.ndarray | None = None
     score_high: np.ndarray | None = None
+    bonus_low: np.ndarray | None = None  # weighted score: bonus points surely / possibly earned
+    bonus_high: np.ndarray | None = None
     reached: tuple[np.ndarray, np.ndarray] | None = None  # counting: (certain, possible)
 
     @classmethod
@@ -163,6 +167,8 @@ def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
     low, high, weight = np.zeros(x.n), np.zeros(x.n), np.zeros(x.n)
     for r in x.subjects(rule):
         scored = r.applies & (r.status != NO_REFERENCE) & (r.status != NOT_APPLICABLE)
+        if r.has_reference is not None:  # an undeclared indicator with no reference: not scored
+            scored &= r.has_reference | r.declared
         known = scored & (r.lowest >= 0)
         lo = np.where(known, scores[np.clip(r.lowest, 0, None)], scores[0])
         hi = np.where(known, scores[np.clip(r.highest, 0, None)], top)
@@ -183,8 +189,9 @@ def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
                 sure += judged & (r.lowest >= target)
                 may += judged & (r.highest >= target)
         cap = bonus.get("max", np.inf)
-        low = low + np.minimum(sure * bonus["points"], cap)
-        high = high + np.minimum(may * bonus["points"], cap)
+        out.bonus_low = np.minimum(sure * bonus["points"], cap)
+        out.bonus_high = np.minimum(may * bonus["points"], cap)
+        low, high = low + out.bonus_low, high + out.bonus_high
     low = np.round(np.minimum(low, 100.0), 2)
     high = np.round(np.minimum(high, 100.0), 2)
     mark = rule.pass_mark or 0
