@@ -71,6 +71,15 @@ def _read_report(path: Path) -> dict:
     return report
 
 
+def _kind(path: Path) -> str | None:
+    """The `kind` a JSON report names (None when it names none or cannot be read)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return report.get("kind") if isinstance(report, dict) else None
+
+
 def find_input(recorded: str, report_dir: Path, base_dir: Path | None = None) -> Path | None:
     """Where an input named in the provenance is now: as written if absolute; else relative to
     `base_dir`, the current folder, or the report's folder (first that exists)."""
@@ -150,6 +159,11 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     Raises InputError when the report is not a readable JSON report with provenance, or when the
     current catalogue does not load."""
     path = Path(report_json_path)
+    kind = _kind(path)
+    if kind == "organisation_assessment":  # another result kind, recomputed by its own module
+        from benchmark.organisation.verify import verify_assessment_report
+        return verify_assessment_report(path, json.loads(path.read_text(encoding="utf-8")),
+                                        base_dir)
     report = _read_report(path)
     out = Verification(str(path))
     prov = report["provenance"]
