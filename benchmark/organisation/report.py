@@ -159,7 +159,7 @@ def result_sheets(result: dict, lang: str, template_dir: str | None = None) -> l
                      row["review"]["note"]])
     return [
         Sheet(O["sheet_summary"], [L["item"], L["content"]], [r for r in summary if r]),
-        Sheet(O["sheet_dimensions"], [O["dimension"], O["item"], O["total"], O["total_range"],
+        Sheet(O["sheet_dimensions"], [O["dimension"], O["item"], O["score_low"], O["score_high"],
                                       O["max"]], dims, freeze_columns=1),
         Sheet(O["sheet_criteria"], ["id", O["criterion"], O["kind"], O["points"], O["knock_out"],
                                     O["self"], f"{O['self']} [{O['points']}]", O["evidence"],
