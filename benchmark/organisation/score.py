@@ -47,11 +47,11 @@ class SchemeArrays:
 class Scores:
     """Every intermediate of a batch, one row per organisation; reports are views of it."""
 
-    effective: np.ndarray        # (n, c) share the review gives after the evidence rule; NaN: not assessed
+    effective: np.ndarray        # (n, c) review share after the evidence rule; NaN: not assessed
     points: np.ndarray           # (n, c) weighted points of `effective`; NaN: not assessed
-    headroom: np.ndarray         # (n, c) weighted points still to gain (all of them when not assessed)
+    headroom: np.ndarray         # (n, c) weighted points still to gain (all when not assessed)
     self_points: np.ndarray      # (n, c) weighted points the self-assessment claims; NaN: none
-    difference: np.ndarray       # (n, c) self − review (as the reviewer scored it); NaN: either missing
+    difference: np.ndarray       # (n, c) self − review as scored by the reviewer; NaN: one missing
     self_above: np.ndarray       # (n, c) bool: difference above the tolerance
     evidence_zeroed: np.ndarray  # (n, c) bool: reviewed, required evidence missing, scored 0
     low: np.ndarray              # (n,) total, not-assessed criteria at 0
