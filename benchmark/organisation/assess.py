@@ -168,15 +168,15 @@ def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> di
     dimensions = []
     for d_index, d in enumerate(scheme.dimensions):
         items = []
-        for item in d.items:
-            rows = [by_id[cid] for cid in item.criteria]
+        for item in d.children:
+            rows = [by_id[cid] for cid in item.children]
             items.append({"id": item.id, "names": item.names, "weight": _num(item.weight),
                           "basis": item.basis, "source": item.source,
                           "low": _num(sum(x["score"] or 0 for x in rows)),
                           "high": _num(sum(x["score"] if x["score"] is not None
                                            else x["weighted_points"] for x in rows)),
                           "max": _num(sum(x["weighted_points"] for x in rows)),
-                          "criteria": list(item.criteria)})
+                          "criteria": list(item.children)})
         dimensions.append({"id": d.id, "names": d.names, "weight": _num(d.weight),
                            "basis": d.basis, "source": d.source,
                            "low": _num(s.dimension_low[r, d_index]),
@@ -290,17 +290,6 @@ def audit_view(result: dict) -> dict:
             "overall_level": {"id": result["grade"] or result["grade_range"]["low"]}}
 
 
-def collect(paths: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        if Path(p).is_dir():
-            files += sorted(x for x in Path(p).iterdir()
-                            if x.suffix.lower() in SCHEME_SUFFIXES and not x.name.startswith("."))
-        else:
-            files.append(Path(p))
-    return files
-
-
 # --- a batch of files, checked before anything is written ------------------------------------
 
 
@@ -321,7 +310,7 @@ def assess_files(paths: Iterable[Path], on: dt.date, out_dir: Path,
     an id), else the scheme the assessments name — and write one report set per organisation
     plus the ranked list (CSV, XLSX, Markdown). Every input is checked first: on any problem
     InputError lists them all and nothing is written."""
-    from benchmark.batch import safe_stem
+    from benchmark.batch import collect, safe_stem
     from benchmark.organisation.report import FORMATS, LIST_NAME, list_outputs, result_outputs
     from benchmark.organisation.scheme import assessment_from_document, read_assessment
     from benchmark.report import write_all

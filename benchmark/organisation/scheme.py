@@ -76,21 +76,14 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class Item:
+class Group:
+    """A node of the tree above the criteria: a dimension (`children`: its items, Groups) or an
+    item (`children`: its criterion ids)."""
+
     id: str
     names: dict
     weight: float
-    criteria: tuple[str, ...]
-    basis: str | None = None
-    source: str | None = None
-
-
-@dataclass(frozen=True)
-class Dimension:
-    id: str
-    names: dict
-    weight: float
-    items: tuple[Item, ...]
+    children: tuple
     basis: str | None = None
     source: str | None = None
 
@@ -114,7 +107,7 @@ class Scheme:
     rules: dict
     grades: tuple[Grade, ...]
     below_grades: dict
-    dimensions: tuple[Dimension, ...]
+    dimensions: tuple[Group, ...]
     criteria: tuple[Criterion, ...]
     path: str
     sha256: str
@@ -201,7 +194,7 @@ def scheme_from_document(doc: Document) -> Scheme:
         seen.setdefault(key, pointer)
 
     criteria: list[Criterion] = []
-    dimensions: list[Dimension] = []
+    dimensions: list[Group] = []
     for d, dim in enumerate(data["dimensions"]):
         dptr = f"/dimensions/{d}"
         unique("dimension", dim["id"], dptr)
@@ -216,10 +209,8 @@ def scheme_from_document(doc: Document) -> Scheme:
                 criterion = _criterion(doc, crit, cptr, dim, item, problems)
                 criteria.append(criterion)
                 ids.append(criterion.id)
-            items.append(Item(item["id"], item["names"], float(item.get("weight", 1.0)),
-                              tuple(ids), item.get("basis"), item.get("source")))
-        dimensions.append(Dimension(dim["id"], dim["names"], float(dim.get("weight", 1.0)),
-                                    tuple(items), dim.get("basis"), dim.get("source")))
+            items.append(_group(item, tuple(ids)))
+        dimensions.append(_group(dim, tuple(items)))
     total = sum(c.weighted_points for c in criteria)
     if abs(total - data["total_points"]) > HAIR * max(1.0, total):
         problems.append(doc.problem(
@@ -250,6 +241,11 @@ def scheme_from_document(doc: Document) -> Scheme:
                   dimensions=tuple(dimensions), criteria=tuple(criteria), path=doc.path,
                   sha256=doc.sha256, version=data.get("version"),
                   sources=tuple(data.get("sources", ())))
+
+
+def _group(node: dict, children: tuple) -> Group:
+    return Group(node["id"], node["names"], float(node.get("weight", 1.0)), children,
+                 node.get("basis"), node.get("source"))
 
 
 def _criterion(doc: Document, crit: dict, pointer: str, dim: dict, item: dict,
