@@ -12,9 +12,9 @@ the date. A result never depends on the other organisations of its batch; the ra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -23,7 +23,12 @@ from benchmark.catalogue import data_file, default_data_dir
 from benchmark.errors import InputError, Problem
 from benchmark.organisation.scheme import Assessment, Scheme, load_scheme
 from benchmark.organisation.score import (
-    KNOCKED_OUT, KO_FAILS, KO_HOLDS, Scores, competition_ranks, score,
+    KNOCKED_OUT,
+    KO_FAILS,
+    KO_HOLDS,
+    Scores,
+    competition_ranks,
+    score,
 )
 
 KIND = "organisation_assessment"

@@ -118,7 +118,7 @@ def render_html(result: dict, lang: str = "zh", template_dir: str | None = None)
 def result_sheets(result: dict, lang: str, template_dir: str | None = None) -> list[Sheet]:
     """Summary, dimensions (with items), criteria and findings of one organisation."""
     c = context(result, lang, template_dir)
-    L, O, grades = c["L"], c["O"], c["grades"]
+    L, O = c["L"], c["O"]
     org, scheme, total = result["organisation"], result["scheme"], result["total"]
     summary: list[list[Any]] = [
         [O["result"], O["statuses"][result["status"]]],

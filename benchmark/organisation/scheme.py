@@ -30,7 +30,11 @@ import numpy as np
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import InputError, Problem
 from benchmark.loading import (
-    Document, non_finite_problems, pointer_join, read_document, schema_problems,
+    Document,
+    non_finite_problems,
+    pointer_join,
+    read_document,
+    schema_problems,
 )
 from benchmark.organisation.score import SchemeArrays
 
