@@ -31,6 +31,7 @@ demo: $(STAMP) $(SYSDEPS_STAMP)
 	$(BIN)/benchmark evaluate examples/declarations --programme leader --date $(DEMO_DATE) --lang zh --format json,md,html,xlsx -o out/demo/leader
 	$(BIN)/benchmark evaluate examples/declarations --programme shenzhen --date $(DEMO_DATE) --lang en --format json,md,html,xlsx -o out/demo/shenzhen
 	$(BIN)/benchmark compare --set three-phase-induction-motor --param rated_power=1.5kW --date $(DEMO_DATE) --lang zh --format html,xlsx,md,json -o out/demo/study
+	$(BIN)/benchmark assess-organisation examples/organisations --date $(DEMO_DATE) --lang zh --format json,md,html,xlsx -o out/demo/organisations
 	$(BIN)/benchmark rank examples/populations/room-air-conditioners.csv --set room-air-conditioner --date $(DEMO_DATE) --lang zh --format json,csv,xlsx,md -o out/demo/ranking
 	@echo "Reports: out/demo/leader/*.zh.{html,md,xlsx} (Chinese), out/demo/shenzhen/*.en.{html,md,xlsx} (English), JSON beside them; comparison study in out/demo/study/; peer ranking in out/demo/ranking/. PDF: add pdf to --format."
 

@@ -64,6 +64,8 @@ def schema_for(doc: Document) -> str | None:
     data = doc.data
     if not isinstance(data, dict):
         return None
+    if data.get("schema") in ("org-scheme/1", "org-assessment/1"):  # benchmark.organisation
+        return data["schema"].split("/")[0]
     if "enterprise" in data or "standard" in data:
         return "declaration"
     if "levels" in data:
@@ -725,11 +727,13 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
             files.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json")))
         else:
             files.append(p)
-    decls, others = [], []
+    decls, others, organisation = [], [], []
     for f in files:
         doc, problems = read_document(f)
         if doc is not None and schema_for(doc) == "declaration":
             decls.append((doc, problems))
+        elif doc is not None and schema_for(doc) in ("org-scheme", "org-assessment"):
+            organisation.append(f)
         else:
             others.append(f)
     root = Path(data_dir) if data_dir else default_data_dir()
@@ -749,4 +753,8 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
             declaration_from_document(doc, catalogue)
         except InputError as exc:
             report.extend(exc.problems)
+    if organisation or not paths:  # schemes and assessments: benchmark.organisation checks them
+        from benchmark.organisation.scheme import shipped_scheme_files, validate_organisation_files
+        report.extend(validate_organisation_files(organisation or shipped_scheme_files(data_dir),
+                                                  data_dir))
     return report

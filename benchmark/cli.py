@@ -318,6 +318,58 @@ def verify(reports, base_dir, data_dir) -> None:
     sys.exit(1 if mismatched else 0)
 
 
+@main.command(name="assess-organisation")
+@click.argument("assessments", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--scheme", "scheme_ref", default=None,
+              help="Scheme file or id (default: the scheme the assessments name, looked up in "
+                   "DATA_DIR/schemes and the shipped schemes/).")
+@date_option("Assessment date shown in the reports (default: today, or SOURCE_DATE_EPOCH).")
+@click.option("--format", "formats", callback=comma_list, default="json,md", show_default=True,
+              help="Comma-separated report formats per organisation: json, md, html (one "
+                   "self-contained file), xlsx. The ranked list is always written as CSV, XLSX "
+                   "and Markdown.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the reports and of the ranked list.")
+@click.option("--template-dir", type=click.Path(file_okay=False),
+              help="Folder with your own templates (organisation.md.j2, organisation.html.j2, "
+                   "organisation-list.md.j2, letterhead.html.j2, report.css, labels.yaml).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--audit-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite audit database each assessment is appended to (default: "
+                   "OUTPUT/audit.sqlite).")
+@click.option("--no-audit", is_flag=True, help="Do not record the assessments in an audit "
+                                               "database.")
+@data_dir_option
+@handles_input_errors
+def assess_organisation(assessments, scheme_ref, day, formats, lang, template_dir, out_dir,
+                        audit_db, no_audit, data_dir) -> None:
+    """Good-practice evaluation of organisations (团体标准化良好行为评价) under a scored scheme:
+    assessment files or folders of them. Writes one report set per organisation and the ranked
+    list organisations.LANG.{csv,xlsx,md}."""
+    from benchmark.organisation.assess import assess_files, audit_view
+
+    batch = assess_files(list(assessments), day, out_dir, formats, lang, scheme_ref, data_dir,
+                         template_dir)
+    if not no_audit:
+        from benchmark.audit import append_record
+
+        options = {"command": "assess-organisation", "scheme": str(scheme_ref or ""),
+                   "date": day.isoformat(), "formats": ",".join(formats), "lang": lang,
+                   "data_dir": str(data_dir) if data_dir else None}
+        audit_db = audit_db or out_dir / "audit.sqlite"
+        for result, paths in batch.results:
+            append_record(audit_db, audit_view(result), paths, options)
+    for row in batch.ranked:
+        total = row["total"]
+        shown = f"{total['low']:g}" if total["low"] == total["high"] else \
+            f"{total['low']:g}-{total['high']:g}"
+        click.echo(f"{row['rank'] or '-':<4} {row['status']:<15} {row['grade'] or '-':<12} "
+                   f"{shown:<12} {row['organisation']}  {row['file']}")
+    click.echo(f"{len(batch.ranked)} organisation(s) assessed on {day}; reports in {out_dir}/"
+               + ("" if no_audit else f"; audit records in {audit_db}"))
+
+
 def evaluation_date():
     """Today, unless SOURCE_DATE_EPOCH fixes the date for reproducible output."""
     import datetime as dt

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from benchmark import __version__
 from benchmark.catalogue import load_catalogue
@@ -69,6 +69,15 @@ def _read_report(path: Path) -> dict:
                                  pointer="/provenance",
                                  hint="verify the JSON report that `benchmark evaluate` wrote"))
     return report
+
+
+def _kind(path: Path) -> str | None:
+    """The `kind` a JSON report names (None when it names none or cannot be read)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return report.get("kind") if isinstance(report, dict) else None
 
 
 def find_input(recorded: str, report_dir: Path, base_dir: Path | None = None) -> Path | None:
@@ -161,6 +170,11 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     Raises InputError when the report is not a readable JSON report with provenance, or when the
     current catalogue does not load."""
     path = Path(report_json_path)
+    kind = _kind(path)
+    if kind == "organisation_assessment":  # another result kind, recomputed by its own module
+        from benchmark.organisation.verify import verify_assessment_report
+        return verify_assessment_report(path, json.loads(path.read_text(encoding="utf-8")),
+                                        base_dir)
     report = _read_report(path)
     out = Verification(str(path))
     prov = report["provenance"]
@@ -176,21 +190,7 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
                 f"{__version__}: differences may come from the engine",
                 "/provenance/engine_version", severity="warning")
 
-    inputs: dict[str, Path] = {}
-    for recorded, digest in prov["inputs"].items():
-        found = find_input(recorded.rsplit("#row", 1)[0], path.parent,
-                           Path(base_dir) if base_dir else None)
-        if found is None:
-            finding("input_missing", f"input {recorded} cannot be found",
-                    pointer_join("/provenance/inputs", recorded), file=recorded,
-                    hint="run from the folder the evaluation ran in, or give base_dir")
-            continue
-        inputs[recorded] = found
-        now = file_sha256(found)
-        if now != digest:
-            finding("input_changed", f"input {recorded} has changed since the report was made "
-                    f"(SHA-256 {digest[:12]}… then, {now[:12]}… now)",
-                    pointer_join("/provenance/inputs", recorded), file=recorded)
+    inputs = input_findings(prov["inputs"], path.parent, base_dir, finding)
 
     catalogue = load_catalogue(data_dir)
     if catalogue.sha256 != prov["catalogue_sha256"]:
@@ -225,6 +225,39 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     out.recomputed = json.loads(json.dumps(result, ensure_ascii=False))  # as JSON reads it back
     explained = any(f.code in ("input_changed", "catalogue_changed") and f.severity == "error"
                     for f in out.findings)
+    field_findings(report, out, explained, finding)
+    return out
+
+
+def input_findings(recorded: dict[str, str], report_dir: Path, base_dir: str | Path | None,
+                   finding: Callable[..., None],
+                   fallback: Callable[[str], Path | None] | None = None) -> dict[str, Path]:
+    """Where each recorded input is now (see `find_input`; `fallback` may find it elsewhere),
+    with an `input_missing` or `input_changed` finding for each that is gone or changed."""
+    inputs: dict[str, Path] = {}
+    for name, digest in recorded.items():
+        found = find_input(name.rsplit("#row", 1)[0], report_dir,
+                           Path(base_dir) if base_dir else None)
+        if found is None and fallback is not None:
+            found = fallback(name)
+        if found is None:
+            finding("input_missing", f"input {name} cannot be found",
+                    pointer_join("/provenance/inputs", name), file=name,
+                    hint="run from the folder the evaluation ran in, or give base_dir")
+            continue
+        inputs[name] = found
+        now = file_sha256(found)
+        if now != digest:
+            finding("input_changed", f"input {name} has changed since the report was made "
+                    f"(SHA-256 {digest[:12]}… then, {now[:12]}… now)",
+                    pointer_join("/provenance/inputs", name), file=name)
+    return inputs
+
+
+def field_findings(report: dict, out: Verification, explained: bool,
+                   finding: Callable[..., None]) -> None:
+    """A finding for every field of the report that differs from `out.recomputed`:
+    `result_changed` when a changed input `explained` it, else `report_field_changed`."""
     said = {f.pointer for f in out.findings}  # hashes already reported above are not repeated
     for pointer, old, new in differences(report, out.recomputed):
         if pointer in said or pointer == "/engine_version" and "/provenance/engine_version" in said:
@@ -232,4 +265,3 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
         finding("result_changed" if explained else "report_field_changed",
                 f"{pointer or '/'}: the report says {_short(old)}, recomputed {_short(new)}",
                 pointer or "")
-    return out
