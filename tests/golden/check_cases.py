@@ -1,4 +1,4 @@
-"""Check the golden verdict cases as data: they parse, have the documented shape, and cover every tag.
+"""Check the golden verdict cases as data: they parse, have the documented shape, cover every tag.
 
 This script owns the *form* of tests/golden/cases/*.yaml (README.md in this folder): required keys,
 the id equal to the file name, known tags, level ids, statuses, rule outcomes, reason and finding
@@ -12,6 +12,7 @@ Exit status 0 when every case is well formed and every required tag is covered, 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def case_problems(path: Path) -> tuple[list[str], set[str]]:
                         f"{PROGRAMMES.get(data_dir, ())} for data_dir {data_dir!r}")
     if (data_dir == "fixture-catalogue") != ("fixture" in covers):
         problems.append(f"{where}: tag fixture if and only if data_dir is fixture-catalogue")
-    if not isinstance(case.get("date"), __import__("datetime").date):
+    if not isinstance(case.get("date"), dt.date):
         problems.append(f"{where}: date is not a YYYY-MM-DD date")
     declaration = case.get("declaration") or {}
     if declaration.get("schema") != "declaration/1":
