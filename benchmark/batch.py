@@ -213,7 +213,7 @@ def table_results(name: str, pop: Population, catalogue, programme: str, on: dt.
     explained."""
     iset = catalogue.sets[pop.category]
     check_programme(catalogue, pop.category, programme, name)
-    a = assess(pop, catalogue, programme, on, include_superseded)
+    a = assess(pop, catalogue, programme, on, include_superseded, steps=True)
     for row in range(len(pop)) if rows is None else rows:
         yield row, json_safe(explain(a, row, table_identity(name, pop, row, iset),
                                      {k: v[row] for k, v in pop.texts.items()

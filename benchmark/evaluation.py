@@ -84,7 +84,7 @@ def evaluate_many(decls: list[Declaration], catalogue: Catalogue, programme_id: 
         check_programme(catalogue, category, programme_id, decls[idx[0]].path)
         group = [decls[k] for k in idx]
         a = assess(population_of(group, catalogue.sets[category]), catalogue, programme_id, on,
-                   include_superseded)
+                   include_superseded, steps=True)
         for row, k in enumerate(idx):
             d = decls[k]
             out[k] = Evaluation(explain(

@@ -165,8 +165,10 @@ def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np
 
 
 def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
-           include_superseded: bool = False) -> Assessment:
-    """Levels, rule outcomes and verdict for every row of `pop` under a programme."""
+           include_superseded: bool = False, steps: bool = False) -> Assessment:
+    """Levels, rule outcomes and verdict for every row of `pop` under a programme. With `steps`
+    the outcome and reason of every ladder step is kept per row too (what an explanation shows;
+    a ranking needs only the levels)."""
     iset = catalogue.sets[pop.category]
     programme = iset.programmes[programme_id]
     n = len(pop)
@@ -176,7 +178,7 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     inds: dict[str, IndicatorAssessment] = {}
     for ind in iset.indicators.values():  # in catalogue order: derived ones read earlier ones
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
-                                  include_superseded, used, inds)
+                                  include_superseded, used, inds, steps)
     withdrawn, superseded = _normative_status(pop, catalogue, on)
     inputs = RuleInputs(programme, inds, in_scope, withdrawn, superseded)
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules}
@@ -218,7 +220,7 @@ def _declared(ind: Indicator, pop, n: int):
 def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
                programme: Programme, segment: np.ndarray, in_scope: np.ndarray, on: dt.date,
                include_superseded: bool, used: set[str],
-               earlier: dict[str, IndicatorAssessment]) -> IndicatorAssessment:
+               earlier: dict[str, IndicatorAssessment], keep_steps: bool) -> IndicatorAssessment:
     n = len(pop)
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
@@ -246,8 +248,9 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
         out.status[compared & declared] = NOT_COMPARED
         return out
     k = len(programme.ladder.levels)
-    out.steps = np.zeros((k, n), dtype=np.int8)
-    out.step_reasons = np.zeros((k, n), dtype=np.int8)
+    if keep_steps:
+        out.steps = np.zeros((k, n), dtype=np.int8)
+        out.step_reasons = np.zeros((k, n), dtype=np.int8)
     out.top_class = np.zeros(n, dtype=bool)
     out.has_reference = np.zeros(n, dtype=bool)
     method = Method.of(ind)
@@ -311,10 +314,11 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
         return
     lo, hi = out.lo[rows], out.hi[rows]
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
-    w = levels.walk(programme.ladder, applied, missing, lo, hi, method)
+    w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
     out.lowest[rows], out.highest[rows] = w.lowest, w.highest
     out.vacuous[rows], out.rests[rows] = w.vacuous, w.rests
-    out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
+    if out.steps is not None:
+        out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
     out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)
     for a in applied:
         best = next((c for c in a.classes if c is not None), None)

@@ -113,6 +113,9 @@ def judge(lo: np.ndarray, hi: np.ndarray, op: str, t_low: np.ndarray, t_high: np
         strict = lenient = None
     else:
         strict, lenient = t_low, t_high
+    if t_low is t_high:  # one plausible threshold: holds or fails
+        ok = satisfies(lo, hi, op, t_low, method, beats)
+        return np.where(ok, PASS, FAIL).astype(np.int8)
     if strict is None:
         a = satisfies(lo, hi, op, t_low, method, beats)
         b = satisfies(lo, hi, op, t_high, method, beats)

@@ -32,6 +32,10 @@ class Walk:
     rests: np.ndarray  # bool: the lowest level rests on that vacuous step
 
 
+_STEP_OF = np.array([0, 0, 0], dtype=np.int8)  # outcome code → step outcome
+_STEP_OF[PASS], _STEP_OF[UNKNOWN], _STEP_OF[FAIL] = MET, NOT_ASSESSABLE, FAILED
+
+
 def requirement_thresholds(req: LevelRequirement, applied: list[Applied]
                            ) -> list[tuple[Applied, Thresholds]]:
     """The thresholds a requirement compares with; for `most_stringent` every candidate's top
@@ -79,19 +83,19 @@ def step(req: LevelRequirement, applied: list[Applied], missing: list[ReferenceE
             continue
         has |= finite
         code = judge(lo, hi, th.op, th.low, th.high, method, beats)
-        why = np.where(th.uncertain, BETWEEN_RULE_UNCERTAIN, 0)
+        why = np.where(th.uncertain, BETWEEN_RULE_UNCERTAIN, 0) if th.low is not th.high else 0
         if a.indicative:  # another basis: never awards nor withholds a level
             code = np.full(n, UNKNOWN, dtype=np.int8)
             why = np.full(n, INDICATIVE_BASIS)
         code = np.where(finite, code, PASS).astype(np.int8)
         first_unknown = (code == UNKNOWN) & (reason == 0)
-        reason[first_unknown] = why[first_unknown]
+        reason[first_unknown] = why[first_unknown] if isinstance(why, np.ndarray) else why
         np.maximum(worst, code, out=worst)
     if _missing_here(req, missing):  # an edition in force whose values are not in hand
         reason[(worst == PASS) | (reason == 0)] = EDITION_VALUES_MISSING
         worst[worst == PASS] = UNKNOWN
         has[:] = True
-    out = np.select([worst == PASS, worst == FAIL], [MET, FAILED], NOT_ASSESSABLE).astype(np.int8)
+    out = _STEP_OF[worst]
     none = ~has
     if req.if_none == "pass":
         out[none] = VACUOUS
@@ -103,25 +107,31 @@ def step(req: LevelRequirement, applied: list[Applied], missing: list[ReferenceE
 
 
 def walk(ladder: Ladder, applied: list[Applied], missing: list[ReferenceEdition],
-         lo: np.ndarray, hi: np.ndarray, method: Method) -> Walk:
+         lo: np.ndarray, hi: np.ndarray, method: Method, keep_steps: bool = True) -> Walk:
+    """The ladder for n rows; with `keep_steps` every step's outcome and reason per row too.
+    Steps above the first failed one decide nothing and carry no reason."""
     n = len(lo)
     k = len(ladder.levels)
-    steps = np.zeros((k, n), dtype=np.int8)
-    reasons = np.zeros((k, n), dtype=np.int8)
+    steps = np.zeros((k, n), dtype=np.int8) if keep_steps else None
+    reasons = np.zeros((k, n), dtype=np.int8) if keep_steps else None
     lowest = np.zeros(n, dtype=np.int8)
     highest = np.zeros(n, dtype=np.int8)
     certain = np.ones(n, dtype=bool)
     possible = np.ones(n, dtype=bool)
+    vacuous = np.zeros(n, dtype=bool)
+    rests = np.zeros(n, dtype=bool)
     for i, level in enumerate(ladder.levels[1:], start=1):
-        steps[i], reasons[i] = step(level.requires, applied, missing, lo, hi, method)
-        certain &= (steps[i] == MET) | (steps[i] == VACUOUS)
-        possible &= steps[i] != FAILED
+        s, why = step(level.requires, applied, missing, lo, hi, method)
+        if keep_steps:
+            why[~possible] = 0
+            steps[i], reasons[i] = s, why
+        is_vacuous = s == VACUOUS
+        vacuous |= is_vacuous
+        certain &= (s == MET) | is_vacuous
+        possible &= s != FAILED
         lowest[certain] = i
+        rests[certain] = is_vacuous[certain]
         highest[possible] = i
-    above = np.arange(k)[:, None] > highest[None, :]
-    reasons[above] = 0  # steps above the first failed one decide nothing
-    vacuous = (steps == VACUOUS).any(axis=0)
-    rests = steps[lowest, np.arange(n)] == VACUOUS
     return Walk(steps, reasons, lowest, highest, vacuous, rests)
 
 

@@ -33,8 +33,8 @@ class Thresholds:
     note: str | None = None  # the between-points rule, when it is an assumption
 
     @property
-    def uncertain(self) -> np.ndarray:
-        return self.low != self.high
+    def uncertain(self) -> np.ndarray | bool:
+        return False if self.low is self.high else self.low != self.high
 
 
 @dataclass
@@ -47,22 +47,36 @@ class Applied:
     limits: list[Thresholds] = field(default_factory=list)
     classes: list[Thresholds | None] = field(default_factory=list)  # None: catch-all class
     indicative: bool = False  # stated on another basis than the indicator's test method
+    _top: list[Thresholds] | None = field(default=None, repr=False)
 
     def top(self) -> list[Thresholds]:
         """The most stringent requirement this value sets, per row: its best class with a
         threshold there, else its first limit — as one Thresholds per op present."""
+        if self._top is None:
+            self._top = self._most_stringent()
+        return self._top
+
+    def _most_stringent(self) -> list[Thresholds]:
+        candidates = [c for c in self.classes if c is not None] + self.limits
         n = len(self.applies)
         taken = np.zeros(n, dtype=bool)
         out: dict[str, Thresholds] = {}
-        for th in [c for c in self.classes if c is not None] + self.limits:
+        one = all(c.low is c.high for c in candidates)
+        for th in candidates:
             rows = ~taken & np.isfinite(th.low)
             if not rows.any():
                 continue
+            if not taken.any() and (rows | ~self.applies).all():
+                return [th]  # the best bound covers every row the value applies to
             taken |= rows
-            acc = out.setdefault(th.op, Thresholds(th.op, np.full(n, np.nan), np.full(n, np.nan),
-                                                   np.full(n, np.nan), th.label, th.note))
-            acc.low[rows], acc.high[rows], acc.ruled[rows] = th.low[rows], th.high[rows], \
-                th.ruled[rows]
+            if th.op not in out:
+                low = np.full(n, np.nan)
+                out[th.op] = Thresholds(th.op, low, low if one else np.full(n, np.nan),
+                                        low if one else np.full(n, np.nan), th.label, th.note)
+            acc = out[th.op]
+            acc.low[rows] = th.low[rows]
+            if acc.high is not acc.low:
+                acc.high[rows], acc.ruled[rows] = th.high[rows], th.ruled[rows]
         return list(out.values())
 
     def mandatory(self) -> list[Thresholds]:
@@ -138,8 +152,12 @@ def applicable(catalogue: Catalogue, indicator: Indicator, set_id: str, segment_
 
         def thresholds(bound: Bound, label: str | None) -> Thresholds:
             low, high, ruled = bound.threshold.interval(params, n)
-            conv = [np.where(applies, t * value.factor + value.offset, np.nan)  # noqa: B023
-                    for t in (low, high, ruled)]
+            if low is high:  # no assumption: one array serves as both ends
+                one = np.where(applies, low * value.factor + value.offset, np.nan)  # noqa: B023
+                conv = [one, one, one]
+            else:
+                conv = [np.where(applies, t * value.factor + value.offset, np.nan)  # noqa: B023
+                        for t in (low, high, ruled)]
             if value.factor < 0:  # a unit conversion that reverses order swaps the ends
                 conv[0], conv[1] = conv[1], conv[0]
             note = bound.threshold.between_note if bound.threshold.assumed else None
