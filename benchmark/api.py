@@ -1,0 +1,153 @@
+"""The public Python API: load the catalogue, evaluate, rank, compare, validate.
+
+Each function takes what a user has at hand — a path, a declaration, a pandas DataFrame — and
+returns a result object whose fields are documented (`Evaluation`, `Ranking`, `Study`). They are
+the same functions the command line calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from benchmark.catalogue import load_catalogue as _load_catalogue
+from benchmark.errors import ProblemReport
+from benchmark.model import Catalogue
+
+
+def load_catalogue(data_dir: str | Path | None = None) -> Catalogue:
+    """The checked catalogue (the shipped one, `$BENCHMARK_DATA`, or `data_dir`)."""
+    return _load_catalogue(data_dir)
+
+
+def _on(on: dt.date | str | None) -> dt.date:
+    if on is None:
+        return dt.date.today()
+    return dt.date.fromisoformat(on) if isinstance(on, str) else on
+
+
+def evaluate(what: Any, programme: str = "leader", on: dt.date | str | None = None, *,
+             catalogue: Catalogue | None = None, set_id: str | None = None,
+             include_superseded: bool = False):
+    """Evaluate a `Declaration`, a declaration file, a table file (one declaration per row; give
+    `set_id`) or a pandas DataFrame of declarations (columns named as in a table; give
+    `set_id`). One declaration gives an `Evaluation`; a file of many a list of them; a DataFrame
+    a DataFrame with one row per declaration: verdict, overall level and the level interval of
+    every indicator."""
+    from benchmark.batch import read_table_input, table_results
+    from benchmark.declaration import Declaration, load_declaration
+    from benchmark.evaluation import Evaluation, evaluate_declaration
+    from benchmark.population import TABLE_SUFFIXES
+
+    cat = catalogue or load_catalogue()
+    day = _on(on)
+    if isinstance(what, pd.DataFrame):
+        return _evaluate_frame(what, cat, programme, day, set_id, include_superseded)
+    if isinstance(what, Declaration):
+        return evaluate_declaration(what, cat, programme, day, include_superseded)
+    path = Path(what)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        pop = read_table_input(path, cat, set_id, None)
+        return [Evaluation(r) for _, r in table_results(str(path), pop, cat, programme, day,
+                                                         include_superseded)]
+    return evaluate_declaration(load_declaration(path, cat), cat, programme, day,
+                                include_superseded)
+
+
+def _evaluate_frame(frame: pd.DataFrame, cat: Catalogue, programme: str, on: dt.date,
+                    set_id: str | None, include_superseded: bool) -> pd.DataFrame:
+    from benchmark.engine import assess
+    from benchmark.errors import InputError, Problem
+    from benchmark.population import population_from_frame, resolve_columns
+
+    if set_id not in cat.sets:
+        raise InputError(Problem("category_missing", "give set_id, the category of the rows"))
+    iset = cat.sets[set_id]
+    frame = frame.rename(columns=str)
+    columns, problems = resolve_columns(list(frame.columns), iset, None, "<DataFrame>")
+    problems = [p for p in problems if p.severity == "error"]
+    if problems:
+        raise InputError(problems)
+    pop = population_from_frame(frame.reset_index(drop=True), iset, columns, "<DataFrame>")
+    if pop.excluded:
+        raise InputError(pop.excluded)
+    a = assess(pop, cat, programme, on, include_superseded)
+    levels = [lv.id for lv in a.programme.ladder.levels]
+    name = lambda k: levels[k] if k >= 0 else None  # noqa: E731
+    low, high, _ = a.overall
+    out: dict[str, Any] = {"row": pop.rows, "segment": a.segment, "verdict": a.verdict,
+                           "overall_lowest": [name(k) for k in low],
+                           "overall_highest": [name(k) for k in high]}
+    for ind_id, r in a.indicators.items():
+        out[f"{ind_id}_lowest"] = [name(k) for k in r.lowest]
+        out[f"{ind_id}_highest"] = [name(k) for k in r.highest]
+    for rule_id, o in a.outcomes.items():
+        out[f"rule_{rule_id}"] = pd.Categorical.from_codes(
+            o.codes, ["pass", "not_evaluable", "fail"])
+    return pd.DataFrame(out)
+
+
+def rank(what: str | Path | pd.DataFrame, set_id: str, programme: str = "leader",
+         on: dt.date | str | None = None, *, catalogue: Catalogue | None = None,
+         mapping: str | Path | None = None, **options):
+    """Peer benchmarking of a population (a table file or a DataFrame) → `leaders.Ranking`
+    (thresholds, tiers, exclusions, composite ranking and shortlist as DataFrames). `options`:
+    method, shortlist, tiers, seed, include_superseded."""
+    from benchmark.engine import assess
+    from benchmark.leaders import rank_file, rank_population
+    from benchmark.population import population_from_frame, resolve_columns
+
+    cat = catalogue or load_catalogue()
+    day = _on(on)
+    if isinstance(what, pd.DataFrame):
+        iset = cat.sets[set_id]
+        columns, _ = resolve_columns(list(what.columns.map(str)), iset, None, "<DataFrame>")
+        pop = population_from_frame(what.rename(columns=str).reset_index(drop=True), iset,
+                                    columns, "<DataFrame>")
+        a = assess(pop, cat, programme, day, options.pop("include_superseded", False))
+        return rank_population(a, **options)
+    return rank_file(what, cat, set_id, programme, day, mapping, **options)
+
+
+@dataclass
+class Study:
+    """A comparison study of one category: `data` is the JSON result (schema in the README);
+    `references`, `indicators` and `segments` are its main tables."""
+
+    data: dict
+
+    @property
+    def references(self) -> list[dict]:
+        return self.data["references"]
+
+    @property
+    def indicators(self) -> list[dict]:
+        return self.data["indicators"]
+
+    @property
+    def segments(self) -> list[dict]:
+        return self.data["segments"]
+
+
+def compare(set_id: str, on: dt.date | str | None = None, *, segment: str | None = None,
+            references: Iterable[str] | None = None, parameters: Iterable[str] = (),
+            include_superseded: bool = False, catalogue: Catalogue | None = None) -> Study:
+    """The comparison study of one category: reference editions × indicators on one unit basis,
+    the most stringent value per indicator, domestic against international/foreign."""
+    from benchmark.study import compare_study
+
+    cat = catalogue or load_catalogue()
+    return Study(compare_study(cat, set_id, _on(on), segment, references, parameters,
+                               include_superseded))
+
+
+def validate(paths: Iterable[str | Path] = (), data_dir: str | Path | None = None
+             ) -> ProblemReport:
+    """Every problem of the catalogue (no paths) or of the given files in its context."""
+    from benchmark.catalogue import validate_paths
+
+    return validate_paths([Path(p) for p in paths], data_dir)
