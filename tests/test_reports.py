@@ -321,7 +321,7 @@ def test_peer_distribution_chart(result):
     assert labels("zh")["peers"] in html and 'id="peers-apf"' in html
     assert "n = 12" in html and "top 20 % &lt;percentile&gt;" in html
     assert "门槛 = 5.4" in html and "声明值 = 5.2" in html
-    bars = r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="#9fb4d6">'
+    bars = r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="#9fb4d6"'
     assert len(re.findall(bars, html)) == 4
     assert "peers-apf" not in render_html(result, "zh")
     svg = histogram_chart(title="t", unit=None, edges=[0, 1], counts=[3], value=None,

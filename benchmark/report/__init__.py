@@ -167,6 +167,20 @@ def render_template(name: str, template_dir: str | None, html: bool, **context) 
                                       "the shipped one")) from None
 
 
+def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
+    """Unknown formats, and a PDF with no Chromium to print it, are input errors (nothing is
+    computed or written then)."""
+    unknown = [f for f in formats if f not in known]
+    if unknown or not formats:
+        raise InputError(Problem("format_unknown",
+                                 f"unknown format(s): {', '.join(unknown) or '(none)'}",
+                                 hint="one or more of: " + ", ".join(known)))
+    if "pdf" in formats:
+        from benchmark.report.pdf import chromium_binary
+
+        chromium_binary()
+
+
 def render_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
     names = {i["id"]: i["names"][lang] for i in result["indicators"]}
     levels = {lv["id"]: lv["names"][lang] for lv in result["programme"]["ladder"]}

@@ -23,8 +23,8 @@ from benchmark import __version__
 from benchmark.errors import InputError, Problem
 from benchmark.evaluation import json_safe
 from benchmark.leaders import FIELDS, Ranking
-from benchmark.report import (csv_text, labels, page_footer, render_json, render_template,
-                              report_id, write_all)
+from benchmark.report import (check_formats, csv_text, labels, page_footer, render_json,
+                              render_template, report_id, write_all)
 from benchmark.report.numbers import fmt_number, fmt_percent
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
@@ -363,20 +363,6 @@ def ranking_outputs(result: dict, formats: list[str], lang: str = "zh",
             out.append((f"ranking.{lang}.pdf",
                         html_to_pdf(html, dt.date.fromisoformat(result["evaluation_date"]))))
     return out
-
-
-def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
-    """Unknown formats, and a PDF with no Chromium to print it, are input errors (nothing is
-    computed or written then)."""
-    unknown = [f for f in formats if f not in known]
-    if unknown or not formats:
-        raise InputError(Problem("format_unknown",
-                                 f"unknown format(s): {', '.join(unknown) or '(none)'}",
-                                 hint="one or more of: " + ", ".join(known)))
-    if "pdf" in formats:
-        from benchmark.report.pdf import chromium_binary
-
-        chromium_binary()
 
 
 def write_ranking(result: dict, formats: list[str], out_dir, lang: str = "zh",
