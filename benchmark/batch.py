@@ -7,9 +7,7 @@ file names (no path separators, no leading dots).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from benchmark.loading import file_sha256
 from benchmark.evaluation import evaluate_declaration
 from benchmark.leaders import peer_distributions
 from benchmark.population import TABLE_SUFFIXES, declarations_from_table, load_population
-from benchmark.report import render_json, render_markdown, write_all
+from benchmark.report import csv_text, render_json, render_markdown, write_all
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
@@ -63,13 +61,6 @@ def report_stem(decl: Declaration) -> str:
     if "#row" in decl.path and decl.model:
         return safe_stem(f"{decl.path}-{decl.model}")
     return safe_stem(decl.path)
-
-
-def neutralise_cell(value):
-    """Spreadsheet formula injection: text starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: Path,
@@ -195,9 +186,5 @@ def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
 
 
 def summary_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["file"], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: neutralise_cell(v) for k, v in row.items()})
-    return buf.getvalue()
+    """summary.csv: UTF-8 with a BOM, so that Excel (Chinese Windows too) reads it right."""
+    return csv_text(rows, list(rows[0]) if rows else ["file"])

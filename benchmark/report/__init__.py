@@ -181,11 +181,20 @@ def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
         chromium_binary()
 
 
+def indicator_digits(result: dict) -> dict[str, int | None]:
+    """Decimals each indicator's values are shown with: its `digits` when the result gives them
+    (else None: four significant digits)."""
+    return {i["id"]: i.get("digits") for i in result["indicators"]}
+
+
 def render_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
     names = {i["id"]: i["names"][lang] for i in result["indicators"]}
     levels = {lv["id"]: lv["names"][lang] for lv in result["programme"]["ladder"]}
+    dg = indicator_digits(result)
+    values = {i["id"]: i.get("value") for i in result["indicators"]}
     text = render_template("evaluation.md.j2", template_dir, False, ev=result,
-                           L=labels(lang, template_dir), lang=lang, names=names, levels=levels)
+                           L=labels(lang, template_dir), lang=lang, names=names, levels=levels,
+                           dg=dg, values=values)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

@@ -13,7 +13,8 @@ import math
 
 from markupsafe import Markup
 
-from benchmark.report import OPS, labels, page_footer, render_template, report_id
+from benchmark.report import (OPS, indicator_digits, labels, page_footer, render_template,
+                              report_id)
 from benchmark.report.svg import LevelEdge, Mark, bullet_chart, histogram_chart
 
 
@@ -86,12 +87,6 @@ def peer_chart(indicator_id: str, peer: dict, result: dict, L: dict, lang: str) 
                            threshold=float(threshold) if threshold is not None else None,
                            threshold_label=L["peers_threshold"], caption=caption,
                            digits=(indicator or {}).get("digits"))
-
-
-def indicator_digits(result: dict) -> dict[str, int | None]:
-    """Decimals each indicator's values are shown with: its `digits` when the result gives them
-    (else None: four significant digits)."""
-    return {i["id"]: i.get("digits") for i in result["indicators"]}
 
 
 def render_html(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
