@@ -88,7 +88,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     problems: list[Problem] = []
     for f in files:  # check every input before writing anything
         try:
-            if Path(f).suffix.lower() in TABLE_SUFFIXES:
+            if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == "-":  # "-": stdin
                 decls += declarations_from_table(f, catalogue, set_id, mapping)
             else:
                 decls.append(load_declaration(f, catalogue))
