@@ -33,7 +33,8 @@ $(SYSDEPS_STAMP):
 	  sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install \
 	    -y -qq --no-install-recommends $(PACKAGES) && mkdir -p $(VENV) && touch $@; \
 	else \
-	  echo "system packages ($(PACKAGES)) missing and not installable without root or sudo: $(SKIPPED); to add them: sudo make sysdeps."; \
+	  echo "system packages ($(PACKAGES)) missing and not installable without root or sudo:" \
+	    "$(SKIPPED); to add them: sudo make sysdeps."; \
 	fi
 
 sysdeps: $(SYSDEPS_STAMP)

@@ -883,7 +883,8 @@ def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str 
 
 
 # the identity fields every declaration has (declaration schema), where a row puts them
-REQUIRED_FIELDS = {"enterprise": ("/enterprise", "name"), "standard_number": ("/standard", "number"),
+REQUIRED_FIELDS = {"enterprise": ("/enterprise", "name"),
+                   "standard_number": ("/standard", "number"),
                    "standard_title": ("/standard", "title")}
 
 

@@ -264,7 +264,8 @@ def histogram_chart(*, title: str, unit: str | None, edges: list[float], counts:
     for a, b, c in zip(edges, edges[1:], counts):
         xa, xb = x(a), x(b)
         out.append(f'<rect x="{_f(xa + 0.5)}" y="{_f(y(c))}" width="{_f(max(xb - xa - 1, 0.5))}" '
-                   f'height="{_f(bottom - y(c))}" fill="#9fb4d6" stroke="#ffffff" stroke-width="0.5">'
+                   f'height="{_f(bottom - y(c))}" fill="#9fb4d6" stroke="#ffffff" '
+                   'stroke-width="0.5">'
                    f"<title>{esc(fmt(a, digits))}–{esc(fmt(b, digits))}: {int(c)}</title></rect>")
     shades = BAND_COLOURS[::-1]
     colour = {b.label: shades[min(i if b.shade is None else b.shade, len(shades) - 2)]
