@@ -47,19 +47,19 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     """Per indicator and segment of the thresholds table: the histogram of the values the threshold
     was computed from, and each tier's number of rows and value range (best, worst)."""
     a = r.assessment
-    segment = np.asarray(r.tiers["segment"].astype(str)) if len(r.tiers) else np.array([], str)
     out = []
     for t in r.thresholds.itertuples(index=False):
         ind = a.indicators[t.indicator]
-        in_seg = a.segment == t.segment if t.segment else a.segment_code < 0
+        code = a.segment_ids.index(t.segment) if t.segment else -1
+        in_seg = a.segment_code == code  # the tiers table has a row per usable row, in order
         values = ind.value[ind.applies & in_seg & ~np.isnan(ind.value)]
         if len(values) == 0:
             continue
         counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
-        tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"]) if len(r.tiers) else np.array([])
+        tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"])
         tiers = []
-        for k in sorted(set(tier_of[(segment == t.segment) & (tier_of > 0)].tolist())):
-            members = ind.value[(segment == t.segment) & (tier_of == k)]
+        for k in np.unique(tier_of[in_seg & (tier_of > 0)]).tolist():
+            members = ind.value[in_seg & (tier_of == k)]
             goodness = members * ind.sign
             tiers.append({"tier": int(k), "n": int(len(members)),
                           "best": float(members[np.argmax(goodness)]),
