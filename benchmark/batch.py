@@ -7,9 +7,7 @@ file names (no path separators, no leading dots).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,9 @@ from benchmark.engine import assess
 from benchmark.engine.explain import explain, names
 from benchmark.evaluation import check_programme, evaluate_declaration, evaluate_many, json_safe
 from benchmark.leaders import peer_distributions
-from benchmark.population import (TABLE_SUFFIXES, Population, load_population, read_mapping,
-                                  split_references)
-from benchmark.report import render_json, render_markdown, write_all
+from benchmark.population import (TABLE_SUFFIXES, Population, load_population, missing_fields,
+                                  read_mapping, split_references)
+from benchmark.report import csv_text, render_json, render_markdown, write_all
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
@@ -68,13 +66,6 @@ def report_stem(path: str, model: str | None) -> str:
     return safe_stem(path)
 
 
-def neutralise_cell(value):
-    """Spreadsheet formula injection: text starting with = + - @ is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: Path,
                    formats: Iterable[str] = FORMATS, lang: str = "zh", data_dir: Path | None = None,
                    include_superseded: bool = False, template_dir: str | None = None,
@@ -103,7 +94,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     problems: list[Problem] = []
     for f in files:  # check every input before writing anything
         try:
-            if Path(f).suffix.lower() in TABLE_SUFFIXES:
+            if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == "-":  # "-": stdin
                 tables.append((str(f), read_table_input(f, catalogue, set_id, mapping)))
             else:
                 decls.append(load_declaration(f, catalogue))
@@ -202,8 +193,9 @@ def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: P
                                  file=str(path), hint="give --set CATEGORY, or `category:` in "
                                  "the mapping file"))
     pop = load_population(path, catalogue, category, mapping, display, keep_text=True)
-    if pop.excluded:
-        raise InputError(pop.excluded)
+    problems = missing_fields(pop.columns, pop.path, pop.header_line) + pop.excluded
+    if problems:
+        raise InputError(problems)
     return pop
 
 
@@ -276,9 +268,5 @@ def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
 
 
 def summary_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["file"], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: neutralise_cell(v) for k, v in row.items()})
-    return buf.getvalue()
+    """summary.csv: UTF-8 with a BOM, so that Excel (Chinese Windows too) reads it right."""
+    return csv_text(rows, list(rows[0]) if rows else ["file"])

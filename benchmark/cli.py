@@ -6,6 +6,7 @@ traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -40,8 +41,60 @@ def comma_list(ctx, param, value: str) -> list[str]:  # noqa: ANN001
 
 
 def print_problems(problems: list[Problem]) -> None:
+    """Errors always; warnings unless --quiet."""
     for p in problems:
-        click.echo(p.format(), err=True)
+        if p.severity == "error" or verbosity() >= NORMAL:
+            click.echo(p.format(), err=True)
+
+
+QUIET, NORMAL, VERBOSE = 0, 1, 2
+_LEVEL = "benchmark.verbosity"
+
+
+def verbosity_options(f):
+    """--quiet / --verbose, shared by every command. Quiet: errors only (the files and the exit
+    status say the rest); verbose: every warning and unusable row, and each file written."""
+    @functools.wraps(f)
+    def wrapper(*args, quiet: bool = False, verbose: bool = False, **kwargs):
+        if quiet and verbose:
+            raise click.UsageError("--quiet and --verbose exclude each other")
+        click.get_current_context().meta[_LEVEL] = QUIET if quiet else VERBOSE if verbose \
+            else NORMAL
+        return f(*args, **kwargs)
+    wrapper = click.option("-v", "--verbose", is_flag=True,
+                           help="Say more: every warning and unusable row, each file written.")(
+        wrapper)
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="Print errors only, no progress, warnings or summary.")(wrapper)
+
+
+def verbosity() -> int:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_LEVEL, NORMAL) if ctx else NORMAL
+
+
+def say(text: str, at: int = NORMAL, err: bool = False) -> None:
+    """Print `text` when the verbosity is at least `at` (warnings and progress go to stderr)."""
+    if verbosity() >= at:
+        click.echo(text, err=err)
+
+
+def shows_progress() -> bool:
+    """Progress is drawn on standard error only, only on a terminal, never with --quiet."""
+    return verbosity() >= NORMAL and sys.stderr.isatty()
+
+
+def table_reading_options(f):
+    """--header-row and --input-format for commands that read tables."""
+    from benchmark.population import INPUT_FORMATS
+
+    f = click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None,
+                     help="Format of a table read from standard input (given as '-'); "
+                          "default csv (delimiter and encoding detected).")(f)
+    return click.option("--header-row", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Line (CSV) or row (XLSX) of the table's header, for templates "
+                             "with a title above it (default 1, or the mapping file's "
+                             "header_row).")(f)
 
 
 def handles_input_errors(f):
@@ -68,6 +121,7 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
     """Check catalogue files and declarations (default: the whole catalogue).
@@ -80,7 +134,7 @@ def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
     report = validate_paths(list(paths), data_dir)
     print_problems(report.problems)
     what = ", ".join(map(str, paths)) if paths else "catalogue"
-    click.echo(f"{what}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    say(f"{what}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     if report.errors:
         sys.exit(EXIT_INPUT)
 
@@ -89,6 +143,7 @@ def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
 @click.argument("what", type=click.Choice(["sets", "references", "programmes"]))
 @date_option("Status of reference editions on this date (default: today, or SOURCE_DATE_EPOCH).")
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def list_(what: str, day, data_dir: Path | None) -> None:
     """List indicator sets, reference editions (with status) or programmes."""
@@ -144,21 +199,24 @@ def list_(what: str, day, data_dir: Path | None) -> None:
                    "OUTPUT/audit.sqlite).")
 @click.option("--no-audit", is_flag=True,
               help="Do not record the evaluations in an audit database.")
+@table_reading_options
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def evaluate(declarations, programme, day, formats, lang, include_superseded, template_dir, set_id,
              mapping, population, population_mapping, out_dir, audit_db, no_audit,
-             data_dir) -> None:
+             header_row, input_format, data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
-    (CSV/XLSX/Parquet, one declaration per row). Writes one report set per declaration plus
-    summary.csv."""
+    (CSV/TSV/TXT/XLSX/Parquet, one declaration per row; '-' reads one from standard input).
+    Writes one report set per declaration plus summary.csv (UTF-8 with BOM)."""
     from benchmark.batch import evaluate_files
+    from benchmark.population import table_options
 
     files = list(declarations)
 
     def progress(items):
         items = list(items)
-        if len(items) < 10:
+        if len(items) < 10 or not shows_progress():
             return items
 
         def shown():
@@ -166,9 +224,10 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
                 yield from bar
         return shown()
 
-    result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
-                            include_superseded, template_dir, progress, set_id, mapping,
-                            population, population_mapping)
+    with table_options(header_row, input_format):
+        result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
+                                include_superseded, template_dir, progress, set_id, mapping,
+                                population, population_mapping)
     if not no_audit:
         from benchmark.audit import append_record
 
@@ -181,10 +240,12 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
         for evaluation, paths in result.results:
             append_record(audit_db, evaluation, paths, options)
     for row in result.summary:
-        click.echo(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
-                   f"{row['file']}")
-    click.echo(f"{len(result.summary)} declaration(s) evaluated on {day} under '{programme}'; "
-               f"reports in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
+        say(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
+            f"{row['file']}")
+    for path in result.outputs:
+        say(str(path), VERBOSE)
+    say(f"{len(result.summary)} declaration(s) evaluated on {day} under '{programme}'; "
+        f"reports in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
 
 
 @main.command()
@@ -203,7 +264,8 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
               help="Also show superseded or withdrawn editions (never counted as most stringent).")
 @click.option("--format", "formats", callback=comma_list, default="html,md,json",
               show_default=True,
-              help="Comma-separated output formats: html, xlsx, md, json.")
+              help="Comma-separated output formats: html, pdf (printed by headless Chromium), "
+                   "xlsx, md, json.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the reports.")
 @click.option("--template-dir", type=click.Path(file_okay=False),
@@ -212,6 +274,7 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def compare(set_id, segment, references, params, day, include_superseded, formats, lang,
             template_dir, out_dir, data_dir) -> None:
@@ -227,9 +290,9 @@ def compare(set_id, segment, references, params, day, include_superseded, format
     paths = write_study(result, formats, out_dir,
                         lang, template_dir, segment)
     for path in paths:
-        click.echo(str(path))
-    click.echo(f"comparison study of {set_id} on {day}: {len(result['references'])} reference(s), "
-               f"{len(result['segments'])} segment(s)")
+        say(str(path))
+    say(f"comparison study of {set_id} on {day}: {len(result['references'])} reference(s), "
+        f"{len(result['segments'])} segment(s)")
 
 
 @main.command()
@@ -252,49 +315,55 @@ def compare(set_id, segment, references, params, day, include_superseded, format
               help="Also compare with superseded or withdrawn editions.")
 @click.option("--format", "formats", callback=comma_list, default="json,csv,md",
               show_default=True,
-              help="Comma-separated output formats: json, csv (one file per table), xlsx, md.")
+              help="Comma-separated output formats: json, csv (one file per table, UTF-8 with "
+                   "BOM), parquet (one file per table), xlsx, md, html (one self-contained "
+                   "report), pdf (the HTML printed by headless Chromium).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the Markdown summary.")
+              help="Language of the reports (md, html, pdf, xlsx).")
 @click.option("--template-dir", type=click.Path(file_okay=False),
-              help="Folder with your own ranking.md.j2.")
+              help="Folder with your own ranking.md.j2, ranking.html.j2, report.css, "
+                   "letterhead.html.j2, labels.yaml.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
+@table_reading_options
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed, day,
-         include_superseded, formats, lang, template_dir, out_dir, data_dir) -> None:
-    """Peer benchmarking of a population table (CSV, XLSX, Parquet): leader thresholds,
-    single-indicator tiers, composite ranking and shortlist."""
+         include_superseded, formats, lang, template_dir, out_dir, header_row, input_format,
+         data_dir) -> None:
+    """Peer benchmarking of a population table (CSV, TSV, TXT, XLSX, Parquet; '-' reads one from
+    standard input): leader thresholds, single-indicator tiers, composite ranking and
+    shortlist."""
     from benchmark.catalogue import load_catalogue
     from benchmark.leaders import rank_file
-    from benchmark.report.ranking import ranking_result, write_ranking
+    from benchmark.population import table_options
+    from benchmark.report import check_formats
+    from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
 
+    check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
-    stages = ["reading", "assessing", "ranking", "writing"]
-    with click.progressbar(length=len(stages), label="ranking", file=sys.stderr,
-                           item_show_func=lambda s: s) as bar:
-        def step(stage):
-            bar.update(1, stage)
-
+    with stage_progress("ranking", 4) as step, table_options(header_row, input_format):
         r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
                       tiers, seed, include_superseded, step)
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
         step("writing")
-        paths = write_ranking(result, formats,
-                              out_dir, lang, template_dir)
-    for p in r.assessment.population.excluded[:20]:
-        click.echo(p.format(), err=True)
-    if len(r.assessment.population.excluded) > 20:
-        click.echo(f"... {len(r.assessment.population.excluded) - 20} more unusable row(s): see "
-                   "excluded.csv", err=True)
+        paths = write_ranking(result, formats, out_dir, lang, template_dir)
+    excluded = r.assessment.population.excluded
+    shown = excluded if verbosity() >= VERBOSE else excluded[:20]
+    for p in shown:
+        say(p.format(), err=True)
+    if len(excluded) > len(shown):
+        say(f"... {len(excluded) - len(shown)} more unusable row(s): see excluded.csv "
+            "(or --verbose)", err=True)
     for w in r.warnings:
-        click.echo(f"warning: {w}", err=True)
+        say(f"warning: {w}", err=True)
     pop = result["population"]
-    click.echo(f"{pop['usable_rows']} usable row(s), {pop['unusable_rows']} unusable; "
-               f"{sum(r.composite['shortlisted']) if len(r.composite) else 0} shortlisted "
-               f"under '{programme}' on {day}; files in {out_dir}/")
+    say(f"{pop['usable_rows']} usable row(s), {pop['unusable_rows']} unusable; "
+        f"{sum(r.composite['shortlisted']) if len(r.composite) else 0} shortlisted "
+        f"under '{programme}' on {day}; files in {out_dir}/")
     for path in paths:
-        click.echo(str(path))
+        say(str(path))
 
 
 @main.command()
@@ -302,6 +371,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
 @click.option("--base-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder the evaluation ran in (relative input paths are resolved from it).")
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def verify(reports, base_dir, data_dir) -> None:
     """Recompute JSON reports from the inputs they record and say whether each still matches:
@@ -313,9 +383,21 @@ def verify(reports, base_dir, data_dir) -> None:
     for report in reports:
         v = verify_report(report, data_dir, base_dir)
         print_problems(v.findings)
-        click.echo(f"{report}: {'matches' if v.ok else 'DOES NOT MATCH'}")
+        say(f"{report}: {'matches' if v.ok else 'DOES NOT MATCH'}", NORMAL if v.ok else QUIET)
         mismatched += not v.ok
     sys.exit(1 if mismatched else 0)
+
+
+@contextlib.contextmanager
+def stage_progress(label: str, stages: int):
+    """A progress bar over named stages on standard error (see `shows_progress`); yields the
+    function that moves it to the next stage."""
+    if not shows_progress():
+        yield lambda stage: None
+        return
+    with click.progressbar(length=stages, label=label, file=sys.stderr,
+                           item_show_func=lambda s: s) as bar:
+        yield lambda stage: bar.update(1, stage)
 
 
 @main.command(name="assess-organisation")
@@ -341,6 +423,7 @@ def verify(reports, base_dir, data_dir) -> None:
 @click.option("--no-audit", is_flag=True, help="Do not record the assessments in an audit "
                                                "database.")
 @data_dir_option
+@verbosity_options
 @handles_input_errors
 def assess_organisation(assessments, scheme_ref, day, formats, lang, template_dir, out_dir,
                         audit_db, no_audit, data_dir) -> None:

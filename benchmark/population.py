@@ -16,10 +16,15 @@ silently.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
 import os
 import re
+import sys
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +40,7 @@ from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import read_document, schema_problems
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 MAX_TABLE_BYTES = int(os.environ.get("BENCHMARK_MAX_TABLE_BYTES", 512 * 1024 * 1024))
 
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
@@ -90,6 +95,7 @@ class Population:
     rows_read: int = 0  # data rows read so far, usable or not (reading in chunks)
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # lo, hi
     texts: dict[str, np.ndarray] = field(default_factory=dict)  # cells as written, when kept
+    header_line: int = 1  # the line of the table's header
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -99,64 +105,128 @@ class Population:
 
 
 CHUNK_ROWS = 200_000  # CSV rows read at a time: a large file is never held whole as text
+STDIN = "-"  # a table read from standard input
+INPUT_FORMATS = ("csv", "tsv", "txt", "xlsx", "parquet")
+DELIMITERS = (",", "\t", ";")  # tried in this order when a text table does not say
+SNIFF_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How tables are read when the caller says so for all of them (the command line):
+    `header_row` — the line (CSV) or row (XLSX) of the header, 1 = the first, for templates
+    with a title above the header; `input_format` — the format of standard input."""
+
+    header_row: int | None = None
+    input_format: str | None = None
+
+
+_OPTIONS: ContextVar[TableOptions] = ContextVar("table_options", default=TableOptions())
+
+
+@contextmanager
+def table_options(header_row: int | None = None, input_format: str | None = None):
+    """Within the block, tables are read with these options (given ones win over a mapping
+    file's `header_row`)."""
+    token = _OPTIONS.set(TableOptions(header_row, input_format))
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
 
 
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
-               delimiter: str | None = None) -> tuple[pd.DataFrame, str]:
-    """The table as read (headers as written) and its SHA-256. CSV encodings: a BOM means
-    UTF-8; otherwise UTF-8 if the whole file decodes as UTF-8, else GB 18030 (a superset of
-    GBK)."""
-    chunks, digest = read_table_chunks(path, encoding=encoding, sheet=sheet, delimiter=delimiter)
+               delimiter: str | None = None, header_row: int | None = None
+               ) -> tuple[pd.DataFrame, str]:
+    """The table as read (headers as written) and its SHA-256 (see `read_table_chunks`)."""
+    chunks, digest = read_table_chunks(path, encoding=encoding, sheet=sheet, delimiter=delimiter,
+                                       header_row=header_row)
     parts = list(chunks)
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    frame.attrs = dict(parts[0].attrs)
     return frame, digest
 
 
 def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
                       delimiter: str | None = None, chunk_rows: int | None = None,
-                      text_columns=None):
+                      header_row: int | None = None, text_columns=None):
     """(frames, SHA-256): the table a chunk of rows at a time (CSV; XLSX and Parquet in one
-    piece). Every frame has the cleaned headers; an unreadable table raises InputError."""
-    path = Path(path)
-    display = str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(Problem("file_not_found", "no such file", file=display)) from None
+    piece). Every frame has the cleaned headers and `attrs["header_line"]`, the line of the
+    header (data row k is on line header_line + k); an unreadable table raises InputError.
+
+    `path` "-" reads standard input, as CSV unless `table_options(input_format=…)` says.
+    Text tables (.csv, .tsv, .txt): a UTF-16 BOM means UTF-16 (Excel's "Unicode text"), a UTF-8
+    BOM or text that decodes as UTF-8 means UTF-8, anything else GB 18030 (a superset of GBK);
+    the delimiter, unless given, is the one of comma, tab and semicolon the header row has most
+    of; in a semicolon table a number with a decimal comma ("5,20") means 5.20."""
+    options = _OPTIONS.get()
+    header_line = options.header_row or header_row or 1
+    if str(path) == STDIN:
+        display, source = "<stdin>", sys.stdin.buffer.read(MAX_TABLE_BYTES + 1)
+        size, suffix = len(source), "." + (options.input_format or "csv")
+    else:
+        path = Path(path)
+        display, source, suffix = str(path), path, path.suffix.lower()
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise InputError(Problem("file_not_found", "no such file", file=display)) from None
     if size > MAX_TABLE_BYTES:
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
                                  f"is {MAX_TABLE_BYTES:,}", file=display,
                                  hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
     if size == 0:
         raise InputError(Problem("file_empty", "the file is empty", file=display))
-    suffix = path.suffix.lower()
-    digest, utf8 = _sha256_and_utf8(path)
-    if suffix not in (".csv", ".tsv", ".txt", ".xlsx", ".parquet"):
+    if suffix.lstrip(".") not in INPUT_FORMATS:
         raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
                                  "table format", file=display,
-                                 hint="use .csv, .tsv, .xlsx or .parquet"))
+                                 hint="use .csv, .tsv, .txt, .xlsx or .parquet"))
+    if isinstance(source, bytes):
+        digest, utf8 = hashlib.sha256(source).hexdigest(), _decodes_as_utf8(source)
+    else:
+        digest, utf8 = _sha256_and_utf8(source)
+
+    def opened():
+        return io.BytesIO(source) if isinstance(source, bytes) else source
+
+    text = suffix in (".csv", ".tsv", ".txt")
+    if text:
+        encoding = encoding or _text_encoding(_head(source), utf8)
+        delimiter = delimiter or _sniff_delimiter(_head(source), encoding, header_line, suffix,
+                                                  display)
 
     def frames():
         with _table_errors(display):
             if suffix == ".xlsx":
-                chunks = [pd.read_excel(path, sheet_name=sheet or 0, dtype=object,
-                                        engine="openpyxl")]
+                chunks = [pd.read_excel(opened(), sheet_name=sheet or 0, dtype=object,
+                                        engine="openpyxl", header=header_line - 1)]
+                named = [str(c) for c in chunks[0].columns if not str(c).startswith("Unnamed:")]
+                if len(named) == 1 and len(chunks[0].columns) > 1:  # a title, not a header
+                    raise InputError(Problem(
+                        "table_title_row", f"row {header_line} has one cell, {named[0]!r}: a "
+                        "title rather than the header", file=display, line=header_line,
+                        hint=f"give --header-row {header_line + 1} (or the row the header is "
+                             "on), or header_row in a mapping file"))
             elif suffix == ".parquet":
-                chunks = [pd.read_parquet(path)]
+                chunks = [pd.read_parquet(opened())]
             else:
-                sep = delimiter or ("\t" if suffix == ".tsv" else ",")
-                enc = encoding or ("utf-8-sig" if utf8 else "gb18030")
                 dtype = None
                 if text_columns is not None:  # identity columns stay text exactly as written
-                    raw = list(pd.read_csv(path, sep=sep, nrows=0, encoding=enc).columns)
+                    raw = list(pd.read_csv(opened(), sep=delimiter, nrows=0, encoding=encoding,
+                                           skiprows=header_line - 1).columns)
                     keep = text_columns([_clean_header(c) for c in raw])
                     dtype = {c: str for c in raw if _clean_header(c) in keep}
-                chunks = pd.read_csv(path, sep=sep, skipinitialspace=True, keep_default_na=False,
-                                     na_values=[""], encoding=enc, dtype=dtype,
+                chunks = pd.read_csv(opened(), sep=delimiter, skipinitialspace=True,
+                                     keep_default_na=False, na_values=[""], encoding=encoding,
+                                     skiprows=header_line - 1, dtype=dtype,
+                                     decimal="," if delimiter == ";" else ".",
                                      chunksize=chunk_rows or CHUNK_ROWS)
             empty = True
             for frame in chunks:
                 frame.columns = [_clean_header(c) for c in frame.columns]
+                frame.attrs["header_line"] = header_line
+                if text and delimiter == ";":
+                    _decimal_commas(frame)
                 if len(frame):
                     empty = False
                     yield frame
@@ -165,6 +235,56 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                                          file=display))
 
     return frames(), digest
+
+
+_DECIMAL_COMMA = re.compile(r"^(\D*?)(\d+),(\d+)(\D*)$")
+
+
+def _decimal_commas(frame: pd.DataFrame) -> None:
+    """Text cells holding one number written with a decimal comma ("4,88", "≥ 5,20 W/W") read with
+    a decimal point, as a semicolon table from a decimal-comma locale means them."""
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda v: _DECIMAL_COMMA.sub(r"\1\2.\3\4", v) if isinstance(v, str) else v)
+
+
+def _head(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        return source[:SNIFF_BYTES]
+    with source.open("rb") as fh:
+        return fh.read(SNIFF_BYTES)
+
+
+def _text_encoding(head: bytes, utf8: bool) -> str:
+    """The encoding of a text table from its first bytes and whether it decodes as UTF-8."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8-sig" if utf8 or head.startswith(codecs.BOM_UTF8) else "gb18030"
+
+
+def _sniff_delimiter(head: bytes, encoding: str, header_line: int, suffix: str,
+                     display: str) -> str:
+    """The delimiter of the header row: the one of comma, tab and semicolon it has most of
+    (outside quotes; a tie goes to tab in .tsv/.txt files, else in the order listed). A header
+    with none of them reads as one column: InputError saying what to do."""
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    lines = text.splitlines()
+    header = lines[header_line - 1] if len(lines) >= header_line else ""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    order = ("\t", ",", ";") if suffix in (".tsv", ".txt") else DELIMITERS
+    counts = {d: unquoted.count(d) for d in order}
+    best = max(order, key=lambda d: counts[d])
+    if counts[best] == 0:
+        shown = header if len(header) <= 60 else header[:57] + "..."
+        raise InputError(Problem(
+            "table_one_column", f"the header (line {header_line}) reads as one column: "
+            f"{shown!r}; no comma, tab or semicolon separates the columns", file=display,
+            line=header_line,
+            hint="save the sheet as CSV (comma) or Unicode text (tab), give the separator as "
+                 "`delimiter:` in a mapping file, or --header-row N if the header is not on "
+                 "line 1"))
+    return best
 
 
 class _table_errors:
@@ -192,10 +312,16 @@ class _table_errors:
         raise InputError(problem.at(self.display)) from None
 
 
+def _decodes_as_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
     """The file's SHA-256, and whether it decodes as UTF-8 — in one pass."""
-    import codecs
-
     h = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
@@ -566,12 +692,13 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                 bad.add(np.flatnonzero(codes == i), p)
     unusable = np.zeros(n, dtype=bool)
     excluded: list[Problem] = []
+    header_line = frame.attrs.get("header_line", 1)
     for source, bad in bad_by_column.items():
         for positions, problem in zip(bad.rows, bad.problems):
             unusable[positions] = True
             for pos in positions.tolist():
                 row = first_row + pos + 1
-                excluded.append(problem.at(display, f"/{row}/{source}", row + 1))
+                excluded.append(problem.at(display, f"/{row}/{source}", row + header_line))
     excluded.sort(key=lambda p: (p.line or 0, p.pointer or ""))
     keep = np.flatnonzero(~unusable)
     subset = (lambda a: a[keep]) if unusable.any() else (lambda a: a)
@@ -650,7 +777,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                  f"{mapping['category']!r}, not {set_id!r}", file=str(mapping_path),
                                  pointer="/category"))
     _return_freed_memory()
-    display = display or str(path)
+    display = display or _display(path)
 
     def identity(headers: list[str]) -> set[str]:
         cols, _ = resolve_columns(headers, iset, mapping, display)
@@ -659,6 +786,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     chunks, digest = read_table_chunks(path, encoding=(mapping or {}).get("encoding"),
                                        sheet=(mapping or {}).get("sheet"),
                                        delimiter=(mapping or {}).get("delimiter"),
+                                       header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
     parts: list[Population] = []
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
@@ -669,9 +797,12 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         first = int(parts[-1].rows_read) if parts else 0
         part = population_from_frame(frame, iset, columns, display, digest, first, keep_text)
         part.rows_read = first + len(frame)
+        part.header_line = frame.attrs.get("header_line", 1)
         parts.append(part)
         del frame
+    header_line = parts[0].header_line if parts else 1
     pop = _concatenate(parts)
+    pop.header_line = header_line
     pop.warnings = problems
     pop.inputs = {display: digest, **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
@@ -706,11 +837,6 @@ def _concatenate(parts: list[Population]) -> Population:
     return pop
 
 
-# --- rows as declarations ------------------------------------------------------------------------
-
-CATEGORY_HEADERS = {_key(s) for s in ("category", "产品类别", "product category")}
-
-
 def _cell_text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
@@ -722,103 +848,31 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
-def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str | None = None,
-                            mapping_path: str | Path | None = None,
-                            display: str | None = None) -> list:
-    """Each row of a table as a declaration, read exactly as a declaration file would be. The
-    category comes from a `category` column, the mapping file or `set_id`. InputError lists every
-    problem of every row (line = the row's line in the file, header = line 1)."""
-    from benchmark.declaration import declaration_from_document
-    from benchmark.loading import Document, schema_problems
+REQUIRED_FIELDS = ("enterprise", "standard_number", "standard_title")
 
-    display = display or str(path)
-    mapping = read_mapping(mapping_path) if mapping_path else None
-    frame, digest = read_table(path, encoding=(mapping or {}).get("encoding"),
-                               sheet=(mapping or {}).get("sheet"),
-                               delimiter=(mapping or {}).get("delimiter"))
-    category_col = next((c for c in frame.columns if _key(c) in CATEGORY_HEADERS), None)
-    default = set_id or (mapping or {}).get("category")
-    problems: list[Problem] = []
-    column_cache: dict[str, list[Column]] = {}
-    decls = []
-    for pos, row in enumerate(frame.itertuples(index=False, name=None)):
-        line = pos + 2
-        cells = dict(zip(frame.columns, row))
-        category = _cell_text(cells.get(category_col)) if category_col else None
-        category = category or default
-        if category is None:
-            problems.append(Problem("category_missing", "the row names no product category",
-                                    file=display, line=line, hint="add a 'category' column, or "
-                                    "give --set CATEGORY"))
-            continue
-        iset = catalogue.sets.get(category)
-        if iset is None:
-            problems.append(Problem("unknown_category", f"unknown product category {category!r}",
-                                    file=display, line=line, pointer=f"/{pos + 1}/{category_col}",
-                                    hint=close(category, catalogue.sets)))
-            continue
-        if category not in column_cache:
-            headers = [c for c in frame.columns if c != category_col]
-            cols, col_problems = resolve_columns(headers, iset, mapping, display)
-            errors = [p for p in col_problems if p.severity == "error"]
-            column_cache[category] = [] if errors else cols  # a bad header: said once, not per row
-            problems += errors
-        if not column_cache[category]:
-            continue
-        data: dict[str, Any] = {"schema": "declaration/1", "enterprise": {}, "standard": {},
-                                "product": {"category": category, "parameters": {}},
-                                "indicators": {}}
-        where: dict[str, str] = {}
-        for c in column_cache[category]:
-            text = _cell_text(cells[c.source])
-            if text is None:
-                continue
-            if c.role == "field":
-                if c.target == "shipments":
-                    continue
-                ptr = {"enterprise": "/enterprise/name", "credit_code": "/enterprise/credit_code",
-                       "standard_number": "/standard/number", "standard_title": "/standard/title",
-                       "model": "/product/model", "product_name": "/product/name",
-                       "normative_references": "/standard/normative_references"}[c.target]
-                section, key = ptr.strip("/").split("/")
-                data.setdefault(section, {})[key] = (
-                    split_references(text) if c.target == "normative_references" else text)
-            else:
-                unit = _cell_text(cells[c.unit_column]) if c.unit_column else None
-                unit = unit or c.unit
-                if _looks_plain(text) and (unit or c.bound):
-                    op = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}.get(c.bound or "", "")
-                    text = f"{op}{text} {unit or ''}".strip()
-                section = data["product"]["parameters"] if c.role == "parameter" else data["indicators"]
-                section[c.target] = c.category(text)
-                ptr = ("/product/parameters/" if c.role == "parameter" else "/indicators/") + c.target
-            where[ptr] = c.source
-        lines = {"": line}
-        lines.update({p: line for p in where})
-        doc = Document(path=f"{display}#row{pos + 1}", data=data, sha256=digest, lines=lines)
-        row_problems = schema_problems(doc, "declaration")
-        if not any(p.severity == "error" for p in row_problems):
-            try:
-                decls.append(declaration_from_document(doc, catalogue, row_problems))
-                continue
-            except InputError as exc:
-                row_problems = exc.problems
-        problems += [_column_pointer(p, where) for p in row_problems]
-    if any(p.severity == "error" for p in problems):
-        raise InputError(problems)
-    return decls
+
+def missing_fields(columns: list[Column], display: str, header_line: int = 1) -> list[Problem]:
+    """A table of declarations without a column for an identity field every declaration has:
+    one problem naming the header to add (not one per row)."""
+    held = {c.target for c in columns if c.role == "field"}
+    out = []
+    for name in REQUIRED_FIELDS:
+        if name not in held:
+            zh = next(s for s in FIELD_NAMES[name] if not s.isascii())
+            out.append(Problem("column_missing", f"no column holds {name!r}, which every "
+                               "declaration needs", file=display, line=header_line,
+                               hint=f"add a column headed {name!r} or {zh!r}, or map one in a "
+                                    "mapping file"))
+    return out
+
+
+def _display(path: str | Path) -> str:
+    return "<stdin>" if str(path) == STDIN else str(path)
 
 
 def split_references(text: str) -> list[str]:
     """Normative references written in one cell: separated by ; ； or new lines."""
     return [r.strip() for r in text.replace("；", ";").replace("\n", ";").split(";") if r.strip()]
-
-
-def _column_pointer(p: Problem, where: dict[str, str]) -> Problem:
-    """Name the table column beside the declaration pointer."""
-    column = where.get(p.pointer or "")
-    file = (p.file or "").rsplit("#row", 1)[0] or None  # the table; the line gives the row
-    return replace(p, file=file, message=f"{p.message} (column {column!r})" if column else p.message)
 
 
 # --- declarations as a population -----------------------------------------------------------------

@@ -30,6 +30,7 @@ def motor_rows(n: int, seed: int) -> list[dict]:
     rows = []
     for i in range(n):
         rows.append({"enterprise": f"电机{i % 37}有限公司", "standard": f"Q/DJ {i}-2025",
+                     "标准名称": "三相异步电动机",
                      "model": f"0{i:05d}", "rated_power [kW]": rng.choice(RATINGS),
                      "poles": rng.choice([2, 4, 6, 8]),
                      "efficiency": f"≥ {rng.uniform(78, 97):.1f} %",

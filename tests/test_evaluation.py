@@ -249,7 +249,7 @@ def test_markdown_report_in_both_languages(catalogue, tmp_path):
     zh, en = render_markdown(result, "zh"), render_markdown(result, "en")
     assert "不符合条件" in zh and "额定效率" in zh
     assert "NOT ELIGIBLE" in en and "Rated efficiency" in en
-    assert "improve by 3.5 %" in en  # the gap, in the indicator's unit
+    assert "improve by 3.5 percentage points" in en  # the gap of a percentage, in points
 
 
 def test_markdown_escapes_input_text(catalogue, tmp_path):

@@ -184,6 +184,6 @@ def test_compare_command_writes_every_format(tmp_path):
     assert data["kind"] == "comparison_study" and data["evaluation_date"] == "2026-11-23"
     html = (out / f"{stem}.en.html").read_text(encoding="utf-8")
     assert "UNVERIFIED" in html and "most stringent" in html and "https://" not in html
-    bad = CliRunner().invoke(main, ["compare", "--set", "room-air-conditioner", "--format", "pdf",
+    bad = CliRunner().invoke(main, ["compare", "--set", "room-air-conditioner", "--format", "docx",
                                     "-o", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "format_unknown" in bad.output and not (tmp_path / "x").exists()

@@ -219,7 +219,7 @@ def list_table(rows: list[dict], scheme: dict, dims: list[dict], lang: str,
 def list_csv(header: list[str], table: list[list[Any]]) -> bytes:
     """UTF-8 with BOM (spreadsheets read the Chinese right); text that could run as a formula
     starts with a quote."""
-    from benchmark.batch import neutralise_cell
+    from benchmark.report import neutralise_cell
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")

@@ -10,6 +10,9 @@ renamed. HTML, PDF and XLSX live in `report.html`, `report.pdf` and `report.xlsx
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import re
@@ -19,9 +22,12 @@ from pathlib import Path
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
 from benchmark.catalogue import data_file
 from benchmark.errors import InputError, Problem
+from benchmark.report.numbers import (difference_unit, fmt_difference, fmt_number, fmt_percent,
+                                      fmt_quantity, fmt_signed)
 
 OPS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
 
@@ -30,36 +36,77 @@ def render_json(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def fmt_number(x) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        text = f"{x:.6g}" if abs(x) >= 1e-4 or x == 0 else f"{x:.3e}"
-        return text
-    return str(x)
-
-
-def fmt_signed(x) -> str:
-    if x is None:
-        return "—"
-    return ("+" if x > 0 else "") + fmt_number(round(x, 6))
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # "&amp;" would show as "&": escaped; "R&D" is left alone
 
 
 def md_escape(value) -> str:
-    """Text from inputs shown as text in Markdown (and in HTML made from it): no markup, no tags."""
+    """Text from inputs shown as text in Markdown (and in HTML made from it): no markup, no tags,
+    no entities — and an ampersand stays an ampersand."""
     text = str(value).replace("\r", " ").replace("\n", " ")
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("&", "&amp;")
+    return _MD_ENTITY.sub(r"\\&", text)
 
 
-def fmt_percent(x) -> str:
-    """A fraction shown as a signed percentage with two decimals (0.04 → "+4.00 %")."""
-    if x is None:
-        return "—"
-    return f"{x * 100:+.2f} %".replace("+0.00", "0.00").replace("-0.00", "0.00")
+def css_string(value) -> Markup:
+    """Text as a quoted CSS string (for `content:` in the page footer): quotes, backslashes, line
+    breaks and "<" escaped, so it can neither end the string nor the <style> element."""
+    text = "".join(f"\\{ord(ch):x} " if ch in '"\\<>\n\r' or ord(ch) < 32 else ch
+                   for ch in str(value))
+    return Markup(f'"{text}"')
+
+
+def page_counter_css(template: str) -> Markup:
+    """A label such as "Page {page} of {pages}" as CSS `content` (strings and counters)."""
+    parts = re.split(r"(\{pages?\})", template)
+    tokens = [f"counter({p[1:-1]})" if p in ("{page}", "{pages}") else css_string(p)
+              for p in parts if p]
+    return Markup(" ".join(tokens) or '""')
+
+
+def report_id(result: dict) -> str:
+    """The id a report is known by: the result's own `report_id` when it has one, else the first
+    12 hex digits of the SHA-256 of its JSON report — the same inputs give the same id, and the
+    JSON file beside a printed report can be recognised by it."""
+    own = result.get("report_id")
+    if own:
+        return str(own)
+    return hashlib.sha256(render_json(result).encode("utf-8")).hexdigest()[:12].upper()
+
+
+def page_footer(L: dict, rid: str, day: str) -> Markup:
+    """The printed page's footer as CSS margin boxes: report id and date on the left, "page X of
+    Y" on the right (Chromium prints @page margin boxes; the screen shows the HTML <footer>)."""
+    left = css_string(L["footer_report"].replace("{id}", rid).replace("{date}", day))
+    right = page_counter_css(L["page_of"])
+    look = 'font-family: "Noto Sans CJK SC", sans-serif; font-size: 8pt; color: #666;'
+    return Markup(f"@page {{ @bottom-left {{ content: {left}; {look} }} "
+                  f"@bottom-right {{ content: {right}; {look} }} }}")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"  # Excel (on Chinese Windows too) opens a CSV with it as UTF-8
+
+
+def neutralise_cell(value):
+    """Spreadsheet formula injection: text starting with = + - @, tab or CR is prefixed with a
+    quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(rows: list[dict], fieldnames: list[str] | None = None) -> str:
+    """A CSV file for spreadsheets: UTF-8 with a BOM, "\\n" line ends, lists joined with "; ",
+    text that could run as a formula neutralised."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fieldnames or (list(rows[0]) if rows else []),
+                            lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise_cell("; ".join(map(str, v)) if isinstance(v, list) else v)
+                         for k, v in row.items()})
+    return BOM + buf.getvalue()
 
 
 @lru_cache(maxsize=None)
@@ -70,7 +117,8 @@ def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environ
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs), autoescape=html,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(num=fmt_number, signed=fmt_signed, pct=fmt_percent,
+    env.filters.update(num=fmt_number, signed=fmt_signed, pct=fmt_percent, qty=fmt_quantity,
+                       diff=fmt_difference, diff_unit=difference_unit, css=css_string,
                        op=lambda o: OPS.get(o, o))
     if not html:
         env.filters["md"] = md_escape
@@ -119,11 +167,34 @@ def render_template(name: str, template_dir: str | None, html: bool, **context) 
                                       "the shipped one")) from None
 
 
+def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
+    """Unknown formats, and a PDF with no Chromium to print it, are input errors (nothing is
+    computed or written then)."""
+    unknown = [f for f in formats if f not in known]
+    if unknown or not formats:
+        raise InputError(Problem("format_unknown",
+                                 f"unknown format(s): {', '.join(unknown) or '(none)'}",
+                                 hint="one or more of: " + ", ".join(known)))
+    if "pdf" in formats:
+        from benchmark.report.pdf import chromium_binary
+
+        chromium_binary()
+
+
+def indicator_digits(result: dict) -> dict[str, int | None]:
+    """Decimals each indicator's values are shown with: its `digits` when the result gives them
+    (else None: four significant digits)."""
+    return {i["id"]: i.get("digits") for i in result["indicators"]}
+
+
 def render_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
     names = {i["id"]: i["names"][lang] for i in result["indicators"]}
     levels = {lv["id"]: lv["names"][lang] for lv in result["programme"]["ladder"]}
+    dg = indicator_digits(result)
+    values = {i["id"]: i.get("value") for i in result["indicators"]}
     text = render_template("evaluation.md.j2", template_dir, False, ev=result,
-                           L=labels(lang, template_dir), lang=lang, names=names, levels=levels)
+                           L=labels(lang, template_dir), lang=lang, names=names, levels=levels,
+                           dg=dg, values=values)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

@@ -13,7 +13,8 @@ import math
 
 from markupsafe import Markup
 
-from benchmark.report import OPS, labels, render_template
+from benchmark.report import (OPS, indicator_digits, labels, page_footer, render_template,
+                              report_id)
 from benchmark.report.svg import LevelEdge, Mark, bullet_chart, histogram_chart
 
 
@@ -62,7 +63,7 @@ def indicator_chart(indicator: dict, ladder: list[dict], L: dict, lang: str) -> 
                         direction=indicator["direction"], value=float(indicator["value"]),
                         value_label=L["chart_declared"], marks=marks, edges=edges,
                         floor_label=floor, better_label=L["chart_better"],
-                        unverified_label=L["unverified"])
+                        unverified_label=L["unverified"], digits=indicator.get("digits"))
 
 
 def peer_chart(indicator_id: str, peer: dict, result: dict, L: dict, lang: str) -> str:
@@ -84,7 +85,8 @@ def peer_chart(indicator_id: str, peer: dict, result: dict, L: dict, lang: str) 
                            value=float(value) if value is not None else None,
                            value_label=L["chart_declared"],
                            threshold=float(threshold) if threshold is not None else None,
-                           threshold_label=L["peers_threshold"], caption=caption)
+                           threshold_label=L["peers_threshold"], caption=caption,
+                           digits=(indicator or {}).get("digits"))
 
 
 def render_html(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
@@ -97,6 +99,8 @@ def render_html(result: dict, lang: str = "zh", template_dir: str | None = None)
     levels = {lv["id"]: lv["names"][lang] for lv in ladder}
     refs = {r["id"]: r for r in result["references_used"]}
     reasons = [x for r in result["rules"] for x in r["reasons"]]
+    rid = report_id(result)
     return render_template("evaluation.html.j2", template_dir, True, ev=result, L=L, lang=lang,
                            names=names, levels=levels, refs=refs, charts=charts, peers=peers,
-                           reasons=reasons)
+                           reasons=reasons, dg=indicator_digits(result), rid=rid,
+                           page_footer=page_footer(L, rid, result["evaluation_date"]))

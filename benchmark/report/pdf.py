@@ -1,15 +1,23 @@
-"""PDF: the HTML report printed by headless Chromium (Debian's `chromium`, `make sysdeps`).
+"""PDF: an HTML report (evaluation, peer ranking, comparison study) printed by headless Chromium
+(Debian's `chromium`, `make sysdeps`). The page footer — report id, date, "page X of Y" — comes
+from the report's CSS (@page margin boxes), not from Chromium's own header and footer.
 
 Chromium runs with a fresh profile in a temporary folder, no network services, a time limit, and
 its whole process group is killed if it overruns. The HTML is self-contained, so printing needs no
 fetch.
 
-Determinism: Chromium stamps the PDF with the print time (/CreationDate and /ModDate); both are
-rewritten to the evaluation date, keeping their length so the cross-reference offsets stay valid.
+Determinism: two things in Chromium's PDF vary between prints of the same HTML, and both are
+rewritten, keeping their length so the cross-reference offsets stay valid:
+  * the print time (/CreationDate and /ModDate) — set to the report's date;
+  * the ids of the tagged-PDF structure elements (`/ID (node00000018)`, referred to by table cells'
+    `/Headers`): Chromium numbers them from the renderer's DOM node counter, which one more node
+    created before the page (it happens when the machine is busy) shifts by one — renumbered in
+    order of first appearance.
 With that, the same HTML printed by the same Chromium build with the same fonts gives the same
-bytes (checked with Chromium 156). A different Chromium version or font set changes the layout and
-the /Creator string, so PDFs are reproducible per machine set-up, not across set-ups; the HTML and
-XLSX reports are byte-identical everywhere.
+bytes (checked with Chromium 156, also with four prints at a time on a loaded machine). A
+different Chromium version or font set changes the layout and the /Creator string, so PDFs are
+reproducible per machine set-up, not across set-ups; the HTML and XLSX reports are byte-identical
+everywhere.
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ import tempfile
 from pathlib import Path
 
 from benchmark.errors import InputError, Problem
-from benchmark.report.html import render_html
 
 # Flags needed on a headless server: no sandbox (containers), no GPU, and no background network
 # services (without them Chromium stalls or fails here).
@@ -33,6 +40,9 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-pdf-header-footer")
 TIMEOUT = 120.0
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:(\d{14})")
+_NODE_ID = re.compile(rb"\(node(\d{8,})\)")
+NEEDS = ("PDF reports (--format pdf) need Chromium; the tests that open reports in a browser or "
+         "print them need Chromium, poppler-utils and a CJK font")
 
 
 def chromium_binary() -> str:
@@ -42,9 +52,11 @@ def chromium_binary() -> str:
     if not found:
         what = f"BENCHMARK_CHROMIUM={configured!r} is not an executable" if configured else \
             "no 'chromium' on the PATH"
-        raise InputError(Problem("pdf_renderer_missing", f"cannot print PDF reports: {what}",
-                                 hint="install Debian's chromium (make sysdeps), or set "
-                                      "BENCHMARK_CHROMIUM to a Chromium binary"))
+        raise InputError(Problem("pdf_renderer_missing", f"cannot print PDF reports: {what}; "
+                                 f"{NEEDS}", file="--format pdf",
+                                 hint="install Debian's chromium as root (make sysdeps, or "
+                                      "apt-get install chromium), or set BENCHMARK_CHROMIUM to a "
+                                      "Chromium binary; the other formats need nothing"))
     return found
 
 
@@ -71,6 +83,24 @@ def fix_dates(pdf: bytes, on: dt.date) -> bytes:
     return _DATE.sub(lambda m: b"/" + m.group(1) + b" (D:" + stamp, pdf)
 
 
+def renumber_nodes(pdf: bytes) -> bytes:
+    """Structure element ids `(node00000018)` renumbered 1, 2, 3 … in order of first appearance,
+    each with as many digits as before (so the file keeps its length and offsets)."""
+    numbers: dict[bytes, int] = {}
+
+    def new(m: re.Match) -> bytes:
+        k = numbers.setdefault(m.group(1), len(numbers) + 1)
+        return b"(node" + str(k).zfill(len(m.group(1))).encode() + b")"
+
+    return _NODE_ID.sub(new, pdf)
+
+
+def stable_pdf(pdf: bytes, on: dt.date | None) -> bytes:
+    """The PDF without what varies from one print to the next (see the module docstring)."""
+    pdf = renumber_nodes(pdf)
+    return fix_dates(pdf, on) if on else pdf
+
+
 def html_to_pdf(html: str, on: dt.date | None = None, timeout: float = TIMEOUT) -> bytes:
     """Print self-contained HTML to PDF bytes (A4, as the report's CSS says)."""
     with tempfile.TemporaryDirectory(prefix="benchmark-pdf-") as tmp:
@@ -85,12 +115,14 @@ def html_to_pdf(html: str, on: dt.date | None = None, timeout: float = TIMEOUT) 
                                      + " | ".join(tail),
                                      hint="run the chromium command by hand to see why"))
         data = out.read_bytes()
-    return fix_dates(data, on) if on else data
+    return stable_pdf(data, on)
 
 
 def render_pdf(result: dict, lang: str = "zh", template_dir: str | None = None,
                html: str | None = None) -> bytes:
     """The evaluation's PDF: its HTML report printed (pass `html` when already rendered)."""
     if html is None:
+        from benchmark.report.html import render_html
+
         html = render_html(result, lang, template_dir)
     return html_to_pdf(html, dt.date.fromisoformat(result["evaluation_date"]))

@@ -1,5 +1,6 @@
 """Rendering a comparison study (`benchmark.study.compare_study`): JSON, Markdown, HTML (inline
-SVG, autoescaped) and XLSX, and writing them all at once after everything is rendered.
+SVG, autoescaped), PDF (the HTML printed) and XLSX, and writing them all at once after everything
+is rendered.
 
 Renderers only show what the study found; they never evaluate a threshold.
 """
@@ -13,12 +14,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from benchmark.errors import InputError, Problem
-from benchmark.report import OPS, fmt_number, labels, render_json, render_template, write_atomic
+from benchmark.report import (OPS, check_formats, fmt_number, labels, page_footer, render_json,
+                              render_template, report_id, write_all)
 from benchmark.report.svg import Mark, bullet_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
 
-STUDY_FORMATS = ("json", "md", "html", "xlsx")
+STUDY_FORMATS = ("json", "md", "html", "pdf", "xlsx")
 
 
 def _columns(segment: dict, indicators: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -40,7 +41,8 @@ def _chart(segment: dict, ind: dict, L: dict, lang: str) -> str:
         return ""
     return bullet_chart(title=ind["names"][lang], unit=ind["unit"], direction=ind["direction"],
                         value=None, value_label="", marks=marks, edges=[], floor_label="",
-                        better_label=L["chart_better"], unverified_label=L["unverified"])
+                        better_label=L["chart_better"], unverified_label=L["unverified"],
+                        digits=ind.get("digits"))
 
 
 def _context(result: dict, lang: str, template_dir: str | None) -> dict:
@@ -50,7 +52,9 @@ def _context(result: dict, lang: str, template_dir: str | None) -> dict:
         shown, empty = _columns(seg, result["indicators"])
         segments.append({"seg": seg, "columns": shown, "empty": empty,
                          "charts": {i["id"]: Markup(_chart(seg, i, L, lang)) for i in shown}})
-    return {"st": result, "L": L, "lang": lang, "segments": segments,
+    rid = report_id(result)
+    return {"st": result, "L": L, "lang": lang, "segments": segments, "rid": rid,
+            "page_footer": page_footer(L, rid, result["evaluation_date"]),
             "refs": {r["id"]: r for r in result["references"]},
             "pnames": {k: v[lang] for k, v in result["parameter_names"].items()}}
 
@@ -71,7 +75,8 @@ def _best_entry(cell: dict | None, sign: int) -> dict | None:
 
 
 def _bound(b: dict, with_value: bool = True) -> str:
-    text = OPS.get(b["op"], b["op"]) + (f" {fmt_number(b['value'])}" if with_value else "")
+    text = OPS.get(b["op"], b["op"]) + (f" {fmt_number(b['value'], b.get('digits'))}"
+                                        if with_value else "")
     return text + (f" ({b['class_label']})" if b["class_label"] else "")
 
 
@@ -205,17 +210,21 @@ def study_stem(result: dict, segment: str | None = None) -> str:
     return re.sub(r"[^\w.-]+", "_", stem)
 
 
-RENDERERS = {"md": render_study_markdown, "html": render_study_html, "xlsx": render_study_xlsx}
+def render_study_pdf(result: dict, lang: str = "zh", template_dir: str | None = None) -> bytes:
+    from benchmark.report.pdf import html_to_pdf
+
+    return html_to_pdf(render_study_html(result, lang, template_dir),
+                       dt.date.fromisoformat(result["evaluation_date"]))
+
+
+RENDERERS = {"md": render_study_markdown, "html": render_study_html, "pdf": render_study_pdf,
+             "xlsx": render_study_xlsx}
 
 
 def write_study(result: dict, formats: list[str], out_dir: Path, lang: str = "zh",
                 template_dir: str | None = None, segment: str | None = None) -> list[Path]:
     """Render every requested format, then write them atomically; returns the paths written."""
-    unknown = [f for f in formats if f not in STUDY_FORMATS]
-    if unknown or not formats:
-        raise InputError(Problem("format_unknown",
-                                 f"unknown format(s): {', '.join(unknown) or '(none)'}",
-                                 hint="one or more of: " + ", ".join(STUDY_FORMATS)))
+    check_formats(formats, STUDY_FORMATS)
     stem = study_stem(result, segment)
     rendered: list[tuple[Path, str | bytes]] = []
     for fmt in STUDY_FORMATS:  # a fixed order, whatever the order asked
@@ -226,6 +235,4 @@ def write_study(result: dict, formats: list[str], out_dir: Path, lang: str = "zh
         else:
             rendered.append((out_dir / f"{stem}.{lang}.{fmt}",
                              RENDERERS[fmt](result, lang, template_dir)))
-    for path, content in rendered:
-        write_atomic(path, content)
-    return [p for p, _ in rendered]
+    return write_all(rendered)

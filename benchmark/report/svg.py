@@ -7,7 +7,11 @@ the same bytes. Two charts:
 - `bullet_chart`: one indicator on one axis — the level bands, the reference values (unverified
   ones dashed and marked) and the applicant's value, drawn from the worse end towards the better
   end so lower-is-better indicators read the same way as higher-is-better ones;
-- `histogram_chart`: a population of peer values with the applicant's position and a threshold line.
+- `histogram_chart`: a population of peer values with the applicant's position, a threshold line
+  and, for a peer ranking, the value range of each tier as bands behind the bars.
+
+Values are printed as the reports print them (`benchmark.report.numbers`): at the indicator's
+digits when given, else four significant digits, thousands separators, no exponent.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as _xml_escape
+
+from benchmark.report.numbers import fmt_number
 
 FONT = "'Noto Sans CJK SC', 'Noto Serif CJK SC', sans-serif"
 BAND_COLOURS = ("#eeeeee", "#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443")
@@ -32,9 +38,9 @@ def _f(x: float) -> str:
     return "0.0" if s == "-0.0" else s
 
 
-def fmt(x: float) -> str:
-    """A value as shown on a chart (up to 6 significant digits)."""
-    return f"{x:.6g}"
+def fmt(x: float, digits: int | None = None) -> str:
+    """A value as shown on a chart (as in the report's tables)."""
+    return fmt_number(float(x), digits)
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -81,7 +87,8 @@ class LevelEdge:
 
 def bullet_chart(*, title: str, unit: str | None, direction: str, value: float | None,
                  value_label: str, marks: list[Mark], edges: list[LevelEdge], floor_label: str,
-                 better_label: str, unverified_label: str, width: int = 680) -> str:
+                 better_label: str, unverified_label: str, width: int = 680,
+                 digits: int | None = None) -> str:
     """One indicator: level bands, reference marks and the applicant's value on one axis.
 
     `direction` is "higher" or "lower" (which way is better). `edges` are the values where each
@@ -140,7 +147,7 @@ def bullet_chart(*, title: str, unit: str | None, direction: str, value: float |
         dash = "" if m.verified else ' stroke-dasharray="4 3"'
         out.append(f'<line x1="{_f(xm)}" y1="{_f(top - 4)}" x2="{_f(xm)}" y2="{_f(axis_y + 4)}" '
                    f'stroke="{INK}" stroke-width="2"{dash}/>')
-        label = f"{m.label} {m.op} {fmt(m.value)}"
+        label = f"{m.label} {m.op} {fmt(m.value, digits)}"
         if not m.verified:
             label += f" ({unverified_label})"
         y = row_y + i * 17
@@ -154,7 +161,8 @@ def bullet_chart(*, title: str, unit: str | None, direction: str, value: float |
                    f'stroke="{ACCENT}" stroke-width="1"/>')
         out.append(f'<path d="M{_f(xv - 5)},{_f(top - 10)} L{_f(xv + 5)},{_f(top - 10)} '
                    f'L{_f(xv)},{_f(top - 2)} Z" fill="{ACCENT}"/>')
-        out.append(_label(xv, y, f"{value_label} = {fmt(value)}", left, right, ACCENT, bold=True))
+        out.append(_label(xv, y, f"{value_label} = {fmt(value, digits)}", left, right, ACCENT,
+                          bold=True))
     # axis with ticks
     out.append(f'<line x1="{_f(left)}" y1="{_f(axis_y)}" x2="{_f(right)}" y2="{_f(axis_y)}" '
                f'stroke="{MUTED}"/>')
@@ -208,19 +216,39 @@ def _legend_layout(items: list[str], left: float, right: float) -> list[tuple[st
     return out
 
 
+@dataclass(frozen=True)
+class Band:
+    """A range of values under a histogram (a tier: from its worst to its best value)."""
+
+    label: str
+    worst: float
+    best: float
+    shade: int | None = None  # colour: 0 = darkest (tier 1); default: the band's place in the list
+
+
 def histogram_chart(*, title: str, unit: str | None, edges: list[float], counts: list[int],
                     value: float | None, value_label: str, threshold: float | None,
                     threshold_label: str, caption: str = "", width: int = 680,
-                    height: int = 240) -> str:
-    """A population of peer values (bins `edges`, `counts`), the applicant's value and a
-    threshold line."""
+                    height: int = 240, digits: int | None = None,
+                    bands: list[Band] | tuple[Band, ...] = ()) -> str:
+    """A population of peer values (bins `edges`, `counts`), the applicant's value and a threshold
+    line. `bands` (best first, the first drawn darkest) are shown as a strip under the axis, each
+    from its worst to its best value, with a dotted line up the plot at each band's worst value
+    (a tier boundary) and a legend below."""
     if len(edges) != len(counts) + 1 or not counts or not all(math.isfinite(e) for e in edges):
         return ""
+    bands = [b for b in bands if math.isfinite(b.worst) and math.isfinite(b.best)]
     pts = list(edges) + [v for v in (value, threshold) if v is not None and math.isfinite(v)]
+    pts += [v for b in bands for v in (b.worst, b.best)]
     lo, hi = min(pts), max(pts)
     if hi <= lo:
         lo, hi = _range(pts)
-    left, right, top, bottom = 40.0, width - 16.0, 34.0, height - 44.0
+    strip = 16.0 if bands else 0.0
+    left, right, top, bottom = 40.0, width - 16.0, 34.0, height - 44.0 - strip
+    legend = _legend_layout([b.label for b in bands], left, right)
+    legend_y = height + 8.0
+    if legend:
+        height = int(height + max(y for _, _, y in legend) + 22)
     peak = max(max(counts), 1)
 
     def x(v: float) -> float:
@@ -236,14 +264,31 @@ def histogram_chart(*, title: str, unit: str | None, edges: list[float], counts:
     for a, b, c in zip(edges, edges[1:], counts):
         xa, xb = x(a), x(b)
         out.append(f'<rect x="{_f(xa + 0.5)}" y="{_f(y(c))}" width="{_f(max(xb - xa - 1, 0.5))}" '
-                   f'height="{_f(bottom - y(c))}" fill="#9fb4d6">'
-                   f"<title>{esc(fmt(a))}–{esc(fmt(b))}: {int(c)}</title></rect>")
+                   f'height="{_f(bottom - y(c))}" fill="#9fb4d6" stroke="#ffffff" '
+                   'stroke-width="0.5">'
+                   f"<title>{esc(fmt(a, digits))}–{esc(fmt(b, digits))}: {int(c)}</title></rect>")
+    shades = BAND_COLOURS[::-1]
+    colour = {b.label: shades[min(i if b.shade is None else b.shade, len(shades) - 2)]
+              for i, b in enumerate(bands)}
+    for b in bands:
+        xa, xb = sorted((x(b.worst), x(b.best)))
+        if xb - xa < 3:
+            xa, xb = (xa + xb) / 2 - 1.5, (xa + xb) / 2 + 1.5
+        out.append(f'<rect class="band" x="{_f(xa)}" y="{_f(bottom + 3)}" width="{_f(xb - xa)}" '
+                   f'height="10" fill="{colour[b.label]}" stroke="{MUTED}" stroke-width="0.5">'
+                   f"<title>{esc(b.label)}: {esc(fmt(b.best, digits))}–{esc(fmt(b.worst, digits))}"
+                   "</title></rect>")
+        xw = x(b.worst)
+        out.append(f'<line class="boundary" x1="{_f(xw)}" y1="{_f(top)}" x2="{_f(xw)}" '
+                   f'y2="{_f(bottom + 3)}" stroke="{MUTED}" stroke-width="1" '
+                   'stroke-dasharray="1 2"/>')
     out.append(f'<line x1="{_f(left)}" y1="{_f(bottom)}" x2="{_f(right)}" y2="{_f(bottom)}" '
                f'stroke="{MUTED}"/>')
     out.append(f'<line x1="{_f(left)}" y1="{_f(top)}" x2="{_f(left)}" y2="{_f(bottom)}" '
                f'stroke="{MUTED}"/>')
+    axis = bottom + strip
     for t in nice_ticks(lo, hi):
-        out.append(f'<text x="{_f(x(t))}" y="{_f(bottom + 14)}" text-anchor="middle" '
+        out.append(f'<text x="{_f(x(t))}" y="{_f(axis + 14)}" text-anchor="middle" '
                    f'font-size="10" fill="{MUTED}">{esc(fmt(t))}</text>')
     for t in nice_ticks(0, peak, 4):
         if float(t).is_integer():
@@ -251,15 +296,21 @@ def histogram_chart(*, title: str, unit: str | None, edges: list[float], counts:
                        f'font-size="10" fill="{MUTED}">{int(t)}</text>')
     if threshold is not None and math.isfinite(threshold):
         xt = x(threshold)
-        out.append(f'<line x1="{_f(xt)}" y1="{_f(top - 4)}" x2="{_f(xt)}" y2="{_f(bottom)}" '
-                   f'stroke="{THRESHOLD}" stroke-width="2" stroke-dasharray="6 3"/>')
-        out.append(_label(xt, bottom + 28, f"{threshold_label} = {fmt(threshold)}", left, right,
-                          THRESHOLD))
+        out.append(f'<line class="threshold" x1="{_f(xt)}" y1="{_f(top - 4)}" x2="{_f(xt)}" '
+                   f'y2="{_f(bottom)}" stroke="{THRESHOLD}" stroke-width="2" '
+                   'stroke-dasharray="6 3"/>')
+        out.append(_label(xt, axis + 28, f"{threshold_label} = {fmt(threshold, digits)}", left,
+                          right, THRESHOLD))
     if value is not None and math.isfinite(value):
         xv = x(value)
         out.append(f'<line x1="{_f(xv)}" y1="{_f(top - 4)}" x2="{_f(xv)}" y2="{_f(bottom)}" '
                    f'stroke="{ACCENT}" stroke-width="2"/>')
-        out.append(_label(xv, top - 6, f"{value_label} = {fmt(value)}", left, right, ACCENT,
-                          bold=True))
+        out.append(_label(xv, top - 6, f"{value_label} = {fmt(value, digits)}", left, right,
+                          ACCENT, bold=True))
+    for lab, xi, yi in legend:
+        out.append(f'<rect x="{_f(xi)}" y="{_f(legend_y + yi - 9)}" width="10" height="10" '
+                   f'fill="{colour[lab]}" stroke="{MUTED}" stroke-width="0.5"/>')
+        out.append(f'<text x="{_f(xi + 14)}" y="{_f(legend_y + yi)}" font-size="11" fill="{INK}">'
+                   f"{esc(lab)}</text>")
     out.append("</svg>")
     return "\n".join(out)

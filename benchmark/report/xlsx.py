@@ -37,9 +37,10 @@ BEST_FILL = PatternFill("solid", fgColor="FFF3C4")
 class Sheet:
     """One worksheet: a title (≤ 31 characters), one header row, rows of values.
 
-    `formats` maps a 0-based column to an Excel number format (e.g. "0.00%"); `fills` maps
-    (row, column) of a data cell (0-based) to "unverified" or "best" for a background colour;
-    `freeze_columns` keeps that many leading columns in view besides the header row."""
+    `formats` maps a 0-based column to an Excel number format (e.g. "0.00%"), `cell_formats`
+    (row, column) of a data cell (0-based) to one; `fills` maps (row, column) to "unverified" or
+    "best" for a background colour; `freeze_columns` keeps that many leading columns in view
+    besides the header row; `autofilter` puts filter buttons on the header row."""
 
     title: str
     header: Sequence[str]
@@ -47,6 +48,8 @@ class Sheet:
     formats: dict[int, str] = field(default_factory=dict)
     fills: dict[tuple[int, int], str] = field(default_factory=dict)
     freeze_columns: int = 0
+    cell_formats: dict[tuple[int, int], str] = field(default_factory=dict)
+    autofilter: bool = True
 
 
 def safe_text(value: str) -> str:
@@ -91,6 +94,20 @@ def _width(value: Any) -> float:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def print_setup(ws) -> None:
+    """A4, fit to the page width (as many pages down as needed), the header row repeated on every
+    printed page, landscape when the sheet is wide."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if ws.max_column > 6 else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "&P / &N"
+
+
 def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
                    creator: str = "benchmark") -> bytes:
     """The XLSX file of `sheets`, identical for identical inputs (`on` fixes every timestamp)."""
@@ -114,8 +131,9 @@ def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
                 cell = ws.cell(row=r, column=c)
                 _set(cell, value)
                 number = isinstance(value, (int, float)) and not isinstance(value, bool)
-                if number and c - 1 in sheet.formats:
-                    cell.number_format = sheet.formats[c - 1]
+                form = sheet.cell_formats.get((r - 2, c - 1), sheet.formats.get(c - 1))
+                if number and form:
+                    cell.number_format = form
                 fill = sheet.fills.get((r - 2, c - 1))
                 if fill:
                     cell.fill = UNVERIFIED_FILL if fill == "unverified" else BEST_FILL
@@ -123,6 +141,9 @@ def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
         for c, w in widths.items():
             ws.column_dimensions[get_column_letter(c)].width = min(max(w + 2, 8), 60)
         ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}2"
+        if sheet.autofilter and sheet.header:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.header))}{len(sheet.rows) + 1}"
+        print_setup(ws)
     if not wb.worksheets:
         wb.create_sheet("Sheet")
     wb.properties.creator = creator
