@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from benchmark.audit import AuditTrail
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
@@ -22,7 +23,7 @@ from benchmark.loading import file_sha256
 from benchmark.evaluation import evaluate_declaration
 from benchmark.leaders import peer_distributions
 from benchmark.population import TABLE_SUFFIXES, declarations_from_table, load_population
-from benchmark.report import render_json, render_markdown, write_all
+from benchmark.report import render_json, render_markdown, write_reports
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
@@ -77,11 +78,12 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    include_superseded: bool = False, template_dir: str | None = None,
                    progress: Callable[[Iterable], Iterable] = lambda x: x,
                    set_id: str | None = None, mapping: Path | None = None,
-                   population: Path | None = None, population_mapping: Path | None = None
-                   ) -> BatchResult:
+                   population: Path | None = None, population_mapping: Path | None = None,
+                   audit: AuditTrail | None = None) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
     declaration; the category from a `category` column, the mapping file or `set_id`). With a
-    `population` table, each report also shows where the applicant stands among its peers."""
+    `population` table, each report also shows where the applicant stands among its peers. With
+    `audit`, the reports and their audit records are written as one step (`write_reports`)."""
     formats = list(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -163,7 +165,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                         "overall_level": (result["overall_level"] or {}).get("id", ""),
                         "report": stem})
     rendered.append((out_dir / "summary.csv", summary_csv(summary)))
-    outputs = write_all(rendered)  # rendering finished for all: now write, all or nothing
+    outputs = write_reports(rendered, out_dir, audit, results)  # reports and records: one step
     return BatchResult(outputs, summary, results)
 
 

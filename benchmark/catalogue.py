@@ -787,12 +787,14 @@ def supersession_problems(references: dict[str, ReferenceEdition]) -> list[Probl
                 continue
             if nxt == start and len(path) > 1 and frozenset(path) not in reported:
                 reported.add(frozenset(path))
-                r = references.get(start)
-                problems.append(Problem("supersession_cycle", "supersession goes round in a "
-                                        "circle: " + " → ".join([*path, start]),
-                                        file=r.path if r else None, pointer="/supersedes",
-                                        hint="an edition is replaced by a later one, never by one "
-                                             "it replaced"))
+                for member in path:  # each file of the circle is told
+                    r = references.get(member)
+                    if r is not None:
+                        problems.append(Problem(
+                            "supersession_cycle", "supersession goes round in a circle: "
+                            + " → ".join([*path, start]), file=r.path, pointer="/supersedes",
+                            hint="an edition is replaced by a later one, never by one it "
+                                 "replaced"))
             elif nxt not in path and len(path) < len(successors) + 1:
                 path.append(nxt)
                 stack.append(iter(sorted(successors.get(nxt, ()))))

@@ -116,8 +116,13 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def _shown(text: str) -> str:
+    """The text as a message quotes it: long texts cut."""
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 def _unreadable(text: str, why: str = "") -> RequirementSyntaxError:
-    message = f"cannot read the requirement {text!r}"
+    message = f"cannot read the requirement {_shown(text)!r}"
     if why:
         message += f": {why}"
     return RequirementSyntaxError(Problem(
@@ -128,7 +133,7 @@ def _unreadable(text: str, why: str = "") -> RequirementSyntaxError:
 def _not_finite(text: str) -> RequirementSyntaxError:
     return RequirementSyntaxError(Problem(
         code="requirement_not_finite",
-        message=f"the requirement {text!r} is not a finite number",
+        message=f"the requirement {_shown(text)!r} is not a finite number",
         hint="write a finite limit such as \"≥ 5.2\""))
 
 
@@ -149,13 +154,13 @@ def _decimal_mark(s: str, text: str, decimal: str) -> str:
 def _ambiguous(text: str, mark: str, hint: str) -> RequirementSyntaxError:
     return RequirementSyntaxError(Problem(
         code="number_comma_ambiguous",
-        message=f"the requirement {text!r} has a {'comma' if mark == ',' else 'point'} between "
-                "digits: a decimal mark or a thousands separator?", hint=hint))
+        message=f"the requirement {_shown(text)!r} has a {'comma' if mark == ',' else 'point'} "
+                "between digits: a decimal mark or a thousands separator?", hint=hint))
 
 
 def _not_representable(text: str, why: str) -> RequirementSyntaxError:
     return RequirementSyntaxError(Problem(
-        code="number_not_representable", message=f"the number in {text!r} {why}",
+        code="number_not_representable", message=f"the number in {_shown(text)!r} {why}",
         hint="check the number: standards give limits with a few significant digits"))
 
 
@@ -247,7 +252,7 @@ def parse_requirement(text: str, decimal: str = ".") -> Requirement:
     if not isinstance(text, str):
         raise _unreadable(repr(text), "not text")
     if len(text) > MAX_LENGTH:
-        raise _unreadable(text[:40] + "…", f"longer than {MAX_LENGTH} characters")
+        raise _unreadable(text, f"longer than {MAX_LENGTH} characters")
     s = _normalise(text)
     if not s:
         raise RequirementSyntaxError(Problem(
@@ -314,7 +319,7 @@ def _part_number(value: float | str | None, what: str, text: str,
         value = str(value)
     if isinstance(value, str):
         if len(value) > MAX_LENGTH:
-            raise _unreadable(text[:40] + "…", f"longer than {MAX_LENGTH} characters")
+            raise _unreadable(text, f"longer than {MAX_LENGTH} characters")
         s = _normalise(value)
         if _NOT_FINITE_RE.search(s):
             raise _not_finite(text)

@@ -182,7 +182,8 @@ def formulas_neutralised(out: Path, stem: str) -> None:
 
 def outputs_inside(out: Path, stem: str) -> None:
     names = sorted(p.name for p in out.rglob("*"))
-    assert names == sorted([f"{stem}.json", f"{stem}.zh.md", "summary.csv", "audit.sqlite"])
+    assert names == sorted([f"{stem}.json", f"{stem}.zh.md", "summary.csv", "audit.sqlite",
+                            "audit.sqlite.anchor"])
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
     assert not (out.parent.parent / "tmp").exists() and not Path("/tmp/evil").exists()
 
@@ -269,7 +270,7 @@ def test_file_names_cannot_leave_the_output_folder(name, tmp_path):
     result = invoke(["evaluate", str(inputs / name), "-o", str(out), "--date", DATE])
     assert result.exit_code == 0, result.output
     written = list(out.iterdir())
-    assert len(written) == 4  # json, md, summary.csv and the audit database
+    assert len(written) == 5  # json, md, summary.csv, the audit database and its anchor
     for path in written:
         assert path.resolve().parent == out.resolve()
         assert not path.name.startswith(".")
