@@ -17,7 +17,6 @@ silently.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -32,11 +31,13 @@ from benchmark import units
 from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
-from benchmark.loading import read_document, schema_problems
+from benchmark.loading import byte_size_setting, printable, read_document, schema_problems
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
-MAX_TABLE_BYTES = int(os.environ.get("BENCHMARK_MAX_TABLE_BYTES", 512 * 1024 * 1024))
+MAX_TABLE_BYTES = 512 * 1024 * 1024  # BENCHMARK_MAX_TABLE_BYTES overrides it ("512M", "2G" …)
+MAX_XLSX_XML_BYTES = 100 * 1024 * 1024  # an XLSX unzipped; BENCHMARK_MAX_XLSX_BYTES overrides it
+MAX_COLUMNS = 2000
 
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "enterprise": ("enterprise", "企业名称", "企业", "制造商", "manufacturer", "brand", "company"),
@@ -63,6 +64,7 @@ class Column:
     unit_column: str | None = None  # column holding each row's unit
     bound: str | None = None  # what plain numbers stand for (default: the indicator's own bound)
     values: tuple[tuple[str, str], ...] = ()  # category text as written → category value
+    decimal: str = "."  # the decimal mark of numbers written as text (a mapping's `decimal`)
 
     def category(self, text: str) -> str:
         """A category cell as the catalogue names it (the mapping's `values`, else as written)."""
@@ -120,9 +122,10 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         size = path.stat().st_size
     except FileNotFoundError:
         raise InputError(Problem("file_not_found", "no such file", file=display)) from None
-    if size > MAX_TABLE_BYTES:
+    limit = byte_size_setting("BENCHMARK_MAX_TABLE_BYTES", MAX_TABLE_BYTES)
+    if size > limit:
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
-                                 f"is {MAX_TABLE_BYTES:,}", file=display,
+                                 f"is {limit:,}", file=display,
                                  hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
     if size == 0:
         raise InputError(Problem("file_empty", "the file is empty", file=display))
@@ -132,6 +135,8 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
                                  "table format", file=display,
                                  hint="use .csv, .tsv, .xlsx or .parquet"))
+
+    refuse_costly_table(path, suffix, display, delimiter)
 
     def frames():
         with _table_errors(display):
@@ -208,7 +213,79 @@ def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
 
 
 def _clean_header(name: Any) -> str:
-    return unicodedata.normalize("NFC", str(name)).strip().lstrip("\ufeff")
+    return printable(unicodedata.normalize("NFC", str(name)).strip().lstrip("\ufeff"))
+
+
+# --- tables that would cost far more than their size: refused before they are read ---------------
+
+
+def refuse_costly_table(path: Path, suffix: str, display: str, delimiter: str | None) -> None:
+    """An XLSX that unzips past the limit (a 1 MB file can unzip to gigabytes), more than
+    MAX_COLUMNS columns, or Parquet columns holding lists or records: InputError, read from the
+    zip directory, the header line or the Parquet schema only."""
+    if suffix == ".xlsx":
+        _check_xlsx_size(path, display)
+    elif suffix == ".parquet":
+        _check_parquet_schema(path, display)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        _check_csv_width(path, display, delimiter or ("\t" if suffix == ".tsv" else ","))
+
+
+def _check_xlsx_size(path: Path, display: str) -> None:
+    import zipfile
+
+    limit = byte_size_setting("BENCHMARK_MAX_XLSX_BYTES", MAX_XLSX_XML_BYTES)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(Problem("table_unreadable", f"not an XLSX file ({exc})",
+                                 file=display)) from None
+    if unzipped > limit:
+        raise InputError(Problem("file_too_large", f"the XLSX unzips to {unzipped:,} bytes; the "
+                                 f"limit is {limit:,}", file=display,
+                                 hint="save the sheet as CSV (read a chunk at a time), or set "
+                                      "BENCHMARK_MAX_XLSX_BYTES"))
+
+
+def _check_parquet_schema(path: Path, display: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(Problem("table_unreadable", str(exc).splitlines()[0] if str(exc) else
+                                 "not a Parquet file", file=display)) from None
+    _check_width(len(schema.names), display)
+    nested = [f for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise InputError([Problem("column_type_unsupported", f"column {printable(f.name)!r} holds "
+                                  f"{f.type} values, not one value per cell", file=display,
+                                  pointer=f"/0/{printable(f.name)}",
+                                  hint="one number or text per cell") for f in nested])
+
+
+def _check_csv_width(path: Path, display: str, delimiter: str) -> None:
+    """The header line (up to 1 MiB of it) has at most MAX_COLUMNS columns."""
+    import csv
+
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    try:
+        width = len(next(csv.reader([first], delimiter=delimiter), []))
+    except csv.Error:
+        width = first.count(delimiter) + 1
+    _check_width(width, display)
+
+
+def _check_width(width: int, display: str) -> None:
+    if width > MAX_COLUMNS:
+        raise InputError(Problem("too_many_columns", f"the table has {width:,} columns; at most "
+                                 f"{MAX_COLUMNS:,} are read", file=display, line=1,
+                                 hint="keep the columns the category needs (a mapping file can "
+                                      "name them)"))
 
 
 # --- which column is which ----------------------------------------------------------------------
@@ -344,7 +421,8 @@ class _Bad:
 def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct texts) of a column; code -1 for empty cells."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    texts = np.array([unicodedata.normalize("NFC", str(u)).strip() for u in uniques], dtype=object)
+    texts = np.array([printable(unicodedata.normalize("NFC", str(u)).strip()) for u in uniques],
+                     dtype=object)
     empty = np.array([t == "" for t in texts], dtype=bool)
     if empty.any():
         codes = np.where(np.isin(codes, np.flatnonzero(empty)), -1, codes)
@@ -443,11 +521,11 @@ def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator 
     if indicator is None:
         param = Parameter(column.target, None, "quantity", canonical)  # type: ignore[arg-type]
         raw = f"{text} {unit}" if plain and unit else text
-        return float(parameter_value(param, raw))
+        return float(parameter_value(param, raw, column.decimal))
     if plain and (unit or column.bound):
         op = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": ""}.get(column.bound or "eq", "")
         text = f"{op}{text} {unit or ''}".strip()
-    dv = declared_value(indicator, text)
+    dv = declared_value(indicator, text, decimal=column.decimal)
     value = guaranteed(indicator, dv)
     if value is None:
         raise InputError(Problem("value_type", f"{text!r} is not a number"))
@@ -612,6 +690,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
             if any(p.severity == "error" for p in problems):
                 raise InputError(problems)
+            columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
         first = int(parts[-1].rows_read) if parts else 0
         part = population_from_frame(frame, iset, columns, display, digest, first)
         part.rows_read = first + len(frame)
@@ -661,8 +740,14 @@ def _cell_text(value: Any) -> str | None:
         return format(float(value), ".15g")
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    text = str(value).strip()
+    text = printable(str(value).strip())
     return text or None
+
+
+def decimal_mark(mapping: dict | None) -> str:
+    """The decimal mark of a table's numbers written as text: "," when its mapping says
+    `decimal: comma`, else "."."""
+    return "," if (mapping or {}).get("decimal") == "comma" else "."
 
 
 def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str | None = None,
@@ -738,7 +823,8 @@ def declarations_from_table(path: str | Path, catalogue: Catalogue, set_id: str 
             where[ptr] = c.source
         lines = {"": line}
         lines.update({p: line for p in where})
-        doc = Document(path=f"{display}#row{pos + 1}", data=data, sha256=digest, lines=lines)
+        doc = Document(path=f"{display}#row{pos + 1}", data=data, sha256=digest, lines=lines,
+                       decimal=decimal_mark(mapping))
         row_problems = schema_problems(doc, "declaration")
         if not any(p.severity == "error" for p in row_problems):
             try:

@@ -181,7 +181,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
+def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str = "") -> dict:
     """The report's result made again from its recorded inputs (found at `inputs`), read the way
     the provenance says they were read: a declaration file or a table row, and a population."""
     from benchmark.batch import report_result
@@ -196,8 +196,8 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
         decls = declarations_from_table(inputs[name], catalogue, table.get("set"), mapping,
                                         display=name)
         if int(row) > len(decls):
-            raise InputError(Problem("provenance_invalid", f"row {row} is not in the table, which "
-                                     f"has {len(decls)} row(s)", file=name,
+            raise InputError(Problem("provenance_invalid", f"row {row} is not in the table {name}, "
+                                     f"which has {len(decls)} row(s)", file=report_file,
                                      pointer="/provenance/declaration"))
         decl = decls[int(row) - 1]
     else:
@@ -279,8 +279,10 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     if len(inputs) != len(prov["inputs"]):
         return out  # an input is missing: nothing to recompute from
     try:
-        result = recompute(report, inputs, catalogue)
+        result = recompute(report, inputs, catalogue, str(path))
     except InputError as exc:
+        if any(p.code == "provenance_invalid" for p in exc.problems):
+            raise
         for p in exc.problems:
             finding("input_invalid", p.format(), p.pointer, file=p.file)
         return out
