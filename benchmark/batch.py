@@ -42,7 +42,11 @@ class BatchResult:
 def collect(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        try:
+            folder = p.is_dir()
+        except OSError:  # a name too long …: the reader reports it with the file
+            folder = False
+        if folder:
             files += sorted(x for x in p.iterdir() if x.suffix.lower() in DECLARATION_SUFFIXES)
         else:
             files.append(p)

@@ -687,7 +687,11 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
 
     files: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        try:
+            folder = p.is_dir()
+        except OSError:  # a name too long …: read_document reports it
+            folder = False
+        if folder:
             files.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json")))
         else:
             files.append(p)

@@ -485,6 +485,6 @@ def evaluation_date():
             raise InputError(Problem("source_date_epoch_invalid",
                                      f"SOURCE_DATE_EPOCH={printable(epoch, True)!r} is not a "
                                      "number of seconds since 1970-01-01", file="SOURCE_DATE_EPOCH",
-                                     hint="an integer such as 1795478400, as `date +%s` prints; "
+                                     hint="an integer such as 1795435200, as `date +%s` prints; "
                                           "or unset it and give --date")) from None
     return dt.date.today()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -31,7 +32,9 @@ from benchmark import units
 from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
-from benchmark.loading import byte_size_setting, printable, read_document, schema_problems
+from benchmark.loading import (
+    byte_size_setting, not_a_file, printable, read_document, schema_problems,
+)
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
@@ -119,9 +122,15 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
     path = Path(path)
     display = str(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise InputError(Problem("file_not_found", "no such file", file=display)) from None
+    except OSError as exc:
+        raise InputError(Problem("file_unreadable", exc.strerror or str(exc), file=display)
+                         ) from None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be read forever
+        raise InputError(not_a_file(display, info.st_mode))
+    size = info.st_size
     limit = byte_size_setting("BENCHMARK_MAX_TABLE_BYTES", MAX_TABLE_BYTES)
     if size > limit:
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
@@ -277,12 +286,13 @@ def _check_csv_width(path: Path, display: str, delimiter: str) -> None:
         width = len(next(csv.reader([first], delimiter=delimiter), []))
     except csv.Error:
         width = first.count(delimiter) + 1
-    _check_width(width, display)
+    _check_width(width, display, at_least=b"\n" not in head)
 
 
-def _check_width(width: int, display: str) -> None:
+def _check_width(width: int, display: str, at_least: bool = False) -> None:
     if width > MAX_COLUMNS:
-        raise InputError(Problem("too_many_columns", f"the table has {width:,} columns; at most "
+        has = f"at least {width:,} columns (in its first MiB)" if at_least else f"{width:,} columns"
+        raise InputError(Problem("too_many_columns", f"the table has {has}; at most "
                                  f"{MAX_COLUMNS:,} are read", file=display, line=1,
                                  hint="keep the columns the category needs (a mapping file can "
                                       "name them)"))
