@@ -269,6 +269,15 @@ def _count_and_last(conn: sqlite3.Connection) -> tuple[int, str]:
     return count, row[0] if row else ""
 
 
+def schema_version(db_path: Path | str) -> int:
+    """The database's schema version (0 for an empty one)."""
+    conn = _connect(db_path, create=False)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def batch_recorded(db_path: Path | str, batch: str) -> bool:
     """Whether a run's records are in the database (its transaction committed)."""
     if not Path(db_path).is_file():
@@ -342,7 +351,8 @@ def chain_problems(db_path: Path | str, rows: list[dict],
     path = anchor_file or anchor_path(db_path)
     anchor, unreadable = read_anchor(path)
     problems += unreadable
-    if anchor is None and not unreadable and rows:
+    # a version-1 database had no anchor: it gets one when next appended to
+    if anchor is None and not unreadable and rows and schema_version(db_path) >= 2:
         problems.append(_problem("audit_anchor_missing", f"no anchor at {path}: deleted records "
                                  "at the end could not be seen", db_path,
                                  "restore the anchor, or check against a published copy with "
