@@ -177,7 +177,11 @@ def _number(token: str, text: str) -> tuple[float, int]:
         raise _not_representable(text, f"is larger than 2**53 = {MAX_MAGNITUDE:.0f} in magnitude")
     if value != 0 and abs(value) < 2.2250738585072014e-308:  # float64's smallest normal
         raise _not_representable(text, "is too small for a float64")
-    if Decimal(repr(value)) != Decimal(plain):
+    try:
+        exact = Decimal(repr(value)) == Decimal(plain)
+    except ArithmeticError:  # an exponent past Decimal's range ("1e-99999999999")
+        exact = False
+    if not exact:
         raise _not_representable(text, f"has more digits than a float64 holds (it reads as "
                                  f"{value!r})")
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
