@@ -212,7 +212,8 @@ def append_records(db_path: Path | str, records_: list[dict], batch: str | None 
                 cursor = conn.execute(
                     "INSERT INTO evaluations (record_hash, previous_hash, record, declaration, "
                     "programme, evaluation_date, verdict, overall_level, catalogue_sha256, "
-                    "engine_version, recorded_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "engine_version, recorded_at, batch) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (digest, previous, canonical(record), record["declaration"],
                      record["programme"], record["evaluation_date"], record["verdict"],
                      record["overall_level"], record["catalogue_sha256"],

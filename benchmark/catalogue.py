@@ -532,8 +532,9 @@ class _Builder:
                 self.problem(doc, "condition_kind_mismatch",
                              f"bounds on {param.kind} parameter {key!r}", f"{ptr}/{key}")
             if isinstance(spec, dict) and _band_empty(Band(**spec)):
-                self.problem(doc, "range_inverted", f"the band on {key!r} ({Band(**spec).describe()})"
-                             " holds no value", f"{ptr}/{key}",
+                self.problem(doc, "range_inverted",
+                             f"the band on {key!r} ({Band(**spec).describe()}) holds no value",
+                             f"{ptr}/{key}",
                              "write the lower end as gt/ge and the upper end as lt/le")
             if not isinstance(spec, dict) and param.values:
                 allowed = {str(x) for x in param.values}
@@ -762,7 +763,8 @@ def reference_id_problems(doc: Document, data: dict) -> list[Problem]:
         why = id_problem(text) if isinstance(text, str) else None
         if why:
             problems.append(doc.problem("id_not_plain", f"{text!r} {why}", ptr,
-                                        "ids and labels are compared as written: type them plainly"))
+                                        "ids and labels are compared as written: type them "
+                                        "plainly"))
     return problems
 
 

@@ -26,10 +26,9 @@ DATE = "2026-11-23"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
+def _clean_env(monkeypatch):
     monkeypatch.delenv("BENCHMARK_DATA", raising=False)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # crash logs
 
 
 def evaluate(out: Path, *extra: str):

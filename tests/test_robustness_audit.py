@@ -33,13 +33,6 @@ EXAMPLES = REPO / "examples" / "declarations"
 DATE = "2026-11-23"
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    monkeypatch.delenv("BENCHMARK_DATA", raising=False)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 def run(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert result.exc_info is None or result.exc_info[0] is SystemExit, result.output

@@ -33,14 +33,6 @@ FRIDGE = REPO / "examples" / "declarations" / "refrigerator-bcd-400.yaml"
 DATE = "2026-11-23"
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch, tmp_path):
-    for name in ("BENCHMARK_DATA", "SOURCE_DATE_EPOCH", "BENCHMARK_MAX_TABLE_BYTES",
-                 "BENCHMARK_MAX_XLSX_BYTES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 def run(*args, env: dict | None = None):
     result = CliRunner().invoke(main, [str(a) for a in args], env=env)
     assert result.exc_info is None or result.exc_info[0] is SystemExit, result.output
@@ -278,9 +270,9 @@ def test_threshold_not_finite_at_the_declared_parameter_is_a_located_error(tmp_p
     (root / "reference_standards" / "zz-test.yaml").write_text(ref, encoding="utf-8")
     assert run("validate", "--data-dir", root).exit_code == 0
     decl = tmp_path / "ac.yaml"
-    decl.write_text((REPO / "examples/declarations/room-ac-kfr-32gw.yaml").read_text(
-        encoding="utf-8").replace("    type: heat_pump\n", "    type: heat_pump\n    offset_k: 2\n"),
-        encoding="utf-8")
+    text = (REPO / "examples/declarations/room-ac-kfr-32gw.yaml").read_text(encoding="utf-8")
+    decl.write_text(text.replace("    type: heat_pump\n", "    type: heat_pump\n    offset_k: 2\n"),
+                    encoding="utf-8")
     out = tmp_path / "out"
     result = run("evaluate", decl, "--data-dir", root, "-o", out, "--date", DATE)
     refused(result, "threshold_not_finite", out)
