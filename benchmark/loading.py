@@ -70,7 +70,7 @@ def pointer_join(pointer: str, key: Any) -> str:
 # as UTF-8) and the bidirectional overrides and isolates that make text read differently.
 _UNPRINTABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
 _UNPRINTABLE_RE = re.compile(f"[{_UNPRINTABLE}]")
-_UNPRINTABLE_LINE_RE = re.compile(f"[{_UNPRINTABLE}\t\n\r]")
+_UNPRINTABLE_LINE_RE = re.compile(f"[{_UNPRINTABLE}\n\r]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -80,7 +80,7 @@ def _escape(match: re.Match[str]) -> str:
 
 def printable(text: str, one_line: bool = False) -> str:
     """`text` with control characters written as escapes ("\\x1b", "\\x07", "\\ud800"), so
-    they show instead of acting; `one_line` escapes tabs and line breaks too (terminal lines)."""
+    they show instead of acting; `one_line` escapes line breaks too (terminal lines)."""
     return (_UNPRINTABLE_LINE_RE if one_line else _UNPRINTABLE_RE).sub(_escape, text)
 
 
