@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from benchmark.audit import AuditTrail
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
@@ -23,7 +24,7 @@ from benchmark.evaluation import check_programme, evaluate_declaration, evaluate
 from benchmark.leaders import peer_distributions
 from benchmark.population import (TABLE_SUFFIXES, Population, load_population, missing_fields,
                                   read_mapping, split_references)
-from benchmark.report import csv_text, render_json, render_markdown, write_all
+from benchmark.report import csv_text, render_json, render_markdown, write_reports
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
@@ -42,7 +43,11 @@ class BatchResult:
 def collect(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        try:
+            folder = p.is_dir()
+        except OSError:  # a name too long …: the reader reports it with the file
+            folder = False
+        if folder:
             files += sorted(x for x in p.iterdir() if x.suffix.lower() in DECLARATION_SUFFIXES)
         else:
             files.append(p)
@@ -71,13 +76,14 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    include_superseded: bool = False, template_dir: str | None = None,
                    progress: Callable[[Iterable], Iterable] = lambda x: x,
                    set_id: str | None = None, mapping: Path | None = None,
-                   population: Path | None = None, population_mapping: Path | None = None
-                   ) -> BatchResult:
+                   population: Path | None = None, population_mapping: Path | None = None,
+                   audit: AuditTrail | None = None) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
     declaration, read by the same reader as `rank`; the category from the mapping file or
     `set_id`). Every input is checked before anything is assessed; each category is assessed once
     and each row explained. With a `population` table, each report also shows where the applicant
-    stands among its peers."""
+    stands among its peers. With `audit`, the reports and their audit records are written as one
+    step (`write_reports`)."""
     formats = list(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -179,7 +185,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                         "overall_level": (result["overall_level"] or {}).get("id") or "",
                         "report": stem})
     rendered.append((out_dir / "summary.csv", summary_csv(summary)))
-    outputs = write_all(rendered)  # rendering finished for all: now write, all or nothing
+    outputs = write_reports(rendered, out_dir, audit, results)  # reports and records: one step
     return BatchResult(outputs, summary, results)
 
 

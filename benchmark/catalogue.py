@@ -9,9 +9,12 @@ segments, sources) and reports every problem of every file together.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import difflib
 import os
+import stat
+import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -20,11 +23,13 @@ import numpy as np
 from benchmark import units
 from benchmark.errors import FormulaError, InputError, Problem, ProblemReport, UnitError
 from benchmark.formula import compile_formula
-from benchmark.loading import Document, non_finite_problems, read_document, schema_problems
+from benchmark.loading import (
+    Document, non_finite_problems, not_a_file, read_document, schema_problems,
+)
 from benchmark.model import (
     Band, Bound, Catalogue, GradeClass, Indicator, IndicatorSet, Ladder, Level, LevelRequirement,
     Names, Parameter, Programme, ReferenceEdition, ReferenceValue, Rule, Segment, Source,
-    Threshold, condition_of, outside_range,
+    Threshold, condition_mask, condition_of, outside_range,
 )
 
 FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder", "programmes": "programme",
@@ -55,7 +60,7 @@ def catalogue_files(root: Path) -> list[tuple[Path, str]]:
     for folder, schema in FOLDERS.items():
         for path in sorted((root / folder).glob("*")):
             if path.suffix.lower() in (".yaml", ".yml", ".json") and not path.name.startswith("."):
-                files.append((path, schema))
+                files.append((path, schema))  # a device or FIFO is refused by read_document
     return files
 
 
@@ -131,6 +136,7 @@ def check_catalogue(root: str | Path | None = None,
     sets = builder.sets(docs["indicator-set"], programmes)
     references = builder.references(docs["reference-standard"], sets)
     builder.cross_checks(sets, references)
+    report.extend(supersession_problems(references))
     catalogue = Catalogue(root=str(root), sets=sets, references=references, ladders=ladders,
                           files=files, warnings=report.warnings)
     return catalogue, report
@@ -255,6 +261,7 @@ class _Builder:
         segment_ids = {s.id for s in segments}
         indicators: dict[str, Indicator] = {}
         indicator_ids = [i["id"] for i in data["indicators"]]
+        derived: list[tuple[Any, str]] = []
         for i, ind in enumerate(data["indicators"]):
             ptr = f"/indicators/{i}"
             if ind["id"] in indicators:
@@ -266,6 +273,10 @@ class _Builder:
                              f"{ind['id']!r} is both a parameter and an indicator", f"{ptr}/id")
             indicators[ind["id"]] = self.indicator(doc, ind, ptr, parameters, segment_ids,
                                                    indicator_ids)
+            if indicators[ind["id"]].derived is not None:
+                derived.append((indicators[ind["id"]].derived, f"{ptr}/derived/formula"))
+        for formula, ptr in derived:  # every indicator known: their possible ranges too
+            self.report.extend(derived_formula_problems(doc, formula, parameters, indicators, ptr))
         listed = {}
         for pid, entry in data.get("programmes", {}).items():
             ptr = f"/programmes/{pid}"
@@ -302,6 +313,7 @@ class _Builder:
         if "derived" in ind:
             names = [*parameters, *[x for x in indicator_ids if x != ind["id"]]]
             derived = self.compile(doc, ind["derived"]["formula"], names, f"{ptr}/derived/formula")
+
         comparison = ind.get("comparison", {"method": "full"})
         tol = ind.get("tolerance", {})
         dtol = ind.get("derived", {}).get("tolerance", {})
@@ -397,6 +409,7 @@ class _Builder:
         return out
 
     def reference(self, doc: Document, data: dict, sets: dict[str, IndicatorSet]) -> ReferenceEdition:
+        self.report.extend(reference_id_problems(doc, data))
         dates = data["dates"]
         edition = ReferenceEdition(
             id=data["id"], titles=Names.of(data["titles"]), tier=data["tier"], body=data["body"],
@@ -473,7 +486,8 @@ class _Builder:
         limits, classes = [], []
         for op, spec in (v.get("limit") or {}).items():
             thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset, indicator.order)
-            self.check_possible(doc, indicator, thr, factor, offset, f"{ptr}/limit/{op}", bands)
+            self.check_possible(doc, indicator, thr, factor, offset, f"{ptr}/limit/{op}", bands,
+                                iset.parameters)
             limits.append(Bound(op, thr))
             self.check_op(doc, indicator, op, f"{ptr}/limit/{op}", allow_eq=True)
         for j, c in enumerate(v.get("classes", [])):
@@ -487,7 +501,7 @@ class _Builder:
                 bound = Bound(ops[0], self.threshold(doc, c[ops[0]], f"{cptr}/{ops[0]}", iset,
                                                      indicator.order))
                 self.check_possible(doc, indicator, bound.threshold, factor, offset,
-                                    f"{cptr}/{ops[0]}", bands)
+                                    f"{cptr}/{ops[0]}", bands, iset.parameters)
             elif j != len(v["classes"]) - 1:
                 self.problem(doc, "class_without_bound",
                              "only the last (worst) class may have no bound", cptr)
@@ -500,6 +514,10 @@ class _Builder:
             self.problem(doc, "unknown_class", f"minimum_class {v['minimum_class']!r} is not a class",
                          f"{ptr}/minimum_class", close(v["minimum_class"], [c.label for c in classes]))
         eff = v.get("effective", {})
+        if eff.get("from") and eff.get("until") and _date(eff["from"]) > _date(eff["until"]):
+            self.problem(doc, "dates_inconsistent", f"effective from {eff['from']} is after "
+                         f"until {eff['until']}", f"{ptr}/effective",
+                         "write the first day it applies as `from`, the last as `until`")
         return ReferenceValue(
             edition_id=edition.id, indicator_set=iset.id, indicator=indicator.id, unit=v["unit"],
             factor=factor, offset=offset,
@@ -575,6 +593,11 @@ class _Builder:
             if isinstance(spec, dict) and param.kind not in ("quantity", "integer"):
                 self.problem(doc, "condition_kind_mismatch",
                              f"bounds on {param.kind} parameter {key!r}", f"{ptr}/{key}")
+            if isinstance(spec, dict) and _band_empty(Band(**spec)):
+                self.problem(doc, "range_inverted",
+                             f"the band on {key!r} ({Band(**spec).describe()}) holds no value",
+                             f"{ptr}/{key}",
+                             "write the lower end as gt/ge and the upper end as lt/le")
             if not isinstance(spec, dict) and param.values:
                 allowed = {str(x) for x in param.values}
                 for value in spec if isinstance(spec, list) else [spec]:
@@ -587,21 +610,25 @@ class _Builder:
             self.problem(doc, "range_inverted", "`minimum` is above `maximum`", f"{ptr}/minimum")
 
     def check_possible(self, doc: Document, indicator: Indicator, thr: Threshold, factor: float,
-                       offset: float, ptr: str, where: dict) -> None:
+                       offset: float, ptr: str, where: dict,
+                       parameters: dict[str, Parameter] | None = None) -> None:
         """A threshold outside the indicator's possible values (a negative efficiency …) or, for
-        a formula, not finite somewhere in its parameters' bands (overflow, log of 0 …)."""
+        a formula, not finite somewhere in its parameters' bands (overflow, log of 0 …): checked
+        at the bands' ends and at the points where a part of it is singular (see
+        `formula_check_points`)."""
         if thr.formula is not None:
-            samples = _samples([GradeClass("", Bound("ge", thr))], where)
-            if not samples or not thr.formula.names <= samples.keys():
-                return  # no bounded band to sample the formula on
-            values = np.broadcast_to(thr.formula(**samples), (_n(samples),))
+            points = formula_check_points(thr.formula, where, parameters or {})
+            if points is None:
+                return  # a parameter with no band and no possible range: checked at run time
+            values = np.broadcast_to(thr.formula(**points), (_n(points),))
             if not np.all(np.isfinite(values)):
                 k = int(np.argmin(np.isfinite(values)))
-                at = ", ".join(f"{name} = {x[k]:g}" for name, x in samples.items())
+                at = ", ".join(f"{name} = {float(x[k])!r}" for name, x in points.items())
                 self.problem(doc, "formula_not_finite",
                              f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
                              "check the formula and the band of parameters it is used for")
                 return
+            values = values[np.isfinite(values)]
         elif thr.constant is not None:
             values = [thr.constant]
         else:
@@ -723,7 +750,11 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
 
     files: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        try:
+            folder = p.is_dir()
+        except OSError:  # a name too long …: read_document reports it
+            folder = False
+        if folder:
             files.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json")))
         else:
             files.append(p)
@@ -758,3 +789,270 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
         report.extend(validate_organisation_files(organisation or shipped_scheme_files(data_dir),
                                                   data_dir))
     return report
+
+
+# --- semantic checks a schema cannot make -------------------------------------------------------
+
+def _band_empty(band: Band) -> bool:
+    """No value lies in the band (ge 10 and le 5; gt 5 and lt 5 …)."""
+    lo = band.ge if band.ge is not None else band.gt
+    hi = band.le if band.le is not None else band.lt
+    if lo is None or hi is None:
+        return False
+    return lo > hi or (lo == hi and (band.gt is not None or band.lt is not None))
+
+
+_INVISIBLE = {"Cf", "Cc", "Co", "Cn", "Zl", "Zp"}
+
+
+def id_problem(text: str) -> str | None:
+    """Why `text` cannot be an id or label, or None: invisible or format characters (a zero-width
+    space makes two ids look the same) or a form NFKC would change (full-width "ＧＢ")."""
+    bad = [c for c in text if unicodedata.category(c) in _INVISIBLE]
+    if bad:
+        return "has invisible characters (" + ", ".join(f"U+{ord(c):04X}" for c in bad[:3]) + ")"
+    if unicodedata.normalize("NFKC", text) != text:
+        return f"is not in NFKC form (write {unicodedata.normalize('NFKC', text)!r})"
+    if text != text.strip():
+        return "has leading or trailing spaces"
+    return None
+
+
+def reference_id_problems(doc: Document, data: dict) -> list[Problem]:
+    """The edition's id, the editions it names and its class labels: visible, NFKC text."""
+    named = [("/id", data.get("id"))]
+    named += [(f"/supersedes/{i}", x) for i, x in enumerate(data.get("supersedes") or [])]
+    named.append(("/superseded_by", data.get("superseded_by")))
+    for i, v in enumerate(data.get("values") or []):
+        named += [(f"/values/{i}/classes/{j}/label", c.get("label"))
+                  for j, c in enumerate(v.get("classes") or [])]
+    problems = []
+    for ptr, text in named:
+        why = id_problem(text) if isinstance(text, str) else None
+        if why:
+            problems.append(doc.problem("id_not_plain", f"{text!r} {why}", ptr,
+                                        "ids and labels are compared as written: type them "
+                                        "plainly"))
+    return problems
+
+
+def supersession_problems(references: dict[str, ReferenceEdition]) -> list[Problem]:
+    """An edition that supersedes itself, or a cycle of supersession (A → B → A): the status of
+    every edition in it would depend on the order the files were read."""
+    problems = []
+    successors: dict[str, set[str]] = {}
+    for r in references.values():
+        for old in r.supersedes:
+            successors.setdefault(old, set()).add(r.id)
+        if r.superseded_by:
+            successors.setdefault(r.id, set()).add(r.superseded_by)
+        if r.id in r.supersedes or r.superseded_by == r.id:
+            problems.append(Problem("supersession_cycle", f"{r.id} supersedes itself", file=r.path,
+                                    pointer="/supersedes" if r.id in r.supersedes else
+                                    "/superseded_by", hint="name the edition it replaces"))
+    reported: set[frozenset[str]] = set()
+    for start in sorted(successors):
+        path, stack = [start], [iter(sorted(successors.get(start, ())))]
+        while stack:  # depth-first: a path back to `start` is a cycle
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                continue
+            if nxt == start and len(path) > 1 and frozenset(path) not in reported:
+                reported.add(frozenset(path))
+                for member in path:  # each file of the circle is told
+                    r = references.get(member)
+                    if r is not None:
+                        problems.append(Problem(
+                            "supersession_cycle", "supersession goes round in a circle: "
+                            + " → ".join([*path, start]), file=r.path, pointer="/supersedes",
+                            hint="an edition is replaced by a later one, never by one it "
+                                 "replaced"))
+            elif nxt not in path and len(path) < len(successors) + 1:
+                path.append(nxt)
+                stack.append(iter(sorted(successors.get(nxt, ()))))
+    return problems
+
+
+_GRID = 257  # points across a band, besides its ends and the singular points found on them
+_MAX_POINTS = 200_000  # parameter combinations checked for one formula
+_UNBOUNDED_DECADES = 6  # a band open on one side is checked this far beyond its finite end
+
+
+def _extent(name: str, band: Any, parameters: dict, open_ends: bool = False
+            ) -> tuple[float, float] | None:
+    """The closed interval of parameter values to check: the band intersected with the
+    parameter's possible range; an open end is moved one float inward."""
+    lo, hi, lo_open, hi_open = -np.inf, np.inf, False, False
+    if isinstance(band, Band):
+        if band.ge is not None or band.gt is not None:
+            lo, lo_open = (band.ge, False) if band.ge is not None else (band.gt, True)
+        if band.le is not None or band.lt is not None:
+            hi, hi_open = (band.le, False) if band.le is not None else (band.lt, True)
+    item = parameters.get(name)
+    minimum, maximum = getattr(item, "minimum", None), getattr(item, "maximum", None)
+    if minimum is not None and minimum > lo:
+        lo, lo_open = float(minimum), open_ends
+    if maximum is not None and maximum < hi:
+        hi, hi_open = float(maximum), open_ends
+    if not np.isfinite(lo) and not np.isfinite(hi):
+        return None
+    if not np.isfinite(hi):
+        hi, hi_open = lo + max(abs(lo), 1.0) * 10.0 ** _UNBOUNDED_DECADES, False
+    if not np.isfinite(lo):
+        lo, lo_open = hi - max(abs(hi), 1.0) * 10.0 ** _UNBOUNDED_DECADES, False
+    # an open band end: the next float inside; a possible range's end left out (`open_ends`):
+    # a billionth of the span inside, so that a quotient near it does not merely overflow
+    step = (hi - lo) * 1e-9
+    if lo_open:
+        lo = lo + step if open_ends and lo == minimum else float(np.nextafter(lo, np.inf))
+    if hi_open:
+        hi = hi - step if open_ends and hi == maximum else float(np.nextafter(hi, -np.inf))
+    return (lo, hi) if lo <= hi else None
+
+
+def _sensitive_parts(source: str) -> list[str]:
+    """Sub-expressions at whose zeros a formula may be singular or change branch: divisors,
+    arguments of log/ln/log10/sqrt, bases and exponents of powers, and both sides of
+    comparisons (as their difference)."""
+    parts = []
+    for node in ast.walk(ast.parse(source, mode="eval")):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            parts.append(node.right)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            parts += [node.left, node.right]
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") in (
+                "log", "ln", "log10", "sqrt") and node.args:
+            parts.append(node.args[0])
+        elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            parts.append(ast.BinOp(node.left, ast.Sub(), node.comparators[0]))
+    return [ast.unparse(p) for p in parts if not isinstance(p, ast.Constant)]
+
+
+def _zeros(part, name: str, grid: np.ndarray, fixed: dict[str, float]) -> list[float]:
+    """Where `part` (a compiled sub-expression) is zero or changes sign along `grid` of `name`,
+    the others held at `fixed`: found by bisection to the last float."""
+    def at(x):
+        return np.broadcast_to(part(**{**fixed, name: x}), np.shape(x))
+
+    y = at(grid)
+    roots = [float(x) for x in grid[y == 0]]
+    ok = np.isfinite(y[:-1]) & np.isfinite(y[1:])
+    for i in np.flatnonzero(ok & (np.sign(y[:-1]) * np.sign(y[1:]) < 0))[:64]:
+        a, b, ya = float(grid[i]), float(grid[i + 1]), float(y[i])
+        for _ in range(1100):  # halving a float interval ends within ~1100 steps
+            m = a + (b - a) / 2
+            if m in (a, b):
+                break
+            ym = float(at(np.array(m)))
+            if ym == 0:
+                a = b = m
+                break
+            if np.sign(ym) == np.sign(ya):
+                a, ya = m, ym
+            else:
+                b = m
+        roots += [a, b]
+    return roots
+
+
+def formula_check_points(formula, where: dict, parameters: dict,
+                         open_ends: bool = False) -> dict[str, np.ndarray] | None:
+    """Parameter values at which a formula must be finite: each parameter's band (intersected
+    with its possible range) at both ends, across a grid, and at every point where a divisor, a
+    log or sqrt argument, a power or a comparison of the formula is zero or changes sign, with
+    the floats either side — not a fixed sample, which misses a singular point between samples.
+    Several parameters: every combination (thinned to _MAX_POINTS). None when a parameter has
+    neither band nor possible range. `open_ends`: the possible range's ends are excluded."""
+    extents = {}
+    for name in sorted(formula.names):
+        extent = _extent(name, where.get(name), parameters, open_ends)
+        if extent is None:
+            return None
+        extents[name] = extent
+    mids = {n: (lo + hi) / 2 for n, (lo, hi) in extents.items()}
+    parts = []
+    for text in _sensitive_parts(formula.source):
+        try:
+            parts.append(compile_formula(text, formula.names))
+        except FormulaError:
+            continue
+    axes: dict[str, np.ndarray] = {}
+    for name, (lo, hi) in extents.items():
+        if lo > 0 and hi / lo > 100:
+            grid = np.geomspace(lo, hi, _GRID)
+        else:
+            grid = np.linspace(lo, hi, _GRID)
+        found = [lo, hi, *grid.tolist()]
+        for part in parts:
+            if name in part.names:
+                fixed = {n: mids[n] for n in part.names if n != name}
+                found += _zeros(part, name, grid, fixed)
+        near = np.array(found, dtype=float)
+        near = np.concatenate([near, np.nextafter(near, np.inf), np.nextafter(near, -np.inf)])
+        axes[name] = np.unique(near[(near >= lo) & (near <= hi)])
+    per_axis = int(_MAX_POINTS ** (1 / max(len(axes), 1)))
+    for name, values in axes.items():
+        if len(axes) > 1 and len(values) > per_axis:  # keep the ends and singular points first
+            lo, hi = extents[name]
+            keep = np.unique(np.concatenate([[lo, hi], values[:: max(1, len(values) // per_axis)]]))
+            axes[name] = keep
+    names = list(axes)
+    mesh = np.meshgrid(*[axes[n] for n in names], indexing="ij")
+    return {n: m.ravel() for n, m in zip(names, mesh)}
+
+
+def derived_formula_problems(doc: Document, formula, parameters: dict[str, Parameter],
+                             indicators: dict[str, Indicator], ptr: str) -> list[Problem]:
+    """A derived indicator's formula that divides by zero (or is otherwise not finite) somewhere
+    inside the possible ranges of what it derives from. The ranges' own ends are left to the
+    declaration check, which refuses the declared values at which the formula breaks."""
+    ranges = {**parameters, **indicators}
+    points = formula_check_points(formula, {}, ranges, open_ends=True)
+    if points is None:
+        return []
+    values = np.broadcast_to(formula(**points), (_n(points),))
+    if np.all(np.isfinite(values)):
+        return []
+    k = int(np.argmin(np.isfinite(values)))
+    at = ", ".join(f"{name} = {float(x[k])!r}" for name, x in points.items())
+    return [doc.problem("formula_not_finite", f"the derived formula gives {values[k]:g} at {at}",
+                        ptr, "a division by zero? check the formula and the possible ranges "
+                        "(minimum, maximum) of what it uses")]
+
+
+def threshold_problems(catalogue: Catalogue, iset: IndicatorSet,
+                       params: dict[str, Any]) -> list[Problem]:
+    """Formula thresholds of the category's reference values that are not finite at a
+    declaration's parameters, where the value applies (its segments and `where`): a located
+    error, never a silent "no threshold"."""
+    numeric = {k: np.array([float(v)]) for k, v in params.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    given = {**{k: np.array([v], dtype=object) for k, v in params.items()}, **numeric}
+    segment = next((s.id for s in iset.segments if condition_mask(s.where, given, 1)[0]), None)
+    problems = []
+    for edition in catalogue.references.values():
+        for value in edition.values:
+            if value.indicator_set != iset.id or (value.segments is not None
+                                                  and segment not in value.segments):
+                continue
+            bounds = [*value.limits, *[c.bound for c in value.classes if c.bound is not None]]
+            formulas = [b.threshold.formula for b in bounds if b.threshold.formula is not None]
+            if not formulas or not condition_mask(value.where, given, 1)[0]:
+                continue
+            for formula in formulas:
+                if not formula.names <= numeric.keys():
+                    continue
+                y = float(np.ravel(formula(**{n: numeric[n] for n in formula.names}))[0])
+                if np.isfinite(y):
+                    continue
+                at = ", ".join(f"{n} = {float(numeric[n][0]):g}" for n in sorted(formula.names))
+                name = sorted(formula.names)[0]
+                problems.append(Problem(
+                    "threshold_not_finite", f"the threshold of {edition.id} for "
+                    f"{value.indicator!r} ({edition.path} {value.pointer}) is {y:g} at {at}: "
+                    "it cannot be compared with", pointer=f"/product/parameters/{name}",
+                    hint="check the parameter; if it is right, the catalogue's formula needs "
+                         "fixing (`benchmark validate`)"))
+    return problems

@@ -1,7 +1,10 @@
 """The `benchmark` command line: parses arguments, calls the library, prints, sets the exit code.
 
 No domain logic lives here. User mistakes (InputError) print every problem and exit 2 with no
-traceback.
+traceback. Any other exception is a bug: one line says what failed and where the traceback was
+written (a crash log under $XDG_STATE_HOME/benchmark, else ~/.cache/benchmark, else the temporary
+folder), and the exit status is 70 (EX_SOFTWARE). Everything printed has its control characters
+escaped.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import click
 
 from benchmark import __version__
 from benchmark.errors import InputError, Problem
+from benchmark.loading import printable
 
 EXIT_INPUT = 2
+EXIT_SOFTWARE = 70  # sysexits.h: an internal error
 
 
 def data_dir_option(f):
@@ -44,7 +49,14 @@ def print_problems(problems: list[Problem]) -> None:
     """Errors always; warnings unless --quiet."""
     for p in problems:
         if p.severity == "error" or verbosity() >= NORMAL:
-            click.echo(p.format(), err=True)
+            say(p.format(), QUIET, err=True)
+
+
+def _refuse(exc: InputError) -> None:
+    print_problems(exc.problems)
+    errors = sum(1 for p in exc.problems if p.severity == "error")
+    say(f"{errors} error(s); nothing was written.", err=True)
+    sys.exit(EXIT_INPUT)
 
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
@@ -74,9 +86,10 @@ def verbosity() -> int:
 
 
 def say(text: str, at: int = NORMAL, err: bool = False) -> None:
-    """Print `text` when the verbosity is at least `at` (warnings and progress go to stderr)."""
+    """Print `text` when the verbosity is at least `at` (warnings and progress go to stderr),
+    one line, control characters (ANSI escapes, BEL, NUL …) escaped."""
     if verbosity() >= at:
-        click.echo(text, err=err)
+        click.echo(printable(str(text), one_line=True), err=err)
 
 
 def shows_progress() -> bool:
@@ -104,14 +117,108 @@ def handles_input_errors(f):
         try:
             return f(*args, **kwargs)
         except InputError as exc:
-            print_problems(exc.problems)
-            errors = sum(1 for p in exc.problems if p.severity == "error")
-            click.echo(f"{errors} error(s); nothing was written.", err=True)
-            sys.exit(EXIT_INPUT)
+            _refuse(exc)
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def crash_log_folder() -> Path:
+    """Where crash logs go: $XDG_STATE_HOME/benchmark, else ~/.cache/benchmark, else the
+    temporary folder (the first that can be written)."""
+    import os
+    import tempfile
+
+    candidates = []
+    if os.environ.get("XDG_STATE_HOME"):
+        candidates.append(Path(os.environ["XDG_STATE_HOME"]) / "benchmark")
+    candidates += [Path.home() / ".cache" / "benchmark", Path(tempfile.gettempdir())]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return folder
+        except OSError:
+            continue
+    return Path(tempfile.gettempdir())
+
+
+def write_crash_log(exc: BaseException, command: str) -> Path | None:
+    """The traceback of an unexpected exception in a new crash log; its path (None when no
+    folder takes it)."""
+    import datetime as dt
+    import os
+    import platform
+    import tempfile
+    import traceback
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    text = (f"benchmark {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
+            f"command: {' '.join(sys.argv)!r} ({command})\n\n"
+            + "".join(traceback.format_exception(exc)))
+    for folder in (crash_log_folder(), Path(tempfile.gettempdir())):
+        try:
+            fd, name = tempfile.mkstemp(dir=folder, prefix=f"crash-{stamp}-", suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+                fh.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
+
+
+class BenchmarkGroup(click.Group):
+    """The command group: every command's InputError exits 2 (problems listed), any other
+    exception 70 with a one-line message and a crash log — never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        from benchmark import units
+
+        units.reset_hint_budget()  # each command gets its share of spelling hints
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            _refuse(exc)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
+            command = ctx.invoked_subcommand or "benchmark"
+            log = write_crash_log(exc, command)
+            where = f"the traceback is in {log}" if log else "no crash log could be written"
+            say(f"benchmark {command}: internal error ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); this is a bug, not your input; {where}", err=True)
+            sys.exit(EXIT_SOFTWARE)
+
+
+def in_range(name: str, low: int, high: int | None = None):
+    """An option callback: a whole number in [low, high], else InputError `option_out_of_range`
+    (exit 2). The ranges are this command line's, not a programme's."""
+    def check(ctx, param, value):  # noqa: ANN001, ANN202
+        if value is None or (low <= value and (high is None or value <= high)):
+            return value
+        span = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise InputError(Problem("option_out_of_range", f"{name} {value} is out of range",
+                                 file=name, hint=f"a whole number {span}"))
+    return check
+
+
+def method_option_check(ctx, param, value):  # noqa: ANN001, ANN201
+    """--method read and range-checked before any work (percentile 0.001..100, counts up to
+    100 000): tiny percentages mean samples no table holds, and overflow."""
+    if value is None:
+        return value
+    from benchmark.thresholds import parse_method
+
+    method = parse_method(value)
+    limits = {"percentile": (0.001, 100.0), "topk": (1, 100_000), "tiers": (1, 1000),
+              "toprunner": (0.0, 0.999)}
+    low, high = limits[method.kind]
+    if not low <= method.param <= high:
+        raise InputError(Problem("option_out_of_range", f"--method {value}: {method.param:g} "
+                                 f"is out of range", file="--method",
+                                 hint=f"{method.kind} takes {low:g} to {high:g}"))
+    return value
+
+
+@click.group(cls=BenchmarkGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="benchmark")
 def main() -> None:
     """Tell whether a product standard is advanced: compare its declared indicators with GB,
@@ -152,18 +259,18 @@ def list_(what: str, day, data_dir: Path | None) -> None:
     cat = load_catalogue(data_dir)
     if what == "sets":
         for s in cat.sets.values():
-            click.echo(f"{s.id}\t{s.names.en} / {s.names.zh}\t{len(s.indicators)} indicators, "
-                       f"{len(s.segments)} segments, programmes: {', '.join(s.programmes)}")
+            say(f"{s.id}\t{s.names.en} / {s.names.zh}\t{len(s.indicators)} indicators, "
+                f"{len(s.segments)} segments, programmes: {', '.join(s.programmes)}")
     elif what == "references":
         for r in sorted(cat.references.values(), key=lambda r: (r.tier, r.id)):
             unverified = sum(1 for v in r.values if not v.verified)
             mark = f", {unverified} unverified value(s)" if unverified else ""
-            click.echo(f"{r.id}\t{r.tier}\t{'mandatory' if r.mandatory else 'voluntary'}\t"
-                       f"{r.status_on(day)} on {day}\t{len(r.values)} value(s){mark}")
+            say(f"{r.id}\t{r.tier}\t{'mandatory' if r.mandatory else 'voluntary'}\t"
+                f"{r.status_on(day)} on {day}\t{len(r.values)} value(s){mark}")
     else:
         for s in cat.sets.values():
             for p in s.programmes.values():
-                click.echo(f"{s.id}\t{p.id}\t{p.basis_kind}\t{p.names.en}")
+                say(f"{s.id}\t{p.id}\t{p.basis_kind}\t{p.names.en}")
 
 
 @main.command()
@@ -209,8 +316,10 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/TSV/TXT/XLSX/Parquet, one declaration per row; '-' reads one from standard input).
     Writes one report set per declaration plus summary.csv (UTF-8 with BOM)."""
+    from benchmark.audit import AuditTrail
     from benchmark.batch import evaluate_files
     from benchmark.population import table_options
+    from benchmark.report import output_folder
 
     files = list(declarations)
 
@@ -224,21 +333,17 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
                 yield from bar
         return shown()
 
-    with table_options(header_row, input_format):
+    options = {"programme": programme, "date": day.isoformat(), "formats": ",".join(formats),
+               "lang": lang, "include_superseded": include_superseded, "set": set_id,
+               "mapping": str(mapping) if mapping else None,
+               "population": str(population) if population else None,
+               "data_dir": str(data_dir) if data_dir else None}
+    audit_db = None if no_audit else (audit_db or out_dir / "audit.sqlite")
+    with output_folder(out_dir, audit_db), table_options(header_row, input_format):
         result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
                                 include_superseded, template_dir, progress, set_id, mapping,
-                                population, population_mapping)
-    if not no_audit:
-        from benchmark.audit import append_record
-
-        options = {"programme": programme, "date": day.isoformat(), "formats": ",".join(formats),
-                   "lang": lang, "include_superseded": include_superseded, "set": set_id,
-                   "mapping": str(mapping) if mapping else None,
-                   "population": str(population) if population else None,
-                   "data_dir": str(data_dir) if data_dir else None}
-        audit_db = audit_db or out_dir / "audit.sqlite"
-        for evaluation, paths in result.results:
-            append_record(audit_db, evaluation, paths, options)
+                                population, population_mapping,
+                                AuditTrail(audit_db, options) if audit_db else None)
     for row in result.summary:
         say(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
             f"{row['file']}")
@@ -284,11 +389,14 @@ def compare(set_id, segment, references, params, day, include_superseded, format
     from benchmark.report.study import write_study
     from benchmark.study import compare_study
 
+    from benchmark.report import output_folder
+
     refs = [r.strip() for item in references for r in item.split(",") if r.strip()]
-    result = compare_study(load_catalogue(data_dir), set_id, day, segment, refs or None, params,
-                           include_superseded)
-    paths = write_study(result, formats, out_dir,
-                        lang, template_dir, segment)
+    with output_folder(out_dir):
+        result = compare_study(load_catalogue(data_dir), set_id, day, segment, refs or None,
+                               params, include_superseded)
+        paths = write_study(result, formats, out_dir,
+                            lang, template_dir, segment)
     for path in paths:
         say(str(path))
     say(f"comparison study of {set_id} on {day}: {len(result['references'])} reference(s), "
@@ -304,12 +412,16 @@ def compare(set_id, segment, references, params, day, include_superseded, format
 @click.option("--programme", "-p", default="leader", show_default=True,
               help="Programme whose rules decide eligibility and whose peer settings apply.")
 @click.option("--method", default=None, metavar="percentile:P|topk:K|toprunner:R|tiers:K",
-              help="Leader threshold method (default: the programme's, else percentile:5).")
-@click.option("--shortlist", type=int, default=None,
-              help="Shortlist size (default: the programme's).")
-@click.option("--tiers", type=int, default=None,
-              help="Tiers per indicator (default: the programme's).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+              callback=method_option_check,
+              help="Leader threshold method (default: the programme's, else percentile:5); "
+                   "P from 0.001 to 100, K up to 100000 (tiers up to 1000), R below 1.")
+@click.option("--shortlist", type=int, default=None, callback=in_range("--shortlist", 1, 100_000),
+              help="Shortlist size, 1 to 100000 (default: the programme's).")
+@click.option("--tiers", type=int, default=None, callback=in_range("--tiers", 1, 1000),
+              help="Tiers per indicator, 1 to 1000 (default: the programme's).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              callback=in_range("--seed", 0, 2 ** 32 - 1),
+              help="Seed of the bootstrap, 0 to 4294967295.")
 @date_option("Evaluation date (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("--include-superseded", is_flag=True,
               help="Also compare with superseded or withdrawn editions.")
@@ -341,9 +453,12 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.report import check_formats
     from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
 
+    from benchmark.report import output_folder
+
     check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
-    with stage_progress("ranking", 4) as step, table_options(header_row, input_format):
+    with output_folder(out_dir), stage_progress("ranking", 4) as step, \
+            table_options(header_row, input_format):
         r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
                       tiers, seed, include_superseded, step)
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
@@ -447,18 +562,61 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
         total = row["total"]
         shown = f"{total['low']:g}" if total["low"] == total["high"] else \
             f"{total['low']:g}-{total['high']:g}"
-        click.echo(f"{row['rank'] or '-':<4} {row['status']:<15} {row['grade'] or '-':<12} "
-                   f"{shown:<12} {row['organisation']}  {row['file']}")
-    click.echo(f"{len(batch.ranked)} organisation(s) assessed on {day}; reports in {out_dir}/"
-               + ("" if no_audit else f"; audit records in {audit_db}"))
+        say(f"{row['rank'] or '-':<4} {row['status']:<15} {row['grade'] or '-':<12} "
+            f"{shown:<12} {row['organisation']}  {row['file']}")
+    say(f"{len(batch.ranked)} organisation(s) assessed on {day}; reports in {out_dir}/"
+        + ("" if no_audit else f"; audit records in {audit_db}"))
+
+
+@main.group(name="audit", cls=BenchmarkGroup)
+def audit_() -> None:
+    """Check the audit database that `benchmark evaluate` appends to."""
+
+
+@audit_.command(name="verify")
+@click.argument("db", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reports", "reports_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder of reports: each must have a record with its SHA-256 "
+                                 "(default database: DIR/audit.sqlite).")
+@click.option("--anchor", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A published copy of the anchor to check against (default: "
+                   "DB.anchor beside the database).")
+@verbosity_options
+@handles_input_errors
+def audit_verify(db, reports_dir, anchor) -> None:
+    """Check the hash chain of an audit database (default: out/audit.sqlite), the record count
+    and last hash against its anchor (records deleted at the end show), and with --reports the
+    report files against their records. Exit status 0 when all is well (warnings allowed), 1 when
+    something does not match, 2 when the database cannot be read."""
+    from benchmark.audit import verify_database
+
+    db = db or (reports_dir / "audit.sqlite" if reports_dir else Path("out") / "audit.sqlite")
+    rows, problems = verify_database(db, reports_dir, anchor)
+    print_problems(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    checked = f"; reports in {reports_dir}/ checked" if reports_dir else ""
+    say(f"{db}: {len(rows)} record(s){checked}: " +
+        (f"{len(errors)} problem(s)" if errors else "intact"))
+    sys.exit(1 if errors else 0)
 
 
 def evaluation_date():
-    """Today, unless SOURCE_DATE_EPOCH fixes the date for reproducible output."""
+    """Today, unless SOURCE_DATE_EPOCH fixes the date for reproducible output (a whole number
+    of seconds since 1970-01-01 UTC; anything else is an InputError)."""
     import datetime as dt
     import os
+    import re
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        try:
+            if not re.fullmatch(r"[0-9]{1,12}", epoch.strip()):
+                raise ValueError(epoch)
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise InputError(Problem("source_date_epoch_invalid",
+                                     f"SOURCE_DATE_EPOCH={printable(epoch, True)!r} is not a "
+                                     "number of seconds since 1970-01-01", file="SOURCE_DATE_EPOCH",
+                                     hint="an integer such as 1795435200, as `date +%s` prints; "
+                                          "or unset it and give --date")) from None
     return dt.date.today()

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmark import units
-from benchmark.catalogue import close
+from benchmark.catalogue import close, threshold_problems
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import InputError, Problem
 from benchmark.loading import Document, read_document, schema_problems
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, outside_range
-from benchmark.requirements import Requirement, parse_requirement, requirement_from_parts
+from benchmark.requirements import (
+    MAX_MAGNITUDE, Requirement, parse_requirement, requirement_from_parts,
+)
 
 TRUE_WORDS = {"true", "yes", "y", "是", "有", "符合", "具备", "1"}
 FALSE_WORDS = {"false", "no", "n", "否", "无", "不符合", "不具备", "0"}
@@ -108,9 +110,13 @@ def declaration_from_document(doc: Document, catalogue: Catalogue,
     values: dict[str, DeclaredValue] = {}
     for ind_id, indicator, raw, ptr in _known(doc, iset, data["indicators"], "indicator", problems):
         try:
-            values[ind_id] = declared_value(indicator, raw, ptr)
+            values[ind_id] = declared_value(indicator, raw, ptr, doc.decimal)
         except InputError as exc:
             problems += [p.at(doc.path, ptr, doc.line(ptr)) for p in exc.problems]
+    if not any(p.severity == "error" for p in problems):
+        problems += [p.at(doc.path, p.pointer, doc.line(p.pointer or ""))
+                     for p in _derived_problems(iset, params, values)
+                     + threshold_problems(catalogue, iset, params)]
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     return Declaration(
@@ -142,27 +148,29 @@ def _parameters(doc: Document, iset: IndicatorSet, raw: dict, problems: list[Pro
     for pid, param, value, ptr in _known(doc, iset, raw, "parameter", problems):
         text[pid] = _text(value)
         try:
-            params[pid] = parameter_value(param, value)
+            params[pid] = parameter_value(param, value, doc.decimal)
         except InputError as exc:
             problems += [p.at(doc.path, ptr, doc.line(ptr)) for p in exc.problems]
     return params, text
 
 
-def parameter_value(param: Parameter, raw: Any) -> Any:
-    """A declared product parameter: a quantity in its canonical unit, or a category value."""
+def parameter_value(param: Parameter, raw: Any, decimal: str = ".") -> Any:
+    """A declared product parameter: a quantity in its canonical unit, or a category value.
+    `decimal` is the decimal mark of numbers written as text ("." or ",")."""
     if param.kind in ("category", "boolean"):
         value = raw["value"] if isinstance(raw, dict) else raw
         if param.values and str(value) not in {str(v) for v in param.values}:
             raise InputError(Problem("unknown_category", f"{value!r} is not a value of {param.id!r}",
                                      hint="one of: " + ", ".join(map(str, param.values))))
         return value
-    req = _requirement(raw)
+    req = _requirement(raw, decimal)
     if req.bound != "eq":
         raise InputError(Problem("parameter_not_a_value",
                                  f"parameter {param.id!r} needs one value, got {req.text!r}"))
     value = req.value
     if param.unit:
         value = float(units.convert(value, req.unit or param.unit, param.unit, indicator=param.id))
+    _check_representable(param.id, param.unit, value, req.text)
     _check_possible(param.id, param.unit, value, param.minimum, param.maximum)
     if param.kind == "integer" and not float(value).is_integer():
         raise InputError(Problem("parameter_not_integer", f"{param.id!r} must be a whole number"))
@@ -172,31 +180,71 @@ def parameter_value(param: Parameter, raw: Any) -> Any:
     return value
 
 
-def _requirement(raw: Any) -> Requirement:
+def _requirement(raw: Any, decimal: str = ".") -> Requirement:
     if isinstance(raw, bool):
         raise InputError(Problem("value_type", "a number was expected, not true/false"))
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise InputError(Problem("requirement_not_finite", f"{raw} is not a finite number"))
     if isinstance(raw, (int, float)):
-        if not math.isfinite(raw):
-            raise InputError(Problem("requirement_not_finite", f"{raw} is not a finite number"))
         return requirement_from_parts(raw, "eq")
     if isinstance(raw, dict):
-        return requirement_from_parts(raw["value"], raw.get("bound", "eq"), raw.get("unit"),
-                                      upper=raw.get("upper"), tolerance=raw.get("tolerance"))
-    return parse_requirement(str(raw))
+        req = requirement_from_parts(raw["value"], raw.get("bound", "eq"), raw.get("unit"),
+                                     upper=raw.get("upper"), tolerance=raw.get("tolerance"),
+                                     decimal=decimal)
+        if raw.get("text"):
+            _check_text_agrees(raw["text"], req, decimal)
+        return req
+    return parse_requirement(str(raw), decimal)
 
 
-def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> DeclaredValue:
-    """Read one declared value for `indicator` and convert it to the canonical unit."""
+def _check_text_agrees(text: str, req: Requirement, decimal: str) -> None:
+    """A structured value's `text` (what the report shows) must say what its parts say (what is
+    judged): the same bound, numbers and unit."""
+    try:
+        said = parse_requirement(text, decimal)
+    except InputError:
+        said = None
+    same = said is not None and said.bound == req.bound and all(
+        _same_quantity(a, said.unit, b, req.unit)
+        for a, b in ((said.value, req.value), (said.upper, req.upper),
+                     (said.tolerance, req.tolerance)))
+    if not same:
+        parts = f"{req.bound} {req.value:g}" + (f" {req.unit}" if req.unit else "")
+        raise InputError(Problem("text_value_mismatch",
+                                 f"the text {text!r} does not say what the value says ({parts})",
+                                 hint="the report shows the text and the value is judged: make "
+                                      "them agree, or leave the text out"))
+
+
+def _same_quantity(a: float | None, unit_a: str | None, b: float | None,
+                   unit_b: str | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if (unit_a or "") != (unit_b or "") and unit_a and unit_b:
+        try:
+            factor, offset = units.conversion(unit_a, unit_b)
+        except InputError:
+            return False
+        a = a * factor + offset
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+
+
+def declared_value(indicator: Indicator, raw: Any, pointer: str = "",
+                   decimal: str = ".") -> DeclaredValue:
+    """Read one declared value for `indicator` and convert it to the canonical unit. `decimal` is
+    the decimal mark of numbers written as text ("." or ",")."""
     text = _text(raw)
     if indicator.kind == "boolean":
         value = raw["value"] if isinstance(raw, dict) else raw
-        word = str(value).strip().lower()
-        if isinstance(value, bool):
-            flag = value
-        elif word in TRUE_WORDS or word in FALSE_WORDS:
-            flag = word in TRUE_WORDS
-        else:
+        flag = _yes_no(value)
+        if flag is None:
             raise InputError(Problem("value_type", f"{text!r} is not yes/no for {indicator.id!r}"))
+        said = _yes_no(raw["text"]) if isinstance(raw, dict) and raw.get("text") else flag
+        if said is not None and said != flag:
+            raise InputError(Problem("text_value_mismatch", f"the text {raw['text']!r} does not "
+                                     f"say what the value says ({flag})",
+                                     hint="make the text and the value agree, or leave the text "
+                                          "out"))
         return DeclaredValue(indicator.id, text, None, label=flag, pointer=pointer)
     if indicator.kind in ("ordinal", "text"):
         value = str(raw["value"] if isinstance(raw, dict) else raw).strip()
@@ -204,7 +252,7 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> Declare
             raise InputError(Problem("unknown_grade", f"{value!r} is not a grade of {indicator.id!r}",
                                      hint="one of: " + ", ".join(indicator.order)))
         return DeclaredValue(indicator.id, text, None, label=value, pointer=pointer)
-    req = _requirement(raw)
+    req = _requirement(raw, decimal)
     unit = req.unit
     assumed = unit is None and bool(indicator.unit)
     unit = unit or indicator.unit or ""
@@ -217,6 +265,9 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> Declare
             tol = abs(value) * float(units.convert(req.tolerance, req.tolerance_unit, ""))
         else:
             tol = req.tolerance * factor
+    for end in (value, upper, tol):
+        if end is not None:
+            _check_representable(indicator.id, indicator.unit, end, text)
     if indicator.direction == "higher" and req.bound in ("le", "lt"):
         raise InputError(Problem("bound_direction_mismatch",
                                  f"{text!r} sets an upper limit, but for {indicator.id!r} higher is "
@@ -231,6 +282,51 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "") -> Declare
                             text)
     return DeclaredValue(indicator.id, text, req, value=value, upper=upper, tolerance=tol,
                          unit_assumed=assumed, pointer=pointer)
+
+
+def _yes_no(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    return (word in TRUE_WORDS) if word in TRUE_WORDS | FALSE_WORDS else None
+
+
+def _check_representable(what: str, unit: str | None, value: float, text: str) -> None:
+    """A value finite and within what float64 holds once on the canonical unit ("≤ 1e308 kW" is
+    infinite in W)."""
+    if math.isfinite(value) and abs(value) <= MAX_MAGNITUDE:
+        return
+    unit = f" {unit}" if unit else ""
+    raise InputError(Problem("value_not_finite" if not math.isfinite(value) else
+                             "number_not_representable",
+                             f"{text!r} gives {what} = {value:g}{unit}, which a float64 cannot "
+                             "compare", hint="check the number and its unit"))
+
+
+def _derived_problems(iset: IndicatorSet, params: dict[str, Any],
+                      values: dict[str, DeclaredValue]) -> list[Problem]:
+    """A derived indicator whose formula is not finite at the declared values (a division by a
+    declared 0): a located error, never a silent NaN or infinity."""
+    problems = []
+    for ind in iset.indicators.values():
+        if ind.derived is None or ind.id not in values:
+            continue
+        inputs = {}
+        for name in ind.derived.names:
+            if name in params and isinstance(params[name], (int, float)):
+                inputs[name] = float(params[name])
+            elif name in values and values[name].value is not None:
+                inputs[name] = values[name].value
+        if len(inputs) < len(ind.derived.names):
+            continue
+        computed = float(ind.derived(**inputs))
+        if not math.isfinite(computed):
+            at = ", ".join(f"{k} = {v:g}" for k, v in sorted(inputs.items()))
+            problems.append(Problem("derived_not_finite", f"{ind.id!r} is derived as "
+                                    f"{ind.derived.source}, which gives {computed:g} at {at}",
+                                    pointer=values[ind.id].pointer,
+                                    hint="check the declared values it is derived from"))
+    return problems
 
 
 def _check_possible(what: str, unit: str | None, value: float, minimum: float | None,

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -21,7 +24,7 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from benchmark.errors import Problem
+from benchmark.errors import InputError, Problem
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -40,6 +43,7 @@ class Document:
     data: Any
     sha256: str
     lines: dict[str, int] = field(default_factory=dict)
+    decimal: str = "."  # the decimal mark of numbers written as text ("," when a mapping says so)
 
     def line(self, pointer: str) -> int | None:
         """Line of `pointer`, or of its nearest ancestor that has one."""
@@ -57,8 +61,53 @@ class Document:
 
 
 def pointer_join(pointer: str, key: Any) -> str:
-    token = str(key).replace("~", "~0").replace("/", "~1")
+    token = printable(str(key)).replace("~", "~0").replace("/", "~1")
     return f"{pointer}/{token}"
+
+
+# Characters that must not reach a terminal or a report as they are: C0/C1 controls (ANSI escape
+# sequences start with ESC or CSI, BEL rings, NUL truncates), DEL, lone surrogates (not encodable
+# as UTF-8) and the bidirectional overrides and isolates that make text read differently.
+_UNPRINTABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE_RE = re.compile(f"[{_UNPRINTABLE}]")
+_UNPRINTABLE_LINE_RE = re.compile(f"[{_UNPRINTABLE}\n\r]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, one_line: bool = False) -> str:
+    """`text` with control characters written as escapes ("\\x1b", "\\x07", "\\ud800"), so
+    they show instead of acting; `one_line` escapes line breaks too (terminal lines)."""
+    return (_UNPRINTABLE_LINE_RE if one_line else _UNPRINTABLE_RE).sub(_escape, text)
+
+
+def printable_data(value: Any) -> Any:
+    """Every string (keys included) of parsed data made `printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(k): printable_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable_data(v) for v in value]
+    return value
+
+
+def byte_size_setting(name: str, default: int) -> int:
+    """A size from the environment variable `name` ("536870912", "512M", "2G"; K/M/G are powers
+    of 1024), or `default` when it is not set; anything else is an InputError."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    match = re.fullmatch(r"([0-9]{1,15})\s*([KMG]i?B?|B)?", text, re.IGNORECASE)
+    if match is None:
+        raise InputError(Problem("setting_invalid", f"{name}={printable(text, True)!r} is not a "
+                                 "size", file=name, hint="a number of bytes, optionally with K, M "
+                                 "or G (powers of 1024), e.g. 512M"))
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get((match[2] or "b")[0].lower(), 1)
+    return int(match[1]) * scale
 
 
 class _Refused(Exception):
@@ -111,6 +160,9 @@ _LimitedLoader.yaml_implicit_resolvers = {
 }
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _walk_nodes(node: yaml.Node, pointer: str, lines: dict[str, int], problems: list[Problem],
                 path: str, depth: int = 0, seen: set[int] | None = None) -> None:
     """Record the line of every node and find duplicate mapping keys."""
@@ -127,6 +179,11 @@ def _walk_nodes(node: yaml.Node, pointer: str, lines: dict[str, int], problems: 
     if isinstance(node, yaml.MappingNode):
         keys: set[str] = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                written = key_node.value if isinstance(key_node, yaml.ScalarNode) else "[…]"
+                raise _Refused("key_not_text", f"the key {written!r} is not text",
+                               key_node.start_mark.line + 1, pointer,
+                               "quote the key, e.g. \"1\": …; keys name fields and ids")
             key = key_node.value
             child = pointer_join(pointer, key)
             if key in keys:
@@ -214,19 +271,34 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def not_a_file(display: str, mode: int) -> Problem:
+    """A folder, device, FIFO or socket where a file is expected: refused before it is read (a
+    device or a FIFO could be read forever)."""
+    kind = "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or \
+        stat.S_ISBLK(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "not a file"
+    return Problem("file_not_regular", f"{kind}, not a regular file", file=display,
+                   hint="give a YAML, JSON or table file")
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem]]:
     """The file's text (UTF-8, BOM allowed) and raw bytes, or problems."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return None, b"", [Problem("file_not_found", "no such file", file=display)]
     except OSError as exc:
-        return None, b"", [Problem("file_unreadable", str(exc), file=display)]
+        return None, b"", [Problem("file_unreadable", exc.strerror or str(exc), file=display)]
+    if not stat.S_ISREG(info.st_mode):
+        return None, b"", [not_a_file(display, info.st_mode)]
+    size = info.st_size
     if size > MAX_BYTES:
         return None, b"", [Problem("file_too_large",
                                    f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", file=display,
                                    hint="split the file or check that it is the right one")]
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, b"", [Problem("file_unreadable", exc.strerror or str(exc), file=display)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -277,7 +349,7 @@ def read_document(path: str | Path, display: str | None = None) -> tuple[Documen
         if duplicates and not found:
             found = [Problem("duplicate_key", f"key {k!r} appears twice in the same object",
                              file=display, hint="JSON keeps only the last one") for k in duplicates]
-        return Document(display, data, digest, lines), problems + found
+        return Document(display, printable_data(data), digest, lines), problems + found
     loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
@@ -299,7 +371,7 @@ def read_document(path: str | Path, display: str | None = None) -> tuple[Documen
         return None, [Problem("yaml_syntax", str(exc), file=display)]
     finally:
         loader.dispose()
-    return Document(display, data, digest, lines), problems
+    return Document(display, printable_data(data), digest, lines), problems
 
 
 def non_finite_problems(doc: Document) -> list[Problem]:

@@ -21,6 +21,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import sys
 import unicodedata
 from contextlib import contextmanager
@@ -37,11 +38,15 @@ from benchmark import units
 from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
-from benchmark.loading import read_document, schema_problems
+from benchmark.loading import (
+    byte_size_setting, not_a_file, printable, read_document, schema_problems,
+)
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
-MAX_TABLE_BYTES = int(os.environ.get("BENCHMARK_MAX_TABLE_BYTES", 512 * 1024 * 1024))
+MAX_TABLE_BYTES = 512 * 1024 * 1024  # BENCHMARK_MAX_TABLE_BYTES overrides it ("512M", "2G" …)
+MAX_XLSX_XML_BYTES = 100 * 1024 * 1024  # an XLSX unzipped; BENCHMARK_MAX_XLSX_BYTES overrides it
+MAX_COLUMNS = 2000
 
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "enterprise": ("enterprise", "企业名称", "企业", "制造商", "manufacturer", "brand", "company"),
@@ -68,6 +73,7 @@ class Column:
     unit_column: str | None = None  # column holding each row's unit
     bound: str | None = None  # what plain numbers stand for (default: the indicator's own bound)
     values: tuple[tuple[str, str], ...] = ()  # category text as written → category value
+    decimal: str = "."  # the decimal mark of numbers written as text (a mapping's `decimal`)
 
     def category(self, text: str) -> str:
         """A category cell as the catalogue names it (the mapping's `values`, else as written)."""
@@ -161,19 +167,26 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
     of; in a semicolon table a number with a decimal comma ("5,20") means 5.20."""
     options = _OPTIONS.get()
     header_line = options.header_row or header_row or 1
+    limit = byte_size_setting("BENCHMARK_MAX_TABLE_BYTES", MAX_TABLE_BYTES)
     if str(path) == STDIN:
-        display, source = "<stdin>", sys.stdin.buffer.read(MAX_TABLE_BYTES + 1)
+        display, source = "<stdin>", sys.stdin.buffer.read(limit + 1)
         size, suffix = len(source), "." + (options.input_format or "csv")
     else:
         path = Path(path)
         display, source, suffix = str(path), path, path.suffix.lower()
         try:
-            size = path.stat().st_size
+            info = path.stat()
         except FileNotFoundError:
             raise InputError(Problem("file_not_found", "no such file", file=display)) from None
-    if size > MAX_TABLE_BYTES:
+        except OSError as exc:
+            raise InputError(Problem("file_unreadable", exc.strerror or str(exc), file=display)
+                             ) from None
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be read forever
+            raise InputError(not_a_file(display, info.st_mode))
+        size = info.st_size
+    if size > limit:
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
-                                 f"is {MAX_TABLE_BYTES:,}", file=display,
+                                 f"is {limit:,}", file=display,
                                  hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
     if size == 0:
         raise InputError(Problem("file_empty", "the file is empty", file=display))
@@ -194,6 +207,9 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         encoding = encoding or _text_encoding(_head(source), utf8)
         delimiter = delimiter or _sniff_delimiter(_head(source), encoding, header_line, suffix,
                                                   display)
+
+    if not isinstance(source, bytes):
+        refuse_costly_table(source, suffix, display, delimiter)
 
     def frames():
         with _table_errors(display):
@@ -227,6 +243,7 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                 frame.attrs["header_line"] = header_line
                 if text and delimiter == ";":
                     _decimal_commas(frame)
+                    frame.attrs["decimal_read"] = True  # decimal commas already read
                 if len(frame):
                     empty = False
                     yield frame
@@ -342,7 +359,80 @@ def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
 
 
 def _clean_header(name: Any) -> str:
-    return unicodedata.normalize("NFC", str(name)).strip().lstrip("\ufeff")
+    return printable(unicodedata.normalize("NFC", str(name)).strip().lstrip("\ufeff"))
+
+
+# --- tables that would cost far more than their size: refused before they are read ---------------
+
+
+def refuse_costly_table(path: Path, suffix: str, display: str, delimiter: str | None) -> None:
+    """An XLSX that unzips past the limit (a 1 MB file can unzip to gigabytes), more than
+    MAX_COLUMNS columns, or Parquet columns holding lists or records: InputError, read from the
+    zip directory, the header line or the Parquet schema only."""
+    if suffix == ".xlsx":
+        _check_xlsx_size(path, display)
+    elif suffix == ".parquet":
+        _check_parquet_schema(path, display)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        _check_csv_width(path, display, delimiter or ("\t" if suffix == ".tsv" else ","))
+
+
+def _check_xlsx_size(path: Path, display: str) -> None:
+    import zipfile
+
+    limit = byte_size_setting("BENCHMARK_MAX_XLSX_BYTES", MAX_XLSX_XML_BYTES)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(Problem("table_unreadable", f"not an XLSX file ({exc})",
+                                 file=display)) from None
+    if unzipped > limit:
+        raise InputError(Problem("file_too_large", f"the XLSX unzips to {unzipped:,} bytes; the "
+                                 f"limit is {limit:,}", file=display,
+                                 hint="save the sheet as CSV (read a chunk at a time), or set "
+                                      "BENCHMARK_MAX_XLSX_BYTES"))
+
+
+def _check_parquet_schema(path: Path, display: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(Problem("table_unreadable", str(exc).splitlines()[0] if str(exc) else
+                                 "not a Parquet file", file=display)) from None
+    _check_width(len(schema.names), display)
+    nested = [f for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise InputError([Problem("column_type_unsupported", f"column {printable(f.name)!r} holds "
+                                  f"{f.type} values, not one value per cell", file=display,
+                                  pointer=f"/0/{printable(f.name)}",
+                                  hint="one number or text per cell") for f in nested])
+
+
+def _check_csv_width(path: Path, display: str, delimiter: str) -> None:
+    """The header line (up to 1 MiB of it) has at most MAX_COLUMNS columns."""
+    import csv
+
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    try:
+        width = len(next(csv.reader([first], delimiter=delimiter), []))
+    except csv.Error:
+        width = first.count(delimiter) + 1
+    _check_width(width, display, at_least=b"\n" not in head)
+
+
+def _check_width(width: int, display: str, at_least: bool = False) -> None:
+    if width > MAX_COLUMNS:
+        has = f"at least {width:,} columns (in its first MiB)" if at_least else f"{width:,} columns"
+        raise InputError(Problem("too_many_columns", f"the table has {has}; at most "
+                                 f"{MAX_COLUMNS:,} are read", file=display, line=1,
+                                 hint="keep the columns the category needs (a mapping file can "
+                                      "name them)"))
 
 
 # --- which column is which ----------------------------------------------------------------------
@@ -478,7 +568,8 @@ class _Bad:
 def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct texts) of a column; code -1 for empty cells."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    texts = np.array([unicodedata.normalize("NFC", str(u)).strip() for u in uniques], dtype=object)
+    texts = np.array([printable(unicodedata.normalize("NFC", str(u)).strip()) for u in uniques],
+                     dtype=object)
     empty = np.array([t == "" for t in texts], dtype=bool)
     if empty.any():
         codes = np.where(np.isin(codes, np.flatnonzero(empty)), -1, codes)
@@ -577,11 +668,11 @@ def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator 
     if indicator is None:
         param = Parameter(column.target, None, "quantity", canonical)  # type: ignore[arg-type]
         raw = f"{text} {unit}" if plain and unit else text
-        return float(parameter_value(param, raw))
+        return float(parameter_value(param, raw, column.decimal))
     if plain and (unit or column.bound):
         op = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": ""}.get(column.bound or "eq", "")
         text = f"{op}{text} {unit or ''}".strip()
-    dv = declared_value(indicator, text)
+    dv = declared_value(indicator, text, decimal=column.decimal)
     value = guaranteed(indicator, dv)
     if value is None:
         raise InputError(Problem("value_type", f"{text!r} is not a number"))
@@ -794,6 +885,8 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
             if any(p.severity == "error" for p in problems):
                 raise InputError(problems)
+            if not frame.attrs.get("decimal_read"):
+                columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
         first = int(parts[-1].rows_read) if parts else 0
         part = population_from_frame(frame, iset, columns, display, digest, first, keep_text)
         part.rows_read = first + len(frame)
@@ -844,7 +937,7 @@ def _cell_text(value: Any) -> str | None:
         return format(float(value), ".15g")
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    text = str(value).strip()
+    text = printable(str(value).strip())
     return text or None
 
 
@@ -868,6 +961,14 @@ def missing_fields(columns: list[Column], display: str, header_line: int = 1) ->
 
 def _display(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
+
+
+def decimal_mark(mapping: dict | None) -> str:
+    """The decimal mark of a table's numbers written as text: "," when its mapping says
+    `decimal: comma`, else "."."""
+    return "," if (mapping or {}).get("decimal") == "comma" else "."
+
+
 
 
 def split_references(text: str) -> list[str]:

@@ -16,10 +16,15 @@ Accepted forms (after Unicode NFKC, so full-width "≥５．２０", "～", "％
   ``(50±1) Hz``, bare ``±0.5`` (target 0);
 * a plain quantity: ``5.20``, ``38 dB(A)``, ``0.10W`` (eq).
 
-Numbers: optional sign, digits, optional decimals, optional exponent; thousands separators
-("14,000", "14 000") are accepted. Every failure raises `RequirementSyntaxError` with one of the
-reason codes ``requirement_empty``, ``requirement_unreadable``, ``requirement_not_finite``,
-``requirement_range_inverted``.
+Numbers: optional sign, digits, optional decimals, optional exponent; a space groups thousands
+("14 000"). A comma between digits is refused as ambiguous ("5,200": 5.2 or 5200?) unless the
+source declares a decimal comma (`decimal=","`, from a mapping's `decimal: comma`), when "5,20" is
+5.20 and a point between digits is refused instead. A number must be one float64 holds as written:
+the float read back gives the number written (no digits lost), magnitude at most 2**53, not below
+the smallest normal float64.
+Every failure raises `RequirementSyntaxError` with one of the reason codes ``requirement_empty``,
+``requirement_unreadable``, ``requirement_not_finite``, ``requirement_range_inverted``,
+``number_comma_ambiguous``, ``number_not_representable``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ BOUNDS = ("ge", "gt", "le", "lt", "eq", "range", "target")
 
 ACCEPTED_FORMS = ('"≥ 5.2", "不大于 38 dB(A)", "5.2 以上", "40~60 %", "220 V ± 10 %", '
                   '"±0.5", "5.20"')
+
+MAX_LENGTH = 200  # characters of one requirement (the declaration schema's limit for a value)
+MAX_MAGNITUDE = float(2 ** 53)  # beyond it float64 no longer holds every integer
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,10 @@ _TRANSLATE = str.maketrans({"\u2212": "-", "\u301c": "~", "\u223c": "~"})
 # Characters that end a unit: range separators, ±, comparison signs, 至/到.
 _STOP = "~±<>=≤≥⩽⩾≦≧–—至到"
 # Atomic, so a backtracking regex cannot split "1e-5" into "1", unit "e", "-", "5".
-_NUMBER = (r"(?>[+-]?(?:(?:[0-9]{1,3}(?:[, ][0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+)"
+_NUMBER = (r"(?>[+-]?(?:(?:[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+)"
            r"(?:[eE][+-]?[0-9]+)?)")
+_DIGIT_COMMA_DIGIT = re.compile(r"(?<=[0-9]),(?=[0-9])")
+_DIGIT_POINT_DIGIT = re.compile(r"(?<=[0-9])\.(?=[0-9])")
 _UNIT_START = rf"[^0-9\s.,+\-{_STOP}]"
 _UNIT = rf"{_UNIT_START}[^{_STOP}]*"                 # a trailing unit: anything up to a stop char
 _LOWER_UNIT = rf"{_UNIT_START}[^{_STOP}\-]*?"        # a unit before a range separator: no hyphen
@@ -106,8 +116,13 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def _shown(text: str) -> str:
+    """The text as a message quotes it: long texts cut."""
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
 def _unreadable(text: str, why: str = "") -> RequirementSyntaxError:
-    message = f"cannot read the requirement {text!r}"
+    message = f"cannot read the requirement {_shown(text)!r}"
     if why:
         message += f": {why}"
     return RequirementSyntaxError(Problem(
@@ -118,17 +133,57 @@ def _unreadable(text: str, why: str = "") -> RequirementSyntaxError:
 def _not_finite(text: str) -> RequirementSyntaxError:
     return RequirementSyntaxError(Problem(
         code="requirement_not_finite",
-        message=f"the requirement {text!r} is not a finite number",
+        message=f"the requirement {_shown(text)!r} is not a finite number",
         hint="write a finite limit such as \"≥ 5.2\""))
+
+
+def _decimal_mark(s: str, text: str, decimal: str) -> str:
+    """`s` with a point as its decimal mark; a comma between digits (or, for a source with a
+    decimal comma, a point between digits) is refused as ambiguous."""
+    if decimal == ",":
+        if _DIGIT_POINT_DIGIT.search(s):
+            raise _ambiguous(text, ".", "this source writes decimals with a comma (5,20)")
+        return _DIGIT_COMMA_DIGIT.sub(".", s)
+    if _DIGIT_COMMA_DIGIT.search(s):
+        raise _ambiguous(text, ",", "write 5.200 for five point two, or 5200 (or 5 200) for five "
+                         "thousand two hundred; a table whose numbers use a decimal comma can say "
+                         "`decimal: comma` in its mapping file")
+    return s
+
+
+def _ambiguous(text: str, mark: str, hint: str) -> RequirementSyntaxError:
+    return RequirementSyntaxError(Problem(
+        code="number_comma_ambiguous",
+        message=f"the requirement {_shown(text)!r} has a {'comma' if mark == ',' else 'point'} "
+                "between digits: a decimal mark or a thousands separator?", hint=hint))
+
+
+def _not_representable(text: str, why: str) -> RequirementSyntaxError:
+    return RequirementSyntaxError(Problem(
+        code="number_not_representable", message=f"the number in {_shown(text)!r} {why}",
+        hint="check the number: standards give limits with a few significant digits"))
 
 
 def _number(token: str, text: str) -> tuple[float, int]:
     """The value and the decimals written of one matched number token ("14 000", "5.20", "1.5e3")."""
-    plain = token.replace(",", "").replace(" ", "")
-    value = float(plain)
-    if not math.isfinite(value):
-        raise _not_finite(text)
+    plain = token.replace(" ", "")
     mantissa = re.split(r"[eE]", plain)[0]
+    if len(mantissa.lstrip("+-.0")) > 40:  # far past float64: refused before converting
+        raise _not_representable(text, "has more digits than a float64 holds")
+    value = float(plain)
+    if not math.isfinite(value):  # an exponent past float64's range
+        raise _not_finite(text)
+    if abs(value) > MAX_MAGNITUDE:
+        raise _not_representable(text, f"is larger than 2**53 = {MAX_MAGNITUDE:.0f} in magnitude")
+    if value != 0 and abs(value) < 2.2250738585072014e-308:  # float64's smallest normal
+        raise _not_representable(text, "is too small for a float64")
+    try:
+        exact = Decimal(repr(value)) == Decimal(plain)
+    except ArithmeticError:  # an exponent past Decimal's range ("1e-99999999999")
+        exact = False
+    if not exact:
+        raise _not_representable(text, f"has more digits than a float64 holds (it reads as "
+                                 f"{value!r})")
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     return value, decimals
 
@@ -195,10 +250,13 @@ def _check_order(lower: float, upper: float, text: str) -> None:
 
 # --- public API ------------------------------------------------------------------------------------
 
-def parse_requirement(text: str) -> Requirement:
-    """Read one requirement as written in a standard; raise `RequirementSyntaxError` if unreadable."""
+def parse_requirement(text: str, decimal: str = ".") -> Requirement:
+    """Read one requirement as written in a standard; raise `RequirementSyntaxError` if unreadable.
+    `decimal` is the source's decimal mark: "." (the default) or ","."""
     if not isinstance(text, str):
         raise _unreadable(repr(text), "not text")
+    if len(text) > MAX_LENGTH:
+        raise _unreadable(text, f"longer than {MAX_LENGTH} characters")
     s = _normalise(text)
     if not s:
         raise RequirementSyntaxError(Problem(
@@ -206,6 +264,7 @@ def parse_requirement(text: str) -> Requirement:
             hint=f"write e.g. {ACCEPTED_FORMS}"))
     if _NOT_FINITE_RE.search(s):
         raise _not_finite(text)
+    s = _decimal_mark(s, text, decimal)
 
     for word, bound in _PREFIXES:
         if s.startswith(word):
@@ -251,7 +310,8 @@ _BOUND_ALIASES: dict[str, str] = {
 _SYMBOL = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
 
 
-def _part_number(value: float | str | None, what: str, text: str) -> tuple[float, int]:
+def _part_number(value: float | str | None, what: str, text: str,
+                 decimal: str = ".") -> tuple[float, int]:
     """A structured number: a number or a numeric string; returns (value, decimals written)."""
     if value is None or (isinstance(value, str) and not _normalise(value)):
         raise RequirementSyntaxError(Problem(
@@ -262,18 +322,23 @@ def _part_number(value: float | str | None, what: str, text: str) -> tuple[float
     if isinstance(value, Decimal):  # keeps its written precision: Decimal("5.20") → 2 decimals
         value = str(value)
     if isinstance(value, str):
+        if len(value) > MAX_LENGTH:
+            raise _unreadable(text, f"longer than {MAX_LENGTH} characters")
         s = _normalise(value)
         if _NOT_FINITE_RE.search(s):
             raise _not_finite(text)
+        s = _decimal_mark(s, text, decimal)
         if re.fullmatch(_NUMBER, s) is None:
             raise _unreadable(text, f"{what} {value!r} is not a number")
         return _number(s, text)
+    if isinstance(value, numbers.Integral):  # exact: a 400-digit integer is refused, not rounded
+        return _number(str(int(value)), text)
     if isinstance(value, numbers.Real):
         number = float(value)
         if not math.isfinite(number):
             raise _not_finite(text)
-        if isinstance(value, numbers.Integral):
-            return number, 0
+        if abs(number) > MAX_MAGNITUDE or 0 < abs(number) < 2.2250738585072014e-308:
+            _number(repr(number), text)  # raises number_not_representable
         exponent = Decimal(repr(number)).as_tuple().exponent  # shortest repr: 5.2 → 1
         return number, max(0, -int(exponent))
     raise _unreadable(text, f"{what} {value!r} is not a number")
@@ -281,7 +346,8 @@ def _part_number(value: float | str | None, what: str, text: str) -> tuple[float
 
 def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | None = None, *,
                            upper: float | str | None = None,
-                           tolerance: float | str | None = None) -> Requirement:
+                           tolerance: float | str | None = None,
+                           decimal: str = ".") -> Requirement:
     """A requirement from structured input (value + unit + bound), validated like parsed text.
 
     `bound` is one of BOUNDS or a symbol/word for it ("≥", ">=", "min" → ge; "≤", "<=", "max" → le;
@@ -295,7 +361,9 @@ def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | No
         raise RequirementSyntaxError(Problem(
             code="requirement_unreadable", message=f"unknown bound {bound!r} in {text!r}",
             hint="one of " + ", ".join(BOUNDS) + ", or ≥ > ≤ < = min max"))
-    number, decimals = _part_number(value, "value", text)
+    if unit is not None and (not isinstance(unit, str) or len(unit) > MAX_LENGTH):
+        raise _unreadable(text[:60], "the unit is not a short text")
+    number, decimals = _part_number(value, "value", text, decimal)
     unit_text = _unit(_normalise(unit)) if unit is not None else None
 
     if canonical == "range":
@@ -303,7 +371,7 @@ def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | No
             raise _unreadable(text, "a range needs an upper end")
         if tolerance is not None:
             raise _unreadable(text, "a range has no ± band")
-        top, _ = _part_number(upper, "upper end", text)
+        top, _ = _part_number(upper, "upper end", text, decimal)
         _check_order(number, top, text)
         return Requirement("range", number, upper=top, unit=unit_text, decimals=decimals,
                            text=f"{value}~{upper}" + (f" {unit_text}" if unit_text else ""))
@@ -312,7 +380,7 @@ def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | No
             raise _unreadable(text, "a target needs a ± band")
         if upper is not None:
             raise _unreadable(text, "a target has no upper end")
-        band, _ = _part_number(tolerance, "tolerance", text)
+        band, _ = _part_number(tolerance, "tolerance", text, decimal)
         if band < 0:
             raise _unreadable(text, "the ± band must not be negative")
         return Requirement("target", number, tolerance=band, unit=unit_text, decimals=decimals,

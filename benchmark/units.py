@@ -87,7 +87,7 @@ def normalise_unit_text(text: str) -> str:
 
 def _unknown(text: str, indicator: str | None, detail: str = "") -> UnitError:
     where = f" for {indicator!r}" if indicator else ""
-    close = _close_spellings(text)
+    close = close_spellings(text)
     hint = ("did you mean: " + ", ".join(close) + "?") if close else (
         "write a pint unit expression such as 'kW', 'kWh/year', 'lm/W', 'dB(A)'; "
         "accepted spellings are listed in benchmark/units.txt")
@@ -120,30 +120,77 @@ def _is_unit_name(name: str) -> bool:
     return True
 
 
-def _close_spellings(text: str) -> list[str]:
-    """Close spellings of each unknown name in `text`, then of the whole text."""
+# Spelling hints cost a few ms each: a table with thousands of distinct bad units would spend
+# minutes on them. Each text's hints are cached, texts longer than any spelling get none, and only
+# HINT_BUDGET distinct texts get hints until `reset_hint_budget` (each CLI command calls it).
+HINT_BUDGET = 1000
+_MAX_HINT_TEXT = 40
+_hints_left = HINT_BUDGET
+
+
+def reset_hint_budget(budget: int = HINT_BUDGET) -> None:
+    global _hints_left
+    _hints_left = budget
+    _hint_texts.clear()
+
+
+def close_spellings(text: str) -> list[str]:
+    """Close spellings of each unknown name in `text`, then of the whole text (bounded: see
+    HINT_BUDGET)."""
+    global _hints_left
+    if len(text) > _MAX_HINT_TEXT:
+        return []
+    if text not in _hint_texts:
+        if _hints_left <= 0:
+            return []
+        _hints_left -= 1
+        _hint_texts.add(text)
+    return list(_close_spellings(text))
+
+
+_hint_texts: set[str] = set()
+
+
+@lru_cache(maxsize=4096)
+def _close_spellings(text: str) -> tuple[str, ...]:
     found: list[str] = []
-    for name in _NAME_RE.findall(normalise_unit_text(text)):
+    try:
+        names = _NAME_RE.findall(normalise_unit_text(text))
+    except Exception:  # noqa: BLE001 - text pint cannot even normalise: no per-name hints
+        names = []
+    for name in names[:5]:
         if not _is_unit_name(name):
             found += difflib.get_close_matches(name, _KNOWN_SPELLINGS, n=3, cutoff=0.6)
     given = unicodedata.normalize("NFKC", text).strip()
     found += difflib.get_close_matches(given, _KNOWN_SPELLINGS, n=3, cutoff=0.6)
-    return list(dict.fromkeys(found))[:5]
+    return tuple(dict.fromkeys(found))[:5]
+
+
+MAX_UNIT_LENGTH = 100  # characters: far longer than any unit a standard writes
 
 
 @lru_cache(maxsize=1024)
 def _parse(text: str) -> pint.Unit:
-    return ureg.parse_units(normalise_unit_text(text))
+    unit = ureg.parse_units(normalise_unit_text(text))
+    unit.dimensionality  # noqa: B018 - pint fails here on a logarithmic unit combined with others
+    return unit
 
 
 def parse_unit(text: str, *, indicator: str | None = None) -> pint.Unit:
     """The registry unit for `text` as written; unknown → UnitError `unit_unknown`."""
+    if not isinstance(text, str) or len(text) > MAX_UNIT_LENGTH:
+        shown = text[:40] + "…" if isinstance(text, str) else repr(text)
+        raise _unknown(shown, indicator, f"not a unit of at most {MAX_UNIT_LENGTH} characters")
     try:
         return _parse(text)
-    except pint.UndefinedUnitError:
+    except pint.UndefinedUnitError as exc:
+        if "delta_" in str(exc) or any(n in str(exc) for n in ("decibel", "bel", "neper")):
+            raise _unknown(text, indicator, "a logarithmic unit (dB, B, Np) cannot be multiplied, "
+                           "divided or raised to a power") from None
         raise _unknown(text, indicator) from None
-    except Exception as exc:  # pint's parser raises many types on malformed text
-        raise _unknown(text, indicator, f"cannot read it ({str(exc) or type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - pint's parser raises many types on malformed text
+        raise _unknown(text, indicator, f"cannot read it ({str(exc)[:80] or type(exc).__name__})"
+                       ) from None
 
 
 def dimension_of(text: str) -> str:
@@ -192,6 +239,10 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
             y = np.asarray(ureg.Quantity(points, source).to(target).magnitude, dtype=np.float64)
     except (pint.OffsetUnitCalculusError, pint.LogarithmicUnitCalculusError) as exc:
         raise _not_linear(from_unit, to_unit, indicator, f"pint refuses ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - any other pint failure is the unit's, not a crash
+        raise _not_linear(from_unit, to_unit, indicator,
+                          f"pint cannot convert it ({str(exc)[:80] or type(exc).__name__})"
+                          ) from None
     offset, factor = float(y[0]), float((y[2] - y[0]) / 100.0)
     scale = max(abs(offset), abs(factor), abs(y[1]))
     if not np.all(np.isfinite(y)) or abs(y[1] - (offset + factor)) > 1e-9 * scale:

@@ -7,6 +7,10 @@ include_superseded, the catalogue hash and the engine version; the programme is 
 reference files that changed), evaluates again with the same programme and date and compares the
 result with the report field by field, naming each difference by JSON pointer.
 
+A report whose provenance is malformed (an impossible date, `inputs` not a mapping of file to
+SHA-256, a table row that is not a whole number from 1, a row past the table's end) is refused
+with `provenance_invalid` problems, each at its JSON pointer, before anything is recomputed.
+
 Findings are `Problem`s with these codes:
   input_missing           an input named in the provenance cannot be found
   input_changed           an input's SHA-256 differs from the one recorded
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -68,6 +73,9 @@ def _read_report(path: Path) -> dict:
                                  "date, catalogue hash) and programme", file=str(path),
                                  pointer="/provenance",
                                  hint="verify the JSON report that `benchmark evaluate` wrote"))
+    problems = provenance_problems(report, str(path))
+    if problems:
+        raise InputError(problems)
     return report
 
 
@@ -78,6 +86,67 @@ def _kind(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return report.get("kind") if isinstance(report, dict) else None
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def provenance_problems(report: dict, file: str) -> list[Problem]:
+    """What makes a report's provenance unusable for recomputing it, each at its pointer."""
+    problems: list[Problem] = []
+
+    def bad(pointer: str, message: str, hint: str | None = None) -> None:
+        problems.append(Problem("provenance_invalid", message, file=file, pointer=pointer,
+                                hint=hint or "verify the JSON report `benchmark evaluate` wrote, "
+                                             "unedited"))
+
+    prov = report["provenance"]
+    inputs = prov["inputs"]
+    if not isinstance(inputs, dict) or not inputs:
+        bad("/provenance/inputs", "inputs must map each input file to its SHA-256")
+        inputs = {}
+    for name, digest in inputs.items():
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            bad(pointer_join("/provenance/inputs", name), f"{digest!r:.80} is not a SHA-256")
+    try:
+        dt.date.fromisoformat(prov["evaluation_date"])
+    except (TypeError, ValueError):
+        bad("/provenance/evaluation_date", f"{prov['evaluation_date']!r:.40} is not a date",
+            "a date as YYYY-MM-DD")
+    for key, kind, what in (("catalogue_sha256", str, "text"), ("engine_version", str, "text"),
+                            ("include_superseded", bool, "true or false"),
+                            ("declaration", str, "text")):
+        if key in prov and not isinstance(prov[key], kind):
+            bad(f"/provenance/{key}", f"{key} must be {what}")
+    if not isinstance(report["programme"]["id"], str):
+        bad("/programme/id", "the programme id must be text")
+    declaration = prov.get("declaration") or next(iter(inputs), None)
+    if isinstance(declaration, str):
+        name, sep, row = declaration.rpartition("#row")
+        if sep and not re.fullmatch(r"[1-9][0-9]{0,8}", row):
+            bad("/provenance/declaration", f"table row {row!r:.20} is not a row number (1 = the "
+                "first data row)")
+        if (name if sep else declaration) not in inputs:
+            bad("/provenance/declaration", "the declaration is not among the inputs")
+    for key, fields in (("table", ("set", "mapping")), ("population", ("file", "mapping"))):
+        part = prov.get(key)
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            bad(f"/provenance/{key}", f"{key} must be an object")
+            continue
+        for field_ in fields:
+            value = part.get(field_)
+            if value is not None and not isinstance(value, str):
+                bad(f"/provenance/{key}/{field_}", f"{field_} must be text")
+            elif field_ in ("file", "mapping") and value is not None and value not in inputs:
+                bad(f"/provenance/{key}/{field_}", f"{value!r:.80} is not among the inputs")
+        if key == "population" and not isinstance(part.get("file"), str):
+            bad("/provenance/population/file", "the population file is not named")
+    used = report.get("references_used", [])
+    if not isinstance(used, list) or not all(isinstance(r, dict) for r in used):
+        bad("/references_used", "references_used must be a list of objects")
+    return problems
 
 
 def find_input(recorded: str, report_dir: Path, base_dir: Path | None = None) -> Path | None:
@@ -121,7 +190,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
+def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str = "") -> dict:
     """The report's result made again from its recorded inputs (found at `inputs`), read the way
     the provenance says they were read: a declaration file or a table row, and a population."""
     from benchmark.batch import read_table_input, report_result, table_results, with_provenance
@@ -140,8 +209,9 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue) -> dict:
         pop = read_table_input(inputs[name], catalogue, table.get("set"), mapping, display=name)
         index = [k for k, r in enumerate(pop.rows) if str(int(r)) == row]
         if not index:
-            raise InputError(Problem("input_invalid", f"the table has no usable row {row}",
-                                     file=name))
+            raise InputError(Problem("provenance_invalid", f"row {row} is not a usable row of "
+                                     f"the table {name}", file=report_file,
+                                     pointer="/provenance/declaration"))
         row_result = next(iter(table_results(name, pop, catalogue, programme, on, superseded,
                                              index)))[1]
         category = pop.category
@@ -217,8 +287,10 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     if len(inputs) != len(prov["inputs"]):
         return out  # an input is missing: nothing to recompute from
     try:
-        result = recompute(report, inputs, catalogue)
+        result = recompute(report, inputs, catalogue, str(path))
     except InputError as exc:
+        if any(p.code == "provenance_invalid" for p in exc.problems):
+            raise
         for p in exc.problems:
             finding("input_invalid", p.format(), p.pointer, file=p.file)
         return out

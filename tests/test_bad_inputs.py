@@ -81,11 +81,17 @@ def located(output: str, display: str, code: str) -> list[re.Match]:
     return list(pattern.finditer(output))
 
 
+def case_args(case: dict) -> list[str]:
+    """The case's extra arguments, {HERE} and {REPO} standing for the two folders."""
+    return [str(a).replace("{HERE}", str(HERE)).replace("{REPO}", str(REPO))
+            for a in case.get("args", [])]
+
+
 def run_case(case: dict, tmp_path: Path):
     """Run one case; returns (result, output folder, name the problems must give the file)."""
     source = HERE / case["file"]
-    args = [case["command"]]
-    declaration = source
+    args = case["command"].split()
+    declaration = REPO / case["declaration"] if "declaration" in case else source
     if "install" in case:
         root = copy_catalogue(tmp_path / "catalogue")
         (root / case["install"]).parent.mkdir(parents=True, exist_ok=True)
@@ -97,11 +103,11 @@ def run_case(case: dict, tmp_path: Path):
         display = str(source)
     out = tmp_path / "out"
     out.mkdir()
-    if case["command"] == "evaluate":
+    if case["command"] in ("evaluate", "rank"):
         args += [str(declaration), "-o", str(out), "--date", DATE]
     elif "install" not in case:
         args += [str(declaration)]
-    return invoke(args + [str(a) for a in case.get("args", [])]), out, display
+    return invoke(args + case_args(case)), out, display
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] + "".join(c.get("args", [])) for c in CASES])
@@ -125,8 +131,11 @@ def test_case(case, tmp_path):
 
 
 def test_manifest_is_complete():
-    """Every file in tests/bad_inputs is a case, and there are at least 40 refused inputs."""
+    """Every file in tests/bad_inputs is a case (or named by a case's arguments), and there are at
+    least 40 refused inputs."""
     listed = {c["file"] for c in CASES}
+    listed |= {str(Path(a).relative_to(HERE)) for c in CASES for a in case_args(c)
+               if a.startswith(str(HERE)) and Path(a).is_file()}
     files = {str(p.relative_to(HERE)) for p in HERE.rglob("*")
              if p.is_file() and p.name != "cases.yaml"}
     assert files == listed
@@ -182,7 +191,8 @@ def formulas_neutralised(out: Path, stem: str) -> None:
 
 def outputs_inside(out: Path, stem: str) -> None:
     names = sorted(p.name for p in out.rglob("*"))
-    assert names == sorted([f"{stem}.json", f"{stem}.zh.md", "summary.csv", "audit.sqlite"])
+    assert names == sorted([f"{stem}.json", f"{stem}.zh.md", "summary.csv", "audit.sqlite",
+                            "audit.sqlite.anchor"])
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
     assert not (out.parent.parent / "tmp").exists() and not Path("/tmp/evil").exists()
 
@@ -210,9 +220,36 @@ def chinese_table_read(out: Path, stem: str) -> None:
     assert second["segment"]["id"] == "p4"
 
 
+def decimal_comma_read(out: Path, stem: str) -> None:
+    """A mapping with `decimal: comma`: "90,6" is 90.6 and "1,5" kW is 1.5 kW (issue 15)."""
+    report = _report(out, f"{stem}-row1-YE5-90L-4")
+    assert _indicator(report, "efficiency")["value"] == 90.6
+    assert _indicator(report, "vibration")["value"] == 1.8
+    assert report["segment"]["id"] == "p4"
+
+
+def control_characters_escaped(out: Path, stem: str) -> None:
+    """ESC, BEL, NUL and a lone surrogate from names reach no output as they are (issue 15)."""
+    import zipfile
+
+    for path in out.iterdir():
+        data = path.read_bytes()
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                data = b"".join(archive.read(n) for n in archive.namelist())
+        elif path.suffix == ".sqlite":
+            continue  # a database file; its records are checked through the report hashes
+        assert not re.search(rb"[\x00\x07\x1b]", data.replace(b"\x00", b"")
+                             if path.suffix == ".xlsx" else data), path.name
+        assert "\ud800".encode("utf-8", "surrogatepass") not in data, path.name
+    report = _report(out, stem)
+    assert report["declaration"]["enterprise"] == "测试\\x1b[31m电机\\x07有限\\x00公司\\ud800"
+
+
 CHECKS = {f.__name__: f for f in (fullwidth_read, bom_read, html_shown_as_text,
                                   formulas_neutralised, outputs_inside, not_evaluable_outside,
-                                  chinese_table_read)}
+                                  chinese_table_read, decimal_comma_read,
+                                  control_characters_escaped)}
 
 
 def test_every_expect_names_a_check():
@@ -269,7 +306,7 @@ def test_file_names_cannot_leave_the_output_folder(name, tmp_path):
     result = invoke(["evaluate", str(inputs / name), "-o", str(out), "--date", DATE])
     assert result.exit_code == 0, result.output
     written = list(out.iterdir())
-    assert len(written) == 4  # json, md, summary.csv and the audit database
+    assert len(written) == 5  # json, md, summary.csv, the audit database and its anchor
     for path in written:
         assert path.resolve().parent == out.resolve()
         assert not path.name.startswith(".")

@@ -269,7 +269,8 @@ def test_evaluate_command_writes_reports_only_under_output(tmp_path):
     assert res.exit_code == 0, res.output
     assert "not_eligible" in res.output
     written = sorted(p.name for p in out.iterdir())
-    assert written == ["audit.sqlite", f"{decl.stem}.en.md", f"{decl.stem}.json", "summary.csv"]
+    assert written == ["audit.sqlite", "audit.sqlite.anchor", f"{decl.stem}.en.md",
+                       f"{decl.stem}.json", "summary.csv"]
     data = json.loads((out / f"{decl.stem}.json").read_text(encoding="utf-8"))
     assert data["verdict"] == "not_eligible"
 

@@ -192,7 +192,8 @@ def test_evaluate_a_spreadsheet_one_report_per_row(tmp_path):
                   "-o", out)
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["audit.sqlite", "motors-row1-M1.json", "motors-row1-M1.zh.md",
+    assert names == ["audit.sqlite", "audit.sqlite.anchor", "motors-row1-M1.json",
+                     "motors-row1-M1.zh.md",
                      "motors-row2-_etc_passwd.json", "motors-row2-_etc_passwd.zh.md", "summary.csv"]
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["model"]) == ["M1", "../../etc/passwd"]

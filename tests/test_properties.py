@@ -101,7 +101,7 @@ def test_parse_requirement_never_crashes(text):
         req = parse_requirement(text)
     except RequirementSyntaxError as exc:
         assert_structured(exc)
-        assert exc.code.startswith("requirement_")
+        assert exc.code.startswith(("requirement_", "number_"))
         return
     assert isinstance(req, Requirement) and req.bound in BOUNDS
     assert math.isfinite(req.value)
@@ -337,7 +337,7 @@ def _levels(catalogue, doc: Document, indicator: str, value: float, bound: str):
 def test_a_better_value_never_gets_a_lower_level(catalogue, examples, case, a, b):
     name, indicator, lo, hi = case
     ind = catalogue.sets[examples[name].data["product"]["category"]].indicators[indicator]
-    worse, better = sorted((lo + a * (hi - lo), lo + b * (hi - lo)))
+    worse, better = sorted((round(lo + a * (hi - lo), 6), round(lo + b * (hi - lo), 6)))
     if ind.direction == "lower":
         worse, better = better, worse
     assume(worse != better)

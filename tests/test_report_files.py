@@ -503,7 +503,16 @@ def test_markdown_rules_reasons_and_peers_are_lists_and_tables(tmp_path):
 
 
 def test_every_command_has_quiet_and_verbose():
-    for name, command in main.commands.items():
+    import click
+
+    def leaves(group, prefix=""):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from leaves(command, f"{prefix}{name} ")
+            else:
+                yield prefix + name, command
+
+    for name, command in leaves(main):
         options = {o for p in command.params for o in getattr(p, "opts", [])}
         assert {"--quiet", "-q", "--verbose", "-v"} <= options, name
 

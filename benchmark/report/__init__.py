@@ -1,31 +1,48 @@
-"""Rendering evaluation results: the shared machinery (templates, wording, number formats, atomic
-writes) and the JSON and Markdown renderers.
+"""Rendering evaluation results: the shared machinery (templates, wording, number formats, the
+output folder and its writes) and the JSON and Markdown renderers.
 
 Renderers only show the fields of `Evaluation.to_dict()`; they never compute a verdict. Templates
 and wording live in `reports/`; a certification body's own `--template-dir` overrides them file by
-file (its `labels.yaml` is merged over the shipped one). HTML templates are always rendered with
-Jinja2 autoescape. Files are written atomically: to a temporary file in the same folder, then
-renamed. HTML, PDF and XLSX live in `report.html`, `report.pdf` and `report.xlsx`.
+file (its `labels.yaml` is merged over the shipped one). Templates run in Jinja2's sandbox (a
+template of your own cannot reach Python), only from inside their folder (a symlink leading out
+is refused), and HTML templates are always rendered with autoescape; every value a template
+shows has its control characters escaped. A broken template or labels.yaml of your own is a
+located problem. HTML, PDF and XLSX live in `report.html`, `report.pdf` and `report.xlsx`.
+
+The output folder (`output_folder`) is locked for one run (fcntl; a second run into it is
+refused), and a staging folder a killed run left in it is finished or removed first. Reports and
+their audit records are one step (`write_reports`): every file is written to a staging folder
+inside the output folder, the records are appended in one transaction, then the files are moved
+into place; a run killed before the records are committed leaves no report, one killed after is
+finished by the next start. `write_all` and `write_atomic` write without audit.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import os
 import re
+import shutil
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import jinja2
+import jinja2.sandbox
+import markupsafe
 import yaml
 from markupsafe import Markup
 
+from benchmark import audit
 from benchmark.catalogue import data_file
 from benchmark.errors import InputError, Problem
+from benchmark.loading import printable, read_document
 from benchmark.report.numbers import (difference_unit, fmt_difference, fmt_number, fmt_percent,
                                       fmt_quantity, fmt_signed)
 
@@ -109,14 +126,36 @@ def csv_text(rows: list[dict], fieldnames: list[str] | None = None) -> str:
     return BOM + buf.getvalue()
 
 
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """A file-system loader that refuses a template whose real path (symlinks followed) is
+    outside its folder."""
+
+    def get_source(self, environment, template):  # noqa: ANN001, ANN201 - Jinja2's signature
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
+            raise jinja2.TemplateNotFound(template, f"{template} leads outside its template "
+                                                    "folder (a symlink?)")
+        return source, filename, uptodate
+
+
+def _finalize(value):  # noqa: ANN001, ANN202
+    """Every value a template shows: control characters escaped (ANSI, NUL, BEL …); markup
+    stays markup."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=None)
 def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environment:
-    """Templates from `template_dir` first, then the shipped `reports/`. `html`: autoescape on."""
+    """Templates from `template_dir` first, then the shipped `reports/`, in Jinja2's sandbox.
+    `html`: autoescape on."""
     dirs = [template_dir] if template_dir else []
     dirs.append(str(data_file("reports")))
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(dirs), autoescape=html,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.sandbox.SandboxedEnvironment(
+        loader=_ConfinedLoader(dirs), autoescape=html, undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
     env.filters.update(num=fmt_number, signed=fmt_signed, pct=fmt_percent, qty=fmt_quantity,
                        diff=fmt_difference, diff_unit=difference_unit, css=css_string,
                        op=lambda o: OPS.get(o, o))
@@ -138,31 +177,51 @@ def _merge(base: dict, over: dict) -> dict:
 
 def labels(lang: str, template_dir: str | None = None) -> dict:
     """Report wording in `lang`: the shipped labels.yaml with a template folder's own merged
-    over it."""
+    over it (read safely; a malformed one is a located problem)."""
     with (data_file("reports") / "labels.yaml").open(encoding="utf-8") as fh:
         out = yaml.safe_load(fh)[lang]
     own = Path(template_dir) / "labels.yaml" if template_dir else None
     if own is not None and own.exists():
-        try:
-            with own.open(encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(Problem("labels_invalid", f"cannot read labels: {exc}", file=str(own),
-                                     hint="labels.yaml maps zh/en to label: text")) from None
-        out = _merge(out, (data.get(lang) or {}) if isinstance(data, dict) else {})
+        out = _merge(out, _own_labels(own, lang))
     return out
 
 
+def _own_labels(path: Path, lang: str) -> dict:
+    """A template folder's labels.yaml in `lang`: {zh|en: {label: text or {label: text}}}."""
+    doc, problems = read_document(path)
+    if doc is None or any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    hint = "labels.yaml maps zh and en to label: text"
+    if not isinstance(doc.data, dict):
+        raise InputError(doc.problem("labels_invalid", "labels.yaml is not a mapping", "", hint))
+    bad = []
+    stack = [(doc.data.get(lang) or {}, f"/{lang}")]
+    while stack:
+        value, ptr = stack.pop()
+        if isinstance(value, dict):
+            stack += [(v, f"{ptr}/{k}") for k, v in value.items()]
+        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            bad.append(doc.problem("labels_invalid", f"a label must be text, not "
+                                   f"{type(value).__name__}", ptr, hint))
+    if not isinstance(doc.data.get(lang) or {}, dict):
+        bad.append(doc.problem("labels_invalid", f"{lang} must map labels to text", f"/{lang}",
+                               hint))
+    if bad:
+        raise InputError(bad)
+    return doc.data.get(lang) or {}
+
+
 def render_template(name: str, template_dir: str | None, html: bool, **context) -> str:
-    """Render one template; a broken template of your own is an input problem, not a crash."""
+    """Render one template; a broken template of your own (syntax, a missing label, a sandbox
+    refusal, an error while rendering) is a located input problem, not a crash."""
     try:
         return environment(template_dir, html).get_template(name).render(**context)
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of a user's template is the template's
         if not template_dir:
             raise
-        where = getattr(exc, "filename", None) or name
-        line = getattr(exc, "lineno", None)
-        raise InputError(Problem("template_error", f"template {name}: {exc}", file=where, line=line,
+        where, line = _template_location(exc, name)
+        raise InputError(Problem("template_error", f"template {name}: {type(exc).__name__}: "
+                                 f"{printable(str(exc), True)[:300]}", file=where, line=line,
                                  hint="fix the template in --template-dir or remove it to use "
                                       "the shipped one")) from None
 
@@ -187,6 +246,20 @@ def indicator_digits(result: dict) -> dict[str, int | None]:
     return {i["id"]: i.get("digits") for i in result["indicators"]}
 
 
+def _template_location(exc: BaseException, name: str) -> tuple[str, int | None]:
+    """The template file and line an error comes from (Jinja2 puts template lines in the
+    traceback)."""
+    if getattr(exc, "lineno", None) is not None:
+        return getattr(exc, "filename", None) or name, exc.lineno
+    tb, found = exc.__traceback__, (name, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
 def render_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
     names = {i["id"]: i["names"][lang] for i in result["indicators"]}
     levels = {lv["id"]: lv["names"][lang] for lv in result["programme"]["ladder"]}
@@ -200,23 +273,14 @@ def render_markdown(result: dict, lang: str = "zh", template_dir: str | None = N
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write via a temporary file and rename, so a failure never leaves half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.chmod(tmp, 0o644)  # a report is for reading (mkstemp creates 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_all([(path, content)])
 
 
 def write_all(files: list[tuple[Path, str | bytes]]) -> list[Path]:
-    """Write several files all or nothing: each goes to a temporary file beside its target first;
-    only when every one is written are they renamed into place. On any failure the temporary files
-    (and any already renamed) are removed."""
+    """Write several files all or nothing, without audit: each goes to a temporary file beside
+    its target first; only when every one is written are they renamed into place. On any failure
+    the temporary files (and any already renamed) are removed; an OSError (a full disk, a
+    read-only folder) is an InputError `output_unwritable`."""
     staged: list[tuple[str, Path]] = []
     placed: list[Path] = []
     try:
@@ -224,17 +288,215 @@ def write_all(files: list[tuple[Path, str | bytes]]) -> list[Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-            os.chmod(tmp, 0o644)
+            _write_fd(fd, content)
+            os.chmod(tmp, 0o644)  # a report is for reading (mkstemp creates 0600)
         for tmp, path in staged:
             os.replace(tmp, path)
             placed.append(path)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in staged:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         for path in placed:
             path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _unwritable(exc, files[len(staged) - 1][0] if staged else None) from None
         raise
     return placed
+
+
+def _write_fd(fd: int, content: str | bytes) -> None:
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _unwritable(exc: OSError, path: Path | None) -> InputError:
+    return InputError(Problem("output_unwritable", f"cannot write "
+                              f"{printable(exc.filename or str(path or ''), True) or 'a file'}: "
+                              f"{exc.strerror or exc}", file=str(path) if path else None,
+                              hint="free some disk space, or give -o a writable folder"))
+
+
+# --- the output folder: lock, staging, audit ---------------------------------------------------
+
+STAGING_PREFIX = ".staging-"
+_MANIFEST = "MANIFEST.json"
+_PLACE = "PLACE"  # in a staging folder without audit: its files are complete, to be moved
+_held: dict[str, list[int]] = {}  # folder → [fd, depth]: this process's locks (re-entrant)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on `folder` (fcntl.flock on the folder itself), held for the block;
+    another process holding it → InputError `output_locked`. Re-entrant in one process."""
+    key = str(folder.resolve())
+    if key in _held:
+        _held[key][1] += 1
+        try:
+            yield
+        finally:
+            _held[key][1] -= 1
+        return
+    fd = os.open(key, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise InputError(Problem("output_locked", "another benchmark run is writing into this "
+                                 "folder", file=str(folder),
+                                 hint="wait for it to finish, or give another -o")) from None
+    _held[key] = [fd, 1]
+    try:
+        yield
+    finally:
+        del _held[key]
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def output_folder(out_dir: Path, audit_db: Path | None = None) -> Iterator[Path]:
+    """The output folder of one run, before any work: made if needed (and removed again if the
+    run leaves it empty), writable, locked for the run, with any staging folder a killed run left
+    finished or removed; with `audit_db`, the database checked (`audit.check_database`)."""
+    out_dir = Path(out_dir)
+    created = _make_folder(out_dir)
+    try:
+        with _locked(out_dir):
+            recover_staging(out_dir)
+            if audit_db is not None:
+                audit.check_database(audit_db)
+                audit.repair_anchor(audit_db)
+            yield out_dir
+    finally:
+        if created:
+            try:
+                out_dir.rmdir()  # only when empty
+            except OSError:
+                pass
+
+
+def _make_folder(out_dir: Path) -> bool:
+    """Make `out_dir` if missing and check that it takes files; True when it was made here."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(Problem("output_not_a_folder", "-o names a file or device, not a folder",
+                                 file=str(out_dir), hint="give -o a folder"))
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir, prefix=".benchmark-probe-"):
+            pass
+    except OSError as exc:
+        if created:
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise InputError(Problem("output_unwritable", f"the output folder cannot take files "
+                                 f"({exc.strerror or exc})", file=str(out_dir),
+                                 hint="give -o a writable folder")) from None
+    return created
+
+
+def recover_staging(out_dir: Path) -> list[Path]:
+    """Finish or remove what a killed run left in `out_dir`: a staging folder whose run was
+    recorded (or, without audit, marked complete) has its remaining files moved into place; any
+    other is removed. Returns the files placed."""
+    placed: list[Path] = []
+    for staging in sorted(out_dir.glob(STAGING_PREFIX + "*")):
+        if not staging.is_dir():
+            continue
+        try:
+            manifest = json.loads((staging / _MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        done = False
+        if isinstance(manifest, dict):
+            db = manifest.get("audit_db")
+            done = (staging / _PLACE).exists() if db is None else \
+                audit.batch_recorded(db, staging.name)
+        if done:
+            placed += _place(staging, out_dir, manifest["files"])
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+    for tmp in out_dir.glob(".*.anchor.*.tmp"):  # an anchor being written when killed
+        tmp.unlink(missing_ok=True)
+    return placed
+
+
+def _place(staging: Path, out_dir: Path, names: list[str]) -> list[Path]:
+    placed = []
+    for name in names:
+        source, target = staging / name, out_dir / name
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        placed.append(target)
+    _fsync_folder(out_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    return placed
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_reports(files: list[tuple[Path, str | bytes]], out_dir: Path,
+                  trail: audit.AuditTrail | None = None,
+                  results: list[tuple[dict, list[Path]]] = ()) -> list[Path]:
+    """Write reports into `out_dir` and their audit records as one step: the files go to a
+    staging folder inside `out_dir`, then the records (one per result, naming its files and
+    every file no result names, such as summary.csv) are appended in one transaction, then the
+    files are moved into place. A failure before the commit leaves neither reports nor records;
+    an OSError or an unusable database is an InputError."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(out_dir):
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        try:
+            names, hashes = _stage(files, out_dir, staging)
+            manifest = {"files": names,
+                        "audit_db": str(Path(trail.db).resolve()) if trail else None}
+            with open(staging / _MANIFEST, "w", encoding="utf-8") as fh:
+                json.dump(manifest, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _fsync_folder(staging)
+            if trail is not None:  # the commit point
+                audit.append_records(trail.db, _records(results, hashes, trail.options),
+                                     batch=staging.name)
+            else:
+                (staging / _PLACE).touch()
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise _unwritable(exc, None) from None
+            raise
+        return _place(staging, out_dir, names)
+
+
+def _stage(files: list[tuple[Path, str | bytes]], out_dir: Path, staging: Path
+           ) -> tuple[list[str], dict[Path, str]]:
+    """Write every file under `staging` at its place relative to `out_dir`; their SHA-256."""
+    names, hashes = [], {}
+    for path, content in files:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        name = Path(path).relative_to(out_dir).as_posix()
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_fd(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), data)
+        names.append(name)
+        hashes[Path(path)] = hashlib.sha256(data).hexdigest()
+    return names, hashes
+
+
+def _records(results, hashes: dict[Path, str], options: dict) -> list[dict]:
+    named = {Path(p) for _, paths in results for p in paths}
+    shared = {str(p): h for p, h in hashes.items() if p not in named}  # summary.csv …
+    return [audit.record_of(result, {**{str(p): hashes[Path(p)] for p in paths}, **shared},
+                            options) for result, paths in results]
