@@ -716,6 +716,21 @@ def _conditions_overlap(a: dict, b: dict) -> bool:
     return True
 
 
+def number_counts(edition: ReferenceEdition) -> tuple[int, int]:
+    """(numbers, unverified numbers) of an edition: a constant or a formula counts one, a table one
+    per point; a class's own `verified` overrides its value's."""
+    total = unverified = 0
+    for v in edition.values:
+        marked = [(b, v.verified) for b in v.limits]
+        marked += [(c.bound, v.verified if c.verified is None else c.verified)
+                   for c in v.classes if c.bound is not None]
+        for bound, verified in marked:
+            n = len(bound.threshold.table_x) if bound.threshold.table_parameter else 1
+            total += n
+            unverified += 0 if verified else n
+    return total, unverified
+
+
 def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> ProblemReport:
     """Problems of the given files (catalogue files or declarations), checked in the context of
     the catalogue; with no paths, the whole catalogue."""
