@@ -40,7 +40,7 @@ def motor(tmp_path: Path, efficiency="≥ 90.6 %", rated_power="1.5 kW", poles=4
     if efficiency is not None:
         indicators["efficiency"] = efficiency
     indicators.update(extra)
-    params = {"poles": poles}
+    params = {"poles": poles, "construction": "general"}  # EU 2019/1781 floors depend on it
     if rated_power is not None:
         params["rated_power"] = rated_power
     doc = {"enterprise": {"name": "测试电机有限公司", "credit_code": CODE},
