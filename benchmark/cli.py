@@ -158,6 +158,8 @@ def list_(what: str, day, data_dir: Path | None) -> None:
         for r in sorted(cat.references.values(), key=lambda r: (r.tier, r.id)):
             numbers, unverified = number_counts(r)
             mark = f", {unverified} of {numbers} number(s) unverified" if unverified else ""
+            if not r.values and r.governs:
+                mark = f", values not in the catalogue (governs {len(r.governs)} indicator(s))"
             click.echo(f"{r.id}\t{r.tier}\t{'mandatory' if r.mandatory else 'voluntary'}\t"
                        f"{cat.status_of(r.id, day)} on {day}\t{len(r.values)} value(s){mark}")
     else:

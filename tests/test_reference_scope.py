@@ -189,3 +189,79 @@ def test_registry_rows_get_their_own_federal_maximum(catalogue):
         expected = round(slope * litres / 28.316846592 + intercept)
         got = value.limits[0].threshold.evaluate({"adjusted_volume": np.array([litres])}, 1)[0]
         assert got == expected, code
+
+
+# --- the three cases of the issue, end to end through the public API --------------------------
+
+def evaluate(tmp_path: Path, category: str, parameters: dict, indicators: dict) -> dict:
+    import yaml
+
+    import benchmark
+
+    doc = {"schema": "declaration/1",
+           "enterprise": {"name": "示例有限公司", "credit_code": "91320500MA1W7K3P2R"},
+           "standard": {"number": "Q/SL 001-2026", "title": "示例", "type": "enterprise",
+                        "date": "2026-01-01", "normative_references": []},
+           "product": {"category": category, "model": "X-1", "parameters": parameters},
+           "indicators": {"mandatory_conformity": True, **indicators}}
+    path = tmp_path / f"{category}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return benchmark.evaluate(path, "leader", DAY.isoformat()).to_dict()
+
+
+def indicator(result: dict, ind: str) -> dict:
+    return next(i for i in result["indicators"] if i["id"] == ind)
+
+
+def step_reasons(ind: dict) -> dict:
+    return {s["level"]: (s["outcome"], s.get("reason")) for s in ind["steps"]}
+
+
+def test_motor_at_0_6_kw_gets_an_honest_answer(tmp_path):
+    """84.0 % at 0.6 kW 4-pole: above both neighbouring grade-3 values (80.8 at 0.55 kW, 82.5 at
+    0.75 kW) and below both grade-1 values (86.7, 88.2): compliant, not domestic advanced, with the
+    between-rule notice; no EU class covers 0.6 kW, and the report says so with the scope."""
+    eff = indicator(evaluate(tmp_path, "three-phase-induction-motor",
+                             {"rated_power": "0.6 kW", "poles": 4, "construction": "general"},
+                             {"efficiency": "≥ 84.0 %", "noise": "≤ 60 dB(A)",
+                              "vibration": "≤ 1.8 mm/s"}), "efficiency")
+    assert eff["level"] == "compliant" and "between_rule" in eff["notices"]
+    assert step_reasons(eff)["domestic_advanced"][0] == "failed"
+    assert {c["reference"] for c in eff["comparisons"]} == {"GB 18613-2020"}
+    eu = [n for n in eff["not_covered"] if n["reference"] == "EU 2019/1781"]
+    assert eu and all("outside the value's scope" in n["message"]["en"] for n in eu)
+    assert any("≤ 0.55" in n["message"]["en"] for n in eu)
+
+
+def test_room_ac_at_3_5_kw_gets_an_honest_answer(tmp_path):
+    """A 3.5 kW wall-hung general-region unit gets the FY2027 target 6.6, compared for information
+    only (JIS C 9612 against GB/T 7725): the international steps are not assessable."""
+    apf = indicator(evaluate(tmp_path, "room-air-conditioner",
+                             {"cooling_capacity": "3500 W", "type": "heat_pump",
+                              "structure": "split", "speed_control": "inverter",
+                              "installation": "wall_hung", "region": "general"},
+                             {"apf": "≥ 5.40", "eer": "≥ 3.5", "noise_indoor": "≤ 38 dB(A)"}),
+                    "apf")
+    (jp,) = [c for c in apf["comparisons"] if c["reference"] == "JP TopRunner AC FY2027"]
+    assert jp["threshold"] == pytest.approx(6.6) and jp["relation"] == "indicative"
+    assert step_reasons(apf)["international_advanced"] == ("not_assessable", "indicative_basis")
+    assert (apf["level_lowest"], apf["level_highest"]) == ("domestic_leading",
+                                                           "international_leading")
+
+
+def test_eps_at_300_w_gets_an_honest_answer(tmp_path):
+    """300 W basic-voltage AC-DC, direct operation: outside EU 2019/1782 and EISA (≤ 250 W), within
+    Level VI (≥ 87.5 %, ≤ 0.500 W); GB 20943-2013 is in force without values, so the domestic steps
+    are not assessable (edition_values_missing) — never "no domestic limit"."""
+    result = evaluate(tmp_path, "external-power-supply",
+                      {"rated_output_power": "300 W", "type": "basic_voltage",
+                       "conversion": "ac_dc", "operation": "direct"},
+                      {"average_efficiency": "≥ 90.0 %", "no_load_power": "≤ 0.30 W",
+                       "efficiency_10pct_load": "≥ 80 %"})
+    eff = indicator(result, "average_efficiency")
+    assert [(c["reference"], c["threshold"]) for c in eff["comparisons"]] == [
+        ("US DOE Level VI", pytest.approx(87.5))]
+    assert any(n["reference"] == "EU 2019/1782" and "≤ 250" in n["message"]["en"]
+               for n in eff["not_covered"])
+    assert step_reasons(eff)["compliant"] == ("not_assessable", "edition_values_missing")
+    assert result["verdict"] == "not_evaluable"
