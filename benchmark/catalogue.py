@@ -636,9 +636,14 @@ class _Builder:
         for y in values:
             why = outside_range(y * factor + offset, indicator.minimum, indicator.maximum)
             if why:
+                # a formula sampled beyond where products exist (an open band) only warns; the
+                # engine checks the threshold again at the declared parameters
                 self.problem(doc, "value_out_of_range",
                              f"threshold {y:g} for {indicator.id!r} is impossible: {why} "
-                             f"{indicator.unit or ''}".rstrip(), ptr)
+                             f"{indicator.unit or ''}".rstrip()
+                             + (" (at some parameter value the formula was checked at)"
+                                if thr.formula is not None else ""), ptr,
+                             severity="warning" if thr.formula is not None else "error")
                 return
 
     def check_overlaps(self, doc: Document, segments: list[Segment]) -> None:
@@ -741,6 +746,21 @@ def _conditions_overlap(a: dict, b: dict) -> bool:
             if not {str(v) for v in x} & {str(v) for v in y}:
                 return False
     return True
+
+
+def number_counts(edition: ReferenceEdition) -> tuple[int, int]:
+    """(numbers, unverified numbers) of an edition: a constant or a formula counts one, a table one
+    per point; a class's own `verified` overrides its value's."""
+    total = unverified = 0
+    for v in edition.values:
+        marked = [(b, v.verified) for b in v.limits]
+        marked += [(c.bound, v.verified if c.verified is None else c.verified)
+                   for c in v.classes if c.bound is not None]
+        for bound, verified in marked:
+            n = len(bound.threshold.table_x) if bound.threshold.table_parameter else 1
+            total += n
+            unverified += 0 if verified else n
+    return total, unverified
 
 
 def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> ProblemReport:

@@ -254,7 +254,7 @@ def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
 @handles_input_errors
 def list_(what: str, day, data_dir: Path | None) -> None:
     """List indicator sets, reference editions (with status) or programmes."""
-    from benchmark.catalogue import load_catalogue
+    from benchmark.catalogue import load_catalogue, number_counts
 
     cat = load_catalogue(data_dir)
     if what == "sets":
@@ -263,10 +263,12 @@ def list_(what: str, day, data_dir: Path | None) -> None:
                 f"{len(s.segments)} segments, programmes: {', '.join(s.programmes)}")
     elif what == "references":
         for r in sorted(cat.references.values(), key=lambda r: (r.tier, r.id)):
-            unverified = sum(1 for v in r.values if not v.verified)
-            mark = f", {unverified} unverified value(s)" if unverified else ""
+            numbers, unverified = number_counts(r)
+            mark = f", {unverified} of {numbers} number(s) unverified" if unverified else ""
+            if not r.values and r.governs:
+                mark = f", values not in the catalogue (governs {len(r.governs)} indicator(s))"
             say(f"{r.id}\t{r.tier}\t{'mandatory' if r.mandatory else 'voluntary'}\t"
-                f"{r.status_on(day)} on {day}\t{len(r.values)} value(s){mark}")
+                f"{cat.status_of(r.id, day)} on {day}\t{len(r.values)} value(s){mark}")
     else:
         for s in cat.sets.values():
             for p in s.programmes.values():

@@ -30,7 +30,8 @@ EU = "reference_standards/EU_2019-1781.yaml"
 GB = "reference_standards/GB_18613-2020.yaml"
 IEC = "reference_standards/IEC_60034-30-1-2014.yaml"
 LEADER = "programmes/leader.yaml"
-MOTOR_FILES = (LADDER, LEADER, "programmes/shenzhen.yaml", SET, EU, GB, IEC)
+MOTOR_FILES = (LADDER, LEADER, "programmes/shenzhen.yaml", SET, EU, GB, IEC,
+               "indicator_sets/line-start-pm-motor.yaml")
 
 
 # --- helpers -------------------------------------------------------------------------------
