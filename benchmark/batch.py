@@ -19,8 +19,9 @@ from benchmark.declaration import Declaration, load_declaration
 from benchmark.errors import InputError, Problem
 from benchmark.loading import file_sha256
 from benchmark.engine import assess
+from benchmark.engine.assess import peer_context
 from benchmark.engine.explain import explain, names
-from benchmark.evaluation import check_programme, evaluate_declaration, evaluate_many, json_safe
+from benchmark.evaluation import check_programme, evaluate_many, json_safe
 from benchmark.leaders import peer_distributions
 from benchmark.population import (TABLE_SUFFIXES, Population, load_population, missing_fields,
                                   read_mapping, split_references)
@@ -134,6 +135,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                 problems += exc.problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
+    contexts = {category: peer_context(pop, catalogue, programme, on, include_superseded)
+                for category, pop in peers.items()}
     sources = {"set": set_id, "mapping": str(mapping) if mapping else None,
                "population": str(population) if population else None,
                "population_mapping": str(population_mapping) if population_mapping else None}
@@ -141,13 +144,14 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
               if name and key in ("mapping", "population_mapping")}
     items: list[tuple[dict, str]] = []  # (result, report stem)
     for evaluation, decl in zip(evaluate_many(decls, catalogue, programme, on,
-                                              include_superseded), decls):
+                                              include_superseded, contexts), decls):
         result = with_provenance(evaluation.to_dict(), decl.path, decl.sha256, catalogue,
                                  programme, peers.get(decl.category), sources, hashes)
         items.append((result, report_stem(decl.path, decl.model)))
     for name, pop in tables:
         for row, result in table_results(name, pop, catalogue, programme, on,
-                                         include_superseded):
+                                         include_superseded,
+                                         context=contexts.get(pop.category)):
             result = with_provenance(result, f"{name}#row{int(pop.rows[row])}", pop.sha256,
                                      catalogue, programme, peers.get(pop.category), sources,
                                      hashes)
@@ -206,12 +210,13 @@ def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: P
 
 
 def table_results(name: str, pop: Population, catalogue, programme: str, on: dt.date,
-                  include_superseded: bool = False, rows: Iterable[int] | None = None):
+                  include_superseded: bool = False, rows: Iterable[int] | None = None,
+                  context=None):
     """(row index, result) for the rows of a table population: assessed once, each row
-    explained."""
+    explained; relative rules judged against the peers' `context` when given."""
     iset = catalogue.sets[pop.category]
     check_programme(catalogue, pop.category, programme, name)
-    a = assess(pop, catalogue, programme, on, include_superseded, steps=True)
+    a = assess(pop, catalogue, programme, on, include_superseded, steps=True, population=context)
     for row in range(len(pop)) if rows is None else rows:
         yield row, json_safe(explain(a, row, table_identity(name, pop, row, iset),
                                      {k: v[row] for k, v in pop.texts.items()
@@ -266,9 +271,11 @@ def with_provenance(result: dict, recorded: str, sha256: str, catalogue, program
 
 def report_result(decl: Declaration, catalogue, programme: str, on: dt.date,
                   include_superseded: bool = False, population=None, sources: dict | None = None,
-                  hashes: dict[str, str] | None = None) -> dict:
-    """One declaration's report result (see `with_provenance`)."""
-    result = evaluate_declaration(decl, catalogue, programme, on, include_superseded).to_dict()
+                  hashes: dict[str, str] | None = None, context=None) -> dict:
+    """One declaration's report result (see `with_provenance`); relative rules judged against
+    the peers' `context` when given."""
+    result = evaluate_many([decl], catalogue, programme, on, include_superseded,
+                           {decl.category: context} if context else None)[0].to_dict()
     return with_provenance(result, decl.path, decl.sha256, catalogue, programme, population,
                            sources, hashes)
 

@@ -367,6 +367,8 @@ class _Builder:
             subjects: tuple[str, ...] = ()
             if r.get("indicators") == "listed":
                 subjects = tuple(entry.get("indicators", ()))
+            elif r.get("indicators") == "comprehensive":
+                subjects = tuple(entry.get("comprehensive", ()))
             elif r.get("indicators") == "required":
                 subjects = tuple(entry.get("required", entry.get("indicators", ())))
             if r.get("indicators") and not subjects:
@@ -385,7 +387,8 @@ class _Builder:
                 id=r["id"], kind=r["kind"], check=r.get("check"), level=r.get("level"),
                 classes=tuple(r.get("classes", ("core",))), indicators=subjects,
                 at_least=r.get("at_least"), pass_mark=r.get("pass_mark"), bonus=r.get("bonus"),
-                description=Names.of(r["description"]) if r.get("description") else None))
+                description=Names.of(r["description"]) if r.get("description") else None,
+                place=r.get("place"), tier=r.get("tier"), forms=tuple(r.get("forms", ()))))
         basis = prog["basis"]
         source = Source(**basis["source"]) if basis.get("source") else None
         return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],

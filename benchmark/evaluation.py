@@ -74,8 +74,11 @@ def check_programme(catalogue: Catalogue, category: str, programme_id: str,
 
 
 def evaluate_many(decls: list[Declaration], catalogue: Catalogue, programme_id: str,
-                  on: dt.date, include_superseded: bool = False) -> list[Evaluation]:
-    """Evaluations of declarations, in their order: one assessment per category."""
+                  on: dt.date, include_superseded: bool = False,
+                  contexts: dict | None = None) -> list[Evaluation]:
+    """Evaluations of declarations, in their order: one assessment per category. `contexts`
+    gives per category the peers' standing context relative rules judge against
+    (engine.assess.peer_context)."""
     out: dict[int, Evaluation] = {}
     by_category: dict[str, list[int]] = {}
     for k, d in enumerate(decls):
@@ -84,7 +87,8 @@ def evaluate_many(decls: list[Declaration], catalogue: Catalogue, programme_id: 
         check_programme(catalogue, category, programme_id, decls[idx[0]].path)
         group = [decls[k] for k in idx]
         a = assess(population_of(group, catalogue.sets[category]), catalogue, programme_id, on,
-                   include_superseded, steps=True)
+                   include_superseded, steps=True,
+                   population=(contexts or {}).get(category))
         for row, k in enumerate(idx):
             d = decls[k]
             out[k] = Evaluation(explain(

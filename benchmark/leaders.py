@@ -6,7 +6,8 @@ threshold and ranking kernels per indicator and segment. Products of different s
 ranked against each other. The result keeps pandas tables; reports render them.
 
 Conventions (stated in every rendering):
-  * Thresholds are computed per segment from every usable row that declares the indicator.
+  * Thresholds are computed per segment from the rows that may be ranked (engine/standing.py):
+    those that declare the indicator and are not excluded (below).
   * Single-indicator tiers rank the rows that are not excluded: a row is excluded when it fails a
     gate rule (which includes withdrawn normative references) or is below the domestic mandatory
     requirement for that indicator (level "non-compliant"). Tier 1 is the best; there is no order
@@ -31,7 +32,9 @@ import pandas as pd
 from benchmark import ranking, thresholds
 from benchmark.errors import InputError, Problem
 from benchmark.engine import FAIL, PASS, assess
-from benchmark.engine.assess import Assessment, domestic_threshold, segments_of
+from benchmark.engine.assess import (Assessment, domestic_threshold, mandatory_values,
+                                     segments_of)
+from benchmark.engine.standing import PopulationContext, context_of, ranked_value
 from benchmark.population import load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
@@ -56,6 +59,9 @@ class Ranking:
     composite: pd.DataFrame  # eligible rows: scores, tie-breakers, rank, shortlisted
     saturation: pd.DataFrame  # indicator, segment, share in the top class or tier, warning
     top_runner: pd.DataFrame | None  # maker × indicator: shipment-weighted achievement
+    # publishable single-indicator rankings (单指标排行榜): one row per tier member — indicator,
+    # segment, unit, tier, its boundary, the stated floor, enterprise, standard, model
+    boards: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
 
@@ -93,41 +99,42 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     for rule in a.programme.rules:
         if rule.kind == "gate":
             gate_failed |= a.rules[rule.id] == FAIL
-    thr_rows, supp_rows, sat_rows = [], [], []
+    ctx = _context(a, method_text, k_tiers, seed)
+    thr_rows, supp_rows, sat_rows, board_rows = [], [], [], []
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
     for r in iset_inds:
-        usable = r.applies & ~np.isnan(r.value)
+        value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
+        usable = r.applies & ~np.isnan(value)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
         for code in np.unique(a.segment_code[usable]):
             in_seg = usable & (a.segment_code == code)
             seg = seg_ids[code] if code >= 0 else ""
-            values = r.value[in_seg]
-            res = thresholds.threshold(values, r.sign, m, seed=seed)
-            leader_threshold[(r.id, seg)] = res.value
-            thr_rows.append({"indicator": r.id, "segment": seg, "unit": r.unit,
-                             "method": method_text,
-                             "n": res.n, "threshold": res.value, "ci_low": res.ci_low,
-                             "ci_high": res.ci_high, "edges": list(res.edges or ()),
-                             "warning": res.warning or ""})
+            place = ctx.place(r.id, seg)
+            values = value[in_seg]
+            leader_threshold[(r.id, seg)] = place.threshold
+            thr_rows.append({"indicator": r.id, "segment": seg, "unit": place.unit,
+                             "method": method_text, "basis": ctx.basis,
+                             "n": place.n, "threshold": place.threshold, "ci_low": place.ci[0],
+                             "ci_high": place.ci[1], "edges": list(place.bounds),
+                             "floor": place.floor, "warning": place.warning or ""})
             ranked = in_seg & ~gate_failed & (r.highest != 0)
             rows = np.flatnonzero(ranked)
-            suppressed, reason = ranking.rank_suppressed(r.value[rows])
+            suppressed = place.suppressed is not None
             if suppressed:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
-                                  "reason": reason})
-                tier = np.zeros(len(rows), dtype=int)
-            else:
-                _, tier = thresholds.tiers(r.value[rows], r.sign, k_tiers)
+                                  "reason": place.suppressed})
+            tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
+            board_rows += _board(a, r.id, seg, place, rows, tier, value)
             if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
                 basis = "top class"
                 share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
             else:
                 basis = "tier 1"
-                ranked_values = r.value[rows] if not suppressed else np.full(len(rows), np.nan)
+                ranked_values = value[rows] if not suppressed else np.full(len(rows), np.nan)
                 share, warning = ranking.saturation(ranked_values, tier == 1, share_limit)
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
                              "warning": warning or ""})
@@ -135,20 +142,64 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     composite = _composite(a, iset_inds, tier1, size)
     return Ranking(
         assessment=a, method=m,
-        thresholds=pd.DataFrame(thr_rows, columns=["indicator", "segment", "unit", "method", "n",
-                                                   "threshold", "ci_low", "ci_high", "edges",
-                                                   "warning"]),
+        thresholds=pd.DataFrame(thr_rows, columns=["indicator", "segment", "unit", "method",
+                                                   "basis", "n", "threshold", "ci_low",
+                                                   "ci_high", "edges", "floor", "warning"]),
         tiers=pd.DataFrame(tier_table),
         suppressed=pd.DataFrame(supp_rows, columns=["indicator", "segment", "n", "reason"]),
         excluded=excluded, composite=composite,
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
                                                    "warning"]),
         top_runner=_top_runner(a, iset_inds, leader_threshold),
+        boards=pd.DataFrame(board_rows, columns=list(BOARD_COLUMNS)),
         warnings=[f"{row['indicator']} / {row['segment']}: {row['warning']}"
                   for row in thr_rows + sat_rows if row["warning"]],
         settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
                   "saturation": share_limit, "seed": seed, "normalisation": NORMALISATION,
                   "tie_breakers": list(TIE_BREAKERS)})
+
+
+BOARD_COLUMNS = ("indicator", "segment", "unit", "tier", "boundary", "floor", "row", "enterprise",
+                 "standard_number", "standard_title", "model", "value")
+
+
+def _board(a: Assessment, ind_id: str, seg: str, place, rows: np.ndarray, tier: np.ndarray,
+           value: np.ndarray) -> list[dict]:
+    """The members of each tier of one indicator and segment, best tier first, in row order
+    inside a tier (a tier has no order); the boundary is in the ranked unit, the lowest not below
+    the domestic mandatory value (`floor`, NaN where it varies within the segment)."""
+    fields = a.population.fields
+    out = []
+    for t in range(1, len(place.bounds) + 1):
+        for i in rows[tier == t]:
+            out.append({"indicator": ind_id, "segment": seg, "unit": place.unit, "tier": t,
+                        "boundary": place.bounds[t - 1], "floor": place.floor,
+                        "row": int(a.population.rows[i]),
+                        **{f: (str(fields[f][i]) if f in fields else "")
+                           for f in ("enterprise", "standard_number", "standard_title",
+                                     "model")},
+                        "value": float(value[i])})
+    return out
+
+
+def _context(a: Assessment, method: str, k_tiers: int, seed: int) -> PopulationContext:
+    """The standing context the assessment's relative rules were judged against when it was
+    ranked among its own rows with the same settings; else computed from it now."""
+    ctx = a.context
+    if ctx is not None and ctx.source is None and (ctx.method, ctx.tiers) == (method, k_tiers):
+        return ctx
+    iset = a.catalogue.sets[a.population.category]
+    gate_failed = np.zeros(len(a.segment_code), dtype=bool)
+    for rule in a.programme.rules:
+        if rule.kind == "gate":
+            gate_failed |= a.rules[rule.id] == FAIL
+    return context_of(a.indicators, a.segment_code, a.segment_ids, gate_failed,
+                      dict(a.programme.peers),
+                      floors=lambda ind_id, rows: mandatory_values(
+                          a.catalogue, iset, a.programme, iset.indicators[ind_id],
+                          a.population.parameters, a.segment_code, rows, a.on,
+                          a.include_superseded),
+                      references=a.margin_reference, seed=seed, method=method, k_tiers=k_tiers)
 
 
 def _excluded(a: Assessment, inds) -> pd.DataFrame:
@@ -275,7 +326,11 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
     step("reading")
     pop = load_population(path, catalogue, set_id, mapping)
     step("assessing")
-    a = assess(pop, catalogue, programme, on, include_superseded)
+    settings = catalogue.sets[set_id].programmes[programme].peers
+    k_tiers = (None if method and method.startswith("tiers") else tiers)
+    a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+               peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
+                             "seed": seed})
     step("ranking")
     return rank_population(a, method, shortlist, tiers, seed)
 

@@ -397,7 +397,7 @@ class Ladder:
 @dataclass(frozen=True)
 class Rule:
     id: str
-    kind: str  # gate | conjunctive | counting | weighted_score
+    kind: str  # gate | conjunctive | counting | weighted_score | ranking_place
     check: str | None = None
     level: str | None = None
     classes: tuple[str, ...] = ("core",)
@@ -406,6 +406,9 @@ class Rule:
     pass_mark: float | None = None
     bonus: Mapping[str, Any] | None = None
     description: Names | None = None
+    place: str | None = None  # ranking_place: leader_threshold | top_tier
+    tier: int | None = None  # ranking_place top_tier: the worst tier that holds (default 1)
+    forms: tuple[Mapping[str, str], ...] = ()  # gate number_well_formed: {type, pattern}
 
 
 @dataclass(frozen=True)

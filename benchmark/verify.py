@@ -194,6 +194,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
     """The report's result made again from its recorded inputs (found at `inputs`), read the way
     the provenance says they were read: a declaration file or a table row, and a population."""
     from benchmark.batch import read_table_input, report_result, table_results, with_provenance
+    from benchmark.engine.assess import peer_context
     from benchmark.population import load_population
 
     prov = report["provenance"]
@@ -207,30 +208,33 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
         name, row = recorded.rsplit("#row", 1)
         mapping = inputs.get(table.get("mapping")) if table.get("mapping") else None
         pop = read_table_input(inputs[name], catalogue, table.get("set"), mapping, display=name)
+        category = pop.category
+    else:
+        decl = load_declaration(inputs[recorded], catalogue, display=recorded)
+        category = decl.category
+    population = context = None
+    peers = prov.get("population") or {}
+    if peers:
+        mapping = inputs.get(peers.get("mapping")) if peers.get("mapping") else None
+        population = load_population(inputs[peers["file"]], catalogue, category, mapping,
+                                     display=peers["file"])
+        context = peer_context(population, catalogue, programme, on, superseded)
+    if "#row" in recorded:
         index = [k for k, r in enumerate(pop.rows) if str(int(r)) == row]
         if not index:
             raise InputError(Problem("provenance_invalid", f"row {row} is not a usable row of "
                                      f"the table {name}", file=report_file,
                                      pointer="/provenance/declaration"))
         row_result = next(iter(table_results(name, pop, catalogue, programme, on, superseded,
-                                             index)))[1]
-        category = pop.category
-    else:
-        decl = load_declaration(inputs[recorded], catalogue, display=recorded)
-        category = decl.category
-    population = None
-    peers = prov.get("population") or {}
-    if peers:
-        mapping = inputs.get(peers.get("mapping")) if peers.get("mapping") else None
-        population = load_population(inputs[peers["file"]], catalogue, category, mapping,
-                                     display=peers["file"])
+                                             index, context)))[1]
     sources = {"set": table.get("set"), "mapping": table.get("mapping"),
                "population_mapping": peers.get("mapping")}
     hashes = {name: file_sha256(found) for name, found in inputs.items()}
     if row_result is not None:
         return with_provenance(row_result, recorded, pop.sha256, catalogue, programme,
                                population, sources, hashes)
-    return report_result(decl, catalogue, programme, on, superseded, population, sources, hashes)
+    return report_result(decl, catalogue, programme, on, superseded, population, sources, hashes,
+                         context)
 
 
 def verify_report(report_json_path: str | Path, data_dir: str | Path | None = None,

@@ -17,8 +17,9 @@ import pandas as pd
 
 from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
-from benchmark.engine.rules import RULE_KINDS, RuleInputs, RuleOutcome
-from benchmark.engine.types import (ASSESSED, LEVEL_UNKNOWN, NO_REFERENCE, NOT_APPLICABLE,
+from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
+from benchmark.engine.standing import PopulationContext, context_of
+from benchmark.engine.types import (ASSESSED, FAIL, LEVEL_UNKNOWN, NO_REFERENCE, NOT_APPLICABLE,
                                     NOT_COMPARED, NOT_DECLARED, OUT_OF_SCOPE, PASS, VERDICTS)
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Programme, condition_mask
 
@@ -78,6 +79,7 @@ class Assessment:
     references: list[str] = field(default_factory=list)  # editions that gave a threshold
     catalogue: Catalogue | None = None
     include_superseded: bool = False
+    context: PopulationContext | None = None  # the peers relative rules were judged against
 
     @property
     def rules(self) -> dict[str, np.ndarray]:
@@ -138,6 +140,17 @@ class Assessment:
         low[none], high[none] = -1, -1
         return low, high, vac & ~none
 
+    def margin_reference(self, ind_id: str) -> np.ndarray | None:
+        """The per-row reference a margin basis ranks against (None: the programme ranks on the
+        value)."""
+        tiers = (self.programme.peers.get("margin_reference") or {}).get("tiers")
+        if not tiers:
+            return None
+        iset = self.catalogue.sets[self.population.category]
+        return reference_values(self.catalogue, iset, iset.indicators[ind_id],
+                                self.population.parameters, self.segment_code, self.on,
+                                self.include_superseded, tuple(tiers))
+
     def earned(self, r: IndicatorAssessment) -> np.ndarray:
         """Rows where an indicator surely earns the programme's bonus (what earns it is the
         programme's `bonus.level`; declaring earns nothing by itself)."""
@@ -165,10 +178,14 @@ def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np
 
 
 def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
-           include_superseded: bool = False, steps: bool = False) -> Assessment:
+           include_superseded: bool = False, steps: bool = False, population=None,
+           peer_options: dict | None = None) -> Assessment:
     """Levels, rule outcomes and verdict for every row of `pop` under a programme. With `steps`
     the outcome and reason of every ladder step is kept per row too (what an explanation shows;
-    a ranking needs only the levels)."""
+    a ranking needs only the levels). Relative rules (`ranking_place`) judge each row against
+    `population` (an engine.standing.PopulationContext, see `peer_context`), or against `pop`'s
+    own rows with "self" (what `rank` does; `peer_options` overrides the programme's method,
+    tiers, seed); without one they are not assessable."""
     iset = catalogue.sets[pop.category]
     programme = iset.programmes[programme_id]
     n = len(pop)
@@ -180,11 +197,40 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
                                   include_superseded, used, inds, steps)
     withdrawn, superseded = _normative_status(pop, catalogue, on)
-    inputs = RuleInputs(programme, inds, in_scope, withdrawn, superseded)
-    outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules}
-    return Assessment(pop, programme, on, tuple(s.id for s in iset.segments), segment, inds,
+    seg_ids = tuple(s.id for s in iset.segments)
+    texts = pop.fields.get("normative_references")
+    from benchmark.population import split_references
+
+    inputs = RuleInputs(
+        programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None,
+        [split_references(str(t)) for t in texts] if texts is not None else None,
+        lambda ref: catalogue.status_of(ref, on), pop.fields.get("standard_number"))
+    tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
+    if tiers:
+        inputs.margin_references = lambda ind_id: reference_values(
+            catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
+            include_superseded, tuple(tiers))
+    outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
+                if rule.kind not in RELATIVE_KINDS}
+    if population == "self":  # ranked among its own rows (`rank`)
+        gate_failed = np.zeros(n, dtype=bool)
+        for rule in programme.rules:
+            if rule.kind == "gate":
+                gate_failed |= outcomes[rule.id].codes == FAIL
+        population = context_of(
+            inds, segment, seg_ids, gate_failed, dict(programme.peers),
+            floors=lambda ind_id, rows: mandatory_values(
+                catalogue, iset, programme, iset.indicators[ind_id], pop.parameters, segment,
+                rows, on, include_superseded),
+            references=inputs.margin_references, **(peer_options or {}))
+    inputs.population = population
+    for rule in programme.rules:
+        if rule.kind in RELATIVE_KINDS:
+            outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
+    outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
+    return Assessment(pop, programme, on, seg_ids, segment, inds,
                       outcomes, withdrawn, superseded, sorted(used), catalogue,
-                      include_superseded)
+                      include_superseded, population)
 
 
 def _normative_status(pop, catalogue: Catalogue, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
@@ -338,24 +384,74 @@ def domestic_threshold(a: Assessment, indicator_id: str, rows: np.ndarray) -> np
     """The most stringent domestic reference value (canonical; NaN = none) for `rows`, all of one
     segment. "Domestic" is what the ladder says: the tiers of its first most-stringent
     requirement."""
-    r = a.indicators[indicator_id]
-    domestic = next((lv.requires.tiers for lv in a.programme.ladder.levels[1:]
+    iset = a.catalogue.sets[a.population.category]
+    return domestic_values(a.catalogue, iset, a.programme, iset.indicators[indicator_id],
+                           a.population.parameters, a.segment_code, rows, a.on,
+                           a.include_superseded)
+
+
+def domestic_values(catalogue: Catalogue, iset: IndicatorSet, programme: Programme,
+                    ind: Indicator, params: dict, segment: np.ndarray, rows: np.ndarray,
+                    on: dt.date, include_superseded: bool) -> np.ndarray:
+    """`domestic_threshold` for `rows` (all of one segment) from the parts of an assessment."""
+    domestic = next((lv.requires.tiers for lv in programme.ladder.levels[1:]
                      if lv.requires.of == "most_stringent"), ())
+    return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
+                      tuple(domestic))
+
+
+def mandatory_values(catalogue: Catalogue, iset: IndicatorSet, programme: Programme,
+                     ind: Indicator, params: dict, segment: np.ndarray, rows: np.ndarray,
+                     on: dt.date, include_superseded: bool) -> np.ndarray:
+    """The domestic legal minimum (NaN = none) for `rows` (all of one segment): the strictest
+    limit or minimum class of the mandatory references of the tiers the ladder's mandatory step
+    names — the value the lowest tier of a ranking may not be below."""
+    tiers = next((lv.requires.tiers for lv in programme.ladder.levels[1:]
+                  if lv.requires.of == "mandatory"), ())
+    return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
+                      tuple(tiers), mandatory=True)
+
+
+def reference_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, params: dict,
+                     segment: np.ndarray, on: dt.date, include_superseded: bool,
+                     tiers: tuple[str, ...]) -> np.ndarray:
+    """Per row, the most stringent value of the reference `tiers` that applies to it (NaN =
+    none): the per-row basis of a programme that ranks on the margin to it."""
+    out = np.full(len(segment), np.nan)
+    for code in np.unique(segment):
+        rows = np.flatnonzero(segment == code)
+        out[rows] = _strictest(catalogue, iset, ind, params, segment, rows, on,
+                               include_superseded, tiers)
+    return out
+
+
+def _strictest(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, params: dict,
+               segment: np.ndarray, rows: np.ndarray, on: dt.date, include_superseded: bool,
+               tiers: tuple[str, ...], mandatory: bool = False) -> np.ndarray:
     n = len(rows)
     best = np.full(n, np.nan)
     if not n:
         return best
-    code = a.segment_code[rows[0]]
-    params = {k: v[rows] for k, v in a.population.parameters.items()}
-    ind = a.catalogue.sets[a.population.category].indicators[indicator_id]
-    sign = r.sign or 1
-    for item in resolve.applicable(a.catalogue, ind, a.population.category,
-                                   a.segment_ids[code] if code >= 0 else None, params, n, a.on,
-                                   a.include_superseded):
-        if domestic and item.edition.tier not in domestic:
+    code = segment[rows[0]]
+    sub = {k: v[rows] for k, v in params.items()}
+    sign = ind.sign or 1
+    seg_ids = [s.id for s in iset.segments]
+    for item in resolve.applicable(catalogue, ind, iset.id, seg_ids[code] if code >= 0 else None,
+                                   sub, n, on, include_superseded):
+        if tiers and item.edition.tier not in tiers:
             continue
-        for th in item.top():
+        for th in (item.mandatory() if mandatory else item.top()):
             t = th.high if th.op in ("ge", "gt") else th.low
             better = np.isfinite(t) & (np.isnan(best) | (t * sign > best * sign))
             best[better] = t[better]
     return best
+
+
+def peer_context(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
+                 include_superseded: bool = False, **peer_options) -> PopulationContext:
+    """The standing context of a peer population (assessed under the programme, ranked among its
+    own rows): what `evaluate --population` judges each applicant's relative rules against."""
+    a = assess(pop, catalogue, programme_id, on, include_superseded, population="self",
+               peer_options=peer_options)
+    a.context.source, a.context.sha256 = pop.path, pop.sha256
+    return a.context

@@ -6,6 +6,8 @@ to that row for display.
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import numpy as np
@@ -305,7 +307,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
 
     if outcome != "pass":
         subject_reasons = False
-        listed = o.subjects.items() if rule.kind in ("gate", "conjunctive") else ()
+        listed = o.subjects.items() if rule.kind in ("gate", "conjunctive",
+                                                     "ranking_place") else ()
         for ind_id, codes in listed:
             c = int(codes[row])
             if not c or (outcome == "fail") != (REASONS[c] in FAIL_REASONS):
@@ -318,6 +321,9 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                 gaps.append(gap) if gap not in gaps else None
             detail = next((n for n in i["notes"] if n), None) if code == "level_not_assessable" \
                 else None
+            if rule.kind == "ranking_place":
+                reasons.append(reason(code, **_place(a, o, rule, ind_id, i, row)))
+                continue
             reasons.append(reason(
                 code, indicator=i["names"], indicator_id=ind_id, detail=detail,
                 observed=i["value"] if i["value"] is not None else i["declared"],
@@ -331,6 +337,18 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                 status = a.catalogue.status_of(ref, a.on)
                 if status in ("withdrawn", "superseded"):
                     reasons.append(reason(f"reference_{status}", reference=ref, observed=ref))
+        elif rule.check == "references_in_force":
+            for ref in a.population_references(row):
+                status = a.catalogue.status_of(ref, a.on)
+                if status in ("unknown", "not_yet_in_force"):
+                    code = "reference_unknown" if status == "unknown" else "reference_not_in_force"
+                    if outcome == "fail" and code == "reference_unknown":
+                        continue  # a failed rule is explained by what fails
+                    reasons.append(reason(code, reference=ref, observed=ref))
+        elif rc == "standard_number_malformed":
+            number = a.population.fields["standard_number"][row]
+            reasons.append(reason(rc, observed=str(number), detail=" / ".join(
+                f.get("example") or f["type"] for f in rule.forms)))
         elif rc == "out_of_scope":
             reasons.append(reason(rc, detail=_segments_detail(a, row)))
         elif rc and not subject_reasons:
@@ -370,6 +388,36 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
     else:
         out["score"] = None
     return out
+
+
+def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
+    """The values a ranking_place reason shows: the applicant's value or margin, the threshold or
+    tier boundary required, its tier, the gap, the method and sample."""
+    ctx = a.context
+    code = int(a.segment_code[row])
+    place = ctx.place(ind_id, a.segment_ids[code] if code >= 0 else "") if ctx else None
+    r = a.indicators[ind_id]
+    values: dict[str, Any] = {"indicator": i["names"], "indicator_id": ind_id,
+                              "unit": place.unit if place else i["unit"]}
+    if place is None:
+        return values
+    from benchmark.engine.standing import ranked_value
+
+    value = float(ranked_value(r, ctx.basis, a.margin_reference(ind_id))[row])
+    required, tier = (float(o.places[ind_id][0][row]), int(o.places[ind_id][1][row])) \
+        if ind_id in o.places else (math.nan, 0)
+    gap = (required - value) * r.sign if math.isfinite(required) and math.isfinite(value) \
+        else None
+    values.update(observed=_round(value), required=_round(required),
+                  gap=_round(gap) if gap is not None and gap > 0 else None, tier=tier,
+                  tiers=len(place.bounds), best=int(rule.tier or 1), method=ctx.method,
+                  n=place.n, detail=place.suppressed, unit_shown=values["unit"] or "",
+                  shortfall=_round(gap) if gap is not None and gap > 0 else 0)
+    return values
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(f"{x:.6g}")
 
 
 def _segments_detail(a: Assessment, row: int) -> str:

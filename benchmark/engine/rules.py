@@ -22,10 +22,14 @@ REASONS = ("", "basic_not_met", "basic_not_declared", "basic_not_assessable", "c
            "required_not_declared", "reference_withdrawn", "reference_superseded", "out_of_scope",
            "level_below", "level_not_assessable", "indicator_not_declared", "no_reference",
            "no_subject", "count_short", "count_uncertain", "score_below", "score_uncertain",
-           "no_scorable")
+           "no_scorable", "population_needed", "no_peers", "below_leader_threshold",
+           "below_top_tier", "ranking_suppressed", "not_comprehensive", "reference_unknown",
+           "reference_not_in_force", "standard_number_malformed", "standard_number_missing")
 R = {code: i for i, code in enumerate(REASONS)}
 FAIL_REASONS = frozenset({"basic_not_met", "core_count_low", "reference_withdrawn",
-                          "reference_superseded", "level_below", "count_short", "score_below"})
+                          "reference_superseded", "level_below", "count_short", "score_below",
+                          "below_leader_threshold", "below_top_tier", "not_comprehensive",
+                          "reference_not_in_force", "standard_number_malformed"})
 
 
 @dataclass
@@ -38,6 +42,8 @@ class RuleOutcome:
     bonus_low: np.ndarray | None = None  # weighted score: bonus points surely / possibly earned
     bonus_high: np.ndarray | None = None
     reached: tuple[np.ndarray, np.ndarray] | None = None  # counting: (certain, possible)
+    # ranking_place: indicator → (required value per row, tier per row); NaN / 0 = none
+    places: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def new(cls, n: int) -> RuleOutcome:
@@ -65,10 +71,21 @@ class RuleInputs:
     in_scope: np.ndarray
     withdrawn: np.ndarray  # some normative reference is withdrawn on the date
     superseded: np.ndarray  # some normative reference is superseded on the date
+    segment_code: np.ndarray | None = None  # index into segment_ids per row; -1 = none
+    segment_ids: tuple[str, ...] = ()
+    population: object | None = None  # engine.standing.PopulationContext: the peers
+    references: list[list[str]] | None = None  # normative references cited, per row
+    reference_status: object | None = None  # (reference, date) → in_force | ... | unknown
+    numbers: np.ndarray | None = None  # standard number per row, as written
+    margin_references: Callable | None = None  # indicator id → per-row reference of a margin
 
     @property
     def n(self) -> int:
         return len(self.in_scope)
+
+    def margin_reference(self, ind_id: str) -> np.ndarray | None:
+        """The per-row reference a margin basis ranks against (set by assess)."""
+        return self.margin_references(ind_id) if self.margin_references is not None else None
 
     def subjects(self, rule: Rule) -> list:
         if rule.indicators:
@@ -95,17 +112,57 @@ def gate(rule: Rule, x: RuleInputs) -> RuleOutcome:
             if r.cls == "core":
                 count += r.applies & r.declared
         out.mark(FAIL, count < (rule.at_least or 0), "core_count_low")
-    elif rule.check == "required_present":
+    elif rule.check in ("required_present", "comprehensive"):
+        # a required indicator not declared is unknown; a standard that does not cover an
+        # indicator of the scheme is not comprehensive (a fact of its text)
+        outcome, code = ((UNKNOWN, "required_not_declared") if rule.check == "required_present"
+                         else (FAIL, "not_comprehensive"))
         for r in x.subjects(rule):
             missing = r.applies & ~r.declared
-            out.mark(UNKNOWN, missing, "required_not_declared")
-            out.subject(r.id, missing, "required_not_declared")
+            out.mark(outcome, missing, code)
+            out.subject(r.id, missing, code)
     elif rule.check == "no_withdrawn_references":
         out.mark(FAIL, x.withdrawn, "reference_withdrawn")
         out.mark(FAIL, x.superseded, "reference_superseded")
     elif rule.check == "in_scope":
         out.mark(UNKNOWN, ~x.in_scope, "out_of_scope")
+    elif rule.check == "references_in_force":
+        _references_in_force(out, x)
+    elif rule.check == "number_well_formed":
+        _number_well_formed(rule, out, x)
     return out
+
+
+def _references_in_force(out: RuleOutcome, x: RuleInputs) -> None:
+    """Every normative reference cited is a known edition in force on the date: one not yet in
+    force fails; one the catalogue does not know is not assessable."""
+    if x.references is None or x.reference_status is None:
+        return
+    for row, refs in enumerate(x.references):
+        statuses = {x.reference_status(ref) for ref in refs}
+        one = np.zeros(x.n, dtype=bool)
+        one[row] = True
+        if "unknown" in statuses:
+            out.mark(UNKNOWN, one, "reference_unknown")
+        if "not_yet_in_force" in statuses:
+            out.mark(FAIL, one, "reference_not_in_force")
+
+
+def _number_well_formed(rule: Rule, out: RuleOutcome, x: RuleInputs) -> None:
+    """The standard number is written in one of the forms the rule lists (a regular expression
+    per type of standard, as data): none matching fails; no number is not assessable."""
+    import re
+
+    if x.numbers is None:
+        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "standard_number_missing")
+        return
+    forms = [re.compile(f["pattern"]) for f in (rule.forms or ())]
+    text = [str(v or "").strip() for v in x.numbers]
+    empty = np.array([not t for t in text], dtype=bool)
+    bad = np.array([bool(t) and not any(f.fullmatch(t) for f in forms) for t in text],
+                   dtype=bool)
+    out.mark(UNKNOWN, empty, "standard_number_missing")
+    out.mark(FAIL, bad, "standard_number_malformed")
 
 
 def _standing(r, target: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, str]]]:
@@ -202,7 +259,60 @@ def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
     return out
 
 
+def ranking_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
+    """A place in the peers' ranking (engine/standing.py): every subject reaches the leader
+    threshold (`place: leader_threshold`) or a tier at least as good as `tier` (`place: top_tier`,
+    default tier 1) of its segment. Without a population the rule is not assessable
+    (`population_needed`); a segment without peers or with a suppressed ranking too."""
+    out = RuleOutcome.new(x.n)
+    if x.population is None:
+        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "population_needed")
+        return out
+    from benchmark.engine.standing import ranked_value
+
+    ctx = x.population
+    best_tier = int(rule.tier or 1)
+    any_subject = np.zeros(x.n, dtype=bool)
+    for r in x.subjects(rule):
+        any_subject |= r.applies
+        reference = x.margin_reference(r.id) if ctx.basis == "margin" else None
+        value = ranked_value(r, ctx.basis, reference)
+        required = np.full(x.n, np.nan)
+        tier = np.zeros(x.n, dtype=np.int32)
+        judged = r.applies & x.in_scope & (r.status != NOT_APPLICABLE)
+        undeclared = judged & (r.status == NOT_DECLARED)
+        out.mark(UNKNOWN, undeclared, "indicator_not_declared")
+        out.subject(r.id, undeclared, "indicator_not_declared")
+        for code in np.unique(x.segment_code[judged & ~undeclared]):
+            rows = judged & ~undeclared & (x.segment_code == code)
+            place = ctx.place(r.id, x.segment_ids[code] if code >= 0 else "")
+            if place is None or (rule.place == "leader_threshold"
+                                 and not np.isfinite(place.threshold)):
+                out.mark(UNKNOWN, rows, "no_peers")
+                out.subject(r.id, rows, "no_peers")
+                continue
+            tier[rows] = place.tier(value[rows])
+            if rule.place == "leader_threshold":
+                required[rows] = place.threshold
+                short = rows & ~place.reaches(value)
+                code_short = "below_leader_threshold"
+            else:
+                if place.suppressed:
+                    out.mark(UNKNOWN, rows, "ranking_suppressed")
+                    out.subject(r.id, rows, "ranking_suppressed")
+                    continue
+                required[rows] = place.bounds[best_tier - 1]
+                short = rows & ((tier == 0) | (tier > best_tier))
+                code_short = "below_top_tier"
+            out.mark(FAIL, short, code_short)
+            out.subject(r.id, short, code_short)
+        out.places[r.id] = (required, tier)
+    out.mark(UNKNOWN, ~any_subject, "no_subject")
+    return out
+
+
 RULE_KINDS: dict[str, Callable[[Rule, RuleInputs], RuleOutcome]] = {
     "gate": gate, "conjunctive": conjunctive, "counting": counting,
-    "weighted_score": weighted_score,
+    "weighted_score": weighted_score, "ranking_place": ranking_place,
 }
+RELATIVE_KINDS = frozenset({"ranking_place"})  # kinds that read the population context

@@ -1,0 +1,144 @@
+"""A population's standing context: per segment and graded core indicator, the leader threshold
+and the single-indicator tier boundaries computed from the population's rows — what relative rules
+(`ranking_place`) judge an applicant against, and what `rank` publishes.
+
+One function computes it (`context_of`), from an assessed population, so that `evaluate
+--population` and `rank` judge the same standard against the same numbers:
+
+  * the rows that may be ranked: they declare the indicator, fail no gate (drafting, references,
+    basic indicators) and are not below the domestic mandatory value — a standard excluded from
+    the ranking sets no bar (DOMAIN §5);
+  * the leader threshold by the programme's method (`peers.threshold`, thresholds.threshold) and
+    the tiers (`peers.tiers`, thresholds.tiers) over those rows; the lowest boundary is the
+    domestic mandatory value when it is one number for the segment's ranked rows (stated as
+    `floor`), else the worst ranked value (not below any ranked row's own mandatory value);
+  * suppression (ranking.rank_suppressed): fewer than 2 values, or all equal — no tiers.
+
+Where the programme ranks on the margin to a per-row reference (`peers.basis: margin`), the value
+ranked is the row's relative margin to its own reference (% better than it), not the raw value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from benchmark import ranking, thresholds
+
+TOLERANCE = 1e-9  # relative float hair, as in compare (docs/verdicts.md §3)
+
+
+@dataclass(frozen=True)
+class Place:
+    """The standing numbers of one indicator in one segment."""
+
+    indicator: str
+    segment: str
+    unit: str | None  # the unit of `threshold` and `bounds` ("%" for a margin basis)
+    sign: int
+    n: int  # rows that declare it (the threshold's sample)
+    ranked: int  # rows that may be ranked (the tiers' sample)
+    threshold: float  # leader threshold (NaN = none)
+    bounds: tuple[float, ...]  # tier boundaries, best first; () when suppressed
+    floor: float  # the domestic mandatory value bounding the lowest tier (NaN = varies / none)
+    suppressed: str | None = None  # why no tiers are published
+    warning: str | None = None
+    ci: tuple[float, float] = (math.nan, math.nan)
+
+    def reaches(self, value: np.ndarray) -> np.ndarray:
+        """At least as good as the leader threshold (ties reach it)."""
+        t = self.threshold
+        hair = TOLERANCE * max(abs(t), 1.0)
+        return np.isfinite(value) & ((value - t) * self.sign >= -hair)
+
+    def tier(self, value: np.ndarray) -> np.ndarray:
+        """The tier of each value against the boundaries (1 = best; 0 = below the lowest one or
+        not declared); all 0 when suppressed."""
+        value = np.asarray(value, dtype=float)
+        if not self.bounds:
+            return np.zeros(value.shape, dtype=np.int32)
+        s = value * self.sign
+        b = np.asarray(self.bounds) * self.sign
+        hair = TOLERANCE * np.maximum(np.abs(b), 1.0)
+        ok = ~np.isnan(s)
+        # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
+        short = (s[ok, None] < b[None, :] - hair[None, :]).sum(axis=1)
+        out = np.zeros(value.shape, dtype=np.int32)
+        out[ok] = np.where(short < len(b), short + 1, 0)
+        return out
+
+
+@dataclass
+class PopulationContext:
+    """Places per (indicator, segment id), with how they were computed and from what."""
+
+    method: str
+    tiers: int
+    basis: str  # "value" | "margin"
+    places: dict[tuple[str, str], Place] = field(default_factory=dict)
+    source: str | None = None  # the population file
+    sha256: str | None = None
+
+    def place(self, indicator: str, segment: str) -> Place | None:
+        return self.places.get((indicator, segment))
+
+
+def ranked_indicators(inds: dict) -> list:
+    """The indicators ranked: graded core quantities with a direction."""
+    return [r for r in inds.values() if r.cls == "core" and r.label is None and r.sign != 0]
+
+
+def ranked_value(r, basis: str, reference: np.ndarray | None) -> np.ndarray:
+    """The value ranked for each row: the guaranteed value, or with a margin basis the relative
+    margin to the row's own reference in % (positive = better; NaN without a reference)."""
+    if basis != "margin":
+        return r.value
+    if reference is None:
+        return np.full(len(r.value), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = (r.value - reference) * r.sign / np.abs(reference) * 100.0
+    m[~np.isfinite(m)] = np.nan
+    return m
+
+
+def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...],
+               gate_failed: np.ndarray, peers: dict, floors=None, references=None,
+               seed: int = 0, n_resamples: int = 1000, method: str | None = None,
+               k_tiers: int | None = None) -> PopulationContext:
+    """The standing context of an assessed population. `floors(ind_id, rows)` gives the domestic
+    mandatory value per row (NaN = none); `references(ind_id)` the per-row reference of a margin
+    basis. `method` and `k_tiers` override the programme's `peers` settings."""
+    method_text = method or peers.get("threshold") or "percentile:5"
+    m = thresholds.parse_method(method_text)
+    k = int(m.param) if m.kind == "tiers" else int(k_tiers or peers.get("tiers", 5))
+    basis = peers.get("basis", "value")
+    ctx = PopulationContext(method_text, k, basis)
+    for r in ranked_indicators(inds):
+        value = ranked_value(r, basis, references(r.id) if references else None)
+        usable = r.applies & ~np.isnan(value)
+        for code in np.unique(segment_code[usable]):
+            in_seg = usable & (segment_code == code)
+            seg = segment_ids[code] if code >= 0 else ""
+            rows = np.flatnonzero(in_seg & ~gate_failed & (r.highest != 0))
+            res = thresholds.threshold(value[rows], r.sign, m, seed=seed,
+                                       n_resamples=n_resamples)
+            floor = math.nan
+            if floors is not None and basis != "margin" and len(rows):
+                f = floors(r.id, rows)
+                if np.isfinite(f).all() and (f == f[0]).all():
+                    floor = float(f[0])
+            elif basis == "margin":
+                floor = 0.0  # a margin below 0 is worse than the row's own reference
+            suppressed, why = ranking.rank_suppressed(value[rows])
+            bounds: tuple[float, ...] = ()
+            if not suppressed:
+                b, _ = thresholds.tiers(value[rows], r.sign, k,
+                                        floor=None if math.isnan(floor) else floor)
+                bounds = tuple(float(x) for x in b)
+            unit = "%" if basis == "margin" else r.unit
+            ctx.places[(r.id, seg)] = Place(r.id, seg, unit, r.sign, res.n, len(rows),
+                                            float(res.value), bounds, floor, why if suppressed
+                                            else None, res.warning, (res.ci_low, res.ci_high))
+    return ctx
