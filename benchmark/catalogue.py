@@ -203,16 +203,23 @@ class _Builder:
             built.append(Level(item["id"], Names.of(item["names"]), requirement, item.get("score")))
         return Ladder(ladder_id, names, tuple(built))
 
+    def unique(self, docs: list[Document], what: str):
+        """The documents whose id is not taken by an earlier one; a repeat is reported."""
+        seen: set[str] = set()
+        for doc in docs:
+            if doc.data["id"] in seen:
+                self.problem(doc, "duplicate_id", f"{what} {doc.data['id']!r} is defined twice",
+                             "/id")
+                continue
+            seen.add(doc.data["id"])
+            yield doc
+
     # --- indicator sets ---------------------------------------------------------------------
     def programmes(self, docs: list[Document], ladders: dict[str, Ladder]) -> dict[str, tuple]:
         """Programme documents by id, each with its built ladder: (document, ladder)."""
         out: dict[str, tuple] = {}
-        for doc in docs:
+        for doc in self.unique(docs, "programme"):
             data = doc.data
-            if data["id"] in out:
-                self.problem(doc, "duplicate_id", f"programme {data['id']!r} is defined twice",
-                             "/id")
-                continue
             if isinstance(data["ladder"], str):
                 ladder = ladders.get(data["ladder"])
                 if ladder is None:
@@ -228,13 +235,8 @@ class _Builder:
 
     def sets(self, docs: list[Document], programmes: dict[str, tuple]) -> dict[str, IndicatorSet]:
         out: dict[str, IndicatorSet] = {}
-        for doc in docs:
-            data = doc.data
-            if data["id"] in out:
-                self.problem(doc, "duplicate_id", f"indicator set {data['id']!r} is defined twice",
-                             "/id")
-                continue
-            out[data["id"]] = self.indicator_set(doc, data, programmes)
+        for doc in self.unique(docs, "indicator set"):
+            out[doc.data["id"]] = self.indicator_set(doc, doc.data, programmes)
         return out
 
     def indicator_set(self, doc: Document, data: dict, programmes: dict[str, tuple]) -> IndicatorSet:
