@@ -26,9 +26,10 @@ import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from benchmark.errors import InputError, Problem
 from benchmark.loading import file_sha256
@@ -71,7 +72,7 @@ def canonical(value: Any) -> str:
 
 
 def record_hash(record: dict, previous_hash: str) -> str:
-    return hashlib.sha256(f"{previous_hash}\n{canonical(record)}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{previous_hash}\n{canonical(record)}".encode()).hexdigest()
 
 
 def anchor_path(db_path: Path | str) -> Path:
@@ -206,7 +207,7 @@ def append_records(db_path: Path | str, records_: list[dict], batch: str | None 
             row = conn.execute("SELECT record_hash FROM evaluations "
                                "ORDER BY seq DESC LIMIT 1").fetchone()
             previous = row[0] if row else ""
-            now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             for record in records_:
                 digest = record_hash(record, previous)
                 cursor = conn.execute(

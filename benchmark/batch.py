@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from benchmark.audit import AuditTrail
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
-from benchmark.errors import InputError, Problem
-from benchmark.loading import file_sha256
 from benchmark.engine import assess
 from benchmark.engine.assess import peer_context
 from benchmark.engine.explain import explain, names
+from benchmark.errors import InputError, Problem
 from benchmark.evaluation import check_programme, evaluate_many, json_safe
 from benchmark.leaders import peer_distributions
-from benchmark.population import (TABLE_SUFFIXES, Population, load_population, missing_fields,
-                                  read_mapping, split_references)
+from benchmark.loading import file_sha256
+from benchmark.population import (
+    TABLE_SUFFIXES,
+    Population,
+    load_population,
+    missing_fields,
+    read_mapping,
+    split_references,
+)
 from benchmark.report import csv_text, render_json, render_markdown, write_reports
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf

@@ -13,10 +13,10 @@ import ast
 import datetime as dt
 import difflib
 import os
-import stat
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -24,12 +24,33 @@ from benchmark import units
 from benchmark.errors import FormulaError, InputError, Problem, ProblemReport, UnitError
 from benchmark.formula import compile_formula
 from benchmark.loading import (
-    Document, non_finite_problems, not_a_file, read_document, schema_problems,
+    Document,
+    non_finite_problems,
+    read_document,
+    schema_problems,
 )
 from benchmark.model import (
-    Band, Bound, Catalogue, GradeClass, Indicator, IndicatorSet, Ladder, Level, LevelRequirement,
-    Names, Parameter, Programme, ReferenceEdition, ReferenceValue, Rule, Segment, Source,
-    Threshold, condition_mask, condition_of, outside_range,
+    Band,
+    Bound,
+    Catalogue,
+    GradeClass,
+    Indicator,
+    IndicatorSet,
+    Ladder,
+    Level,
+    LevelRequirement,
+    Names,
+    Parameter,
+    Programme,
+    ReferenceEdition,
+    ReferenceValue,
+    Rule,
+    Segment,
+    Source,
+    Threshold,
+    condition_mask,
+    condition_of,
+    outside_range,
 )
 
 FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder", "programmes": "programme",

@@ -34,13 +34,13 @@ def data_dir_option(f):
 def date_option(help_text: str):
     """--date YYYY-MM-DD, given to the command as a date (default: today, unless
     SOURCE_DATE_EPOCH fixes it)."""
-    def to_date(ctx, param, value):  # noqa: ANN001, ANN202
+    def to_date(ctx, param, value):
         return value.date() if value else evaluation_date()
     return click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
                         callback=to_date, help=help_text)
 
 
-def comma_list(ctx, param, value: str) -> list[str]:  # noqa: ANN001
+def comma_list(ctx, param, value: str) -> list[str]:
     """"json,md" → ["json", "md"]."""
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -150,7 +150,7 @@ def write_crash_log(exc: BaseException, command: str) -> Path | None:
     import tempfile
     import traceback
 
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     text = (f"benchmark {__version__}, Python {platform.python_version()}, {platform.platform()}\n"
             f"command: {' '.join(sys.argv)!r} ({command})\n\n"
             + "".join(traceback.format_exception(exc)))
@@ -169,7 +169,7 @@ class BenchmarkGroup(click.Group):
     """The command group: every command's InputError exits 2 (problems listed), any other
     exception 70 with a one-line message and a crash log — never a traceback."""
 
-    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+    def invoke(self, ctx: click.Context):
         from benchmark import units
 
         units.reset_hint_budget()  # each command gets its share of spelling hints
@@ -179,7 +179,7 @@ class BenchmarkGroup(click.Group):
             _refuse(exc)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
+        except Exception as exc:
             command = ctx.invoked_subcommand or "benchmark"
             log = write_crash_log(exc, command)
             where = f"the traceback is in {log}" if log else "no crash log could be written"
@@ -191,7 +191,7 @@ class BenchmarkGroup(click.Group):
 def in_range(name: str, low: int, high: int | None = None):
     """An option callback: a whole number in [low, high], else InputError `option_out_of_range`
     (exit 2). The ranges are this command line's, not a programme's."""
-    def check(ctx, param, value):  # noqa: ANN001, ANN202
+    def check(ctx, param, value):
         if value is None or (low <= value and (high is None or value <= high)):
             return value
         span = f"from {low} to {high}" if high is not None else f"at least {low}"
@@ -200,7 +200,7 @@ def in_range(name: str, low: int, high: int | None = None):
     return check
 
 
-def method_option_check(ctx, param, value):  # noqa: ANN001, ANN201
+def method_option_check(ctx, param, value):
     """--method read and range-checked before any work (percentile 0.001..100, counts up to
     100 000): tiny percentages mean samples no table holds, and overflow."""
     if value is None:
@@ -388,10 +388,9 @@ def compare(set_id, segment, references, params, day, include_superseded, format
     """Comparison study: reference standards × indicators of one category on one unit basis, the
     most stringent value per indicator and domestic vs international/foreign values."""
     from benchmark.catalogue import load_catalogue
+    from benchmark.report import output_folder
     from benchmark.report.study import write_study
     from benchmark.study import compare_study
-
-    from benchmark.report import output_folder
 
     refs = [r.strip() for item in references for r in item.split(",") if r.strip()]
     with output_folder(out_dir):
@@ -452,10 +451,8 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.catalogue import load_catalogue
     from benchmark.leaders import rank_file
     from benchmark.population import table_options
-    from benchmark.report import check_formats
+    from benchmark.report import check_formats, output_folder
     from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
-
-    from benchmark.report import output_folder
 
     check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
@@ -614,7 +611,7 @@ def evaluation_date():
         try:
             if not re.fullmatch(r"[0-9]{1,12}", epoch.strip()):
                 raise ValueError(epoch)
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
         except (ValueError, OverflowError, OSError):
             raise InputError(Problem("source_date_epoch_invalid",
                                      f"SOURCE_DATE_EPOCH={printable(epoch, True)!r} is not a "

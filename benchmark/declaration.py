@@ -20,7 +20,10 @@ from benchmark.errors import InputError, Problem
 from benchmark.loading import Document, read_document, schema_problems
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, outside_range
 from benchmark.requirements import (
-    MAX_MAGNITUDE, Requirement, parse_requirement, requirement_from_parts,
+    MAX_MAGNITUDE,
+    Requirement,
+    parse_requirement,
+    requirement_from_parts,
 )
 
 TRUE_WORDS = {"true", "yes", "y", "是", "有", "符合", "具备", "1"}

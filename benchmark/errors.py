@@ -8,8 +8,8 @@ Reason codes are part of the public interface: tests and other tools match on th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ import ast
 import difflib
 import functools
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, NoReturn
+from typing import NoReturn
 
 import numpy as np
 

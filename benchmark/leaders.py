@@ -30,11 +30,10 @@ import numpy as np
 import pandas as pd
 
 from benchmark import ranking, thresholds
-from benchmark.errors import InputError, Problem
 from benchmark.engine import FAIL, PASS, assess
-from benchmark.engine.assess import (Assessment, domestic_threshold, mandatory_values,
-                                     segments_of)
+from benchmark.engine.assess import Assessment, domestic_threshold, mandatory_values, segments_of
 from benchmark.engine.standing import PopulationContext, context_of, ranked_value
+from benchmark.errors import InputError, Problem
 from benchmark.population import load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
@@ -69,7 +68,7 @@ class Ranking:
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Row number, the identity fields the population has, and the segment, for `rows` (all)."""
     pop = a.population
-    pick = (lambda x: x) if rows is None else (lambda x: x[rows])  # noqa: E731
+    pick = (lambda x: x) if rows is None else (lambda x: x[rows])
     out = {"row": pick(pop.rows)}
     for f in FIELDS:
         if f in pop.fields:
@@ -355,7 +354,7 @@ def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int =
             continue
         counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
         res = thresholds.threshold(values, ind.sign, method, n_resamples=0)
-        out[ind.id] = {"n": int(len(values)), "edges": [float(e) for e in edges],
+        out[ind.id] = {"n": len(values), "edges": [float(e) for e in edges],
                        "counts": [int(c) for c in counts], "threshold": float(res.value),
                        "method": method, "unit": ind.unit, "segment": segment_id or "",
                        "source": pop.path}

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -137,7 +137,7 @@ class _LimitedLoader(yaml.SafeLoader):
         self.alias_count = 0
         self.depth = 0
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+    def compose_node(self, parent, index):
         line = self.peek_event().start_mark.line + 1
         if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
@@ -397,7 +397,7 @@ def schema_path(name: str) -> Path:
     return Path(str(resources.files("benchmark") / "schemas" / f"{name}.schema.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry() -> Registry:
     registry = Registry()
     for name in SCHEMA_NAMES:
@@ -406,13 +406,13 @@ def _registry() -> Registry:
     return registry
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Draft202012Validator:
     contents = json.loads(schema_path(name).read_text(encoding="utf-8"))
     return Draft202012Validator(contents, registry=_registry(), format_checker=FormatChecker())
 
 
-def _leaf_errors(error):  # noqa: ANN001, ANN202
+def _leaf_errors(error):
     """For oneOf/anyOf failures, the most specific sub-errors (those deepest in the document)."""
     if error.validator in ("oneOf", "anyOf") and error.context:
         deepest = max(len(e.absolute_path) for e in error.context)
@@ -443,7 +443,7 @@ def schema_problems(doc: Document, schema: str) -> list[Problem]:
     return problems
 
 
-def _schema_hint(error) -> str | None:  # noqa: ANN001
+def _schema_hint(error) -> str | None:
     if error.validator == "enum":
         return "one of: " + ", ".join(map(str, error.validator_value))
     if error.validator == "additionalProperties" and isinstance(error.schema, dict):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import os
 import re
 import stat
 import sys
@@ -39,7 +38,11 @@ from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import (
-    byte_size_setting, not_a_file, printable, read_document, schema_problems,
+    byte_size_setting,
+    not_a_file,
+    printable,
+    read_document,
+    schema_problems,
 )
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
@@ -313,7 +316,7 @@ class _table_errors:
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, exc, tb) -> bool:  # noqa: ANN001
+    def __exit__(self, kind, exc, tb) -> bool:
         if exc is None or isinstance(exc, (InputError, GeneratorExit)):
             return False
         if isinstance(exc, UnicodeDecodeError):
@@ -660,8 +663,7 @@ def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column
 
 def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator | None) -> float:
     """One distinct text cell, read as a declaration would read it (canonical unit)."""
-    from benchmark.declaration import declared_value, parameter_value
-    from benchmark.declaration import guaranteed
+    from benchmark.declaration import declared_value, guaranteed, parameter_value
 
     unit = column.unit
     plain = _looks_plain(text)

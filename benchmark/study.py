@@ -12,8 +12,9 @@ and withdrawn editions are shown only on request and take no part in "most strin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +24,15 @@ from benchmark.declaration import parameter_value
 from benchmark.engine import resolve
 from benchmark.engine.explain import names
 from benchmark.errors import InputError, Problem
-from benchmark.model import (Catalogue, Indicator, IndicatorSet, Names, ReferenceEdition,
-                             ReferenceValue, condition_mask)
+from benchmark.model import (
+    Catalogue,
+    Indicator,
+    IndicatorSet,
+    Names,
+    ReferenceEdition,
+    ReferenceValue,
+    condition_mask,
+)
 
 
 def text(en: str, zh: str) -> dict[str, str]:

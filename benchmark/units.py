@@ -156,7 +156,7 @@ def _close_spellings(text: str) -> tuple[str, ...]:
     found: list[str] = []
     try:
         names = _NAME_RE.findall(normalise_unit_text(text))
-    except Exception:  # noqa: BLE001 - text pint cannot even normalise: no per-name hints
+    except Exception:
         names = []
     for name in names[:5]:
         if not _is_unit_name(name):
@@ -188,7 +188,7 @@ def parse_unit(text: str, *, indicator: str | None = None) -> pint.Unit:
             raise _unknown(text, indicator, "a logarithmic unit (dB, B, Np) cannot be multiplied, "
                            "divided or raised to a power") from None
         raise _unknown(text, indicator) from None
-    except Exception as exc:  # noqa: BLE001 - pint's parser raises many types on malformed text
+    except Exception as exc:
         raise _unknown(text, indicator, f"cannot read it ({str(exc)[:80] or type(exc).__name__})"
                        ) from None
 
@@ -239,7 +239,7 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
             y = np.asarray(ureg.Quantity(points, source).to(target).magnitude, dtype=np.float64)
     except (pint.OffsetUnitCalculusError, pint.LogarithmicUnitCalculusError) as exc:
         raise _not_linear(from_unit, to_unit, indicator, f"pint refuses ({exc})") from None
-    except Exception as exc:  # noqa: BLE001 - any other pint failure is the unit's, not a crash
+    except Exception as exc:
         raise _not_linear(from_unit, to_unit, indicator,
                           f"pint cannot convert it ({str(exc)[:80] or type(exc).__name__})"
                           ) from None

@@ -28,9 +28,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from benchmark import __version__
 from benchmark.catalogue import load_catalogue
@@ -336,7 +337,7 @@ def field_findings(report: dict, out: Verification, explained: bool,
     `result_changed` when a changed input `explained` it, else `report_field_changed`."""
     said = {f.pointer for f in out.findings}  # hashes already reported above are not repeated
     for pointer, old, new in differences(report, out.recomputed):
-        if pointer in said or pointer == "/engine_version" and "/provenance/engine_version" in said:
+        if pointer in said or (pointer == "/engine_version" and "/provenance/engine_version" in said):
             continue
         finding("result_changed" if explained else "report_field_changed",
                 f"{pointer or '/'}: the report says {_short(old)}, recomputed {_short(new)}",

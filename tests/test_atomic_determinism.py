@@ -129,7 +129,7 @@ def contents(folder: Path) -> dict[str, bytes]:
 
 
 def test_reports_are_byte_identical_across_runs_and_date_sources(tmp_path):
-    epoch = int(dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc).timestamp())
+    epoch = int(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC).timestamp())
     first, second, by_epoch = tmp_path / "first", tmp_path / "second", tmp_path / "epoch"
     run_cli(first, "--date", DATE, env={"PYTHONHASHSEED": "1"})
     run_cli(second, "--date", DATE, env={"PYTHONHASHSEED": "2"})

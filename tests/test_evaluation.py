@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from benchmark.catalogue import load_catalogue
 from benchmark.cli import main
-from benchmark.engine.compare import Method, round_half_even, satisfies
 from benchmark.credit_code import expected_check_character
 from benchmark.declaration import load_declaration
+from benchmark.engine.compare import Method, round_half_even, satisfies
 from benchmark.evaluation import evaluate_declaration
 from benchmark.report import render_json, render_markdown
 

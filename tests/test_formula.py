@@ -84,8 +84,8 @@ def test_unary_functions(source, reference):
 
 
 def test_whitelist_is_exactly_the_documented_functions():
-    assert ALLOWED_FUNCTIONS == {"log10", "ln", "log", "exp", "sqrt", "abs", "min", "max", "where",
-                                 "piecewise"}
+    assert {"log10", "ln", "log", "exp", "sqrt", "abs", "min", "max", "where",
+                                 "piecewise"} == ALLOWED_FUNCTIONS
 
 
 def test_min_max_are_elementwise_over_several_arguments():

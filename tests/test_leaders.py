@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from benchmark.catalogue import load_catalogue
-from benchmark.leaders import rank_population
 from benchmark.engine import assess
+from benchmark.leaders import rank_population
 from benchmark.population import load_population
 
 ON = dt.date(2026, 11, 23)

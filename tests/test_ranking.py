@@ -15,8 +15,14 @@ from pymcdm import normalizations
 from pymcdm.methods import TOPSIS
 
 from benchmark.ranking import (
-    competition_rank, normalise, rank_suppressed, saturation, share_in_top,
-    shipment_weighted_mean, topsis, weighted_sum,
+    competition_rank,
+    normalise,
+    rank_suppressed,
+    saturation,
+    share_in_top,
+    shipment_weighted_mean,
+    topsis,
+    weighted_sum,
 )
 
 # --- competition ranks -------------------------------------------------------------------------

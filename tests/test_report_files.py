@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from test_reports import CHROMIUM, chromium, needs_chromium, needs_poppler
 
 from benchmark.catalogue import data_file, load_catalogue
 from benchmark.cli import main
@@ -35,7 +36,6 @@ from benchmark.population import load_population
 from benchmark.report import labels, md_escape, render_markdown
 from benchmark.report.numbers import fmt_difference, fmt_number, fmt_percent, fmt_signed
 from benchmark.report.pdf import html_to_pdf, renumber_nodes
-from test_reports import CHROMIUM, chromium, needs_chromium, needs_poppler
 
 DATE = "2026-11-23"
 POPULATION = data_file("examples", "populations", "room-air-conditioners.csv")

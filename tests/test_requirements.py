@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmark.errors import RequirementSyntaxError
 from benchmark.requirements import BOUNDS, Requirement, parse_requirement, requirement_from_parts

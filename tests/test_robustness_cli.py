@@ -180,8 +180,9 @@ def test_the_shipped_templates_render_in_the_sandbox(tmp_path):
     out = tmp_path / "out"
     result = run("evaluate", MOTOR, "-o", out, "--date", DATE, "--format", "json,md,html,xlsx")
     assert result.exit_code == 0, result.output
-    from benchmark.report import environment
     import jinja2.sandbox
+
+    from benchmark.report import environment
 
     assert isinstance(environment(None, True), jinja2.sandbox.SandboxedEnvironment)
 

@@ -12,8 +12,18 @@ from hypothesis import strategies as st
 
 from benchmark.errors import InputError
 from benchmark.thresholds import (
-    ThresholdMethod, _position, _resampled_position_cdf, bootstrap_ci, minimum_sample, parse_method, percentile, sample_warning,
-    threshold, tiers, top_k, top_runner,
+    ThresholdMethod,
+    _position,
+    _resampled_position_cdf,
+    bootstrap_ci,
+    minimum_sample,
+    parse_method,
+    percentile,
+    sample_warning,
+    threshold,
+    tiers,
+    top_k,
+    top_runner,
 )
 
 ONE_TO_20 = np.arange(1.0, 21.0)

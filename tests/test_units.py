@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from benchmark import units
 from benchmark.errors import UnitError
 from benchmark.units import (
-    conversion, convert, dimension_of, display, is_compatible, normalise_unit_text, parse_unit,
+    conversion,
+    convert,
+    dimension_of,
+    display,
+    is_compatible,
+    normalise_unit_text,
+    parse_unit,
     ureg,
 )
 

@@ -15,5 +15,13 @@ See docs/verdicts.md for the contract.
 from benchmark.engine.assess import Assessment, assess
 from benchmark.engine.types import ELIGIBLE, FAIL, NOT_ELIGIBLE, NOT_EVALUABLE, PASS, UNKNOWN
 
-__all__ = ["Assessment", "assess", "ELIGIBLE", "NOT_ELIGIBLE", "NOT_EVALUABLE", "PASS", "UNKNOWN",
-           "FAIL"]
+__all__ = [
+           "ELIGIBLE",
+           "FAIL",
+           "NOT_ELIGIBLE",
+           "NOT_EVALUABLE",
+           "PASS",
+           "UNKNOWN",
+           "Assessment",
+           "assess",
+]

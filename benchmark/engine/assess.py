@@ -19,8 +19,18 @@ from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
 from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
 from benchmark.engine.standing import PopulationContext, context_of
-from benchmark.engine.types import (ASSESSED, FAIL, LEVEL_UNKNOWN, NO_REFERENCE, NOT_APPLICABLE,
-                                    NOT_COMPARED, NOT_DECLARED, OUT_OF_SCOPE, PASS, VERDICTS)
+from benchmark.engine.types import (
+    ASSESSED,
+    FAIL,
+    LEVEL_UNKNOWN,
+    NO_REFERENCE,
+    NOT_APPLICABLE,
+    NOT_COMPARED,
+    NOT_DECLARED,
+    OUT_OF_SCOPE,
+    PASS,
+    VERDICTS,
+)
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Programme, condition_mask
 
 CHUNK_ROWS = 1 << 17  # rows whose thresholds are held at once

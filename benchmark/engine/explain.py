@@ -7,7 +7,6 @@ to that row for display.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import numpy as np
@@ -19,9 +18,20 @@ from benchmark.engine.compare import Method, judge, margin, relation
 from benchmark.engine.levels import required_value, requirement_thresholds
 from benchmark.engine.resolve import strictest
 from benchmark.engine.rules import FAIL_REASONS, REASONS
-from benchmark.engine.types import (FAIL, LEVEL_UNKNOWN, NO_REFERENCE, NOT_APPLICABLE,
-                                    NOT_ASSESSABLE, OUT_OF_SCOPE, OUTCOMES, PASS, STATUSES,
-                                    STEP_OUTCOMES, STEP_REASONS, VERDICTS)
+from benchmark.engine.types import (
+    FAIL,
+    LEVEL_UNKNOWN,
+    NO_REFERENCE,
+    NOT_APPLICABLE,
+    NOT_ASSESSABLE,
+    OUT_OF_SCOPE,
+    OUTCOMES,
+    PASS,
+    STATUSES,
+    STEP_OUTCOMES,
+    STEP_REASONS,
+    VERDICTS,
+)
 from benchmark.model import Indicator, Names, describe_condition
 
 INTERNATIONAL = ("international", "foreign")

@@ -14,9 +14,19 @@ import numpy as np
 
 from benchmark.engine.compare import Method, judge, round_half_even
 from benchmark.engine.resolve import Applied, Thresholds, strictest
-from benchmark.engine.types import (BETWEEN_RULE_UNCERTAIN, EDITION_VALUES_MISSING, FAIL, FAILED,
-                                    INDICATIVE_BASIS, MET, NO_REFERENCE_OF_KIND, NOT_ASSESSABLE,
-                                    PASS, UNKNOWN, VACUOUS)
+from benchmark.engine.types import (
+    BETWEEN_RULE_UNCERTAIN,
+    EDITION_VALUES_MISSING,
+    FAIL,
+    FAILED,
+    INDICATIVE_BASIS,
+    MET,
+    NO_REFERENCE_OF_KIND,
+    NOT_ASSESSABLE,
+    PASS,
+    UNKNOWN,
+    VACUOUS,
+)
 from benchmark.model import Ladder, LevelRequirement, ReferenceEdition
 
 

@@ -10,13 +10,19 @@ on another basis (indicative only), and the editions in force whose values the c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 import numpy as np
 
-from benchmark.model import (Bound, Catalogue, Indicator, ReferenceEdition, ReferenceValue,
-                             condition_mask)
+from benchmark.model import (
+    Bound,
+    Catalogue,
+    Indicator,
+    ReferenceEdition,
+    ReferenceValue,
+    condition_mask,
+)
 
 OPS = ("ge", "gt", "le", "lt", "eq")  # bounds as small integer codes in arrays; -1 = none
 

@@ -9,8 +9,8 @@ built (catalogue.check_programme), never skipped at run time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -28,10 +28,10 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import jinja2
 import jinja2.sandbox
@@ -43,8 +43,14 @@ from benchmark import audit
 from benchmark.catalogue import data_file
 from benchmark.errors import InputError, Problem
 from benchmark.loading import printable, read_document
-from benchmark.report.numbers import (difference_unit, fmt_difference, fmt_number, fmt_percent,
-                                      fmt_quantity, fmt_signed)
+from benchmark.report.numbers import (
+    difference_unit,
+    fmt_difference,
+    fmt_number,
+    fmt_percent,
+    fmt_quantity,
+    fmt_signed,
+)
 
 OPS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
 
@@ -130,7 +136,7 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
     """A file-system loader that refuses a template whose real path (symlinks followed) is
     outside its folder."""
 
-    def get_source(self, environment, template):  # noqa: ANN001, ANN201 - Jinja2's signature
+    def get_source(self, environment, template):
         source, filename, uptodate = super().get_source(environment, template)
         real = Path(filename).resolve()
         if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
@@ -139,7 +145,7 @@ class _ConfinedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-def _finalize(value):  # noqa: ANN001, ANN202
+def _finalize(value):
     """Every value a template shows: control characters escaped (ANSI, NUL, BEL …); markup
     stays markup."""
     if isinstance(value, markupsafe.Markup):
@@ -147,7 +153,7 @@ def _finalize(value):  # noqa: ANN001, ANN202
     return printable(value) if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environment:
     """Templates from `template_dir` first, then the shipped `reports/`, in Jinja2's sandbox.
     `html`: autoescape on."""
@@ -216,7 +222,7 @@ def render_template(name: str, template_dir: str | None, html: bool, **context) 
     refusal, an error while rendering) is a located input problem, not a crash."""
     try:
         return environment(template_dir, html).get_template(name).render(**context)
-    except Exception as exc:  # noqa: BLE001 - any failure of a user's template is the template's
+    except Exception as exc:
         if not template_dir:
             raise
         where, line = _template_location(exc, name)

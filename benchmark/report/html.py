@@ -13,8 +13,7 @@ import math
 
 from markupsafe import Markup
 
-from benchmark.report import (OPS, indicator_digits, labels, page_footer, render_template,
-                              report_id)
+from benchmark.report import OPS, indicator_digits, labels, page_footer, render_template, report_id
 from benchmark.report.svg import LevelEdge, Mark, bullet_chart, histogram_chart
 
 

@@ -20,11 +20,19 @@ import pandas as pd
 from markupsafe import Markup
 
 from benchmark import __version__
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError
 from benchmark.evaluation import json_safe
 from benchmark.leaders import FIELDS, Ranking
-from benchmark.report import (check_formats, csv_text, labels, page_footer, render_json,
-                              render_template, report_id, write_all)
+from benchmark.report import (
+    check_formats,
+    csv_text,
+    labels,
+    page_footer,
+    render_json,
+    render_template,
+    report_id,
+    write_all,
+)
 from benchmark.report.numbers import fmt_number, fmt_percent
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
@@ -61,10 +69,10 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
         for k in np.unique(tier_of[in_seg & (tier_of > 0)]).tolist():
             members = ind.value[in_seg & (tier_of == k)]
             goodness = members * ind.sign
-            tiers.append({"tier": int(k), "n": int(len(members)),
+            tiers.append({"tier": int(k), "n": len(members),
                           "best": float(members[np.argmax(goodness)]),
                           "worst": float(members[np.argmin(goodness)])})
-        out.append({"indicator": t.indicator, "segment": t.segment, "n": int(len(values)),
+        out.append({"indicator": t.indicator, "segment": t.segment, "n": len(values),
                     "edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
                     "tiers": tiers})
     return json_safe(out)

@@ -14,8 +14,17 @@ from typing import Any
 
 from markupsafe import Markup
 
-from benchmark.report import (OPS, check_formats, fmt_number, labels, page_footer, render_json,
-                              render_template, report_id, write_all)
+from benchmark.report import (
+    OPS,
+    check_formats,
+    fmt_number,
+    labels,
+    page_footer,
+    render_json,
+    render_template,
+    report_id,
+    write_all,
+)
 from benchmark.report.svg import Mark, bullet_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
 

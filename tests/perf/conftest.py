@@ -8,7 +8,8 @@ of several runs with `time.perf_counter` (the least disturbed run), via the `bes
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

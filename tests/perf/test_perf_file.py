@@ -15,8 +15,7 @@ import time
 
 import numpy as np
 import pandas as pd
-
-from test_perf_pipeline import CENTRE, DIRECTION, K, N, UNITS, synthetic_catalogue
+from test_perf_pipeline import CENTRE, DIRECTION, UNITS, K, N, synthetic_catalogue
 
 CHILD = """
 import sys, datetime as dt

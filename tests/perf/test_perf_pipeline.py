@@ -26,8 +26,8 @@ import scipy.stats
 import yaml
 
 from benchmark.catalogue import load_catalogue
-from benchmark.leaders import rank_population
 from benchmark.engine import assess
+from benchmark.leaders import rank_population
 from benchmark.population import population_from_frame, resolve_columns
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.population import to_canonical as convert, unit_codes
+from benchmark.population import to_canonical as convert
+from benchmark.population import unit_codes
 from benchmark.units import parse_unit, ureg
 
 N_VALUES, N_SUBSAMPLE = 1_000_000, 20_000
