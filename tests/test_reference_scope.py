@@ -183,7 +183,7 @@ def test_registry_rows_get_their_own_federal_maximum(catalogue):
     volume = np.asarray(pop.parameters["adjusted_volume"], dtype=float)  # litres
     us = catalogue.references["US 10 CFR 430.32(a) 2014"].values
     assert len(set(classes)) >= 5
-    for code, litres in zip(classes, volume):
+    for code, litres in zip(classes, volume, strict=True):
         (value,) = [v for v in us if v.where["us_product_class"] == (code,)]
         slope, intercept = map(float, re.search(r"([\d.]+)AV \+ ([\d.]+)", value.clause).groups())
         expected = round(slope * litres / 28.316846592 + intercept)
@@ -265,3 +265,75 @@ def test_eps_at_300_w_gets_an_honest_answer(tmp_path):
                for n in eff["not_covered"])
     assert step_reasons(eff)["compliant"] == ("not_assessable", "edition_values_missing")
     assert result["verdict"] == "not_evaluable"
+
+
+# --- GB 19762-2025: the clean-water formulas' specific-speed range (an assumption, file note) ---
+
+PUMP = {"pump_type": "single_stage_single_suction", "flow_rate": 50.0}
+
+
+@pytest.mark.parametrize("ns, covered", [(15.0, False), (19.9, False), (20.0, True),
+                                         (100.0, True), (300.0, True), (310.0, False)])
+def test_pump_formula_applies_for_specific_speed_20_to_300_only(catalogue, ns, covered):
+    """GB 19762-2025 clean-water values hold for 20 ≤ ns ≤ 300 (the ns range of the same
+    standard's chemical-pump tables, adgo07/EquipEffi standards/pump.json; an ASSUMPTION in the
+    file): a pump outside it is not covered, not judged against the formula."""
+    refs = applicable(catalogue, "centrifugal-pump", {**PUMP, "specific_speed": ns})
+    assert ("GB 19762-2025" in refs) is covered
+
+
+def test_pump_formula_values_are_possible_efficiencies_over_their_range(catalogue):
+    """Every GB 19762-2025 grade value lies strictly between 0 % and 100 % at the corners and
+    middle of each row's flow band and the 20–300 specific-speed range (property)."""
+    ref = catalogue.references["GB 19762-2025"]
+    checked = 0
+    for v in ref.values:
+        flow = v.where["flow_rate"]
+        lows = [b for b in (getattr(flow, "ge", None), getattr(flow, "gt", None)) if b is not None]
+        highs = [b for b in (getattr(flow, "le", None), getattr(flow, "lt", None)) if b is not None]
+        flows = [lows[0], (lows[0] + highs[0]) / 2, highs[0]]
+        for q in flows:
+            for ns in (20.0, 60.0, 120.0, 210.0, 300.0):
+                params = {"flow_rate": q, "specific_speed": ns}
+                for label in ("1", "2", "3"):
+                    eta = threshold(v, params, label)
+                    assert 0 < eta < 100, (v.clause, q, ns, label, eta)
+                    checked += 1
+    assert checked == 6 * 3 * 5 * 3
+
+
+def test_validate_is_clean_for_the_pump_formulas():
+    """With the ns range as data, `benchmark validate` samples the formulas only where they apply
+    and prints no warning for GB 19762-2025."""
+    from click.testing import CliRunner
+
+    from benchmark.cli import main
+
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "GB_19762-2025" not in result.output
+
+
+def test_grill_microwave_oven_has_no_us_standby_class(catalogue):
+    """10 CFR 430.32(j)(3) has microwave-only and convection classes only: a grill oven gets the
+    GB 24849-2017 standby limit (Table 1, with display: 1.0 W) and no US value."""
+    refs = applicable(catalogue, "microwave-oven",
+                      {"function": "grill", "configuration": "countertop",
+                       "display": "with_display", "connectivity": "none"})
+    assert "US 10 CFR 430.32(j)" not in refs
+    standby = [v for ind, v in refs["GB 24849-2017"] if ind == "standby_power"]
+    assert [threshold(v, {}) for v in standby] == [1.0]
+
+
+def test_transformer_dyn11_above_500_kva_has_no_gb_row(catalogue):
+    """GB 20052-2024 Dyn11 rows were read for 30–500 kVA only (`between: none`): a 630 kVA Dyn11
+    unit gets no GB 20052-2024 loss threshold; a 400 kVA one has P0 grade 1 0.16 kW (Table 1)."""
+    def losses(kva: float) -> list:
+        refs = applicable(catalogue, "distribution-transformer",
+                          {"rated_capacity": kva, "insulation": "oil_immersed",
+                           "core": "amorphous_alloy", "connection": "dyn11"})
+        return [v for ind, v in refs.get("GB 20052-2024", []) if ind == "no_load_loss"]
+    assert len(losses(400.0)) == 1
+    assert threshold(losses(400.0)[0], {"rated_capacity": 400.0}, "1") == pytest.approx(0.16)
+    # the row applies by its conditions, but its table has no 630 kVA point: not covered (NaN)
+    assert np.isnan(threshold(losses(630.0)[0], {"rated_capacity": 630.0}, "1"))
