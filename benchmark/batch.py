@@ -165,10 +165,17 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                  "or a table (.csv/.xlsx) with one declaration per row"))
     decls: list[Declaration] = []
     tables: list[tuple[str, Population]] = []
+    asked = selection is not None and selection.kind != "none"
     for f in files:  # check every input before writing anything
         try:
             if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == "-":  # "-": stdin
-                tables.append((str(f), read_table_input(f, catalogue, set_id, mapping)))
+                # the cells as written only where reports may be made: a large table gets
+                # none by default, and a small one is read again
+                pop = read_table_input(f, catalogue, set_id, mapping,
+                                       keep_text=asked or str(f) == "-")
+                if selection is None and not pop.texts and len(pop) <= TABLE_REPORT_LIMIT:
+                    pop = read_table_input(f, catalogue, set_id, mapping)
+                tables.append((str(f), pop))
             else:
                 decls.append(load_declaration(f, catalogue))
         except InputError as exc:
@@ -367,15 +374,16 @@ def verdict_files(table, summary: dict, stem: Path, table_formats: list[str], la
 
 
 def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: Path | None,
-                     display: str | None = None) -> Population:
+                     display: str | None = None, keep_text: bool = True) -> Population:
     """A table of declarations, read by the population reader; a row that cannot be used is
-    an input error here (a certification body evaluates every row it is given)."""
+    an input error here (a certification body evaluates every row it is given). `keep_text`:
+    the cells as written are kept too (what an individual report shows)."""
     category = set_id or (read_mapping(mapping).get("category") if mapping else None)
     if category is None:
         raise InputError(Problem("category_missing", "the table names no product category",
                                  file=str(path), hint="give --set CATEGORY, or `category:` in "
                                  "the mapping file"))
-    pop = load_population(path, catalogue, category, mapping, display, keep_text=True)
+    pop = load_population(path, catalogue, category, mapping, display, keep_text=keep_text)
     problems = missing_fields(pop.columns, pop.path, pop.header_line) + pop.excluded
     if problems:
         raise InputError(problems)

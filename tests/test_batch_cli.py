@@ -87,7 +87,7 @@ def table_run(tmp_path_factory):
     pd.DataFrame(rows).to_csv(path, index=False)
     out = tmp / "out"
     res = run("evaluate", path, "--set", "three-phase-induction-motor", "--date", DATE,
-              "--format", "json", "--no-audit", "-o", out)
+              "--format", "json", "--reports", "all", "--no-audit", "-o", out)
     return rows, res, out, tmp
 
 
