@@ -63,6 +63,7 @@ class BatchResult:
     summary: list[dict]  # one line per report set written
     results: list[tuple[dict, list[Path]]]  # each evaluation result and its report files
     tables: list[dict] = field(default_factory=list)  # each table's verdict summary
+    evaluated: int = 0  # declarations evaluated: files and table rows
     notes: list[str] = field(default_factory=list)  # what a user is told on standard error
 
 
@@ -303,7 +304,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     if summary_rows or decls:
         rendered.append((out_dir / "summary.csv", summary_csv(summary_rows)))
     outputs = write_reports(rendered, out_dir, audit, results)  # reports and records: one step
-    return BatchResult(outputs, summary_rows, results, summaries, notes)
+    return BatchResult(outputs, summary_rows, results, tables=summaries, notes=notes,
+                       evaluated=len(decls) + sum(len(pop) for _, pop in tables))
 
 
 def check_evaluate_options(formats: Iterable[str], table_formats: Iterable[str],

@@ -370,9 +370,8 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
         say(f"{table['table']}: {table['rows']} row(s): {counts}")
     for path in result.outputs:
         say(str(path), VERBOSE)
-    evaluated = len(result.summary) + sum(t["rows"] for t in result.tables)
-    reported = len(result.summary)
-    say(f"{evaluated} declaration(s) evaluated on {day} under '{programme}'; {reported} "
+    say(f"{result.evaluated} declaration(s) evaluated on {day} under '{programme}'; "
+        f"{len(result.summary)} "
         f"report set(s) in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
 
 

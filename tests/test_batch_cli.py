@@ -92,7 +92,7 @@ def table_run(tmp_path_factory):
 
 
 def test_a_table_of_1000_rows(table_run):
-    rows, res, out, _ = table_run
+    _rows, res, out, _ = table_run
     assert res.exit_code == 0, res.output
     with (out / "summary.csv").open(encoding="utf-8-sig") as fh:
         summary = list(csv.DictReader(fh))

@@ -274,7 +274,7 @@ def test_a_folder_of_declarations_keeps_one_report_each(tmp_path):
 def test_python_api_gives_the_same_table(table_run):
     import benchmark
 
-    frame, _, out, tmp = table_run
+    _frame, _, out, tmp = table_run
     written = pd.read_parquet(out / "motors.verdicts.parquet")
     from_file = benchmark.evaluate(tmp / "motors.csv", "leader", DATE, set_id=SET)
     assert list(from_file.columns) == list(written.columns)

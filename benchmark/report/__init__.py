@@ -19,7 +19,6 @@ finished by the next start. `write_all` and `write_atomic` write without audit.
 
 from __future__ import annotations
 
-import copy
 import csv
 import fcntl
 import hashlib
@@ -185,11 +184,12 @@ def _merge(base: dict, over: dict) -> dict:
 def labels(lang: str, template_dir: str | None = None) -> dict:
     """Report wording in `lang`: the shipped labels.yaml with a template folder's own merged
     over it (read safely; a malformed one is a located problem). Each file is read once per
-    run (cached by path, size and modification time); every caller gets its own copy."""
+    run (cached by path, size and modification time), so the mapping is shared: read it, never
+    change it."""
     shipped = data_file("reports") / "labels.yaml"
     own = Path(template_dir) / "labels.yaml" if template_dir else None
-    return copy.deepcopy(_labels(lang, _stamp(shipped), str(own) if own else None,
-                                 _stamp(own) if own is not None else None))
+    return _labels(lang, _stamp(shipped), str(own) if own else None,
+                   _stamp(own) if own is not None else None)
 
 
 def _stamp(path: Path) -> tuple[str, int, int] | None:
