@@ -238,7 +238,7 @@ def neutralised(table: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
     quote, column by column; with `xml` the characters XML cannot hold removed too."""
     out = table.copy()
     for col in out.columns:
-        if out[col].dtype != object:
+        if out[col].dtype.kind in "biuf":  # numbers stay numbers
             continue
         s = out[col].astype(str)
         if xml:
