@@ -258,7 +258,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                      hashes)
             items.append((result, report_stem(result["declaration"]["file"],
                                               result["declaration"]["model"])))
-        stem = safe_stem(name)
+        stem = "stdin" if name == "-" else safe_stem(name)  # no file name starting with "-"
         while stem in taken:
             stem += "_"
         taken.add(stem)
