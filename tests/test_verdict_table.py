@@ -301,3 +301,29 @@ def test_100000_rows_through_the_cli(catalogue, tmp_path):
     for k in sorted(rng.choice(100_000, 12, replace=False)):
         assert_same(table.iloc[int(k)], one_by_one(frame.iloc[int(k)].to_dict(), tmp_path,
                                                    catalogue))
+
+
+def test_standard_input_gets_a_verdict_table_named_stdin(tmp_path):
+    text = motor_frame(20, seed=2).to_csv(index=False)
+    res = CliRunner().invoke(main, ["evaluate", "-", "--set", SET, "--date", DATE, "--no-audit",
+                                    "--format", "json", "--table-format", "csv",
+                                    "-o", str(tmp_path)], input=text)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "stdin.verdicts.csv", encoding="utf-8-sig", dtype=str)
+    assert len(table) == 20 and len(list(tmp_path.glob("*-row*.json"))) == 20
+
+
+def test_labels_of_a_template_folder_are_read_again_when_they_change(tmp_path):
+    """Labels are cached per run, keyed by the file: a changed labels.yaml is read again."""
+    from benchmark.report import labels
+
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    own = folder / "labels.yaml"
+    own.write_text("en:\n  verdict: Outcome\n", encoding="utf-8")
+    assert labels("en", str(folder))["verdict"] == "Outcome"
+    own.write_text("en:\n  verdict: Decision, as changed\n", encoding="utf-8")
+    assert labels("en", str(folder))["verdict"] == "Decision, as changed"
+    assert labels("en")["verdict"] == "Verdict"
+    own.unlink()
+    assert labels("en", str(folder))["verdict"] == "Verdict"
