@@ -134,7 +134,7 @@ def test_change_in_an_unused_catalogue_file_is_told_apart(setup):
 
 
 def test_relative_input_found_from_base_dir(setup, tmp_path, monkeypatch):
-    cat, decl, out = setup
+    cat, _decl, out = setup
     monkeypatch.chdir(tmp_path)
     report = evaluate(Path("in/charger.yaml"), cat, out)
     assert list(json.loads(report.read_text())["provenance"]["inputs"]) == ["in/charger.yaml"]
@@ -187,7 +187,7 @@ def test_two_evaluations_append_two_records(setup, tmp_path):
     rows = audit.records(db)
     assert [r["seq"] for r in rows] == [1, 2]
     assert [r["programme"] for r in rows] == ["leader", "shenzhen"]
-    for row, returned in zip(rows, written):
+    for row, returned in zip(rows, written, strict=True):
         assert row["record_hash"] == returned["record_hash"]
         assert row["intact"]
         assert row["inputs"] == {str(decl): sha256(decl)}
