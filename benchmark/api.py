@@ -36,32 +36,36 @@ def evaluate(what: Any, programme: str = "leader", on: dt.date | str | None = No
              include_superseded: bool = False):
     """Evaluate a `Declaration`, a declaration file, a table file (one declaration per row; give
     `set_id`) or a pandas DataFrame of declarations (columns named as in a table; give
-    `set_id`). One declaration gives an `Evaluation`; a file of many a list of them; a DataFrame
-    a DataFrame with one row per declaration: verdict, overall level and the level interval of
-    every indicator."""
-    from benchmark.batch import read_table_input, table_results
+    `set_id`). One declaration gives an `Evaluation`; a table or a DataFrame its verdict table
+    (benchmark.verdicts.verdict_table, the table `evaluate TABLE` writes): one row per
+    declaration with its identity as written, segment, verdict, overall level, the level of
+    every indicator, the rules that fail or cannot be assessed with their reason codes, and
+    what blocks."""
+    from benchmark.batch import assess_table, read_table_input
     from benchmark.declaration import Declaration, load_declaration
-    from benchmark.evaluation import Evaluation, evaluate_declaration
+    from benchmark.evaluation import evaluate_declaration
     from benchmark.population import TABLE_SUFFIXES
+    from benchmark.verdicts import verdict_table
 
     cat = catalogue or load_catalogue()
     day = _on(on)
     if isinstance(what, pd.DataFrame):
-        return _evaluate_frame(what, cat, programme, day, set_id, include_superseded)
+        pop = _frame_population(what, cat, set_id)
+        return verdict_table(assess_table("<DataFrame>", pop, cat, programme, day,
+                                          include_superseded))
     if isinstance(what, Declaration):
         return evaluate_declaration(what, cat, programme, day, include_superseded)
     path = Path(what)
     if path.suffix.lower() in TABLE_SUFFIXES:
         pop = read_table_input(path, cat, set_id, None)
-        return [Evaluation(r) for _, r in table_results(str(path), pop, cat, programme, day,
-                                                         include_superseded)]
+        return verdict_table(assess_table(str(path), pop, cat, programme, day,
+                                          include_superseded))
     return evaluate_declaration(load_declaration(path, cat), cat, programme, day,
                                 include_superseded)
 
 
-def _evaluate_frame(frame: pd.DataFrame, cat: Catalogue, programme: str, on: dt.date,
-                    set_id: str | None, include_superseded: bool) -> pd.DataFrame:
-    from benchmark.engine import assess
+def _frame_population(frame: pd.DataFrame, cat: Catalogue, set_id: str | None):
+    """A DataFrame of declarations read as a table population (every cell as written)."""
     from benchmark.errors import InputError, Problem
     from benchmark.population import population_from_frame, resolve_columns
 
@@ -76,20 +80,7 @@ def _evaluate_frame(frame: pd.DataFrame, cat: Catalogue, programme: str, on: dt.
     pop = population_from_frame(frame.reset_index(drop=True), iset, columns, "<DataFrame>")
     if pop.excluded:
         raise InputError(pop.excluded)
-    a = assess(pop, cat, programme, on, include_superseded)
-    levels = [lv.id for lv in a.programme.ladder.levels]
-    name = lambda k: levels[k] if k >= 0 else None  # noqa: E731
-    low, high, _ = a.overall
-    out: dict[str, Any] = {"row": pop.rows, "segment": a.segment, "verdict": a.verdict,
-                           "overall_lowest": [name(k) for k in low],
-                           "overall_highest": [name(k) for k in high]}
-    for ind_id, r in a.indicators.items():
-        out[f"{ind_id}_lowest"] = [name(k) for k in r.lowest]
-        out[f"{ind_id}_highest"] = [name(k) for k in r.highest]
-    for rule_id, o in a.outcomes.items():
-        out[f"rule_{rule_id}"] = pd.Categorical.from_codes(
-            o.codes, ["pass", "not_evaluable", "fail"])
-    return pd.DataFrame(out)
+    return pop
 
 
 def rank(what: str | Path | pd.DataFrame, set_id: str, programme: str = "leader",

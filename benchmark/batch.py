@@ -1,5 +1,6 @@
 """Evaluating many declarations: collecting inputs, checking them all before writing anything,
-evaluating, and writing one report set per declaration plus a summary table.
+evaluating, and writing the report sets asked for plus, per table, its verdict table and summary
+(benchmark.verdicts). Which rows get an individual report is a `ReportSelection`.
 
 Everything is written under the output folder only, with file names made safe from the input
 file names (no path separators, no leading dots).
@@ -10,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from benchmark.audit import AuditTrail
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.engine import assess
-from benchmark.engine.assess import peer_context
+from benchmark.engine.assess import Assessment, peer_context
 from benchmark.engine.explain import explain, names
 from benchmark.errors import InputError, Problem
 from benchmark.evaluation import check_programme, evaluate_many, json_safe
@@ -31,20 +34,78 @@ from benchmark.population import (
     read_mapping,
     split_references,
 )
-from benchmark.report import csv_text, render_json, render_markdown, write_reports
+from benchmark.report import csv_text, labels, render_json, render_markdown, write_reports
 from benchmark.report.html import render_html
 from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
+from benchmark.verdicts import (
+    TABLE_FORMATS,
+    XLSX_MAX_ROWS,
+    csv_bytes,
+    headers,
+    parquet_bytes,
+    summary_json,
+    summary_markdown,
+    verdict_summary,
+    verdict_table,
+    xlsx_bytes,
+)
 
 FORMATS = ("json", "md", "html", "pdf", "xlsx")
 DECLARATION_SUFFIXES = (".yaml", ".yml", ".json")
+REPORT_KINDS = ("all", "none", "eligible", "not-eligible", "not-evaluable")
+TABLE_REPORT_LIMIT = 100  # a table larger than this gets no individual reports unless asked
 
 
 @dataclass
 class BatchResult:
     outputs: list[Path]
-    summary: list[dict]
+    summary: list[dict]  # one line per report set written
     results: list[tuple[dict, list[Path]]]  # each evaluation result and its report files
+    tables: list[dict] = field(default_factory=list)  # each table's verdict summary
+    evaluated: int = 0  # declarations evaluated: files and table rows
+    notes: list[str] = field(default_factory=list)  # what a user is told on standard error
+
+
+@dataclass(frozen=True)
+class ReportSelection:
+    """Which declarations get an individual report: a kind of REPORT_KINDS, or the row numbers
+    / models listed (as written). None as the selection: every declaration file, and the rows of
+    a table up to TABLE_REPORT_LIMIT rows."""
+
+    kind: str
+    ids: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str | None) -> ReportSelection | None:
+        if text is None:
+            return None
+        value = text.strip()
+        if value in REPORT_KINDS:
+            return cls(value)
+        ids = tuple(x.strip() for x in value.split(","))
+        if not value or any(not x or x in REPORT_KINDS for x in ids):
+            raise InputError(Problem(
+                "reports_invalid", f"--reports {text!r} is not a selection",
+                hint="one of " + ", ".join(REPORT_KINDS) + ", or a comma list of row numbers "
+                "or models as written (e.g. 3,17,KFR-35GW)"))
+        return cls("ids", ids)
+
+    def rows(self, verdicts: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+        """The rows selected, given each row's verdict and the texts it is known by."""
+        if self.kind == "ids":
+            wanted = np.array(self.ids, dtype=object)
+            hit = np.zeros(len(verdicts), dtype=bool)
+            for k in keys:
+                hit |= np.isin(np.asarray(k, dtype=object).astype(str), wanted)
+            return hit
+        if self.kind in ("all", "none"):
+            return np.full(len(verdicts), self.kind == "all")
+        return np.asarray(verdicts) == self.kind.replace("-", "_")
+
+    def found(self, keys: list[np.ndarray]) -> set[str]:
+        return {x for k in keys for x in np.asarray(k, dtype=object).astype(str)
+                if x in self.ids}
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
@@ -84,18 +145,19 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    progress: Callable[[Iterable], Iterable] = lambda x: x,
                    set_id: str | None = None, mapping: Path | None = None,
                    population: Path | None = None, population_mapping: Path | None = None,
-                   audit: AuditTrail | None = None) -> BatchResult:
+                   audit: AuditTrail | None = None, reports: str | None = None,
+                   table_formats: Iterable[str] = TABLE_FORMATS) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
     declaration, read by the same reader as `rank`; the category from the mapping file or
-    `set_id`). Every input is checked before anything is assessed; each category is assessed once
-    and each row explained. With a `population` table, each report also shows where the applicant
-    stands among its peers. With `audit`, the reports and their audit records are written as one
-    step (`write_reports`)."""
-    formats = list(formats)
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(Problem("format_unknown", f"unknown format(s): {', '.join(unknown)}",
-                                 hint="one of: " + ", ".join(FORMATS)))
+    `set_id`). The options are checked first, then every input, before anything is assessed;
+    each category or table is assessed once. A table gets its verdict table (`table_formats`)
+    and summary; individual reports are written for the declarations `reports` selects
+    (`ReportSelection.parse`). With a `population` table, each report also shows where the
+    applicant stands among its peers. With `audit`, the files and the audit records of the
+    reports are written as one step (`write_reports`)."""
+    formats, table_formats = list(formats), list(table_formats)
+    selection = check_evaluate_options(formats, table_formats, reports)
+    problems: list[Problem] = []
     catalogue = load_catalogue(data_dir)
     files = collect(paths)
     if not files:
@@ -104,11 +166,17 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                  "or a table (.csv/.xlsx) with one declaration per row"))
     decls: list[Declaration] = []
     tables: list[tuple[str, Population]] = []
-    problems: list[Problem] = []
+    asked = selection is not None and selection.kind != "none"
     for f in files:  # check every input before writing anything
         try:
             if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == "-":  # "-": stdin
-                tables.append((str(f), read_table_input(f, catalogue, set_id, mapping)))
+                # the cells as written only where reports may be made: a large table gets
+                # none by default, and a small one is read again
+                pop = read_table_input(f, catalogue, set_id, mapping,
+                                       keep_text=asked or str(f) == "-")
+                if selection is None and not pop.texts and len(pop) <= TABLE_REPORT_LIMIT:
+                    pop = read_table_input(f, catalogue, set_id, mapping)
+                tables.append((str(f), pop))
             else:
                 decls.append(load_declaration(f, catalogue))
         except InputError as exc:
@@ -118,6 +186,11 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         first.setdefault(d.category, (d.path, "/product/category"))
     for name, pop in tables:
         first.setdefault(pop.category, (name, None))
+        if "xlsx" in table_formats and len(pop) > XLSX_MAX_ROWS:
+            problems.append(Problem("xlsx_too_many_rows", f"{len(pop)} rows do not fit in one "
+                                    f"worksheet ({XLSX_MAX_ROWS} at most)", file=name,
+                                    hint="leave xlsx out of --table-format (csv and parquet "
+                                    "hold any number of rows)"))
     categories = sorted(first)
     for category in categories:
         if programme not in catalogue.sets[category].programmes:
@@ -125,8 +198,18 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             problems.append(Problem("unknown_programme",
                                     f"category {category!r} has no programme {programme!r}",
                                     file=file, pointer=pointer,
-                                    hint="one of: " + ", ".join(catalogue.sets[category].programmes)))
-    if "pdf" in formats:
+                                    hint="one of: "
+                                    + ", ".join(catalogue.sets[category].programmes)))
+    if selection is not None and selection.kind == "ids":
+        known = selection.found(_declaration_keys(decls))
+        for _, pop in tables:
+            known |= selection.found(_row_keys(pop))
+        missing = [x for x in selection.ids if x not in known]
+        if missing:
+            problems.append(Problem("reports_unknown_id", "--reports names no row or model "
+                                    f"{', '.join(missing)}", hint="row numbers (1 = the first "
+                                    "data row) or models, exactly as written in the input"))
+    if "pdf" in formats and (selection is None or selection.kind != "none"):
         try:
             chromium_binary()
         except InputError as exc:
@@ -149,29 +232,52 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     hashes = {name: file_sha256(name) for key, name in sources.items()
               if name and key in ("mapping", "population_mapping")}
     items: list[tuple[dict, str]] = []  # (result, report stem)
-    for evaluation, decl in zip(evaluate_many(decls, catalogue, programme, on,
-                                              include_superseded, contexts), decls):
-        result = with_provenance(evaluation.to_dict(), decl.path, decl.sha256, catalogue,
+    evaluations = evaluate_many(decls, catalogue, programme, on, include_superseded, contexts)
+    chosen = (selection or ReportSelection("all")).rows(
+        np.array([e.verdict for e in evaluations], dtype=object), _declaration_keys(decls))
+    for k in np.flatnonzero(chosen):
+        decl = decls[k]
+        result = with_provenance(evaluations[k].to_dict(), decl.path, decl.sha256, catalogue,
                                  programme, peers.get(decl.category), sources, hashes)
         items.append((result, report_stem(decl.path, decl.model)))
+    rendered: list[tuple[Path, str | bytes]] = []
+    summaries: list[dict] = []
+    notes: list[str] = []
+    L = labels(lang, template_dir)
+    taken: set[str] = set()
     for name, pop in tables:
-        for row, result in table_results(name, pop, catalogue, programme, on,
-                                         include_superseded,
-                                         context=contexts.get(pop.category)):
+        a = assess_table(name, pop, catalogue, programme, on, include_superseded,
+                         contexts.get(pop.category))
+        table = verdict_table(a)
+        rows, note = _table_reports(selection, table, pop, L)
+        if note is not None:
+            notes.append(f"{name}: {note}")
+        for row, result in explain_rows(name, pop, a, np.flatnonzero(rows)):
             result = with_provenance(result, f"{name}#row{int(pop.rows[row])}", pop.sha256,
                                      catalogue, programme, peers.get(pop.category), sources,
                                      hashes)
             items.append((result, report_stem(result["declaration"]["file"],
                                               result["declaration"]["model"])))
-    summary: list[dict] = []
+        stem = "stdin" if name == "-" else safe_stem(name)  # no file name starting with "-"
+        while stem in taken:
+            stem += "_"
+        taken.add(stem)
+        written = int(rows.sum())
+        summary = verdict_summary(table, name, programme, on, {
+            "selection": selection.kind if selection else "default", "written": written,
+            "note": note or L["verdict_table"]["reports_written"].format(
+                n=written, selection=reports or "all")})
+        summaries.append(summary)
+        rendered += verdict_files(table, summary, out_dir / stem, table_formats, lang, L,
+                                  catalogue.sets[pop.category], on)
+    summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []
     used: set[str] = set()
-    rendered: list[tuple[Path, str | bytes]] = []
     for result, stem in progress(items):
         while stem in used:
             stem += "_"
         used.add(stem)
-        first = len(rendered)
+        first_file = len(rendered)
         if "json" in formats:
             rendered.append((out_dir / f"{stem}.json", render_json(result)))
         if "md" in formats:
@@ -182,37 +288,128 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             if "html" in formats:
                 rendered.append((out_dir / f"{stem}.{lang}.html", html))
             if "pdf" in formats:
-                rendered.append((out_dir / f"{stem}.{lang}.pdf", render_pdf(result, lang, html=html)))
+                rendered.append((out_dir / f"{stem}.{lang}.pdf",
+                                 render_pdf(result, lang, html=html)))
         if "xlsx" in formats:
             rendered.append((out_dir / f"{stem}.{lang}.xlsx",
                              render_xlsx(result, lang, template_dir)))
-        results.append((result, [path for path, _ in rendered[first:]]))
+        results.append((result, [path for path, _ in rendered[first_file:]]))
         d = result["declaration"]
-        summary.append({"file": d["file"], "enterprise": d["enterprise"],
-                        "standard": d["standard_number"], "category": d["category"],
-                        "model": d["model"] or "", "programme": programme,
-                        "verdict": result["verdict"],
-                        "overall_level": (result["overall_level"] or {}).get("id") or "",
-                        "report": stem})
-    rendered.append((out_dir / "summary.csv", summary_csv(summary)))
+        summary_rows.append({"file": d["file"], "enterprise": d["enterprise"],
+                             "standard": d["standard_number"], "category": d["category"],
+                             "model": d["model"] or "", "programme": programme,
+                             "verdict": result["verdict"],
+                             "overall_level": (result["overall_level"] or {}).get("id") or "",
+                             "report": stem})
+    if summary_rows or decls:
+        rendered.append((out_dir / "summary.csv", summary_csv(summary_rows)))
     outputs = write_reports(rendered, out_dir, audit, results)  # reports and records: one step
-    return BatchResult(outputs, summary, results)
+    return BatchResult(outputs, summary_rows, results, tables=summaries, notes=notes,
+                       evaluated=len(decls) + sum(len(pop) for _, pop in tables))
+
+
+def check_evaluate_options(formats: Iterable[str], table_formats: Iterable[str],
+                           reports: str | None) -> ReportSelection | None:
+    """The options of `evaluate`, checked before any work (every problem at once): the report
+    formats, the verdict table formats and the --reports selection."""
+    problems: list[Problem] = []
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        problems.append(Problem("format_unknown", f"unknown format(s): {', '.join(unknown)}",
+                                hint="one of: " + ", ".join(FORMATS)))
+    unknown = [f for f in table_formats if f not in TABLE_FORMATS]
+    if unknown:
+        problems.append(Problem("table_format_unknown",
+                                f"unknown verdict table format(s): {', '.join(unknown)}",
+                                hint="one of: " + ", ".join(TABLE_FORMATS)))
+    selection = None
+    try:
+        selection = ReportSelection.parse(reports)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return selection
+
+
+def _declaration_keys(decls: list[Declaration]) -> list[np.ndarray]:
+    """The texts a declaration file is known by in --reports: its model and its file name."""
+    return [np.array([d.model or "" for d in decls], dtype=object),
+            np.array([Path(d.path).stem for d in decls], dtype=object)]
+
+
+def _row_keys(pop: Population) -> list[np.ndarray]:
+    """The texts a table row is known by in --reports: its row number and its model."""
+    keys = [np.asarray(pop.rows).astype(str).astype(object)]
+    if "model" in pop.fields:
+        keys.append(np.asarray(pop.fields["model"], dtype=object))
+    return keys
+
+
+def _table_reports(selection: ReportSelection | None, table, pop: Population,
+                   L: dict) -> tuple[np.ndarray, str | None]:
+    """The rows of a table that get a report, and the note saying none were made by default."""
+    verdicts = table["verdict"].to_numpy()
+    if selection is None:
+        if len(pop) <= TABLE_REPORT_LIMIT:
+            return np.ones(len(pop), dtype=bool), None
+        return np.zeros(len(pop), dtype=bool), L["verdict_table"]["reports_skipped"].format(
+            n=len(pop), limit=TABLE_REPORT_LIMIT)
+    return selection.rows(verdicts, _row_keys(pop)), None
+
+
+def verdict_files(table, summary: dict, stem: Path, table_formats: list[str], lang: str,
+                  L: dict, iset, on: dt.date) -> list[tuple[Path, str | bytes]]:
+    """A table's verdict table in each format asked, and its summary (JSON and Markdown)."""
+    header = headers(table, L, {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
+    out: list[tuple[Path, str | bytes]] = []
+    if "csv" in table_formats:
+        out.append((stem.with_name(f"{stem.name}.verdicts.csv"), csv_bytes(table, header)))
+    if "parquet" in table_formats:
+        out.append((stem.with_name(f"{stem.name}.verdicts.parquet"), parquet_bytes(table)))
+    if "xlsx" in table_formats:
+        out.append((stem.with_name(f"{stem.name}.verdicts.{lang}.xlsx"),
+                    xlsx_bytes(table, header, on, L["verdict_table"]["verdict"])))
+    out.append((stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)))
+    out.append((stem.with_name(f"{stem.name}.summary.{lang}.md"), summary_markdown(summary, L)))
+    return out
 
 
 def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: Path | None,
-                     display: str | None = None) -> Population:
+                     display: str | None = None, keep_text: bool = True) -> Population:
     """A table of declarations, read by the population reader; a row that cannot be used is
-    an input error here (a certification body evaluates every row it is given)."""
+    an input error here (a certification body evaluates every row it is given). `keep_text`:
+    the cells as written are kept too (what an individual report shows)."""
     category = set_id or (read_mapping(mapping).get("category") if mapping else None)
     if category is None:
         raise InputError(Problem("category_missing", "the table names no product category",
                                  file=str(path), hint="give --set CATEGORY, or `category:` in "
                                  "the mapping file"))
-    pop = load_population(path, catalogue, category, mapping, display, keep_text=True)
+    pop = load_population(path, catalogue, category, mapping, display, keep_text=keep_text)
     problems = missing_fields(pop.columns, pop.path, pop.header_line) + pop.excluded
     if problems:
         raise InputError(problems)
     return pop
+
+
+def assess_table(name: str, pop: Population, catalogue, programme: str, on: dt.date,
+                 include_superseded: bool = False, context=None) -> Assessment:
+    """A table population assessed once, with what an explanation needs; relative rules judged
+    against the peers' `context` when given."""
+    check_programme(catalogue, pop.category, programme, name)
+    return assess(pop, catalogue, programme, on, include_superseded, steps=True,
+                  population=context)
+
+
+def explain_rows(name: str, pop: Population, a: Assessment, rows: Iterable[int]):
+    """(row index, result) for the given rows of an assessed table population."""
+    assert a.catalogue is not None
+    iset = a.catalogue.sets[pop.category]
+    for row in rows:
+        row = int(row)
+        yield row, json_safe(explain(a, row, table_identity(name, pop, row, iset),
+                                     {k: v[row] for k, v in pop.texts.items()
+                                      if k in iset.indicators and v[row] is not None}))
 
 
 def table_results(name: str, pop: Population, catalogue, programme: str, on: dt.date,
@@ -220,13 +417,8 @@ def table_results(name: str, pop: Population, catalogue, programme: str, on: dt.
                   context=None):
     """(row index, result) for the rows of a table population: assessed once, each row
     explained; relative rules judged against the peers' `context` when given."""
-    iset = catalogue.sets[pop.category]
-    check_programme(catalogue, pop.category, programme, name)
-    a = assess(pop, catalogue, programme, on, include_superseded, steps=True, population=context)
-    for row in range(len(pop)) if rows is None else rows:
-        yield row, json_safe(explain(a, row, table_identity(name, pop, row, iset),
-                                     {k: v[row] for k, v in pop.texts.items()
-                                      if k in iset.indicators and v[row] is not None}))
+    a = assess_table(name, pop, catalogue, programme, on, include_superseded, context)
+    yield from explain_rows(name, pop, a, range(len(pop)) if rows is None else rows)
 
 
 def table_identity(name: str, pop: Population, row: int, iset) -> dict:

@@ -308,18 +308,28 @@ def list_(what: str, day, data_dir: Path | None) -> None:
                    "OUTPUT/audit.sqlite).")
 @click.option("--no-audit", is_flag=True,
               help="Do not record the evaluations in an audit database.")
+@click.option("--reports", default=None, metavar="all|not-eligible|eligible|not-evaluable|none|IDS",
+              help="Which declarations get an individual report set (--format): a kind, or a "
+                   "comma list of row numbers / models as written. Default: every declaration "
+                   "file; the rows of a table up to 100 rows, none beyond.")
+@click.option("--table-format", "table_formats", callback=comma_list,
+              default="csv,parquet,xlsx", show_default=True,
+              help="Formats of a table's verdict table (one row per declaration): csv (UTF-8 "
+                   "with BOM), parquet, xlsx.")
 @table_reading_options
 @data_dir_option
 @verbosity_options
 @handles_input_errors
 def evaluate(declarations, programme, day, formats, lang, include_superseded, template_dir, set_id,
-             mapping, population, population_mapping, out_dir, audit_db, no_audit,
-             header_row, input_format, data_dir) -> None:
+             mapping, population, population_mapping, out_dir, audit_db, no_audit, reports,
+             table_formats, header_row, input_format, data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/TSV/TXT/XLSX/Parquet, one declaration per row; '-' reads one from standard input).
-    Writes one report set per declaration plus summary.csv (UTF-8 with BOM)."""
+    A table gets a verdict table (TABLE.verdicts.csv/.parquet/.LANG.xlsx) and a summary
+    (TABLE.summary.json/.LANG.md); individual report sets are written for the declarations
+    --reports selects, listed in summary.csv (UTF-8 with BOM)."""
     from benchmark.audit import AuditTrail
-    from benchmark.batch import evaluate_files
+    from benchmark.batch import check_evaluate_options, evaluate_files
     from benchmark.population import table_options
     from benchmark.report import output_folder
 
@@ -341,18 +351,28 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
                "population": str(population) if population else None,
                "data_dir": str(data_dir) if data_dir else None}
     audit_db = None if no_audit else (audit_db or out_dir / "audit.sqlite")
+    options["reports"] = reports
+    options["table_formats"] = ",".join(table_formats)
+    check_evaluate_options(formats, table_formats, reports)
     with output_folder(out_dir, audit_db), table_options(header_row, input_format):
         result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
                                 include_superseded, template_dir, progress, set_id, mapping,
                                 population, population_mapping,
-                                AuditTrail(audit_db, options) if audit_db else None)
+                                AuditTrail(audit_db, options) if audit_db else None, reports,
+                                table_formats)
+    for note in result.notes:
+        say(note, err=True)
     for row in result.summary:
         say(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
             f"{row['file']}")
+    for table in result.tables:
+        counts = ", ".join(f"{k} {v}" for k, v in table["by_verdict"].items())
+        say(f"{table['table']}: {table['rows']} row(s): {counts}")
     for path in result.outputs:
         say(str(path), VERBOSE)
-    say(f"{len(result.summary)} declaration(s) evaluated on {day} under '{programme}'; "
-        f"reports in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
+    say(f"{result.evaluated} declaration(s) evaluated on {day} under '{programme}'; "
+        f"{len(result.summary)} "
+        f"report set(s) in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
 
 
 @main.command()

@@ -39,6 +39,11 @@ class Evaluation:
 
 def json_safe(obj: Any) -> Any:
     """JSON-safe: no NaN/inf, floats rounded to 10 significant digits for stable output."""
+    kind = type(obj)
+    if kind is str or kind is int or kind is bool or obj is None:  # most values: as they are
+        return obj
+    if kind is float:
+        return float(f"{obj:.10g}") if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, np.ndarray)):

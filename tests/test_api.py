@@ -24,6 +24,7 @@ def test_evaluate_a_dataframe_gives_a_verdict_table():
     table = benchmark.evaluate(frame, "leader", DATE, set_id="room-air-conditioner")
     assert len(table) == len(frame)
     assert set(table["verdict"]) <= {"eligible", "not_eligible", "not_evaluable"}
+    assert {"model", "level:apf", "failed_rules"} <= set(table.columns)  # the README's columns
     ranked = benchmark.rank(frame, "room-air-conditioner", "leader", DATE)
     eligible = set(table.loc[table["verdict"] == "eligible", "row"])
     assert set(ranked.composite["row"]) == eligible  # the composite ranks the eligible rows

@@ -111,7 +111,7 @@ def test_evaluate_with_population_gives_the_same_verdicts_with_threshold_and_gap
                                     "--format", "json", "--no-audit", "-o", str(out)])
     assert res.exit_code == 0, res.output
     reports = {}
-    for f in out.glob("*.json"):
+    for f in out.glob("*-row*.json"):  # the row reports (not the table's summary.json)
         report = json.loads(f.read_text(encoding="utf-8"))
         reports[report["declaration"]["enterprise"]] = report
     assert {k for k, v in reports.items() if v["verdict"] == "eligible"} == LEADERS

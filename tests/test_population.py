@@ -193,7 +193,9 @@ def test_evaluate_a_spreadsheet_one_report_per_row(tmp_path):
     names = sorted(p.name for p in out.iterdir())
     assert names == ["audit.sqlite", "audit.sqlite.anchor", "motors-row1-M1.json",
                      "motors-row1-M1.zh.md",
-                     "motors-row2-_etc_passwd.json", "motors-row2-_etc_passwd.zh.md", "summary.csv"]
+                     "motors-row2-_etc_passwd.json", "motors-row2-_etc_passwd.zh.md",
+                     "motors.summary.json", "motors.summary.zh.md", "motors.verdicts.csv",
+                     "motors.verdicts.parquet", "motors.verdicts.zh.xlsx", "summary.csv"]
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["model"]) == ["M1", "../../etc/passwd"]
     assert all(p.resolve().parent == out.resolve() for p in out.iterdir())

@@ -28,8 +28,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -183,12 +183,31 @@ def _merge(base: dict, over: dict) -> dict:
 
 def labels(lang: str, template_dir: str | None = None) -> dict:
     """Report wording in `lang`: the shipped labels.yaml with a template folder's own merged
-    over it (read safely; a malformed one is a located problem)."""
+    over it (read safely; a malformed one is a located problem). Each file is read once per
+    run (cached by path, size and modification time), so the mapping is shared: read it, never
+    change it."""
+    shipped = data_file("reports") / "labels.yaml"
+    own = Path(template_dir) / "labels.yaml" if template_dir else None
+    return _labels(lang, _stamp(shipped), str(own) if own else None,
+                   _stamp(own) if own is not None else None)
+
+
+def _stamp(path: Path) -> tuple[str, int, int] | None:
+    """What tells a file changed: its path, size and modification time (None: no file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return str(path), st.st_size, st.st_mtime_ns
+
+
+@lru_cache(maxsize=32)
+def _labels(lang: str, shipped: tuple[str, int, int] | None, own: str | None,
+            own_stamp: tuple[str, int, int] | None) -> dict:
     with (data_file("reports") / "labels.yaml").open(encoding="utf-8") as fh:
         out = yaml.safe_load(fh)[lang]
-    own = Path(template_dir) / "labels.yaml" if template_dir else None
-    if own is not None and own.exists():
-        out = _merge(out, _own_labels(own, lang))
+    if own is not None and own_stamp is not None:
+        out = _merge(out, _own_labels(Path(own), lang))
     return out
 
 
@@ -255,9 +274,11 @@ def indicator_digits(result: dict) -> dict[str, int | None]:
 def _template_location(exc: BaseException, name: str) -> tuple[str, int | None]:
     """The template file and line an error comes from (Jinja2 puts template lines in the
     traceback)."""
-    if getattr(exc, "lineno", None) is not None:
-        return getattr(exc, "filename", None) or name, exc.lineno
-    tb, found = exc.__traceback__, (name, None)
+    line = getattr(exc, "lineno", None)
+    if line is not None:
+        return getattr(exc, "filename", None) or name, line
+    tb = exc.__traceback__
+    found: tuple[str, int | None] = (name, None)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith(".j2"):
@@ -377,10 +398,8 @@ def output_folder(out_dir: Path, audit_db: Path | None = None) -> Iterator[Path]
             yield out_dir
     finally:
         if created:
-            try:
+            with suppress(OSError):
                 out_dir.rmdir()  # only when empty
-            except OSError:
-                pass
 
 
 def _make_folder(out_dir: Path) -> bool:
@@ -395,10 +414,8 @@ def _make_folder(out_dir: Path) -> bool:
             pass
     except OSError as exc:
         if created:
-            try:
+            with suppress(OSError):
                 out_dir.rmdir()
-            except OSError:
-                pass
         raise InputError(Problem("output_unwritable", f"the output folder cannot take files "
                                  f"({exc.strerror or exc})", file=str(out_dir),
                                  hint="give -o a writable folder")) from None
@@ -454,7 +471,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def write_reports(files: list[tuple[Path, str | bytes]], out_dir: Path,
                   trail: audit.AuditTrail | None = None,
-                  results: list[tuple[dict, list[Path]]] = ()) -> list[Path]:
+                  results: Sequence[tuple[dict, list[Path]]] = ()) -> list[Path]:
     """Write reports into `out_dir` and their audit records as one step: the files go to a
     staging folder inside `out_dir`, then the records (one per result, naming its files and
     every file no result names, such as summary.csv) are appended in one transaction, then the
