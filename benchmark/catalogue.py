@@ -179,12 +179,48 @@ def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+# What a programme that `extends` another takes from it: every key it does not write itself;
+# `peers` key by key; `rules` the parent's, in order, a rule of the same id replaced in place and
+# new rules after them.
+
+
+def merged_programme(chain: list[Document]) -> tuple[dict, dict[str, Any]]:
+    """The programme the last of `chain` defines, its parents (farthest first) merged in, and
+    where each part was written: key → document, and for `rules` a (document, index) per rule."""
+    data: dict[str, Any] = {}
+    origin: dict[str, Any] = {"rules": []}
+    for doc in chain:
+        own = doc.data
+        for key, value in own.items():
+            if key == "rules":
+                continue
+            if key == "peers":
+                data["peers"] = {**data.get("peers", {}), **value}
+            else:
+                data[key] = value
+            origin[key] = doc
+        rules = list(data.get("rules", []))
+        for j, rule in enumerate(own.get("rules", [])):
+            ids = [r["id"] for r in rules]
+            if rule["id"] in ids:
+                k = ids.index(rule["id"])
+                rules[k] = rule
+                origin["rules"][k] = (doc, j)
+            else:
+                rules.append(rule)
+                origin["rules"].append((doc, j))
+        data["rules"] = rules
+    data.pop("extends", None)
+    return data, origin
+
+
 class _Builder:
     """Builds model objects from schema-valid documents, adding semantic problems to `report`."""
 
     def __init__(self, report: ProblemReport, broken: set[str] = frozenset()):
         self.report = report
         self.broken = broken
+        self.parents: dict[str, tuple[str, ...]] = {}  # programme → what it extends, nearest first
 
     def problem(self, doc: Document, code: str, message: str, pointer: str,
                 hint: str | None = None, severity: str = "error") -> None:
@@ -236,31 +272,67 @@ class _Builder:
             yield doc
 
     # --- indicator sets ---------------------------------------------------------------------
-    def programmes(self, docs: list[Document], ladders: dict[str, Ladder]) -> dict[str, tuple]:
-        """Programme documents by id, each with its built ladder: (document, ladder)."""
-        out: dict[str, tuple] = {}
-        for doc in self.unique(docs, "programme"):
-            data = doc.data
+    def programmes(self, docs: list[Document],
+                   ladders: dict[str, Ladder]) -> dict[str, tuple[dict, Ladder]]:
+        """Programme documents by id, each merged with the programmes it `extends` and with its
+        built ladder: (merged data, ladder)."""
+        own = {doc.data["id"]: doc for doc in self.unique(docs, "programme")}
+        out: dict[str, tuple[dict, Ladder]] = {}
+        for pid, doc in own.items():
+            chain = self.lineage(doc, own)
+            if chain is None:
+                continue
+            data, origin = merged_programme(chain)
+            ladder_doc = origin["ladder"]
             if isinstance(data["ladder"], str):
-                ladder = ladders.get(data["ladder"])
-                if ladder is None:
-                    self.problem(doc, "unknown_ladder", f"unknown ladder {data['ladder']!r}",
+                found = ladders.get(data["ladder"])
+                if found is None:
+                    self.problem(ladder_doc, "unknown_ladder", f"unknown ladder {data['ladder']!r}",
                                  "/ladder", close(data["ladder"], ladders))
                     continue
+                ladder = found
             else:
-                ladder = self.ladder(doc, data["ladder"], "/ladder", data["id"],
+                ladder = self.ladder(ladder_doc, data["ladder"], "/ladder", pid,
                                      Names.of(data["names"]))
-            self.check_programme(doc, ladder)
-            out[data["id"]] = (doc, ladder)
+            self.check_programme(doc, data, origin, ladder)
+            out[pid] = (data, ladder)
+            self.parents[pid] = tuple(d.data["id"] for d in chain[-2::-1])
         return out
 
-    def sets(self, docs: list[Document], programmes: dict[str, tuple]) -> dict[str, IndicatorSet]:
+    def lineage(self, doc: Document, own: dict[str, Document]) -> list[Document] | None:
+        """The programme and the programmes it extends, the farthest parent first; None (with a
+        located problem) when a parent is unknown or the chain comes back to itself."""
+        chain = [doc]
+        while "extends" in chain[-1].data:
+            child = chain[-1]
+            parent_id = child.data["extends"]
+            if parent_id in self.broken:
+                return None  # its own problems are reported
+            parent = own.get(parent_id)
+            if parent is None:
+                self.problem(child, "unknown_parent_programme",
+                             f"programme {child.data['id']!r} extends an unknown programme "
+                             f"{parent_id!r}", "/extends", close(parent_id, own))
+                return None
+            if parent in chain:
+                cycle = " → ".join(d.data["id"] for d in chain[chain.index(parent):])
+                self.problem(doc, "programme_extends_cycle",
+                             f"programme {doc.data['id']!r}: extends comes back to itself "
+                             f"({cycle} → {parent_id})", "/extends",
+                             "a programme may extend a chain of others, never itself")
+                return None
+            chain.append(parent)
+        return chain[::-1]
+
+    def sets(self, docs: list[Document],
+             programmes: dict[str, tuple[dict, Ladder]]) -> dict[str, IndicatorSet]:
         out: dict[str, IndicatorSet] = {}
         for doc in self.unique(docs, "indicator set"):
             out[doc.data["id"]] = self.indicator_set(doc, doc.data, programmes)
         return out
 
-    def indicator_set(self, doc: Document, data: dict, programmes: dict[str, tuple]) -> IndicatorSet:
+    def indicator_set(self, doc: Document, data: dict,
+                      programmes: dict[str, tuple[dict, Ladder]]) -> IndicatorSet:
         parameters = {}
         for pid, p in data["parameters"].items():
             ptr = f"/parameters/{pid}"
@@ -301,7 +373,12 @@ class _Builder:
         for formula, ptr in derived:  # every indicator known: their possible ranges too
             self.report.extend(derived_formula_problems(doc, formula, parameters, indicators, ptr))
         listed = {}
-        for pid, entry in data.get("programmes", {}).items():
+        entries = dict(data.get("programmes", {}))
+        for pid in programmes:  # a programme not listed takes the lists of the nearest parent
+            parent = next((p for p in self.parents.get(pid, ()) if p in entries), None)
+            if pid not in entries and parent is not None:
+                entries[pid] = entries[parent]
+        for pid, entry in entries.items():
             ptr = f"/programmes/{pid}"
             if pid not in programmes:
                 if pid not in self.broken:
@@ -309,12 +386,14 @@ class _Builder:
                                  close(pid, programmes))
                 continue
             for key in ("indicators", "required"):
+                if pid not in data.get("programmes", {}):
+                    break  # the parent's lists: checked (and reported) under the parent
                 for k, ind_id in enumerate(entry.get(key, [])):
                     if ind_id not in indicators:
                         self.problem(doc, "unknown_indicator", f"unknown indicator {ind_id!r}",
                                      f"{ptr}/{key}/{k}", close(ind_id, indicators))
-            prog_doc, ladder = programmes[pid]
-            listed[pid] = self.programme(prog_doc.data, ladder, indicators, entry, doc, ptr)
+            prog, ladder = programmes[pid]
+            listed[pid] = self.programme(prog, ladder, indicators, entry, doc, ptr)
         return IndicatorSet(data["id"], Names.of(data["names"]), parameters, segments, indicators,
                             listed, doc.path, doc.sha256)
 
@@ -353,32 +432,37 @@ class _Builder:
             derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)),
             minimum=ind.get("minimum"), maximum=ind.get("maximum"))
 
-    def check_programme(self, doc: Document, ladder: Ladder) -> None:
-        """What the programme file must get right on its own: levels its rules name, level
+    def check_programme(self, doc: Document, prog: dict, origin: dict[str, Any],
+                        ladder: Ladder) -> None:
+        """What a programme must get right, merged with its parents: levels its rules name, level
         scores for a weighted score, a source for an official programme; a rule kind the engine
-        does not know is refused here, never skipped at run time."""
+        does not know is refused here, never skipped at run time. Each problem names the file
+        and place where the part was written (`origin`: key or rule index → (document, index))."""
         from benchmark.engine.rules import RULE_KINDS
 
-        prog = doc.data
         level_ids = [lv.id for lv in ladder.levels]
-        for j, r in enumerate(prog["rules"]):
+        for r, (rdoc, j) in zip(prog["rules"], origin["rules"]):
             rptr = f"/rules/{j}"
             if r["kind"] not in RULE_KINDS:
-                self.problem(doc, "unknown_rule_kind", f"unknown rule kind {r['kind']!r}",
+                self.problem(rdoc, "unknown_rule_kind", f"unknown rule kind {r['kind']!r}",
                              f"{rptr}/kind", close(r["kind"], RULE_KINDS))
             for key, level in (("level", r.get("level")),
                                ("bonus/level", (r.get("bonus") or {}).get("level"))):
                 if level and level not in level_ids:
-                    self.problem(doc, "unknown_level", f"unknown level {level!r}",
+                    self.problem(rdoc, "unknown_level", f"unknown level {level!r}",
                                  f"{rptr}/{key}", close(level, level_ids))
+            if r["kind"] == "composite_place" and ("top" in r) == ("top_percent" in r):
+                self.problem(rdoc, "composite_cutoff_missing",
+                             "a composite_place rule needs exactly one of `top` (N) and "
+                             "`top_percent` (p)", rptr)
             if r["kind"] == "weighted_score":
                 missing = [lv.id for lv in ladder.levels if lv.score is None]
                 if missing:
-                    self.problem(doc, "level_score_missing",
+                    self.problem(rdoc, "level_score_missing",
                                  "a weighted score needs a `score` on every ladder level; missing: "
                                  + ", ".join(missing), rptr)
         if prog["basis"]["kind"] == "official" and not prog["basis"].get("source"):
-            self.problem(doc, "official_without_source",
+            self.problem(origin["basis"], "official_without_source",
                          "an official programme must cite its published scheme", "/basis")
 
     def programme(self, prog: dict, ladder: Ladder, indicators: dict[str, Indicator],
@@ -411,7 +495,8 @@ class _Builder:
                 classes=tuple(r.get("classes", ("core",))), indicators=subjects,
                 at_least=r.get("at_least"), pass_mark=r.get("pass_mark"), bonus=r.get("bonus"),
                 description=Names.of(r["description"]) if r.get("description") else None,
-                place=r.get("place"), tier=r.get("tier"), forms=tuple(r.get("forms", ()))))
+                place=r.get("place"), tier=r.get("tier"), forms=tuple(r.get("forms", ())),
+                top=r.get("top"), top_percent=r.get("top_percent")))
         basis = prog["basis"]
         source = Source(**basis["source"]) if basis.get("source") else None
         return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],
