@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import itertools
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -120,7 +121,8 @@ def check_catalogue(root: str | Path | None = None,
     report = ProblemReport()
     if not (root / "indicator_sets").is_dir():
         report.add(Problem("catalogue_not_found", f"no indicator_sets/ folder in {root}",
-                           file=str(root), hint="point --data-dir or BENCHMARK_DATA at a catalogue"))
+                           file=str(root),
+                           hint="point --data-dir or BENCHMARK_DATA at a catalogue"))
         return None, report
     docs: dict[str, list[Document]] = {s: [] for s in FOLDERS.values()}
     files: dict[str, str] = {}
@@ -217,7 +219,7 @@ def merged_programme(chain: list[Document]) -> tuple[dict, dict[str, Any]]:
 class _Builder:
     """Builds model objects from schema-valid documents, adding semantic problems to `report`."""
 
-    def __init__(self, report: ProblemReport, broken: set[str] = frozenset()):
+    def __init__(self, report: ProblemReport, broken: set[str] | frozenset[str] = frozenset()):
         self.report = report
         self.broken = broken
         self.parents: dict[str, tuple[str, ...]] = {}  # programme → what it extends, nearest first
@@ -232,7 +234,8 @@ class _Builder:
         for doc in docs:
             data = doc.data
             if data["id"] in out:
-                self.problem(doc, "duplicate_id", f"ladder id {data['id']!r} is defined twice", "/id")
+                self.problem(doc, "duplicate_id", f"ladder id {data['id']!r} is defined twice",
+                             "/id")
                 continue
             out[data["id"]] = self.ladder(doc, data["levels"], "/levels", data["id"],
                                           Names.of(data["names"]))
@@ -345,7 +348,7 @@ class _Builder:
             parameters[pid] = Parameter(pid, Names.of(p["names"]), p["kind"], p.get("unit"),
                                         tuple(p.get("values", ())), p.get("minimum"),
                                         p.get("maximum"))
-        segments = []
+        segments: list[Segment] = []
         for i, s in enumerate(data.get("segments", [])):
             ptr = f"/segments/{i}"
             if any(s["id"] == other.id for other in segments):
@@ -407,7 +410,8 @@ class _Builder:
                              f"{ptr}/segments/{j}", close(seg, segment_ids))
         if ind["direction"] in ("higher", "lower") and ind["kind"] not in ("quantity",):
             self.problem(doc, "direction_kind_mismatch",
-                         f"direction {ind['direction']!r} needs kind 'quantity'", f"{ptr}/direction")
+                         f"direction {ind['direction']!r} needs kind 'quantity'",
+                         f"{ptr}/direction")
         if ind["direction"] == "target" and "target" not in ind:
             self.problem(doc, "target_missing", "direction 'target' needs `target`", ptr)
         self.check_range(doc, ind, ptr)
@@ -429,7 +433,8 @@ class _Builder:
             segments=tuple(ind["segments"]) if "segments" in ind else None,
             target=target.get("value"), target_band=target.get("band"),
             order=tuple(ind.get("order", ())), derived=derived,
-            derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)),
+            derived_tol_abs=float(dtol.get("abs", 0.0)),
+            derived_tol_rel=float(dtol.get("rel", 0.0)),
             minimum=ind.get("minimum"), maximum=ind.get("maximum"))
 
     def check_programme(self, doc: Document, prog: dict, origin: dict[str, Any],
@@ -441,7 +446,7 @@ class _Builder:
         from benchmark.engine.rules import RULE_KINDS
 
         level_ids = [lv.id for lv in ladder.levels]
-        for r, (rdoc, j) in zip(prog["rules"], origin["rules"]):
+        for r, (rdoc, j) in zip(prog["rules"], origin["rules"], strict=True):
             rptr = f"/rules/{j}"
             if r["kind"] not in RULE_KINDS:
                 self.problem(rdoc, "unknown_rule_kind", f"unknown rule kind {r['kind']!r}",
@@ -519,12 +524,13 @@ class _Builder:
             out[data["id"]] = self.reference(doc, data, sets)
         return out
 
-    def reference(self, doc: Document, data: dict, sets: dict[str, IndicatorSet]) -> ReferenceEdition:
+    def reference(self, doc: Document, data: dict,
+                  sets: dict[str, IndicatorSet]) -> ReferenceEdition:
         self.report.extend(reference_id_problems(doc, data))
         dates = data["dates"]
         edition = ReferenceEdition(
             id=data["id"], titles=Names.of(data["titles"]), tier=data["tier"], body=data["body"],
-            mandatory=data["mandatory"], in_force=_date(dates["in_force"]),
+            mandatory=data["mandatory"], in_force=dt.date.fromisoformat(dates["in_force"]),
             published=_date(dates.get("published")), withdrawn=_date(dates.get("withdrawn")),
             supersedes=tuple(data.get("supersedes", ())), superseded_by=data.get("superseded_by"),
             adoption_source=(data.get("adoption") or {}).get("source"),
@@ -552,12 +558,14 @@ class _Builder:
         return edition
 
     def reference_value(self, doc: Document, edition: ReferenceEdition, v: dict, ptr: str,
-                        sets: dict[str, IndicatorSet], default_verified: bool) -> ReferenceValue | None:
+                        sets: dict[str, IndicatorSet],
+                        default_verified: bool) -> ReferenceValue | None:
         iset = sets.get(v["indicator_set"])
         if iset is None and v["indicator_set"] in self.broken:
             return None
         if iset is None:
-            self.problem(doc, "unknown_indicator_set", f"unknown indicator set {v['indicator_set']!r}",
+            self.problem(doc, "unknown_indicator_set",
+                         f"unknown indicator set {v['indicator_set']!r}",
                          f"{ptr}/indicator_set", close(v["indicator_set"], sets))
             return None
         indicator = iset.indicators.get(v["indicator"])
@@ -588,13 +596,14 @@ class _Builder:
             self.problem(doc, "value_without_source",
                          "the value names no source and neither does its document", ptr,
                          "add `source: {title, url}` to the value or the document")
-        bands = {}
+        bands: dict[str, Any] = {}
         for seg in iset.segments:  # sample formulas across the value's segments' bands too
             if v.get("segments") is None or seg.id in v["segments"]:
                 for key, spec in seg.where.items():
                     bands.setdefault(key, spec)
         bands.update(condition_of(v.get("where")))
-        limits, classes = [], []
+        limits: list[Bound] = []
+        classes: list[GradeClass] = []
         for op, spec in (v.get("limit") or {}).items():
             thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset, indicator.order)
             self.check_possible(doc, indicator, thr, factor, offset, f"{ptr}/limit/{op}", bands,
@@ -622,10 +631,13 @@ class _Builder:
             classes.append(GradeClass(c["label"], bound, c.get("verified"), c.get("note")))
         self.check_monotone(doc, indicator, classes, ptr, bands)
         if v.get("minimum_class") and v["minimum_class"] not in [c.label for c in classes]:
-            self.problem(doc, "unknown_class", f"minimum_class {v['minimum_class']!r} is not a class",
-                         f"{ptr}/minimum_class", close(v["minimum_class"], [c.label for c in classes]))
+            self.problem(doc, "unknown_class",
+                         f"minimum_class {v['minimum_class']!r} is not a class",
+                         f"{ptr}/minimum_class",
+                         close(v["minimum_class"], [c.label for c in classes]))
         eff = v.get("effective", {})
-        if eff.get("from") and eff.get("until") and _date(eff["from"]) > _date(eff["until"]):
+        if eff.get("from") and eff.get("until") and (
+                dt.date.fromisoformat(eff["from"]) > dt.date.fromisoformat(eff["until"])):
             self.problem(doc, "dates_inconsistent", f"effective from {eff['from']} is after "
                          f"until {eff['until']}", f"{ptr}/effective",
                          "write the first day it applies as `from`, the last as `until`")
@@ -666,15 +678,18 @@ class _Builder:
             try:
                 xs = units.convert(xs, table["unit"], param.unit, indicator=param.id)
             except UnitError as exc:
-                self.report.extend(p.at(doc.path, f"{ptr}/table/unit", doc.line(f"{ptr}/table/unit"))
+                self.report.extend(p.at(doc.path, f"{ptr}/table/unit",
+                                        doc.line(f"{ptr}/table/unit"))
                                    for p in exc.problems)
         if np.any(np.diff(xs) <= 0):
-            self.problem(doc, "table_not_sorted", "table points must have increasing parameter values",
+            self.problem(doc, "table_not_sorted",
+                         "table points must have increasing parameter values",
                          f"{ptr}/table/points")
         between = table.get("between", "none")
         if between != "none" and not table.get("between_note"):
             self.problem(doc, "between_without_note",
-                         f"between: {between} needs `between_note` saying where the rule comes from",
+                         f"between: {between} needs `between_note` saying where the rule "
+                         "comes from",
                          f"{ptr}/table")
         return Threshold(table_parameter=param.id, table_x=tuple(xs), table_y=tuple(ys),
                          between=between, between_note=table.get("between_note"))
@@ -713,7 +728,8 @@ class _Builder:
                 allowed = {str(x) for x in param.values}
                 for value in spec if isinstance(spec, list) else [spec]:
                     if str(value) not in allowed:
-                        self.problem(doc, "unknown_category", f"{value!r} is not a value of {key!r}",
+                        self.problem(doc, "unknown_category",
+                                     f"{value!r} is not a value of {key!r}",
                                      f"{ptr}/{key}", "one of: " + ", ".join(sorted(allowed)))
 
     def check_range(self, doc: Document, item: dict, ptr: str) -> None:
@@ -739,12 +755,12 @@ class _Builder:
                              f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
                              "check the formula and the band of parameters it is used for")
                 return
-            values = values[np.isfinite(values)]
+            found = [float(y) for y in values[np.isfinite(values)]]
         elif thr.constant is not None:
-            values = [thr.constant]
+            found = [thr.constant]
         else:
-            values = list(thr.table_y)
-        for y in values:
+            found = list(thr.table_y)
+        for y in found:
             why = outside_range(y * factor + offset, indicator.minimum, indicator.maximum)
             if why:
                 # a formula sampled beyond where products exist (an open band) only warns; the
@@ -782,10 +798,10 @@ class _Builder:
         if not indicator.sign:
             return
         samples = _samples(classes, where)
-        bounded = [(j, c) for j, c in enumerate(classes) if c.bound is not None]
-        for (_, above), (j, cur) in zip(bounded, bounded[1:]):
-            a = above.bound.threshold.evaluate(samples, _n(samples))
-            b = cur.bound.threshold.evaluate(samples, _n(samples))
+        bounded = [(j, c, c.bound) for j, c in enumerate(classes) if c.bound is not None]
+        for (_, above, above_bound), (j, cur, cur_bound) in itertools.pairwise(bounded):
+            a = above_bound.threshold.evaluate(samples, _n(samples))
+            b = cur_bound.threshold.evaluate(samples, _n(samples))
             ok = np.isnan(a) | np.isnan(b) | ((b - a) * indicator.sign <= 1e-12)
             if not np.all(ok):
                 k = int(np.argmin(ok))
@@ -801,15 +817,16 @@ class _Builder:
             for prog in iset.programmes.values():
                 for level in prog.ladder.levels:
                     req = level.requires
-                    if not req or req.of != "class":
+                    if not req or req.of != "class" or req.reference is None:
                         continue
                     ref = references.get(req.reference)
                     where = f"programme {prog.id!r}, level {level.id!r}"
                     if ref is None:
-                        self.report.add(Problem("unknown_reference",
-                                                f"{where} names unknown reference {req.reference!r}",
-                                                file=iset.path, hint=close(req.reference, references)))
-                    elif not any(v.class_bound(req.class_label) for v in ref.values):
+                        self.report.add(Problem(
+                            "unknown_reference",
+                            f"{where} names unknown reference {req.reference!r}",
+                            file=iset.path, hint=close(req.reference, references)))
+                    elif not any(v.class_bound(req.class_label or "") for v in ref.values):
                         self.report.add(Problem("unknown_class",
                                                 f"{where}: {req.reference} has no class "
                                                 f"{req.class_label!r}", file=iset.path))
@@ -853,9 +870,9 @@ def _conditions_overlap(a: dict, b: dict) -> bool:
         if isinstance(x, Band) and isinstance(y, Band):
             if not x.overlaps(y):
                 return False
-        elif isinstance(x, tuple) and isinstance(y, tuple):
-            if not {str(v) for v in x} & {str(v) for v in y}:
-                return False
+        elif (isinstance(x, tuple) and isinstance(y, tuple)
+              and not {str(v) for v in x} & {str(v) for v in y}):
+            return False
     return True
 
 
@@ -886,7 +903,8 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
         except OSError:  # a name too long …: read_document reports it
             folder = False
         if folder:
-            files.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json")))
+            files.extend(sorted(x for x in p.rglob("*")
+                                if x.suffix.lower() in (".yaml", ".yml", ".json")))
         else:
             files.append(p)
     decls, others, organisation = [], [], []
@@ -899,7 +917,8 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
         else:
             others.append(f)
     root = Path(data_dir) if data_dir else default_data_dir()
-    root_files = {p.resolve() for p, _ in catalogue_files(root)} if (root / "indicator_sets").is_dir() else set()
+    root_files = ({p.resolve() for p, _ in catalogue_files(root)}
+                  if (root / "indicator_sets").is_dir() else set())
     extra = [f for f in others if f.resolve() not in root_files]
     catalogue, report = check_catalogue(root, extra)
     if paths:  # keep only the problems of the files asked about, plus catalogue-wide failures
@@ -993,11 +1012,12 @@ def supersession_problems(references: dict[str, ReferenceEdition]) -> list[Probl
             if nxt == start and len(path) > 1 and frozenset(path) not in reported:
                 reported.add(frozenset(path))
                 for member in path:  # each file of the circle is told
-                    r = references.get(member)
-                    if r is not None:
+                    edition = references.get(member)
+                    if edition is not None:
                         problems.append(Problem(
                             "supersession_cycle", "supersession goes round in a circle: "
-                            + " → ".join([*path, start]), file=r.path, pointer="/supersedes",
+                            + " → ".join([*path, start]), file=edition.path,
+                            pointer="/supersedes",
                             hint="an edition is replaced by a later one, never by one it "
                                  "replaced"))
             elif nxt not in path and len(path) < len(successors) + 1:
@@ -1017,10 +1037,14 @@ def _extent(name: str, band: Any, parameters: dict, open_ends: bool = False
     parameter's possible range; an open end is moved one float inward."""
     lo, hi, lo_open, hi_open = -np.inf, np.inf, False, False
     if isinstance(band, Band):
-        if band.ge is not None or band.gt is not None:
-            lo, lo_open = (band.ge, False) if band.ge is not None else (band.gt, True)
-        if band.le is not None or band.lt is not None:
-            hi, hi_open = (band.le, False) if band.le is not None else (band.lt, True)
+        if band.ge is not None:
+            lo, lo_open = band.ge, False
+        elif band.gt is not None:
+            lo, lo_open = band.gt, True
+        if band.le is not None:
+            hi, hi_open = band.le, False
+        elif band.lt is not None:
+            hi, hi_open = band.lt, True
     item = parameters.get(name)
     minimum, maximum = getattr(item, "minimum", None), getattr(item, "maximum", None)
     if minimum is not None and minimum > lo:
@@ -1131,7 +1155,7 @@ def formula_check_points(formula, where: dict, parameters: dict,
             axes[name] = keep
     names = list(axes)
     mesh = np.meshgrid(*[axes[n] for n in names], indexing="ij")
-    return {n: m.ravel() for n, m in zip(names, mesh)}
+    return {n: m.ravel() for n, m in zip(names, mesh, strict=False)}
 
 
 def derived_formula_problems(doc: Document, formula, parameters: dict[str, Parameter],

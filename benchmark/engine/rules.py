@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.engine.types import FAIL, NO_REFERENCE, NOT_APPLICABLE, NOT_DECLARED, UNKNOWN
 from benchmark.model import Programme, Rule
+
+if TYPE_CHECKING:
+    from benchmark.engine.standing import PopulationContext
 
 # reason codes, by index; 0 = no reason
 REASONS = ("", "basic_not_met", "basic_not_declared", "basic_not_assessable", "core_count_low",
@@ -77,7 +81,7 @@ class RuleInputs:
     superseded: np.ndarray  # some normative reference is superseded on the date
     segment_code: np.ndarray | None = None  # index into segment_ids per row; -1 = none
     segment_ids: tuple[str, ...] = ()
-    population: object | None = None  # engine.standing.PopulationContext: the peers
+    population: PopulationContext | None = None  # the peers (engine/standing.py)
     references: list[list[str]] | None = None  # normative references cited, per row
     reference_status: object | None = None  # (reference, date) → in_force | ... | unknown
     numbers: np.ndarray | None = None  # standard number per row, as written
@@ -275,6 +279,7 @@ def ranking_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
     from benchmark.engine.standing import ranked_value
 
     ctx = x.population
+    assert x.segment_code is not None
     best_tier = int(rule.tier or 1)
     any_subject = np.zeros(x.n, dtype=bool)
     for r in x.subjects(rule):
@@ -328,6 +333,7 @@ def composite_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
     from benchmark.engine.standing import composite_standing, ranked_value
 
     ctx = x.population
+    assert x.segment_code is not None
     comp = {k: np.full(x.n, np.nan) for k in ("score", "place", "peers", "cutoff",
                                                "cutoff_score")}
     subjects = [r for r in x.subjects(rule) if r.id in ctx.values]
