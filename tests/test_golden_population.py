@@ -86,3 +86,33 @@ def test_evaluate_with_the_population_gives_the_same_leaders_and_gaps(run, tmp_p
         (rule,) = [r for r in reports[name]["rules"] if r["kind"] == "composite_place"]
         assert rule["composite"]["place"] == place
         assert rule["composite"]["observed"] == pytest.approx(want["composite_score"][name])
+
+
+@pytest.mark.parametrize("run", RUNS, ids=ident)
+def test_the_cycle_lists_the_same_leaders(run, tmp_path):
+    """Open → snapshot → rank → shortlist → a commitment letter from every shortlisted
+    enterprise → public notice without objections → list: exactly the hand-worked leaders."""
+    case_path, pid = run
+    case, want = load(case_path), load(case_path)["programmes"][pid]
+    state = tmp_path / "state"
+
+    def cycle(*args: str) -> str:
+        res = CliRunner().invoke(main, ["cycle", args[0], "--state", str(state), "-p", pid,
+                                        "--year", "2026", *args[1:]])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    cycle("open", "--field", case["set"], "--date", case["date"])
+    cycle("snapshot", str(FOLDER / case["population"]), "--field", case["set"],
+          "--date", case["date"])
+    cycle("rank", "--date", case["date"])
+    shortlisted = [line.split("\t")[2] for line in
+                   cycle("shortlist", "--date", case["date"]).splitlines()]
+    for number in shortlisted:
+        cycle("commitment", number, "--date", case["date"])
+    cycle("notice-open", "--from", case["date"], "--until", case["date"])
+    cycle("notice-close", "--date", case["date"])
+    out = tmp_path / "list"
+    cycle("publish", "--date", case["date"], "-o", str(out))
+    entries = json.loads((out / "list.json").read_text(encoding="utf-8"))["detail"]["entries"]
+    assert sorted(e["enterprise"] for e in entries if e["listed"]) == want["leaders"]
