@@ -432,7 +432,7 @@ def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
     value = float(ranked_value(r, ctx.basis, a.margin_reference(ind_id))[row])
     required, tier = (float(o.places[ind_id][0][row]), int(o.places[ind_id][1][row])) \
         if ind_id in o.places else (math.nan, 0)
-    gap = (required - value) * r.sign if math.isfinite(required) and math.isfinite(value) \
+    gap = (required - value) * place.sign if math.isfinite(required) and math.isfinite(value) \
         else None
     values.update(observed=_round(value), required=_round(required),
                   gap=_round(gap) if gap is not None and gap > 0 else None, tier=tier,

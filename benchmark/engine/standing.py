@@ -197,12 +197,13 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
         value = ranked_value(r, basis, references(r.id) if references else None)
         usable = r.applies & ~np.isnan(value)
         ctx.values[r.id] = np.where(usable & ~gate_failed & (r.highest != 0), value, np.nan)
-        ctx.weights[r.id], ctx.signs[r.id] = float(r.weight), int(r.sign)
+        sign = 1 if basis == "margin" else int(r.sign)  # a margin is positive when better
+        ctx.weights[r.id], ctx.signs[r.id] = float(r.weight), sign
         for code in np.unique(segment_code[usable]):
             in_seg = usable & (segment_code == code)
             seg = segment_ids[code] if code >= 0 else ""
             rows = np.flatnonzero(in_seg & ~gate_failed & (r.highest != 0))
-            res = thresholds.threshold(value[rows], r.sign, m, seed=seed,
+            res = thresholds.threshold(value[rows], sign, m, seed=seed,
                                        n_resamples=n_resamples)
             floor = math.nan
             if floors is not None and basis != "margin" and len(rows):
@@ -214,11 +215,11 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
             suppressed, why = ranking.rank_suppressed(value[rows])
             bounds: tuple[float, ...] = ()
             if not suppressed:
-                b, _ = thresholds.tiers(value[rows], r.sign, k,
+                b, _ = thresholds.tiers(value[rows], sign, k,
                                         floor=None if math.isnan(floor) else floor)
                 bounds = tuple(float(x) for x in b)
             unit = "%" if basis == "margin" else r.unit
-            ctx.places[(r.id, seg)] = Place(r.id, seg, unit, r.sign, res.n, len(rows),
+            ctx.places[(r.id, seg)] = Place(r.id, seg, unit, sign, res.n, len(rows),
                                             float(res.value), bounds, floor, why if suppressed
                                             else None, res.warning, (res.ci_low, res.ci_high))
     return ctx
