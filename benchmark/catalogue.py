@@ -377,9 +377,10 @@ class _Builder:
             self.report.extend(derived_formula_problems(doc, formula, parameters, indicators, ptr))
         listed = {}
         entries = dict(data.get("programmes", {}))
-        for pid in programmes:  # a programme not listed takes the lists of the nearest parent
+        for pid, (prog, _) in programmes.items():  # not listed: the nearest parent's lists
             parent = next((p for p in self.parents.get(pid, ()) if p in entries), None)
-            if pid not in entries and parent is not None:
+            if pid not in entries and parent is not None and data["id"] in prog.get(
+                    "categories", [data["id"]]):
                 entries[pid] = entries[parent]
         for pid, entry in entries.items():
             ptr = f"/programmes/{pid}"
