@@ -430,7 +430,8 @@ def compare(set_id, segment, references, params, day, include_superseded, format
               show_default=True,
               help="Comma-separated output formats: json, csv (one file per table, UTF-8 with "
                    "BOM), parquet (one file per table), xlsx, md, html (one self-contained "
-                   "report), pdf (the HTML printed by headless Chromium).")
+                   "report), pdf (the HTML printed by headless Chromium), boards (the "
+                   "single-indicator rankings as HTML and XLSX, in zh and en).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the reports (md, html, pdf, xlsx).")
 @click.option("--template-dir", type=click.Path(file_okay=False),
@@ -452,9 +453,13 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.leaders import rank_file
     from benchmark.population import table_options
     from benchmark.report import check_formats, output_folder
+    from benchmark.report.boards import board_outputs
     from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
 
-    check_formats(formats, RANK_FORMATS)  # before any work
+    boards = "boards" in formats  # the single-indicator boards, zh and en (report/boards.py)
+    formats = [f for f in formats if f != "boards"]
+    if formats or not boards:
+        check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
             table_options(header_row, input_format):
@@ -462,7 +467,8 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                       tiers, seed, include_superseded, step)
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
         step("writing")
-        paths = write_ranking(result, formats, out_dir, lang, template_dir)
+        paths = write_ranking(result, formats, out_dir, lang, template_dir,
+                              board_outputs(r, template_dir) if boards else [])
     excluded = r.assessment.population.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     for p in shown:
