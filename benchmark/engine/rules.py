@@ -267,19 +267,25 @@ def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
     return out
 
 
+def _population_needed(out: RuleOutcome, x: RuleInputs) -> bool:
+    """A relative rule without peers is not assessable on every row (`population_needed`)."""
+    if x.population is None:
+        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "population_needed")
+    return x.population is None
+
+
 def ranking_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """A place in the peers' ranking (engine/standing.py): every subject reaches the leader
     threshold (`place: leader_threshold`) or a tier at least as good as `tier` (`place: top_tier`,
     default tier 1) of its segment. Without a population the rule is not assessable
     (`population_needed`); a segment without peers or with a suppressed ranking too."""
     out = RuleOutcome.new(x.n)
-    if x.population is None:
-        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "population_needed")
+    if _population_needed(out, x):
         return out
     from benchmark.engine.standing import ranked_value
 
     ctx = x.population
-    assert x.segment_code is not None
+    assert ctx is not None and x.segment_code is not None
     best_tier = int(rule.tier or 1)
     any_subject = np.zeros(x.n, dtype=bool)
     for r in x.subjects(rule):
@@ -327,13 +333,12 @@ def composite_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
     (`population_needed`); a subject not declared (`indicator_not_declared`) or a segment without
     composite peers (`no_composite_peers`) too."""
     out = RuleOutcome.new(x.n)
-    if x.population is None:
-        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "population_needed")
+    if _population_needed(out, x):
         return out
     from benchmark.engine.standing import composite_standing, ranked_value
 
     ctx = x.population
-    assert x.segment_code is not None
+    assert ctx is not None and x.segment_code is not None
     comp = {k: np.full(x.n, np.nan) for k in ("score", "place", "peers", "cutoff",
                                                "cutoff_score")}
     subjects = [r for r in x.subjects(rule) if r.id in ctx.values]
