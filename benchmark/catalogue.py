@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import itertools
 import os
 import unicodedata
 from collections.abc import Iterable
@@ -120,7 +121,8 @@ def check_catalogue(root: str | Path | None = None,
     report = ProblemReport()
     if not (root / "indicator_sets").is_dir():
         report.add(Problem("catalogue_not_found", f"no indicator_sets/ folder in {root}",
-                           file=str(root), hint="point --data-dir or BENCHMARK_DATA at a catalogue"))
+                           file=str(root),
+                           hint="point --data-dir or BENCHMARK_DATA at a catalogue"))
         return None, report
     docs: dict[str, list[Document]] = {s: [] for s in FOLDERS.values()}
     files: dict[str, str] = {}
@@ -179,12 +181,48 @@ def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+# What a programme that `extends` another takes from it: every key it does not write itself;
+# `peers` key by key; `rules` the parent's, in order, a rule of the same id replaced in place and
+# new rules after them.
+
+
+def merged_programme(chain: list[Document]) -> tuple[dict, dict[str, Any]]:
+    """The programme the last of `chain` defines, its parents (farthest first) merged in, and
+    where each part was written: key → document, and for `rules` a (document, index) per rule."""
+    data: dict[str, Any] = {}
+    origin: dict[str, Any] = {"rules": []}
+    for doc in chain:
+        own = doc.data
+        for key, value in own.items():
+            if key == "rules":
+                continue
+            if key == "peers":
+                data["peers"] = {**data.get("peers", {}), **value}
+            else:
+                data[key] = value
+            origin[key] = doc
+        rules = list(data.get("rules", []))
+        for j, rule in enumerate(own.get("rules", [])):
+            ids = [r["id"] for r in rules]
+            if rule["id"] in ids:
+                k = ids.index(rule["id"])
+                rules[k] = rule
+                origin["rules"][k] = (doc, j)
+            else:
+                rules.append(rule)
+                origin["rules"].append((doc, j))
+        data["rules"] = rules
+    data.pop("extends", None)
+    return data, origin
+
+
 class _Builder:
     """Builds model objects from schema-valid documents, adding semantic problems to `report`."""
 
-    def __init__(self, report: ProblemReport, broken: set[str] = frozenset()):
+    def __init__(self, report: ProblemReport, broken: set[str] | frozenset[str] = frozenset()):
         self.report = report
         self.broken = broken
+        self.parents: dict[str, tuple[str, ...]] = {}  # programme → what it extends, nearest first
 
     def problem(self, doc: Document, code: str, message: str, pointer: str,
                 hint: str | None = None, severity: str = "error") -> None:
@@ -196,7 +234,8 @@ class _Builder:
         for doc in docs:
             data = doc.data
             if data["id"] in out:
-                self.problem(doc, "duplicate_id", f"ladder id {data['id']!r} is defined twice", "/id")
+                self.problem(doc, "duplicate_id", f"ladder id {data['id']!r} is defined twice",
+                             "/id")
                 continue
             out[data["id"]] = self.ladder(doc, data["levels"], "/levels", data["id"],
                                           Names.of(data["names"]))
@@ -236,31 +275,67 @@ class _Builder:
             yield doc
 
     # --- indicator sets ---------------------------------------------------------------------
-    def programmes(self, docs: list[Document], ladders: dict[str, Ladder]) -> dict[str, tuple]:
-        """Programme documents by id, each with its built ladder: (document, ladder)."""
-        out: dict[str, tuple] = {}
-        for doc in self.unique(docs, "programme"):
-            data = doc.data
+    def programmes(self, docs: list[Document],
+                   ladders: dict[str, Ladder]) -> dict[str, tuple[dict, Ladder]]:
+        """Programme documents by id, each merged with the programmes it `extends` and with its
+        built ladder: (merged data, ladder)."""
+        own = {doc.data["id"]: doc for doc in self.unique(docs, "programme")}
+        out: dict[str, tuple[dict, Ladder]] = {}
+        for pid, doc in own.items():
+            chain = self.lineage(doc, own)
+            if chain is None:
+                continue
+            data, origin = merged_programme(chain)
+            ladder_doc = origin["ladder"]
             if isinstance(data["ladder"], str):
-                ladder = ladders.get(data["ladder"])
-                if ladder is None:
-                    self.problem(doc, "unknown_ladder", f"unknown ladder {data['ladder']!r}",
+                found = ladders.get(data["ladder"])
+                if found is None:
+                    self.problem(ladder_doc, "unknown_ladder", f"unknown ladder {data['ladder']!r}",
                                  "/ladder", close(data["ladder"], ladders))
                     continue
+                ladder = found
             else:
-                ladder = self.ladder(doc, data["ladder"], "/ladder", data["id"],
+                ladder = self.ladder(ladder_doc, data["ladder"], "/ladder", pid,
                                      Names.of(data["names"]))
-            self.check_programme(doc, ladder)
-            out[data["id"]] = (doc, ladder)
+            self.check_programme(doc, data, origin, ladder)
+            out[pid] = (data, ladder)
+            self.parents[pid] = tuple(d.data["id"] for d in chain[-2::-1])
         return out
 
-    def sets(self, docs: list[Document], programmes: dict[str, tuple]) -> dict[str, IndicatorSet]:
+    def lineage(self, doc: Document, own: dict[str, Document]) -> list[Document] | None:
+        """The programme and the programmes it extends, the farthest parent first; None (with a
+        located problem) when a parent is unknown or the chain comes back to itself."""
+        chain = [doc]
+        while "extends" in chain[-1].data:
+            child = chain[-1]
+            parent_id = child.data["extends"]
+            if parent_id in self.broken:
+                return None  # its own problems are reported
+            parent = own.get(parent_id)
+            if parent is None:
+                self.problem(child, "unknown_parent_programme",
+                             f"programme {child.data['id']!r} extends an unknown programme "
+                             f"{parent_id!r}", "/extends", close(parent_id, own))
+                return None
+            if parent in chain:
+                cycle = " → ".join(d.data["id"] for d in chain[chain.index(parent):])
+                self.problem(doc, "programme_extends_cycle",
+                             f"programme {doc.data['id']!r}: extends comes back to itself "
+                             f"({cycle} → {parent_id})", "/extends",
+                             "a programme may extend a chain of others, never itself")
+                return None
+            chain.append(parent)
+        return chain[::-1]
+
+    def sets(self, docs: list[Document],
+             programmes: dict[str, tuple[dict, Ladder]]) -> dict[str, IndicatorSet]:
         out: dict[str, IndicatorSet] = {}
         for doc in self.unique(docs, "indicator set"):
             out[doc.data["id"]] = self.indicator_set(doc, doc.data, programmes)
         return out
 
-    def indicator_set(self, doc: Document, data: dict, programmes: dict[str, tuple]) -> IndicatorSet:
+    def indicator_set(self, doc: Document, data: dict,
+                      programmes: dict[str, tuple[dict, Ladder]]) -> IndicatorSet:
         parameters = {}
         for pid, p in data["parameters"].items():
             ptr = f"/parameters/{pid}"
@@ -273,7 +348,7 @@ class _Builder:
             parameters[pid] = Parameter(pid, Names.of(p["names"]), p["kind"], p.get("unit"),
                                         tuple(p.get("values", ())), p.get("minimum"),
                                         p.get("maximum"))
-        segments = []
+        segments: list[Segment] = []
         for i, s in enumerate(data.get("segments", [])):
             ptr = f"/segments/{i}"
             if any(s["id"] == other.id for other in segments):
@@ -301,7 +376,13 @@ class _Builder:
         for formula, ptr in derived:  # every indicator known: their possible ranges too
             self.report.extend(derived_formula_problems(doc, formula, parameters, indicators, ptr))
         listed = {}
-        for pid, entry in data.get("programmes", {}).items():
+        entries = dict(data.get("programmes", {}))
+        for pid, (prog, _) in programmes.items():  # not listed: the nearest parent's lists
+            parent = next((p for p in self.parents.get(pid, ()) if p in entries), None)
+            if pid not in entries and parent is not None and data["id"] in prog.get(
+                    "categories", [data["id"]]):
+                entries[pid] = entries[parent]
+        for pid, entry in entries.items():
             ptr = f"/programmes/{pid}"
             if pid not in programmes:
                 if pid not in self.broken:
@@ -309,12 +390,14 @@ class _Builder:
                                  close(pid, programmes))
                 continue
             for key in ("indicators", "required"):
+                if pid not in data.get("programmes", {}):
+                    break  # the parent's lists: checked (and reported) under the parent
                 for k, ind_id in enumerate(entry.get(key, [])):
                     if ind_id not in indicators:
                         self.problem(doc, "unknown_indicator", f"unknown indicator {ind_id!r}",
                                      f"{ptr}/{key}/{k}", close(ind_id, indicators))
-            prog_doc, ladder = programmes[pid]
-            listed[pid] = self.programme(prog_doc.data, ladder, indicators, entry, doc, ptr)
+            prog, ladder = programmes[pid]
+            listed[pid] = self.programme(prog, ladder, indicators, entry, doc, ptr)
         return IndicatorSet(data["id"], Names.of(data["names"]), parameters, segments, indicators,
                             listed, doc.path, doc.sha256)
 
@@ -328,7 +411,8 @@ class _Builder:
                              f"{ptr}/segments/{j}", close(seg, segment_ids))
         if ind["direction"] in ("higher", "lower") and ind["kind"] not in ("quantity",):
             self.problem(doc, "direction_kind_mismatch",
-                         f"direction {ind['direction']!r} needs kind 'quantity'", f"{ptr}/direction")
+                         f"direction {ind['direction']!r} needs kind 'quantity'",
+                         f"{ptr}/direction")
         if ind["direction"] == "target" and "target" not in ind:
             self.problem(doc, "target_missing", "direction 'target' needs `target`", ptr)
         self.check_range(doc, ind, ptr)
@@ -350,35 +434,41 @@ class _Builder:
             segments=tuple(ind["segments"]) if "segments" in ind else None,
             target=target.get("value"), target_band=target.get("band"),
             order=tuple(ind.get("order", ())), derived=derived,
-            derived_tol_abs=float(dtol.get("abs", 0.0)), derived_tol_rel=float(dtol.get("rel", 0.0)),
+            derived_tol_abs=float(dtol.get("abs", 0.0)),
+            derived_tol_rel=float(dtol.get("rel", 0.0)),
             minimum=ind.get("minimum"), maximum=ind.get("maximum"))
 
-    def check_programme(self, doc: Document, ladder: Ladder) -> None:
-        """What the programme file must get right on its own: levels its rules name, level
+    def check_programme(self, doc: Document, prog: dict, origin: dict[str, Any],
+                        ladder: Ladder) -> None:
+        """What a programme must get right, merged with its parents: levels its rules name, level
         scores for a weighted score, a source for an official programme; a rule kind the engine
-        does not know is refused here, never skipped at run time."""
+        does not know is refused here, never skipped at run time. Each problem names the file
+        and place where the part was written (`origin`: key or rule index → (document, index))."""
         from benchmark.engine.rules import RULE_KINDS
 
-        prog = doc.data
         level_ids = [lv.id for lv in ladder.levels]
-        for j, r in enumerate(prog["rules"]):
+        for r, (rdoc, j) in zip(prog["rules"], origin["rules"], strict=True):
             rptr = f"/rules/{j}"
             if r["kind"] not in RULE_KINDS:
-                self.problem(doc, "unknown_rule_kind", f"unknown rule kind {r['kind']!r}",
+                self.problem(rdoc, "unknown_rule_kind", f"unknown rule kind {r['kind']!r}",
                              f"{rptr}/kind", close(r["kind"], RULE_KINDS))
             for key, level in (("level", r.get("level")),
                                ("bonus/level", (r.get("bonus") or {}).get("level"))):
                 if level and level not in level_ids:
-                    self.problem(doc, "unknown_level", f"unknown level {level!r}",
+                    self.problem(rdoc, "unknown_level", f"unknown level {level!r}",
                                  f"{rptr}/{key}", close(level, level_ids))
+            if r["kind"] == "composite_place" and ("top" in r) == ("top_percent" in r):
+                self.problem(rdoc, "composite_cutoff_missing",
+                             "a composite_place rule needs exactly one of `top` (N) and "
+                             "`top_percent` (p)", rptr)
             if r["kind"] == "weighted_score":
                 missing = [lv.id for lv in ladder.levels if lv.score is None]
                 if missing:
-                    self.problem(doc, "level_score_missing",
+                    self.problem(rdoc, "level_score_missing",
                                  "a weighted score needs a `score` on every ladder level; missing: "
                                  + ", ".join(missing), rptr)
         if prog["basis"]["kind"] == "official" and not prog["basis"].get("source"):
-            self.problem(doc, "official_without_source",
+            self.problem(origin["basis"], "official_without_source",
                          "an official programme must cite its published scheme", "/basis")
 
     def programme(self, prog: dict, ladder: Ladder, indicators: dict[str, Indicator],
@@ -411,7 +501,8 @@ class _Builder:
                 classes=tuple(r.get("classes", ("core",))), indicators=subjects,
                 at_least=r.get("at_least"), pass_mark=r.get("pass_mark"), bonus=r.get("bonus"),
                 description=Names.of(r["description"]) if r.get("description") else None,
-                place=r.get("place"), tier=r.get("tier"), forms=tuple(r.get("forms", ()))))
+                place=r.get("place"), tier=r.get("tier"), forms=tuple(r.get("forms", ())),
+                top=r.get("top"), top_percent=r.get("top_percent")))
         basis = prog["basis"]
         source = Source(**basis["source"]) if basis.get("source") else None
         return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],
@@ -434,12 +525,13 @@ class _Builder:
             out[data["id"]] = self.reference(doc, data, sets)
         return out
 
-    def reference(self, doc: Document, data: dict, sets: dict[str, IndicatorSet]) -> ReferenceEdition:
+    def reference(self, doc: Document, data: dict,
+                  sets: dict[str, IndicatorSet]) -> ReferenceEdition:
         self.report.extend(reference_id_problems(doc, data))
         dates = data["dates"]
         edition = ReferenceEdition(
             id=data["id"], titles=Names.of(data["titles"]), tier=data["tier"], body=data["body"],
-            mandatory=data["mandatory"], in_force=_date(dates["in_force"]),
+            mandatory=data["mandatory"], in_force=dt.date.fromisoformat(dates["in_force"]),
             published=_date(dates.get("published")), withdrawn=_date(dates.get("withdrawn")),
             supersedes=tuple(data.get("supersedes", ())), superseded_by=data.get("superseded_by"),
             adoption_source=(data.get("adoption") or {}).get("source"),
@@ -467,12 +559,14 @@ class _Builder:
         return edition
 
     def reference_value(self, doc: Document, edition: ReferenceEdition, v: dict, ptr: str,
-                        sets: dict[str, IndicatorSet], default_verified: bool) -> ReferenceValue | None:
+                        sets: dict[str, IndicatorSet],
+                        default_verified: bool) -> ReferenceValue | None:
         iset = sets.get(v["indicator_set"])
         if iset is None and v["indicator_set"] in self.broken:
             return None
         if iset is None:
-            self.problem(doc, "unknown_indicator_set", f"unknown indicator set {v['indicator_set']!r}",
+            self.problem(doc, "unknown_indicator_set",
+                         f"unknown indicator set {v['indicator_set']!r}",
                          f"{ptr}/indicator_set", close(v["indicator_set"], sets))
             return None
         indicator = iset.indicators.get(v["indicator"])
@@ -503,13 +597,14 @@ class _Builder:
             self.problem(doc, "value_without_source",
                          "the value names no source and neither does its document", ptr,
                          "add `source: {title, url}` to the value or the document")
-        bands = {}
+        bands: dict[str, Any] = {}
         for seg in iset.segments:  # sample formulas across the value's segments' bands too
             if v.get("segments") is None or seg.id in v["segments"]:
                 for key, spec in seg.where.items():
                     bands.setdefault(key, spec)
         bands.update(condition_of(v.get("where")))
-        limits, classes = [], []
+        limits: list[Bound] = []
+        classes: list[GradeClass] = []
         for op, spec in (v.get("limit") or {}).items():
             thr = self.threshold(doc, spec, f"{ptr}/limit/{op}", iset, indicator.order)
             self.check_possible(doc, indicator, thr, factor, offset, f"{ptr}/limit/{op}", bands,
@@ -537,10 +632,13 @@ class _Builder:
             classes.append(GradeClass(c["label"], bound, c.get("verified"), c.get("note")))
         self.check_monotone(doc, indicator, classes, ptr, bands)
         if v.get("minimum_class") and v["minimum_class"] not in [c.label for c in classes]:
-            self.problem(doc, "unknown_class", f"minimum_class {v['minimum_class']!r} is not a class",
-                         f"{ptr}/minimum_class", close(v["minimum_class"], [c.label for c in classes]))
+            self.problem(doc, "unknown_class",
+                         f"minimum_class {v['minimum_class']!r} is not a class",
+                         f"{ptr}/minimum_class",
+                         close(v["minimum_class"], [c.label for c in classes]))
         eff = v.get("effective", {})
-        if eff.get("from") and eff.get("until") and _date(eff["from"]) > _date(eff["until"]):
+        if eff.get("from") and eff.get("until") and (
+                dt.date.fromisoformat(eff["from"]) > dt.date.fromisoformat(eff["until"])):
             self.problem(doc, "dates_inconsistent", f"effective from {eff['from']} is after "
                          f"until {eff['until']}", f"{ptr}/effective",
                          "write the first day it applies as `from`, the last as `until`")
@@ -581,15 +679,18 @@ class _Builder:
             try:
                 xs = units.convert(xs, table["unit"], param.unit, indicator=param.id)
             except UnitError as exc:
-                self.report.extend(p.at(doc.path, f"{ptr}/table/unit", doc.line(f"{ptr}/table/unit"))
+                self.report.extend(p.at(doc.path, f"{ptr}/table/unit",
+                                        doc.line(f"{ptr}/table/unit"))
                                    for p in exc.problems)
         if np.any(np.diff(xs) <= 0):
-            self.problem(doc, "table_not_sorted", "table points must have increasing parameter values",
+            self.problem(doc, "table_not_sorted",
+                         "table points must have increasing parameter values",
                          f"{ptr}/table/points")
         between = table.get("between", "none")
         if between != "none" and not table.get("between_note"):
             self.problem(doc, "between_without_note",
-                         f"between: {between} needs `between_note` saying where the rule comes from",
+                         f"between: {between} needs `between_note` saying where the rule "
+                         "comes from",
                          f"{ptr}/table")
         return Threshold(table_parameter=param.id, table_x=tuple(xs), table_y=tuple(ys),
                          between=between, between_note=table.get("between_note"))
@@ -628,7 +729,8 @@ class _Builder:
                 allowed = {str(x) for x in param.values}
                 for value in spec if isinstance(spec, list) else [spec]:
                     if str(value) not in allowed:
-                        self.problem(doc, "unknown_category", f"{value!r} is not a value of {key!r}",
+                        self.problem(doc, "unknown_category",
+                                     f"{value!r} is not a value of {key!r}",
                                      f"{ptr}/{key}", "one of: " + ", ".join(sorted(allowed)))
 
     def check_range(self, doc: Document, item: dict, ptr: str) -> None:
@@ -654,12 +756,12 @@ class _Builder:
                              f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
                              "check the formula and the band of parameters it is used for")
                 return
-            values = values[np.isfinite(values)]
+            found = [float(y) for y in values[np.isfinite(values)]]
         elif thr.constant is not None:
-            values = [thr.constant]
+            found = [thr.constant]
         else:
-            values = list(thr.table_y)
-        for y in values:
+            found = list(thr.table_y)
+        for y in found:
             why = outside_range(y * factor + offset, indicator.minimum, indicator.maximum)
             if why:
                 # a formula sampled beyond where products exist (an open band) only warns; the
@@ -697,10 +799,10 @@ class _Builder:
         if not indicator.sign:
             return
         samples = _samples(classes, where)
-        bounded = [(j, c) for j, c in enumerate(classes) if c.bound is not None]
-        for (_, above), (j, cur) in zip(bounded, bounded[1:]):
-            a = above.bound.threshold.evaluate(samples, _n(samples))
-            b = cur.bound.threshold.evaluate(samples, _n(samples))
+        bounded = [(j, c, c.bound) for j, c in enumerate(classes) if c.bound is not None]
+        for (_, above, above_bound), (j, cur, cur_bound) in itertools.pairwise(bounded):
+            a = above_bound.threshold.evaluate(samples, _n(samples))
+            b = cur_bound.threshold.evaluate(samples, _n(samples))
             ok = np.isnan(a) | np.isnan(b) | ((b - a) * indicator.sign <= 1e-12)
             if not np.all(ok):
                 k = int(np.argmin(ok))
@@ -716,15 +818,16 @@ class _Builder:
             for prog in iset.programmes.values():
                 for level in prog.ladder.levels:
                     req = level.requires
-                    if not req or req.of != "class":
+                    if not req or req.of != "class" or req.reference is None:
                         continue
                     ref = references.get(req.reference)
                     where = f"programme {prog.id!r}, level {level.id!r}"
                     if ref is None:
-                        self.report.add(Problem("unknown_reference",
-                                                f"{where} names unknown reference {req.reference!r}",
-                                                file=iset.path, hint=close(req.reference, references)))
-                    elif not any(v.class_bound(req.class_label) for v in ref.values):
+                        self.report.add(Problem(
+                            "unknown_reference",
+                            f"{where} names unknown reference {req.reference!r}",
+                            file=iset.path, hint=close(req.reference, references)))
+                    elif not any(v.class_bound(req.class_label or "") for v in ref.values):
                         self.report.add(Problem("unknown_class",
                                                 f"{where}: {req.reference} has no class "
                                                 f"{req.class_label!r}", file=iset.path))
@@ -768,9 +871,9 @@ def _conditions_overlap(a: dict, b: dict) -> bool:
         if isinstance(x, Band) and isinstance(y, Band):
             if not x.overlaps(y):
                 return False
-        elif isinstance(x, tuple) and isinstance(y, tuple):
-            if not {str(v) for v in x} & {str(v) for v in y}:
-                return False
+        elif (isinstance(x, tuple) and isinstance(y, tuple)
+              and not {str(v) for v in x} & {str(v) for v in y}):
+            return False
     return True
 
 
@@ -801,7 +904,8 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
         except OSError:  # a name too long …: read_document reports it
             folder = False
         if folder:
-            files.extend(sorted(x for x in p.rglob("*") if x.suffix.lower() in (".yaml", ".yml", ".json")))
+            files.extend(sorted(x for x in p.rglob("*")
+                                if x.suffix.lower() in (".yaml", ".yml", ".json")))
         else:
             files.append(p)
     decls, others, organisation = [], [], []
@@ -814,7 +918,8 @@ def validate_paths(paths: list[Path], data_dir: str | Path | None = None) -> Pro
         else:
             others.append(f)
     root = Path(data_dir) if data_dir else default_data_dir()
-    root_files = {p.resolve() for p, _ in catalogue_files(root)} if (root / "indicator_sets").is_dir() else set()
+    root_files = ({p.resolve() for p, _ in catalogue_files(root)}
+                  if (root / "indicator_sets").is_dir() else set())
     extra = [f for f in others if f.resolve() not in root_files]
     catalogue, report = check_catalogue(root, extra)
     if paths:  # keep only the problems of the files asked about, plus catalogue-wide failures
@@ -908,11 +1013,12 @@ def supersession_problems(references: dict[str, ReferenceEdition]) -> list[Probl
             if nxt == start and len(path) > 1 and frozenset(path) not in reported:
                 reported.add(frozenset(path))
                 for member in path:  # each file of the circle is told
-                    r = references.get(member)
-                    if r is not None:
+                    edition = references.get(member)
+                    if edition is not None:
                         problems.append(Problem(
                             "supersession_cycle", "supersession goes round in a circle: "
-                            + " → ".join([*path, start]), file=r.path, pointer="/supersedes",
+                            + " → ".join([*path, start]), file=edition.path,
+                            pointer="/supersedes",
                             hint="an edition is replaced by a later one, never by one it "
                                  "replaced"))
             elif nxt not in path and len(path) < len(successors) + 1:
@@ -932,10 +1038,14 @@ def _extent(name: str, band: Any, parameters: dict, open_ends: bool = False
     parameter's possible range; an open end is moved one float inward."""
     lo, hi, lo_open, hi_open = -np.inf, np.inf, False, False
     if isinstance(band, Band):
-        if band.ge is not None or band.gt is not None:
-            lo, lo_open = (band.ge, False) if band.ge is not None else (band.gt, True)
-        if band.le is not None or band.lt is not None:
-            hi, hi_open = (band.le, False) if band.le is not None else (band.lt, True)
+        if band.ge is not None:
+            lo, lo_open = band.ge, False
+        elif band.gt is not None:
+            lo, lo_open = band.gt, True
+        if band.le is not None:
+            hi, hi_open = band.le, False
+        elif band.lt is not None:
+            hi, hi_open = band.lt, True
     item = parameters.get(name)
     minimum, maximum = getattr(item, "minimum", None), getattr(item, "maximum", None)
     if minimum is not None and minimum > lo:
@@ -1046,7 +1156,7 @@ def formula_check_points(formula, where: dict, parameters: dict,
             axes[name] = keep
     names = list(axes)
     mesh = np.meshgrid(*[axes[n] for n in names], indexing="ij")
-    return {n: m.ravel() for n, m in zip(names, mesh)}
+    return {n: m.ravel() for n, m in zip(names, mesh, strict=False)}
 
 
 def derived_formula_problems(doc: Document, formula, parameters: dict[str, Parameter],

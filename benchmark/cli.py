@@ -450,7 +450,8 @@ def compare(set_id, segment, references, params, day, include_superseded, format
               show_default=True,
               help="Comma-separated output formats: json, csv (one file per table, UTF-8 with "
                    "BOM), parquet (one file per table), xlsx, md, html (one self-contained "
-                   "report), pdf (the HTML printed by headless Chromium).")
+                   "report), pdf (the HTML printed by headless Chromium), boards (the "
+                   "single-indicator rankings as HTML and XLSX, in zh and en).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the reports (md, html, pdf, xlsx).")
 @click.option("--template-dir", type=click.Path(file_okay=False),
@@ -472,9 +473,13 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.leaders import rank_file
     from benchmark.population import table_options
     from benchmark.report import check_formats, output_folder
+    from benchmark.report.boards import board_outputs
     from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
 
-    check_formats(formats, RANK_FORMATS)  # before any work
+    boards = "boards" in formats  # the single-indicator boards, zh and en (report/boards.py)
+    formats = [f for f in formats if f != "boards"]
+    if formats or not boards:
+        check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
             table_options(header_row, input_format):
@@ -482,7 +487,8 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                       tiers, seed, include_superseded, step)
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
         step("writing")
-        paths = write_ranking(result, formats, out_dir, lang, template_dir)
+        paths = write_ranking(result, formats, out_dir, lang, template_dir,
+                              board_outputs(r, template_dir) if boards else [])
     excluded = r.assessment.population.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     for p in shown:
@@ -616,6 +622,259 @@ def audit_verify(db, reports_dir, anchor) -> None:
     checked = f"; reports in {reports_dir}/ checked" if reports_dir else ""
     say(f"{db}: {len(rows)} record(s){checked}: " +
         (f"{len(errors)} problem(s)" if errors else "intact"))
+    sys.exit(1 if errors else 0)
+
+
+# --- the programme cycle (benchmark/cycle.py) --------------------------------------------------
+
+def year_options(f):
+    """--state, --programme and --year: which programme year a cycle command works on."""
+    f = click.option("--year", type=int, required=True, callback=in_range("--year", 1990, 2999),
+                     help="The programme year.")(f)
+    f = click.option("--programme", "-p", default="leader-selection", show_default=True,
+                     help="The programme whose year it is.")(f)
+    return click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=Path("cycle"), show_default=True,
+                        help="Folder of the programme years' state (one SQLite file per "
+                             "programme year).")(f)
+
+
+def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict) -> None:
+    """NAME.json (the step as recorded) and NAME.csv (one row per entry) in `out_dir`."""
+    if out_dir is None:
+        return
+    import json
+
+    from benchmark.report import csv_text, write_all
+
+    flat = []
+    for row in rows:  # lists of text joined; {zh, en} wording one column per language
+        cells: dict = {}
+        for k, v in row.items():
+            if isinstance(v, dict):
+                cells.update({f"{k}_{lang}": v.get(lang, "") for lang in ("zh", "en")})
+            elif isinstance(v, list) and all(isinstance(x, str) for x in v):
+                cells[k] = "; ".join(v)
+            else:
+                cells[k] = v
+        flat.append(cells)
+    write_all([(out_dir / f"{name}.json",
+                json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"),
+               (out_dir / f"{name}.csv", csv_text(flat))])
+    say(f"files in {out_dir}/")
+
+
+@main.group(name="cycle", cls=BenchmarkGroup)
+def cycle_() -> None:
+    """The programme cycle of a year: open, snapshot, rank, shortlist, commitment letters,
+    public notice, final list, review; every step recorded with its inputs' SHA-256."""
+
+
+@cycle_.command(name="open")
+@year_options
+@click.option("--field", "fields", multiple=True, required=True,
+              help="A key field of the year (a product category); repeat for several.")
+@click.option("--scheme", default=None, help="The evaluation scheme published for the year "
+                                             "(a file name or URL, kept as text).")
+@date_option("Date of opening (default: today, or SOURCE_DATE_EPOCH).")
+@data_dir_option
+@verbosity_options
+@handles_input_errors
+def cycle_open(state_dir, programme, year, fields, scheme, day, data_dir) -> None:
+    """Open a programme year with its key fields and scheme."""
+    from benchmark import cycle
+    from benchmark.catalogue import load_catalogue
+
+    py = cycle.open_year(state_dir, programme, year, list(fields), load_catalogue(data_dir),
+                         day, scheme)
+    say(f"{programme} {year} opened on {day} with {len(fields)} key field(s): {py.path}")
+
+
+@cycle_.command(name="snapshot")
+@year_options
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--field", required=True, help="The key field (category) the snapshot is of.")
+@date_option("Date of the snapshot (default: today, or SOURCE_DATE_EPOCH).")
+@data_dir_option
+@verbosity_options
+@handles_input_errors
+def cycle_snapshot(state_dir, programme, year, table, field, day, data_dir) -> None:
+    """Import a platform snapshot (a population table) of one key field."""
+    from benchmark import cycle
+    from benchmark.catalogue import load_catalogue
+
+    step = cycle.import_snapshot(cycle.load_year(state_dir, programme, year), field, table,
+                                 load_catalogue(data_dir), day)
+    say(f"snapshot of {field}: {step['detail']['rows']} usable row(s), sha256 "
+        f"{step['inputs']['snapshot'][:12]}…")
+
+
+@cycle_.command(name="rank")
+@year_options
+@date_option("Evaluation date of the ranking (default: today, or SOURCE_DATE_EPOCH).")
+@data_dir_option
+@verbosity_options
+@handles_input_errors
+def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
+    """Rank every key field's latest snapshot under the programme."""
+    from benchmark import cycle
+    from benchmark.catalogue import load_catalogue
+
+    step = cycle.rank_year(cycle.load_year(state_dir, programme, year),
+                           load_catalogue(data_dir), day)
+    for field, rows in step["detail"]["candidates"].items():
+        say(f"{field}: {len(rows)} shortlisted row(s)")
+
+
+@cycle_.command(name="shortlist")
+@year_options
+@date_option("Date the shortlist is fixed (default: today, or SOURCE_DATE_EPOCH).")
+@verbosity_options
+@handles_input_errors
+def cycle_shortlist(state_dir, programme, year, day) -> None:
+    """Fix the shortlist from the last ranking."""
+    from benchmark import cycle
+
+    step = cycle.fix_shortlist(cycle.load_year(state_dir, programme, year), day)
+    for e in step["detail"]["standards"]:
+        say(f"{e['field']}\t{e['enterprise']}\t{e['standard_number']}")
+
+
+@cycle_.command(name="commitment")
+@year_options
+@click.argument("standard")
+@click.option("--letter", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The letter's file (recorded by its SHA-256).")
+@date_option("Date the letter was received (default: today, or SOURCE_DATE_EPOCH).")
+@verbosity_options
+@handles_input_errors
+def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
+    """Record the commitment letter for a shortlisted STANDARD (its number, as written)."""
+    from benchmark import cycle
+
+    cycle.record_commitment(cycle.load_year(state_dir, programme, year), standard, day, letter)
+    say(f"commitment letter for {standard} recorded on {day}")
+
+
+@cycle_.command(name="notice-open")
+@year_options
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day of the public notice.")
+@click.option("--until", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="Last day of the public notice.")
+@verbosity_options
+@handles_input_errors
+def cycle_notice_open(state_dir, programme, year, start, end) -> None:
+    """Open the public notice (公示) of the shortlist."""
+    from benchmark import cycle
+
+    cycle.open_notice(cycle.load_year(state_dir, programme, year), start.date(), end.date())
+    say(f"public notice open from {start.date()} until {end.date()}")
+
+
+@cycle_.command(name="objection")
+@year_options
+@click.argument("standard")
+@click.option("--outcome", type=click.Choice(["upheld", "rejected"]), required=True,
+              help="upheld removes the standard from the list; rejected does not.")
+@click.option("--note", default="", help="What the objection said and how it was decided.")
+@date_option("Date of the objection (default: today, or SOURCE_DATE_EPOCH).")
+@verbosity_options
+@handles_input_errors
+def cycle_objection(state_dir, programme, year, standard, outcome, note, day) -> None:
+    """Record an objection to a shortlisted STANDARD during the public notice."""
+    from benchmark import cycle
+
+    cycle.record_objection(cycle.load_year(state_dir, programme, year), standard, day, outcome,
+                           note)
+    say(f"objection to {standard} recorded: {outcome}")
+
+
+@cycle_.command(name="notice-close")
+@year_options
+@date_option("Date the notice closes (default: today, or SOURCE_DATE_EPOCH).")
+@verbosity_options
+@handles_input_errors
+def cycle_notice_close(state_dir, programme, year, day) -> None:
+    """Close the public notice."""
+    from benchmark import cycle
+
+    step = cycle.close_notice(cycle.load_year(state_dir, programme, year), day)
+    say(f"public notice closed on {day}; {step['detail']['objections']} objection(s)")
+
+
+@cycle_.command(name="publish")
+@year_options
+@date_option("Date of publication (default: today, or SOURCE_DATE_EPOCH).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also write list.json and list.csv here.")
+@verbosity_options
+@handles_input_errors
+def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
+    """Publish the final list: enterprise, standard number and name, models."""
+    from benchmark import cycle
+
+    step = cycle.publish_list(cycle.load_year(state_dir, programme, year), day)
+    entries = step["detail"]["entries"]
+    for e in entries:
+        say(f"{'listed' if e['listed'] else 'not listed (' + e['reason'] + ')'}\t"
+            f"{e['enterprise']}\t{e['standard_number']}\t{'; '.join(e['models'])}")
+    _cycle_output(out_dir, "list", entries, step)
+
+
+@cycle_.command(name="review")
+@year_options
+@click.option("--snapshot", "snapshots", multiple=True, metavar="FIELD=TABLE",
+              help="A later platform snapshot of a key field; repeat for several. Without one "
+                   "the list is reviewed on the date (normative references).")
+@date_option("Date of the review (default: today, or SOURCE_DATE_EPOCH).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also write review.json and review.csv here.")
+@data_dir_option
+@verbosity_options
+@handles_input_errors
+def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) -> None:
+    """Review the published list: who must be removed, and why."""
+    from benchmark import cycle
+    from benchmark.catalogue import load_catalogue
+
+    later = {}
+    for item in snapshots:
+        field, sep, table = item.partition("=")
+        if not sep or not Path(table).is_file():
+            raise InputError(Problem("cycle_snapshot_option", f"--snapshot {item!r}: expected "
+                                     "FIELD=TABLE with an existing table file",
+                                     file="--snapshot"))
+        later[field] = Path(table)
+    step = cycle.review_list(cycle.load_year(state_dir, programme, year),
+                             load_catalogue(data_dir), day, later)
+    entries = step["detail"]["entries"]
+    for e in entries:
+        why = ", ".join(r["code"] for r in e["reasons"])
+        say(f"{'remove (' + why + ')' if e['removed'] else 'keep'}\t{e['enterprise']}\t"
+            f"{e['standard_number']}")
+    _cycle_output(out_dir, "review", [{k: v for k, v in e.items() if k != "reasons"} |
+                                      {"reasons": "; ".join(r["code"] for r in e["reasons"])}
+                                      for e in entries], step)
+
+
+@cycle_.command(name="verify")
+@year_options
+@data_dir_option
+@verbosity_options
+@handles_input_errors
+def cycle_verify(state_dir, programme, year, data_dir) -> None:
+    """Re-derive the ranking and the list from the record and check every step's hash. Exit 0
+    when all matches, 1 when something does not."""
+    from benchmark import cycle
+    from benchmark.catalogue import load_catalogue
+
+    py = cycle.load_year(state_dir, programme, year)
+    problems = cycle.verify_year(py, load_catalogue(data_dir))
+    print_problems(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    say(f"{py.path}: {len(py.steps())} step(s): " +
+        (f"{len(errors)} problem(s)" if errors else "intact; the list re-derives"))
     sys.exit(1 if errors else 0)
 
 

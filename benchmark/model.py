@@ -399,7 +399,7 @@ class Ladder:
 @dataclass(frozen=True)
 class Rule:
     id: str
-    kind: str  # gate | conjunctive | counting | weighted_score | ranking_place
+    kind: str  # gate | conjunctive | counting | weighted_score | ranking_place | composite_place
     check: str | None = None
     level: str | None = None
     classes: tuple[str, ...] = ("core",)
@@ -411,6 +411,8 @@ class Rule:
     place: str | None = None  # ranking_place: leader_threshold | top_tier
     tier: int | None = None  # ranking_place top_tier: the worst tier that holds (default 1)
     forms: tuple[Mapping[str, str], ...] = ()  # gate number_well_formed: {type, pattern}
+    top: int | None = None  # composite_place: within the top N of the segment
+    top_percent: float | None = None  # composite_place: within the top p % of the segment
 
 
 @dataclass(frozen=True)

@@ -871,6 +871,10 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                  pointer="/category"))
     _return_freed_memory()
     display = display or _display(path)
+    if mapping and mapping.get("long_form"):  # one row per standard × indicator: pivot first
+        from benchmark.longform import wide_table
+
+        path, mapping = wide_table(path, mapping, display)
 
     def identity(headers: list[str]) -> set[str]:
         cols, _ = resolve_columns(headers, iset, mapping, display)

@@ -317,8 +317,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
 
     if outcome != "pass":
         subject_reasons = False
-        listed = o.subjects.items() if rule.kind in ("gate", "conjunctive",
-                                                     "ranking_place") else ()
+        listed = o.subjects.items() if rule.kind in ("gate", "conjunctive", "ranking_place",
+                                                     "composite_place") else ()
         for ind_id, codes in listed:
             c = int(codes[row])
             if not c or (outcome == "fail") != (REASONS[c] in FAIL_REASONS):
@@ -371,6 +371,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                 certain, possible = (int(x[row]) for x in o.reached)
                 values = {"observed": certain if rc == "count_uncertain" else possible,
                           "high": possible, "required": rule.at_least}
+            elif rc in ("below_composite_cutoff", "no_composite_peers"):
+                values = _composite_values(o, rule, row)
             elif rc in ("score_below", "score_uncertain"):
                 pending = [by_id[i]["names"] for i, c in o.subjects.items() if c[row]]
                 values = {"low": _fmt(o.score_low[row]), "high": _fmt(o.score_high[row]),
@@ -397,7 +399,21 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
             out["bonus"] = {"lowest": float(o.bonus_low[row]), "highest": float(o.bonus_high[row])}
     else:
         out["score"] = None
+    if o.composite is not None and np.isfinite(o.composite["peers"][row]):
+        out["composite"] = _composite_values(o, rule, row)
     return out
+
+
+def _composite_values(o, rule, row: int) -> dict:
+    """What a composite_place rule shows: the applicant's score and place among M peers, the
+    cut-off place (top N or top p %) and the score there, and the gap to it."""
+    c = {k: float(v[row]) for k, v in o.composite.items()}
+    gap = c["cutoff_score"] - c["score"]
+    short = _round(gap) if math.isfinite(gap) and gap > 0 else None
+    return {"observed": _round(c["score"]), "place": int(c["place"]) if c["place"] > 0 else None,
+            "n": int(c["peers"]), "cutoff": int(c["cutoff"]), "top": rule.top,
+            "top_percent": rule.top_percent, "required": _round(c["cutoff_score"]),
+            "gap": short, "shortfall": short or 0}
 
 
 def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
@@ -416,7 +432,7 @@ def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
     value = float(ranked_value(r, ctx.basis, a.margin_reference(ind_id))[row])
     required, tier = (float(o.places[ind_id][0][row]), int(o.places[ind_id][1][row])) \
         if ind_id in o.places else (math.nan, 0)
-    gap = (required - value) * r.sign if math.isfinite(required) and math.isfinite(value) \
+    gap = (required - value) * place.sign if math.isfinite(required) and math.isfinite(value) \
         else None
     values.update(observed=_round(value), required=_round(required),
                   gap=_round(gap) if gap is not None and gap > 0 else None, tier=tier,

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from benchmark.engine.types import FAIL, NO_REFERENCE, NOT_APPLICABLE, NOT_DECLARED, UNKNOWN
 from benchmark.model import Programme, Rule
+
+if TYPE_CHECKING:
+    from benchmark.engine.standing import PopulationContext
 
 # reason codes, by index; 0 = no reason
 REASONS = ("", "basic_not_met", "basic_not_declared", "basic_not_assessable", "core_count_low",
@@ -24,12 +28,14 @@ REASONS = ("", "basic_not_met", "basic_not_declared", "basic_not_assessable", "c
            "no_subject", "count_short", "count_uncertain", "score_below", "score_uncertain",
            "no_scorable", "population_needed", "no_peers", "below_leader_threshold",
            "below_top_tier", "ranking_suppressed", "not_comprehensive", "reference_unknown",
-           "reference_not_in_force", "standard_number_malformed", "standard_number_missing")
+           "reference_not_in_force", "standard_number_malformed", "standard_number_missing",
+           "below_composite_cutoff", "no_composite_peers")
 R = {code: i for i, code in enumerate(REASONS)}
 FAIL_REASONS = frozenset({"basic_not_met", "core_count_low", "reference_withdrawn",
                           "reference_superseded", "level_below", "count_short", "score_below",
                           "below_leader_threshold", "below_top_tier", "not_comprehensive",
-                          "reference_not_in_force", "standard_number_malformed"})
+                          "reference_not_in_force", "standard_number_malformed",
+                          "below_composite_cutoff"})
 
 
 @dataclass
@@ -44,6 +50,8 @@ class RuleOutcome:
     reached: tuple[np.ndarray, np.ndarray] | None = None  # counting: (certain, possible)
     # ranking_place: indicator → (required value per row, tier per row); NaN / 0 = none
     places: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # composite_place, per row: score, place, peers (M), cut-off place, score at the cut-off
+    composite: dict[str, np.ndarray] | None = None
 
     @classmethod
     def new(cls, n: int) -> RuleOutcome:
@@ -73,7 +81,7 @@ class RuleInputs:
     superseded: np.ndarray  # some normative reference is superseded on the date
     segment_code: np.ndarray | None = None  # index into segment_ids per row; -1 = none
     segment_ids: tuple[str, ...] = ()
-    population: object | None = None  # engine.standing.PopulationContext: the peers
+    population: PopulationContext | None = None  # the peers (engine/standing.py)
     references: list[list[str]] | None = None  # normative references cited, per row
     reference_status: object | None = None  # (reference, date) → in_force | ... | unknown
     numbers: np.ndarray | None = None  # standard number per row, as written
@@ -259,18 +267,25 @@ def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
     return out
 
 
+def _population_needed(out: RuleOutcome, x: RuleInputs) -> bool:
+    """A relative rule without peers is not assessable on every row (`population_needed`)."""
+    if x.population is None:
+        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "population_needed")
+    return x.population is None
+
+
 def ranking_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """A place in the peers' ranking (engine/standing.py): every subject reaches the leader
     threshold (`place: leader_threshold`) or a tier at least as good as `tier` (`place: top_tier`,
     default tier 1) of its segment. Without a population the rule is not assessable
     (`population_needed`); a segment without peers or with a suppressed ranking too."""
     out = RuleOutcome.new(x.n)
-    if x.population is None:
-        out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "population_needed")
+    if _population_needed(out, x):
         return out
     from benchmark.engine.standing import ranked_value
 
     ctx = x.population
+    assert ctx is not None and x.segment_code is not None
     best_tier = int(rule.tier or 1)
     any_subject = np.zeros(x.n, dtype=bool)
     for r in x.subjects(rule):
@@ -311,8 +326,57 @@ def ranking_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
     return out
 
 
+def composite_place(rule: Rule, x: RuleInputs) -> RuleOutcome:
+    """A composite place among the segment's peers (engine/standing.composite_standing): within
+    the top N (`top`) or the top p % (`top_percent`) of the peers with a composite score, on the
+    subjects that apply to the segment. Without a population the rule is not assessable
+    (`population_needed`); a subject not declared (`indicator_not_declared`) or a segment without
+    composite peers (`no_composite_peers`) too."""
+    out = RuleOutcome.new(x.n)
+    if _population_needed(out, x):
+        return out
+    from benchmark.engine.standing import composite_standing, ranked_value
+
+    ctx = x.population
+    assert ctx is not None and x.segment_code is not None
+    comp = {k: np.full(x.n, np.nan) for k in ("score", "place", "peers", "cutoff",
+                                               "cutoff_score")}
+    subjects = [r for r in x.subjects(rule) if r.id in ctx.values]
+    judged = x.in_scope.copy()
+    any_subject = np.zeros(x.n, dtype=bool)
+    for r in subjects:
+        rows = judged & r.applies & (r.status != NOT_APPLICABLE)
+        any_subject |= rows
+        undeclared = rows & (r.status == NOT_DECLARED)
+        out.mark(UNKNOWN, undeclared, "indicator_not_declared")
+        out.subject(r.id, undeclared, "indicator_not_declared")
+    for code in np.unique(x.segment_code[judged & any_subject]):
+        rows = judged & any_subject & (x.segment_code == code)
+        seg = x.segment_ids[code] if code >= 0 else ""
+        own = [r for r in subjects if r.applies[rows].all()]
+        matrix = np.column_stack([
+            ranked_value(r, ctx.basis, x.margin_reference(r.id) if ctx.basis == "margin"
+                         else None)[rows] for r in own]) if own else np.zeros((rows.sum(), 0))
+        st = composite_standing(ctx, [r.id for r in own], seg, matrix, rule.top,
+                                rule.top_percent)
+        comp["score"][rows], comp["place"][rows] = st.score, st.place
+        comp["peers"][rows], comp["cutoff"][rows] = st.peers, st.cutoff
+        comp["cutoff_score"][rows] = st.cutoff_score
+        if st.peers == 0:
+            out.mark(UNKNOWN, rows, "no_composite_peers")
+            continue
+        short = np.zeros(x.n, dtype=bool)
+        short[rows] = (st.place > st.cutoff) & ~np.isnan(st.score)
+        out.mark(FAIL, short, "below_composite_cutoff")
+    out.mark(UNKNOWN, ~any_subject, "no_subject")
+    out.composite = comp
+    return out
+
+
 RULE_KINDS: dict[str, Callable[[Rule, RuleInputs], RuleOutcome]] = {
     "gate": gate, "conjunctive": conjunctive, "counting": counting,
     "weighted_score": weighted_score, "ranking_place": ranking_place,
+    "composite_place": composite_place,
 }
-RELATIVE_KINDS = frozenset({"ranking_place"})  # kinds that read the population context
+# kinds that read the population context
+RELATIVE_KINDS = frozenset({"ranking_place", "composite_place"})

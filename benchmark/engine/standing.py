@@ -14,6 +14,14 @@ One function computes it (`context_of`), from an assessed population, so that `e
     `floor`), else the worst ranked value (not below any ranked row's own mandatory value);
   * suppression (ranking.rank_suppressed): fewer than 2 values, or all equal — no tiers.
 
+The composite standing (`composite_standing`, what rule kind `composite_place` judges) is read
+from the same ranked values: per segment, each subject indicator min–max normalised over the
+peers that may be ranked on every subject (1 = the best peer, 0 = the worst; 1 for all when they
+are equal), weighted by the indicator weights; an applicant's place is 1 + the number of peers
+with a strictly better score, so the same standard has the same place whether it is one of the
+rows (`rank`) or judged against them (`evaluate --population`). This normalisation is this
+catalogue's modelled choice (leaders.NORMALISATION), no published scheme gives it.
+
 Where the programme ranks on the margin to a per-row reference (`peers.basis: margin`), the value
 ranked is the row's relative margin to its own reference (% better than it), not the raw value.
 """
@@ -80,9 +88,78 @@ class PopulationContext:
     places: dict[tuple[str, str], Place] = field(default_factory=dict)
     source: str | None = None  # the population file
     sha256: str | None = None
+    # per indicator: the ranked value of each population row, NaN where the row may not be
+    # ranked; and the rows' segments (what the composite standing reads)
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    signs: dict[str, int] = field(default_factory=dict)
+    segment_code: np.ndarray | None = None
+    segment_ids: tuple[str, ...] = ()
 
     def place(self, indicator: str, segment: str) -> Place | None:
         return self.places.get((indicator, segment))
+
+
+@dataclass(frozen=True)
+class CompositeStanding:
+    """Applicants' composite places among one segment's peers (arrays over the applicants)."""
+
+    score: np.ndarray  # composite score, NaN when a subject is not declared
+    place: np.ndarray  # 1 = best; 0 = no score
+    peers: int  # M: peers with a composite score
+    cutoff: int  # the worst place that holds (0 = no peers)
+    cutoff_score: float  # the score of the peer at the cut-off place (NaN = no peers)
+
+
+def composite_cutoff(peers: int, top: int | None, top_percent: float | None) -> int:
+    """The worst composite place that is within the top N, or the top p % of M peers:
+    ceil(p × M / 100), at least 1 (the rounding is an assumption: no scheme gives it)."""
+    if peers == 0:
+        return 0
+    if top is not None:
+        return int(top)
+    assert top_percent is not None
+    return max(1, math.ceil(float(top_percent) * peers / 100.0 - TOLERANCE))
+
+
+def composite_standing(ctx: PopulationContext, subjects: list[str], segment: str,
+                       applicant: np.ndarray, top: int | None,
+                       top_percent: float | None) -> CompositeStanding:
+    """The composite place of each applicant (rows of `applicant`: one ranked value per subject,
+    NaN = not declared) among the segment's peers of the context."""
+    assert ctx.segment_code is not None
+    code = ctx.segment_ids.index(segment) if segment in ctx.segment_ids else -1
+    in_seg = ctx.segment_code == code
+    peer = np.column_stack([ctx.values[s][in_seg] for s in subjects]) if subjects else \
+        np.zeros((0, 0))
+    peer = peer[~np.isnan(peer).any(axis=1)] if peer.size else np.zeros((0, len(subjects)))
+    signs = np.array([ctx.signs[s] for s in subjects], dtype=float)
+    weights = np.array([ctx.weights.get(s, 1.0) for s in subjects], dtype=float)
+    n_app = len(applicant)
+    if len(peer) == 0 or not subjects:
+        return CompositeStanding(np.full(n_app, np.nan), np.zeros(n_app, dtype=np.int32), 0, 0,
+                                 math.nan)
+    weights = weights / weights.sum()
+    best = (peer * signs).max(axis=0)
+    worst = (peer * signs).min(axis=0)
+    span = best - worst
+
+    def score(m: np.ndarray) -> np.ndarray:
+        oriented = m * signs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            norm = np.where(span > 0, (oriented - worst) / np.where(span > 0, span, 1.0), 1.0)
+        return (norm * weights).sum(axis=1)
+
+    peer_score = score(peer)
+    app_score = score(applicant)
+    app_score[np.isnan(applicant).any(axis=1)] = np.nan
+    hair = TOLERANCE * np.maximum(np.abs(app_score), 1.0)
+    better = (peer_score[None, :] > (app_score + hair)[:, None]).sum(axis=1)
+    place = np.where(np.isnan(app_score), 0, better + 1).astype(np.int32)
+    cutoff = composite_cutoff(len(peer), top, top_percent)
+    ordered = np.sort(peer_score)[::-1]
+    return CompositeStanding(app_score, place, len(peer), cutoff,
+                             float(ordered[min(cutoff, len(ordered)) - 1]))
 
 
 def ranked_indicators(inds: dict) -> list:
@@ -114,15 +191,19 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
     m = thresholds.parse_method(method_text)
     k = int(m.param) if m.kind == "tiers" else int(k_tiers or peers.get("tiers", 5))
     basis = peers.get("basis", "value")
-    ctx = PopulationContext(method_text, k, basis)
+    ctx = PopulationContext(method_text, k, basis, segment_code=segment_code,
+                            segment_ids=segment_ids)
     for r in ranked_indicators(inds):
         value = ranked_value(r, basis, references(r.id) if references else None)
         usable = r.applies & ~np.isnan(value)
+        ctx.values[r.id] = np.where(usable & ~gate_failed & (r.highest != 0), value, np.nan)
+        sign = 1 if basis == "margin" else int(r.sign)  # a margin is positive when better
+        ctx.weights[r.id], ctx.signs[r.id] = float(r.weight), sign
         for code in np.unique(segment_code[usable]):
             in_seg = usable & (segment_code == code)
             seg = segment_ids[code] if code >= 0 else ""
             rows = np.flatnonzero(in_seg & ~gate_failed & (r.highest != 0))
-            res = thresholds.threshold(value[rows], r.sign, m, seed=seed,
+            res = thresholds.threshold(value[rows], sign, m, seed=seed,
                                        n_resamples=n_resamples)
             floor = math.nan
             if floors is not None and basis != "margin" and len(rows):
@@ -134,11 +215,11 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
             suppressed, why = ranking.rank_suppressed(value[rows])
             bounds: tuple[float, ...] = ()
             if not suppressed:
-                b, _ = thresholds.tiers(value[rows], r.sign, k,
+                b, _ = thresholds.tiers(value[rows], sign, k,
                                         floor=None if math.isnan(floor) else floor)
                 bounds = tuple(float(x) for x in b)
             unit = "%" if basis == "margin" else r.unit
-            ctx.places[(r.id, seg)] = Place(r.id, seg, unit, r.sign, res.n, len(rows),
+            ctx.places[(r.id, seg)] = Place(r.id, seg, unit, sign, res.n, len(rows),
                                             float(res.value), bounds, floor, why if suppressed
                                             else None, res.warning, (res.ci_low, res.ci_high))
     return ctx

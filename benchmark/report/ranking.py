@@ -96,10 +96,12 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) ->
         "programme": {"id": a.programme.id, "names": {"en": a.programme.names.en,
                                                       "zh": a.programme.names.zh},
                       "basis": a.programme.basis_kind,
-                      "statement": {"en": a.programme.statement.en, "zh": a.programme.statement.zh}},
+                      "statement": {"en": a.programme.statement.en,
+                                    "zh": a.programme.statement.zh}},
         "evaluation_date": a.on.isoformat(),
         "settings": r.settings,
-        "population": {"usable_rows": len(a.population), "unusable_rows": len(a.population.excluded),
+        "population": {"usable_rows": len(a.population),
+                       "unusable_rows": len(a.population.excluded),
                        "verdicts": {str(k): int(v) for k, v in verdicts.items()}},
         "warnings": r.warnings,
         "references_used": a.references,
@@ -374,8 +376,11 @@ def ranking_outputs(result: dict, formats: list[str], lang: str = "zh",
 
 
 def write_ranking(result: dict, formats: list[str], out_dir, lang: str = "zh",
-                  template_dir: str | None = None) -> list[Path]:
-    """Render every requested format, then write them all, all or nothing, under `out_dir`."""
-    check_formats(formats, RANK_FORMATS)
-    outputs = ranking_outputs(result, formats, lang, template_dir)
+                  template_dir: str | None = None,
+                  extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
+    """Render every requested format, then write them all (and `extra` files: the boards), all
+    or nothing, under `out_dir`."""
+    if formats or not extra:
+        check_formats(formats, RANK_FORMATS)
+    outputs = ranking_outputs(result, formats, lang, template_dir) + list(extra or [])
     return write_all([(Path(out_dir) / name, content) for name, content in outputs])
