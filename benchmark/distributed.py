@@ -146,12 +146,12 @@ def dask_client(address: str | None) -> Iterator[Any]:
                                      "of workers is 1 to 1024", hint="local, local:4 or an "
                                      "address such as tcp://10.0.0.5:8786"))
         with LocalCluster(n_workers=int(count) if count else None, threads_per_worker=1,
-                          processes=True, dashboard_address=None) as cluster, \
+                          processes=True, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             yield client
         return
     try:
-        client = Client(address, timeout=30)
+        client = Client(address, timeout=10)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(Problem("dask_unreachable", f"no Dask scheduler at {address!r}: {exc}",
                                  hint="local[:N] starts a cluster on this machine")) from None
