@@ -475,7 +475,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
         step("writing")
         paths = (distributed.write_ranking_parts(result, population, set_id, formats, out_dir,
-                                                 lang, template_dir, client) if client else
+                                                 lang, template_dir) if client else
                  write_ranking(result, formats, out_dir, lang, template_dir))
     excluded = r.assessment.population.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
