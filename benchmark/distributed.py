@@ -44,9 +44,10 @@ GLOB_CHARACTERS = frozenset("*?[")
 
 
 def is_dataset(path: str | Path) -> bool:
-    """A folder or a glob (a partitioned dataset), not one table file or standard input."""
+    """A folder or a glob (a partitioned dataset), not one table file ("data [1].csv" is a file
+    when it exists) or standard input."""
     text = str(path)
-    return Path(text).is_dir() or bool(GLOB_CHARACTERS & set(text))
+    return Path(text).is_dir() or (not Path(text).exists() and bool(GLOB_CHARACTERS & set(text)))
 
 
 def dataset_parts(path: str | Path, set_id: str) -> list[Path]:

@@ -211,3 +211,16 @@ def test_missing_extra_named(tmp_path, dataset, monkeypatch):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "dask_not_installed" in result.output and "benchmark[dask]" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_with_brackets_is_a_file_and_a_glob_a_dataset(tmp_path):
+    from benchmark.distributed import dataset_parts, is_dataset
+
+    write_dataset(tmp_path / "ds", {ROOM_AC: room_air_conditioners(20)}, parts=2)
+    named = tmp_path / "export [1].parquet"
+    named.write_bytes((tmp_path / "ds" / f"category={ROOM_AC}" / "part-0.parquet").read_bytes())
+    assert not is_dataset(named) and not is_dataset("-")
+    pattern = str(tmp_path / "ds" / "*" / "part-*.parquet")
+    assert is_dataset(pattern) and is_dataset(tmp_path / "ds")
+    assert [p.name for p in dataset_parts(pattern, ROOM_AC)] == ["part-0.parquet",
+                                                                  "part-1.parquet"]
