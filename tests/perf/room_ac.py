@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from test_dask import room_air_conditioners
@@ -102,10 +103,9 @@ def floor(path: Path, out: Path, iset) -> int:
 
     def number(item_id: str) -> np.ndarray:
         text = table[header(names, item_id)]
-        return np.asarray(pa.compute.cast(
-            pa.compute.if_else(pa.compute.utf8_is_numeric(pa.compute.replace_substring(
-                text, ".", "")), text, None), pa.float64()).to_numpy(zero_copy_only=False),
-            dtype=float)
+        numeric = pc.utf8_is_numeric(pc.replace_substring(text, ".", ""))
+        return np.asarray(pc.cast(pc.if_else(numeric, text, None), pa.float64())
+                          .to_numpy(zero_copy_only=False), dtype=float)
 
     def parameter(param_id: str) -> np.ndarray:
         p = iset.parameters[param_id]
