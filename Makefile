@@ -42,7 +42,7 @@ sysdeps: $(SYSDEPS_STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(STAMP)
 
 demo: $(STAMP) $(SYSDEPS_STAMP)
@@ -57,7 +57,12 @@ demo: $(STAMP) $(SYSDEPS_STAMP)
 test: $(STAMP) $(SYSDEPS_STAMP)
 	$(BIN)/python -m pytest
 
-perf: $(STAMP)
+PERF_STAMP := $(VENV)/.installed-perf
+$(PERF_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,perf]'
+	touch $(PERF_STAMP)
+
+perf: $(PERF_STAMP)
 	$(BIN)/python -m pytest tests/perf -s -q -p no:cacheprovider --override-ini addopts=
 
 clean:

@@ -459,16 +459,21 @@ def compare(set_id, segment, references, params, day, include_superseded, format
                    "letterhead.html.j2, labels.yaml.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("out"), show_default=True, help="Output folder.")
+@click.option("--dask", "dask_address", default=None, metavar="SCHEDULER-ADDRESS|local[:N]",
+              help="Read the parts of a Parquet dataset (a folder or a glob) on a Dask cluster: "
+                   "a scheduler's address, or local[:N] for N workers here. Per-row Parquet "
+                   "tables are then written as datasets. Needs the extra 'dask'.")
 @table_reading_options
 @data_dir_option
 @verbosity_options
 @handles_input_errors
 def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed, day,
-         include_superseded, formats, lang, template_dir, out_dir, header_row, input_format,
-         data_dir) -> None:
+         include_superseded, formats, lang, template_dir, out_dir, dask_address, header_row,
+         input_format, data_dir) -> None:
     """Peer benchmarking of a population table (CSV, TSV, TXT, XLSX, Parquet; '-' reads one from
-    standard input): leader thresholds, single-indicator tiers, composite ranking and
-    shortlist."""
+    standard input) or a partitioned Parquet dataset (a folder or a glob): leader thresholds,
+    single-indicator tiers, composite ranking and shortlist."""
+    from benchmark import distributed
     from benchmark.catalogue import load_catalogue
     from benchmark.leaders import rank_file
     from benchmark.population import table_options
@@ -481,14 +486,23 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     if formats or not boards:
         check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
+    dataset = dask_address is not None or distributed.is_dataset(population)
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
-            table_options(header_row, input_format):
-        r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
-                      tiers, seed, include_superseded, step)
+            table_options(header_row, input_format), \
+            distributed.dask_client(dask_address) as client:
+        if dataset:
+            r = distributed.rank_dataset(population, catalogue, set_id, programme, day,
+                                         data_dir, mapping, method, shortlist, tiers, seed,
+                                         include_superseded, client, step)
+        else:
+            r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
+                          shortlist, tiers, seed, include_superseded, step)
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
         step("writing")
-        paths = write_ranking(result, formats, out_dir, lang, template_dir,
-                              board_outputs(r, template_dir) if boards else [])
+        extra = board_outputs(r, template_dir) if boards else []
+        paths = (distributed.write_ranking_parts(result, population, set_id, formats, out_dir,
+                                                 lang, template_dir, extra) if client else
+                 write_ranking(result, formats, out_dir, lang, template_dir, extra))
     excluded = r.assessment.population.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     for p in shown:

@@ -1,32 +1,88 @@
 """Shared helpers of the benchmarks (`make perf`).
 
-Each benchmark is a test that prints figures measured in its own process — our time, a
-baseline's time and their ratio — and asserts only correctness, never a time. Timing is the best
-of several runs with `time.perf_counter` (the least disturbed run), via the `best_of` fixture.
+Each benchmark is a test that prints figures measured in its own run — our time, a baseline's
+time measured beside it and their ratio — and asserts only correctness, never a time. Timings are
+reported as min / median of BENCH_RUNS runs (default 3) with `time.perf_counter`; ratios use the
+minimum (the least disturbed run). BENCH_ROWS sets the rows of the generated tables (default
+1,000,000); BENCH_BIG=1 runs the 5,000,000-row benchmarks (BENCH_BIG_ROWS rows).
+
+Generated tables are drawn from the shipped example tables (tests/test_dask.py's generators), so
+they carry the identity, credit code and text cells an export has.
 """
 
 from __future__ import annotations
 
+import os
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))  # the population generators of tests/test_dask.py
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+BIG_ROWS = int(os.environ.get("BENCH_BIG_ROWS", "5000000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+big = pytest.mark.skipif(os.environ.get("BENCH_BIG") != "1",
+                         reason="5,000,000-row benchmark: set BENCH_BIG=1")
+
 
 def best_of(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, Any]:
     """(best wall time in seconds over `repeat` runs, the last run's result)."""
-    best = float("inf")
-    result = None
+    times, result = timed(fn, repeat)
+    return min(times), result
+
+
+def timed(fn: Callable[[], Any], repeat: int = RUNS) -> tuple[list[float], Any]:
+    """(wall time of each of `repeat` runs, the last run's result)."""
+    times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
+def spread(times: list[float]) -> str:
+    """"min 1.23 s / median 1.30 s (3 runs)"."""
+    return (f"min {min(times):,.2f} s / median {statistics.median(times):,.2f} s "
+            f"({len(times)} run{'s' * (len(times) > 1)})")
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:,.1f} ms"
+
+
+CHILD = """
+import sys, time
+from benchmark.cli import main
+
+def high_water():  # this process's peak resident memory (VmHWM)
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmHWM:"))
+
+base = high_water()
+start = time.perf_counter()
+main(sys.argv[1:], standalone_mode=False)
+print("MEASURED", time.perf_counter() - start, base, high_water(), file=sys.stderr)
+"""
+
+
+def run_command(args: list[str]) -> tuple[float, int, int]:
+    """`benchmark ARGS` in a child process: (seconds from the command's start to its end, peak
+    resident bytes of the interpreter with the CLI imported, peak resident bytes at the end)."""
+    out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True,
+                         env={**os.environ, "NO_COLOR": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = next(line for line in out.stderr.splitlines() if line.startswith("MEASURED"))
+    _, seconds, base, peak = line.split()
+    return float(seconds), int(base), int(peak)
 
 
 @pytest.fixture(name="best_of")

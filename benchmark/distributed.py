@@ -1,0 +1,241 @@
+"""Ranking a partitioned Parquet dataset, in this process or on a Dask cluster.
+
+A dataset is a folder of Parquet files (read recursively, in path order) or a glob of them. Its
+parts are one table: row numbers count on through the parts in path order, and an unusable row
+is reported at its dataset row. A folder split by category the Hive way (`category=<set id>/`)
+holds several categories; only the ranked category's folder is read.
+
+With `--dask`, each part is read and normalised onto canonical units on a worker by the same
+reader as a single file (`population.load_population`); the parts' arrays are gathered in part
+order, so each (category, segment) has its whole value arrays for the whole-segment steps —
+exact percentiles, tiers and ranks by the same functions as one file (`engine.assess`,
+`leaders.rank_population`), never approximate quantiles. The per-row tables (composite, tiers,
+excluded) are written as partitioned Parquet datasets (`<table>/part-00000.parquet` …, one part
+per input part); every other output is the single-machine one.
+
+Dask is an optional extra (`pip install 'benchmark[dask]'`); without it `--dask` is an input
+error that names the extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import itertools
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark import thresholds
+from benchmark.catalogue import close
+from benchmark.engine import assess
+from benchmark.errors import InputError, Problem
+from benchmark.leaders import Ranking, rank_population
+from benchmark.model import Catalogue
+from benchmark.population import Population, _concatenate, load_population
+
+PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per table row: written in parts
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def is_dataset(path: str | Path) -> bool:
+    """A folder or a glob (a partitioned dataset), not one table file ("data [1].csv" is a file
+    when it exists) or standard input."""
+    text = str(path)
+    return Path(text).is_dir() or (not Path(text).exists() and bool(GLOB_CHARACTERS & set(text)))
+
+
+def dataset_parts(path: str | Path, set_id: str) -> list[Path]:
+    """The Parquet files of a dataset in path order: a glob's matches, or a folder's files found
+    recursively (hidden and `_`-prefixed files such as `_metadata` left out), within
+    `category=<set_id>/` when the folder is split by category."""
+    text = str(path)
+    root = Path(text)
+    if root.is_dir():
+        split = sorted(p for p in root.glob("category=*") if p.is_dir())
+        if split:
+            root = root / f"category={set_id}"
+            if not root.is_dir():
+                raise InputError(Problem(
+                    "dataset_category_missing", f"the dataset has no folder for {set_id!r}",
+                    file=text, hint="categories: " + ", ".join(p.name[9:] for p in split)))
+        found = [p for p in root.rglob("*.parquet") if p.is_file()
+                 and not any(part[0] in "._" for part in p.relative_to(root).parts)]
+    else:
+        found = [Path(p) for p in glob.glob(text, recursive=True)
+                 if Path(p).is_file() and p.endswith(".parquet")]
+    parts = sorted(found, key=str)
+    if not parts:
+        raise InputError(Problem("dataset_empty", "no Parquet file in the dataset", file=text,
+                                 hint="a folder of .parquet files, or a glob such as "
+                                      "'export/*.parquet'"))
+    return parts
+
+
+@lru_cache(maxsize=4)
+def _catalogue(data_dir: str | None) -> Catalogue:
+    from benchmark.catalogue import load_catalogue
+
+    return load_catalogue(data_dir)
+
+
+def read_part(part: str, data_dir: str | None, set_id: str,
+              mapping: str | None) -> Population | InputError:
+    """One part read onto canonical units (run on a worker: the catalogue is loaded there once).
+    A file-level problem is returned, not raised, so that every part's problems are reported."""
+    import pyarrow.parquet as pq
+
+    try:
+        pop = load_population(part, _catalogue(data_dir), set_id, mapping)
+    except InputError as exc:
+        return exc
+    pop.rows_read = pq.ParquetFile(part).metadata.num_rows  # usable or not
+    return pop
+
+
+def join_parts(parts: list[Population | InputError], dataset: str) -> Population:
+    """The parts as one population: rows numbered on through the parts, unusable rows reported
+    at their dataset row, every part's table digest kept in `inputs`."""
+    problems = [p for part in parts if isinstance(part, InputError) for p in part.problems]
+    if any(p.severity == "error" for p in problems):
+        raise InputError(list(dict.fromkeys(problems)))  # a problem of every part said once
+    pops = [part for part in parts if isinstance(part, Population)]
+    inputs = {k: v for pop in pops for k, v in pop.inputs.items()}
+    warnings = list(dict.fromkeys(w for pop in pops for w in pop.warnings))
+    offset = 0
+    for pop in pops:
+        pop.rows = pop.rows + np.int32(offset)
+        pop.excluded = [_moved(p, offset, dataset) for p in pop.excluded]
+        offset += pop.rows_read
+    pop = _concatenate(pops)
+    pop.path = dataset
+    pop.sha256 = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in inputs.items())
+                                .encode()).hexdigest()
+    pop.inputs, pop.warnings, pop.rows_read = inputs, warnings, offset
+    return pop
+
+
+def _moved(p: Problem, offset: int, dataset: str) -> Problem:
+    """A row problem of a part, placed at its dataset row ("/row/column")."""
+    _, row, *rest = str(p.pointer).split("/", 2)
+    return replace(p, file=dataset, line=None, pointer="/".join(["", str(int(row) + offset),
+                                                                 *rest]))
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None) -> Iterator[Any]:
+    """A client of the scheduler at `address`, or of a cluster started here for the block:
+    `local` (a worker per core) or `local:N` (N workers), one thread each, in processes; None
+    (this process only) when `address` is None."""
+    if address is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(Problem("dask_not_installed", "--dask needs the optional extra 'dask'",
+                                 hint="pip install 'benchmark[dask]'")) from None
+    if address == "local" or address.startswith("local:"):
+        count = address.partition(":")[2]
+        if count and not (count.isdigit() and 1 <= int(count) <= 1024):
+            raise InputError(Problem("dask_address_invalid", f"--dask {address!r}: the number "
+                                     "of workers is 1 to 1024", hint="local, local:4 or an "
+                                     "address such as tcp://10.0.0.5:8786"))
+        with LocalCluster(n_workers=int(count) if count else None, threads_per_worker=1,
+                          processes=True, dashboard_address=":0") as cluster, \
+                Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(address, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(Problem("dask_unreachable", f"no Dask scheduler at {address!r}: {exc}",
+                                 hint="local[:N] starts a cluster on this machine")) from None
+    with client:
+        yield client
+
+
+def load_dataset(path: str | Path, set_id: str, data_dir: str | Path | None = None,
+                 mapping: str | Path | None = None, client: Any = None) -> Population:
+    """A dataset's parts read (on `client`'s workers, else here) and joined in part order."""
+    parts = [str(p) for p in dataset_parts(path, set_id)]
+    args = (None if data_dir is None else str(data_dir), set_id,
+            None if mapping is None else str(mapping))
+    if client is None:
+        read = [read_part(p, *args) for p in parts]
+    else:
+        read = client.gather(client.map(read_part, parts, *[[a] * len(parts) for a in args],
+                                        pure=False))
+    return join_parts(read, str(path))
+
+
+def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme: str, on,
+                 data_dir: str | Path | None = None, mapping: str | Path | None = None,
+                 method: str | None = None, shortlist: int | None = None,
+                 tiers: int | None = None, seed: int = 0, include_superseded: bool = False,
+                 client: Any = None, step=lambda stage: None) -> Ranking:
+    """`leaders.rank_file` for a dataset: the same checks first, then the parts read (on
+    `client`'s workers when given), assessed and ranked as one population. `catalogue` is the
+    one in `data_dir` (each worker loads it)."""
+    iset = catalogue.sets.get(set_id)
+    if iset is None:
+        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
+                                 hint=close(set_id, catalogue.sets) or
+                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    if programme not in iset.programmes:
+        raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
+                                 f"{programme!r}", hint="one of: " + ", ".join(iset.programmes)))
+    if method:
+        thresholds.parse_method(method)  # a bad method is reported before any work
+    step("reading")
+    pop = load_dataset(path, set_id, data_dir, mapping, client)
+    step("assessing")
+    settings = iset.programmes[programme].peers
+    k_tiers = None if method and method.startswith("tiers") else tiers
+    a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+               peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
+                             "seed": seed})
+    step("ranking")
+    return rank_population(a, method, shortlist, tiers, seed)
+
+
+def part_outputs(result: dict, parts: int) -> list[tuple[str, bytes]]:
+    """(file name, content) of the per-row tables as partitioned datasets: each table's rows, in
+    its order, cut into `parts` consecutive parts. Rendered here: shipping the rows to workers
+    costs more than rendering them (32,000 rows: 17 s against 0.9 s)."""
+    from benchmark.report.ranking import table_parquet
+
+    jobs = []
+    for name in PER_ROW_TABLES:
+        rows = result[name]
+        if not rows:
+            continue
+        cuts = np.linspace(0, len(rows), min(parts, len(rows)) + 1).astype(int)
+        jobs += [(f"{name}/part-{i:05d}.parquet", rows[lo:hi])
+                 for i, (lo, hi) in enumerate(itertools.pairwise(cuts))]
+    return [(name, table_parquet(rows)) for name, rows in jobs]
+
+
+def write_ranking_parts(result: dict, dataset: str | Path, set_id: str, formats: list[str],
+                        out_dir: str | Path, lang: str = "zh",
+                        template_dir: str | None = None,
+                        extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
+    """`report.ranking.write_ranking`, with the per-row tables in Parquet as partitioned datasets
+    (a part per part of `dataset`); all files (and `extra`: the boards) written or none."""
+    from benchmark.report import check_formats, write_all
+    from benchmark.report.ranking import RANK_FORMATS, ranking_outputs
+
+    if formats or not extra:
+        check_formats(formats, RANK_FORMATS)
+    outputs = ranking_outputs(result, [f for f in formats if f != "parquet"], lang, template_dir)
+    outputs += list(extra or [])
+    if "parquet" in formats:
+        summary = {**result, **{name: [] for name in PER_ROW_TABLES}}  # the others: one file
+        outputs += ranking_outputs(summary, ["parquet"], lang, template_dir)
+        outputs += part_outputs(result, len(dataset_parts(dataset, set_id)))
+    return write_all([(Path(out_dir) / name, content) for name, content in outputs])
