@@ -153,6 +153,23 @@ def _finalize(value):
     return printable(value) if isinstance(value, str) else value
 
 
+def value_words(value: object, key: str, L: dict) -> str:
+    """A parameter's or a yes/no indicator's value in the report's language: the label of its
+    code (`parameter_values`, "key.code" before "code"), yes/no for a boolean, else as written."""
+    if isinstance(value, bool):
+        return str(L["value_yes" if value else "value_no"])
+    words = L.get("parameter_values") or {}
+    text = str(value)
+    return str(words.get(f"{key}.{text}") or words.get(text) or text)
+
+
+def fmt_shown(value: object, unit: str | None, digits: int | None, L: dict) -> str:
+    """An indicator's value as shown: yes/no for a boolean, else the number and its unit."""
+    if isinstance(value, bool) or value in ("True", "False"):  # a yes/no the engine wrote out
+        return value_words(value in (True, "True"), "", L)
+    return fmt_quantity(value, unit, digits)
+
+
 @cache
 def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environment:
     """Templates from `template_dir` first, then the shipped `reports/`, in Jinja2's sandbox.
@@ -164,7 +181,7 @@ def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environ
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
     env.filters.update(num=fmt_number, signed=fmt_signed, pct=fmt_percent, qty=fmt_quantity,
                        diff=fmt_difference, diff_unit=difference_unit, css=css_string,
-                       op=lambda o: OPS.get(o, o))
+                       op=lambda o: OPS.get(o, o), pvalue=value_words, shown=fmt_shown)
     if not html:
         env.filters["md"] = md_escape
     return env
