@@ -71,6 +71,7 @@ def applicable_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator,
 
 DOMESTIC = ("national", "sector", "local", "group")
 INTERNATIONAL = ("international", "foreign")
+SCHEMA_VERSION = 1  # of study.schema.json; raised when a field changes meaning or goes
 TIER_ORDER = ("national", "sector", "local", "group", "enterprise", "international", "foreign")
 _STRICT = {"gt": 0, "lt": 0, "ge": 1, "le": 1, "eq": 1}
 
@@ -264,7 +265,8 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
     not_shown = [{"reference": r, "status": catalogue.status_of(r, on)}
                  for r in wanted if r not in refs]
     return {
-        "kind": "comparison_study", "engine_version": __version__,
+        "kind": "comparison_study", "schema_version": SCHEMA_VERSION,
+        "engine_version": __version__,
         "evaluation_date": on.isoformat(),
         "category": {"id": iset.id, "names": text(iset.names.en, iset.names.zh)},
         "parameters": {pid: {"names": names[pid], "value": param_text[pid],

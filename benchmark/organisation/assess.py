@@ -32,6 +32,7 @@ from benchmark.organisation.score import (
 )
 
 KIND = "organisation_assessment"
+SCHEMA_VERSION = 1  # of organisation.schema.json
 SCHEME_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -190,6 +191,7 @@ def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> di
     grade = _grade_id(scheme, low_i) if status == "graded" else None
     return {
         "kind": KIND,
+        "schema_version": SCHEMA_VERSION,
         "engine_version": __version__,
         "assessment_date": on.isoformat(),
         "organisation": dict(sorted(a.organisation.items())),
