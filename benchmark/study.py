@@ -276,7 +276,8 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
         "include_superseded": include_superseded,
         "references_requested": wanted or None, "not_shown": not_shown,
         "indicators": [{"id": ind.id, "names": text(ind.names.en, ind.names.zh), "unit": ind.unit,
-                        "direction": ind.direction, "cls": ind.cls} for ind in indicators],
+                        "direction": ind.direction, "cls": ind.cls, "digits": ind.digits}
+                       for ind in indicators],
         "references": [refs[r] for r in sorted(refs, key=lambda r: (
             TIER_ORDER.index(refs[r]["tier"]) if refs[r]["tier"] in TIER_ORDER else 99, r))],
         "segments": out_segments,

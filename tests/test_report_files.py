@@ -496,7 +496,9 @@ def test_markdown_rules_reasons_and_peers_are_lists_and_tables(tmp_path):
     reasons = [x for r in result["rules"] for x in r["reasons"]]
     assert reasons and len([x for x in rules.splitlines() if x.startswith("  - ")]) == len(reasons)
     top = md[md.index(f"## {L['reasons']}"):md.index(f"## {L['gaps']}")]
-    assert len([x for x in top.splitlines() if x.startswith("- [")]) == len(reasons)
+    names = {r["id"]: r["description"]["zh"] for r in result["rules"]}
+    shown = [x for x in top.splitlines() if x.startswith("- ")]
+    assert shown == [f"- {names[x['rule']]}: {md_escape(x['message']['zh'])}" for x in reasons]
 
 
 # --- --quiet and --verbose ---------------------------------------------------------------------
