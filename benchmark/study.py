@@ -3,10 +3,11 @@ one unit basis (each indicator's canonical unit), the most stringent value per i
 far the best domestic value (national, sector, local, group) is from the best international or
 foreign one.
 
-Thresholds are evaluated by the engine's `resolve.applicable`, the same code that judges declarations.
-A threshold that depends on a product parameter (a formula, a table, a rating range) is evaluated
-at the parameters given; when one is missing the cell names it instead of a number. Superseded
-and withdrawn editions are shown only on request and take no part in "most stringent".
+Thresholds are evaluated by the engine's `resolve.applicable`, the same code that judges
+declarations. A threshold that depends on a product parameter (a formula, a table, a rating
+range) is evaluated at the parameters given; when one is missing the cell names it instead of a
+number. Superseded and withdrawn editions are shown only on request and take no part in "most
+stringent".
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from benchmark.model import (
     Names,
     ReferenceEdition,
     ReferenceValue,
+    Segment,
     condition_mask,
 )
 
@@ -57,7 +59,8 @@ def applicable_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator,
     """(values with a threshold at these parameters, values without one), through the engine's
     resolve — the same thresholds a declaration is judged against."""
     arrays = {k: np.asarray([v]) for k, v in params.items()}
-    applied, uncovered = [], []
+    applied: list[AppliedValue] = []
+    uncovered: list[AppliedValue] = []
     for a in resolve.applicable(catalogue, ind, iset.id, segment, arrays, 1, on,
                                 include_superseded):
         tops = [th for th in a.top() if np.isfinite(th.ruled[0])]
@@ -129,6 +132,7 @@ def _class_verified(a: AppliedValue, label: str | None) -> bool:
 
 
 def _entry(a: AppliedValue, ind: Indicator) -> dict:
+    assert a.top is not None  # only values with a threshold at the parameters are entries
     op, t, label = a.top
     entry = {"op": op, "value": float(t), "class_label": label, "clause": a.value.clause,
              "verified": a.verified,
@@ -242,7 +246,8 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
     wanted_set = set(wanted) if wanted else None
     refs: dict[str, dict] = {}
     out_segments = []
-    for seg in segments or [None]:
+    shown: list[Segment | None] = [*segments] or [None]  # a category without segments: one
+    for seg in shown:
         seg_id = seg.id if seg else None
         by_ind = {ind.id: _cells(catalogue, iset, ind, seg_id, params, on, include_superseded,
                                  wanted_set) for ind in indicators}
@@ -291,8 +296,9 @@ def _summarise(ind: Indicator, cells: dict[str, dict], refs: dict[str, dict]) ->
     """Most stringent value (marked on its entries), best domestic vs best international."""
     sign = ind.sign
     needs = sorted({n for c in cells.values() for n in c["needs"]})
-    out = {"most_stringent": None, "best_domestic": None, "best_international": None,
-           "difference_abs": None, "difference_rel": None, "comparison": None, "needs": needs}
+    out: dict[str, Any] = {"most_stringent": None, "best_domestic": None,
+                           "best_international": None, "difference_abs": None,
+                           "difference_rel": None, "comparison": None, "needs": needs}
     if not sign:
         return out
     current = [(r, e) for r, c in cells.items() for e in c["entries"]

@@ -81,10 +81,10 @@ def identifiers() -> dict[str, str]:
 
 
 def quoted_texts() -> list[str]:
-    """Clause texts, notes and source titles of the reference values, longest first (as the catalogue holds
-    them: the source's words, with no zh form yet)."""
+    """Clause texts, notes and source titles of the reference values, longest first (as the
+    catalogue holds them: the source's words, with no zh form yet)."""
     cat = load_catalogue()
-    texts = set()
+    texts: set[str | None] = set()
     for edition in cat.references.values():
         texts.add(edition.note)
         for source in [edition.source, *(v.source for v in edition.values)]:
@@ -94,11 +94,11 @@ def quoted_texts() -> list[str]:
             texts.update([v.clause, v.note])
             texts.update(c.note for c in v.classes)
     for path in shipped_scheme_files():  # the organisation schemes' sources, as cited
-        for source in load_scheme(path).sources:
-            texts.update([source.get("title"), source.get("read")])
-    texts = {t for t in texts if t}
-    texts |= {md_escape(t) for t in texts}  # as the Markdown reports write them
-    return sorted(texts, key=len, reverse=True)
+        for cited in load_scheme(path).sources:
+            texts.update([cited.get("title"), cited.get("read")])
+    shown = {t for t in texts if t}
+    shown |= {md_escape(t) for t in shown}  # as the Markdown reports write them
+    return sorted(shown, key=len, reverse=True)
 
 
 class _Text(HTMLParser):
@@ -151,8 +151,8 @@ def leaks(name: str, text: str, ids: dict[str, str], quoted: list[str]) -> list[
 
 def is_zh(path: Path) -> bool:
     # the ranking's XLSX and tables carry no language in their names; the demo asks for zh
-    return ".zh." in path.name or path.parent.name == "ranking" and path.suffix in (".xlsx",
-                                                                                   ".csv")
+    in_ranking = path.parent.name == "ranking" and path.suffix in (".xlsx", ".csv")
+    return ".zh." in path.name or in_ranking
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_the_demo_runs_every_command(demo):
 
 
 def test_zh_reports_of_the_templates_hold_no_identifier(demo):
-    runs, root = demo
+    _, root = demo
     ids, quoted = identifiers(), quoted_texts()
     scope = _engine_wording("zh")
     found, read = [], 0

@@ -28,8 +28,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -327,9 +327,11 @@ def _read_catalogue_digits(root: str, files: tuple[tuple[str, int, int], ...]
 def _template_location(exc: BaseException, name: str) -> tuple[str, int | None]:
     """The template file and line an error comes from (Jinja2 puts template lines in the
     traceback)."""
-    if getattr(exc, "lineno", None) is not None:
-        return getattr(exc, "filename", None) or name, exc.lineno
-    tb, found = exc.__traceback__, (name, None)
+    lineno = getattr(exc, "lineno", None)
+    if lineno is not None:
+        return getattr(exc, "filename", None) or name, lineno
+    tb = exc.__traceback__
+    found: tuple[str, int | None] = (name, None)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith(".j2"):
@@ -449,10 +451,8 @@ def output_folder(out_dir: Path, audit_db: Path | None = None) -> Iterator[Path]
             yield out_dir
     finally:
         if created:
-            try:
+            with suppress(OSError):
                 out_dir.rmdir()  # only when empty
-            except OSError:
-                pass
 
 
 def _make_folder(out_dir: Path) -> bool:
@@ -467,10 +467,8 @@ def _make_folder(out_dir: Path) -> bool:
             pass
     except OSError as exc:
         if created:
-            try:
+            with suppress(OSError):
                 out_dir.rmdir()
-            except OSError:
-                pass
         raise InputError(Problem("output_unwritable", f"the output folder cannot take files "
                                  f"({exc.strerror or exc})", file=str(out_dir),
                                  hint="give -o a writable folder")) from None
@@ -526,7 +524,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def write_reports(files: list[tuple[Path, str | bytes]], out_dir: Path,
                   trail: audit.AuditTrail | None = None,
-                  results: list[tuple[dict, list[Path]]] = ()) -> list[Path]:
+                  results: Sequence[tuple[dict, list[Path]]] = ()) -> list[Path]:
     """Write reports into `out_dir` and their audit records as one step: the files go to a
     staging folder inside `out_dir`, then the records (one per result, naming its files and
     every file no result names, such as summary.csv) are appended in one transaction, then the

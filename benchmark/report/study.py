@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -227,8 +228,9 @@ def render_study_pdf(result: dict, lang: str = "zh", template_dir: str | None = 
                        dt.date.fromisoformat(result["evaluation_date"]))
 
 
-RENDERERS = {"md": render_study_markdown, "html": render_study_html, "pdf": render_study_pdf,
-             "xlsx": render_study_xlsx}
+RENDERERS: dict[str, Callable[[dict, str, str | None], str | bytes]] = {
+    "md": render_study_markdown, "html": render_study_html, "pdf": render_study_pdf,
+    "xlsx": render_study_xlsx}
 
 
 def write_study(result: dict, formats: list[str], out_dir: Path, lang: str = "zh",
