@@ -169,11 +169,11 @@ def demo(tmp_path_factory):
 
 
 def _owned(path: Path) -> bool:
-    """Reports rendered by the templates and report/study.py; the evaluation's XLSX
-    (report/xlsx.py) and the ranking report (report/ranking.py) are checked by the next test."""
-    return path.parent.name != "ranking" and not (path.suffix == ".xlsx"
-                                                   and path.parent.name in ("leader",
-                                                                            "organisations"))
+    """Reports rendered by the templates, report/study.py and organisation/report.py; the
+    evaluation's XLSX (report/xlsx.py) and the ranking report (report/ranking.py) are checked by
+    the next test."""
+    evaluation_xlsx = path.suffix == ".xlsx" and path.parent.name == "leader"
+    return path.parent.name != "ranking" and not evaluation_xlsx
 
 
 def _engine_wording(lang: str) -> re.Pattern:

@@ -149,8 +149,9 @@ def result_sheets(result: dict, lang: str, template_dir: str | None = None) -> l
         dims += [[d["names"][lang], i["names"][lang], i["low"], i["high"], i["max"]]
                  for i in d["items"]]
     crit = []
+    names = {row["id"]: row["names"][lang] for row in result["criteria"]}
     for row in result["criteria"]:
-        crit.append([row["id"], row["names"][lang], O["kinds"][row["kind"]],
+        crit.append([row["names"][lang], O["kinds"][row["kind"]],
                      row["weighted_points"], O["knock_out"] if row["knock_out"] else None,
                      c["values"][row["id"]]["self"], row["self"]["points"],
                      "; ".join(f"{k}: {v}" for k, v in row["self"]["evidence"].items()),
@@ -161,13 +162,13 @@ def result_sheets(result: dict, lang: str, template_dir: str | None = None) -> l
         Sheet(O["sheet_summary"], [L["item"], L["content"]], [r for r in summary if r]),
         Sheet(O["sheet_dimensions"], [O["dimension"], O["item"], O["score_low"], O["score_high"],
                                       O["max"]], dims, freeze_columns=1),
-        Sheet(O["sheet_criteria"], ["id", O["criterion"], O["kind"], O["points"], O["knock_out"],
+        Sheet(O["sheet_criteria"], [O["criterion"], O["kind"], O["points"], O["knock_out"],
                                     O["self"], f"{O['self']} [{O['points']}]", O["evidence"],
                                     O["review"], f"{O['review']} [{O['points']}]", O["score"],
                                     O["status"], O["difference"], O["note"]],
-              crit, freeze_columns=2),
-        Sheet(O["sheet_findings"], ["code", O["criterion"], O["findings"]],
-              [[f["code"], f["criterion"], f["text"]] for f in c["findings"]]),
+              crit, freeze_columns=1),
+        Sheet(O["sheet_findings"], [O["criterion"], O["findings"]],
+              [[names[f["criterion"]], f["text"]] for f in c["findings"]]),
     ]
 
 
