@@ -237,7 +237,7 @@ def list_outputs(rows: list[dict], scheme: dict, dims: list[dict], on: dt.date, 
     names) in order."""
     L, OW = wording(lang, template_dir)
     header, table = list_table(rows, scheme, dims, lang, template_dir)
-    md = _tidy(render_template("organisation-list.md.j2", template_dir, False, L=L, OW=OW,
+    md = _tidy(render_template("organisation-list.md.j2", template_dir, False, L=L, O=OW,
                                lang=lang, header=header, table=table, scheme=scheme,
                                date=on.isoformat()))
     book = workbook_bytes([Sheet(OW["sheet_list"], header, table, freeze_columns=2)], on)
