@@ -337,7 +337,8 @@ def field_findings(report: dict, out: Verification, explained: bool,
     `result_changed` when a changed input `explained` it, else `report_field_changed`."""
     said = {f.pointer for f in out.findings}  # hashes already reported above are not repeated
     for pointer, old, new in differences(report, out.recomputed):
-        if pointer in said or (pointer == "/engine_version" and "/provenance/engine_version" in said):
+        moved = pointer == "/engine_version" and "/provenance/engine_version" in said
+        if pointer in said or moved:
             continue
         finding("result_changed" if explained else "report_field_changed",
                 f"{pointer or '/'}: the report says {_short(old)}, recomputed {_short(new)}",
