@@ -322,8 +322,8 @@ def _derived_problems(iset: IndicatorSet, params: dict[str, Any],
         for name in ind.derived.names:
             if name in params and isinstance(params[name], (int, float)):
                 inputs[name] = float(params[name])
-            elif name in values and values[name].value is not None:
-                inputs[name] = values[name].value
+            elif name in values and (declared := values[name].value) is not None:
+                inputs[name] = declared
         if len(inputs) < len(ind.derived.names):
             continue
         computed = float(ind.derived(**inputs))

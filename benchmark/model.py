@@ -250,7 +250,8 @@ class Threshold:
         if self.table_parameter not in params:
             out = np.full(n, np.nan)
             return out, out, out
-        x = np.broadcast_to(np.asarray(params[self.table_parameter], dtype=float), (n,))
+        assert self.table_parameter is not None  # `None not in params` returned above
+        x = np.broadcast_to(np.asarray(params[self.table_parameter], dtype=np.float64), (n,))
         xs, ys = np.asarray(self.table_x), np.asarray(self.table_y)
         ruled = table_lookup(xs, ys, x, self.between)
         if not self.assumed:

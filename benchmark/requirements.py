@@ -231,6 +231,7 @@ def _target(match: re.Match[str], text: str, outer_unit: str | None = None) -> R
     else:  # a bare "±0.5": nominal 0, precision as written for the band
         value, decimals = 0.0, tol_decimals
     u1, u2 = _unit(match["u1"]), _unit(match["u2"])
+    unit: str | None
     if u1 is not None:
         unit, tolerance_unit = u1, (None if u2 in (None, u1) else u2)
     else:  # "50±1 Hz": a unit after the band applies to both

@@ -207,7 +207,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
     row_result = None
     if "#row" in recorded:
         name, row = recorded.rsplit("#row", 1)
-        mapping = inputs.get(table.get("mapping")) if table.get("mapping") else None
+        mapping = inputs.get(table["mapping"]) if table.get("mapping") else None
         pop = read_table_input(inputs[name], catalogue, table.get("set"), mapping, display=name)
         category = pop.category
     else:
@@ -216,7 +216,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
     population = context = None
     peers = prov.get("population") or {}
     if peers:
-        mapping = inputs.get(peers.get("mapping")) if peers.get("mapping") else None
+        mapping = inputs.get(peers["mapping"]) if peers.get("mapping") else None
         population = load_population(inputs[peers["file"]], catalogue, category, mapping,
                                      display=peers["file"])
         context = peer_context(population, catalogue, programme, on, superseded)
