@@ -44,7 +44,8 @@ def _charset_problems(code: str) -> list[Problem]:
 
 
 def _check_character(first17: str) -> str:
-    total = sum(_VALUE[character] * weight for character, weight in zip(first17, WEIGHTS))
+    pairs = zip(first17, WEIGHTS, strict=True)  # callers check the length first
+    total = sum(_VALUE[character] * weight for character, weight in pairs)
     return ALPHABET[(31 - total % 31) % 31]
 
 

@@ -74,7 +74,8 @@ def _text(raw: Any) -> str:
     return str(raw)
 
 
-def load_declaration(path: str | Path, catalogue: Catalogue, display: str | None = None) -> Declaration:
+def load_declaration(path: str | Path, catalogue: Catalogue,
+                     display: str | None = None) -> Declaration:
     """Read, validate and normalise a declaration file; InputError lists every problem."""
     doc, problems = read_document(path, display)
     if doc is None:
@@ -163,7 +164,8 @@ def parameter_value(param: Parameter, raw: Any, decimal: str = ".") -> Any:
     if param.kind in ("category", "boolean"):
         value = raw["value"] if isinstance(raw, dict) else raw
         if param.values and str(value) not in {str(v) for v in param.values}:
-            raise InputError(Problem("unknown_category", f"{value!r} is not a value of {param.id!r}",
+            raise InputError(Problem("unknown_category",
+                                     f"{value!r} is not a value of {param.id!r}",
                                      hint="one of: " + ", ".join(map(str, param.values))))
         return value
     req = _requirement(raw, decimal)
@@ -177,7 +179,8 @@ def parameter_value(param: Parameter, raw: Any, decimal: str = ".") -> Any:
     _check_possible(param.id, param.unit, value, param.minimum, param.maximum)
     if param.kind == "integer" and not float(value).is_integer():
         raise InputError(Problem("parameter_not_integer", f"{param.id!r} must be a whole number"))
-    if param.kind == "integer" and param.values and str(int(value)) not in {str(v) for v in param.values}:
+    allowed = {str(v) for v in param.values}
+    if param.kind == "integer" and param.values and str(int(value)) not in allowed:
         raise InputError(Problem("unknown_category", f"{int(value)} is not a value of {param.id!r}",
                                  hint="one of: " + ", ".join(map(str, param.values))))
     return value
@@ -252,7 +255,8 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "",
     if indicator.kind in ("ordinal", "text"):
         value = str(raw["value"] if isinstance(raw, dict) else raw).strip()
         if indicator.kind == "ordinal" and value not in indicator.order:
-            raise InputError(Problem("unknown_grade", f"{value!r} is not a grade of {indicator.id!r}",
+            raise InputError(Problem("unknown_grade",
+                                     f"{value!r} is not a grade of {indicator.id!r}",
                                      hint="one of: " + ", ".join(indicator.order)))
         return DeclaredValue(indicator.id, text, None, label=value, pointer=pointer)
     req = _requirement(raw, decimal)
@@ -273,8 +277,8 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "",
             _check_representable(indicator.id, indicator.unit, end, text)
     if indicator.direction == "higher" and req.bound in ("le", "lt"):
         raise InputError(Problem("bound_direction_mismatch",
-                                 f"{text!r} sets an upper limit, but for {indicator.id!r} higher is "
-                                 "better", hint="write a minimum (≥) requirement"))
+                                 f"{text!r} sets an upper limit, but for {indicator.id!r} "
+                                 "higher is better", hint="write a minimum (≥) requirement"))
     if indicator.direction == "lower" and req.bound in ("ge", "gt"):
         raise InputError(Problem("bound_direction_mismatch",
                                  f"{text!r} sets a lower limit, but for {indicator.id!r} lower is "
@@ -318,8 +322,8 @@ def _derived_problems(iset: IndicatorSet, params: dict[str, Any],
         for name in ind.derived.names:
             if name in params and isinstance(params[name], (int, float)):
                 inputs[name] = float(params[name])
-            elif name in values and values[name].value is not None:
-                inputs[name] = values[name].value
+            elif name in values and (declared := values[name].value) is not None:
+                inputs[name] = declared
         if len(inputs) < len(ind.derived.names):
             continue
         computed = float(ind.derived(**inputs))

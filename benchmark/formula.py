@@ -244,7 +244,8 @@ class _Compiler:
         name = node.id
         if name not in self.declared:
             declared = ", ".join(sorted(self.declared)) or "none"
-            close = difflib.get_close_matches(name, sorted((self.declared | ALLOWED_FUNCTIONS) - {name}))
+            known = sorted((self.declared | ALLOWED_FUNCTIONS) - {name})
+            close = difflib.get_close_matches(name, known)
             hint = f"declared parameters: {declared}"
             if close:
                 hint += f"; did you mean {' or '.join(close)}?"

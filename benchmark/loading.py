@@ -188,7 +188,8 @@ def _walk_nodes(node: yaml.Node, pointer: str, lines: dict[str, int], problems: 
             child = pointer_join(pointer, key)
             if key in keys:
                 problems.append(Problem(
-                    code="duplicate_key", file=path, pointer=child, line=key_node.start_mark.line + 1,
+                    code="duplicate_key", file=path, pointer=child,
+                    line=key_node.start_mark.line + 1,
                     message=f"key {key!r} appears twice in the same mapping",
                     hint="YAML keeps only the last one; remove or rename the other"))
             keys.add(key)
@@ -293,7 +294,8 @@ def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem
     size = info.st_size
     if size > MAX_BYTES:
         return None, b"", [Problem("file_too_large",
-                                   f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", file=display,
+                                   f"file is {size:,} bytes; the limit is {MAX_BYTES:,}",
+                                   file=display,
                                    hint="split the file or check that it is the right one")]
     try:
         raw = path.read_bytes()
@@ -303,7 +305,8 @@ def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, raw, [Problem("file_encoding",
-                                   f"not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})",
+                                   f"not UTF-8 text (byte {exc.start}: "
+                                   f"{raw[exc.start:exc.start + 1]!r})",
                                    file=display, line=raw.count(b"\n", 0, exc.start) + 1,
                                    hint="save the file as UTF-8")]
     if not text.strip():
@@ -311,7 +314,8 @@ def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem
     return text, raw, []
 
 
-def read_document(path: str | Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:
+def read_document(path: str | Path, display: str | None = None
+                  ) -> tuple[Document | None, list[Problem]]:
     """Parse one YAML or JSON file. Returns the document (None if unreadable) and its problems."""
     path = Path(path)
     display = display or str(path)

@@ -61,7 +61,8 @@ class Band:
         lo_b, lo_b_closed = _lower(other)
         hi_a, hi_a_closed = _upper(self)
         hi_b, hi_b_closed = _upper(other)
-        lo, lo_closed = max((lo_a, lo_a_closed), (lo_b, lo_b_closed), key=lambda t: (t[0], not t[1]))
+        lo, lo_closed = max((lo_a, lo_a_closed), (lo_b, lo_b_closed),
+                            key=lambda t: (t[0], not t[1]))
         hi, hi_closed = min((hi_a, hi_a_closed), (hi_b, hi_b_closed), key=lambda t: (t[0], t[1]))
         return lo < hi or (lo == hi and lo_closed and hi_closed)
 
@@ -249,7 +250,8 @@ class Threshold:
         if self.table_parameter not in params:
             out = np.full(n, np.nan)
             return out, out, out
-        x = np.broadcast_to(np.asarray(params[self.table_parameter], dtype=float), (n,))
+        assert self.table_parameter is not None  # `None not in params` returned above
+        x = np.broadcast_to(np.asarray(params[self.table_parameter], dtype=np.float64), (n,))
         xs, ys = np.asarray(self.table_x), np.asarray(self.table_y)
         ruled = table_lookup(xs, ys, x, self.between)
         if not self.assumed:
@@ -323,9 +325,7 @@ class ReferenceValue:
     def in_effect(self, on: dt.date) -> bool:
         if self.effective_from and on < self.effective_from:
             return False
-        if self.effective_until and on > self.effective_until:
-            return False
-        return True
+        return not (self.effective_until and on > self.effective_until)
 
     def class_bound(self, label: str) -> Bound | None:
         for c in self.classes:
@@ -425,7 +425,8 @@ class Programme:
     ladder: Ladder
     overall_classes: tuple[str, ...]
     rules: tuple[Rule, ...]
-    peers: Mapping[str, Any] = field(default_factory=dict)  # threshold, tiers, shortlist, saturation
+    # threshold, tiers, shortlist, saturation
+    peers: Mapping[str, Any] = field(default_factory=dict)
     note: Names | None = None  # the category's word on what it lists for this programme
 
 

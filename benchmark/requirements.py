@@ -52,7 +52,8 @@ class Requirement:
     """One requirement as the standard writes it."""
 
     bound: str            # one of BOUNDS
-    value: float          # ge/gt/le/lt/eq: the limit; range: the lower end; target: the nominal value
+    # ge/gt/le/lt/eq: the limit; range: the lower end; target: the nominal value
+    value: float
     upper: float | None = None      # range: the upper end
     tolerance: float | None = None  # target: the ± band, in `tolerance_unit` or `unit`
     unit: str | None = None         # unit text as written (stripped, NFKC), None when absent
@@ -73,7 +74,8 @@ class Requirement:
 _PREFIX_WORDS: dict[str, tuple[str, ...]] = {
     "ge": ("≥", ">=", "⩾", "≧", "不小于", "不低于", "大于或等于", "大于等于", "至少", "不少于"),
     "gt": (">", "大于", "高于", "超过"),
-    "le": ("≤", "<=", "⩽", "≦", "不大于", "不高于", "不超过", "小于或等于", "小于等于", "至多", "不多于"),
+    "le": ("≤", "<=", "⩽", "≦", "不大于", "不高于", "不超过", "小于或等于", "小于等于", "至多",
+           "不多于"),
     "lt": ("<", "小于", "低于"),
     "eq": ("=", "等于"),
 }
@@ -108,7 +110,7 @@ _PAREN_RE = re.compile(r"\((?P<inner>[^()]*)\)\s*(?P<u>.*)")
 _NOT_FINITE_RE = re.compile(r"(?<![a-z])(?:nan|inf(?:inity)?)(?![a-z])|∞", re.IGNORECASE)
 
 
-# --- helpers ---------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------
 
 def _normalise(text: str) -> str:
     """NFKC, a few extra sign/tilde look-alikes, whitespace collapsed and stripped."""
@@ -165,7 +167,8 @@ def _not_representable(text: str, why: str) -> RequirementSyntaxError:
 
 
 def _number(token: str, text: str) -> tuple[float, int]:
-    """The value and the decimals written of one matched number token ("14 000", "5.20", "1.5e3")."""
+    """The value and the decimals written of one matched number token ("14 000", "5.20",
+    "1.5e3")."""
     plain = token.replace(" ", "")
     mantissa = re.split(r"[eE]", plain)[0]
     if len(mantissa.lstrip("+-.0")) > 40:  # far past float64: refused before converting
@@ -228,6 +231,7 @@ def _target(match: re.Match[str], text: str, outer_unit: str | None = None) -> R
     else:  # a bare "±0.5": nominal 0, precision as written for the band
         value, decimals = 0.0, tol_decimals
     u1, u2 = _unit(match["u1"]), _unit(match["u2"])
+    unit: str | None
     if u1 is not None:
         unit, tolerance_unit = u1, (None if u2 in (None, u1) else u2)
     else:  # "50±1 Hz": a unit after the band applies to both
@@ -248,7 +252,7 @@ def _check_order(lower: float, upper: float, text: str) -> None:
             hint="write the smaller value first, e.g. \"40~60 %\""))
 
 
-# --- public API ------------------------------------------------------------------------------------
+# --- public API ---------------------------------------------------------------------------
 
 def parse_requirement(text: str, decimal: str = ".") -> Requirement:
     """Read one requirement as written in a standard; raise `RequirementSyntaxError` if unreadable.
@@ -388,4 +392,5 @@ def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | No
     if upper is not None or tolerance is not None:
         raise _unreadable(text, f"a {canonical} bound takes neither an upper end nor a ± band")
     return Requirement(canonical, number, unit=unit_text, decimals=decimals,
-                       text=f"{_SYMBOL[canonical]} {value}" + (f" {unit_text}" if unit_text else ""))
+                       text=f"{_SYMBOL[canonical]} {value}"
+                       + (f" {unit_text}" if unit_text else ""))

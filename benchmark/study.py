@@ -3,10 +3,11 @@ one unit basis (each indicator's canonical unit), the most stringent value per i
 far the best domestic value (national, sector, local, group) is from the best international or
 foreign one.
 
-Thresholds are evaluated by the engine's `resolve.applicable`, the same code that judges declarations.
-A threshold that depends on a product parameter (a formula, a table, a rating range) is evaluated
-at the parameters given; when one is missing the cell names it instead of a number. Superseded
-and withdrawn editions are shown only on request and take no part in "most stringent".
+Thresholds are evaluated by the engine's `resolve.applicable`, the same code that judges
+declarations. A threshold that depends on a product parameter (a formula, a table, a rating
+range) is evaluated at the parameters given; when one is missing the cell names it instead of a
+number. Superseded and withdrawn editions are shown only on request and take no part in "most
+stringent".
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from benchmark.model import (
     Names,
     ReferenceEdition,
     ReferenceValue,
+    Segment,
     condition_mask,
 )
 
@@ -57,7 +59,8 @@ def applicable_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator,
     """(values with a threshold at these parameters, values without one), through the engine's
     resolve — the same thresholds a declaration is judged against."""
     arrays = {k: np.asarray([v]) for k, v in params.items()}
-    applied, uncovered = [], []
+    applied: list[AppliedValue] = []
+    uncovered: list[AppliedValue] = []
     for a in resolve.applicable(catalogue, ind, iset.id, segment, arrays, 1, on,
                                 include_superseded):
         tops = [th for th in a.top() if np.isfinite(th.ruled[0])]
@@ -71,6 +74,7 @@ def applicable_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator,
 
 DOMESTIC = ("national", "sector", "local", "group")
 INTERNATIONAL = ("international", "foreign")
+SCHEMA_VERSION = 1  # of study.schema.json; raised when a field changes meaning or goes
 TIER_ORDER = ("national", "sector", "local", "group", "enterprise", "international", "foreign")
 _STRICT = {"gt": 0, "lt": 0, "ge": 1, "le": 1, "eq": 1}
 
@@ -128,6 +132,7 @@ def _class_verified(a: AppliedValue, label: str | None) -> bool:
 
 
 def _entry(a: AppliedValue, ind: Indicator) -> dict:
+    assert a.top is not None  # only values with a threshold at the parameters are entries
     op, t, label = a.top
     entry = {"op": op, "value": float(t), "class_label": label, "clause": a.value.clause,
              "verified": a.verified,
@@ -241,7 +246,8 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
     wanted_set = set(wanted) if wanted else None
     refs: dict[str, dict] = {}
     out_segments = []
-    for seg in segments or [None]:
+    shown: list[Segment | None] = [*segments] or [None]  # a category without segments: one
+    for seg in shown:
         seg_id = seg.id if seg else None
         by_ind = {ind.id: _cells(catalogue, iset, ind, seg_id, params, on, include_superseded,
                                  wanted_set) for ind in indicators}
@@ -264,7 +270,8 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
     not_shown = [{"reference": r, "status": catalogue.status_of(r, on)}
                  for r in wanted if r not in refs]
     return {
-        "kind": "comparison_study", "engine_version": __version__,
+        "kind": "comparison_study", "schema_version": SCHEMA_VERSION,
+        "engine_version": __version__,
         "evaluation_date": on.isoformat(),
         "category": {"id": iset.id, "names": text(iset.names.en, iset.names.zh)},
         "parameters": {pid: {"names": names[pid], "value": param_text[pid],
@@ -274,7 +281,8 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
         "include_superseded": include_superseded,
         "references_requested": wanted or None, "not_shown": not_shown,
         "indicators": [{"id": ind.id, "names": text(ind.names.en, ind.names.zh), "unit": ind.unit,
-                        "direction": ind.direction, "cls": ind.cls} for ind in indicators],
+                        "direction": ind.direction, "cls": ind.cls, "digits": ind.digits}
+                       for ind in indicators],
         "references": [refs[r] for r in sorted(refs, key=lambda r: (
             TIER_ORDER.index(refs[r]["tier"]) if refs[r]["tier"] in TIER_ORDER else 99, r))],
         "segments": out_segments,
@@ -288,8 +296,9 @@ def _summarise(ind: Indicator, cells: dict[str, dict], refs: dict[str, dict]) ->
     """Most stringent value (marked on its entries), best domestic vs best international."""
     sign = ind.sign
     needs = sorted({n for c in cells.values() for n in c["needs"]})
-    out = {"most_stringent": None, "best_domestic": None, "best_international": None,
-           "difference_abs": None, "difference_rel": None, "comparison": None, "needs": needs}
+    out: dict[str, Any] = {"most_stringent": None, "best_domestic": None,
+                           "best_international": None, "difference_abs": None,
+                           "difference_rel": None, "comparison": None, "needs": needs}
     if not sign:
         return out
     current = [(r, e) for r, c in cells.items() for e in c["entries"]

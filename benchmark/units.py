@@ -36,7 +36,7 @@ from .errors import Problem, UnitError
 
 DEFINITIONS_PATH = Path(__file__).with_name("units.txt")
 
-ureg = pint.UnitRegistry()
+ureg: pint.UnitRegistry = pint.UnitRegistry()
 ureg.load_definitions(str(DEFINITIONS_PATH))
 pint.set_application_registry(ureg)
 

@@ -207,7 +207,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
     row_result = None
     if "#row" in recorded:
         name, row = recorded.rsplit("#row", 1)
-        mapping = inputs.get(table.get("mapping")) if table.get("mapping") else None
+        mapping = inputs.get(table["mapping"]) if table.get("mapping") else None
         pop = read_table_input(inputs[name], catalogue, table.get("set"), mapping, display=name)
         category = pop.category
     else:
@@ -216,7 +216,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
     population = context = None
     peers = prov.get("population") or {}
     if peers:
-        mapping = inputs.get(peers.get("mapping")) if peers.get("mapping") else None
+        mapping = inputs.get(peers["mapping"]) if peers.get("mapping") else None
         population = load_population(inputs[peers["file"]], catalogue, category, mapping,
                                      display=peers["file"])
         context = peer_context(population, catalogue, programme, on, superseded)
@@ -337,7 +337,8 @@ def field_findings(report: dict, out: Verification, explained: bool,
     `result_changed` when a changed input `explained` it, else `report_field_changed`."""
     said = {f.pointer for f in out.findings}  # hashes already reported above are not repeated
     for pointer, old, new in differences(report, out.recomputed):
-        if pointer in said or (pointer == "/engine_version" and "/provenance/engine_version" in said):
+        moved = pointer == "/engine_version" and "/provenance/engine_version" in said
+        if pointer in said or moved:
             continue
         finding("result_changed" if explained else "report_field_changed",
                 f"{pointer or '/'}: the report says {_short(old)}, recomputed {_short(new)}",

@@ -168,7 +168,7 @@ def test_formula_is_frozen():
     formula = compile_formula("P", ["P"])
     assert isinstance(formula, Formula)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        formula.source = "2"  # type: ignore[misc]
+        formula.source = "2"
 
 
 # --- refusals ----------------------------------------------------------------------------------

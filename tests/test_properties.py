@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
@@ -46,7 +47,8 @@ def assert_structured(exc: InputError) -> None:
 
 # --- strategies -----------------------------------------------------------------------------
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+SURROGATES: tuple[Literal["Cs"]] = ("Cs",)  # not text: a lone surrogate cannot be written
+TEXT = st.text(alphabet=st.characters(blacklist_categories=SURROGATES), max_size=40)
 OPERATORS = ["≥", ">=", "＞", "≧", "⩾", ">", "≤", "<=", "≦", "<", "=", "＝", "不小于", "不大于", "大于",
              "小于", "不低于", "不超过", "至少", "等于", "", " ", "≥≥", "±"]
 SUFFIXES = ["", "", "以上", "以下", "及以上", "或以下", " 以上"]

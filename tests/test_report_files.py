@@ -34,7 +34,13 @@ from benchmark.catalogue import data_file, load_catalogue
 from benchmark.cli import main
 from benchmark.population import load_population
 from benchmark.report import labels, md_escape, render_markdown
-from benchmark.report.numbers import fmt_difference, fmt_number, fmt_percent, fmt_signed
+from benchmark.report.numbers import (
+    fmt_difference,
+    fmt_number,
+    fmt_percent,
+    fmt_quantity,
+    fmt_signed,
+)
 from benchmark.report.pdf import html_to_pdf, renumber_nodes
 
 DATE = "2026-11-23"
@@ -73,7 +79,9 @@ def pdftotext(pdf: Path) -> str:
 
 def pdf_pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True).stdout.decode()
-    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    found = re.search(r"^Pages:\s+(\d+)", info, re.M)
+    assert found, info
+    return int(found.group(1))
 
 
 # --- the ranking report in HTML ----------------------------------------------------------------
@@ -181,7 +189,8 @@ def test_study_and_evaluation_pdfs_have_page_x_of_y(tmp_path):
                                     "-o", str(tmp_path / "ev")])
     assert res.exit_code == 0, res.output
     (evaluation,) = (tmp_path / "ev").glob("*.pdf")
-    for pdf, pattern in ((study, r"Page (\d+) of (\d+)"), (evaluation, r"第 (\d+) 页，共 (\d+) 页")):
+    for pdf, pattern in ((study, r"Page (\d+) of (\d+)"),
+                         (evaluation, r"第 (\d+) 页，共 (\d+) 页")):
         pages = pdf_pages(pdf)
         found = [(int(a), int(b)) for a, b in re.findall(pattern, pdftotext(pdf))]
         assert found == [(k, pages) for k in range(1, pages + 1)], pdf.name
@@ -496,7 +505,9 @@ def test_markdown_rules_reasons_and_peers_are_lists_and_tables(tmp_path):
     reasons = [x for r in result["rules"] for x in r["reasons"]]
     assert reasons and len([x for x in rules.splitlines() if x.startswith("  - ")]) == len(reasons)
     top = md[md.index(f"## {L['reasons']}"):md.index(f"## {L['gaps']}")]
-    assert len([x for x in top.splitlines() if x.startswith("- [")]) == len(reasons)
+    names = {r["id"]: r["description"]["zh"] for r in result["rules"]}
+    shown = [x for x in top.splitlines() if x.startswith("- ")]
+    assert shown == [f"- {names[x['rule']]}: {md_escape(x['message']['zh'])}" for x in reasons]
 
 
 # --- --quiet and --verbose ---------------------------------------------------------------------
@@ -532,3 +543,52 @@ def test_quiet_verbose_and_no_progress_off_a_terminal(tmp_path):
     assert bad.exit_code == 2 and "file_not_found" in bad.stderr  # errors still said
     both = rank(POPULATION, "-q", "-v")
     assert both.exit_code == 2 and "exclude each other" in both.output
+
+
+# --- gap to eligibility, digits from the indicator set -------------------------------------------
+
+
+def _leader_result(tmp_path, name: str) -> dict:
+    res = CliRunner().invoke(main, ["evaluate", str(data_file("examples", "declarations",
+                                                              f"{name}.yaml")),
+                                    "--programme", "leader", "--date", DATE, "--format", "json",
+                                    "--no-audit", "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    return json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_gap_to_eligibility_says_what_blocks_when_no_value_would(tmp_path):
+    """A refrigerator citing a superseded normative reference is not eligible with no value to
+    improve: the gap section names the rule and its reason, never "none"."""
+    result = _leader_result(tmp_path, "refrigerator-bcd-400")
+    assert result["verdict"] == "not_eligible" and result["gaps"] == []
+    failed = [(r, x) for r in result["rules"] if r["outcome"] == "fail" for x in r["reasons"]]
+    assert failed
+    L = labels("zh")
+    md = render_markdown(result, "zh")
+    gap = md[md.index(f"## {L['gaps']}"):md.index(f"## {L['indicators']}")]
+    assert L["gaps_blocked"] in gap and f"\n{L['none']}\n" not in gap
+    for rule, reason in failed:
+        assert f"- {rule['description']['zh']}: {md_escape(reason['message']['zh'])}" in gap
+    eligible = _leader_result(tmp_path / "ok", "room-ac-kfr-32gw")
+    assert eligible["verdict"] == "eligible"
+    md = render_markdown(eligible, "zh")
+    assert f"## {L['gaps']}\n{L['none']}" in md
+
+
+def test_values_at_the_indicator_sets_digits_from_the_same_catalogue(tmp_path):
+    """Until the engine writes `digits`, the report reads them from the indicator set of the
+    catalogue the result was made from; from another catalogue (another hash), it does not."""
+    from benchmark.report import indicator_digits
+
+    result = _leader_result(tmp_path, "room-ac-kfr-32gw")
+    iset = load_catalogue().sets["room-air-conditioner"]
+    digits = indicator_digits(result)
+    assert digits == {k: iset.indicators[k].digits for k in digits}
+    assert digits["apf"] is not None
+    apf = next(i for i in result["indicators"] if i["id"] == "apf")
+    row = next(x for x in render_markdown(result, "zh").splitlines()
+               if x.startswith(f"| {apf['names']['zh']} |"))
+    assert fmt_quantity(apf["value"], apf["unit"], digits["apf"]) in row
+    other = {**result, "provenance": {**result["provenance"], "catalogue_sha256": "0" * 64}}
+    assert set(indicator_digits(other).values()) == {None}

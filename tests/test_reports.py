@@ -65,7 +65,7 @@ def declaration(folder: Path, enterprise: str, name: str = "ac") -> Path:
 
 def chromium(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [CHROMIUM, *CHROMIUM_FLAGS, *OFFLINE, f"--user-data-dir={profile}", *args]
+        cmd = [str(CHROMIUM), *CHROMIUM_FLAGS, *OFFLINE, f"--user-data-dir={profile}", *args]
         return subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
@@ -307,8 +307,9 @@ def test_bullet_chart_is_direction_aware_and_escaped():
     assert float(x_low) + float(w_low) == pytest.approx(664.0, abs=0.2)
     assert float(x_high) == pytest.approx(16.0)
     # the "符合" band lies below 40 when lower is better, above 40 when higher is better
-    band = r'<rect x="([\d.]+)" y="34.0" width="([\d.]+)" height="30.0" fill="[^"]+"><title>符合</title>'
-    xl, wl = map(float, re.search(band, lower).groups())
+    band = (r'<rect x="([\d.]+)" y="34.0" width="([\d.]+)" height="30.0" fill="[^"]+">'
+            r"<title>符合</title>")
+    xl, _ = map(float, re.search(band, lower).groups())
     xh, wh = map(float, re.search(band, higher).groups())
     assert xl == pytest.approx(16.0) and xh + wh == pytest.approx(664.0, abs=0.2)
 
@@ -343,7 +344,8 @@ def test_template_dir_overrides_by_file_name(tmp_path, result):
     own = tmp_path / "templates"
     own.mkdir()
     (own / "letterhead.html.j2").write_text(
-        '<div class="letterhead">示例认证中心 — {{ ev.declaration.enterprise }}</div>\n', encoding="utf-8")
+        '<div class="letterhead">示例认证中心 — {{ ev.declaration.enterprise }}</div>\n',
+        encoding="utf-8")
     (own / "labels.yaml").write_text("zh:\n  title: 先进标准认证评价报告\n", encoding="utf-8")
     bad = dict(result, declaration=dict(result["declaration"], enterprise=SCRIPT_NAME))
     html = render_html(bad, "zh", str(own))

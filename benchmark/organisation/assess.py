@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from benchmark.organisation.score import (
 )
 
 KIND = "organisation_assessment"
+SCHEMA_VERSION = 1  # of organisation.schema.json
 SCHEME_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -110,7 +112,8 @@ def assess(scheme: Scheme, assessments: list[Assessment], on: dt.date) -> list[d
 
 
 def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> dict:
-    criteria, findings = [], []
+    criteria: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
     for k, c in enumerate(scheme.criteria):
         missing = a.missing_evidence(c)
         reviewed = c.id in a.reviewed
@@ -190,6 +193,7 @@ def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> di
     grade = _grade_id(scheme, low_i) if status == "graded" else None
     return {
         "kind": KIND,
+        "schema_version": SCHEMA_VERSION,
         "engine_version": __version__,
         "assessment_date": on.isoformat(),
         "organisation": dict(sorted(a.organisation.items())),
@@ -263,7 +267,7 @@ def ranked_list(results: list[dict], stems: list[str]) -> list[dict]:
     ranked = np.array([r["status"] == "graded" for r in results], bool)
     ranks = competition_ranks(totals, ranked)
     rows = []
-    for result, stem, rank in zip(results, stems, ranks):
+    for result, stem, rank in zip(results, stems, ranks, strict=True):
         rows.append({
             "rank": int(rank) or None,
             "organisation": result["organisation"]["name"],
@@ -366,7 +370,7 @@ def assess_files(paths: Iterable[Path], on: dt.date, out_dir: Path,
     results = assess(scheme, assessments, on)
     rendered: list[tuple[Path, str | bytes]] = []
     stems, per_result = [], []
-    for a, result in zip(assessments, results):
+    for a, result in zip(assessments, results, strict=True):
         stem = safe_stem(a.path)
         while stem in stems or stem == LIST_NAME:  # the ranked list's files are LIST_NAME.*
             stem += "_"

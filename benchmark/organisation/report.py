@@ -28,12 +28,12 @@ def wording(lang: str, template_dir: str | None = None) -> tuple[dict, dict]:
     return L, L["organisation"]
 
 
-def show_value(value: Any, O: dict) -> str:
+def show_value(value: Any, OW: dict) -> str:
     """A self or review value as written: yes/no, points, a share or "count/of"."""
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return O["yes"] if value else O["no"]
+        return OW["yes"] if value else OW["no"]
     if isinstance(value, dict):
         return f"{value['count']}/{value['of']}"
     return fmt_number(value)
@@ -51,52 +51,52 @@ def grade_text(row: dict, grades: dict) -> str:
     return grades[low] if low == high else f"{grades[low]} – {grades[high]}"
 
 
-def _grades(scheme: dict, O: dict, lang: str) -> dict:
+def _grades(scheme: dict, OW: dict, lang: str) -> dict:
     grades = {g["id"]: g["names"][lang] for g in scheme["grades"]}
     grades[scheme["below_grades"]["id"]] = scheme["below_grades"]["names"][lang]
-    grades["knocked_out"] = O["knocked_out"]
+    grades["knocked_out"] = OW["knocked_out"]
     return grades
 
 
-def finding_text(f: dict, result: dict, O: dict, lang: str) -> str:
+def finding_text(f: dict, result: dict, OW: dict, lang: str) -> str:
     """One finding in words, from its label template."""
     rows = {c["id"]: c for c in result["criteria"]}
     criterion = rows[f["criterion"]]
     evidence = {e["id"]: e["names"][lang] for e in criterion["evidence_required"]}
-    params = {k: (", ".join(evidence.get(e, e) for e in v) if isinstance(v, list)
+    params = {k: (", ".join(evidence.get(str(e), str(e)) for e in v) if isinstance(v, list)
                   else fmt_number(v)) for k, v in f["params"].items()}
-    return O["finding_texts"][f["code"]].format(criterion=criterion["names"][lang], **params)
+    return OW["finding_texts"][f["code"]].format(criterion=criterion["names"][lang], **params)
 
 
 def context(result: dict, lang: str, template_dir: str | None = None) -> dict:
     """What the templates show: the result, the wording and the few things put into words."""
-    L, O = wording(lang, template_dir)
+    L, OW = wording(lang, template_dir)
     scheme = result["scheme"]
-    grades = _grades(scheme, O, lang)
+    grades = _grades(scheme, OW, lang)
     rows = {c["id"]: c for c in result["criteria"]}
     nxt = result["next_grade"]
     total = result["total"]
     missing = round((total["high"] or 0) - (total["low"] or 0), 6)
     return {
-        "r": result, "L": L, "O": O, "lang": lang, "grades": grades, "rows": rows,
+        "r": result, "L": L, "O": OW, "lang": lang, "grades": grades, "rows": rows,
         "grade_text": grade_text(result, grades),
         "findings": [{"code": f["code"], "criterion": f["criterion"],
-                      "text": finding_text(f, result, O, lang)} for f in result["findings"]],
-        "values": {c["id"]: {"self": show_value(c["self"]["value"], O),
-                             "review": show_value(c["review"]["value"], O)}
+                      "text": finding_text(f, result, OW, lang)} for f in result["findings"]],
+        "values": {c["id"]: {"self": show_value(c["self"]["value"], OW),
+                             "review": show_value(c["review"]["value"], OW)}
                    for c in result["criteria"]},
         "total_text": _range(total["low"], total["high"]),
-        "interval_text": O["interval_note"].format(
+        "interval_text": OW["interval_note"].format(
             low=grades[result["grade_range"]["low"]], high=grades[result["grade_range"]["high"]],
             missing=fmt_number(missing)) if result["status"] == "not_assessable" else "",
-        "next_text": O["next_grade_text"].format(grade=grades[nxt["grade"]],
+        "next_text": OW["next_grade_text"].format(grade=grades[nxt["grade"]],
                                                  needs=fmt_number(nxt["needs"]),
                                                  total=fmt_number(total["low"]))
         if nxt and nxt["grade"] else "",
-        "reach_text": (O["reachable"] if nxt["reachable"] else O["unreachable"]).format(
+        "reach_text": (OW["reachable"] if nxt["reachable"] else OW["unreachable"]).format(
             available=fmt_number(sum(c["available"] for c in nxt["candidates"])))
         if nxt and nxt["grade"] else "",
-        "assumptions": [(O["rule_names"][k], scheme["rules"][k]) for k in scheme["assumptions"]],
+        "assumptions": [(OW["rule_names"][k], scheme["rules"][k]) for k in scheme["assumptions"]],
         "unverified": any(not g.get("verified", True) for g in scheme["grades"]),
     }
 
@@ -118,56 +118,57 @@ def render_html(result: dict, lang: str = "zh", template_dir: str | None = None)
 def result_sheets(result: dict, lang: str, template_dir: str | None = None) -> list[Sheet]:
     """Summary, dimensions (with items), criteria and findings of one organisation."""
     c = context(result, lang, template_dir)
-    L, O = c["L"], c["O"]
+    L, OW = c["L"], c["O"]
     org, scheme, total = result["organisation"], result["scheme"], result["total"]
     summary: list[list[Any]] = [
-        [O["result"], O["statuses"][result["status"]]],
-        [O["grade"], c["grade_text"]],
-        [O["organisation"], org["name"]],
-        [O["credit_code"], org["credit_code"]],
-        [O["scheme"], scheme["names"][lang]],
-        [O["basis"], f"{O['bases'][scheme['basis']]} — {scheme['statement'][lang]}"],
-        [O["date"], result["assessment_date"]],
-        [O["total"], c["total_text"]],
-        [O["max"], total["max"]],
-        [O["self_total"], total["self"]],
-        [O["knock_out_state"], O["ko_states"][result["knock_out"]]],
+        [OW["result"], OW["statuses"][result["status"]]],
+        [OW["grade"], c["grade_text"]],
+        [OW["organisation"], org["name"]],
+        [OW["credit_code"], org["credit_code"]],
+        [OW["scheme"], scheme["names"][lang]],
+        [OW["basis"], f"{OW['bases'][scheme['basis']]} — {scheme['statement'][lang]}"],
+        [OW["date"], result["assessment_date"]],
+        [OW["total"], c["total_text"]],
+        [OW["max"], total["max"]],
+        [OW["self_total"], total["self"]],
+        [OW["knock_out_state"], OW["ko_states"][result["knock_out"]]],
     ]
     if c["interval_text"]:
-        summary.append([O["grade_range"], c["interval_text"]])
+        summary.append([OW["grade_range"], c["interval_text"]])
     if c["next_text"]:
-        summary.append([O["next_grade"], f"{c['next_text']} {c['reach_text']}"])
-    summary += [[O["assumptions"], f"{name}: {rule['note'][lang]}"]
+        summary.append([OW["next_grade"], f"{c['next_text']} {c['reach_text']}"])
+    summary += [[OW["assumptions"], f"{name}: {rule['note'][lang]}"]
                 for name, rule in c["assumptions"]]
-    summary.append([O["basis"], O["modelled_note"]] if scheme["basis"] == "modelled" else [])
-    summary += [[f"{O['input_hash']} ({path})", h]
+    summary.append([OW["basis"], OW["modelled_note"]] if scheme["basis"] == "modelled" else [])
+    summary += [[f"{OW['input_hash']} ({path})", h]
                 for path, h in result["provenance"]["inputs"].items()]
-    summary.append([O["engine"], f"benchmark {result['engine_version']}"])
+    summary.append([OW["engine"], f"benchmark {result['engine_version']}"])
     dims = []
     for d in result["dimensions"]:
         dims.append([d["names"][lang], None, d["low"], d["high"], d["max"]])
         dims += [[d["names"][lang], i["names"][lang], i["low"], i["high"], i["max"]]
                  for i in d["items"]]
     crit = []
+    names = {row["id"]: row["names"][lang] for row in result["criteria"]}
     for row in result["criteria"]:
-        crit.append([row["id"], row["names"][lang], O["kinds"][row["kind"]],
-                     row["weighted_points"], O["knock_out"] if row["knock_out"] else None,
+        crit.append([row["names"][lang], OW["kinds"][row["kind"]],
+                     row["weighted_points"], OW["knock_out"] if row["knock_out"] else None,
                      c["values"][row["id"]]["self"], row["self"]["points"],
                      "; ".join(f"{k}: {v}" for k, v in row["self"]["evidence"].items()),
                      c["values"][row["id"]]["review"], row["review"]["points"],
-                     row["score"], O["criterion_statuses"][row["status"]], row["difference"],
+                     row["score"], OW["criterion_statuses"][row["status"]], row["difference"],
                      row["review"]["note"]])
     return [
-        Sheet(O["sheet_summary"], [L["item"], L["content"]], [r for r in summary if r]),
-        Sheet(O["sheet_dimensions"], [O["dimension"], O["item"], O["score_low"], O["score_high"],
-                                      O["max"]], dims, freeze_columns=1),
-        Sheet(O["sheet_criteria"], ["id", O["criterion"], O["kind"], O["points"], O["knock_out"],
-                                    O["self"], f"{O['self']} [{O['points']}]", O["evidence"],
-                                    O["review"], f"{O['review']} [{O['points']}]", O["score"],
-                                    O["status"], O["difference"], O["note"]],
-              crit, freeze_columns=2),
-        Sheet(O["sheet_findings"], ["code", O["criterion"], O["findings"]],
-              [[f["code"], f["criterion"], f["text"]] for f in c["findings"]]),
+        Sheet(OW["sheet_summary"], [L["item"], L["content"]], [r for r in summary if r]),
+        Sheet(OW["sheet_dimensions"], [OW["dimension"], OW["item"], OW["score_low"],
+                                       OW["score_high"], OW["max"]], dims, freeze_columns=1),
+        Sheet(OW["sheet_criteria"], [OW["criterion"], OW["kind"], OW["points"], OW["knock_out"],
+                                    OW["self"], f"{OW['self']} [{OW['points']}]", OW["evidence"],
+                                    OW["review"], f"{OW['review']} [{OW['points']}]", OW["score"],
+                                    OW["status"], OW["difference"], OW["note"]],
+              crit, freeze_columns=1),
+        Sheet(OW["sheet_findings"], [OW["criterion"], OW["findings"]],
+              [[names[f["criterion"]], f["text"]] for f in c["findings"]]),
     ]
 
 
@@ -198,21 +199,21 @@ def list_table(rows: list[dict], scheme: dict, dims: list[dict], lang: str,
                template_dir: str | None = None) -> tuple[list[str], list[list[Any]]]:
     """The publishable list as a header and rows: rank, organisation, credit code, status, grade,
     total (a range when not assessable), each dimension's total, report."""
-    _, O = wording(lang, template_dir)
-    grades = _grades(scheme, O, lang)
-    header = [O["rank"], O["organisation"], O["credit_code"], O["status"], O["grade"],
-              O["total"]] + [d["names"][lang] for d in dims] + [O["report"]]
+    _, OW = wording(lang, template_dir)
+    grades = _grades(scheme, OW, lang)
+    header = [OW["rank"], OW["organisation"], OW["credit_code"], OW["status"], OW["grade"],
+              OW["total"]] + [d["names"][lang] for d in dims] + [OW["report"]]
     table = []
     for row in rows:
         total = row["total"]
-        cells = [row["rank"] or O["unranked"], row["organisation"], row["credit_code"],
-                 O["statuses"][row["status"]], grade_text(row, grades),
+        cells = [row["rank"] or OW["unranked"], row["organisation"], row["credit_code"],
+                 OW["statuses"][row["status"]], grade_text(row, grades),
                  total["low"] if total["low"] == total["high"] else _range(total["low"],
                                                                            total["high"])]
         for d in dims:
             t = row["dimensions"][d["id"]]
             cells.append(t["low"] if t["low"] == t["high"] else _range(t["low"], t["high"]))
-        table.append(cells + [row["report"]])
+        table.append([*cells, row["report"]])
     return header, table
 
 
@@ -234,11 +235,11 @@ def list_outputs(rows: list[dict], scheme: dict, dims: list[dict], on: dt.date, 
                  template_dir: str | None = None) -> list[tuple[str, str | bytes]]:
     """The ranked list as CSV, XLSX and Markdown; `dims` are the scheme's dimensions (id,
     names) in order."""
-    L, O = wording(lang, template_dir)
+    L, OW = wording(lang, template_dir)
     header, table = list_table(rows, scheme, dims, lang, template_dir)
-    md = _tidy(render_template("organisation-list.md.j2", template_dir, False, L=L, O=O,
+    md = _tidy(render_template("organisation-list.md.j2", template_dir, False, L=L, O=OW,
                                lang=lang, header=header, table=table, scheme=scheme,
                                date=on.isoformat()))
-    book = workbook_bytes([Sheet(O["sheet_list"], header, table, freeze_columns=2)], on)
+    book = workbook_bytes([Sheet(OW["sheet_list"], header, table, freeze_columns=2)], on)
     return [(f"{LIST_NAME}.{lang}.csv", list_csv(header, table)),
             (f"{LIST_NAME}.{lang}.xlsx", book), (f"{LIST_NAME}.{lang}.md", md)]

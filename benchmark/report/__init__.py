@@ -40,7 +40,7 @@ import yaml
 from markupsafe import Markup
 
 from benchmark import audit
-from benchmark.catalogue import data_file
+from benchmark.catalogue import catalogue_files, data_file, default_data_dir
 from benchmark.errors import InputError, Problem
 from benchmark.loading import printable, read_document
 from benchmark.report.numbers import (
@@ -153,6 +153,23 @@ def _finalize(value):
     return printable(value) if isinstance(value, str) else value
 
 
+def value_words(value: object, key: str, L: dict) -> str:
+    """A parameter's or a yes/no indicator's value in the report's language: the label of its
+    code (`parameter_values`, "key.code" before "code"), yes/no for a boolean, else as written."""
+    if isinstance(value, bool):
+        return str(L["value_yes" if value else "value_no"])
+    words = L.get("parameter_values") or {}
+    text = str(value)
+    return str(words.get(f"{key}.{text}") or words.get(text) or text)
+
+
+def fmt_shown(value: object, unit: str | None, digits: int | None, L: dict) -> str:
+    """An indicator's value as shown: yes/no for a boolean, else the number and its unit."""
+    if isinstance(value, bool) or value in ("True", "False"):  # a yes/no the engine wrote out
+        return value_words(value in (True, "True"), "", L)
+    return fmt_quantity(value, unit, digits)
+
+
 @cache
 def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environment:
     """Templates from `template_dir` first, then the shipped `reports/`, in Jinja2's sandbox.
@@ -164,7 +181,7 @@ def _environment(template_dir: str | None, html: bool = False) -> jinja2.Environ
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
     env.filters.update(num=fmt_number, signed=fmt_signed, pct=fmt_percent, qty=fmt_quantity,
                        diff=fmt_difference, diff_unit=difference_unit, css=css_string,
-                       op=lambda o: OPS.get(o, o))
+                       op=lambda o: OPS.get(o, o), pvalue=value_words, shown=fmt_shown)
     if not html:
         env.filters["md"] = md_escape
     return env
@@ -266,17 +283,72 @@ def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
 
 
 def indicator_digits(result: dict) -> dict[str, int | None]:
-    """Decimals each indicator's values are shown with: its `digits` when the result gives them
-    (else None: four significant digits)."""
-    return {i["id"]: i.get("digits") for i in result["indicators"]}
+    """Decimals each indicator's values are shown with: its `digits` when the result gives them,
+    else the indicator set's own (`comparison.digits`) when the result was made from the
+    catalogue found here (same catalogue hash), else None: four significant digits."""
+    given = {i["id"]: i.get("digits") for i in result["indicators"]}
+    if any("digits" in i for i in result["indicators"]):
+        return given
+    category = (result.get("declaration") or {}).get("category")
+    made_from = (result.get("provenance") or {}).get("catalogue_sha256")
+    if not category or not made_from:
+        return given
+    catalogue = _catalogue_digits(default_data_dir())
+    if catalogue is None or catalogue[0] != made_from:
+        return given
+    own = catalogue[1].get(category, {})
+    return {k: own.get(k) for k in given}
+
+
+def _catalogue_digits(root: Path) -> tuple[str, dict[str, dict[str, int | None]]] | None:
+    """The catalogue hash at `root` (as Catalogue.sha256) and each indicator set's digits; read
+    again only when a file changed."""
+    try:
+        files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                      for p, _ in catalogue_files(root))
+    except OSError:
+        return None
+    return _read_catalogue_digits(str(root), files)
+
+
+@lru_cache(maxsize=4)
+def _read_catalogue_digits(root: str, files: tuple[tuple[str, int, int], ...]
+                           ) -> tuple[str, dict[str, dict[str, int | None]]] | None:
+    hashes, digits = {}, {}
+    base = Path(root).resolve()
+    for name, _, _ in files:
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            shown = str(path.resolve().relative_to(base))
+        except ValueError:
+            shown = name
+        hashes[shown] = hashlib.sha256(raw).hexdigest()
+        if path.parent.name != "indicator_sets":
+            continue
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("indicators"), list):
+            digits[str(data.get("id"))] = {
+                str(i.get("id")): (i.get("comparison") or {}).get("digits")
+                for i in data["indicators"] if isinstance(i, dict)}
+    h = hashlib.sha256()
+    for shown in sorted(hashes):
+        h.update(f"{shown}\0{hashes[shown]}\n".encode())
+    return h.hexdigest(), digits
 
 
 def _template_location(exc: BaseException, name: str) -> tuple[str, int | None]:
     """The template file and line an error comes from (Jinja2 puts template lines in the
     traceback)."""
-    line = getattr(exc, "lineno", None)
-    if line is not None:
-        return getattr(exc, "filename", None) or name, line
+    lineno = getattr(exc, "lineno", None)
+    if lineno is not None:
+        return getattr(exc, "filename", None) or name, lineno
     tb = exc.__traceback__
     found: tuple[str, int | None] = (name, None)
     while tb is not None:

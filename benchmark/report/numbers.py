@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TypeGuard
 
 SIGNIFICANT = 4  # digits shown when the indicator does not say how many decimals it has
 MAX_DECIMALS = 12
 DASH = "—"
 
 
-def _is_number(x: object) -> bool:
+def _is_number(x: object) -> TypeGuard[int | float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def _adoption(ref: dict) -> str | None:
 
 
 def _needs(names: list[str], pnames: dict) -> str:
-    return ", ".join(f"{pnames.get(n, n)} ({n})" for n in names)
+    return ", ".join(pnames.get(n, n) for n in names)
 
 
 def _cell_note(cell: dict | None, entry: dict | None, L: dict, pnames: dict) -> str:
@@ -143,7 +144,8 @@ def _matrix_sheet(seg: dict, result: dict, refs: dict, L: dict, lang: str, pname
                 fills[(r, len(line))] = "best"
             line += [entry["value"] if entry else None, _cell_note(cell, entry, L, pnames)]
         rows.append(line)
-    title = f"{L['matrix']} {seg['id']}" if seg["id"] else L["matrix"]
+    title = f"{L['matrix']} {seg['names'][lang]}" if seg["names"] else L["matrix"]
+    title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31]  # what a sheet name cannot hold
     return Sheet(title, header, rows, fills=fills, freeze_columns=1)
 
 
@@ -226,8 +228,9 @@ def render_study_pdf(result: dict, lang: str = "zh", template_dir: str | None = 
                        dt.date.fromisoformat(result["evaluation_date"]))
 
 
-RENDERERS = {"md": render_study_markdown, "html": render_study_html, "pdf": render_study_pdf,
-             "xlsx": render_study_xlsx}
+RENDERERS: dict[str, Callable[[dict, str, str | None], str | bytes]] = {
+    "md": render_study_markdown, "html": render_study_html, "pdf": render_study_pdf,
+    "xlsx": render_study_xlsx}
 
 
 def write_study(result: dict, formats: list[str], out_dir: Path, lang: str = "zh",

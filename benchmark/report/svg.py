@@ -261,7 +261,7 @@ def histogram_chart(*, title: str, unit: str | None, edges: list[float], counts:
     if caption:
         out.append(f'<text x="{_f(right)}" y="16" text-anchor="end" fill="{MUTED}">'
                    f"{esc(caption)}</text>")
-    for a, b, c in zip(edges, edges[1:], counts):
+    for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True):
         xa, xb = x(a), x(b)
         out.append(f'<rect x="{_f(xa + 0.5)}" y="{_f(y(c))}" width="{_f(max(xb - xa - 1, 0.5))}" '
                    f'height="{_f(bottom - y(c))}" fill="#9fb4d6" stroke="#ffffff" '
@@ -270,15 +270,16 @@ def histogram_chart(*, title: str, unit: str | None, edges: list[float], counts:
     shades = BAND_COLOURS[::-1]
     colour = {b.label: shades[min(i if b.shade is None else b.shade, len(shades) - 2)]
               for i, b in enumerate(bands)}
-    for b in bands:
-        xa, xb = sorted((x(b.worst), x(b.best)))
+    for band in bands:
+        xa, xb = sorted((x(band.worst), x(band.best)))
         if xb - xa < 3:
             xa, xb = (xa + xb) / 2 - 1.5, (xa + xb) / 2 + 1.5
         out.append(f'<rect class="band" x="{_f(xa)}" y="{_f(bottom + 3)}" width="{_f(xb - xa)}" '
-                   f'height="10" fill="{colour[b.label]}" stroke="{MUTED}" stroke-width="0.5">'
-                   f"<title>{esc(b.label)}: {esc(fmt(b.best, digits))}–{esc(fmt(b.worst, digits))}"
+                   f'height="10" fill="{colour[band.label]}" stroke="{MUTED}" stroke-width="0.5">'
+                   f"<title>{esc(band.label)}: {esc(fmt(band.best, digits))}–"
+                   f"{esc(fmt(band.worst, digits))}"
                    "</title></rect>")
-        xw = x(b.worst)
+        xw = x(band.worst)
         out.append(f'<line class="boundary" x1="{_f(xw)}" y1="{_f(top)}" x2="{_f(xw)}" '
                    f'y2="{_f(bottom + 3)}" stroke="{MUTED}" stroke-width="1" '
                    'stroke-dasharray="1 2"/>')

@@ -1,0 +1,237 @@
+"""Chinese reports are Chinese (issue 14): every command of `make demo` is run through CliRunner
+into a temporary folder, and every zh report it writes (evaluation, study, organisation and
+ranking; Markdown, HTML, XLSX, CSV) and every message it prints under `--lang zh` is searched for
+the catalogue's ASCII identifiers: indicator, parameter, segment, category, programme, rule,
+ladder and level ids, the values of category parameters, reason and status codes, and Python's
+True/False/None. Units, standard numbers and numbers are not identifiers and pass.
+
+Clause texts and notes of reference values, and the titles and readings of an organisation
+scheme's sources, are the source's own words, quoted as the catalogue holds them (the loaders have
+no zh form for them yet); they are taken out before the search, only where they appear verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from benchmark.catalogue import data_file, load_catalogue
+from benchmark.cli import main
+from benchmark.engine.rules import REASONS
+from benchmark.engine.types import STATUSES, STEP_OUTCOMES, STEP_REASONS
+from benchmark.organisation.scheme import load_scheme, shipped_scheme_files
+from benchmark.report import labels, md_escape
+
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+URL = re.compile(r"<?https?://\S+")  # an address is not wording
+
+
+def demo_commands() -> list[list[str]]:
+    """The `benchmark` commands of the Makefile's demo recipe, with its date."""
+    text = data_file("Makefile").read_text(encoding="utf-8")
+    date = re.search(r"^DEMO_DATE \?= (\S+)$", text, re.M)
+    recipe = re.search(r"^demo:.*\n((?:\t.*\n)+)", text, re.M)
+    assert date and recipe, "the Makefile has a demo recipe and a DEMO_DATE"
+    out = []
+    for line in recipe.group(1).splitlines():
+        words = shlex.split(line.strip())
+        if words and words[0] == "$(BIN)/benchmark":
+            out.append([w.replace("$(DEMO_DATE)", date.group(1)) for w in words[1:]])
+    return out
+
+
+def identifiers() -> dict[str, str]:
+    """Every ASCII identifier of the catalogue and the engine, and what it is."""
+    cat = load_catalogue()
+    ids: dict[str, str] = {}
+
+    def add(kind: str, *words: object) -> None:
+        for w in words:
+            if isinstance(w, str) and WORD.fullmatch(w):
+                ids.setdefault(w, kind)
+
+    for s in cat.sets.values():
+        add("category", s.id)
+        for p in s.parameters.values():
+            add("parameter", p.id)
+            add("parameter value", *map(str, p.values))
+        add("segment", *(g.id for g in s.segments))
+        add("indicator", *s.indicators)
+        for prog in s.programmes.values():
+            add("programme", prog.id)
+            add("rule", *(r.id for r in prog.rules))
+    for ladder in cat.ladders.values():
+        add("ladder", ladder.id)
+        add("level", *(lv.id for lv in ladder.levels))
+    for path in shipped_scheme_files():
+        scheme = load_scheme(path)
+        add("organisation scheme", scheme.id)
+        add("scheme criterion", *(c.id for c in scheme.criteria))
+        add("scheme group", *(g.id for g in scheme.dimensions))
+        add("scheme grade", *(g.id for g in scheme.grades))
+    add("reason code", *REASONS, *STEP_REASONS, *STATUSES, *STEP_OUTCOMES)
+    add("Python value", "True", "False", "None")
+    return ids
+
+
+def quoted_texts() -> list[str]:
+    """Clause texts, notes and source titles of the reference values, longest first (as the
+    catalogue holds them: the source's words, with no zh form yet)."""
+    cat = load_catalogue()
+    texts: set[str | None] = set()
+    for edition in cat.references.values():
+        texts.add(edition.note)
+        for source in [edition.source, *(v.source for v in edition.values)]:
+            if source is not None:
+                texts.update([source.title, source.note])
+        for v in edition.values:
+            texts.update([v.clause, v.note])
+            texts.update(c.note for c in v.classes)
+    for path in shipped_scheme_files():  # the organisation schemes' sources, as cited
+        for cited in load_scheme(path).sources:
+            texts.update([cited.get("title"), cited.get("read")])
+    shown = {t for t in texts if t}
+    shown |= {md_escape(t) for t in shown}  # as the Markdown reports write them
+    return sorted(shown, key=len, reverse=True)
+
+
+class _Text(HTMLParser):
+    """The text a reader sees in an HTML page (not its style, script or markup)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def reader_text(path: Path) -> str:
+    if path.suffix == ".html":
+        parser = _Text()
+        parser.feed(path.read_text(encoding="utf-8"))
+        return "\n".join(parser.parts)
+    if path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True)
+        cells = []
+        for sheet in book.worksheets:
+            cells.append(sheet.title)
+            for row in sheet.iter_rows(values_only=True):
+                cells += [str(c) for c in row if c is not None]
+        return "\n".join(cells)
+    return path.read_text(encoding="utf-8-sig")
+
+
+def leaks(name: str, text: str, ids: dict[str, str], quoted: list[str]) -> list[str]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for q in quoted:
+            line = line.replace(q, " ")
+        line = URL.sub(" ", line)
+        for m in WORD.finditer(line):
+            word = m.group(0).strip("-")
+            if word in ids:
+                found.append(f"{name}:{number}: {ids[word]} {word!r} in {line.strip()[:100]!r}")
+    return found
+
+
+def is_zh(path: Path) -> bool:
+    # the ranking's XLSX and tables carry no language in their names; the demo asks for zh
+    in_ranking = path.parent.name == "ranking" and path.suffix in (".xlsx", ".csv")
+    return ".zh." in path.name or in_ranking
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Each demo command run into a temporary folder: {command: (exit, output)}, the folder."""
+    root = tmp_path_factory.mktemp("demo")
+    runs = {}
+    for n, words in enumerate(demo_commands()):
+        words = [str(root / Path(w).relative_to("out/demo")) if w.startswith("out/demo")
+                 else str(data_file(w)) if w.startswith("examples/") else w for w in words]
+        result = CliRunner().invoke(main, words)
+        runs[f"{n}:{words[0]}"] = (result.exit_code, result.output, result.exception)
+    return runs, root
+
+
+def _owned(path: Path) -> bool:
+    """Reports rendered by the templates, report/study.py and organisation/report.py; the
+    evaluation's XLSX (report/xlsx.py) and the ranking report (report/ranking.py) are checked by
+    the next test."""
+    evaluation_xlsx = path.suffix == ".xlsx" and path.parent.name == "leader"
+    return path.parent.name != "ranking" and not evaluation_xlsx
+
+
+def _engine_wording(lang: str) -> re.Pattern:
+    """The engine's scope sentences (engine/explain.py fills them with parameter ids)."""
+    template = labels(lang)["notice_text"]["outside_scope"]
+    head, _, tail = template.partition("{scope}")
+    return re.compile(re.escape(head) + ".*?" + re.escape(tail))
+
+
+def test_the_demo_runs_every_command(demo):
+    runs, root = demo
+    assert len(runs) == 6
+    for command, (code, output, exc) in runs.items():
+        assert code == 0, (command, output, exc)
+    assert sorted({p.parent.name for p in root.rglob("*.zh.*")}) == [
+        "leader", "organisations", "ranking", "study"]
+
+
+def test_zh_reports_of_the_templates_hold_no_identifier(demo):
+    _, root = demo
+    ids, quoted = identifiers(), quoted_texts()
+    scope = _engine_wording("zh")
+    found, read = [], 0
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and is_zh(path) and _owned(path):
+            read += 1
+            text = scope.sub(" ", reader_text(path))
+            found += leaks(str(path.relative_to(root)), text, ids, quoted)
+    assert read >= 40  # 13 evaluations × 3 + a study + organisations
+    assert not found, "\n".join(found[:40])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "leaks in code other helpers own: the evaluation XLSX (report/xlsx.py: indicator ids, "
+    "parameter codes, True), the ranking report (report/ranking.py: segment ids, rule ids, "
+    "English reasons), the scope sentences of engine/explain.py (parameter ids and codes) and "
+    "English CLI messages (cli.py); strict, so it fails once they are gone"))
+def test_every_zh_report_and_message_of_the_demo_holds_no_identifier(demo):
+    runs, root = demo
+    ids, quoted = identifiers(), quoted_texts()
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and is_zh(path):
+            found += leaks(str(path.relative_to(root)), reader_text(path), ids, quoted)
+    for command, (_, output, _) in runs.items():
+        found += leaks(command, output, ids, quoted)
+    assert not found, "\n".join(found[:40])
+
+
+def test_the_search_finds_what_it_looks_for(tmp_path):
+    """The search is not blind: an enum code, a rule id, an indicator id and True are found;
+    a unit, a standard number and a quoted clause are not."""
+    ids, quoted = identifiers(), quoted_texts()
+    assert {"heat_pump", "basic-pass", "apf", "True"} <= set(ids)
+    page = tmp_path / "r.zh.md"
+    page.write_text("类型 = heat_pump; basic-pass; apf 5.20 W·h/W·h; True\n", encoding="utf-8")
+    words = [re.search(r"'(\S+)' in ", x).group(1) for x in leaks("r", reader_text(page), ids,
+                                                                 quoted)]
+    assert words == ["heat_pump", "basic-pass", "apf", "True"]
+    clean = f"GB 21455-2019 {quoted[0]} 38 dB(A) 1,000 kW"
+    assert leaks("r", clean, ids, quoted) == []
