@@ -314,6 +314,16 @@ def test_json_follows_the_published_schema(catalogue, tmp_path, programme, decla
     assert list(validator("evaluation").iter_errors(result))  # the schema can fail
 
 
+def test_each_indicator_carries_the_digits_of_its_indicator_set(catalogue, tmp_path):
+    """Reports format numbers with the indicator's digits: the evaluation gives the set's."""
+    result = run(catalogue, motor(tmp_path))
+    iset = catalogue.sets["three-phase-induction-motor"]
+    assert {i["id"]: i["digits"] for i in result["indicators"]} == \
+        {ind.id: ind.digits for ind in iset.indicators.values()}
+    efficiency = next(i for i in result["indicators"] if i["id"] == "efficiency")
+    assert efficiency["digits"] == 1  # comparison: {method: rounded, digits: 1}
+
+
 def test_rule_with_no_applicable_indicator_is_not_evaluable_not_passed():
     """A conjunctive rule whose listed indicators do not apply to the segment must not pass."""
     import numpy as np

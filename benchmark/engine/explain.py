@@ -115,6 +115,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
     label = r.label[row] if r.label is not None else None
     out: dict[str, Any] = {
         "id": ind.id, "names": names(ind.names), "cls": ind.cls, "unit": ind.unit,
+        "digits": ind.digits,  # decimals the indicator is stated to (reports format with it)
         "weight": ind.weight, "direction": ind.direction, "declared": declared,
         "value": value if ind.kind != "ordinal" else None,
         "label": label if not isinstance(label, float) else None,
