@@ -203,17 +203,15 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     in_scope = (segment >= 0) if iset.segments else np.ones(n, dtype=bool)
     used: set[str] = set()
     inds: dict[str, IndicatorAssessment] = {}
+    shared: dict = {}  # the parameters of each segment's chunk of rows, taken once
     for ind in iset.indicators.values():  # in catalogue order: derived ones read earlier ones
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
-                                  include_superseded, used, inds, steps)
-    withdrawn, superseded = _normative_status(pop, catalogue, on)
+                                  include_superseded, used, inds, steps, shared)
+    cited = _cited(pop)
+    withdrawn, superseded = _normative_status(cited, catalogue, on, n)
     seg_ids = tuple(s.id for s in iset.segments)
-    texts = pop.fields.get("normative_references")
-    from benchmark.population import split_references
-
     inputs = RuleInputs(
-        programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None,
-        [split_references(str(t)) for t in texts] if texts is not None else None,
+        programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None, cited,
         lambda ref: catalogue.status_of(ref, on), pop.fields.get("standard_number"))
     tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
     if tiers:
@@ -243,17 +241,26 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
                       include_superseded, population)
 
 
-def _normative_status(pop, catalogue: Catalogue, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    n = len(pop)
+def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
+    """The normative references each row cites: (index per row into the distinct lists, the
+    distinct lists), each distinct text split once."""
     texts = pop.fields.get("normative_references")
     if texts is None:
-        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        return None
     from benchmark.population import split_references
 
-    codes, uniques = pd.factorize(texts)
-    statuses = [{catalogue.status_of(ref, on) for ref in split_references(str(t))} for t in uniques]
-    withdrawn = np.array([("withdrawn" in s) for s in statuses] + [False], dtype=bool)[codes]
-    superseded = np.array([("superseded" in s) for s in statuses] + [False], dtype=bool)[codes]
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    return codes, [split_references(str(u)) for u in uniques]
+
+
+def _normative_status(cited: tuple[np.ndarray, list[list[str]]] | None, catalogue: Catalogue,
+                      on: dt.date, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if cited is None:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    codes, lists = cited
+    statuses = [{catalogue.status_of(ref, on) for ref in refs} for refs in lists]
+    withdrawn = np.array([("withdrawn" in s) for s in statuses], dtype=bool)[codes]
+    superseded = np.array([("superseded" in s) for s in statuses], dtype=bool)[codes]
     return withdrawn, superseded
 
 
@@ -276,7 +283,8 @@ def _declared(ind: Indicator, pop, n: int):
 def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
                programme: Programme, segment: np.ndarray, in_scope: np.ndarray, on: dt.date,
                include_superseded: bool, used: set[str],
-               earlier: dict[str, IndicatorAssessment], keep_steps: bool) -> IndicatorAssessment:
+               earlier: dict[str, IndicatorAssessment], keep_steps: bool,
+               shared: dict | None = None) -> IndicatorAssessment:
     n = len(pop)
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
@@ -314,8 +322,20 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
         seg_rows = np.flatnonzero(compared & (segment == seg))
         for rows in np.array_split(seg_rows, -(-len(seg_rows) // CHUNK_ROWS)):
             _levels(ind, out, rows, pop, catalogue, iset.id, ids[seg] if seg >= 0 else None,
-                    programme, method, on, include_superseded, used)
+                    programme, method, on, include_superseded, used, shared)
     return out
+
+
+def _row_parameters(pop, rows: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+    """The parameters of `rows` (one segment's chunk), taken once per assessment and shared by
+    every indicator (a segment's chunks are the same rows for each indicator that applies)."""
+    key = (len(rows), int(rows[0]), int(rows[-1])) if len(rows) else (0, 0, 0)
+    hit = cache.get(key)
+    if hit is not None and (hit[0] is rows or np.array_equal(hit[0], rows)):
+        return hit[1]
+    params = {k: v[rows] for k, v in pop.parameters.items()}
+    cache[key] = (rows, params)
+    return params
 
 
 def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> None:
@@ -346,10 +366,11 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
 
 def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             catalogue: Catalogue, set_id: str, segment_id: str | None, programme: Programme,
-            method: Method, on: dt.date, include_superseded: bool, used: set[str]) -> None:
+            method: Method, on: dt.date, include_superseded: bool, used: set[str],
+            shared: dict | None = None) -> None:
     """Resolve the references and walk the ladder for `rows` (of one segment): rows not
     declared only learn whether a reference applies to them."""
-    params = {k: v[rows] for k, v in pop.parameters.items()}
+    params = _row_parameters(pop, rows, {} if shared is None else shared)
     m = len(rows)
     applied = resolve.applicable(catalogue, ind, set_id, segment_id, params, m, on,
                                  include_superseded)
@@ -368,7 +389,8 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
     if not len(rows):
         return
-    lo, hi = out.lo[rows], out.hi[rows]
+    lo, hi = method.prepare(out.lo[rows]), method.prepare(out.hi[rows])  # rounded once
+    method = method.raw
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
     out.lowest[rows], out.highest[rows] = w.lowest, w.highest

@@ -9,7 +9,7 @@ a value worse than a limit never meets it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,10 +54,16 @@ class Method:
         value = np.asarray(value, dtype=float)
         return round_half_even(value, self.digits) if self.rounded else value
 
-    def tolerance(self, threshold: np.ndarray) -> np.ndarray:
+    def tolerance(self, threshold: np.ndarray) -> np.ndarray | float:
         """The band within which a value is equal to `threshold`, not better."""
-        t = np.abs(np.asarray(threshold, dtype=float))
-        return self.tol_abs + self.tol_rel * t
+        if not self.tol_rel:
+            return self.tol_abs
+        return self.tol_abs + self.tol_rel * np.abs(np.asarray(threshold, dtype=float))
+
+    @property
+    def raw(self) -> Method:
+        """The same comparison for values already prepared (rounded once, not per threshold)."""
+        return replace(self, rounded=False) if self.rounded else self
 
     @property
     def step(self) -> float:
