@@ -31,9 +31,27 @@ from benchmark.engine.types import (
     PASS,
     VERDICTS,
 )
-from benchmark.model import Catalogue, Indicator, IndicatorSet, Programme, condition_mask
+from benchmark.model import (
+    Catalogue,
+    Indicator,
+    IndicatorSet,
+    Programme,
+    ReferenceEdition,
+    ReferenceValue,
+    condition_mask,
+)
 
 CHUNK_ROWS = 1 << 17  # rows whose thresholds are held at once
+
+
+@dataclass
+class Resolved:
+    """The references one chunk of rows (of one segment) was judged against."""
+
+    rows: np.ndarray  # population row numbers, ascending
+    applied: list[resolve.Applied]  # values applying to some of the rows, thresholds per row
+    missing: list[ReferenceEdition]  # editions in force whose values the catalogue lacks
+    values: list[tuple[ReferenceEdition, ReferenceValue]]  # every value in effect (any scope)
 
 
 @dataclass
@@ -64,6 +82,8 @@ class IndicatorAssessment:
     mismatch: np.ndarray | None = None  # bool: computed and declared disagree
     label: np.ndarray | None = None  # booleans / ordinal grades as declared
     order: tuple[str, ...] = ()
+    # with steps: what each chunk of rows was judged against (what an explanation shows)
+    resolved: list[Resolved] = field(default_factory=list, repr=False)
 
     @property
     def level(self) -> np.ndarray:
@@ -73,6 +93,16 @@ class IndicatorAssessment:
     @property
     def no_reference(self) -> np.ndarray:
         return self.status == NO_REFERENCE
+
+    def resolved_at(self, row: int) -> Resolved | None:
+        """What one row was judged against (kept with steps), as a chunk of that one row."""
+        for chunk in self.resolved:
+            pos = int(np.searchsorted(chunk.rows, row))
+            if pos < len(chunk.rows) and chunk.rows[pos] == row:
+                keep = np.array([pos])
+                return Resolved(np.array([row]), [_subset(x, keep) for x in chunk.applied],
+                                chunk.missing, chunk.values)
+        return None
 
 
 @dataclass
@@ -90,6 +120,7 @@ class Assessment:
     catalogue: Catalogue | None = None
     include_superseded: bool = False
     context: PopulationContext | None = None  # the peers relative rules were judged against
+    margins: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # by indicator
 
     @property
     def rules(self) -> dict[str, np.ndarray]:
@@ -112,7 +143,7 @@ class Assessment:
     @cached_property
     def segment(self) -> np.ndarray:
         """Segment id per row ("" = none found)."""
-        return np.array(list(self.segment_ids) + [""], dtype=object)[self.segment_code]
+        return np.array([*self.segment_ids, ""], dtype=object)[self.segment_code]
 
     @property
     def score(self) -> np.ndarray | None:
@@ -156,10 +187,12 @@ class Assessment:
         tiers = (self.programme.peers.get("margin_reference") or {}).get("tiers")
         if not tiers:
             return None
-        iset = self.catalogue.sets[self.population.category]
-        return reference_values(self.catalogue, iset, iset.indicators[ind_id],
-                                self.population.parameters, self.segment_code, self.on,
-                                self.include_superseded, tuple(tiers))
+        if ind_id not in self.margins:  # computed once per indicator, not per row explained
+            iset = self.catalogue.sets[self.population.category]
+            self.margins[ind_id] = reference_values(
+                self.catalogue, iset, iset.indicators[ind_id], self.population.parameters,
+                self.segment_code, self.on, self.include_superseded, tuple(tiers))
+        return self.margins[ind_id]
 
     def earned(self, r: IndicatorAssessment) -> np.ndarray:
         """Rows where an indicator surely earns the programme's bonus (what earns it is the
@@ -214,10 +247,15 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
         programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None, cited,
         lambda ref: catalogue.status_of(ref, on), pop.fields.get("standard_number"))
     tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
+    margins: dict[str, np.ndarray] = {}  # shared with the Assessment: computed once each
     if tiers:
-        inputs.margin_references = lambda ind_id: reference_values(
-            catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
-            include_superseded, tuple(tiers))
+        def margin_reference(ind_id: str) -> np.ndarray:
+            if ind_id not in margins:
+                margins[ind_id] = reference_values(
+                    catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
+                    include_superseded, tuple(tiers))
+            return margins[ind_id]
+        inputs.margin_references = margin_reference
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
                 if rule.kind not in RELATIVE_KINDS}
     if population == "self":  # ranked among its own rows (`rank`)
@@ -238,7 +276,7 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
     return Assessment(pop, programme, on, seg_ids, segment, inds,
                       outcomes, withdrawn, superseded, sorted(used), catalogue,
-                      include_superseded, population)
+                      include_superseded, population, margins)
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
@@ -376,6 +414,9 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
                                  include_superseded)
     missing = resolve.missing_editions(catalogue, set_id, ind.id, segment_id, on,
                                        include_superseded)
+    if out.steps is not None:
+        out.resolved.append(Resolved(rows, applied, missing, list(resolve.reference_values(
+            catalogue, set_id, ind.id, segment_id, on, include_superseded))))
     covered = np.full(m, bool(missing))
     for a in applied:
         for th in a.limits + [c for c in a.classes if c is not None]:

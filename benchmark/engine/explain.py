@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from benchmark import __version__, wording
-from benchmark.engine import resolve
-from benchmark.engine.assess import Assessment, IndicatorAssessment
+from benchmark.engine.assess import Assessment, IndicatorAssessment, Resolved
 from benchmark.engine.compare import Method, judge, margin, relation
 from benchmark.engine.levels import required_value, requirement_thresholds
 from benchmark.engine.resolve import strictest
@@ -53,11 +52,10 @@ def explain(a: Assessment, row: int, declaration: dict[str, Any],
     level_names = [names(lv.names) for lv in ladder.levels]
     code = int(a.segment_code[row])
     segment = iset.segments[code] if code >= 0 else None
-    params = {k: v[row:row + 1] for k, v in a.population.parameters.items()}
     used: dict[str, dict] = {}
     indicators = []
     for ind in iset.indicators.values():
-        indicators.append(_indicator(a, ind, a.indicators[ind.id], row, segment, params, used,
+        indicators.append(_indicator(a, ind, a.indicators[ind.id], row, used,
                                      (declared_text or {}).get(ind.id), ind.id in unit_assumed,
                                      level_names))
     by_id = {i["id"]: i for i in indicators}
@@ -105,8 +103,8 @@ def _level_label(level_names: list, low: int, high: int, vacuous: bool) -> dict[
     return wording.text("notice_text", "level_interval", low=lowest, high=level_names[high])
 
 
-def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, segment,
-               params: dict, used: dict, declared: str | None, assumed: bool,
+def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
+               used: dict, declared: str | None, assumed: bool,
                level_names: list) -> dict[str, Any]:
     ladder = a.programme.ladder
     status = int(r.status[row])
@@ -145,14 +143,14 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
         notes.append(wording.text("notice_text", "peers_only"))
     if r.steps is None or not r.declared[row] or status == NO_REFERENCE:
         return out
+    judged = r.resolved_at(row)
+    if judged is None:  # not compared (out of scope)
+        return out
     method = Method.of(ind)
-    lo, hi = r.lo[row:row + 1], r.hi[row:row + 1]
-    set_id = a.population.category
-    seg_id = segment.id if segment else None
-    applied = resolve.applicable(a.catalogue, ind, set_id, seg_id, params, 1, a.on,
-                                 a.include_superseded)
-    _comparisons(a, ind, out, applied, lo, hi, method, used)
-    _outside_scope(a, ind, out, set_id, seg_id, params)
+    lo, hi = method.prepare(r.lo[row:row + 1]), method.prepare(r.hi[row:row + 1])
+    applied = judged.applied
+    _comparisons(a, ind, out, applied, lo, hi, method.raw, used)
+    _outside_scope(out, judged)
     for k, lv in enumerate(ladder.levels[1:], start=1):
         reason = STEP_REASONS[int(r.step_reasons[k, row])]
         pairs = requirement_thresholds(lv.requires, applied)
@@ -171,8 +169,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
                                    r.steps[low + 1, row] == NOT_ASSESSABLE):
         k = low + 1
         reason = STEP_REASONS[int(r.step_reasons[k, row])]
-        missing = resolve.missing_editions(a.catalogue, set_id, ind.id, seg_id, a.on,
-                                           a.include_superseded)
+        missing = judged.missing
         basis = next((x.value.basis for x in applied if x.indicative), None)
         notes.append(wording.text("step_text", reason, basis=basis,
                                   reference=", ".join(e.id for e in missing)))
@@ -263,14 +260,12 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
         entry["verified"] &= verified
 
 
-def _outside_scope(a: Assessment, ind: Indicator, out: dict, set_id: str, seg_id, params) -> None:
+def _outside_scope(out: dict, judged: Resolved) -> None:
     """Values of the segment whose `where` scope excludes this product: not covered, with the
-    scope said."""
-    from benchmark.model import condition_mask
-
-    for edition, value in resolve.reference_values(a.catalogue, set_id, ind.id, seg_id, a.on,
-                                                   a.include_superseded):
-        if value.where and not condition_mask(value.where, params, 1)[0]:
+    scope said (a value applying to none of the row's chunk is not among `applied`)."""
+    applies = {id(x.value): bool(x.applies[0]) for x in judged.applied}
+    for edition, value in judged.values:
+        if value.where and not applies.get(id(value), False):
             out["not_covered"].append({
                 "reference": edition.id, "clause": value.clause,
                 "message": wording.text("notice_text", "outside_scope",
@@ -286,9 +281,10 @@ def _international_held(ind: Indicator, out: dict, applied: list, method: Method
         if c["relation"] == "indicative":
             continue
         intl = c["tier"] in INTERNATIONAL
-        if intl or c["tier"] in ("national", "sector", "local", "group"):
-            if intl not in best or c["threshold"] * sign > best[intl][0] * sign:
-                best[intl] = (c["threshold"], c["reference"])
+        domestic = c["tier"] in ("national", "sector", "local", "group")
+        if (intl or domestic) and (intl not in best
+                                   or c["threshold"] * sign > best[intl][0] * sign):
+            best[intl] = (c["threshold"], c["reference"])
     if True in best and False in best and best[True][0] * sign < best[False][0] * sign:
         _notice(out, "international_held")
         out["notes"].append(wording.text("notice_text", "international_held",
