@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
+from benchmark.engine.levels import requirement
 from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
 from benchmark.engine.standing import PopulationContext, context_of
 from benchmark.engine.types import (
@@ -40,6 +42,9 @@ from benchmark.model import (
     ReferenceValue,
     condition_mask,
 )
+
+if TYPE_CHECKING:
+    from benchmark.population import Population
 
 CHUNK_ROWS = 1 << 17  # rows whose thresholds are held at once
 
@@ -107,7 +112,7 @@ class IndicatorAssessment:
 
 @dataclass
 class Assessment:
-    population: object  # inputs.Population
+    population: Population
     programme: Programme
     on: dt.date
     segment_ids: tuple[str, ...]  # the category's segments, in catalogue order
@@ -116,8 +121,8 @@ class Assessment:
     outcomes: dict[str, RuleOutcome]
     withdrawn: np.ndarray
     superseded: np.ndarray
+    catalogue: Catalogue
     references: list[str] = field(default_factory=list)  # editions that gave a threshold
-    catalogue: Catalogue | None = None
     include_superseded: bool = False
     context: PopulationContext | None = None  # the peers relative rules were judged against
     margins: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # by indicator
@@ -274,9 +279,9 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
         if rule.kind in RELATIVE_KINDS:
             outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
     outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
-    return Assessment(pop, programme, on, seg_ids, segment, inds,
-                      outcomes, withdrawn, superseded, sorted(used), catalogue,
-                      include_superseded, population, margins)
+    return Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
+                      superseded, catalogue, sorted(used), include_superseded, population,
+                      margins)
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
@@ -381,7 +386,10 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
     declared raw values; the worse of computed and declared is judged (docs/verdicts.md §7)."""
     n = len(out.value)
     inputs = {}
-    for name in ind.derived.names:
+    formula = ind.derived
+    if formula is None:
+        return
+    for name in formula.names:
         if name in pop.parameters and pop.parameters[name].dtype.kind == "f":
             inputs[name] = pop.parameters[name]
         elif name in earlier:
@@ -389,7 +397,7 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
         else:
             return
     with np.errstate(all="ignore"):
-        computed = np.broadcast_to(np.asarray(ind.derived(**inputs), dtype=float), (n,)).copy()
+        computed = np.broadcast_to(np.asarray(formula(**inputs), dtype=float), (n,)).copy()
     computed[~np.isfinite(computed)] = np.nan
     tol = ind.derived_tol_abs + ind.derived_tol_rel * np.abs(computed) + 1e-9
     both = out.declared & ~np.isnan(computed)
@@ -417,6 +425,9 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     if out.steps is not None:
         out.resolved.append(Resolved(rows, applied, missing, list(resolve.reference_values(
             catalogue, set_id, ind.id, segment_id, on, include_superseded))))
+    has_reference, top_class = out.has_reference, out.top_class
+    if has_reference is None or top_class is None:
+        raise ValueError(f"{ind.id}: the arrays of a compared indicator were not made")
     covered = np.full(m, bool(missing))
     for a in applied:
         for th in a.limits + [c for c in a.classes if c is not None]:
@@ -424,7 +435,7 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             if finite.any():
                 used.add(a.edition.id)
             covered |= finite
-    out.has_reference[rows] = covered
+    has_reference[rows] = covered
     declared = out.declared[rows]
     out.status[rows[~covered & declared]] = NO_REFERENCE
     rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
@@ -436,13 +447,13 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
     out.lowest[rows], out.highest[rows] = w.lowest, w.highest
     out.vacuous[rows], out.rests[rows] = w.vacuous, w.rests
-    if out.steps is not None:
+    if out.steps is not None and out.step_reasons is not None:
         out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
     out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)
     for a in applied:
         best = next((c for c in a.classes if c is not None), None)
         if best is not None:
-            out.top_class[rows] |= judge(lo, hi, best.op, best.low, best.high, method) == PASS
+            top_class[rows] |= judge(lo, hi, best.op, best.low, best.high, method) == PASS
 
 
 def _subset(a: resolve.Applied, keep: np.ndarray) -> resolve.Applied:
@@ -467,8 +478,8 @@ def domestic_values(catalogue: Catalogue, iset: IndicatorSet, programme: Program
                     ind: Indicator, params: dict, segment: np.ndarray, rows: np.ndarray,
                     on: dt.date, include_superseded: bool) -> np.ndarray:
     """`domestic_threshold` for `rows` (all of one segment) from the parts of an assessment."""
-    domestic = next((lv.requires.tiers for lv in programme.ladder.levels[1:]
-                     if lv.requires.of == "most_stringent"), ())
+    domestic = next((requirement(lv).tiers for lv in programme.ladder.levels[1:]
+                     if requirement(lv).of == "most_stringent"), ())
     return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
                       tuple(domestic))
 
@@ -479,8 +490,8 @@ def mandatory_values(catalogue: Catalogue, iset: IndicatorSet, programme: Progra
     """The domestic legal minimum (NaN = none) for `rows` (all of one segment): the strictest
     limit or minimum class of the mandatory references of the tiers the ladder's mandatory step
     names — the value the lowest tier of a ranking may not be below."""
-    tiers = next((lv.requires.tiers for lv in programme.ladder.levels[1:]
-                  if lv.requires.of == "mandatory"), ())
+    tiers = next((requirement(lv).tiers for lv in programme.ladder.levels[1:]
+                  if requirement(lv).of == "mandatory"), ())
     return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
                       tuple(tiers), mandatory=True)
 
@@ -526,5 +537,8 @@ def peer_context(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     own rows): what `evaluate --population` judges each applicant's relative rules against."""
     a = assess(pop, catalogue, programme_id, on, include_superseded, population="self",
                peer_options=peer_options)
-    a.context.source, a.context.sha256 = pop.path, pop.sha256
-    return a.context
+    context = a.context
+    if context is None:  # "self" always gives one
+        raise ValueError("the peers' standing context was not computed")
+    context.source, context.sha256 = pop.path, pop.sha256
+    return context

@@ -14,7 +14,7 @@ import numpy as np
 from benchmark import __version__, wording
 from benchmark.engine.assess import Assessment, IndicatorAssessment, Resolved
 from benchmark.engine.compare import Method, judge, margin, relation
-from benchmark.engine.levels import required_value, requirement_thresholds
+from benchmark.engine.levels import required_value, requirement, requirement_thresholds
 from benchmark.engine.resolve import strictest
 from benchmark.engine.rules import FAIL_REASONS, REASONS
 from benchmark.engine.types import (
@@ -59,7 +59,8 @@ def explain(a: Assessment, row: int, declaration: dict[str, Any],
                                      (declared_text or {}).get(ind.id), ind.id in unit_assumed,
                                      level_names))
     by_id = {i["id"]: i for i in indicators}
-    rules, gaps = [], []
+    rules: list[dict[str, Any]] = []
+    gaps: list[dict[str, Any]] = []
     for rule in programme.rules:
         rules.append(_rule(a, rule, row, by_id, level_names, gaps))
     low, high, vac = (x[row] for x in a.overall)
@@ -141,7 +142,8 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
         return out
     if status == NO_REFERENCE:
         notes.append(wording.text("notice_text", "peers_only"))
-    if r.steps is None or not r.declared[row] or status == NO_REFERENCE:
+    steps, step_reasons = r.steps, r.step_reasons
+    if steps is None or step_reasons is None or not r.declared[row] or status == NO_REFERENCE:
         return out
     judged = r.resolved_at(row)
     if judged is None:  # not compared (out of scope)
@@ -152,23 +154,23 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
     _comparisons(a, ind, out, applied, lo, hi, method.raw, used)
     _outside_scope(out, judged)
     for k, lv in enumerate(ladder.levels[1:], start=1):
-        reason = STEP_REASONS[int(r.step_reasons[k, row])]
-        pairs = requirement_thresholds(lv.requires, applied)
+        reason = STEP_REASONS[int(step_reasons[k, row])]
+        pairs = requirement_thresholds(requirement(lv), applied)
         shown = [t for _, t in pairs if np.isfinite(t.low[0])]
-        if lv.requires.of == "most_stringent":
+        if requirement(lv).of == "most_stringent":
             best = strictest(shown, method.sign, 0)
             shown = [best] if best is not None else []
         out["steps"].append({
-            "level": lv.id, "outcome": STEP_OUTCOMES[int(r.steps[k, row])],
+            "level": lv.id, "outcome": STEP_OUTCOMES[int(steps[k, row])],
             "reason": reason or None,
             "thresholds": [{"reference": next(a.edition.id for a, x in pairs if x is t),
                             "op": t.op, "value": float(t.high[0] if t.op in ("ge", "gt")
                                                        else t.low[0]),
                             "class_label": t.label} for t in shown]})
     if status == LEVEL_UNKNOWN or (low < len(ladder.levels) - 1 and
-                                   r.steps[low + 1, row] == NOT_ASSESSABLE):
+                                   steps[low + 1, row] == NOT_ASSESSABLE):
         k = low + 1
-        reason = STEP_REASONS[int(r.step_reasons[k, row])]
+        reason = STEP_REASONS[int(step_reasons[k, row])]
         missing = judged.missing
         basis = next((x.value.basis for x in applied if x.indicative), None)
         notes.append(wording.text("step_text", reason, basis=basis,
@@ -176,11 +178,11 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
     if r.rests[row] and low >= 0:
         notes.append(wording.text("notice_text", "vacuous"))
         _notice(out, "vacuous")
-    if r.mismatch is not None and r.mismatch[row]:
+    if r.mismatch is not None and r.computed is not None and r.mismatch[row]:
         out["computed"] = float(r.computed[row])
     _international_held(ind, out, applied, method)
     for k in range(low + 1, len(ladder.levels)):
-        if (r.steps[1:k + 1, row] == NOT_ASSESSABLE).any():
+        if (steps[1:k + 1, row] == NOT_ASSESSABLE).any():
             break
         need, ref, strict = required_value(ladder, ladder.levels[k].id, applied, method, 0)
         if need is None or value is None or ind.kind == "ordinal":
@@ -368,7 +370,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                 certain, possible = (int(x[row]) for x in o.reached)
                 values = {"observed": certain if rc == "count_uncertain" else possible,
                           "high": possible, "required": rule.at_least}
-            elif rc in ("score_below", "score_uncertain"):
+            elif (rc in ("score_below", "score_uncertain") and o.score_low is not None
+                  and o.score_high is not None):
                 pending = [by_id[i]["names"] for i, c in o.subjects.items() if c[row]]
                 values = {"low": _fmt(o.score_low[row]), "high": _fmt(o.score_high[row]),
                           "required": rule.pass_mark,
@@ -386,11 +389,11 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
     score = None
     out = {"id": rule.id, "kind": rule.kind, "outcome": outcome, "reasons": reasons,
            "description": names(rule.description) if rule.description else None}
-    if o.score_low is not None:
+    if o.score_low is not None and o.score_high is not None:
         low, high = float(o.score_low[row]), float(o.score_high[row])
         score = low if low == high else None
         out.update(score=score, score_low=low, score_high=high)
-        if o.bonus_low is not None:
+        if o.bonus_low is not None and o.bonus_high is not None:
             out["bonus"] = {"lowest": float(o.bonus_low[row]), "highest": float(o.bonus_high[row])}
     else:
         out["score"] = None
@@ -406,7 +409,7 @@ def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
     r = a.indicators[ind_id]
     values: dict[str, Any] = {"indicator": i["names"], "indicator_id": ind_id,
                               "unit": place.unit if place else i["unit"]}
-    if place is None:
+    if place is None or ctx is None:
         return values
     from benchmark.engine.standing import ranked_value
 
@@ -445,7 +448,7 @@ def _findings(a: Assessment, row: int, iset, declaration: dict) -> list[dict]:
     out = []
     for ind in iset.indicators.values():
         r = a.indicators[ind.id]
-        if r.mismatch is not None and r.mismatch[row]:
+        if r.mismatch is not None and r.computed is not None and r.mismatch[row]:
             declared = float(a.population.values[ind.id][row])
             computed = float(r.computed[row])
             out.append({"code": "derived_value_mismatch", "indicator": ind.id,

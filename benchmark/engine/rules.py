@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from benchmark.engine.types import FAIL, NO_REFERENCE, NOT_APPLICABLE, NOT_DECLARED, UNKNOWN
 from benchmark.model import Programme, Rule
+
+if TYPE_CHECKING:
+    from benchmark.engine.standing import PopulationContext
 
 # reason codes, by index; 0 = no reason
 REASONS = ("", "basic_not_met", "basic_not_declared", "basic_not_assessable", "core_count_low",
@@ -72,13 +76,15 @@ class RuleInputs:
     in_scope: np.ndarray
     withdrawn: np.ndarray  # some normative reference is withdrawn on the date
     superseded: np.ndarray  # some normative reference is superseded on the date
-    segment_code: np.ndarray | None = None  # index into segment_ids per row; -1 = none
+    # index into segment_ids per row; -1 = none
+    segment_code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     segment_ids: tuple[str, ...] = ()
-    population: object | None = None  # engine.standing.PopulationContext: the peers
+    population: PopulationContext | None = None  # the peers
     # normative references cited: (index per row into the distinct lists, the distinct lists),
     # or one list per row
     references: tuple[np.ndarray, list[list[str]]] | list[list[str]] | None = None
-    reference_status: object | None = None  # (reference, date) → in_force | ... | unknown
+    # reference → in_force | ... | unknown on the date
+    reference_status: Callable[[str], str] | None = None
     numbers: np.ndarray | None = None  # standard number per row, as written
     margin_references: Callable | None = None  # indicator id → per-row reference of a margin
 
@@ -145,7 +151,7 @@ def _references_in_force(out: RuleOutcome, x: RuleInputs) -> None:
     force fails; one the catalogue does not know is not assessable."""
     if x.references is None or x.reference_status is None:
         return
-    codes, lists = x.references  # type: ignore[misc]  # a tuple after __post_init__
+    codes, lists = x.references  # a tuple after __post_init__
     statuses = [{x.reference_status(ref) for ref in refs} for refs in lists]
     unknown = np.array([("unknown" in s) for s in statuses], dtype=bool)
     not_yet = np.array([("not_yet_in_force" in s) for s in statuses], dtype=bool)
@@ -171,6 +177,13 @@ def _number_well_formed(rule: Rule, out: RuleOutcome, x: RuleInputs) -> None:
     out.mark(FAIL, bad[codes], "standard_number_malformed")
 
 
+def _level_index(rule: Rule, x: RuleInputs) -> int:
+    """The ladder index of the level a conjunctive or counting rule asks for."""
+    if rule.level is None:
+        raise ValueError(f"rule {rule.id} names no level")
+    return x.programme.ladder.index(rule.level)
+
+
 def _standing(r, target: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, str]]]:
     """Per row, whether a subject surely reaches level `target`, may reach it, and why not."""
     judged = r.applies & (r.status != NOT_APPLICABLE)
@@ -189,11 +202,11 @@ def _standing(r, target: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.nda
 def conjunctive(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """Every subject reaches the level: fails when one surely does not."""
     out = RuleOutcome.new(x.n)
-    target = x.programme.ladder.index(rule.level)
+    target = _level_index(rule, x)
     any_subject = np.zeros(x.n, dtype=bool)
     for r in x.subjects(rule):
         any_subject |= r.applies
-        sure, _, why = _standing(r, target)
+        _, _, why = _standing(r, target)
         for rows, code in why:
             out.mark(FAIL if code == "level_below" else UNKNOWN, rows, code)
             out.subject(r.id, rows, code)
@@ -204,7 +217,7 @@ def conjunctive(rule: Rule, x: RuleInputs) -> RuleOutcome:
 def counting(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """At least k subjects reach the level: fails when fewer than k may."""
     out = RuleOutcome.new(x.n)
-    target = x.programme.ladder.index(rule.level)
+    target = _level_index(rule, x)
     certain = np.zeros(x.n, dtype=np.int16)
     possible = np.zeros(x.n, dtype=np.int16)
     for r in x.subjects(rule):
