@@ -36,7 +36,8 @@ def catalogue():
 
 
 def motor(tmp_path: Path, efficiency="≥ 90.6 %", rated_power="1.5 kW", poles=4, **extra) -> Path:
-    indicators = {"mandatory_conformity": "符合", "noise": "不大于 62 dB(A)", "vibration": "≤1.8 mm/s"}
+    indicators = {"mandatory_conformity": "符合", "noise": "不大于 62 dB(A)",
+                  "vibration": "≤1.8 mm/s"}
     if efficiency is not None:
         indicators["efficiency"] = efficiency
     indicators.update(extra)
@@ -215,8 +216,11 @@ def test_evaluation_date_selects_minimums_in_force(catalogue, tmp_path):
     decl = load_declaration(path, catalogue)
     before = evaluate_declaration(decl, catalogue, "leader", dt.date(2022, 1, 1)).to_dict()
     after = evaluate_declaration(decl, catalogue, "leader", DATE).to_dict()
-    limits = lambda r: sorted(c["threshold"] for c in efficiency(r)["comparisons"]
-                              if c["reference"] == "EU 2019/1781" and c["top_class"] is None)
+
+    def limits(r):
+        return sorted(c["threshold"] for c in efficiency(r)["comparisons"]
+                      if c["reference"] == "EU 2019/1781" and c["top_class"] is None)
+
     assert len(limits(after)) == len(limits(before)) + 1
 
 
@@ -314,6 +318,16 @@ def test_json_follows_the_published_schema(catalogue, tmp_path, programme, decla
     assert list(validator("evaluation").iter_errors(result))  # the schema can fail
 
 
+def test_each_indicator_carries_the_digits_of_its_indicator_set(catalogue, tmp_path):
+    """Reports format numbers with the indicator's digits: the evaluation gives the set's."""
+    result = run(catalogue, motor(tmp_path))
+    iset = catalogue.sets["three-phase-induction-motor"]
+    assert {i["id"]: i["digits"] for i in result["indicators"]} == \
+        {ind.id: ind.digits for ind in iset.indicators.values()}
+    efficiency = next(i for i in result["indicators"] if i["id"] == "efficiency")
+    assert efficiency["digits"] == 1  # comparison: {method: rounded, digits: 1}
+
+
 def test_rule_with_no_applicable_indicator_is_not_evaluable_not_passed():
     """A conjunctive rule whose listed indicators do not apply to the segment must not pass."""
     import numpy as np
@@ -321,9 +335,11 @@ def test_rule_with_no_applicable_indicator_is_not_evaluable_not_passed():
     from benchmark.engine.rules import REASONS, RuleInputs, conjunctive
     from benchmark.model import Ladder, Level, Names, Programme, Rule
 
-    ladder = Ladder("l", Names("l", "l"), (Level("a", Names("a", "a")), Level("b", Names("b", "b"))))
+    ladder = Ladder("l", Names("l", "l"),
+                    (Level("a", Names("a", "a")), Level("b", Names("b", "b"))))
     rule = Rule("all-core", "conjunctive", level="b", indicators=("apf",))
-    prog = Programme("p", Names("p", "p"), "modelled", Names("s", "s"), None, ladder, ("core",), (rule,))
+    prog = Programme("p", Names("p", "p"), "modelled", Names("s", "s"), None, ladder,
+                     ("core",), (rule,))
     none = np.zeros(1, dtype=bool)
     result = conjunctive(rule, RuleInputs(prog, {}, ~none, none, none))
     assert result.codes[0] == 1 and REASONS[result.reason[0]] == "no_subject"
@@ -332,7 +348,8 @@ def test_rule_with_no_applicable_indicator_is_not_evaluable_not_passed():
 def test_indicator_outside_its_segments_is_not_required(catalogue, tmp_path):
     """SEER applies to cooling-only units: a heat pump is not asked for it."""
     seer = catalogue.sets["room-air-conditioner"].indicators["seer"]
-    result = run(catalogue, Path(__file__).parent.parent / "examples/declarations/room-ac-kfr-32gw.yaml")
+    example = Path(__file__).parent.parent / "examples/declarations/room-ac-kfr-32gw.yaml"
+    result = run(catalogue, example)
     assert result["segment"]["id"] not in seer.segments  # precondition: a heat-pump segment
     reasons = [x for r in result["rules"] for x in r["reasons"]]
     assert not any(x["indicator"] == "seer" for x in reasons)

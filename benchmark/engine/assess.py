@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
+from benchmark.engine.levels import requirement
 from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
 from benchmark.engine.standing import PopulationContext, context_of
 from benchmark.engine.types import (
@@ -31,9 +33,30 @@ from benchmark.engine.types import (
     PASS,
     VERDICTS,
 )
-from benchmark.model import Catalogue, Indicator, IndicatorSet, Programme, condition_mask
+from benchmark.model import (
+    Catalogue,
+    Indicator,
+    IndicatorSet,
+    Programme,
+    ReferenceEdition,
+    ReferenceValue,
+    condition_mask,
+)
+
+if TYPE_CHECKING:
+    from benchmark.population import Population
 
 CHUNK_ROWS = 1 << 17  # rows whose thresholds are held at once
+
+
+@dataclass
+class Resolved:
+    """The references one chunk of rows (of one segment) was judged against."""
+
+    rows: np.ndarray  # population row numbers, ascending
+    applied: list[resolve.Applied]  # values applying to some of the rows, thresholds per row
+    missing: list[ReferenceEdition]  # editions in force whose values the catalogue lacks
+    values: list[tuple[ReferenceEdition, ReferenceValue]]  # every value in effect (any scope)
 
 
 @dataclass
@@ -64,6 +87,8 @@ class IndicatorAssessment:
     mismatch: np.ndarray | None = None  # bool: computed and declared disagree
     label: np.ndarray | None = None  # booleans / ordinal grades as declared
     order: tuple[str, ...] = ()
+    # with steps: what each chunk of rows was judged against (what an explanation shows)
+    resolved: list[Resolved] = field(default_factory=list, repr=False)
 
     @property
     def level(self) -> np.ndarray:
@@ -74,10 +99,20 @@ class IndicatorAssessment:
     def no_reference(self) -> np.ndarray:
         return self.status == NO_REFERENCE
 
+    def resolved_at(self, row: int) -> Resolved | None:
+        """What one row was judged against (kept with steps), as a chunk of that one row."""
+        for chunk in self.resolved:
+            pos = int(np.searchsorted(chunk.rows, row))
+            if pos < len(chunk.rows) and chunk.rows[pos] == row:
+                keep = np.array([pos])
+                return Resolved(np.array([row]), [_subset(x, keep) for x in chunk.applied],
+                                chunk.missing, chunk.values)
+        return None
+
 
 @dataclass
 class Assessment:
-    population: object  # inputs.Population
+    population: Population
     programme: Programme
     on: dt.date
     segment_ids: tuple[str, ...]  # the category's segments, in catalogue order
@@ -86,10 +121,11 @@ class Assessment:
     outcomes: dict[str, RuleOutcome]
     withdrawn: np.ndarray
     superseded: np.ndarray
+    catalogue: Catalogue
     references: list[str] = field(default_factory=list)  # editions that gave a threshold
-    catalogue: Catalogue | None = None
     include_superseded: bool = False
     context: PopulationContext | None = None  # the peers relative rules were judged against
+    margins: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # by indicator
 
     @property
     def rules(self) -> dict[str, np.ndarray]:
@@ -112,7 +148,7 @@ class Assessment:
     @cached_property
     def segment(self) -> np.ndarray:
         """Segment id per row ("" = none found)."""
-        return np.array(list(self.segment_ids) + [""], dtype=object)[self.segment_code]
+        return np.array([*self.segment_ids, ""], dtype=object)[self.segment_code]
 
     @property
     def score(self) -> np.ndarray | None:
@@ -156,10 +192,12 @@ class Assessment:
         tiers = (self.programme.peers.get("margin_reference") or {}).get("tiers")
         if not tiers:
             return None
-        iset = self.catalogue.sets[self.population.category]
-        return reference_values(self.catalogue, iset, iset.indicators[ind_id],
-                                self.population.parameters, self.segment_code, self.on,
-                                self.include_superseded, tuple(tiers))
+        if ind_id not in self.margins:  # computed once per indicator, not per row explained
+            iset = self.catalogue.sets[self.population.category]
+            self.margins[ind_id] = reference_values(
+                self.catalogue, iset, iset.indicators[ind_id], self.population.parameters,
+                self.segment_code, self.on, self.include_superseded, tuple(tiers))
+        return self.margins[ind_id]
 
     def earned(self, r: IndicatorAssessment) -> np.ndarray:
         """Rows where an indicator surely earns the programme's bonus (what earns it is the
@@ -203,23 +241,26 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     in_scope = (segment >= 0) if iset.segments else np.ones(n, dtype=bool)
     used: set[str] = set()
     inds: dict[str, IndicatorAssessment] = {}
+    shared: dict = {}  # the parameters of each segment's chunk of rows, taken once
     for ind in iset.indicators.values():  # in catalogue order: derived ones read earlier ones
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
-                                  include_superseded, used, inds, steps)
-    withdrawn, superseded = _normative_status(pop, catalogue, on)
+                                  include_superseded, used, inds, steps, shared)
+    cited = _cited(pop)
+    withdrawn, superseded = _normative_status(cited, catalogue, on, n)
     seg_ids = tuple(s.id for s in iset.segments)
-    texts = pop.fields.get("normative_references")
-    from benchmark.population import split_references
-
     inputs = RuleInputs(
-        programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None,
-        [split_references(str(t)) for t in texts] if texts is not None else None,
+        programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None, cited,
         lambda ref: catalogue.status_of(ref, on), pop.fields.get("standard_number"))
     tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
+    margins: dict[str, np.ndarray] = {}  # shared with the Assessment: computed once each
     if tiers:
-        inputs.margin_references = lambda ind_id: reference_values(
-            catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
-            include_superseded, tuple(tiers))
+        def margin_reference(ind_id: str) -> np.ndarray:
+            if ind_id not in margins:
+                margins[ind_id] = reference_values(
+                    catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
+                    include_superseded, tuple(tiers))
+            return margins[ind_id]
+        inputs.margin_references = margin_reference
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
                 if rule.kind not in RELATIVE_KINDS}
     if population == "self":  # ranked among its own rows (`rank`)
@@ -238,22 +279,31 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
         if rule.kind in RELATIVE_KINDS:
             outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
     outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
-    return Assessment(pop, programme, on, seg_ids, segment, inds,
-                      outcomes, withdrawn, superseded, sorted(used), catalogue,
-                      include_superseded, population)
+    return Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
+                      superseded, catalogue, sorted(used), include_superseded, population,
+                      margins)
 
 
-def _normative_status(pop, catalogue: Catalogue, on: dt.date) -> tuple[np.ndarray, np.ndarray]:
-    n = len(pop)
+def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
+    """The normative references each row cites: (index per row into the distinct lists, the
+    distinct lists), each distinct text split once."""
     texts = pop.fields.get("normative_references")
     if texts is None:
-        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        return None
     from benchmark.population import split_references
 
-    codes, uniques = pd.factorize(texts)
-    statuses = [{catalogue.status_of(ref, on) for ref in split_references(str(t))} for t in uniques]
-    withdrawn = np.array([("withdrawn" in s) for s in statuses] + [False], dtype=bool)[codes]
-    superseded = np.array([("superseded" in s) for s in statuses] + [False], dtype=bool)[codes]
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    return codes, [split_references(str(u)) for u in uniques]
+
+
+def _normative_status(cited: tuple[np.ndarray, list[list[str]]] | None, catalogue: Catalogue,
+                      on: dt.date, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if cited is None:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    codes, lists = cited
+    statuses = [{catalogue.status_of(ref, on) for ref in refs} for refs in lists]
+    withdrawn = np.array([("withdrawn" in s) for s in statuses], dtype=bool)[codes]
+    superseded = np.array([("superseded" in s) for s in statuses], dtype=bool)[codes]
     return withdrawn, superseded
 
 
@@ -276,7 +326,8 @@ def _declared(ind: Indicator, pop, n: int):
 def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
                programme: Programme, segment: np.ndarray, in_scope: np.ndarray, on: dt.date,
                include_superseded: bool, used: set[str],
-               earlier: dict[str, IndicatorAssessment], keep_steps: bool) -> IndicatorAssessment:
+               earlier: dict[str, IndicatorAssessment], keep_steps: bool,
+               shared: dict | None = None) -> IndicatorAssessment:
     n = len(pop)
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
@@ -314,8 +365,20 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
         seg_rows = np.flatnonzero(compared & (segment == seg))
         for rows in np.array_split(seg_rows, -(-len(seg_rows) // CHUNK_ROWS)):
             _levels(ind, out, rows, pop, catalogue, iset.id, ids[seg] if seg >= 0 else None,
-                    programme, method, on, include_superseded, used)
+                    programme, method, on, include_superseded, used, shared)
     return out
+
+
+def _row_parameters(pop, rows: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+    """The parameters of `rows` (one segment's chunk), taken once per assessment and shared by
+    every indicator (a segment's chunks are the same rows for each indicator that applies)."""
+    key = (len(rows), int(rows[0]), int(rows[-1])) if len(rows) else (0, 0, 0)
+    hit = cache.get(key)
+    if hit is not None and (hit[0] is rows or np.array_equal(hit[0], rows)):
+        return hit[1]
+    params = {k: v[rows] for k, v in pop.parameters.items()}
+    cache[key] = (rows, params)
+    return params
 
 
 def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> None:
@@ -323,7 +386,10 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
     declared raw values; the worse of computed and declared is judged (docs/verdicts.md §7)."""
     n = len(out.value)
     inputs = {}
-    for name in ind.derived.names:
+    formula = ind.derived
+    if formula is None:
+        return
+    for name in formula.names:
         if name in pop.parameters and pop.parameters[name].dtype.kind == "f":
             inputs[name] = pop.parameters[name]
         elif name in earlier:
@@ -331,7 +397,7 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
         else:
             return
     with np.errstate(all="ignore"):
-        computed = np.broadcast_to(np.asarray(ind.derived(**inputs), dtype=float), (n,)).copy()
+        computed = np.broadcast_to(np.asarray(formula(**inputs), dtype=float), (n,)).copy()
     computed[~np.isfinite(computed)] = np.nan
     tol = ind.derived_tol_abs + ind.derived_tol_rel * np.abs(computed) + 1e-9
     both = out.declared & ~np.isnan(computed)
@@ -346,15 +412,22 @@ def _derive(ind: Indicator, out: IndicatorAssessment, pop, earlier: dict) -> Non
 
 def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             catalogue: Catalogue, set_id: str, segment_id: str | None, programme: Programme,
-            method: Method, on: dt.date, include_superseded: bool, used: set[str]) -> None:
+            method: Method, on: dt.date, include_superseded: bool, used: set[str],
+            shared: dict | None = None) -> None:
     """Resolve the references and walk the ladder for `rows` (of one segment): rows not
     declared only learn whether a reference applies to them."""
-    params = {k: v[rows] for k, v in pop.parameters.items()}
+    params = _row_parameters(pop, rows, {} if shared is None else shared)
     m = len(rows)
     applied = resolve.applicable(catalogue, ind, set_id, segment_id, params, m, on,
                                  include_superseded)
     missing = resolve.missing_editions(catalogue, set_id, ind.id, segment_id, on,
                                        include_superseded)
+    if out.steps is not None:
+        out.resolved.append(Resolved(rows, applied, missing, list(resolve.reference_values(
+            catalogue, set_id, ind.id, segment_id, on, include_superseded))))
+    has_reference, top_class = out.has_reference, out.top_class
+    if has_reference is None or top_class is None:
+        raise ValueError(f"{ind.id}: the arrays of a compared indicator were not made")
     covered = np.full(m, bool(missing))
     for a in applied:
         for th in a.limits + [c for c in a.classes if c is not None]:
@@ -362,24 +435,25 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             if finite.any():
                 used.add(a.edition.id)
             covered |= finite
-    out.has_reference[rows] = covered
+    has_reference[rows] = covered
     declared = out.declared[rows]
     out.status[rows[~covered & declared]] = NO_REFERENCE
     rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
     if not len(rows):
         return
-    lo, hi = out.lo[rows], out.hi[rows]
+    lo, hi = method.prepare(out.lo[rows]), method.prepare(out.hi[rows])  # rounded once
+    method = method.raw
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
     out.lowest[rows], out.highest[rows] = w.lowest, w.highest
     out.vacuous[rows], out.rests[rows] = w.vacuous, w.rests
-    if out.steps is not None:
+    if out.steps is not None and out.step_reasons is not None:
         out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
     out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)
     for a in applied:
         best = next((c for c in a.classes if c is not None), None)
         if best is not None:
-            out.top_class[rows] |= judge(lo, hi, best.op, best.low, best.high, method) == PASS
+            top_class[rows] |= judge(lo, hi, best.op, best.low, best.high, method) == PASS
 
 
 def _subset(a: resolve.Applied, keep: np.ndarray) -> resolve.Applied:
@@ -404,8 +478,8 @@ def domestic_values(catalogue: Catalogue, iset: IndicatorSet, programme: Program
                     ind: Indicator, params: dict, segment: np.ndarray, rows: np.ndarray,
                     on: dt.date, include_superseded: bool) -> np.ndarray:
     """`domestic_threshold` for `rows` (all of one segment) from the parts of an assessment."""
-    domestic = next((lv.requires.tiers for lv in programme.ladder.levels[1:]
-                     if lv.requires.of == "most_stringent"), ())
+    domestic = next((requirement(lv).tiers for lv in programme.ladder.levels[1:]
+                     if requirement(lv).of == "most_stringent"), ())
     return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
                       tuple(domestic))
 
@@ -416,8 +490,8 @@ def mandatory_values(catalogue: Catalogue, iset: IndicatorSet, programme: Progra
     """The domestic legal minimum (NaN = none) for `rows` (all of one segment): the strictest
     limit or minimum class of the mandatory references of the tiers the ladder's mandatory step
     names — the value the lowest tier of a ranking may not be below."""
-    tiers = next((lv.requires.tiers for lv in programme.ladder.levels[1:]
-                  if lv.requires.of == "mandatory"), ())
+    tiers = next((requirement(lv).tiers for lv in programme.ladder.levels[1:]
+                  if requirement(lv).of == "mandatory"), ())
     return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
                       tuple(tiers), mandatory=True)
 
@@ -463,5 +537,8 @@ def peer_context(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     own rows): what `evaluate --population` judges each applicant's relative rules against."""
     a = assess(pop, catalogue, programme_id, on, include_superseded, population="self",
                peer_options=peer_options)
-    a.context.source, a.context.sha256 = pop.path, pop.sha256
-    return a.context
+    context = a.context
+    if context is None:  # "self" always gives one
+        raise ValueError("the peers' standing context was not computed")
+    context.source, context.sha256 = pop.path, pop.sha256
+    return context

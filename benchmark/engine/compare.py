@@ -9,7 +9,7 @@ a value worse than a limit never meets it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,10 +54,16 @@ class Method:
         value = np.asarray(value, dtype=float)
         return round_half_even(value, self.digits) if self.rounded else value
 
-    def tolerance(self, threshold: np.ndarray) -> np.ndarray:
+    def tolerance(self, threshold: np.ndarray | float) -> np.ndarray | float:
         """The band within which a value is equal to `threshold`, not better."""
-        t = np.abs(np.asarray(threshold, dtype=float))
-        return self.tol_abs + self.tol_rel * t
+        if not self.tol_rel:
+            return self.tol_abs
+        return self.tol_abs + self.tol_rel * np.abs(np.asarray(threshold, dtype=float))
+
+    @property
+    def raw(self) -> Method:
+        """The same comparison for values already prepared (rounded once, not per threshold)."""
+        return replace(self, rounded=False) if self.rounded else self
 
     @property
     def step(self) -> float:
@@ -107,20 +113,15 @@ def judge(lo: np.ndarray, hi: np.ndarray, op: str, t_low: np.ndarray, t_high: np
     """Three-valued: PASS when the bound holds for every plausible threshold in
     [t_low, t_high], FAIL when it holds for none, UNKNOWN otherwise. Rows with no threshold
     (NaN) are left to the caller (they come out FAIL)."""
-    if op in LOWER_ENDS:
-        strict, lenient = t_high, t_low
-    elif op == "eq":
-        strict = lenient = None
-    else:
-        strict, lenient = t_low, t_high
     if t_low is t_high:  # one plausible threshold: holds or fails
         ok = satisfies(lo, hi, op, t_low, method, beats)
         return np.where(ok, PASS, FAIL).astype(np.int8)
-    if strict is None:
+    if op == "eq":
         a = satisfies(lo, hi, op, t_low, method, beats)
         b = satisfies(lo, hi, op, t_high, method, beats)
         holds, fails = a & b, ~a & ~b
     else:
+        strict, lenient = (t_high, t_low) if op in LOWER_ENDS else (t_low, t_high)
         holds = satisfies(lo, hi, op, strict, method, beats)
         fails = ~satisfies(lo, hi, op, lenient, method, beats)
     return np.where(holds, PASS, np.where(fails, FAIL, UNKNOWN)).astype(np.int8)

@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 
 from benchmark import __version__, wording
-from benchmark.engine import resolve
-from benchmark.engine.assess import Assessment, IndicatorAssessment
+from benchmark.engine.assess import Assessment, IndicatorAssessment, Resolved
 from benchmark.engine.compare import Method, judge, margin, relation
-from benchmark.engine.levels import required_value, requirement_thresholds
+from benchmark.engine.levels import required_value, requirement, requirement_thresholds
 from benchmark.engine.resolve import strictest
 from benchmark.engine.rules import FAIL_REASONS, REASONS
 from benchmark.engine.types import (
@@ -53,15 +52,15 @@ def explain(a: Assessment, row: int, declaration: dict[str, Any],
     level_names = [names(lv.names) for lv in ladder.levels]
     code = int(a.segment_code[row])
     segment = iset.segments[code] if code >= 0 else None
-    params = {k: v[row:row + 1] for k, v in a.population.parameters.items()}
     used: dict[str, dict] = {}
     indicators = []
     for ind in iset.indicators.values():
-        indicators.append(_indicator(a, ind, a.indicators[ind.id], row, segment, params, used,
+        indicators.append(_indicator(a, ind, a.indicators[ind.id], row, used,
                                      (declared_text or {}).get(ind.id), ind.id in unit_assumed,
                                      level_names))
     by_id = {i["id"]: i for i in indicators}
-    rules, gaps = [], []
+    rules: list[dict[str, Any]] = []
+    gaps: list[dict[str, Any]] = []
     for rule in programme.rules:
         rules.append(_rule(a, rule, row, by_id, level_names, gaps))
     low, high, vac = (x[row] for x in a.overall)
@@ -105,8 +104,8 @@ def _level_label(level_names: list, low: int, high: int, vacuous: bool) -> dict[
     return wording.text("notice_text", "level_interval", low=lowest, high=level_names[high])
 
 
-def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, segment,
-               params: dict, used: dict, declared: str | None, assumed: bool,
+def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
+               used: dict, declared: str | None, assumed: bool,
                level_names: list) -> dict[str, Any]:
     ladder = a.programme.ladder
     status = int(r.status[row])
@@ -115,6 +114,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
     label = r.label[row] if r.label is not None else None
     out: dict[str, Any] = {
         "id": ind.id, "names": names(ind.names), "cls": ind.cls, "unit": ind.unit,
+        "digits": ind.digits,  # decimals the indicator is stated to (reports format with it)
         "weight": ind.weight, "direction": ind.direction, "declared": declared,
         "value": value if ind.kind != "ordinal" else None,
         "label": label if not isinstance(label, float) else None,
@@ -142,47 +142,47 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int, 
         return out
     if status == NO_REFERENCE:
         notes.append(wording.text("notice_text", "peers_only"))
-    if r.steps is None or not r.declared[row] or status == NO_REFERENCE:
+    steps, step_reasons = r.steps, r.step_reasons
+    if steps is None or step_reasons is None or not r.declared[row] or status == NO_REFERENCE:
+        return out
+    judged = r.resolved_at(row)
+    if judged is None:  # not compared (out of scope)
         return out
     method = Method.of(ind)
-    lo, hi = r.lo[row:row + 1], r.hi[row:row + 1]
-    set_id = a.population.category
-    seg_id = segment.id if segment else None
-    applied = resolve.applicable(a.catalogue, ind, set_id, seg_id, params, 1, a.on,
-                                 a.include_superseded)
-    _comparisons(a, ind, out, applied, lo, hi, method, used)
-    _outside_scope(a, ind, out, set_id, seg_id, params)
+    lo, hi = method.prepare(r.lo[row:row + 1]), method.prepare(r.hi[row:row + 1])
+    applied = judged.applied
+    _comparisons(a, ind, out, applied, lo, hi, method.raw, used)
+    _outside_scope(out, judged)
     for k, lv in enumerate(ladder.levels[1:], start=1):
-        reason = STEP_REASONS[int(r.step_reasons[k, row])]
-        pairs = requirement_thresholds(lv.requires, applied)
+        reason = STEP_REASONS[int(step_reasons[k, row])]
+        pairs = requirement_thresholds(requirement(lv), applied)
         shown = [t for _, t in pairs if np.isfinite(t.low[0])]
-        if lv.requires.of == "most_stringent":
+        if requirement(lv).of == "most_stringent":
             best = strictest(shown, method.sign, 0)
             shown = [best] if best is not None else []
         out["steps"].append({
-            "level": lv.id, "outcome": STEP_OUTCOMES[int(r.steps[k, row])],
+            "level": lv.id, "outcome": STEP_OUTCOMES[int(steps[k, row])],
             "reason": reason or None,
             "thresholds": [{"reference": next(a.edition.id for a, x in pairs if x is t),
                             "op": t.op, "value": float(t.high[0] if t.op in ("ge", "gt")
                                                        else t.low[0]),
                             "class_label": t.label} for t in shown]})
     if status == LEVEL_UNKNOWN or (low < len(ladder.levels) - 1 and
-                                   r.steps[low + 1, row] == NOT_ASSESSABLE):
+                                   steps[low + 1, row] == NOT_ASSESSABLE):
         k = low + 1
-        reason = STEP_REASONS[int(r.step_reasons[k, row])]
-        missing = resolve.missing_editions(a.catalogue, set_id, ind.id, seg_id, a.on,
-                                           a.include_superseded)
+        reason = STEP_REASONS[int(step_reasons[k, row])]
+        missing = judged.missing
         basis = next((x.value.basis for x in applied if x.indicative), None)
         notes.append(wording.text("step_text", reason, basis=basis,
                                   reference=", ".join(e.id for e in missing)))
     if r.rests[row] and low >= 0:
         notes.append(wording.text("notice_text", "vacuous"))
         _notice(out, "vacuous")
-    if r.mismatch is not None and r.mismatch[row]:
+    if r.mismatch is not None and r.computed is not None and r.mismatch[row]:
         out["computed"] = float(r.computed[row])
     _international_held(ind, out, applied, method)
     for k in range(low + 1, len(ladder.levels)):
-        if (r.steps[1:k + 1, row] == NOT_ASSESSABLE).any():
+        if (steps[1:k + 1, row] == NOT_ASSESSABLE).any():
             break
         need, ref, strict = required_value(ladder, ladder.levels[k].id, applied, method, 0)
         if need is None or value is None or ind.kind == "ordinal":
@@ -262,14 +262,12 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
         entry["verified"] &= verified
 
 
-def _outside_scope(a: Assessment, ind: Indicator, out: dict, set_id: str, seg_id, params) -> None:
+def _outside_scope(out: dict, judged: Resolved) -> None:
     """Values of the segment whose `where` scope excludes this product: not covered, with the
-    scope said."""
-    from benchmark.model import condition_mask
-
-    for edition, value in resolve.reference_values(a.catalogue, set_id, ind.id, seg_id, a.on,
-                                                   a.include_superseded):
-        if value.where and not condition_mask(value.where, params, 1)[0]:
+    scope said (a value applying to none of the row's chunk is not among `applied`)."""
+    applies = {id(x.value): bool(x.applies[0]) for x in judged.applied}
+    for edition, value in judged.values:
+        if value.where and not applies.get(id(value), False):
             out["not_covered"].append({
                 "reference": edition.id, "clause": value.clause,
                 "message": wording.text("notice_text", "outside_scope",
@@ -285,9 +283,10 @@ def _international_held(ind: Indicator, out: dict, applied: list, method: Method
         if c["relation"] == "indicative":
             continue
         intl = c["tier"] in INTERNATIONAL
-        if intl or c["tier"] in ("national", "sector", "local", "group"):
-            if intl not in best or c["threshold"] * sign > best[intl][0] * sign:
-                best[intl] = (c["threshold"], c["reference"])
+        domestic = c["tier"] in ("national", "sector", "local", "group")
+        if (intl or domestic) and (intl not in best
+                                   or c["threshold"] * sign > best[intl][0] * sign):
+            best[intl] = (c["threshold"], c["reference"])
     if True in best and False in best and best[True][0] * sign < best[False][0] * sign:
         _notice(out, "international_held")
         out["notes"].append(wording.text("notice_text", "international_held",
@@ -373,7 +372,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                           "high": possible, "required": rule.at_least}
             elif rc in ("below_composite_cutoff", "no_composite_peers"):
                 values = _composite_values(o, rule, row)
-            elif rc in ("score_below", "score_uncertain"):
+            elif (rc in ("score_below", "score_uncertain") and o.score_low is not None
+                  and o.score_high is not None):
                 pending = [by_id[i]["names"] for i, c in o.subjects.items() if c[row]]
                 values = {"low": _fmt(o.score_low[row]), "high": _fmt(o.score_high[row]),
                           "required": rule.pass_mark,
@@ -391,11 +391,11 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
     score = None
     out = {"id": rule.id, "kind": rule.kind, "outcome": outcome, "reasons": reasons,
            "description": names(rule.description) if rule.description else None}
-    if o.score_low is not None:
+    if o.score_low is not None and o.score_high is not None:
         low, high = float(o.score_low[row]), float(o.score_high[row])
         score = low if low == high else None
         out.update(score=score, score_low=low, score_high=high)
-        if o.bonus_low is not None:
+        if o.bonus_low is not None and o.bonus_high is not None:
             out["bonus"] = {"lowest": float(o.bonus_low[row]), "highest": float(o.bonus_high[row])}
     else:
         out["score"] = None
@@ -425,7 +425,7 @@ def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
     r = a.indicators[ind_id]
     values: dict[str, Any] = {"indicator": i["names"], "indicator_id": ind_id,
                               "unit": place.unit if place else i["unit"]}
-    if place is None:
+    if place is None or ctx is None:
         return values
     from benchmark.engine.standing import ranked_value
 
@@ -464,7 +464,7 @@ def _findings(a: Assessment, row: int, iset, declaration: dict) -> list[dict]:
     out = []
     for ind in iset.indicators.values():
         r = a.indicators[ind.id]
-        if r.mismatch is not None and r.mismatch[row]:
+        if r.mismatch is not None and r.computed is not None and r.mismatch[row]:
             declared = float(a.population.values[ind.id][row])
             computed = float(r.computed[row])
             out.append({"code": "derived_value_mismatch", "indicator": ind.id,

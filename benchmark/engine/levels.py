@@ -27,7 +27,7 @@ from benchmark.engine.types import (
     UNKNOWN,
     VACUOUS,
 )
-from benchmark.model import Ladder, LevelRequirement, ReferenceEdition
+from benchmark.model import Ladder, Level, LevelRequirement, ReferenceEdition
 
 
 @dataclass
@@ -44,6 +44,13 @@ class Walk:
 
 _STEP_OF = np.array([0, 0, 0], dtype=np.int8)  # outcome code → step outcome
 _STEP_OF[PASS], _STEP_OF[UNKNOWN], _STEP_OF[FAIL] = MET, NOT_ASSESSABLE, FAILED
+
+
+def requirement(level: Level) -> LevelRequirement:
+    """What a level above the lowest requires (the lowest level requires nothing)."""
+    if level.requires is None:
+        raise ValueError(f"level {level.id} has no requirement: only the lowest level may not")
+    return level.requires
 
 
 def requirement_thresholds(req: LevelRequirement, applied: list[Applied]
@@ -122,8 +129,8 @@ def walk(ladder: Ladder, applied: list[Applied], missing: list[ReferenceEdition]
     Steps above the first failed one decide nothing and carry no reason."""
     n = len(lo)
     k = len(ladder.levels)
-    steps = np.zeros((k, n), dtype=np.int8) if keep_steps else None
-    reasons = np.zeros((k, n), dtype=np.int8) if keep_steps else None
+    steps = np.zeros((k, n), dtype=np.int8)  # left empty (0) without keep_steps
+    reasons = np.zeros((k, n), dtype=np.int8)
     lowest = np.zeros(n, dtype=np.int8)
     highest = np.zeros(n, dtype=np.int8)
     certain = np.ones(n, dtype=bool)
@@ -131,7 +138,7 @@ def walk(ladder: Ladder, applied: list[Applied], missing: list[ReferenceEdition]
     vacuous = np.zeros(n, dtype=bool)
     rests = np.zeros(n, dtype=bool)
     for i, level in enumerate(ladder.levels[1:], start=1):
-        s, why = step(level.requires, applied, missing, lo, hi, method)
+        s, why = step(requirement(level), applied, missing, lo, hi, method)
         if keep_steps:
             why[~possible] = 0
             steps[i], reasons[i] = s, why
@@ -155,7 +162,7 @@ def required_value(ladder: Ladder, target: str, applied: list[Applied], method: 
     strict = False
     sign = method.sign or 1
     for level in ladder.levels[1:ladder.index(target) + 1]:
-        req = level.requires
+        req = requirement(level)
         pairs = requirement_thresholds(req, applied)
         th = strictest([t for _, t in pairs], sign, row)
         if th is None:

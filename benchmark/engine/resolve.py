@@ -155,28 +155,32 @@ def applicable(catalogue: Catalogue, indicator: Indicator, set_id: str, segment_
         applies = condition_mask(value.where, params, n)
         if not applies.any():
             continue
-
-        def thresholds(bound: Bound, label: str | None) -> Thresholds:
-            low, high, ruled = bound.threshold.interval(params, n)
-            if low is high:  # no assumption: one array serves as both ends
-                one = np.where(applies, low * value.factor + value.offset, np.nan)  # noqa: B023
-                conv = [one, one, one]
-            else:
-                conv = [np.where(applies, t * value.factor + value.offset, np.nan)  # noqa: B023
-                        for t in (low, high, ruled)]
-            if value.factor < 0:  # a unit conversion that reverses order swaps the ends
-                conv[0], conv[1] = conv[1], conv[0]
-            note = bound.threshold.between_note if bound.threshold.assumed else None
-            return Thresholds(bound.op, conv[0], conv[1], conv[2], label, note)
-
         indicative = (value.basis is not None and value.basis != indicator.test_method
                       and not value.same_basis)
         out.append(Applied(edition, value, applies,
-                           [thresholds(b, None) for b in value.limits],
-                           [thresholds(c.bound, c.label) if c.bound else None
-                            for c in value.classes], indicative))
+                           [_thresholds(b, None, value, applies, params, n)
+                            for b in value.limits],
+                           [_thresholds(c.bound, c.label, value, applies, params, n)
+                            if c.bound else None for c in value.classes], indicative))
     out.sort(key=lambda a: (a.edition.tier, a.edition.id, a.value.pointer))
     return out
+
+
+def _thresholds(bound: Bound, label: str | None, value: ReferenceValue, applies: np.ndarray,
+                params: Mapping[str, np.ndarray], n: int) -> Thresholds:
+    """One bound of a value over n rows, in the indicator's canonical unit; NaN where the value
+    does not apply."""
+    low, high, ruled = bound.threshold.interval(params, n)
+    if low is high:  # no assumption: one array serves as both ends
+        one = np.where(applies, low * value.factor + value.offset, np.nan)
+        conv = [one, one, one]
+    else:
+        conv = [np.where(applies, t * value.factor + value.offset, np.nan)
+                for t in (low, high, ruled)]
+    if value.factor < 0:  # a unit conversion that reverses order swaps the ends
+        conv[0], conv[1] = conv[1], conv[0]
+    note = bound.threshold.between_note if bound.threshold.assumed else None
+    return Thresholds(bound.op, conv[0], conv[1], conv[2], label, note)
 
 
 def strictest(candidates: list[Thresholds], sign: int, row: int) -> Thresholds | None:

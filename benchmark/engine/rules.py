@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from benchmark.engine.types import FAIL, NO_REFERENCE, NOT_APPLICABLE, NOT_DECLARED, UNKNOWN
 from benchmark.model import Programme, Rule
@@ -79,13 +80,21 @@ class RuleInputs:
     in_scope: np.ndarray
     withdrawn: np.ndarray  # some normative reference is withdrawn on the date
     superseded: np.ndarray  # some normative reference is superseded on the date
-    segment_code: np.ndarray | None = None  # index into segment_ids per row; -1 = none
+    # index into segment_ids per row; -1 = none
+    segment_code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     segment_ids: tuple[str, ...] = ()
-    population: PopulationContext | None = None  # the peers (engine/standing.py)
-    references: list[list[str]] | None = None  # normative references cited, per row
-    reference_status: object | None = None  # (reference, date) → in_force | ... | unknown
+    population: PopulationContext | None = None  # the peers
+    # normative references cited: (index per row into the distinct lists, the distinct lists),
+    # or one list per row
+    references: tuple[np.ndarray, list[list[str]]] | list[list[str]] | None = None
+    # reference → in_force | ... | unknown on the date
+    reference_status: Callable[[str], str] | None = None
     numbers: np.ndarray | None = None  # standard number per row, as written
     margin_references: Callable | None = None  # indicator id → per-row reference of a margin
+
+    def __post_init__(self) -> None:
+        if isinstance(self.references, list):  # one list per row
+            self.references = (np.arange(len(self.references)), self.references)
 
     @property
     def n(self) -> int:
@@ -146,14 +155,12 @@ def _references_in_force(out: RuleOutcome, x: RuleInputs) -> None:
     force fails; one the catalogue does not know is not assessable."""
     if x.references is None or x.reference_status is None:
         return
-    for row, refs in enumerate(x.references):
-        statuses = {x.reference_status(ref) for ref in refs}
-        one = np.zeros(x.n, dtype=bool)
-        one[row] = True
-        if "unknown" in statuses:
-            out.mark(UNKNOWN, one, "reference_unknown")
-        if "not_yet_in_force" in statuses:
-            out.mark(FAIL, one, "reference_not_in_force")
+    codes, lists = x.references  # a tuple after __post_init__
+    statuses = [{x.reference_status(ref) for ref in refs} for refs in lists]
+    unknown = np.array([("unknown" in s) for s in statuses], dtype=bool)
+    not_yet = np.array([("not_yet_in_force" in s) for s in statuses], dtype=bool)
+    out.mark(UNKNOWN, unknown[codes], "reference_unknown")
+    out.mark(FAIL, not_yet[codes], "reference_not_in_force")
 
 
 def _number_well_formed(rule: Rule, out: RuleOutcome, x: RuleInputs) -> None:
@@ -165,12 +172,20 @@ def _number_well_formed(rule: Rule, out: RuleOutcome, x: RuleInputs) -> None:
         out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "standard_number_missing")
         return
     forms = [re.compile(f["pattern"]) for f in (rule.forms or ())]
-    text = [str(v or "").strip() for v in x.numbers]
+    codes, uniques = pd.factorize(np.asarray(x.numbers, dtype=object), use_na_sentinel=False)
+    text = [str(v or "").strip() for v in uniques]
     empty = np.array([not t for t in text], dtype=bool)
     bad = np.array([bool(t) and not any(f.fullmatch(t) for f in forms) for t in text],
                    dtype=bool)
-    out.mark(UNKNOWN, empty, "standard_number_missing")
-    out.mark(FAIL, bad, "standard_number_malformed")
+    out.mark(UNKNOWN, empty[codes], "standard_number_missing")
+    out.mark(FAIL, bad[codes], "standard_number_malformed")
+
+
+def _level_index(rule: Rule, x: RuleInputs) -> int:
+    """The ladder index of the level a conjunctive or counting rule asks for."""
+    if rule.level is None:
+        raise ValueError(f"rule {rule.id} names no level")
+    return x.programme.ladder.index(rule.level)
 
 
 def _standing(r, target: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, str]]]:
@@ -191,11 +206,11 @@ def _standing(r, target: int) -> tuple[np.ndarray, np.ndarray, list[tuple[np.nda
 def conjunctive(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """Every subject reaches the level: fails when one surely does not."""
     out = RuleOutcome.new(x.n)
-    target = x.programme.ladder.index(rule.level)
+    target = _level_index(rule, x)
     any_subject = np.zeros(x.n, dtype=bool)
     for r in x.subjects(rule):
         any_subject |= r.applies
-        sure, _, why = _standing(r, target)
+        _, _, why = _standing(r, target)
         for rows, code in why:
             out.mark(FAIL if code == "level_below" else UNKNOWN, rows, code)
             out.subject(r.id, rows, code)
@@ -206,7 +221,7 @@ def conjunctive(rule: Rule, x: RuleInputs) -> RuleOutcome:
 def counting(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """At least k subjects reach the level: fails when fewer than k may."""
     out = RuleOutcome.new(x.n)
-    target = x.programme.ladder.index(rule.level)
+    target = _level_index(rule, x)
     certain = np.zeros(x.n, dtype=np.int16)
     possible = np.zeros(x.n, dtype=np.int16)
     for r in x.subjects(rule):
@@ -228,19 +243,21 @@ def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
     out = RuleOutcome.new(x.n)
     levels = x.programme.ladder.levels
     scores = np.array([lv.score or 0.0 for lv in levels])
-    top = float(scores.max())
+    # level index → score; index -1 (no level: any level is possible) → the lowest / top score
+    low_of = np.append(scores, scores[0])
+    high_of = np.append(scores, scores.max())
     low, high, weight = np.zeros(x.n), np.zeros(x.n), np.zeros(x.n)
     for r in x.subjects(rule):
         scored = r.applies & (r.status != NO_REFERENCE) & (r.status != NOT_APPLICABLE)
         if r.has_reference is not None:  # an undeclared indicator with no reference: not scored
             scored &= r.has_reference | r.declared
-        known = scored & (r.lowest >= 0)
-        lo = np.where(known, scores[np.clip(r.lowest, 0, None)], scores[0])
-        hi = np.where(known, scores[np.clip(r.highest, 0, None)], top)
-        low += np.where(scored, r.weight * lo, 0.0)
-        high += np.where(scored, r.weight * hi, 0.0)
-        weight += np.where(scored, r.weight, 0.0)
-        out.subject(r.id, scored & ~known & (r.status == NOT_DECLARED), "indicator_not_declared")
+        lo, hi = low_of[r.lowest], high_of[r.highest]  # lowest is -1 exactly where highest is
+        w = scored * float(r.weight)
+        low += w * lo
+        high += w * hi
+        weight += w
+        out.subject(r.id, scored & (r.lowest < 0) & (r.status == NOT_DECLARED),
+                    "indicator_not_declared")
         out.subject(r.id, scored & (lo != hi), "level_not_assessable")
     with np.errstate(invalid="ignore", divide="ignore"):
         low, high = low / weight, high / weight
