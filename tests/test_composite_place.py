@@ -76,7 +76,7 @@ def test_reasons_give_place_cutoff_and_gap_through_the_cli(tmp_path):
                                     "-o", str(out)])
     assert res.exit_code == 0, res.output
     reports = {}
-    for f in out.glob("*.json"):
+    for f in out.glob("*-row*.json"):
         r = json.loads(f.read_text(encoding="utf-8"))
         reports[r["declaration"]["enterprise"]] = r
     for name, place, gap in (("C", 3, 0.1), ("D", 4, 0.3)):

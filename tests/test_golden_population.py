@@ -65,7 +65,7 @@ def evaluate_all(case: dict, pid: str, tmp_path: Path) -> dict[str, dict]:
                                     "--format", "json", "--no-audit", "-o", str(out)])
     assert res.exit_code == 0, res.output
     reports = {}
-    for f in out.glob("*.json"):
+    for f in out.glob("*-row*.json"):
         report = json.loads(f.read_text(encoding="utf-8"))
         reports[report["declaration"]["enterprise"]] = report
     return reports
