@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -456,13 +457,24 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
 
     check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
+    clock = StageClock()
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
             table_options(header_row, input_format):
         r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
-                      tiers, seed, include_superseded, step)
+                      tiers, seed, include_superseded, clock.wrap(step))
         result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
-        step("writing")
-        paths = write_ranking(result, formats, out_dir, lang, template_dir)
+        clock.wrap(step)("writing")
+        paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
+                              split=lambda title, parts: say(
+                                  f"note: sheet {title!r} has more rows than one worksheet "
+                                  f"holds: written as {parts} sheets", err=True))
+    clock.stop()
+    rows = r.assessment.population.rows_read or len(r.assessment.population)
+    written = sum(result["tables"].values())
+    for stage, seconds in clock.times:
+        n = written if stage == "writing" else rows
+        say(f"{stage}: {n:,} rows in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} rows/s)",
+            VERBOSE if not shows_progress() else NORMAL, err=True)
     excluded = r.assessment.population.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     for p in shown:
@@ -512,6 +524,27 @@ def stage_progress(label: str, stages: int):
     with click.progressbar(length=stages, label=label, file=sys.stderr,
                            item_show_func=lambda s: s) as bar:
         yield lambda stage: bar.update(1, stage)
+
+
+class StageClock:
+    """Seconds spent in each named stage of a command, for rows per second on standard error."""
+
+    def __init__(self) -> None:
+        self.times: list[tuple[str, float]] = []
+        self._stage: str | None = None
+        self._since = 0.0
+
+    def wrap(self, step):
+        def timed(stage: str) -> None:
+            self.stop()
+            self._stage, self._since = stage, time.monotonic()
+            step(stage)
+        return timed
+
+    def stop(self) -> None:
+        if self._stage is not None:
+            self.times.append((self._stage, time.monotonic() - self._since))
+            self._stage = None
 
 
 @main.command(name="assess-organisation")
