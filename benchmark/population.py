@@ -38,6 +38,7 @@ from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import (
+    _UNPRINTABLE_RE,
     byte_size_setting,
     not_a_file,
     printable,
@@ -47,7 +48,10 @@ from benchmark.loading import (
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+# Tables read in chunks (CSV, TSV, TXT and Parquet files) are limited by rows, and by bytes only
+# when BENCHMARK_MAX_TABLE_BYTES is set; standard input and XLSX (held whole) by bytes.
 MAX_TABLE_BYTES = 512 * 1024 * 1024  # BENCHMARK_MAX_TABLE_BYTES overrides it ("512M", "2G" …)
+MAX_TABLE_ROWS = 50_000_000  # data rows of one table; BENCHMARK_MAX_TABLE_ROWS overrides it
 MAX_XLSX_XML_BYTES = 100 * 1024 * 1024  # an XLSX unzipped; BENCHMARK_MAX_XLSX_BYTES overrides it
 MAX_COLUMNS = 2000
 
@@ -187,7 +191,8 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be read forever
             raise InputError(not_a_file(display, info.st_mode))
         size = info.st_size
-    if size > limit:
+    chunked = str(path) != STDIN and suffix in (".csv", ".tsv", ".txt", ".parquet")
+    if size > limit and not (chunked and not _setting_given("BENCHMARK_MAX_TABLE_BYTES")):
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
                                  f"is {limit:,}", file=display,
                                  hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
@@ -217,17 +222,10 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
     def frames():
         with _table_errors(display):
             if suffix == ".xlsx":
-                chunks = [pd.read_excel(opened(), sheet_name=sheet or 0, dtype=object,
-                                        engine="openpyxl", header=header_line - 1)]
-                named = [str(c) for c in chunks[0].columns if not str(c).startswith("Unnamed:")]
-                if len(named) == 1 and len(chunks[0].columns) > 1:  # a title, not a header
-                    raise InputError(Problem(
-                        "table_title_row", f"row {header_line} has one cell, {named[0]!r}: a "
-                        "title rather than the header", file=display, line=header_line,
-                        hint=f"give --header-row {header_line + 1} (or the row the header is "
-                             "on), or header_row in a mapping file"))
+                chunks = _xlsx_chunks(opened(), sheet, header_line, display,
+                                      chunk_rows or CHUNK_ROWS)
             elif suffix == ".parquet":
-                chunks = [pd.read_parquet(opened())]
+                chunks = _parquet_chunks(opened(), display, chunk_rows or CHUNK_ROWS)
             else:
                 dtype = None
                 if text_columns is not None:  # identity columns stay text exactly as written
@@ -240,6 +238,8 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                                      skiprows=header_line - 1, dtype=dtype,
                                      decimal="," if delimiter == ";" else ".",
                                      chunksize=chunk_rows or CHUNK_ROWS)
+            rows_limit = _max_rows()
+            rows_read = 0
             empty = True
             for frame in chunks:
                 frame.columns = [_clean_header(c) for c in frame.columns]
@@ -247,6 +247,9 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                 if text and delimiter == ";":
                     _decimal_commas(frame)
                     frame.attrs["decimal_read"] = True  # decimal commas already read
+                rows_read += len(frame)
+                if rows_read > rows_limit:
+                    raise InputError(_too_many_rows(display, rows_read, rows_limit))
                 if len(frame):
                     empty = False
                     yield frame
@@ -255,6 +258,97 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                                          file=display))
 
     return frames(), digest
+
+
+def _setting_given(name: str) -> bool:
+    import os
+
+    return bool(os.environ.get(name, "").strip())
+
+
+def _max_rows() -> int:
+    """The row limit of a table (BENCHMARK_MAX_TABLE_ROWS, else MAX_TABLE_ROWS)."""
+    import os
+
+    text = os.environ.get("BENCHMARK_MAX_TABLE_ROWS", "").strip()
+    if not text:
+        return MAX_TABLE_ROWS
+    if not text.isdigit():
+        raise InputError(Problem("setting_invalid", f"BENCHMARK_MAX_TABLE_ROWS={printable(text)!r} "
+                                 "is not a number of rows", file="BENCHMARK_MAX_TABLE_ROWS",
+                                 hint="a whole number, e.g. 50000000"))
+    return int(text)
+
+
+def _too_many_rows(display: str, rows: int, limit: int) -> Problem:
+    return Problem("table_too_many_rows", f"the table has {rows:,} data rows or more; the limit "
+                   f"is {limit:,}", file=display,
+                   hint="split the table, or set BENCHMARK_MAX_TABLE_ROWS")
+
+
+def _parquet_chunks(source, display: str, chunk_rows: int):
+    """A Parquet file a batch of rows at a time (pyarrow iter_batches); the row limit is checked
+    from the file's metadata before any row is read."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(source)
+    limit = _max_rows()
+    if pf.metadata.num_rows > limit:
+        raise InputError(_too_many_rows(display, pf.metadata.num_rows, limit))
+    if pf.metadata.num_rows == 0:
+        yield pf.schema_arrow.empty_table().to_pandas()
+        return
+    for batch in pf.iter_batches(batch_size=chunk_rows):
+        yield batch.to_pandas()
+
+
+def _xlsx_chunks(source, sheet: str | None, header_line: int, display: str, chunk_rows: int):
+    """A worksheet a batch of rows at a time (openpyxl read-only), cells as pandas' Excel reader
+    gives them (whole floats as integers, empty header cells "Unnamed: k", empty rows at the end
+    left out); a header row of one cell in a wider sheet is a title, not the header."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise InputError(Problem("table_unreadable", f"no sheet {sheet!r}", file=display,
+                                     hint="one of: " + ", ".join(wb.sheetnames)))
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header: tuple = ()
+        for _ in range(header_line):
+            header = next(rows, ())
+        header = tuple(header) + (None,) * max(0, (ws.max_column or 0) - len(header))
+        names = [f"Unnamed: {k}" if v is None else str(v) for k, v in enumerate(header)]
+        named = [n for n in names if not n.startswith("Unnamed:")]
+        if len(named) == 1 and len(names) > 1:
+            raise InputError(Problem(
+                "table_title_row", f"row {header_line} has one cell, {named[0]!r}: a title "
+                "rather than the header", file=display, line=header_line,
+                hint=f"give --header-row {header_line + 1} (or the row the header is on), or "
+                     "header_row in a mapping file"))
+        width = len(names)
+        batch: list[list] = []
+        blank = 0  # empty rows held back until a row with a value follows
+        for row in rows:
+            cells = [int(v) if isinstance(v, float) and v.is_integer() else v
+                     for v in row[:width]]
+            cells += [None] * (width - len(cells))
+            if all(v is None or v == "" for v in cells):
+                blank += 1
+                continue
+            batch += [[None] * width] * blank
+            blank = 0
+            batch.append(cells)
+            if len(batch) >= chunk_rows:
+                yield pd.DataFrame(batch, columns=names, dtype=object)
+                batch = []
+        if batch or not names:
+            yield pd.DataFrame(batch, columns=names, dtype=object)
+        elif names:
+            yield pd.DataFrame(columns=names, dtype=object)
+    finally:
+        wb.close()
 
 
 _DECIMAL_COMMA = re.compile(r"^(\D*?)(\d+),(\d+)(\D*)$")
@@ -579,6 +673,22 @@ def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, texts
 
 
+def identity_text(series: pd.Series) -> np.ndarray:
+    """An identity column (enterprise, credit code, standard number, model …) as text exactly as
+    written — NFC, outer spaces stripped, control characters shown as escapes, "" when empty —
+    column-wise: each distinct cell is converted once, with pandas' string methods."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = pd.Series(uniques, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":  # numbers from Parquet, XLSX
+        values = pd.Series(np.array([str(v) for v in values], dtype=object), dtype=object)
+    text = values.astype(object).str.normalize("NFC").str.strip()
+    unprintable = text.str.contains(_UNPRINTABLE_RE, regex=True)
+    if unprintable.any():
+        text[unprintable] = text[unprintable].map(printable)
+    table = np.append(text.to_numpy(dtype=object), "")
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
 def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,
                what: str = "") -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
     """Each row's unit as a code into a small table of (factor, offset) pairs to `canonical`:
@@ -729,10 +839,13 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
 
 def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
                           display: str = "<table>", sha256: str = "", first_row: int = 0,
-                          keep_text: bool = False) -> Population:
+                          keep_text: bool = False,
+                          credit_checks: dict[str, list[Problem]] | None = None) -> Population:
     """Read the cells of `frame` (columns already resolved) onto canonical units; `first_row` is
     the number of data rows before this frame in the file (for reading in chunks). With
-    `keep_text` the indicator and parameter cells are also kept as written (for reports)."""
+    `keep_text` the indicator and parameter cells are also kept as written (for reports);
+    `credit_checks` (credit code → its problems) is shared by the chunks of one file, so that a
+    code is checked once per file."""
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
     fields: dict[str, np.ndarray] = {}
@@ -749,7 +862,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
             else:
-                fields[c.target] = _labels(series, "text", (), c.target, bad).astype(str)
+                fields[c.target] = identity_text(series)
         elif c.role == "parameter":
             p = iset.parameters[c.target]
             if p.kind in ("quantity", "integer"):
@@ -778,11 +891,18 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
                                          column=c)
     if "credit_code" in fields:
-        codes, texts = _text_cells(pd.Series(fields["credit_code"]))
+        checked = {} if credit_checks is None else credit_checks
+        codes, texts = pd.factorize(fields["credit_code"])
         bad = bad_by_column.setdefault("credit_code", _Bad())
         for i, text in enumerate(texts):
-            for p in check_credit_code(text):
-                bad.add(np.flatnonzero(codes == i), p)
+            if text == "":
+                continue
+            if text not in checked:
+                checked[text] = check_credit_code(text)
+            if checked[text]:
+                rows = np.flatnonzero(codes == i)
+                for p in checked[text]:
+                    bad.add(rows, p)
     unusable = np.zeros(n, dtype=bool)
     excluded: list[Problem] = []
     header_line = frame.attrs.get("header_line", 1)
@@ -882,6 +1002,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
     parts: list[Population] = []
+    credit_checks: dict[str, list[Problem]] = {}
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
         if not parts:
             columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
@@ -890,7 +1011,8 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             if not frame.attrs.get("decimal_read"):
                 columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
         first = int(parts[-1].rows_read) if parts else 0
-        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text)
+        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text,
+                                     credit_checks)
         part.rows_read = first + len(frame)
         part.header_line = frame.attrs.get("header_line", 1)
         parts.append(part)

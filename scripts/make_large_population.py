@@ -24,7 +24,7 @@ def population(rows: int, seed: int = 20261201, enterprises: int = 5000) -> pd.D
     rng = np.random.default_rng(seed)
     names, codes = [], []
     for i in range(enterprises):
-        body = f"91{rng.integers(110000, 650000)}MA{rng.integers(0, 99999):05d}"[:16] + "A"
+        body = f"91{rng.integers(110000, 650000)}MA{rng.integers(0, 99999):05d}AL"
         names.append(f"{CITIES[i % 12]}{WORDS[(i * 7) % 12]}空调设备有限公司{i + 1:05d}")
         codes.append(body + expected_check_character(body))
     maker = rng.integers(0, enterprises, rows)
