@@ -453,7 +453,12 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.leaders import rank_file
     from benchmark.population import table_options
     from benchmark.report import check_formats, output_folder
-    from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
+    from benchmark.report.ranking import (
+        RANK_FORMATS,
+        ranked_population,
+        ranking_result,
+        write_ranking,
+    )
 
     check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
@@ -462,20 +467,21 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             table_options(header_row, input_format):
         r = rank_file(population, catalogue, set_id, programme, day, mapping, method, shortlist,
                       tiers, seed, include_superseded, clock.wrap(step))
-        result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
+        pop = ranked_population(r)
+        result = ranking_result(r, pop.inputs, catalogue.sha256)
         clock.wrap(step)("writing")
         paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
                               split=lambda title, parts: say(
                                   f"note: sheet {title!r} has more rows than one worksheet "
                                   f"holds: written as {parts} sheets", err=True))
     clock.stop()
-    rows = r.assessment.population.rows_read or len(r.assessment.population)
+    rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
     for stage, seconds in clock.times:
         n = written if stage == "writing" else rows
         say(f"{stage}: {n:,} rows in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} rows/s)",
             VERBOSE if not shows_progress() else NORMAL, err=True)
-    excluded = r.assessment.population.excluded
+    excluded = pop.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     for p in shown:
         say(p.format(), err=True)

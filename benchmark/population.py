@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -134,7 +134,9 @@ class TableOptions:
     input_format: str | None = None
 
 
-_OPTIONS: ContextVar[TableOptions] = ContextVar("table_options", default=TableOptions())
+_DEFAULT_OPTIONS = TableOptions()
+_OPTIONS: ContextVar[TableOptions] = ContextVar("table_options",
+                                                default=_DEFAULT_OPTIONS)
 
 
 @contextmanager
@@ -410,7 +412,7 @@ class _table_errors:
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> Literal[False]:
         if exc is None or isinstance(exc, (InputError, GeneratorExit)):
             return False
         if isinstance(exc, UnicodeDecodeError):
@@ -576,10 +578,13 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
     origins: dict[str, dict] = {}  # columns named by the mapping file: where it names them
     for name, s in spec.items():
         ptr = f"/columns/{name.replace('~', '~0').replace('/', '~1')}"
-        where = dict(file=doc.path if doc else display, pointer=ptr, line=doc.line(ptr) if doc else None)
+        where: dict[str, Any] = dict(file=doc.path if doc else display, pointer=ptr,
+                                     line=doc.line(ptr) if doc else None)
         role = next(r for r in ("indicator", "parameter", "field") if r in s)
         target = s[role]
-        pool = {"indicator": iset.indicators, "parameter": iset.parameters}.get(role)
+        pools: dict[str, dict[str, Any]] = {"indicator": iset.indicators,
+                                            "parameter": iset.parameters}
+        pool = pools.get(role)
         if pool is not None and target not in pool:
             problems.append(Problem(f"unknown_{role}", f"category {iset.id!r} has no {role} "
                                     f"{target!r}", hint=close(target, pool), **where))
@@ -593,7 +598,8 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
             problems.append(Problem("column_missing", f"the table has no unit column "
                                     f"{s['unit_column']!r}", **where))
             continue
-        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"), s.get("bound"),
+        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"),
+                              s.get("bound"),
                               tuple((str(k), str(v)) for k, v in s.get("values", {}).items())))
         origins[name] = where
     if not (mapping or {}).get("ignore_other_columns"):
@@ -626,12 +632,13 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
         if c.unit is not None and canonical is not None:
             try:
                 units.conversion(c.unit, canonical, indicator=c.target)
-            except BenchmarkError as exc:
+            except InputError as exc:  # the one kind of BenchmarkError
                 where = origins.get(c.source) or dict(file=display, pointer=f"/columns/{c.source}",
                                                       line=1)  # the header row
                 problems += [p.at(**where) for p in exc.problems]
     if not any(c.role == "indicator" for c in columns):
-        problems.append(Problem("no_indicator_columns", f"no column holds an indicator of {iset.id!r}",
+        problems.append(Problem("no_indicator_columns",
+                                f"no column holds an indicator of {iset.id!r}",
                                 file=display, hint="name columns by indicator id or name, or give "
                                 "a mapping file; indicators: " + ", ".join(iset.indicators)))
     return columns, problems
@@ -690,7 +697,8 @@ def identity_text(series: pd.Series) -> np.ndarray:
 
 
 def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,
-               what: str = "") -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
+               what: str = ""
+               ) -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
     """Each row's unit as a code into a small table of (factor, offset) pairs to `canonical`:
     one conversion per distinct unit, whatever the number of rows. Without a unit column, codes is
     None and the table has one pair. An empty unit cell means `default` (else `canonical`); a unit
@@ -704,7 +712,7 @@ def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: st
     for i, text in enumerate([*texts, fallback]):
         try:
             pairs[i] = units.conversion(text, canonical, indicator=what)
-        except BenchmarkError as exc:
+        except InputError as exc:  # the one kind of BenchmarkError
             pairs[i] = np.nan
             bad.append((np.flatnonzero(codes == i), exc.problems[0]))
     codes[codes < 0] = len(texts)  # an empty unit cell: the column's unit
@@ -749,7 +757,7 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
             where = positions[codes == i]
             try:
                 parsed[i] = _parse_text(text, column, canonical, indicator)
-            except BenchmarkError as exc:
+            except InputError as exc:  # the one kind of BenchmarkError
                 bad.add(where, exc.problems[0])
         keep = codes >= 0
         values[positions[keep]] = parsed[codes[keep]]
@@ -757,8 +765,10 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
     return values
 
 
-def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column, bad: _Bad) -> None:
-    """Values no product can have (a negative power, an efficiency over 100 %) exclude their rows."""
+def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column,
+                 bad: _Bad) -> None:
+    """Values no product can have (a negative power, an efficiency over 100 %) exclude their
+    rows."""
     for limit, outside, word in ((item.minimum, np.less, "below the smallest possible value"),
                                  (item.maximum, np.greater, "above the largest possible value")):
         if limit is None:
@@ -825,7 +835,8 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
         if allowed and key not in allowed_keys:
             bad.add(np.flatnonzero(codes == i), Problem("unknown_category", f"{text!r} is not a "
                                                          f"value of {what!r}",
-                                                         hint="one of: " + ", ".join(map(str, allowed))))
+                                                         hint="one of: " + ", ".join(
+                                                             map(str, allowed))))
         out[i] = key
     if categorical:  # one code per row, one distinct key per category: cheap to test and subset
         keys, key_codes = np.unique(out[:-1].astype(str), return_inverse=True)
@@ -869,7 +880,8 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                 params[p.id] = v = _quantities(series, unit_series, c, p.unit or "", None, bad)
                 _check_range(v, p, c, bad)
                 if p.kind == "integer":
-                    ok = np.isnan(v) | ((v == np.round(v)) & (np.isin(v, np.asarray(p.values, float))
+                    listed = np.isin(v, np.asarray(p.values, float))
+                    ok = np.isnan(v) | ((v == np.round(v)) & (listed
                                                               if p.values else True))
                     if not ok.all():
                         bad.add(np.flatnonzero(~ok), Problem(
@@ -901,13 +913,13 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                 checked[text] = check_credit_code(text)
             if checked[text]:
                 rows = np.flatnonzero(codes == i)
-                for p in checked[text]:
-                    bad.add(rows, p)
+                for found in checked[text]:
+                    bad.add(rows, found)
     unusable = np.zeros(n, dtype=bool)
     excluded: list[Problem] = []
     header_line = frame.attrs.get("header_line", 1)
     for source, bad in bad_by_column.items():
-        for positions, problem in zip(bad.rows, bad.problems):
+        for positions, problem in zip(bad.rows, bad.problems, strict=True):
             unusable[positions] = True
             for pos in positions.tolist():
                 row = first_row + pos + 1
@@ -1021,10 +1033,11 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     pop = _concatenate(parts)
     pop.header_line = header_line
     pop.warnings = problems
-    pop.inputs = {display: digest, **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
+    pop.inputs = {display: digest,
+                  **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
-                                  file=str(path))] + pop.excluded[:50])
+                                  file=str(path)), *pop.excluded[:50]])
     return pop
 
 
@@ -1045,8 +1058,8 @@ def _concatenate(parts: list[Population]) -> Population:
             merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
                                 for p in parts])
     for key in list(pop.intervals):
-        pop.intervals[key] = tuple(np.concatenate([p.intervals[key][e] for p in parts])
-                                   for e in (0, 1))
+        lo, hi = (np.concatenate([p.intervals[key][e] for p in parts]) for e in (0, 1))
+        pop.intervals[key] = (lo, hi)
     pop.rows = np.concatenate([p.rows for p in parts])
     if pop.shipments is not None:
         pop.shipments = np.concatenate([p.shipments for p in parts])

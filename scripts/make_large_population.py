@@ -15,8 +15,10 @@ import pandas as pd
 
 from benchmark.credit_code import expected_check_character
 
-CITIES = ["珠海", "佛山", "青岛", "宁波", "合肥", "武汉", "广州", "苏州", "重庆", "郑州", "南京", "杭州"]
-WORDS = ["澜湾", "华凌", "海川", "东润", "星禾", "嘉泰", "明远", "瑞丰", "启航", "博越", "中科", "恒达"]
+CITIES = ["珠海", "佛山", "青岛", "宁波", "合肥", "武汉",
+          "广州", "苏州", "重庆", "郑州", "南京", "杭州"]
+WORDS = ["澜湾", "华凌", "海川", "东润", "星禾", "嘉泰",
+         "明远", "瑞丰", "启航", "博越", "中科", "恒达"]
 
 
 def population(rows: int, seed: int = 20261201, enterprises: int = 5000) -> pd.DataFrame:

@@ -29,8 +29,8 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache, lru_cache
+from contextlib import contextmanager, suppress
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -285,9 +285,10 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 def write_all(files: list[tuple[Path, Any]]) -> list[Path]:
     """Write several files all or nothing, without audit (a content is text, bytes or a function
-    writing to a binary file): each goes to a temporary file beside its target first; only when every one is written are they renamed into place. On any failure
-    the temporary files (and any already renamed) are removed; an OSError (a full disk, a
-    read-only folder) is an InputError `output_unwritable`."""
+    writing to a binary file): each goes to a temporary file beside its target first; only when
+    every one is written are they renamed into place. On any failure the temporary files (and
+    any already renamed) are removed; an OSError (a full disk, a read-only folder) is an
+    InputError `output_unwritable`."""
     staged: list[tuple[str, Path]] = []
     placed: list[Path] = []
     try:
@@ -383,10 +384,8 @@ def output_folder(out_dir: Path, audit_db: Path | None = None) -> Iterator[Path]
             yield out_dir
     finally:
         if created:
-            try:
+            with suppress(OSError):
                 out_dir.rmdir()  # only when empty
-            except OSError:
-                pass
 
 
 def _make_folder(out_dir: Path) -> bool:
@@ -401,10 +400,8 @@ def _make_folder(out_dir: Path) -> bool:
             pass
     except OSError as exc:
         if created:
-            try:
+            with suppress(OSError):
                 out_dir.rmdir()
-            except OSError:
-                pass
         raise InputError(Problem("output_unwritable", f"the output folder cannot take files "
                                  f"({exc.strerror or exc})", file=str(out_dir),
                                  hint="give -o a writable folder")) from None

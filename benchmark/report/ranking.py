@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ from benchmark import __version__
 from benchmark.errors import InputError
 from benchmark.evaluation import json_safe
 from benchmark.leaders import FIELDS, Ranking
+from benchmark.model import Catalogue
+from benchmark.population import Population
 from benchmark.report import (
     check_formats,
     labels,
@@ -51,6 +53,16 @@ SCHEMA_VERSION = 1  # of ranking.json (benchmark/schemas/ranking.schema.json)
 MAX_LISTED = 50  # rows of a long list shown in HTML and Markdown; the table files have them all
 TOP_N = 20  # composite ranks listed per segment in the summaries
 FIRST_FEW = 5  # rows listed per exclusion reason in the summaries
+
+
+def ranked_population(r: Ranking) -> Population:
+    """The population a ranking's assessment read (the engine keeps it untyped)."""
+    return cast(Population, r.assessment.population)
+
+
+def ranked_catalogue(r: Ranking) -> Catalogue:
+    """The catalogue a ranking's assessment was made with."""
+    return cast(Catalogue, r.assessment.catalogue)
 
 
 def records(frame: pd.DataFrame | None) -> list[dict]:
@@ -112,7 +124,7 @@ def _segment_of_rows(r: Ranking, rows: np.ndarray) -> np.ndarray:
     found = (known[at] == rows) if len(known) else np.zeros(len(rows), dtype=bool)
     segment = np.asarray(r.tiers["segment"].astype(object))[at] if len(known) else \
         np.full(len(rows), None, dtype=object)
-    return np.where(found, segment, None)
+    return np.where(found, segment, np.full(len(rows), None, dtype=object))
 
 
 def _first(frame: pd.DataFrame, columns: list[str], k: int) -> list[dict]:
@@ -164,7 +176,7 @@ def _reasons(excluded: pd.DataFrame, columns: list[str], first: int) -> list[dic
 
 def _unusable(r: Ranking, first: int) -> dict:
     """Unusable rows counted by reason code, with the first few of each (row, problem)."""
-    problems = r.assessment.population.excluded
+    problems = ranked_population(r).excluded
     by_code: dict[str, list] = {}
     for p in problems:
         by_code.setdefault(p.code, []).append(p)
@@ -182,14 +194,15 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
     tier boundaries, the shortlist, the top `top_n` and exclusions counted by reason — bounded
     whatever the number of rows (the per-row tables go to CSV, Parquet and XLSX)."""
     a = r.assessment
-    iset = a.catalogue.sets[a.population.category]
+    pop = ranked_population(r)
+    iset = ranked_catalogue(r).sets[pop.category]
     verdicts = pd.Series(a.verdict).value_counts()
     top_runner = r.top_runner if r.top_runner is not None else pd.DataFrame()
     return {
         "kind": "peer_ranking",
         "schema_version": SCHEMA_VERSION,
         "engine_version": __version__,
-        "category": a.population.category,
+        "category": pop.category,
         "category_names": {"en": iset.names.en, "zh": iset.names.zh},
         "segments": {seg.id: {"en": seg.names.en, "zh": seg.names.zh} for seg in iset.segments},
         "indicator_names": {i.id: {"en": i.names.en, "zh": i.names.zh}
@@ -199,10 +212,11 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
         "programme": {"id": a.programme.id, "names": {"en": a.programme.names.en,
                                                       "zh": a.programme.names.zh},
                       "basis": a.programme.basis_kind,
-                      "statement": {"en": a.programme.statement.en, "zh": a.programme.statement.zh}},
+                      "statement": {"en": a.programme.statement.en,
+                                    "zh": a.programme.statement.zh}},
         "evaluation_date": a.on.isoformat(),
         "settings": r.settings,
-        "population": {"usable_rows": len(a.population), "unusable_rows": len(a.population.excluded),
+        "population": {"usable_rows": len(pop), "unusable_rows": len(pop.excluded),
                        "verdicts": {str(k): int(v) for k, v in verdicts.items()}},
         "warnings": r.warnings,
         "references_used": a.references,

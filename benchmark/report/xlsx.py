@@ -96,11 +96,13 @@ def _width(value: Any) -> float:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def print_setup(ws) -> None:
+def print_setup(ws, columns: int | None = None) -> None:
     """A4, fit to the page width (as many pages down as needed), the header row repeated on every
-    printed page, landscape when the sheet is wide."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if ws.max_column > 6 else "portrait"
+    printed page, landscape when the sheet is wide (`columns`, else the sheet's: a write-only
+    sheet does not know its own yet)."""
+    ws.page_setup.paperSize = "9"  # A4
+    wide = (ws.max_column if columns is None else columns) > 6
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -215,7 +217,8 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
     indicators = [[i["id"], i["names"][lang], L["classes"][i["cls"]], i["declared"], i["value"],
                    i["unit"], i["level_names"][lang], "; ".join(n[lang] for n in i["notes"])]
                   for i in result["indicators"]]
-    comparisons, comp_fills = [], {}
+    comparisons: list[list] = []
+    comp_fills: dict[tuple[int, int], str] = {}
     for i in result["indicators"]:
         for c in i["comparisons"]:
             ref = refs.get(c["reference"], {})
@@ -317,7 +320,7 @@ def _write_only_sheet(wb, title: str, sheet: RowSheet, rows, n: int, note: str |
     ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}2"
     if sheet.header:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.header))}{n + 1}"
-    print_setup_write_only(ws, len(sheet.header))
+    print_setup(ws, len(sheet.header))
     header = []
     for k, text in enumerate(sheet.header):
         cell = WriteOnlyCell(ws, value=safe_text(str(text)))
@@ -342,19 +345,6 @@ def _write_only_sheet(wb, title: str, sheet: RowSheet, rows, n: int, note: str |
                 cell.number_format = form
                 values[k] = cell
         ws.append(values)
-
-
-def print_setup_write_only(ws, columns: int) -> None:
-    """`print_setup` for a write-only sheet (which has no max_column yet)."""
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.orientation = "landscape" if columns > 6 else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    ws.print_options.gridLines = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.oddFooter.center.text = "&P / &N"
 
 
 def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime,
