@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -479,7 +480,12 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     from benchmark.population import table_options
     from benchmark.report import check_formats, output_folder
     from benchmark.report.boards import board_outputs
-    from benchmark.report.ranking import RANK_FORMATS, ranking_result, write_ranking
+    from benchmark.report.ranking import (
+        RANK_FORMATS,
+        ranked_population,
+        ranking_result,
+        write_ranking,
+    )
 
     boards = "boards" in formats  # the single-indicator boards, zh and en (report/boards.py)
     formats = [f for f in formats if f != "boards"]
@@ -487,23 +493,38 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
     dataset = dask_address is not None or distributed.is_dataset(population)
+    clock = StageClock()
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
             table_options(header_row, input_format), \
             distributed.dask_client(dask_address) as client:
         if dataset:
             r = distributed.rank_dataset(population, catalogue, set_id, programme, day,
                                          data_dir, mapping, method, shortlist, tiers, seed,
-                                         include_superseded, client, step)
+                                         include_superseded, client, clock.wrap(step))
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
-                          shortlist, tiers, seed, include_superseded, step)
-        result = ranking_result(r, r.assessment.population.inputs, catalogue.sha256)
-        step("writing")
+                          shortlist, tiers, seed, include_superseded, clock.wrap(step))
+        pop = ranked_population(r)
+        result = ranking_result(r, pop.inputs, catalogue.sha256)
+        clock.wrap(step)("writing")
         extra = board_outputs(r, template_dir) if boards else []
-        paths = (distributed.write_ranking_parts(result, population, set_id, formats, out_dir,
-                                                 lang, template_dir, extra) if client else
-                 write_ranking(result, formats, out_dir, lang, template_dir, extra))
-    excluded = r.assessment.population.excluded
+        if client:
+            paths = distributed.write_ranking_parts(r, result, population, set_id, formats,
+                                                    out_dir, lang, template_dir, extra)
+        else:
+            paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
+                                  split=lambda title, parts: say(
+                                      f"note: sheet {title!r} has more rows than one worksheet "
+                                      f"holds: written as {parts} sheets", err=True),
+                                  extra=extra)
+    clock.stop()
+    rows = pop.rows_read or len(pop)
+    written = sum(result["tables"].values())
+    for stage, seconds in clock.times:
+        n = written if stage == "writing" else rows
+        say(f"{stage}: {n:,} rows in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} rows/s)",
+            VERBOSE if not shows_progress() else NORMAL, err=True)
+    excluded = pop.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     for p in shown:
         say(p.format(), err=True)
@@ -552,6 +573,27 @@ def stage_progress(label: str, stages: int):
     with click.progressbar(length=stages, label=label, file=sys.stderr,
                            item_show_func=lambda s: s) as bar:
         yield lambda stage: bar.update(1, stage)
+
+
+class StageClock:
+    """Seconds spent in each named stage of a command, for rows per second on standard error."""
+
+    def __init__(self) -> None:
+        self.times: list[tuple[str, float]] = []
+        self._stage: str | None = None
+        self._since = 0.0
+
+    def wrap(self, step):
+        def timed(stage: str) -> None:
+            self.stop()
+            self._stage, self._since = stage, time.monotonic()
+            step(stage)
+        return timed
+
+    def stop(self) -> None:
+        if self._stage is not None:
+            self.times.append((self._stage, time.monotonic() - self._since))
+            self._stage = None
 
 
 @main.command(name="assess-organisation")

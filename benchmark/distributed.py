@@ -204,38 +204,38 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
     return rank_population(a, method, shortlist, tiers, seed)
 
 
-def part_outputs(result: dict, parts: int) -> list[tuple[str, bytes]]:
-    """(file name, content) of the per-row tables as partitioned datasets: each table's rows, in
-    its order, cut into `parts` consecutive parts. Rendered here: shipping the rows to workers
-    costs more than rendering them (32,000 rows: 17 s against 0.9 s)."""
-    from benchmark.report.ranking import table_parquet
+def part_outputs(r: Ranking, parts: int) -> list[tuple[str, Any]]:
+    """(file name, writer) of the per-row tables as partitioned datasets: each table's rows, in
+    its order, cut into `parts` consecutive parts. Written here: shipping the rows to workers
+    costs more than writing them (32,000 rows: 17 s against 0.9 s)."""
+    from benchmark.report.ranking import table_frames, table_parquet
 
-    jobs = []
-    for name in PER_ROW_TABLES:
-        rows = result[name]
-        if not rows:
+    out = []
+    for name, frame in table_frames(r).items():
+        if name not in PER_ROW_TABLES:
             continue
-        cuts = np.linspace(0, len(rows), min(parts, len(rows)) + 1).astype(int)
-        jobs += [(f"{name}/part-{i:05d}.parquet", rows[lo:hi])
-                 for i, (lo, hi) in enumerate(itertools.pairwise(cuts))]
-    return [(name, table_parquet(rows)) for name, rows in jobs]
+        cuts = np.linspace(0, len(frame), min(parts, len(frame)) + 1).astype(int)
+        out += [(f"{name}/part-{i:05d}.parquet", table_parquet(frame.iloc[lo:hi]))
+                for i, (lo, hi) in enumerate(itertools.pairwise(cuts))]
+    return out
 
 
-def write_ranking_parts(result: dict, dataset: str | Path, set_id: str, formats: list[str],
-                        out_dir: str | Path, lang: str = "zh",
+def write_ranking_parts(r: Ranking, result: dict, dataset: str | Path, set_id: str,
+                        formats: list[str], out_dir: str | Path, lang: str = "zh",
                         template_dir: str | None = None,
                         extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
     """`report.ranking.write_ranking`, with the per-row tables in Parquet as partitioned datasets
     (a part per part of `dataset`); all files (and `extra`: the boards) written or none."""
     from benchmark.report import check_formats, write_all
-    from benchmark.report.ranking import RANK_FORMATS, ranking_outputs
+    from benchmark.report.ranking import RANK_FORMATS, ranking_outputs, table_frames, table_parquet
 
     if formats or not extra:
         check_formats(formats, RANK_FORMATS)
-    outputs = ranking_outputs(result, [f for f in formats if f != "parquet"], lang, template_dir)
+    outputs = ranking_outputs(r, result, [f for f in formats if f != "parquet"], lang,
+                              template_dir)
     outputs += list(extra or [])
     if "parquet" in formats:
-        summary = {**result, **{name: [] for name in PER_ROW_TABLES}}  # the others: one file
-        outputs += ranking_outputs(summary, ["parquet"], lang, template_dir)
-        outputs += part_outputs(result, len(dataset_parts(dataset, set_id)))
+        outputs += [(f"{name}.parquet", table_parquet(frame))
+                    for name, frame in table_frames(r).items() if name not in PER_ROW_TABLES]
+        outputs += part_outputs(r, len(dataset_parts(dataset, set_id)))
     return write_all([(Path(out_dir) / name, content) for name, content in outputs])

@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import (
+    _UNPRINTABLE_RE,
     byte_size_setting,
     not_a_file,
     printable,
@@ -47,7 +48,10 @@ from benchmark.loading import (
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
+# Tables read in chunks (CSV, TSV, TXT and Parquet files) are limited by rows, and by bytes only
+# when BENCHMARK_MAX_TABLE_BYTES is set; standard input and XLSX (held whole) by bytes.
 MAX_TABLE_BYTES = 512 * 1024 * 1024  # BENCHMARK_MAX_TABLE_BYTES overrides it ("512M", "2G" …)
+MAX_TABLE_ROWS = 50_000_000  # data rows of one table; BENCHMARK_MAX_TABLE_ROWS overrides it
 MAX_XLSX_XML_BYTES = 100 * 1024 * 1024  # an XLSX unzipped; BENCHMARK_MAX_XLSX_BYTES overrides it
 MAX_COLUMNS = 2000
 
@@ -130,7 +134,9 @@ class TableOptions:
     input_format: str | None = None
 
 
-_OPTIONS: ContextVar[TableOptions] = ContextVar("table_options", default=TableOptions())
+_DEFAULT_OPTIONS = TableOptions()
+_OPTIONS: ContextVar[TableOptions] = ContextVar("table_options",
+                                                default=_DEFAULT_OPTIONS)
 
 
 @contextmanager
@@ -187,7 +193,8 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be read forever
             raise InputError(not_a_file(display, info.st_mode))
         size = info.st_size
-    if size > limit:
+    chunked = str(path) != STDIN and suffix in (".csv", ".tsv", ".txt", ".parquet")
+    if size > limit and not (chunked and not _setting_given("BENCHMARK_MAX_TABLE_BYTES")):
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
                                  f"is {limit:,}", file=display,
                                  hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
@@ -217,17 +224,10 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
     def frames():
         with _table_errors(display):
             if suffix == ".xlsx":
-                chunks = [pd.read_excel(opened(), sheet_name=sheet or 0, dtype=object,
-                                        engine="openpyxl", header=header_line - 1)]
-                named = [str(c) for c in chunks[0].columns if not str(c).startswith("Unnamed:")]
-                if len(named) == 1 and len(chunks[0].columns) > 1:  # a title, not a header
-                    raise InputError(Problem(
-                        "table_title_row", f"row {header_line} has one cell, {named[0]!r}: a "
-                        "title rather than the header", file=display, line=header_line,
-                        hint=f"give --header-row {header_line + 1} (or the row the header is "
-                             "on), or header_row in a mapping file"))
+                chunks = _xlsx_chunks(opened(), sheet, header_line, display,
+                                      chunk_rows or CHUNK_ROWS)
             elif suffix == ".parquet":
-                chunks = [pd.read_parquet(opened())]
+                chunks = _parquet_chunks(opened(), display, chunk_rows or CHUNK_ROWS)
             else:
                 dtype = None
                 if text_columns is not None:  # identity columns stay text exactly as written
@@ -240,6 +240,8 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                                      skiprows=header_line - 1, dtype=dtype,
                                      decimal="," if delimiter == ";" else ".",
                                      chunksize=chunk_rows or CHUNK_ROWS)
+            rows_limit = _max_rows()
+            rows_read = 0
             empty = True
             for frame in chunks:
                 frame.columns = [_clean_header(c) for c in frame.columns]
@@ -247,6 +249,9 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                 if text and delimiter == ";":
                     _decimal_commas(frame)
                     frame.attrs["decimal_read"] = True  # decimal commas already read
+                rows_read += len(frame)
+                if rows_read > rows_limit:
+                    raise InputError(_too_many_rows(display, rows_read, rows_limit))
                 if len(frame):
                     empty = False
                     yield frame
@@ -255,6 +260,97 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                                          file=display))
 
     return frames(), digest
+
+
+def _setting_given(name: str) -> bool:
+    import os
+
+    return bool(os.environ.get(name, "").strip())
+
+
+def _max_rows() -> int:
+    """The row limit of a table (BENCHMARK_MAX_TABLE_ROWS, else MAX_TABLE_ROWS)."""
+    import os
+
+    text = os.environ.get("BENCHMARK_MAX_TABLE_ROWS", "").strip()
+    if not text:
+        return MAX_TABLE_ROWS
+    if not text.isdigit():
+        raise InputError(Problem("setting_invalid", f"BENCHMARK_MAX_TABLE_ROWS={printable(text)!r} "
+                                 "is not a number of rows", file="BENCHMARK_MAX_TABLE_ROWS",
+                                 hint="a whole number, e.g. 50000000"))
+    return int(text)
+
+
+def _too_many_rows(display: str, rows: int, limit: int) -> Problem:
+    return Problem("table_too_many_rows", f"the table has {rows:,} data rows or more; the limit "
+                   f"is {limit:,}", file=display,
+                   hint="split the table, or set BENCHMARK_MAX_TABLE_ROWS")
+
+
+def _parquet_chunks(source, display: str, chunk_rows: int):
+    """A Parquet file a batch of rows at a time (pyarrow iter_batches); the row limit is checked
+    from the file's metadata before any row is read."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(source)
+    limit = _max_rows()
+    if pf.metadata.num_rows > limit:
+        raise InputError(_too_many_rows(display, pf.metadata.num_rows, limit))
+    if pf.metadata.num_rows == 0:
+        yield pf.schema_arrow.empty_table().to_pandas()
+        return
+    for batch in pf.iter_batches(batch_size=chunk_rows):
+        yield batch.to_pandas()
+
+
+def _xlsx_chunks(source, sheet: str | None, header_line: int, display: str, chunk_rows: int):
+    """A worksheet a batch of rows at a time (openpyxl read-only), cells as pandas' Excel reader
+    gives them (whole floats as integers, empty header cells "Unnamed: k", empty rows at the end
+    left out); a header row of one cell in a wider sheet is a title, not the header."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise InputError(Problem("table_unreadable", f"no sheet {sheet!r}", file=display,
+                                     hint="one of: " + ", ".join(wb.sheetnames)))
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header: tuple = ()
+        for _ in range(header_line):
+            header = next(rows, ())
+        header = tuple(header) + (None,) * max(0, (ws.max_column or 0) - len(header))
+        names = [f"Unnamed: {k}" if v is None else str(v) for k, v in enumerate(header)]
+        named = [n for n in names if not n.startswith("Unnamed:")]
+        if len(named) == 1 and len(names) > 1:
+            raise InputError(Problem(
+                "table_title_row", f"row {header_line} has one cell, {named[0]!r}: a title "
+                "rather than the header", file=display, line=header_line,
+                hint=f"give --header-row {header_line + 1} (or the row the header is on), or "
+                     "header_row in a mapping file"))
+        width = len(names)
+        batch: list[list] = []
+        blank = 0  # empty rows held back until a row with a value follows
+        for row in rows:
+            cells = [int(v) if isinstance(v, float) and v.is_integer() else v
+                     for v in row[:width]]
+            cells += [None] * (width - len(cells))
+            if all(v is None or v == "" for v in cells):
+                blank += 1
+                continue
+            batch += [[None] * width] * blank
+            blank = 0
+            batch.append(cells)
+            if len(batch) >= chunk_rows:
+                yield pd.DataFrame(batch, columns=names, dtype=object)
+                batch = []
+        if batch or not names:
+            yield pd.DataFrame(batch, columns=names, dtype=object)
+        elif names:
+            yield pd.DataFrame(columns=names, dtype=object)
+    finally:
+        wb.close()
 
 
 _DECIMAL_COMMA = re.compile(r"^(\D*?)(\d+),(\d+)(\D*)$")
@@ -316,7 +412,7 @@ class _table_errors:
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> Literal[False]:
         if exc is None or isinstance(exc, (InputError, GeneratorExit)):
             return False
         if isinstance(exc, UnicodeDecodeError):
@@ -482,10 +578,13 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
     origins: dict[str, dict] = {}  # columns named by the mapping file: where it names them
     for name, s in spec.items():
         ptr = f"/columns/{name.replace('~', '~0').replace('/', '~1')}"
-        where = dict(file=doc.path if doc else display, pointer=ptr, line=doc.line(ptr) if doc else None)
+        where: dict[str, Any] = dict(file=doc.path if doc else display, pointer=ptr,
+                                     line=doc.line(ptr) if doc else None)
         role = next(r for r in ("indicator", "parameter", "field") if r in s)
         target = s[role]
-        pool = {"indicator": iset.indicators, "parameter": iset.parameters}.get(role)
+        pools: dict[str, dict[str, Any]] = {"indicator": iset.indicators,
+                                            "parameter": iset.parameters}
+        pool = pools.get(role)
         if pool is not None and target not in pool:
             problems.append(Problem(f"unknown_{role}", f"category {iset.id!r} has no {role} "
                                     f"{target!r}", hint=close(target, pool), **where))
@@ -499,7 +598,8 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
             problems.append(Problem("column_missing", f"the table has no unit column "
                                     f"{s['unit_column']!r}", **where))
             continue
-        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"), s.get("bound"),
+        columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"),
+                              s.get("bound"),
                               tuple((str(k), str(v)) for k, v in s.get("values", {}).items())))
         origins[name] = where
     if not (mapping or {}).get("ignore_other_columns"):
@@ -532,12 +632,13 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
         if c.unit is not None and canonical is not None:
             try:
                 units.conversion(c.unit, canonical, indicator=c.target)
-            except BenchmarkError as exc:
+            except InputError as exc:  # the one kind of BenchmarkError
                 where = origins.get(c.source) or dict(file=display, pointer=f"/columns/{c.source}",
                                                       line=1)  # the header row
                 problems += [p.at(**where) for p in exc.problems]
     if not any(c.role == "indicator" for c in columns):
-        problems.append(Problem("no_indicator_columns", f"no column holds an indicator of {iset.id!r}",
+        problems.append(Problem("no_indicator_columns",
+                                f"no column holds an indicator of {iset.id!r}",
                                 file=display, hint="name columns by indicator id or name, or give "
                                 "a mapping file; indicators: " + ", ".join(iset.indicators)))
     return columns, problems
@@ -579,8 +680,25 @@ def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, texts
 
 
+def identity_text(series: pd.Series) -> np.ndarray:
+    """An identity column (enterprise, credit code, standard number, model …) as text exactly as
+    written — NFC, outer spaces stripped, control characters shown as escapes, "" when empty —
+    column-wise: each distinct cell is converted once, with pandas' string methods."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = pd.Series(uniques, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":  # numbers from Parquet, XLSX
+        values = pd.Series(np.array([str(v) for v in values], dtype=object), dtype=object)
+    text = values.astype(object).str.normalize("NFC").str.strip()
+    unprintable = text.str.contains(_UNPRINTABLE_RE, regex=True)
+    if unprintable.any():
+        text[unprintable] = text[unprintable].map(printable)
+    table = np.append(text.to_numpy(dtype=object), "")
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
 def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,
-               what: str = "") -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
+               what: str = ""
+               ) -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
     """Each row's unit as a code into a small table of (factor, offset) pairs to `canonical`:
     one conversion per distinct unit, whatever the number of rows. Without a unit column, codes is
     None and the table has one pair. An empty unit cell means `default` (else `canonical`); a unit
@@ -594,7 +712,7 @@ def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: st
     for i, text in enumerate([*texts, fallback]):
         try:
             pairs[i] = units.conversion(text, canonical, indicator=what)
-        except BenchmarkError as exc:
+        except InputError as exc:  # the one kind of BenchmarkError
             pairs[i] = np.nan
             bad.append((np.flatnonzero(codes == i), exc.problems[0]))
     codes[codes < 0] = len(texts)  # an empty unit cell: the column's unit
@@ -639,7 +757,7 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
             where = positions[codes == i]
             try:
                 parsed[i] = _parse_text(text, column, canonical, indicator)
-            except BenchmarkError as exc:
+            except InputError as exc:  # the one kind of BenchmarkError
                 bad.add(where, exc.problems[0])
         keep = codes >= 0
         values[positions[keep]] = parsed[codes[keep]]
@@ -647,8 +765,10 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
     return values
 
 
-def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column, bad: _Bad) -> None:
-    """Values no product can have (a negative power, an efficiency over 100 %) exclude their rows."""
+def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column,
+                 bad: _Bad) -> None:
+    """Values no product can have (a negative power, an efficiency over 100 %) exclude their
+    rows."""
     for limit, outside, word in ((item.minimum, np.less, "below the smallest possible value"),
                                  (item.maximum, np.greater, "above the largest possible value")):
         if limit is None:
@@ -715,7 +835,8 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
         if allowed and key not in allowed_keys:
             bad.add(np.flatnonzero(codes == i), Problem("unknown_category", f"{text!r} is not a "
                                                          f"value of {what!r}",
-                                                         hint="one of: " + ", ".join(map(str, allowed))))
+                                                         hint="one of: " + ", ".join(
+                                                             map(str, allowed))))
         out[i] = key
     if categorical:  # one code per row, one distinct key per category: cheap to test and subset
         keys, key_codes = np.unique(out[:-1].astype(str), return_inverse=True)
@@ -729,10 +850,13 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
 
 def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
                           display: str = "<table>", sha256: str = "", first_row: int = 0,
-                          keep_text: bool = False) -> Population:
+                          keep_text: bool = False,
+                          credit_checks: dict[str, list[Problem]] | None = None) -> Population:
     """Read the cells of `frame` (columns already resolved) onto canonical units; `first_row` is
     the number of data rows before this frame in the file (for reading in chunks). With
-    `keep_text` the indicator and parameter cells are also kept as written (for reports)."""
+    `keep_text` the indicator and parameter cells are also kept as written (for reports);
+    `credit_checks` (credit code → its problems) is shared by the chunks of one file, so that a
+    code is checked once per file."""
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
     fields: dict[str, np.ndarray] = {}
@@ -749,14 +873,15 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
             else:
-                fields[c.target] = _labels(series, "text", (), c.target, bad).astype(str)
+                fields[c.target] = identity_text(series)
         elif c.role == "parameter":
             p = iset.parameters[c.target]
             if p.kind in ("quantity", "integer"):
                 params[p.id] = v = _quantities(series, unit_series, c, p.unit or "", None, bad)
                 _check_range(v, p, c, bad)
                 if p.kind == "integer":
-                    ok = np.isnan(v) | ((v == np.round(v)) & (np.isin(v, np.asarray(p.values, float))
+                    listed = np.isin(v, np.asarray(p.values, float))
+                    ok = np.isnan(v) | ((v == np.round(v)) & (listed
                                                               if p.values else True))
                     if not ok.all():
                         bad.add(np.flatnonzero(~ok), Problem(
@@ -778,16 +903,23 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
                                          column=c)
     if "credit_code" in fields:
-        codes, texts = _text_cells(pd.Series(fields["credit_code"]))
+        checked = {} if credit_checks is None else credit_checks
+        codes, texts = pd.factorize(fields["credit_code"])
         bad = bad_by_column.setdefault("credit_code", _Bad())
         for i, text in enumerate(texts):
-            for p in check_credit_code(text):
-                bad.add(np.flatnonzero(codes == i), p)
+            if text == "":
+                continue
+            if text not in checked:
+                checked[text] = check_credit_code(text)
+            if checked[text]:
+                rows = np.flatnonzero(codes == i)
+                for found in checked[text]:
+                    bad.add(rows, found)
     unusable = np.zeros(n, dtype=bool)
     excluded: list[Problem] = []
     header_line = frame.attrs.get("header_line", 1)
     for source, bad in bad_by_column.items():
-        for positions, problem in zip(bad.rows, bad.problems):
+        for positions, problem in zip(bad.rows, bad.problems, strict=True):
             unusable[positions] = True
             for pos in positions.tolist():
                 row = first_row + pos + 1
@@ -886,6 +1018,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
     parts: list[Population] = []
+    credit_checks: dict[str, list[Problem]] = {}
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
         if not parts:
             columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
@@ -894,7 +1027,8 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             if not frame.attrs.get("decimal_read"):
                 columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
         first = int(parts[-1].rows_read) if parts else 0
-        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text)
+        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text,
+                                     credit_checks)
         part.rows_read = first + len(frame)
         part.header_line = frame.attrs.get("header_line", 1)
         parts.append(part)
@@ -903,10 +1037,11 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     pop = _concatenate(parts)
     pop.header_line = header_line
     pop.warnings = problems
-    pop.inputs = {display: digest, **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
+    pop.inputs = {display: digest,
+                  **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
-                                  file=str(path))] + pop.excluded[:50])
+                                  file=str(path)), *pop.excluded[:50]])
     return pop
 
 
@@ -927,8 +1062,8 @@ def _concatenate(parts: list[Population]) -> Population:
             merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
                                 for p in parts])
     for key in list(pop.intervals):
-        pop.intervals[key] = tuple(np.concatenate([p.intervals[key][e] for p in parts])
-                                   for e in (0, 1))
+        lo, hi = (np.concatenate([p.intervals[key][e] for p in parts]) for e in (0, 1))
+        pop.intervals[key] = (lo, hi)
     pop.rows = np.concatenate([p.rows for p in parts])
     if pop.shipments is not None:
         pop.shipments = np.concatenate([p.shipments for p in parts])

@@ -135,7 +135,8 @@ def test_ranking_html_in_chromium_has_charts_and_tier_tables(ranked, result, tmp
                  R["zh"]["excluded"], R["zh"]["saturation"], "全年能源消耗效率", "房间空气调节器",
                  "第 1 档"):
         assert word in dom, word
-    shortlisted = [c for c in result["composite"] if c["shortlisted"]]
+    shortlisted = [c for s in result["by_segment"] for c in s["shortlist"]]
+    assert shortlisted and all(c["shortlisted"] for c in shortlisted)
     assert all(c["enterprise"] in dom for c in shortlisted)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
     en = (ranked / "en" / "ranking.en.html").read_text(encoding="utf-8")
@@ -253,7 +254,8 @@ def test_ranking_xlsx_headers_formats_filter_and_print_setup(ranked, result):
     assert cols["weighted_score"] in header and cols["enterprise"] in header
     assert ranking.freeze_panes == "G2"  # row, segment, rank, enterprise, standard, model
     seg = ranking.cell(2, 2).value
-    assert seg == result["segments"][result["composite"][0]["segment"]]["zh"]  # a name, not an id
+    first = result["by_segment"][0]["top"][0]  # the composite sheet starts with it
+    assert seg == result["segments"][first["segment"]]["zh"]  # a name, not an id
     score = ranking.cell(2, header.index(cols["weighted_score"]) + 1)
     assert score.data_type == "n" and score.number_format == "0.0000"
     saturation = wb[R["zh"]["sheet_saturation"]]
@@ -285,7 +287,7 @@ def test_every_csv_has_a_bom_and_reads_back(ranked, result, tmp_path):
     csvs = sorted((ranked / "zh").glob("*.csv"))
     assert {p.stem for p in csvs} == {k for k in ("composite", "tiers", "thresholds", "excluded",
                                                   "suppressed", "saturation", "top_runner")
-                                      if result[k]}
+                                      if result["tables"].get(k)}
     res = CliRunner().invoke(main, ["evaluate", str(data_file("examples", "declarations")),
                                     "--date", DATE, "--format", "json", "--no-audit",
                                     "-o", str(tmp_path / "ev")])
@@ -296,18 +298,28 @@ def test_every_csv_has_a_bom_and_reads_back(ranked, result, tmp_path):
         frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
         assert not frame.columns[0].startswith("\ufeff")
     composite = pd.read_csv(ranked / "zh" / "composite.csv", encoding="utf-8-sig")
-    assert composite["enterprise"].tolist() == [c["enterprise"] for c in result["composite"]]
+    assert len(composite) == result["tables"]["composite"]
+    assert composite["enterprise"].tolist() == pd.read_parquet(
+        ranked / "zh" / "composite.parquet")["enterprise"].tolist()
+    top = [c["enterprise"] for c in result["by_segment"][0]["top"]]
+    assert composite["enterprise"].tolist()[:len(top)] == top
 
 
 def test_parquet_beside_csv_reads_back_the_same_table(ranked, result):
     for name in ("composite", "thresholds", "excluded"):
         frame = pd.read_parquet(ranked / "zh" / f"{name}.parquet")
-        assert len(frame) == len(result[name])
-        assert set(frame.columns) == set(result[name][0])
+        assert len(frame) == result["tables"][name]
+        assert list(frame.columns) == list(pd.read_csv(ranked / "zh" / f"{name}.csv",
+                                                       encoding="utf-8-sig", nrows=0).columns)
+    assert set(pd.read_parquet(ranked / "zh" / "thresholds.parquet").columns) == set(
+        result["thresholds"][0])
     composite = pd.read_parquet(ranked / "zh" / "composite.parquet")
     assert composite["weighted_score"].dtype.kind == "f" and composite["rank"].dtype.kind == "i"
-    assert composite["weighted_score"].tolist() == pytest.approx(
-        [c["weighted_score"] for c in result["composite"]])
+    assert composite["weighted_score"].tolist() == pytest.approx(pd.read_csv(
+        ranked / "zh" / "composite.csv", encoding="utf-8-sig")["weighted_score"].tolist())
+    top = result["by_segment"][0]["top"]
+    assert composite["weighted_score"].tolist()[:len(top)] == pytest.approx(
+        [c["weighted_score"] for c in top])
     thresholds = pd.read_parquet(ranked / "zh" / "thresholds.parquet")
     assert thresholds["threshold"].tolist() == pytest.approx(
         [t["threshold"] for t in result["thresholds"]])
@@ -388,7 +400,7 @@ def test_header_row_for_a_template_with_a_title(tmp_path):
     res = rank(xlsx, "--mapping", mapping, "--format", "json", "-o", tmp_path / "x")
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "x" / "ranking.json").read_text(encoding="utf-8"))[
-        "composite"] == ranked["composite"]
+        "by_segment"] == ranked["by_segment"]
 
 
 def test_one_column_header_is_said_clearly(tmp_path):
@@ -406,7 +418,7 @@ def test_standard_input_is_a_table(tmp_path):
     got = json.loads((tmp_path / "stdin" / "ranking.json").read_text(encoding="utf-8"))
     res = rank(POPULATION, "--format", "json", "-o", tmp_path / "file")
     want = json.loads((tmp_path / "file" / "ranking.json").read_text(encoding="utf-8"))
-    assert got["composite"] == want["composite"] and list(got["provenance"]["inputs"]) == \
+    assert got["by_segment"] == want["by_segment"] and list(got["provenance"]["inputs"]) == \
         ["<stdin>"]
     assert got["provenance"]["inputs"]["<stdin>"] == want["provenance"]["inputs"][str(POPULATION)]
     wb_bytes = io.BytesIO()

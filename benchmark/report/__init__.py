@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import jinja2.sandbox
@@ -375,11 +376,12 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     write_all([(path, content)])
 
 
-def write_all(files: list[tuple[Path, str | bytes]]) -> list[Path]:
-    """Write several files all or nothing, without audit: each goes to a temporary file beside
-    its target first; only when every one is written are they renamed into place. On any failure
-    the temporary files (and any already renamed) are removed; an OSError (a full disk, a
-    read-only folder) is an InputError `output_unwritable`."""
+def write_all(files: list[tuple[Path, Any]]) -> list[Path]:
+    """Write several files all or nothing, without audit (a content is text, bytes or a function
+    writing to a binary file): each goes to a temporary file beside its target first; only when
+    every one is written are they renamed into place. On any failure the temporary files (and
+    any already renamed) are removed; an OSError (a full disk, a read-only folder) is an
+    InputError `output_unwritable`."""
     staged: list[tuple[str, Path]] = []
     placed: list[Path] = []
     try:
@@ -404,9 +406,14 @@ def write_all(files: list[tuple[Path, str | bytes]]) -> list[Path]:
     return placed
 
 
-def _write_fd(fd: int, content: str | bytes) -> None:
+def _write_fd(fd: int, content) -> None:
+    """Write `content` — text, bytes, or a function that writes to the binary file it is given
+    (for files streamed a chunk at a time) — and sync it to disk."""
     with os.fdopen(fd, "wb") as fh:
-        fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+        if callable(content):
+            content(fh)
+        else:
+            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
         fh.flush()
         os.fsync(fh.fileno())
 

@@ -10,10 +10,9 @@ range of each tier — summaries of the ranking's own arrays, for the charts.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,10 @@ from benchmark import __version__
 from benchmark.errors import InputError
 from benchmark.evaluation import json_safe
 from benchmark.leaders import FIELDS, Ranking
+from benchmark.model import Catalogue
+from benchmark.population import Population
 from benchmark.report import (
     check_formats,
-    csv_text,
     labels,
     page_footer,
     render_json,
@@ -33,22 +33,60 @@ from benchmark.report import (
     report_id,
     write_all,
 )
+from benchmark.report.frames import neutralised, write_csv, write_parquet
 from benchmark.report.numbers import fmt_number, fmt_percent
 from benchmark.report.svg import Band, histogram_chart
-from benchmark.report.xlsx import Sheet, workbook_bytes
+from benchmark.report.xlsx import (
+    EXCEL_MAX_ROWS,
+    ILLEGAL_CHARACTERS_RE,
+    RowSheet,
+    safe_text,
+    write_row_workbook,
+)
 from benchmark.thresholds import minimum_sample, parse_method
 
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
+PER_ROW = ("composite", "tiers", "excluded")  # a row per population row: table files only
+SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
 RANK_FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "pdf")
+SCHEMA_VERSION = 1  # of ranking.json (benchmark/schemas/ranking.schema.json)
 MAX_LISTED = 50  # rows of a long list shown in HTML and Markdown; the table files have them all
+TOP_N = 20  # composite ranks listed per segment in the summaries
+FIRST_FEW = 5  # rows listed per exclusion reason in the summaries
+
+
+def ranked_population(r: Ranking) -> Population:
+    """The population a ranking's assessment read (the engine keeps it untyped)."""
+    return cast(Population, r.assessment.population)
+
+
+def ranked_catalogue(r: Ranking) -> Catalogue:
+    """The catalogue a ranking's assessment was made with."""
+    return cast(Catalogue, r.assessment.catalogue)
 
 
 def records(frame: pd.DataFrame | None) -> list[dict]:
-    """The rows of a table as JSON-safe dicts (missing cells as null)."""
+    """The rows of a (small) table as JSON-safe dicts (missing cells as null)."""
     if frame is None or frame.empty:
         return []
     cells = frame.astype(object).where(frame.notna(), None)
     return json_safe(cells.to_dict(orient="records"))
+
+
+def table_frames(r: Ranking) -> dict[str, pd.DataFrame]:
+    """The ranking's tables as written to CSV, Parquet and XLSX (the per-row ones with every
+    identity column, "" where the population has none); empty tables left out."""
+    out = {}
+    for name in TABLES:
+        frame = getattr(r, name)
+        if frame is None or frame.empty:
+            continue
+        if name in ("composite", "excluded"):
+            missing = [f for f in FIELDS if f not in frame]
+            if missing:
+                frame = frame.assign(**dict.fromkeys(missing, ""))
+        out[name] = frame
+    return out
 
 
 def distributions(r: Ranking, bins: int = 20) -> list[dict]:
@@ -78,15 +116,93 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     return json_safe(out)
 
 
-def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) -> dict:
-    """Everything the ranking found, JSON-safe, with its provenance."""
+def _segment_of_rows(r: Ranking, rows: np.ndarray) -> np.ndarray:
+    """The segment of each of `rows` (source row numbers of usable rows), from the tiers table;
+    None for a row not in it (an unusable row)."""
+    known = np.asarray(r.tiers["row"])
+    at = np.clip(np.searchsorted(known, rows), 0, max(len(known) - 1, 0))
+    found = (known[at] == rows) if len(known) else np.zeros(len(rows), dtype=bool)
+    segment = np.asarray(r.tiers["segment"].astype(object))[at] if len(known) else \
+        np.full(len(rows), None, dtype=object)
+    return np.where(found, segment, np.full(len(rows), None, dtype=object))
+
+
+def _first(frame: pd.DataFrame, columns: list[str], k: int) -> list[dict]:
+    return records(frame.head(k)[[c for c in columns if c in frame]])
+
+
+def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) -> list[dict]:
+    """Per segment (the catalogue's order, no segment last): rows ranked and shortlisted, the
+    shortlist, the top `top_n` of the composite ranking, and the rows left out counted by reason
+    with the `first` few of each — bounded whatever the number of rows."""
+    composite = table_frames(r).get("composite", pd.DataFrame(columns=["segment"]))
+    excluded = table_frames(r).get("excluded", pd.DataFrame(columns=["row", "reason"]))
+    segment = _segment_of_rows(r, np.asarray(excluded["row"], dtype=np.int64))
+    usable = excluded[pd.notna(segment)].assign(segment=segment[pd.notna(segment)])
+    ids = r.assessment.segment_ids
+    present = set(r.thresholds["segment"]) | set(composite["segment"].astype(str)) | \
+        set(usable["segment"].astype(str))
+    order = [s for s in ids if s in present] + ([""] if "" in present else [])
+    ident = ["row", *FIELDS]
+    shown = ["row", *FIELDS, "segment", "weighted_score", "topsis", "topsis_rank", "rank",
+             "shortlisted"]
+    out = []
+    by_seg = dict(tuple(composite.groupby(composite["segment"].astype(str), sort=False,
+                                          observed=True))) if len(composite) else {}
+    ex_by_seg = dict(tuple(usable.groupby("segment", sort=False))) if len(usable) else {}
+    for seg in order:
+        c = by_seg.get(seg, composite.iloc[:0])
+        e = ex_by_seg.get(seg, usable.iloc[:0])
+        short = c[c["shortlisted"].astype(bool)] if len(c) else c
+        out.append({"segment": seg, "ranked": len(c), "shortlisted": len(short),
+                    "shortlist": _first(short, shown, len(short)),
+                    "top": _first(c, shown, top_n),
+                    "excluded": len(e), "excluded_by_reason": _reasons(e, ident, first)})
+    return out
+
+
+def _reasons(excluded: pd.DataFrame, columns: list[str], first: int) -> list[dict]:
+    """Rows left out counted by reason (most first, then by text), with the first few rows."""
+    if excluded.empty:
+        return []
+    reason = excluded["reason"].astype(str)
+    counts = reason.value_counts(sort=False)
+    order = sorted(counts.index, key=lambda x: (-int(counts[x]), x))
+    firsts = dict(tuple(excluded.groupby(reason, sort=False).head(first).groupby(
+        reason, sort=False)))
+    return [{"reason": x, "n": int(counts[x]), "first": _first(firsts[x], columns, first)}
+            for x in order]
+
+
+def _unusable(r: Ranking, first: int) -> dict:
+    """Unusable rows counted by reason code, with the first few of each (row, problem)."""
+    problems = ranked_population(r).excluded
+    by_code: dict[str, list] = {}
+    for p in problems:
+        by_code.setdefault(p.code, []).append(p)
+    listed = []
+    for code in sorted(by_code, key=lambda c: (-len(by_code[c]), c)):
+        listed.append({"code": code, "n": len(by_code[code]), "first": [
+            {"row": int(str(p.pointer).split("/")[1]), "reason": f"[{p.code}] {p.message}"}
+            for p in by_code[code][:first]]})
+    return {"n": len(problems), "by_code": listed}
+
+
+def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
+                   top_n: int = TOP_N) -> dict:
+    """The ranking summarised, JSON-safe, with its provenance: per segment counts, thresholds,
+    tier boundaries, the shortlist, the top `top_n` and exclusions counted by reason — bounded
+    whatever the number of rows (the per-row tables go to CSV, Parquet and XLSX)."""
     a = r.assessment
-    iset = a.catalogue.sets[a.population.category]
+    pop = ranked_population(r)
+    iset = ranked_catalogue(r).sets[pop.category]
     verdicts = pd.Series(a.verdict).value_counts()
+    top_runner = r.top_runner if r.top_runner is not None else pd.DataFrame()
     return {
         "kind": "peer_ranking",
+        "schema_version": SCHEMA_VERSION,
         "engine_version": __version__,
-        "category": a.population.category,
+        "category": pop.category,
         "category_names": {"en": iset.names.en, "zh": iset.names.zh},
         "segments": {seg.id: {"en": seg.names.en, "zh": seg.names.zh} for seg in iset.segments},
         "indicator_names": {i.id: {"en": i.names.en, "zh": i.names.zh}
@@ -100,14 +216,16 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str) ->
                                     "zh": a.programme.statement.zh}},
         "evaluation_date": a.on.isoformat(),
         "settings": r.settings,
-        "population": {"usable_rows": len(a.population),
-                       "unusable_rows": len(a.population.excluded),
+        "population": {"usable_rows": len(pop), "unusable_rows": len(pop.excluded),
                        "verdicts": {str(k): int(v) for k, v in verdicts.items()}},
         "warnings": r.warnings,
         "references_used": a.references,
-        **{name: records(getattr(r, name)) for name in TABLES},
-        **{name: [{**dict.fromkeys(FIELDS, ""), **row} for row in records(getattr(r, name))]
-           for name in ("composite", "excluded")},  # identity columns the table may lack
+        **{name: records(getattr(r, name)) for name in SUMMARY_TABLES},
+        "top_runner": records(top_runner.head(MAX_LISTED)),
+        "top_runner_count": len(top_runner),
+        "by_segment": segment_summaries(r, top_n),
+        "unusable": _unusable(r, FIRST_FEW),
+        "tables": {name: len(frame) for name, frame in table_frames(r).items()},
         "distributions": distributions(r),
         "provenance": {"engine_version": __version__, "catalogue_sha256": catalogue_sha256,
                        "inputs": inputs, "evaluation_date": a.on.isoformat()},
@@ -167,19 +285,14 @@ def reasons_list(text: str) -> list[str]:
 # --- CSV, Parquet, XLSX ----------------------------------------------------------------------
 
 
-def table_csv(rows: list[dict]) -> str:
-    return csv_text(rows)
+def table_csv(frame: pd.DataFrame):
+    """One table as a CSV for spreadsheets, written a chunk of rows at a time."""
+    return lambda fh: write_csv(frame, fh)
 
 
-def table_parquet(rows: list[dict]) -> bytes:
+def table_parquet(frame: pd.DataFrame):
     """One table as Parquet (machine ids as column names, numbers as numbers, lists as lists)."""
-    frame = pd.DataFrame(rows)
-    for column in frame.columns:  # a column of text and nulls stays text (not "object" guessing)
-        if frame[column].map(lambda v: isinstance(v, str)).any():
-            frame[column] = frame[column].map(lambda v: v if v is None else str(v))
-    buf = io.BytesIO()
-    frame.to_parquet(buf, index=False, engine="pyarrow", compression="zstd")
-    return buf.getvalue()
+    return lambda fh: write_parquet(frame, fh)
 
 
 LEADING = ("row", "segment", "rank", *FIELDS, "indicator", "unit")  # first columns of a sheet
@@ -231,54 +344,91 @@ def _number_format(name: str, row: dict, result: dict) -> str | None:
     return None
 
 
-def ranking_sheets(result: dict, lang: str, template_dir: str | None = None) -> list[Sheet]:
+def _small_rows(rows: list[dict], columns: list[str], result: dict, R: dict, lang: str):
+    """The rows of a small table (a row per indicator and segment, or maker) as a person reads
+    them, a cell with a row-dependent number format as (value, format)."""
+    for row in rows:
+        out = []
+        for c in columns:
+            value = _cell(c, row.get(c), row, result, R, lang)
+            form = _number_format(c, row, result)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if isinstance(value, float) and not np.isfinite(value):
+                value = None
+            elif isinstance(value, str):
+                value = safe_text(value)
+            out.append((value, form) if form and number else value)
+        yield out
+
+
+def _display_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
+    """A per-row table as a person reads it, column by column: segment names for ids, yes/no
+    for booleans, text safe for a spreadsheet (no formula start, no characters XML cannot
+    hold), empty cells as None."""
+    out = {}
+    names = {k: v[lang] for k, v in result["segments"].items()}
+    for c in frame.columns:
+        column = frame[c]
+        if c == "segment":
+            column = column.astype(str).map(names).fillna(R["no_segment"])
+        elif column.dtype == bool:
+            column = pd.Series(np.where(column, R["yes"], R["no"]), index=frame.index)
+        elif column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+            text = column.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
+            column = text.where(text.notna(), column)
+        out[c] = column
+    shown = neutralised(pd.DataFrame(out, index=frame.index))
+    return shown.astype(object).where(shown.notna(), None)
+
+
+def _frame_rows(frame: pd.DataFrame, result: dict, R: dict, lang: str, chunk: int = 50_000):
+    for start in range(0, len(frame), chunk):
+        shown = _display_frame(frame.iloc[start:start + chunk], result, R, lang)
+        yield from shown.itertuples(index=False, name=None)
+
+
+def ranking_sheets(r: Ranking, result: dict, lang: str,
+                   template_dir: str | None = None) -> list[RowSheet]:
     """One sheet per table, headers in `lang` with units, ids shown as names; numbers stay
-    numbers with their formats."""
+    numbers with their formats. The per-row tables are converted a chunk of rows at a time."""
     R = labels(lang, template_dir)["ranking"]
     sheets = []
-    for name in TABLES:
-        rows = result[name]
-        if not rows:
-            continue
-        columns = sorted(rows[0], key=lambda c: LEADING.index(c) if c in LEADING else 99)
-        units = {_unit(result, row.get("indicator", "")) for row in rows}
+    for name, frame in table_frames(r).items():
+        columns = sorted(frame.columns, key=lambda c: LEADING.index(c) if c in LEADING else 99)
+        frame = frame[columns]
+        small = name not in PER_ROW
+        rows = records(frame) if small else []
+        units = {_unit(result, x) for x in frame["indicator"]} if "indicator" in frame else set()
         header = []
         for c in columns:
             text = _column_header(c, R, result, lang)
             if c in ("threshold", "ci_low", "ci_high") and len(units) == 1 and None not in units:
                 text += f" [{next(iter(units))}]"
             header.append(text)
-        body = [[_cell(c, row.get(c), row, result, R, lang) for c in columns] for row in rows]
-        formats: dict[int, str] = {}
-        cell_formats: dict[tuple[int, int], str] = {}
-        for k, c in enumerate(columns):
-            fmts = [_number_format(c, row, result) for row in rows]
-            if len(set(fmts)) == 1 and fmts[0]:
-                formats[k] = fmts[0]
-            else:
-                cell_formats.update({(r, k): f for r, f in enumerate(fmts) if f})
-        sheets.append(Sheet(R[f"sheet_{name}"], header, body, formats=formats,
-                            cell_formats=cell_formats,
-                            freeze_columns=sum(c in LEADING[:6] for c in columns)))
+        formats = {k: f for k, c in enumerate(columns)
+                   if (f := _number_format(c, {}, result)) and c not in ("threshold", "ci_low",
+                                                                         "ci_high")}
+        sheets.append(RowSheet(
+            R[f"sheet_{name}"], header, len(frame),
+            _small_rows(rows, columns, result, R, lang) if small
+            else _frame_rows(frame, result, R, lang),
+            formats=formats, freeze_columns=sum(c in LEADING[:6] for c in columns),
+            split_note=R["sheet_part"], pairs=small))
     if not sheets:
-        sheets.append(Sheet(R["sheet_composite"], [R["columns"]["row"]], []))
+        sheets.append(RowSheet(R["sheet_composite"], [R["columns"]["row"]], 0, []))
     return sheets
 
 
-def ranking_workbook(result: dict, lang: str = "zh", template_dir: str | None = None) -> bytes:
-    return workbook_bytes(ranking_sheets(result, lang, template_dir),
-                          dt.date.fromisoformat(result["evaluation_date"]))
+def ranking_workbook(r: Ranking, result: dict, lang: str = "zh", template_dir: str | None = None,
+                     max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None):
+    """The workbook as a function of a binary file (constant memory; see `write_row_workbook`)."""
+    on = dt.date.fromisoformat(result["evaluation_date"])
+    return lambda fh: write_row_workbook(fh, ranking_sheets(r, result, lang, template_dir), on,
+                                         max_rows=max_rows, split=split)
 
 
 # --- Markdown and HTML ------------------------------------------------------------------------
-
-
-def _segment_order(result: dict) -> list[str]:
-    """Segments in the order the ranking lists them (the catalogue's: its tables are computed
-    segment by segment), the rows of no segment ("") last."""
-    seen = dict.fromkeys([t["segment"] for t in result["thresholds"]]
-                         + [c["segment"] for c in result["composite"]])
-    return [s for s in seen if s] + ([""] if "" in seen else [])
 
 
 def _chart(result: dict, d: dict, threshold: float | None, R: dict, lang: str) -> str:
@@ -298,15 +448,14 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
     """What the Markdown and HTML templates show, grouped by segment."""
     L = labels(lang, template_dir)
     R = L["ranking"]
-    tiers = result["tiers"]
-    segment_of_row = {t["row"]: t["segment"] for t in tiers}
     segments = []
-    for seg in _segment_order(result):
+    for summary in result["by_segment"]:
+        seg = summary["segment"]
         thresholds = [t for t in result["thresholds"] if t["segment"] == seg]
         by_ind = {t["indicator"]: t for t in thresholds}
         dists = [d for d in result.get("distributions", []) if d["segment"] == seg]
-        excluded = [e for e in result["excluded"] if segment_of_row.get(e["row"]) == seg]
-        composite = [c for c in result["composite"] if c["segment"] == seg]
+        excluded = [dict(e, reason=x["reason"]) for x in summary["excluded_by_reason"]
+                    for e in x["first"]]
         segments.append({
             "id": seg, "name": segment_name(result, seg, R, lang),
             "thresholds": thresholds,
@@ -320,15 +469,19 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
             } for d in dists],
             "suppressed": [dict(s, reason_text=suppressed_reason(s, R))
                            for s in result["suppressed"] if s["segment"] == seg],
-            "shortlist": [c for c in composite if c["shortlisted"]],
-            "ranked": len(composite),
-            "excluded": excluded[:MAX_LISTED], "excluded_more": max(len(excluded) - MAX_LISTED, 0),
+            "shortlist": summary["shortlist"], "top": summary["top"],
+            "ranked": summary["ranked"], "reasons_counted": summary["excluded_by_reason"],
+            "excluded": excluded, "excluded_more": summary["excluded"] - len(excluded),
             "saturation": [s for s in result["saturation"] if s["segment"] == seg],
         })
-    unusable = [e for e in result["excluded"] if e["row"] not in segment_of_row]
+    unusable = [e for x in result["unusable"]["by_code"] for e in x["first"]]
+    top = [c for s in segments for c in s["top"]]
+    listed = [e for s in segments for e in s["excluded"]]
     rid = report_id(result)
     return {"rk": result, "L": L, "R": R, "lang": lang, "segments": segments,
-            "unusable": unusable[:MAX_LISTED], "unusable_more": max(len(unusable) - MAX_LISTED, 0),
+            "top": top, "top_more": sum(s["ranked"] for s in segments) - len(top),
+            "excluded": listed, "excluded_more": sum(s["excluded_more"] for s in segments),
+            "unusable": unusable, "unusable_more": result["unusable"]["n"] - len(unusable),
             "warn": {(t["indicator"], t["segment"]): threshold_warning(t, R)
                      for t in result["thresholds"]},
             "dg": {k: v.get("digits") for k, v in (result.get("indicators") or {}).items()},
@@ -348,19 +501,22 @@ def render_ranking_html(result: dict, lang: str = "zh", template_dir: str | None
     return render_template("ranking.html.j2", template_dir, True, **context)
 
 
-def ranking_outputs(result: dict, formats: list[str], lang: str = "zh",
-                    template_dir: str | None = None) -> list[tuple[str, str | bytes]]:
-    """(file name, content) for every requested format; nothing is written here."""
-    out: list[tuple[str, str | bytes]] = []
+def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "zh",
+                    template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
+                    split=lambda title, parts: None) -> list[tuple[str, Any]]:
+    """(file name, content) for every requested format: the summaries as text, the table files
+    as functions writing a binary file a chunk at a time; nothing is written here."""
+    out: list[tuple[str, Any]] = []
+    frames = table_frames(r)
     if "json" in formats:
         out.append(("ranking.json", render_json(result)))
     if "csv" in formats:
-        out += [(f"{name}.csv", table_csv(result[name])) for name in TABLES if result[name]]
+        out += [(f"{name}.csv", table_csv(frame)) for name, frame in frames.items()]
     if "parquet" in formats:
-        out += [(f"{name}.parquet", table_parquet(result[name])) for name in TABLES
-                if result[name]]
+        out += [(f"{name}.parquet", table_parquet(frame)) for name, frame in frames.items()]
     if "xlsx" in formats:
-        out.append(("ranking.xlsx", ranking_workbook(result, lang, template_dir)))
+        out.append(("ranking.xlsx", ranking_workbook(r, result, lang, template_dir, max_rows,
+                                                     split)))
     if "md" in formats:
         out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir)))
     if "html" in formats or "pdf" in formats:
@@ -375,12 +531,25 @@ def ranking_outputs(result: dict, formats: list[str], lang: str = "zh",
     return out
 
 
-def write_ranking(result: dict, formats: list[str], out_dir, lang: str = "zh",
-                  template_dir: str | None = None,
+def write_ranking(r: Ranking, result: dict, formats: list[str], out_dir, lang: str = "zh",
+                  template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
+                  split=lambda title, parts: None, step=lambda name: None,
                   extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
     """Render every requested format, then write them all (and `extra` files: the boards), all
-    or nothing, under `out_dir`."""
+    or nothing, under `out_dir`; `step(name)` is called before each file is written (progress)."""
     if formats or not extra:
         check_formats(formats, RANK_FORMATS)
-    outputs = ranking_outputs(result, formats, lang, template_dir) + list(extra or [])
-    return write_all([(Path(out_dir) / name, content) for name, content in outputs])
+    outputs = ranking_outputs(r, result, formats, lang, template_dir, max_rows, split)
+    outputs += list(extra or [])
+
+    def stepping(name, content):
+        if not callable(content):
+            return content
+
+        def write(fh):
+            step(name)
+            content(fh)
+        return write
+
+    return write_all([(Path(out_dir) / name, stepping(name, content))
+                      for name, content in outputs])

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -95,11 +96,13 @@ def _width(value: Any) -> float:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def print_setup(ws) -> None:
+def print_setup(ws, columns: int | None = None) -> None:
     """A4, fit to the page width (as many pages down as needed), the header row repeated on every
-    printed page, landscape when the sheet is wide."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if ws.max_column > 6 else "portrait"
+    printed page, landscape when the sheet is wide (`columns`, else the sheet's: a write-only
+    sheet does not know its own yet)."""
+    ws.page_setup.paperSize = "9"  # A4
+    wide = (ws.max_column if columns is None else columns) > 6
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -214,7 +217,8 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
     indicators = [[i["id"], i["names"][lang], L["classes"][i["cls"]], i["declared"], i["value"],
                    i["unit"], i["level_names"][lang], "; ".join(n[lang] for n in i["notes"])]
                   for i in result["indicators"]]
-    comparisons, comp_fills = [], {}
+    comparisons: list[list] = []
+    comp_fills: dict[tuple[int, int], str] = {}
     for i in result["indicators"]:
         for c in i["comparisons"]:
             ref = refs.get(c["reference"], {})
@@ -278,3 +282,118 @@ def render_xlsx(result: dict, lang: str = "zh", template_dir: str | None = None,
     L = labels(lang, template_dir)
     on = dt.date.fromisoformat(result["evaluation_date"])
     return workbook_bytes(evaluation_sheets(result, L, lang) + list(extra_sheets), on)
+
+
+# --- large sheets, written row by row -----------------------------------------------------------
+
+EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, the header included
+
+
+@dataclass
+class RowSheet:
+    """A worksheet written row by row with constant memory (openpyxl's write-only mode): a title,
+    one header row, `n` rows from the iterable `rows` (text already safe, see `safe_text`; None
+    for an empty cell), `formats` a 0-based column → number format, `widths` a column → width.
+    `split_note` is the note (with {part}, {parts}, {first}, {last}) put on the header of each
+    part when the rows do not fit one sheet."""
+
+    title: str
+    header: Sequence[str]
+    n: int
+    rows: Any
+    formats: dict[int, str] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    freeze_columns: int = 0
+    split_note: str = "part {part} of {parts}: rows {first}–{last}"
+    pairs: bool = False  # a cell may be (number, its format)
+
+
+def _write_only_sheet(wb, title: str, sheet: RowSheet, rows, n: int, note: str | None) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+
+    ws = wb.create_sheet(title)
+    bold = Font(bold=True)
+    for c, text in enumerate(sheet.header, start=1):
+        width = sheet.widths.get(c - 1, _width(text) + 2)
+        ws.column_dimensions[get_column_letter(c)].width = min(max(width, 8), 60)
+    ws.freeze_panes = f"{get_column_letter(sheet.freeze_columns + 1)}2"
+    if sheet.header:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.header))}{n + 1}"
+    print_setup(ws, len(sheet.header))
+    header = []
+    for k, text in enumerate(sheet.header):
+        cell = WriteOnlyCell(ws, value=safe_text(str(text)))
+        cell.font, cell.fill = bold, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if note and k == 0:
+            cell.comment = Comment(note, "benchmark")
+        header.append(cell)
+    ws.append(header)
+    formats = sorted(sheet.formats.items())
+    for row in rows:
+        values = list(row)
+        if sheet.pairs:
+            for k, v in enumerate(values):
+                if isinstance(v, tuple):
+                    values[k] = cell = WriteOnlyCell(ws, value=v[0])
+                    cell.number_format = v[1]
+        for k, form in formats:
+            v = values[k]
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                cell = WriteOnlyCell(ws, value=v)
+                cell.number_format = form
+                values[k] = cell
+        ws.append(values)
+
+
+def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime,
+                       creator: str = "benchmark", max_rows: int = EXCEL_MAX_ROWS,
+                       split=lambda title, parts: None) -> None:
+    """Write the XLSX file of `sheets` to the binary file `fh` with constant memory, identical
+    for identical inputs (`on` fixes every timestamp). A sheet with more data rows than fit
+    under the header (`max_rows` − 1) is split into parts "title (k)", each with its header and
+    a note on it; `split(title, parts)` is called for each sheet split, for the caller to say
+    so."""
+    import itertools
+    import tempfile
+
+    stamp = on if isinstance(on, dt.datetime) else dt.datetime(on.year, on.month, on.day)
+    stamp = max(stamp.replace(tzinfo=None, microsecond=0), dt.datetime(1980, 1, 1))
+    per_part = max_rows - 1
+    wb = Workbook(write_only=True)
+    taken: set[str] = set()
+    for sheet in sheets:
+        rows = iter(sheet.rows)
+        parts = max(1, -(-sheet.n // per_part))
+        if parts > 1:
+            split(sheet.title, parts)
+        for p in range(parts):
+            size = min(per_part, sheet.n - p * per_part)
+            title = sheet.title if parts == 1 else f"{sheet.title[:25]} ({p + 1})"
+            note = None if parts == 1 else sheet.split_note.format(
+                part=p + 1, parts=parts, first=p * per_part + 1, last=p * per_part + size)
+            _write_only_sheet(wb, sheet_title(title, taken), sheet,
+                              itertools.islice(rows, size), size, note)
+    if not sheets:
+        wb.create_sheet("Sheet")
+    wb.properties.creator = creator
+    wb.properties.lastModifiedBy = creator
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    with tempfile.TemporaryFile() as raw:
+        wb.save(raw)  # openpyxl stamps "modified" with the clock and the zip entries with the time
+        wb.properties.modified = stamp
+        core = tostring(wb.properties.to_tree())
+        raw.seek(0)
+        with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = 0o644 << 16
+                if info.filename == "docProps/core.xml":
+                    dst.writestr(entry, core)
+                    continue
+                with src.open(info) as part, dst.open(entry, "w") as out:
+                    while block := part.read(1 << 20):
+                        out.write(block)
