@@ -154,11 +154,11 @@ def test_unusable_row_is_placed_at_its_dataset_row(tmp_path):
     frame.loc[150, "apf [W·h/W·h]"] = "high"
     folder = write_dataset(tmp_path / "ds", {ROOM_AC: frame}, parts=2)  # row 151: part 2, row 51
     result = CliRunner().invoke(main, ["rank", str(folder), "--set", ROOM_AC, "--date", ON,
-                                       "--format", "json", "-o", str(tmp_path / "out")])
+                                       "--format", "csv", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    excluded = json.loads((tmp_path / "out" / "ranking.json").read_text("utf-8"))["excluded"]
-    unusable = [e for e in excluded if e["reason"].startswith("unusable row")]
-    assert any(e["row"] == 151 and "requirement_unreadable" in e["reason"] for e in unusable)
+    excluded = pd.read_csv(tmp_path / "out" / "excluded.csv", encoding="utf-8-sig")
+    reason = excluded.set_index("row")["reason"]
+    assert "requirement_unreadable" in reason[151] and "'high'" in reason[151]
     assert f"{folder} /151/apf" in result.output
 
 
