@@ -55,6 +55,8 @@ demo: $(STAMP) $(SYSDEPS_STAMP)
 	@echo "Reports: out/demo/leader/*.zh.{html,md,xlsx} (Chinese), out/demo/shenzhen/*.en.{html,md,xlsx} (English), JSON beside them; comparison study in out/demo/study/; peer ranking in out/demo/ranking/ (ranking.zh.html). PDF: add pdf to --format (needs Chromium: make sysdeps)."
 
 test: $(STAMP) $(SYSDEPS_STAMP)
+	$(BIN)/ruff check benchmark tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 PERF_STAMP := $(VENV)/.installed-perf

@@ -228,7 +228,7 @@ class _Compiler:
 
     def constant(self, node: ast.Constant) -> _Eval:
         value = node.value
-        if type(value) not in (int, float):
+        if not isinstance(value, int | float) or isinstance(value, bool):
             kind = {str: "string", bytes: "bytes", bool: "boolean", complex: "complex number"}
             raise self.not_allowed(node, kind.get(type(value), repr(value)))
         try:
@@ -238,7 +238,7 @@ class _Compiler:
         if not np.isfinite(number):  # 1e400 parses as inf; 10**400 overflows
             raise self.error("formula_syntax", node, "number too large:",
                              "numbers must fit a 64-bit float")
-        return lambda env: number
+        return lambda env: number  # type: ignore[return-value]  # a numpy scalar broadcasts
 
     def name(self, node: ast.Name) -> _Eval:
         name = node.id
@@ -268,8 +268,8 @@ class _Compiler:
     def check_exponent(self, node: ast.expr) -> None:
         literal = node.operand if (isinstance(node, ast.UnaryOp)
                                    and isinstance(node.op, ast.USub)) else node
-        if (isinstance(literal, ast.Constant) and type(literal.value) in (int, float)
-                and abs(literal.value) <= _MAX_EXPONENT):
+        if (isinstance(literal, ast.Constant) and isinstance(literal.value, int | float)
+                and not isinstance(literal.value, bool) and abs(literal.value) <= _MAX_EXPONENT):
             return
         raise self.error("formula_exponent_not_allowed", node, "exponent",
                          f"the exponent of ** must be a number (optionally negated) between "
@@ -338,8 +338,8 @@ class _Compiler:
                              f"{name} takes {expected}")
         args = [self.compile(arg) for arg in node.args]
         if name in _UNARY_FUNCTIONS:
-            function, (arg,) = _UNARY_FUNCTIONS[name], args
-            return lambda env: function(arg(env))
+            function, (only,) = _UNARY_FUNCTIONS[name], args
+            return lambda env: function(only(env))
         if name in ("min", "max"):
             reduce = np.minimum if name == "min" else np.maximum
             return lambda env: functools.reduce(reduce, [a(env) for a in args])

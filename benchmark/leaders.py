@@ -111,6 +111,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             in_seg = usable & (a.segment_code == code)
             seg = seg_ids[code] if code >= 0 else ""
             place = ctx.place(r.id, seg)
+            assert place is not None and r.top_class is not None  # a place per segment ranked
             values = value[in_seg]
             leader_threshold[(r.id, seg)] = place.threshold
             thr_rows.append({"indicator": r.id, "segment": seg, "unit": place.unit,

@@ -51,7 +51,7 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     if rows.size == 0:
         return rank
     # ascending sort of -sign·key puts the best first; NaN sorts last (worst)
-    sort_keys = [-s * k[rows] for s, k in zip(sign, keys)]
+    sort_keys = [-s * k[rows] for s, k in zip(sign, keys, strict=False)]
     order = np.lexsort(sort_keys[::-1])  # lexsort's last key is the primary one
     new = np.zeros(rows.size, dtype=bool)
     new[0] = True

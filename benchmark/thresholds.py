@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 from scipy import special
 
 from benchmark.errors import InputError, Problem
 
-QUANTILE_METHOD = "higher"  # numpy quantile method on the goodness; see the module docstring
+QUANTILE_METHOD: Final = "higher"  # numpy quantile method on the goodness; see the module docstring
 
 
 def _goodness(values, sign: int) -> np.ndarray:

@@ -207,7 +207,8 @@ def not_evaluable_outside(out: Path, stem: str) -> None:
 
 
 def chinese_table_read(out: Path, stem: str) -> None:
-    """GBK or UTF-8 with BOM: Chinese headers recognised, Chinese text and full-width values read."""
+    """GBK or UTF-8 with BOM: Chinese headers recognised, Chinese text and full-width values
+    read."""
     with open(out / "summary.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["enterprise"] for r in rows] == ["测试电机有限公司", "第二电机股份有限公司"]

@@ -566,12 +566,12 @@ def test_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
 
 
 def test_duplicate_yaml_key_is_flagged_with_its_line(tmp_path):
-    doc, problems = read(tmp_path, "dup.yaml", "a: 1\nb:\n  c: 1\n  c: 2\n")
+    _doc, problems = read(tmp_path, "dup.yaml", "a: 1\nb:\n  c: 1\n  c: 2\n")
     assert [(p.code, p.line, p.pointer) for p in problems] == [("duplicate_key", 4, "/b/c")]
 
 
 def test_duplicate_json_key_is_flagged(tmp_path):
-    doc, problems = read(tmp_path, "dup.json", '{\n  "a": 1,\n  "a": 2\n}\n')
+    _doc, problems = read(tmp_path, "dup.json", '{\n  "a": 1,\n  "a": 2\n}\n')
     assert [(p.code, p.line) for p in problems] == [("duplicate_key", 3)]
 
 

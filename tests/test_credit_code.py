@@ -61,7 +61,8 @@ def test_published_codes_are_valid(code):
 @pytest.mark.parametrize("code", GOLDEN)
 def test_changed_check_character_is_reported_with_the_expected_one(code):
     right = code[17]
-    for wrong in (ALPHABET[(ALPHABET.index(right) + 1) % 31], ALPHABET[(ALPHABET.index(right) + 17) % 31]):
+    at = ALPHABET.index(right)
+    for wrong in (ALPHABET[(at + 1) % 31], ALPHABET[(at + 17) % 31]):
         problems = check_credit_code(code[:17] + wrong)
         assert codes(problems) == ["credit_code_check_digit"]
         assert f"expected '{right}'" in problems[0].message

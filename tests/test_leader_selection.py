@@ -78,7 +78,7 @@ def test_rank_gives_the_hand_worked_leaders_tiers_and_exclusions(cat, table, tmp
     assert t["edges"] == [5.50, 5.50, 5.40, 5.20, 3.30]
     tiers = r.tiers.set_index("enterprise")["tier_apf"].to_dict()
     assert tiers == {"A": 1, "B": 1, "C": 3, "D": 4, "E": 5, "F": 0, "G": 0}
-    why = dict(zip(r.excluded["enterprise"], r.excluded["reason"]))
+    why = dict(zip(r.excluded["enterprise"], r.excluded["reason"], strict=False))
     assert set(why) == {"F", "G"}
     assert "references-valid" in why["F"] and "apf below the domestic mandatory" in why["G"]
     assert set(r.suppressed["indicator"]) == {"eer", "noise_indoor", "noise_outdoor"}
@@ -208,7 +208,7 @@ def test_standard_number_forms_and_comprehensiveness(cat):
     rows = [row("A", 5.5), dict(row("B", 5.5), standard="Q/B-KT001-2025"),
             dict(row("C", 5.5), standard="T/CAS 123-2024"), dict(row("D", 5.5), standard="")]
     rows[0].pop("eer [W/W]")
-    pop, x = gate_inputs(cat, rows)
+    _pop, x = gate_inputs(cat, rows)
     o = gate(Rule("number", "gate", check="number_well_formed", forms=NUMBER_FORMS), x)
     assert [REASONS[int(c)] for c in o.reason] == ["", "standard_number_malformed", "",
                                                    "standard_number_missing"]

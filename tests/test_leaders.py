@@ -69,7 +69,7 @@ def test_golden_population(tmp_path, cat):
     assert comp["shortlisted"].to_dict() == {"A": True, "B": True, "C": True, "D": False}
     assert list(r.composite["enterprise"]) == ["A", "B", "C", "D"]
     # exclusions, each with why
-    why = dict(zip(r.excluded["row"], r.excluded["reason"]))
+    why = dict(zip(r.excluded["row"], r.excluded["reason"], strict=False))
     assert "references-valid" in why[6]
     assert "apf below the domestic mandatory requirement" in why[7]
     assert why[8].startswith("unusable row: [requirement_unreadable]")
@@ -104,7 +104,7 @@ def test_thresholds_per_segment_name_their_sample(tmp_path, cat):
 
 def test_top_runner_compliance_needs_shipments(tmp_path, cat):
     assert ranked(tmp_path, cat, GOLDEN).top_runner is None
-    rows = [dict(r, shipments=s) for r, s in zip(GOLDEN[:4], [100, 300, 100, 100])]
+    rows = [dict(r, shipments=s) for r, s in zip(GOLDEN[:4], [100, 300, 100, 100], strict=False)]
     rows[1]["enterprise"] = "A"  # A makes two models
     r = ranked(tmp_path, cat, rows, method="toprunner:0")
     apf = r.top_runner[r.top_runner.indicator == "apf"].set_index("enterprise")
@@ -114,7 +114,7 @@ def test_top_runner_compliance_needs_shipments(tmp_path, cat):
     assert apf["complies"].to_dict() == {"A": True, "C": True, "D": False}
 
 
-# --- properties -------------------------------------------------------------------------------------
+# --- properties -----------------------------------------------------------------------------------
 
 values = st.tuples(st.sampled_from([5.1, 5.2, 5.4, 5.5, 5.8]), st.sampled_from([3.6, 3.8, 4.0]),
                    st.sampled_from([36, 38, 40]), st.sampled_from([46, 48, 50]),
@@ -148,7 +148,8 @@ PROPERTY = settings(max_examples=25, deadline=None,
 def test_row_order_never_changes_rankings(tmp_path, vals, seed):
     rows = population(vals)
     shuffled = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))]
-    assert by_name(ranked(tmp_path, CATALOGUE, rows)) == by_name(ranked(tmp_path, CATALOGUE, shuffled))
+    assert (by_name(ranked(tmp_path, CATALOGUE, rows))
+            == by_name(ranked(tmp_path, CATALOGUE, shuffled)))
 
 
 @PROPERTY

@@ -318,7 +318,7 @@ def test_competition_ranks_are_one_plus_the_number_strictly_higher():
     ranked = rng.random(200) < 0.8
     ranks = competition_ranks(totals, ranked)
     pool = totals[ranked]
-    for t, k, r in zip(totals, ranked, ranks):
+    for t, k, r in zip(totals, ranked, ranks, strict=False):
         assert r == ((pool > t).sum() + 1 if k else 0)
 
 

@@ -174,7 +174,7 @@ def test_withdrawn_normative_reference_fails_the_gate(cat):
     assert (a.rules["references-valid"] == 2).tolist() == withdrawn.tolist()
 
 
-# --- `benchmark evaluate` on a table: one report per row -------------------------------------------
+# --- `benchmark evaluate` on a table: one report per row ------------------------------------------
 
 
 def run_cli(*args):
@@ -259,7 +259,8 @@ def test_evaluate_with_a_population_shows_peers(tmp_path, cat):
     in_segment = (a.segment == result["segment"]["id"]) & ~np.isnan(pop.values["apf"])
     peers = result["peers"]["apf"]
     assert peers["n"] == int(in_segment.sum()) == sum(peers["counts"])
-    assert peers["threshold"] == pytest.approx(np.max(pop.values["apf"][in_segment]))  # top 5 % of 16
+    # top 5 % of 16
+    assert peers["threshold"] == pytest.approx(np.max(pop.values["apf"][in_segment]))
     assert str(EXAMPLE) in result["provenance"]["inputs"]
     html = (out / "room-ac-kfr-32gw.zh.html").read_text(encoding="utf-8")
     assert html.count("<svg") > len(result["indicators"]) - 3  # bullet charts and peer histograms
@@ -296,7 +297,8 @@ def test_reading_in_chunks_gives_the_same_population(cat, monkeypatch):
 
 def test_foreign_registry_export_read_through_its_mapping(cat, tmp_path):
     folder = ROOT / "examples" / "populations"
-    export, mapping = folder / "registry-refrigerators.csv", folder / "registry-refrigerators.mapping.yaml"
+    export = folder / "registry-refrigerators.csv"
+    mapping = folder / "registry-refrigerators.mapping.yaml"
     pop = load_population(export, cat, "household-refrigerator", mapping)
     raw = pd.read_csv(export, dtype=str, keep_default_na=False)
     (bad,) = pop.excluded  # the "n/a" cell

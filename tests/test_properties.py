@@ -7,6 +7,7 @@ other exception.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import itertools
@@ -246,10 +247,8 @@ UNIT_TEXTS = sorted(set(units.SPELLING_ALIASES) | {
 def _compatible_pairs() -> list[tuple[str, str]]:
     readable = []
     for text in UNIT_TEXTS:
-        try:
+        with contextlib.suppress(InputError):
             readable.append((text, units.parse_unit(text).dimensionality))
-        except InputError:
-            pass
     pairs = []
     for (a, da), (b, db) in itertools.permutations(readable, 2):
         if da != db:
@@ -327,7 +326,8 @@ def _levels(catalogue, doc: Document, indicator: str, value: float, bound: str):
         result = evaluate_declaration(decl, catalogue, programme.id, DATE)
         ind = next(r for r in result.indicators if r["id"] == indicator)
         ladder = [lv.id for lv in programme.ladder.levels]
-        index = lambda level: ladder.index(level) if level else -1  # noqa: E731
+        def index(level, ladder=ladder):
+            return ladder.index(level) if level else -1
         overall = result.overall_level
         out.append(((index(ind["level_lowest"]), index(ind["level_highest"])),
                     (index(overall["lowest"]), index(overall["highest"])) if overall else None))
@@ -346,7 +346,7 @@ def test_a_better_value_never_gets_a_lower_level(catalogue, examples, case, a, b
     bound = "ge" if ind.direction == "higher" else "le"
     before = _levels(catalogue, examples[name], indicator, worse, bound)
     after = _levels(catalogue, examples[name], indicator, better, bound)
-    for (level_before, overall_before), (level_after, overall_after) in zip(before, after):
+    for (level_before, overall_before), (level_after, overall_after) in zip(before, after, strict=False):
         assert level_after[0] >= level_before[0] and level_after[1] >= level_before[1]
         if overall_before is not None and overall_after is not None:
             assert overall_after[0] >= overall_before[0]

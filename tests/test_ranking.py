@@ -238,7 +238,7 @@ def test_topsis_respects_dominance(case, normalisation, data):
     # another on every column is at least as close: its distance to the ideal is not larger
     # and to the anti-ideal not smaller, column by column.
     matrix, signs, _ = case
-    n, m = matrix.shape
+    _n, m = matrix.shape
     weights = np.array(data.draw(st.lists(st.integers(1, 5), min_size=m, max_size=m)), float)
     closeness = topsis(matrix, weights / weights.sum(), signs, normalisation)
     goodness = matrix * signs

@@ -263,8 +263,8 @@ def test_threshold_not_finite_at_the_declared_parameter_is_a_located_error(tmp_p
         shutil.copytree(REPO / folder, root / folder)
     iset = (root / "indicator_sets" / "room-air-conditioner.yaml")
     text = iset.read_text(encoding="utf-8")
-    text = text.replace("parameters:\n", "parameters:\n  offset_k:\n    names: {zh: 偏置, en: Offset}"
-                        "\n    kind: quantity\n    unit: '1'\n", 1)
+    text = text.replace("parameters:\n", "parameters:\n  offset_k:\n"
+                        "    names: {zh: 偏置, en: Offset}\n    kind: quantity\n    unit: '1'\n", 1)
     iset.write_text(text, encoding="utf-8")
     ref = (HERE / "catalogue" / "ok-reference.yaml").read_text(encoding="utf-8").replace(
         '{label: "1", ge: 5.00}', '{label: "1", ge: {formula: "5 + 1/(offset_k - 2)"}}')

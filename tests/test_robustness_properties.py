@@ -41,8 +41,7 @@ NUMBERS = st.one_of(
 )
 UNIT_TEXT = st.one_of(
     st.sampled_from(SPELLINGS),
-    st.lists(st.sampled_from(SPELLINGS + ["*", "/", "^", "**", "2", "-1", "·", "×", " ", "(",
-                                          ")", "**0.5", "**1e9"]), max_size=6).map("".join),
+    st.lists(st.sampled_from([*SPELLINGS, "*", "/", "^", "**", "2", "-1", "·", "×", " ", "(", ")", "**0.5", "**1e9"]), max_size=6).map("".join),
     st.text(max_size=12),
 )
 

@@ -51,9 +51,9 @@ def test_no_import_circle_among_module_level_imports():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                raise AssertionError("import circle: " + " → ".join(trail + [node, nxt]))
+                raise AssertionError("import circle: " + " → ".join([*trail, node, nxt]))
             if nxt not in state:
-                visit(nxt, trail + [node])
+                visit(nxt, [*trail, node])
         state[node] = 2
 
     for name in sorted(graph):

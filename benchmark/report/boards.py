@@ -36,7 +36,7 @@ def board_data(r: Ranking) -> dict:
     """The boards of a ranking, JSON-safe: per segment and indicator its thresholds, tiers with
     members, suppression and exclusions."""
     a = r.assessment
-    category: str = a.population.category  # type: ignore[attr-defined]
+    category: str = a.population.category
     assert a.catalogue is not None
     iset = a.catalogue.sets[category]
     boards = []

@@ -50,7 +50,7 @@ REQUIRED_TAGS = (
     "edition_dates", "gate", "conjunctive", "counting", "weighted_score", "leader", "shenzhen",
     "motor", "room_ac", "refrigerator", "light_source", "eps",
 )
-TAGS = REQUIRED_TAGS + ("fixture",)
+TAGS = (*REQUIRED_TAGS, "fixture")
 CASE_KEYS = {"id", "title", "covers", "worked", "date", "programme", "declaration", "expect",
              "data_dir", "assumes"}
 REQUIRED_CASE_KEYS = CASE_KEYS - {"data_dir", "assumes"}
@@ -76,9 +76,9 @@ def _level_problems(where: str, exp: object) -> list[str]:
     if "lowest" in exp:
         if "highest" not in exp:
             problems.append(f"{where}: lowest without highest")
-        elif exp["highest"] in LEVELS and exp["lowest"] in LEVELS:
-            if LEVELS.index(exp["lowest"]) >= LEVELS.index(exp["highest"]):
-                problems.append(f"{where}: lowest must be below highest (else write level)")
+        elif (exp["highest"] in LEVELS and exp["lowest"] in LEVELS
+              and LEVELS.index(exp["lowest"]) >= LEVELS.index(exp["highest"])):
+            problems.append(f"{where}: lowest must be below highest (else write level)")
     if "vacuous" in exp and exp["vacuous"] is not True:
         problems.append(f"{where}: vacuous is written only as true")
     problems += [f"{where}: unknown step reason {r!r}" for r in exp.get("reasons", ())
