@@ -419,7 +419,7 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     params = _row_parameters(pop, rows, {} if shared is None else shared)
     m = len(rows)
     applied = resolve.applicable(catalogue, ind, set_id, segment_id, params, m, on,
-                                 include_superseded)
+                                 include_superseded, resolve.programme_documents(programme))
     missing = resolve.missing_editions(catalogue, set_id, ind.id, segment_id, on,
                                        include_superseded)
     if out.steps is not None:

@@ -19,6 +19,7 @@ from benchmark.model import (
     Bound,
     Catalogue,
     Indicator,
+    Programme,
     ReferenceEdition,
     ReferenceValue,
     condition_mask,
@@ -146,12 +147,17 @@ def missing_editions(catalogue: Catalogue, set_id: str, indicator_id: str,
 
 def applicable(catalogue: Catalogue, indicator: Indicator, set_id: str, segment_id: str | None,
                params: Mapping[str, np.ndarray], n: int, on: dt.date,
-               include_superseded: bool = False) -> list[Applied]:
+               include_superseded: bool = False,
+               documents: frozenset[str] = frozenset()) -> list[Applied]:
     """The reference values for n rows of one segment, thresholds per row; NaN where a value
-    does not apply to a row (outside its `where` scope) or cannot be evaluated there."""
+    does not apply to a row (outside its `where` scope) or cannot be evaluated there. A document
+    of tier `programme` (a scheme's own grades) is one only the programme that names it compares
+    with: it is left out unless it is in `documents`."""
     out = []
     for edition, value in reference_values(catalogue, set_id, indicator.id, segment_id, on,
                                            include_superseded):
+        if edition.tier == "programme" and edition.id not in documents:
+            continue
         applies = condition_mask(value.where, params, n)
         if not applies.any():
             continue
@@ -181,6 +187,18 @@ def _thresholds(bound: Bound, label: str | None, value: ReferenceValue, applies:
         conv[0], conv[1] = conv[1], conv[0]
     note = bound.threshold.between_note if bound.threshold.assumed else None
     return Thresholds(bound.op, conv[0], conv[1], conv[2], label, note)
+
+
+def programme_documents(programme: Programme) -> frozenset[str]:
+    """The documents a programme's ladder names (`reference`, `references`)."""
+    out: set[str] = set()
+    for level in programme.ladder.levels:
+        req = level.requires
+        if req is not None:
+            out.update(req.references)
+            if req.reference:
+                out.add(req.reference)
+    return frozenset(out)
 
 
 def strictest(candidates: list[Thresholds], sign: int, row: int) -> Thresholds | None:
