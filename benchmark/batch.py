@@ -65,6 +65,7 @@ class BatchResult:
     tables: list[dict] = field(default_factory=list)  # each table's verdict summary
     evaluated: int = 0  # declarations evaluated: files and table rows
     notes: list[str] = field(default_factory=list)  # what a user is told on standard error
+    programme_names: dict[str, str] = field(default_factory=dict)  # the programme's, by language
 
 
 @dataclass(frozen=True)
@@ -304,8 +305,11 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     if summary_rows or decls:
         rendered.append((out_dir / "summary.csv", summary_csv(summary_rows)))
     outputs = write_reports(rendered, out_dir, audit, results)  # reports and records: one step
+    named = [s.programmes[programme].names for s in catalogue.sets.values()
+             if programme in s.programmes]
     return BatchResult(outputs, summary_rows, results, tables=summaries, notes=notes,
-                       evaluated=len(decls) + sum(len(pop) for _, pop in tables))
+                       evaluated=len(decls) + sum(len(pop) for _, pop in tables),
+                       programme_names={"zh": named[0].zh, "en": named[0].en} if named else {})
 
 
 def check_evaluate_options(formats: Iterable[str], table_formats: Iterable[str],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -84,6 +85,13 @@ def verbosity_options(f):
 def verbosity() -> int:
     ctx = click.get_current_context(silent=True)
     return ctx.meta.get(_LEVEL, NORMAL) if ctx else NORMAL
+
+
+def told(lang: str, key: str, **values) -> str:
+    """A command's closing line in the report language (reports/labels.yaml, section `cli`)."""
+    from benchmark.report import labels
+
+    return str(labels(lang)["cli"][key]).format(**values)
 
 
 def say(text: str, at: int = NORMAL, err: bool = False) -> None:
@@ -180,6 +188,10 @@ class BenchmarkGroup(click.Group):
             _refuse(exc)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # `benchmark list ... | head`: the reader left; stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except Exception as exc:
             command = ctx.invoked_subcommand or "benchmark"
             log = write_crash_log(exc, command)
@@ -371,9 +383,9 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
         say(f"{table['table']}: {table['rows']} row(s): {counts}")
     for path in result.outputs:
         say(str(path), VERBOSE)
-    say(f"{result.evaluated} declaration(s) evaluated on {day} under '{programme}'; "
-        f"{len(result.summary)} "
-        f"report set(s) in {out_dir}/" + ("" if no_audit else f"; audit records in {audit_db}"))
+    say(told(lang, "evaluated", count=result.evaluated, date=day, folder=out_dir,
+             programme=result.programme_names.get(lang, programme))
+        + ("" if no_audit else told(lang, "audit_records", db=audit_db)))
 
 
 @main.command()
@@ -421,8 +433,9 @@ def compare(set_id, segment, references, params, day, include_superseded, format
                             lang, template_dir, segment)
     for path in paths:
         say(str(path))
-    say(f"comparison study of {set_id} on {day}: {len(result['references'])} reference(s), "
-        f"{len(result['segments'])} segment(s)")
+    names = result["category"]["names"]
+    say(told(lang, "study_written", category=names.get(lang, set_id), date=day,
+             references=len(result["references"]), segments=len(result["segments"])))
 
 
 @main.command()
@@ -529,14 +542,14 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     for p in shown:
         say(p.format(), err=True)
     if len(excluded) > len(shown):
-        say(f"... {len(excluded) - len(shown)} more unusable row(s): see excluded.csv "
-            "(or --verbose)", err=True)
+        say(told(lang, "more_unusable", count=len(excluded) - len(shown)), err=True)
     for w in r.warnings:
-        say(f"warning: {w}", err=True)
-    pop = result["population"]
-    say(f"{pop['usable_rows']} usable row(s), {pop['unusable_rows']} unusable; "
-        f"{sum(r.composite['shortlisted']) if len(r.composite) else 0} shortlisted "
-        f"under '{programme}' on {day}; files in {out_dir}/")
+        say(told(lang, "warning", message=w), err=True)
+    counts = result["population"]
+    names = catalogue.sets[set_id].programmes[programme].names
+    say(told(lang, "ranked", usable=counts["usable_rows"], unusable=counts["unusable_rows"],
+             shortlisted=sum(r.composite["shortlisted"]) if len(r.composite) else 0,
+             programme=names.zh if lang == "zh" else names.en, date=day, folder=out_dir))
     for path in paths:
         say(str(path))
 
@@ -645,8 +658,8 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
             f"{total['low']:g}-{total['high']:g}"
         say(f"{row['rank'] or '-':<4} {row['status']:<15} {row['grade'] or '-':<12} "
             f"{shown:<12} {row['organisation']}  {row['file']}")
-    say(f"{len(batch.ranked)} organisation(s) assessed on {day}; reports in {out_dir}/"
-        + ("" if no_audit else f"; audit records in {audit_db}"))
+    say(told(lang, "organisations_assessed", count=len(batch.ranked), date=day, folder=out_dir)
+        + ("" if no_audit else told(lang, "audit_records", db=audit_db)))
 
 
 @main.group(name="audit", cls=BenchmarkGroup)

@@ -198,7 +198,7 @@ def test_source_date_epoch_not_a_number(epoch, tmp_path):
 
 def test_source_date_epoch_still_sets_the_date(tmp_path):
     result = run("evaluate", MOTOR, "-o", tmp_path / "out", env={"SOURCE_DATE_EPOCH": "1795435200"})
-    assert result.exit_code == 0 and "evaluated on 2026-11-23" in result.output
+    assert result.exit_code == 0 and "2026-11-23" in result.output
 
 
 def test_table_size_setting_with_a_suffix(tmp_path):
