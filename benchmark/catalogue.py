@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import functools
+import hashlib
 import itertools
 import os
 import unicodedata
@@ -107,7 +109,38 @@ def schema_for(doc: Document) -> str | None:
 
 
 def load_catalogue(root: str | Path | None = None) -> Catalogue:
-    """Load and check the whole catalogue; raise InputError listing every problem."""
+    """Load and check the whole catalogue; raise InputError listing every problem. A catalogue
+    whose files are unchanged (the same paths and bytes) is loaded once per process and shared:
+    callers read it, never change it."""
+    folder = Path(root) if root else default_data_dir()
+    return _load(folder, folder.resolve(), _contents(folder))
+
+
+def _contents(root: Path) -> tuple[tuple[str, str], ...] | None:
+    """(path, SHA-256) of every catalogue file; None when one cannot be read (then the
+    catalogue is loaded afresh and the loader says what is wrong)."""
+    out = []
+    for path, _ in catalogue_files(root) if (root / "indicator_sets").is_dir() else []:
+        try:
+            out.append((str(path), hashlib.sha256(path.read_bytes()).hexdigest()))
+        except OSError:
+            return None
+    return tuple(out)
+
+
+def _load(root: Path, resolved: Path, contents: tuple[tuple[str, str], ...] | None
+          ) -> Catalogue:
+    if contents is None:
+        return _check(root)
+    return _cached(root, resolved, contents)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(root: Path, resolved: Path, contents: tuple[tuple[str, str], ...]) -> Catalogue:
+    return _check(root)
+
+
+def _check(root: Path) -> Catalogue:
     catalogue, report = check_catalogue(root)
     report.raise_if_errors()
     assert catalogue is not None
@@ -756,12 +789,15 @@ class _Builder:
                              f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
                              "check the formula and the band of parameters it is used for")
                 return
-            found = [float(y) for y in values[np.isfinite(values)]]
+            found = values[np.isfinite(values)]
         elif thr.constant is not None:
-            found = [thr.constant]
+            found = np.array([thr.constant])
         else:
-            found = list(thr.table_y)
-        for y in found:
+            found = np.asarray(thr.table_y, dtype=float)
+        shown = found * factor + offset
+        low = -np.inf if indicator.minimum is None else indicator.minimum
+        high = np.inf if indicator.maximum is None else indicator.maximum
+        for y in found[(shown < low) | (shown > high)][:1]:  # the first impossible one
             why = outside_range(y * factor + offset, indicator.minimum, indicator.maximum)
             if why:
                 # a formula sampled beyond where products exist (an open band) only warns; the
