@@ -134,7 +134,10 @@ def safe_stem(name: str) -> str:
 
 
 def report_stem(path: str, model: str | None) -> str:
-    """Table rows are named by table, row and model, so their reports can be told apart."""
+    """Table rows are named by table, row and model, so their reports can be told apart; rows of
+    standard input ("-") by "stdin" (no file name starting with "-")."""
+    if path.startswith("-#row"):
+        path = "stdin" + path[1:]
     if "#row" in path and model:
         return safe_stem(f"{path}-{model}")
     return safe_stem(path)

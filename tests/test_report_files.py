@@ -431,7 +431,8 @@ def test_standard_input_is_a_table(tmp_path):
                                     "--format", "json", "-o", str(tmp_path / "ev")],
                              input=rows.encode("utf-8"))
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "ev").glob("*.json"))) == 3
+    assert len(list((tmp_path / "ev").glob("stdin-row*.json"))) == 3  # a report per row
+    assert (tmp_path / "ev" / "stdin.summary.json").exists()
 
 
 def test_missing_identity_column_is_reported_once(tmp_path):
