@@ -55,14 +55,16 @@ class AppliedValue:
 
 def applicable_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator,
                       segment: str | None, params: Mapping[str, Any], on: dt.date,
-                      include_superseded: bool) -> tuple[list[AppliedValue], list[AppliedValue]]:
+                      include_superseded: bool, documents: frozenset[str] = frozenset()
+                      ) -> tuple[list[AppliedValue], list[AppliedValue]]:
     """(values with a threshold at these parameters, values without one), through the engine's
-    resolve — the same thresholds a declaration is judged against."""
+    resolve — the same thresholds a declaration is judged against (a scheme's own document, of
+    tier programme, only when in `documents`)."""
     arrays = {k: np.asarray([v]) for k, v in params.items()}
     applied: list[AppliedValue] = []
     uncovered: list[AppliedValue] = []
     for a in resolve.applicable(catalogue, ind, iset.id, segment, arrays, 1, on,
-                                include_superseded):
+                                include_superseded, documents):
         tops = [th for th in a.top() if np.isfinite(th.ruled[0])]
         top = (tops[0].op, float(tops[0].ruled[0]), tops[0].label) if tops else None
         minimums = [(th.op, float(th.ruled[0]), th.label) for th in a.mandatory()
@@ -162,7 +164,7 @@ def _cells(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, segment: st
     """reference id → cell {status, entries, needs, verified} for one indicator in one segment;
     `verified` covers the entries shown and the values that wait for a parameter."""
     applied, uncovered = applicable_values(catalogue, iset, ind, segment, params, on,
-                                           include_superseded)
+                                           include_superseded, frozenset(wanted or ()))
     cells: dict[str, dict] = {}
 
     def cell(ref: str) -> dict:
@@ -175,8 +177,8 @@ def _cells(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, segment: st
     arrays = {k: np.asarray([v]) for k, v in params.items()}
     for edition, value in resolve.reference_values(catalogue, iset.id, ind.id, segment, on,
                                                    include_superseded):
-        if wanted is not None and edition.id not in wanted:
-            continue
+        if (edition.id not in wanted) if wanted is not None else edition.tier == "programme":
+            continue  # a scheme's own document (tier programme) only when asked for
         c = cell(edition.id)
         needs = _needed(value, params)
         if needs:

@@ -545,8 +545,8 @@ def test_quiet_verbose_and_no_progress_off_a_terminal(tmp_path):
     quiet = rank(POPULATION, "--format", "json", "-q", "-o", tmp_path / "q")
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
     normal = rank(POPULATION, "--format", "json", "-o", tmp_path / "n")
-    assert "warning:" in normal.stderr and "ranking.json" in normal.stdout
-    assert "ranking" not in normal.stderr.split("warning:")[0]  # no progress bar: not a terminal
+    assert "警告：" in normal.stderr and "ranking.json" in normal.stdout  # zh: the report language
+    assert "ranking" not in normal.stderr.split("警告：")[0]  # no progress bar: not a terminal
     verbose = CliRunner().invoke(main, ["evaluate", str(data_file("examples", "declarations")),
                                         "--date", DATE, "--format", "json", "--no-audit", "-v",
                                         "-o", str(tmp_path / "v")])
@@ -589,9 +589,9 @@ def test_gap_to_eligibility_says_what_blocks_when_no_value_would(tmp_path):
     assert f"## {L['gaps']}\n{L['none']}" in md
 
 
-def test_values_at_the_indicator_sets_digits_from_the_same_catalogue(tmp_path):
-    """Until the engine writes `digits`, the report reads them from the indicator set of the
-    catalogue the result was made from; from another catalogue (another hash), it does not."""
+def test_values_at_the_indicator_sets_digits(tmp_path):
+    """The engine writes each indicator's `digits` (the indicator set's); the report shows values
+    with them, and a result without them (an older one) with four significant digits."""
     from benchmark.report import indicator_digits
 
     result = _leader_result(tmp_path, "room-ac-kfr-32gw")
@@ -603,5 +603,6 @@ def test_values_at_the_indicator_sets_digits_from_the_same_catalogue(tmp_path):
     row = next(x for x in render_markdown(result, "zh").splitlines()
                if x.startswith(f"| {apf['names']['zh']} |"))
     assert fmt_quantity(apf["value"], apf["unit"], digits["apf"]) in row
-    other = {**result, "provenance": {**result["provenance"], "catalogue_sha256": "0" * 64}}
-    assert set(indicator_digits(other).values()) == {None}
+    older = {**result, "indicators": [{k: v for k, v in i.items() if k != "digits"}
+                                      for i in result["indicators"]]}
+    assert set(indicator_digits(older).values()) == {None}

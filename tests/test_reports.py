@@ -318,8 +318,9 @@ def test_evaluation_charts_in_html(result):
     html = render_html(result, "zh")
     assert html.count('<svg class="chart"') == 1  # APF is the only indicator with references
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert "JP TopRunner AC FY2027 ≥ 6.6 (未核实)" in svg and "GB 21455-2019 (1) ≥ 5" in svg
-    assert "声明值 = 5.2" in svg and "国际先进" in svg
+    # values at the indicator's digits (APF: 2)
+    assert "JP TopRunner AC FY2027 ≥ 6.60 (未核实)" in svg and "GB 21455-2019 (1) ≥ 5.00" in svg
+    assert "声明值 = 5.20" in svg and "国际先进" in svg
 
 
 def test_peer_distribution_chart(result):

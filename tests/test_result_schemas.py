@@ -96,8 +96,6 @@ def test_every_evaluation_validates(tmp_path):
         assert _problems("evaluation", doc) == [], name
 
 
-@pytest.mark.xfail(strict=True, reason="report/ranking.py (the scale helper's) writes kind but "
-                                       "no schema_version yet; strict: fails once it does")
 def test_the_ranking_result_names_its_kind_and_schema_version(tmp_path):
     _run("rank", str(data_file("examples", "populations", "room-air-conditioners.csv")),
          "--set", "room-air-conditioner", "--date", DATE, "--format", "json",

@@ -299,6 +299,7 @@ def test_an_unexpected_exception_exits_70_with_a_crash_log(command, tmp_path, mo
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug \x1b[31m")
 
+    benchmark.catalogue._cached.cache_clear()  # the catalogue is loaded afresh, and fails
     for module, name in ((benchmark.catalogue, "check_catalogue"),
                          (benchmark.verify, "_read_report"),
                          (benchmark.audit, "verify_database")):

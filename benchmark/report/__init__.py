@@ -41,7 +41,7 @@ import yaml
 from markupsafe import Markup
 
 from benchmark import audit
-from benchmark.catalogue import catalogue_files, data_file, default_data_dir
+from benchmark.catalogue import data_file
 from benchmark.errors import InputError, Problem
 from benchmark.loading import printable, read_document
 from benchmark.report.numbers import (
@@ -284,64 +284,9 @@ def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
 
 
 def indicator_digits(result: dict) -> dict[str, int | None]:
-    """Decimals each indicator's values are shown with: its `digits` when the result gives them,
-    else the indicator set's own (`comparison.digits`) when the result was made from the
-    catalogue found here (same catalogue hash), else None: four significant digits."""
-    given = {i["id"]: i.get("digits") for i in result["indicators"]}
-    if any("digits" in i for i in result["indicators"]):
-        return given
-    category = (result.get("declaration") or {}).get("category")
-    made_from = (result.get("provenance") or {}).get("catalogue_sha256")
-    if not category or not made_from:
-        return given
-    catalogue = _catalogue_digits(default_data_dir())
-    if catalogue is None or catalogue[0] != made_from:
-        return given
-    own = catalogue[1].get(category, {})
-    return {k: own.get(k) for k in given}
-
-
-def _catalogue_digits(root: Path) -> tuple[str, dict[str, dict[str, int | None]]] | None:
-    """The catalogue hash at `root` (as Catalogue.sha256) and each indicator set's digits; read
-    again only when a file changed."""
-    try:
-        files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                      for p, _ in catalogue_files(root))
-    except OSError:
-        return None
-    return _read_catalogue_digits(str(root), files)
-
-
-@lru_cache(maxsize=4)
-def _read_catalogue_digits(root: str, files: tuple[tuple[str, int, int], ...]
-                           ) -> tuple[str, dict[str, dict[str, int | None]]] | None:
-    hashes, digits = {}, {}
-    base = Path(root).resolve()
-    for name, _, _ in files:
-        path = Path(name)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return None
-        try:
-            shown = str(path.resolve().relative_to(base))
-        except ValueError:
-            shown = name
-        hashes[shown] = hashlib.sha256(raw).hexdigest()
-        if path.parent.name != "indicator_sets":
-            continue
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            continue
-        if isinstance(data, dict) and isinstance(data.get("indicators"), list):
-            digits[str(data.get("id"))] = {
-                str(i.get("id")): (i.get("comparison") or {}).get("digits")
-                for i in data["indicators"] if isinstance(i, dict)}
-    h = hashlib.sha256()
-    for shown in sorted(hashes):
-        h.update(f"{shown}\0{hashes[shown]}\n".encode())
-    return h.hexdigest(), digits
+    """Decimals each indicator's values are shown with: its `digits` (the indicator set's, which
+    the engine writes into the result); None (four significant digits) for a result without."""
+    return {i["id"]: i.get("digits") for i in result["indicators"]}
 
 
 def _template_location(exc: BaseException, name: str) -> tuple[str, int | None]:
