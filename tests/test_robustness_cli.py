@@ -74,11 +74,9 @@ def test_a_million_columns_are_refused_from_the_header_line(tmp_path, monkeypatc
                      encoding="utf-8")
     monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("the table was parsed"))
     out = tmp_path / "out"
-    start = time.perf_counter()
     result = run("rank", table, "--set", "three-phase-induction-motor", "-o", out)
-    refused(result, "too_many_columns", out)
+    refused(result, "too_many_columns", out)  # from the header line: never parsed (above)
     assert "at least 1" in result.output and "columns (in its first MiB)" in result.output
-    assert time.perf_counter() - start < 10
 
 
 def test_parquet_list_column_is_a_located_problem(tmp_path):
@@ -100,9 +98,7 @@ def test_a_fifo_or_a_device_is_refused_not_read_forever(command, tmp_path):
     for path in (fifo, Path("/dev/zero")):
         args = [command, path] + (["--set", "three-phase-induction-motor"] if command == "rank"
                                   else [])
-        start = time.perf_counter()
         result = run(*args, "-o", tmp_path / "out") if command != "validate" else run(*args)
-        assert time.perf_counter() - start < 20
         refused(result, "file_not_regular", tmp_path / "out")
 
 
