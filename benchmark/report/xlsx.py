@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
 
-from benchmark.report import OPS, labels
+from benchmark.report import OPS, labels, value_words
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
@@ -176,6 +176,11 @@ def _unit_header(label: str, unit: str | None) -> str:
     return f"{label} [{unit}]" if unit else label
 
 
+def _shown(value: Any, L: dict) -> Any:
+    """A normalised value as a cell: a number as a number, yes/no in words."""
+    return value_words(value, "", L) if isinstance(value, bool) else value
+
+
 def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
     """Summary, indicators, comparisons, values (indicators × references, units in the headers)
     and references used, from `Evaluation.to_dict()`."""
@@ -191,8 +196,8 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
         [L["standard"], f"{d['standard_number']} {d['standard_title']}"],
         [L["product"], d["category_names"][lang]],
         [L["model"], d["model"]],
-        [L["parameters"], "; ".join(f"{v['names'][lang]} = {v['value']}"
-                                    for v in d["parameters"].values())],
+        [L["parameters"], "; ".join(f"{v['names'][lang]} = {value_words(v['value'], k, L)}"
+                                    for k, v in d["parameters"].items())],
         [L["segment"], result["segment"]["names"][lang] if result["segment"] else
          L["out_of_scope"]],
         [L["programme"], prog["names"][lang]],
@@ -214,7 +219,7 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
     if unverified_any:
         summary.append([L["unverified"], L["unverified_note"]])
 
-    indicators = [[i["id"], i["names"][lang], L["classes"][i["cls"]], i["declared"], i["value"],
+    indicators = [[i["names"][lang], L["classes"][i["cls"]], i["declared"], _shown(i["value"], L),
                    i["unit"], i["level_names"][lang], "; ".join(n[lang] for n in i["notes"])]
                   for i in result["indicators"]]
     comparisons: list[list] = []
@@ -257,9 +262,9 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
                  if not r["verified"]}
     return [
         Sheet(L["sheet_summary"], [L["item"], L["content"]], summary),
-        Sheet(L["sheet_indicators"], [L["indicator_id"], L["indicator"], L["class"], L["declared"],
+        Sheet(L["sheet_indicators"], [L["indicator"], L["class"], L["declared"],
                                       L["normalised"], L["unit"], L["level"], L["notes"]],
-              indicators, freeze_columns=2),
+              indicators, freeze_columns=1),
         Sheet(L["sheet_comparisons"], [L["indicator"], L["unit"], L["document"], L["edition"],
                                        L["clause"], L["tier"], L["requirement"], L["threshold"],
                                        L["class"], L["verification"], L["normalised"],
