@@ -147,16 +147,6 @@ def outside_range(value: float, minimum: float | None, maximum: float | None) ->
     return None
 
 
-def describe_condition(condition: Condition) -> str:
-    parts = []
-    for key, spec in condition.items():
-        if isinstance(spec, Band):
-            parts.append(f"{key} {spec.describe()}")
-        else:
-            parts.append(f"{key} ∈ {{{', '.join(map(str, spec))}}}")
-    return "; ".join(parts)
-
-
 @dataclass(frozen=True)
 class Parameter:
     id: str

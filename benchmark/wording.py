@@ -7,6 +7,7 @@ codes and values; it never writes prose of its own.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -37,4 +38,27 @@ def text(section: str, code: str, **values: Any) -> dict[str, str]:
         filled = _Values({k: (v.get(lang, "") if isinstance(v, dict) else v)
                           for k, v in values.items() if v is not None})
         out[lang] = template.format_map(filled)
+    return out
+
+
+def scope(condition: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, str]:
+    """{zh, en} wording of a `where` scope: each parameter by its name, a band by its ends, a
+    list of codes by their words (`parameter_values`, "key.code" before "code")."""
+    out = {}
+    for lang in LANGS:
+        words = _labels()[lang].get("parameter_values") or {}
+        parts = []
+        for key, spec in condition.items():
+            p = parameters.get(key)
+            name = getattr(p.names, lang) if p is not None else key
+            if hasattr(spec, "describe"):  # a Band
+                band = spec.describe()
+                parts.append(f"{name} {band.replace(' and ', ' 且 ') if lang == 'zh' else band}")
+            else:
+                shown = [f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool)
+                         else str(words.get(f"{key}.{v}") or words.get(str(v)) or v)
+                         for v in spec]
+                parts.append(f"{name}为{'、'.join(shown)}" if lang == "zh"
+                             else f"{name}: {' or '.join(shown)}")
+        out[lang] = ("；" if lang == "zh" else "; ").join(parts)
     return out

@@ -179,7 +179,7 @@ def test_not_evaluable_outside_every_segment(catalogue, tmp_path):
     assert result["verdict"] == "not_evaluable"
     assert result["segment"] is None
     messages = " ".join(x["message"]["en"] for r in result["rules"] for x in r["reasons"])
-    assert "outside every segment" in messages and "rated_power" in messages
+    assert "outside every segment" in messages and "Rated output power" in messages
 
 
 def test_not_evaluable_names_the_missing_required_indicator(catalogue, tmp_path):
@@ -200,7 +200,7 @@ def test_missing_parameter_is_not_evaluable(catalogue, tmp_path):
     result = run(catalogue, motor(tmp_path, rated_power=None))
     assert result["verdict"] == "not_evaluable"
     messages = " ".join(x["message"]["en"] for r in result["rules"] for x in r["reasons"])
-    assert "rated_power" in messages
+    assert "Rated output power" in messages
 
 
 def test_indicator_without_reference_gets_no_level(catalogue, tmp_path):

@@ -31,7 +31,7 @@ from benchmark.engine.types import (
     STEP_REASONS,
     VERDICTS,
 )
-from benchmark.model import Indicator, Names, describe_condition
+from benchmark.model import Indicator, Names
 
 INTERNATIONAL = ("international", "foreign")
 
@@ -152,7 +152,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
     lo, hi = method.prepare(r.lo[row:row + 1]), method.prepare(r.hi[row:row + 1])
     applied = judged.applied
     _comparisons(a, ind, out, applied, lo, hi, method.raw, used)
-    _outside_scope(out, judged)
+    _outside_scope(out, judged, a.catalogue.sets[a.population.category].parameters)
     for k, lv in enumerate(ladder.levels[1:], start=1):
         reason = STEP_REASONS[int(step_reasons[k, row])]
         pairs = requirement_thresholds(requirement(lv), applied)
@@ -262,7 +262,7 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
         entry["verified"] &= verified
 
 
-def _outside_scope(out: dict, judged: Resolved) -> None:
+def _outside_scope(out: dict, judged: Resolved, parameters: dict) -> None:
     """Values of the segment whose `where` scope excludes this product: not covered, with the
     scope said (a value applying to none of the row's chunk is not among `applied`)."""
     applies = {id(x.value): bool(x.applies[0]) for x in judged.applied}
@@ -271,7 +271,7 @@ def _outside_scope(out: dict, judged: Resolved) -> None:
             out["not_covered"].append({
                 "reference": edition.id, "clause": value.clause,
                 "message": wording.text("notice_text", "outside_scope",
-                                        scope=describe_condition(value.where))})
+                                        scope=wording.scope(value.where, parameters))})
 
 
 def _international_held(ind: Indicator, out: dict, applied: list, method: Method) -> None:
@@ -446,18 +446,22 @@ def _round(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(f"{x:.6g}")
 
 
-def _segments_detail(a: Assessment, row: int) -> str:
-    """The parameters the segments are defined on, as declared (or missing), and the segments."""
+def _segments_detail(a: Assessment, row: int) -> dict[str, str]:
+    """The parameters the segments are defined on, as declared (or missing), and the segments,
+    in zh and en."""
     iset = a.catalogue.sets[a.population.category]
     needed = sorted({k for s in iset.segments for k in s.where})
-    given = []
+    declared = {}
     for k in needed:
         v = a.population.parameters.get(k)
         x = v[row] if v is not None else None
         missing = x is None or (isinstance(x, float) and np.isnan(x))
-        given.append(f"{k} = {'—' if missing else x}")
-    scopes = " | ".join(f"{s.id}: {describe_condition(s.where)}" for s in iset.segments)
-    return f"{'; '.join(given)}; segments: {scopes}"
+        declared[k] = "—" if missing else x
+    given = wording.scope({k: [x] for k, x in declared.items()}, iset.parameters)
+    scopes = [(s.names, wording.scope(s.where, iset.parameters)) for s in iset.segments]
+    return {"zh": f"{given['zh']}；分段：" + " | ".join(f"{n.zh}：{w['zh']}" for n, w in scopes),
+            "en": f"{given['en']}; segments: " + " | ".join(f"{n.en}: {w['en']}"
+                                                          for n, w in scopes)}
 
 
 def _findings(a: Assessment, row: int, iset, declaration: dict) -> list[dict]:
