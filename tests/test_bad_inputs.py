@@ -203,7 +203,7 @@ def not_evaluable_outside(out: Path, stem: str) -> None:
     assert report["segment"] is None
     scope = next(r for r in report["rules"] if r["id"] == "in-scope")
     assert scope["outcome"] == "not_evaluable"
-    assert "rated_power = 5000" in scope["reasons"][0]["message"]["en"]
+    assert "Rated output power: 5000" in scope["reasons"][0]["message"]["en"]
 
 
 def chinese_table_read(out: Path, stem: str) -> None:
