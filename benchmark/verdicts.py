@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import json
 import re
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -274,29 +273,17 @@ def xlsx_bytes(table: pd.DataFrame, header: list[str], on: dt.date, title: str) 
     """XLSX through openpyxl's constant-memory writer; text cells neutralised, numbers kept;
     identical for identical inputs (every timestamp is `on`)."""
     from openpyxl import Workbook
-    from openpyxl.xml.functions import tostring
+
+    from benchmark.report.xlsx import save_workbook
 
     if len(table) > XLSX_MAX_ROWS:
         raise ValueError("more rows than a worksheet holds")  # refused before any work
-    stamp = max(dt.datetime(on.year, on.month, on.day), dt.datetime(1980, 1, 1))
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.freeze_panes = "A2"
     ws.append(header)
     for row in neutralised(table, xml=True).itertuples(index=False, name=None):
         ws.append(row)
-    wb.properties.creator = wb.properties.lastModifiedBy = "benchmark"
-    wb.properties.created = wb.properties.modified = stamp
-    raw = io.BytesIO()
-    wb.save(raw)
-    wb.properties.modified = stamp
-    core = tostring(wb.properties.to_tree())
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = core if info.filename == "docProps/core.xml" else src.read(info.filename)
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, data)
+    save_workbook(wb, out, on)
     return out.getvalue()

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import math
 import re
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,11 +113,40 @@ def print_setup(ws, columns: int | None = None) -> None:
     ws.oddFooter.center.text = "&P / &N"
 
 
+def xlsx_stamp(on: dt.date | dt.datetime) -> dt.datetime:
+    """The one timestamp a workbook of `on` carries (a zip entry cannot predate 1980)."""
+    stamp = on if isinstance(on, dt.datetime) else dt.datetime(on.year, on.month, on.day)
+    return max(stamp.replace(tzinfo=None, microsecond=0), dt.datetime(1980, 1, 1))
+
+
+def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark") -> None:
+    """Write `wb` to the binary file `fh`, identical for identical inputs: openpyxl stamps
+    "modified" with the clock and the zip entries with the time, so every timestamp is set to
+    `on` and the parts are copied into a new zip a block at a time."""
+    stamp = xlsx_stamp(on)
+    wb.properties.creator = wb.properties.lastModifiedBy = creator
+    wb.properties.created = wb.properties.modified = stamp
+    with tempfile.TemporaryFile() as raw:
+        wb.save(raw)
+        wb.properties.modified = stamp
+        core = tostring(wb.properties.to_tree())
+        raw.seek(0)
+        with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = 0o644 << 16
+                if info.filename == "docProps/core.xml":
+                    dst.writestr(entry, core)
+                    continue
+                with src.open(info) as part, dst.open(entry, "w") as out:
+                    while block := part.read(1 << 20):
+                        out.write(block)
+
+
 def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
                    creator: str = "benchmark") -> bytes:
     """The XLSX file of `sheets`, identical for identical inputs (`on` fixes every timestamp)."""
-    stamp = on if isinstance(on, dt.datetime) else dt.datetime(on.year, on.month, on.day)
-    stamp = max(stamp.replace(tzinfo=None, microsecond=0), dt.datetime(1980, 1, 1))
     wb = Workbook()
     wb.remove(wb.active)
     taken: set[str] = set()
@@ -150,22 +180,8 @@ def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
         print_setup(ws)
     if not wb.worksheets:
         wb.create_sheet("Sheet")
-    wb.properties.creator = creator
-    wb.properties.lastModifiedBy = creator
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    raw = io.BytesIO()
-    wb.save(raw)  # openpyxl stamps "modified" with the clock and the zip entries with the time
-    wb.properties.modified = stamp
-    core = tostring(wb.properties.to_tree())
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = core if info.filename == "docProps/core.xml" else src.read(info.filename)
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, data)
+    save_workbook(wb, out, on, creator)
     return out.getvalue()
 
 
@@ -361,10 +377,7 @@ def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime
     a note on it; `split(title, parts)` is called for each sheet split, for the caller to say
     so."""
     import itertools
-    import tempfile
 
-    stamp = on if isinstance(on, dt.datetime) else dt.datetime(on.year, on.month, on.day)
-    stamp = max(stamp.replace(tzinfo=None, microsecond=0), dt.datetime(1980, 1, 1))
     per_part = max_rows - 1
     wb = Workbook(write_only=True)
     taken: set[str] = set()
@@ -382,23 +395,4 @@ def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime
                               itertools.islice(rows, size), size, note)
     if not sheets:
         wb.create_sheet("Sheet")
-    wb.properties.creator = creator
-    wb.properties.lastModifiedBy = creator
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    with tempfile.TemporaryFile() as raw:
-        wb.save(raw)  # openpyxl stamps "modified" with the clock and the zip entries with the time
-        wb.properties.modified = stamp
-        core = tostring(wb.properties.to_tree())
-        raw.seek(0)
-        with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as dst:
-            for info in src.infolist():
-                entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.external_attr = 0o644 << 16
-                if info.filename == "docProps/core.xml":
-                    dst.writestr(entry, core)
-                    continue
-                with src.open(info) as part, dst.open(entry, "w") as out:
-                    while block := part.read(1 << 20):
-                        out.write(block)
+    save_workbook(wb, fh, on, creator)
