@@ -13,6 +13,12 @@ exact percentiles, tiers and ranks by the same functions as one file (`engine.as
 excluded) are written as partitioned Parquet datasets (`<table>/part-00000.parquet` …, one part
 per input part); every other output is the single-machine one.
 
+`evaluate TABLE --dask` assesses each part on a worker (a verdict is per row: no shuffle), each
+worker writes its part of the verdict table (`<stem>.verdicts/part-00000.parquet|csv`) and
+returns the part's counts; the driver merges them into the one bounded summary. Part files are
+written to temporary names first and put in place only when every part and the summary are done
+(nothing is written when a part is bad); parts a previous run left in the folder are removed.
+
 Dask is an optional extra (`pip install 'benchmark[dask]'`); without it `--dask` is an input
 error that names the extra.
 """
@@ -20,9 +26,12 @@ error that names the extra.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import glob
 import hashlib
 import itertools
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
@@ -239,3 +248,223 @@ def write_ranking_parts(r: Ranking, result: dict, dataset: str | Path, set_id: s
                     for name, frame in table_frames(r).items() if name not in PER_ROW_TABLES]
         outputs += part_outputs(r, len(dataset_parts(dataset, set_id)))
     return write_all([(Path(out_dir) / name, content) for name, content in outputs])
+
+
+# --- evaluate TABLE --dask: verdict tables per part ------------------------------------------
+
+DATASET_TABLE_FORMATS = ("csv", "parquet")  # written in parts; an XLSX is one sheet
+
+
+def check_dataset_evaluation(inputs: list, table_formats: list[str], reports: str | None) -> None:
+    """What `evaluate --dask` needs and cannot do, said before any work: one dataset; no XLSX
+    (one worksheet holds the whole table) and no individual reports (made in one process, for
+    the rows asked for)."""
+    problems = []
+    if len(inputs) != 1 or not is_dataset(inputs[0]):
+        problems.append(Problem("dask_needs_dataset", "--dask evaluates one Parquet dataset",
+                                file=", ".join(str(f) for f in inputs),
+                                hint="a folder of .parquet files, or a glob such as "
+                                     "'export/*.parquet'"))
+    if any(f not in DATASET_TABLE_FORMATS for f in table_formats):
+        problems.append(Problem("dask_table_format", "with --dask the verdict table is written "
+                                "in parts as csv or parquet", hint="--table-format csv,parquet"))
+    if reports not in (None, "none"):
+        problems.append(Problem("dask_reports", "with --dask no individual reports are written",
+                                hint="evaluate the rows you want reports for without --dask "
+                                     "(--reports IDS)"))
+    if problems:
+        raise InputError(problems)
+
+
+def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_id: str,
+                 mapping: str | None, programme: str, on: dt.date, include_superseded: bool,
+                 context: Any, folder: str, table_formats: list[str], lang: str,
+                 template_dir: str | None, name: str) -> tuple | InputError:
+    """One part read, assessed and its verdict table written to temporary files beside the
+    targets (run on a worker): (staged files, the part's summary, its reason counts). Row numbers
+    count on from `offset` (the rows of the parts before it). A bad part is returned, not
+    raised, so that every part's problems are reported together."""
+    from benchmark.batch import assess_table, read_table_input
+    from benchmark.report import labels
+    from benchmark.verdicts import (
+        csv_bytes,
+        headers,
+        parquet_bytes,
+        reason_counts,
+        verdict_summary,
+        verdict_table,
+    )
+
+    catalogue = _catalogue(data_dir)
+    try:
+        pop = read_table_input(part, catalogue, set_id, None if mapping is None else Path(mapping),
+                               keep_text=False)
+    except InputError as exc:
+        return exc
+    pop.rows = pop.rows + pop.rows.dtype.type(offset)
+    table = verdict_table(assess_table(name, pop, catalogue, programme, on, include_superseded,
+                                       context))
+    files: list[tuple[Path, bytes]] = []
+    if "parquet" in table_formats:
+        files.append((Path(folder) / f"part-{index:05d}.parquet", parquet_bytes(table)))
+    if "csv" in table_formats:
+        iset = catalogue.sets[set_id]
+        header = headers(table, labels(lang, template_dir),
+                         {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
+        files.append((Path(folder) / f"part-{index:05d}.csv", csv_bytes(table, header)))
+    summary = verdict_summary(table, name, programme, on, {})
+    reasons = {str(k): int(v) for k, v in reason_counts(table).items()}
+    return stage(files), summary, reasons
+
+
+def stage(files: list[tuple[Path, bytes]]) -> list[tuple[str, str]]:
+    """Each file written to a temporary file beside its target: (temporary, target) pairs, put
+    in place by `place_parts`; none left behind when one cannot be written."""
+    staged: list[tuple[str, str]] = []
+    try:
+        for path, content in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, str(path)))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def discard(staged: list[tuple[str, str]]) -> None:
+    for tmp, _ in staged:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def place_parts(staged: list[tuple[str, str]]) -> list[Path]:
+    """Staged parts renamed into place; in each folder written, the part files a previous run
+    left (and this one did not write) removed, so that the folder is this run's dataset."""
+    placed = []
+    for tmp, target in staged:
+        os.replace(tmp, target)
+        placed.append(Path(target))
+    written = set(placed)
+    for folder in sorted({p.parent for p in placed}):
+        for old in folder.glob("part-*"):
+            if old not in written and old.suffix in (".parquet", ".csv"):
+                old.unlink()
+    return placed
+
+
+def merge_summaries(parts: list[dict], reasons: list[dict[str, int]], reports: dict) -> dict:
+    """The parts' verdict summaries as the one summary of the whole table (`verdict_summary`):
+    counts added, the most frequent reasons taken from the added reason counts."""
+    from benchmark.verdicts import TOP_REASONS
+
+    def added(key: str) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for s in parts:
+            for k, v in s[key].items():
+                total[k] = total.get(k, 0) + v
+        return {k: total[k] for k in sorted(total)}
+
+    by_segment: dict[str, dict[str, int]] = {}
+    for s in parts:
+        for seg, counts in s["by_segment"].items():
+            into = by_segment.setdefault(seg, {})
+            for k, v in counts.items():
+                into[k] = into.get(k, 0) + v
+    total: dict[str, int] = {}
+    for r in reasons:
+        for k, v in r.items():
+            total[k] = total.get(k, 0) + v
+    top = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
+    first = parts[0]
+    return {"kind": first["kind"], "table": first["table"], "programme": first["programme"],
+            "evaluation_date": first["evaluation_date"], "rows": sum(s["rows"] for s in parts),
+            "by_category": added("by_category"),
+            "by_segment": {k: dict(sorted(by_segment[k].items())) for k in sorted(by_segment)},
+            "by_verdict": added("by_verdict"), "by_level": added("by_level"),
+            "top_reasons": [{"reason": k, "count": v} for k, v in top[:TOP_REASONS]],
+            "reports": reports}
+
+
+def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: dt.date,
+                     out_dir: str | Path, table_formats: list[str], lang: str = "zh",
+                     data_dir: str | Path | None = None, mapping: str | Path | None = None,
+                     include_superseded: bool = False, template_dir: str | None = None,
+                     population: str | Path | None = None,
+                     population_mapping: str | Path | None = None,
+                     client: Any = None) -> tuple[dict, list[Path]]:
+    """`evaluate TABLE` of a dataset: each part assessed (on `client`'s workers when given, else
+    here) and its verdict table written as a part of `<stem>.verdicts/`; the summary merged here
+    and written as `<stem>.summary.json` and `.LANG.md`. The rows are those of one process
+    evaluating the parts as one table. Returns the summary and the files written."""
+    import pyarrow.parquet as pq
+
+    from benchmark.batch import safe_stem
+    from benchmark.engine.assess import peer_context
+    from benchmark.evaluation import check_programme
+    from benchmark.population import load_population, read_mapping
+    from benchmark.report import labels, write_all
+    from benchmark.verdicts import summary_json, summary_markdown
+
+    catalogue = _catalogue(None if data_dir is None else str(data_dir))
+    category = set_id or (read_mapping(mapping).get("category") if mapping else None)
+    if category is None:
+        raise InputError(Problem("category_missing", "the table names no product category",
+                                 file=str(path), hint="give --set CATEGORY, or `category:` in "
+                                 "the mapping file"))
+    if category not in catalogue.sets:
+        raise InputError(Problem("unknown_category", f"unknown product category {category!r}",
+                                 hint=close(category, catalogue.sets) or
+                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    check_programme(catalogue, category, programme, str(path))
+    parts = [str(p) for p in dataset_parts(path, category)]
+    offsets = np.cumsum([0] + [pq.ParquetFile(p).metadata.num_rows for p in parts])
+    context = None
+    if population is not None:
+        peers = load_population(population, catalogue, category, population_mapping)
+        context = peer_context(peers, catalogue, programme, on, include_superseded)
+    name = str(path)
+    stem = Path(out_dir) / safe_stem(name)
+    folder = str(stem.with_name(f"{stem.name}.verdicts"))
+    args: list[Any] = [None if data_dir is None else str(data_dir), category,
+            None if mapping is None else str(mapping), programme, on, include_superseded,
+            context, folder, list(table_formats), lang, template_dir, name]
+    indexes, starts = list(range(len(parts))), [int(x) for x in offsets[:-1]]
+    done: list[Any]
+    if client is None:
+        done = [verdict_part(p, i, o, *args) for p, i, o in zip(parts, indexes, starts,
+                                                                strict=True)]
+    else:
+        if context is not None:  # sent to every worker once, not once per part
+            args[6] = client.scatter(context, broadcast=True)
+        futures = client.map(verdict_part, parts, indexes, starts,
+                             *[[a] * len(parts) for a in args], pure=False)
+        try:
+            done = client.gather(futures)
+        except BaseException:
+            for f in futures:  # the parts written before one failed
+                if f.status == "finished" and not isinstance(f.result(), InputError):
+                    discard(f.result()[0])
+            raise
+    staged = [s for d in done if not isinstance(d, InputError) for s in d[0]]
+    problems = [p for d in done if isinstance(d, InputError) for p in d.problems]
+    if problems:
+        discard(staged)
+        raise InputError(list(dict.fromkeys(problems)))
+    L = labels(lang, template_dir)
+    summary = merge_summaries([d[1] for d in done], [d[2] for d in done], {
+        "selection": "none", "written": 0,
+        "note": L["verdict_table"]["reports_written"].format(n=0, selection="none")})
+    try:
+        written = write_all([
+            (stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)),
+            (stem.with_name(f"{stem.name}.summary.{lang}.md"), summary_markdown(summary, L))])
+    except BaseException:
+        discard(staged)
+        raise
+    return summary, place_parts(staged) + written
