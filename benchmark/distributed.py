@@ -338,9 +338,13 @@ def stage(files: list[tuple[Path, bytes]]) -> list[tuple[str, str]]:
 
 
 def discard(staged: list[tuple[str, str]]) -> None:
+    """Staged files removed, and the folders made for them when left empty."""
     for tmp, _ in staged:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    for folder in sorted({Path(tmp).parent for tmp, _ in staged}):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
 
 
 def place_parts(staged: list[tuple[str, str]]) -> list[Path]:

@@ -224,3 +224,102 @@ def test_a_file_with_brackets_is_a_file_and_a_glob_a_dataset(tmp_path):
     assert is_dataset(pattern) and is_dataset(tmp_path / "ds")
     assert [p.name for p in dataset_parts(pattern, ROOM_AC)] == ["part-0.parquet",
                                                                   "part-1.parquet"]
+
+
+# --- evaluate DATASET --dask ------------------------------------------------------------------
+
+
+def usable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows `evaluate` accepts: the shipped example has an unreadable requirement ('high'),
+    which is an input error there (every row is evaluated)."""
+    bad = frame.apply(lambda column: column.str.fullmatch("high")).any(axis=1)
+    return frame[~bad].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def declarations(tmp_path_factory) -> tuple[Path, Path]:
+    """A dataset of 3,000 room air conditioners in 4 parts, and the same rows as one file."""
+    folder = tmp_path_factory.mktemp("declarations")
+    frame = usable(room_air_conditioners(3000, 5))
+    write_dataset(folder / "dataset", {ROOM_AC: frame}, parts=4)
+    frame.to_parquet(folder / "whole.parquet", index=False)
+    return folder / "dataset", folder / "whole.parquet"
+
+
+def evaluate(table, out: Path, *extra: str):
+    return CliRunner().invoke(main, ["evaluate", str(table), "--set", ROOM_AC, "--date", ON,
+                                     "--lang", "en", "-o", str(out), *extra])
+
+
+def test_evaluate_on_dask_gives_the_single_process_verdicts(tmp_path, declarations, cluster):
+    dataset, whole = declarations
+    one = evaluate(whole, tmp_path / "one", "--reports", "none", "--no-audit",
+                   "--table-format", "csv,parquet")
+    assert one.exit_code == 0, one.output
+    dask = evaluate(dataset, tmp_path / "dask", "--dask", cluster.scheduler_address)
+    assert dask.exit_code == 0, dask.output
+    parts = sorted((tmp_path / "dask" / "dataset.verdicts").glob("part-*.parquet"))
+    assert len(parts) == 4
+    expected = pd.read_parquet(tmp_path / "one" / "whole.verdicts.parquet")
+    got = table(tmp_path / "dask" / "dataset.verdicts")
+    pd.testing.assert_frame_equal(expected, got)  # the same rows, in the same order
+    assert parquet_bytes(expected) == parquet_bytes(got)
+    assert list(got["row"]) == list(range(1, len(expected) + 1))  # numbered through the parts
+    csv = pd.concat([pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+                     for p in sorted(parts[0].parent.glob("part-*.csv"))], ignore_index=True)
+    whole_csv = pd.read_csv(tmp_path / "one" / "whole.verdicts.csv", encoding="utf-8-sig",
+                            dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(whole_csv, csv)
+    summaries = [json.loads((tmp_path / name).read_text(encoding="utf-8"))
+                 for name in ("one/whole.summary.json", "dask/dataset.summary.json")]
+    assert summaries[0].pop("table") != summaries[1].pop("table")
+    assert summaries[0] == summaries[1]  # counts, segments, levels, the most frequent reasons
+    assert summaries[1]["rows"] == len(expected) and len(summaries[1]["by_segment"]) > 3
+    md = (tmp_path / "dask" / "dataset.summary.en.md").read_text(encoding="utf-8")
+    assert md == (tmp_path / "one" / "whole.summary.en.md").read_text(
+        encoding="utf-8").replace(str(whole), str(dataset))
+    assert not (tmp_path / "dask" / "audit.sqlite").exists()
+
+
+def test_evaluate_bad_part_reported_with_its_file_and_row(tmp_path, cluster):
+    folder = tmp_path / "ds"
+    frame = usable(room_air_conditioners(400, 6))
+    write_dataset(folder, {ROOM_AC: frame}, parts=4)
+    bad = folder / f"category={ROOM_AC}" / "part-2.parquet"
+    part = pd.read_parquet(bad)
+    part.loc[part.index[7], "apf [W·h/W·h]"] = "very good"
+    part.to_parquet(bad, index=False)
+    (tmp_path / "out").mkdir()
+    result = evaluate(folder, tmp_path / "out", "--dask", cluster.scheduler_address)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{bad}:9 /8/apf" in result.output  # the part's own line and row
+    assert "requirement_unreadable" in result.output
+    assert list((tmp_path / "out").rglob("*")) == []  # no part, no temporary file, no summary
+
+
+def test_evaluate_rerun_with_fewer_parts_leaves_no_old_part(tmp_path, cluster):
+    frame = usable(room_air_conditioners(300, 7))
+    write_dataset(tmp_path / "four", {ROOM_AC: frame}, parts=4)
+    write_dataset(tmp_path / "two", {ROOM_AC: frame}, parts=2)
+    for name in ("four", "two"):
+        (tmp_path / name / f"category={ROOM_AC}").rename(tmp_path / name / "export")
+        result = evaluate(tmp_path / name / "export", tmp_path / "out", "--dask",
+                          cluster.scheduler_address)
+        assert result.exit_code == 0, result.output
+    parts = sorted(p.name for p in (tmp_path / "out" / "export.verdicts").iterdir())
+    assert parts == ["part-00000.csv", "part-00000.parquet", "part-00001.csv",
+                     "part-00001.parquet"]
+    assert len(table(tmp_path / "out" / "export.verdicts")) == len(frame)
+
+
+@pytest.mark.parametrize(("extra", "code"), [
+    (["--table-format", "xlsx"], "dask_table_format"),
+    (["--reports", "all"], "dask_reports"),
+])
+def test_evaluate_on_dask_refuses_what_it_cannot_write(tmp_path, declarations, extra, code):
+    dataset, whole = declarations
+    result = evaluate(dataset, tmp_path / "out", "--dask", "local:1", *extra)
+    assert result.exit_code == 2 and code in result.output and "Traceback" not in result.output
+    result = evaluate(whole, tmp_path / "out", "--dask", "local:1")
+    assert result.exit_code == 2 and "dask_needs_dataset" in result.output
+    assert not (tmp_path / "out").exists()
