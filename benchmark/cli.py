@@ -548,20 +548,23 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
             table_options(header_row, input_format), \
             distributed.dask_client(dask_address) as client:
+        staged: list = []  # per-row parts the workers wrote, put in place with the rest
         if dataset:
-            r = distributed.rank_dataset(population, catalogue, set_id, programme, day,
-                                         data_dir, mapping, method, shortlist, tiers, seed,
-                                         include_superseded, client, clock.wrap(step))
+            r, staged = distributed.rank_dataset(
+                population, catalogue, set_id, programme, day, data_dir, mapping, method,
+                shortlist, tiers, seed, include_superseded, client, clock.wrap(step),
+                out_dir if "parquet" in formats else None)
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
                           shortlist, tiers, seed, include_superseded, clock.wrap(step))
-        pop = ranked_population(r)
-        result = ranking_result(r, pop.inputs, catalogue.sha256)
-        clock.wrap(step)("writing")
-        extra = board_outputs(r, template_dir) if boards else []
+        with distributed.discarded_on_error(staged):
+            pop = ranked_population(r)
+            result = ranking_result(r, pop.inputs, catalogue.sha256)
+            clock.wrap(step)("writing")
+            extra = board_outputs(r, template_dir) if boards else []
         if client:
-            paths = distributed.write_ranking_parts(r, result, population, set_id, formats,
-                                                    out_dir, lang, template_dir, extra)
+            paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
+                                                    template_dir, extra)
         else:
             paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(

@@ -29,22 +29,22 @@ import contextlib
 import datetime as dt
 import glob
 import hashlib
-import itertools
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from benchmark import thresholds
 from benchmark.catalogue import close
 from benchmark.engine import assess
 from benchmark.errors import InputError, Problem
-from benchmark.leaders import Ranking, rank_population
+from benchmark.leaders import Ranking, population_tables, rank_population
 from benchmark.model import Catalogue
 from benchmark.population import Population, _concatenate, load_population
 
@@ -187,10 +187,15 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
                  data_dir: str | Path | None = None, mapping: str | Path | None = None,
                  method: str | None = None, shortlist: int | None = None,
                  tiers: int | None = None, seed: int = 0, include_superseded: bool = False,
-                 client: Any = None, step=lambda stage: None) -> Ranking:
-    """`leaders.rank_file` for a dataset: the same checks first, then the parts read (on
-    `client`'s workers when given), assessed and ranked as one population. `catalogue` is the
-    one in `data_dir` (each worker loads it)."""
+                 client: Any = None, step=lambda stage: None,
+                 parts_dir: str | Path | None = None) -> tuple[Ranking, list[tuple[str, str]]]:
+    """`leaders.rank_file` for a dataset: the same checks first, then the parts read. Without
+    `client`, here, assessed and ranked as one population. With `client`, on its workers: each
+    part read and its rows split by segment, each segment's rows gathered on one worker and
+    assessed and ranked there (`rank_segment`), the segments' rankings joined here
+    (`join_rankings`); with `parts_dir` the workers write the per-row Parquet parts there
+    (staged: put in place by `write_ranking_parts`). `catalogue` is the one in `data_dir` (each
+    worker loads it). Returns the ranking and the staged parts."""
     iset = catalogue.sets.get(set_id)
     if iset is None:
         raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
@@ -201,53 +206,286 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
                                  f"{programme!r}", hint="one of: " + ", ".join(iset.programmes)))
     if method:
         thresholds.parse_method(method)  # a bad method is reported before any work
-    step("reading")
-    pop = load_dataset(path, set_id, data_dir, mapping, client)
-    step("assessing")
     settings = iset.programmes[programme].peers
     k_tiers = None if method and method.startswith("tiers") else tiers
-    a = assess(pop, catalogue, programme, on, include_superseded, population="self",
-               peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
-                             "seed": seed})
+    options = {"method": method, "k_tiers": k_tiers or settings.get("tiers"), "seed": seed}
+    step("reading")
+    if client is None:
+        pop = load_dataset(path, set_id, data_dir, mapping, client)
+        step("assessing")
+        a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+                   peer_options=options)
+        step("ranking")
+        return rank_population(a, method, shortlist, tiers, seed), []
+    return _rank_on_cluster(client, str(path), catalogue, set_id, programme, on, data_dir,
+                            mapping, include_superseded, options, (method, shortlist, tiers, seed),
+                            step, parts_dir)
+
+
+def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: str, programme: str,
+                     on, data_dir, mapping, include_superseded: bool, options: dict,
+                     ranking: tuple, step, parts_dir) -> tuple[Ranking, list[tuple[str, str]]]:
+    import pyarrow.parquet as pq
+
+    parts = [str(p) for p in dataset_parts(dataset, set_id)]
+    offsets = np.cumsum([0] + [pq.ParquetFile(p).metadata.num_rows for p in parts])
+    args = (None if data_dir is None else str(data_dir), set_id,
+            None if mapping is None else str(mapping))
+    read = client.map(split_part, parts, [int(x) for x in offsets[:-1]], [dataset] * len(parts),
+                      *[[a] * len(parts) for a in args], pure=False)
+    metas = client.gather(client.map(_first, read, pure=False))
+    problems = [p for m in metas if m["error"] is not None for p in m["error"].problems]
+    if any(p.severity == "error" for p in problems):
+        raise InputError(list(dict.fromkeys(problems)))  # a problem of every part said once
+    step("assessing")
+    codes = sorted({c for m in metas for c in m["codes"]})  # the segments' order in one process
+    segments = []
+    for index, code in enumerate(codes):
+        pieces = [client.submit(_piece, r, code, pure=False)
+                  for r, m in zip(read, metas, strict=True) if code in m["codes"]]
+        segments.append(client.submit(
+            rank_segment, pieces, args[0], set_id, programme, on, include_superseded, options,
+            ranking, None if parts_dir is None else str(parts_dir), index, pure=False))
+    try:
+        done = client.gather(segments)
+    except BaseException:
+        for f in segments:  # the parts written before one failed
+            if f.status == "finished":
+                discard(f.result()[1])
+        raise
+    del read
     step("ranking")
-    return rank_population(a, method, shortlist, tiers, seed)
+    pop = _dataset_population([m for m in metas], dataset, set_id)
+    if not done:  # no usable row: nothing to place, ranked here
+        a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+                   peer_options=options)
+        return rank_population(a, *ranking), []
+    return (join_rankings([r for r, _ in done], pop, catalogue),
+            [s for _, staged in done for s in staged])
 
 
-def part_outputs(r: Ranking, parts: int) -> list[tuple[str, Any]]:
-    """(file name, writer) of the per-row tables as partitioned datasets: each table's rows, in
-    its order, cut into `parts` consecutive parts. Written here: shipping the rows to workers
-    costs more than writing them (32,000 rows: 17 s against 0.9 s)."""
-    from benchmark.report.ranking import table_frames, table_parquet
-
-    out = []
-    for name, frame in table_frames(r).items():
-        if name not in PER_ROW_TABLES:
-            continue
-        cuts = np.linspace(0, len(frame), min(parts, len(frame)) + 1).astype(int)
-        out += [(f"{name}/part-{i:05d}.parquet", table_parquet(frame.iloc[lo:hi]))
-                for i, (lo, hi) in enumerate(itertools.pairwise(cuts))]
-    return out
+def _first(pair: tuple) -> Any:
+    return pair[0]
 
 
-def write_ranking_parts(r: Ranking, result: dict, dataset: str | Path, set_id: str,
-                        formats: list[str], out_dir: str | Path, lang: str = "zh",
+def _piece(pair: tuple, code: int) -> Population:
+    return pair[1][code]
+
+
+def split_part(part: str, offset: int, dataset: str, data_dir: str | None, set_id: str,
+               mapping: str | None) -> tuple[dict, dict[int, Population]]:
+    """One part read onto canonical units (`read_part`) with its rows numbered on from `offset`,
+    split by segment (run on a worker): (what the driver needs — problems, inputs, rows read,
+    the segments present — and each segment's rows)."""
+    from benchmark.engine.assess import segments_of
+
+    pop = read_part(part, data_dir, set_id, mapping)
+    if isinstance(pop, InputError):
+        return {"error": pop, "codes": []}, {}
+    pop.rows = pop.rows + pop.rows.dtype.type(offset)
+    excluded = [_moved(p, offset, dataset) for p in pop.excluded]
+    codes = segments_of(_catalogue(data_dir).sets[set_id], pop.parameters, len(pop))
+    pieces = {int(c): _rows_of(pop, np.flatnonzero(codes == c)) for c in np.unique(codes)}
+    return {"error": None, "codes": sorted(pieces), "excluded": excluded,
+            "inputs": pop.inputs, "warnings": pop.warnings, "rows_read": pop.rows_read,
+            "empty": _rows_of(pop, np.zeros(0, dtype=np.int64))}, pieces
+
+
+def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, programme: str,
+                 on, include_superseded: bool, options: dict, ranking: tuple,
+                 parts_dir: str | None, index: int) -> tuple[Ranking, list[tuple[str, str]]]:
+    """One segment's rows (its pieces of every part, in part order) assessed and ranked among
+    themselves (run on a worker): thresholds by the same exact percentiles as one process. With
+    `parts_dir`, its composite and tiers rows written as part `index` of those datasets
+    (staged). The ranking comes back without the catalogue (the driver has it)."""
+    from benchmark.report.ranking import table_frames
+
+    catalogue = _catalogue(data_dir)
+    pop = _joined(pieces)
+    a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+               peer_options=options)
+    r = rank_population(a, *ranking)
+    staged = []
+    if parts_dir is not None:
+        frames = table_frames(r)
+        staged = stage([(Path(parts_dir) / name / f"part-{index:05d}.parquet",
+                         _parquet(frames[name])) for name in ("composite", "tiers")
+                        if name in frames])
+    r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
+    return r, staged
+
+
+def _parquet(frame) -> bytes:
+    import io
+
+    from benchmark.report.ranking import table_parquet
+
+    buf = io.BytesIO()
+    table_parquet(frame)(buf)
+    return buf.getvalue()
+
+
+def _pick(x: Any, rows: np.ndarray) -> Any:
+    """`x` (a per-row array, Categorical, or a dict or tuple of them) at `rows`; rows on the last
+    axis (an indicator's ladder steps are levels × rows)."""
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _pick(v, rows) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_pick(v, rows) for v in x)
+    if isinstance(x, np.ndarray) and x.ndim > 1:
+        return x[..., rows]
+    return x[rows]
+
+
+def _join(items: list[Any], order: np.ndarray | None = None) -> Any:
+    """Per-row values of consecutive pieces as one (`_pick`'s kinds), rows taken in `order`."""
+    x = items[0]
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _join([i[k] for i in items], order) for k in x}
+    if isinstance(x, tuple):
+        return tuple(_join([i[k] for i in items], order) for k in range(len(x)))
+    if isinstance(x, pd.Categorical):
+        joined = pd.api.types.union_categoricals(items)
+    else:
+        joined = np.concatenate(items, axis=-1)
+    return joined if order is None else _pick(joined, order)
+
+
+ROW_FIELDS = ("rows", "fields", "parameters", "values", "labels", "intervals", "texts",
+              "shipments")  # a Population's per-row members
+
+
+def _rows_of(pop: Population, rows: np.ndarray) -> Population:
+    """The population's rows `rows` (their problems, inputs and warnings stay with the part)."""
+    return replace(pop, excluded=[], warnings=[], inputs={}, segment_codes=None,
+                   **{name: _pick(getattr(pop, name), rows) for name in ROW_FIELDS})
+
+
+def _joined(pieces: list[Population], order: np.ndarray | None = None) -> Population:
+    """Consecutive pieces of a population as one, rows taken in `order`; the pieces unchanged."""
+    return replace(pieces[0], segment_codes=None, rows_read=sum(p.rows_read for p in pieces),
+                   **{name: _join([getattr(p, name) for p in pieces], order)
+                      for name in ROW_FIELDS})
+
+
+def _dataset_population(metas: list[dict], dataset: str, set_id: str) -> Population:
+    """The empty population of the dataset with every part's unusable rows (at their dataset
+    rows), inputs and warnings: what the joined ranking's population carries besides rows."""
+    inputs = {k: v for m in metas for k, v in m["inputs"].items()}
+    pop = replace(metas[0]["empty"], path=dataset, excluded=[p for m in metas
+                                                             for p in m["excluded"]],
+                  warnings=list(dict.fromkeys(w for m in metas for w in m["warnings"])),
+                  inputs=inputs, rows_read=sum(m["rows_read"] for m in metas))
+    pop.sha256 = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in inputs.items())
+                                .encode()).hexdigest()
+    return pop
+
+
+def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogue) -> Ranking:
+    """The rankings of a population's segments (in segment order) as the ranking one process
+    makes of the whole: the assessment's rows in row order; per indicator and segment tables
+    indicator by indicator, segments in order; the tiers in row order, the composite segment by
+    segment; the rows left out and Top Runner compliance computed on the joined assessment."""
+    from benchmark.engine.assess import IndicatorAssessment
+    from benchmark.engine.rules import RuleOutcome
+
+    parts = [r.assessment for r in rankings]
+    rows = np.concatenate([p.population.rows for p in parts])
+    order = np.argsort(rows, kind="stable")
+    pop = _joined([p.population for p in parts], order)
+    pop = replace(pop, path=base.path, sha256=base.sha256, excluded=base.excluded,
+                  warnings=base.warnings, inputs=base.inputs, rows_read=base.rows_read)
+    first = parts[0]
+
+    def joined(objs: list, kind: type) -> Any:
+        return kind(**{f.name: ([] if f.name == "resolved" else
+                                _join([getattr(o, f.name) for o in objs], order)
+                                if _per_row(getattr(objs[0], f.name)) else
+                                getattr(objs[0], f.name)) for f in fields(kind)})
+
+    a = replace(first, population=pop, catalogue=catalogue, context=None, margins={},
+                segment_code=_join([p.segment_code for p in parts], order),
+                withdrawn=_join([p.withdrawn for p in parts], order),
+                superseded=_join([p.superseded for p in parts], order),
+                indicators={k: joined([p.indicators[k] for p in parts], IndicatorAssessment)
+                            for k in first.indicators},
+                outcomes={k: joined([p.outcomes[k] for p in parts], RuleOutcome)
+                          for k in first.outcomes},
+                references=sorted({x for p in parts for x in p.references}))
+    rank_of = {r.id: k for k, r in enumerate(first.indicators.values())}
+
+    def by_indicator(name: str) -> pd.DataFrame:
+        frames = [getattr(r, name) for r in rankings]
+        frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        return frame.sort_values("indicator", key=lambda s: s.map(rank_of), kind="stable",
+                                 ignore_index=True)
+
+    thresholds_table, saturation = by_indicator("thresholds"), by_indicator("saturation")
+    composites = [r.composite for r in rankings if len(r.composite)]
+    excluded, top_runner = population_tables(a, thresholds_table)
+    warnings = [f"{t['indicator']} / {t['segment']}: {t['warning']}"
+                for frame in (thresholds_table, saturation)
+                for t in frame.to_dict(orient="records") if t["warning"]]
+    return Ranking(
+        assessment=a, method=rankings[0].method, thresholds=thresholds_table,
+        tiers=pd.concat([r.tiers for r in rankings], ignore_index=True).iloc[order]
+        .reset_index(drop=True),
+        suppressed=by_indicator("suppressed"), excluded=excluded,
+        composite=(pd.concat(composites, ignore_index=True) if composites
+                   else rankings[0].composite),
+        saturation=saturation, top_runner=top_runner, boards=by_indicator("boards"),
+        warnings=warnings, settings=rankings[0].settings)
+
+
+def _per_row(x: Any) -> bool:
+    """A member of an assessment with a value per row (arrays, or dicts and tuples of them)."""
+    if isinstance(x, dict):
+        return bool(x) and all(_per_row(v) for v in x.values())
+    if isinstance(x, tuple):
+        return bool(x) and all(_per_row(v) for v in x)
+    return isinstance(x, (np.ndarray, pd.Categorical))
+
+
+@contextlib.contextmanager
+def discarded_on_error(staged: list[tuple[str, str]]) -> Iterator[None]:
+    """Staged parts removed when the block fails (nothing of a failed run is left)."""
+    try:
+        yield
+    except BaseException:
+        discard(staged)
+        raise
+
+
+def write_ranking_parts(r: Ranking, result: dict, formats: list[str], out_dir: str | Path,
+                        staged: list[tuple[str, str]], lang: str = "zh",
                         template_dir: str | None = None,
                         extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
-    """`report.ranking.write_ranking`, with the per-row tables in Parquet as partitioned datasets
-    (a part per part of `dataset`); all files (and `extra`: the boards) written or none."""
+    """`report.ranking.write_ranking`, with the per-row Parquet tables as partitioned datasets:
+    the composite and tiers parts the workers `staged` (a part per segment, in segment order)
+    and the excluded rows in one part (staged here); all files (and `extra`: the boards) written
+    or none."""
     from benchmark.report import check_formats, write_all
     from benchmark.report.ranking import RANK_FORMATS, ranking_outputs, table_frames, table_parquet
 
-    if formats or not extra:
-        check_formats(formats, RANK_FORMATS)
-    outputs = ranking_outputs(r, result, [f for f in formats if f != "parquet"], lang,
-                              template_dir)
-    outputs += list(extra or [])
-    if "parquet" in formats:
-        outputs += [(f"{name}.parquet", table_parquet(frame))
-                    for name, frame in table_frames(r).items() if name not in PER_ROW_TABLES]
-        outputs += part_outputs(r, len(dataset_parts(dataset, set_id)))
-    return write_all([(Path(out_dir) / name, content) for name, content in outputs])
+    with discarded_on_error(staged):
+        if formats or not extra:
+            check_formats(formats, RANK_FORMATS)
+        outputs = ranking_outputs(r, result, [f for f in formats if f != "parquet"], lang,
+                                  template_dir)
+        outputs += list(extra or [])
+        if "parquet" in formats:
+            frames = table_frames(r)
+            outputs += [(f"{name}.parquet", table_parquet(frame))
+                        for name, frame in frames.items() if name not in PER_ROW_TABLES]
+            if "excluded" in frames:
+                staged += stage([(Path(out_dir) / "excluded" / "part-00000.parquet",
+                                  _parquet(frames["excluded"]))])
+        written = write_all([(Path(out_dir) / name, content) for name, content in outputs])
+    return place_parts(staged) + written
 
 
 # --- evaluate TABLE --dask: verdict tables per part ------------------------------------------
