@@ -92,9 +92,10 @@ def dataset(tmp_path_factory) -> Path:
                                   FRIDGE: refrigerators(1000, 2)}, parts=4)
 
 
-def rank(population, set_id: str, out: Path, *extra: str) -> None:
-    args = ["rank", str(population), "--set", set_id, "--date", ON, "--format",
-            "json,csv,parquet,md", "-o", str(out), *extra]
+def rank(population, set_id: str, out: Path, *extra: str,
+         formats: str = "json,csv,parquet,md") -> None:
+    args = ["rank", str(population), "--set", set_id, "--date", ON, "--format", formats,
+            "-o", str(out), *extra]
     if set_id == FRIDGE:
         args += ["--mapping", str(FRIDGE_MAPPING)]
     result = CliRunner().invoke(main, args)
@@ -113,10 +114,17 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("set_id", [ROOM_AC, FRIDGE])
-def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_id):
-    rank(dataset, set_id, tmp_path / "one")
-    rank(dataset, set_id, tmp_path / "dask", "--dask", cluster.scheduler_address)
+@pytest.mark.parametrize(("set_id", "extra", "formats"), [
+    (ROOM_AC, [], "json,csv,parquet,md"),
+    (FRIDGE, [], "json,csv,parquet,md"),
+    (ROOM_AC, ["-p", "leader-selection", "--lang", "en"], "json,parquet,html,xlsx,boards"),
+    (ROOM_AC, ["-p", "leader-composite"], "json,parquet,md"),
+])
+def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_id, extra,
+                                               formats):
+    rank(dataset, set_id, tmp_path / "one", *extra, formats=formats)
+    rank(dataset, set_id, tmp_path / "dask", *extra, "--dask", cluster.scheduler_address,
+         formats=formats)
     one, dask = tmp_path / "one", tmp_path / "dask"
     written = sorted(p.name for p in one.iterdir())
     assert "thresholds.parquet" in written and "tiers.parquet" in written
@@ -125,6 +133,8 @@ def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_i
         if name.endswith(".parquet") and stem in KEYS:  # a dataset of parts with --dask
             parts = sorted((dask / stem).glob("part-*.parquet"))
             assert len(parts) > 1 or stem == "excluded"  # a part per segment ranked
+            if stem == "composite":  # segment by segment: the parts in order are the table
+                pd.testing.assert_frame_equal(table(one / name), table(dask / stem))
             a = table(one / name).sort_values(KEYS[stem], ignore_index=True)
             b = table(dask / stem).sort_values(KEYS[stem], ignore_index=True)
             pd.testing.assert_frame_equal(a, b)
@@ -132,7 +142,7 @@ def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_i
         else:
             assert (one / name).read_bytes() == (dask / name).read_bytes(), name
     result = json.loads((dask / "ranking.json").read_text(encoding="utf-8"))
-    assert result["category"] == set_id and result["thresholds"]
+    assert result["category"] == set_id and len({t["segment"] for t in result["thresholds"]}) > 1
     assert len(result["provenance"]["inputs"]) >= 4  # every part's digest (and the mapping)
 
 
