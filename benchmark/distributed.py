@@ -1,23 +1,29 @@
-"""Ranking a partitioned Parquet dataset, in this process or on a Dask cluster.
+"""Ranking and evaluating a partitioned Parquet dataset, in this process or on a Dask cluster.
 
 A dataset is a folder of Parquet files (read recursively, in path order) or a glob of them. Its
 parts are one table: row numbers count on through the parts in path order, and an unusable row
 is reported at its dataset row. A folder split by category the Hive way (`category=<set id>/`)
 holds several categories; only the ranked category's folder is read.
 
-With `--dask`, each part is read and normalised onto canonical units on a worker by the same
-reader as a single file (`population.load_population`); the parts' arrays are gathered in part
-order, so each (category, segment) has its whole value arrays for the whole-segment steps —
-exact percentiles, tiers and ranks by the same functions as one file (`engine.assess`,
-`leaders.rank_population`), never approximate quantiles. The per-row tables (composite, tiers,
-excluded) are written as partitioned Parquet datasets (`<table>/part-00000.parquet` …, one part
-per input part); every other output is the single-machine one.
+With `--dask`, `rank` runs on the workers: each part is read and normalised onto canonical units
+by the same reader as a single file (`population.load_population`) and its rows split by
+segment; each segment's rows (its pieces of every part, in part order) are gathered on one worker
+— a shuffle by segment key — and assessed and ranked there by the same functions as one file
+(`engine.assess`, `leaders.rank_population`: exact percentiles, never approximate quantiles).
+The driver joins the segments' rankings into the one-process ranking (`join_rankings`: rows in
+row order, tables indicator by indicator and segment by segment; the rows left out and Top Runner
+compliance, which span segments, computed on the joined assessment) and writes the summaries.
+The workers write the composite and tiers rows as partitioned Parquet datasets
+(`<table>/part-00000.parquet` …, a part per segment, in segment order); the excluded rows are one
+part; every other output is the single-machine one.
 
 `evaluate TABLE --dask` assesses each part on a worker (a verdict is per row: no shuffle), each
 worker writes its part of the verdict table (`<stem>.verdicts/part-00000.parquet|csv`) and
-returns the part's counts; the driver merges them into the one bounded summary. Part files are
-written to temporary names first and put in place only when every part and the summary are done
-(nothing is written when a part is bad); parts a previous run left in the folder are removed.
+returns the part's counts; the driver merges them into the one bounded summary.
+
+Parts are written to temporary names first and put in place only when every part and every
+other file are done (nothing is written when a part is bad); parts a previous run left in the
+folder are removed.
 
 Dask is an optional extra (`pip install 'benchmark[dask]'`); without it `--dask` is an input
 error that names the extra.
@@ -255,7 +261,7 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
         raise
     del read
     step("ranking")
-    pop = _dataset_population([m for m in metas], dataset, set_id)
+    pop = _dataset_population(metas, dataset)
     if not done:  # no usable row: nothing to place, ranked here
         a = assess(pop, catalogue, programme, on, include_superseded, population="self",
                    peer_options=options)
@@ -372,7 +378,7 @@ def _joined(pieces: list[Population], order: np.ndarray | None = None) -> Popula
                       for name in ROW_FIELDS})
 
 
-def _dataset_population(metas: list[dict], dataset: str, set_id: str) -> Population:
+def _dataset_population(metas: list[dict], dataset: str) -> Population:
     """The empty population of the dataset with every part's unusable rows (at their dataset
     rows), inputs and warnings: what the joined ranking's population carries besides rows."""
     inputs = {k: v for m in metas for k, v in m["inputs"].items()}
