@@ -553,7 +553,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             r, staged = distributed.rank_dataset(
                 population, catalogue, set_id, programme, day, data_dir, mapping, method,
                 shortlist, tiers, seed, include_superseded, client, clock.wrap(step),
-                out_dir if "parquet" in formats else None)
+                out_dir if "parquet" in formats else None, boards)
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
                           shortlist, tiers, seed, include_superseded, clock.wrap(step))

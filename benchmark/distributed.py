@@ -194,14 +194,16 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
                  method: str | None = None, shortlist: int | None = None,
                  tiers: int | None = None, seed: int = 0, include_superseded: bool = False,
                  client: Any = None, step=lambda stage: None,
-                 parts_dir: str | Path | None = None) -> tuple[Ranking, list[tuple[str, str]]]:
+                 parts_dir: str | Path | None = None,
+                 boards: bool = True) -> tuple[Ranking, list[tuple[str, str]]]:
     """`leaders.rank_file` for a dataset: the same checks first, then the parts read. Without
     `client`, here, assessed and ranked as one population. With `client`, on its workers: each
     part read and its rows split by segment, each segment's rows gathered on one worker and
     assessed and ranked there (`rank_segment`), the segments' rankings joined here
     (`join_rankings`); with `parts_dir` the workers write the per-row Parquet parts there
-    (staged: put in place by `write_ranking_parts`). `catalogue` is the one in `data_dir` (each
-    worker loads it). Returns the ranking and the staged parts."""
+    (staged: put in place by `write_ranking_parts`); without `boards` the single-indicator
+    boards are not sent back (half of what a segment sends). `catalogue` is the one in `data_dir`
+    (each worker loads it). Returns the ranking and the staged parts."""
     iset = catalogue.sets.get(set_id)
     if iset is None:
         raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
@@ -225,12 +227,13 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
         return rank_population(a, method, shortlist, tiers, seed), []
     return _rank_on_cluster(client, str(path), catalogue, set_id, programme, on, data_dir,
                             mapping, include_superseded, options, (method, shortlist, tiers, seed),
-                            step, parts_dir)
+                            step, parts_dir, boards)
 
 
 def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: str, programme: str,
                      on, data_dir, mapping, include_superseded: bool, options: dict,
-                     ranking: tuple, step, parts_dir) -> tuple[Ranking, list[tuple[str, str]]]:
+                     ranking: tuple, step, parts_dir,
+                     boards: bool) -> tuple[Ranking, list[tuple[str, str]]]:
     import pyarrow.parquet as pq
 
     parts = [str(p) for p in dataset_parts(dataset, set_id)]
@@ -247,11 +250,13 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
     codes = sorted({c for m in metas for c in m["codes"]})  # the segments' order in one process
     segments = []
     for index, code in enumerate(codes):
+        size = sum(m["sizes"].get(code, 0) for m in metas)
         pieces = [client.submit(_piece, r, code, pure=False)
                   for r, m in zip(read, metas, strict=True) if code in m["codes"]]
         segments.append(client.submit(
             rank_segment, pieces, args[0], set_id, programme, on, include_superseded, options,
-            ranking, None if parts_dir is None else str(parts_dir), index, pure=False))
+            ranking, None if parts_dir is None else str(parts_dir), index, boards, pure=False,
+            priority=size))  # the largest segments first: they take longest
     try:
         done = client.gather(segments)
     except BaseException:
@@ -292,18 +297,21 @@ def split_part(part: str, offset: int, dataset: str, data_dir: str | None, set_i
     excluded = [_moved(p, offset, dataset) for p in pop.excluded]
     codes = segments_of(_catalogue(data_dir).sets[set_id], pop.parameters, len(pop))
     pieces = {int(c): _rows_of(pop, np.flatnonzero(codes == c)) for c in np.unique(codes)}
-    return {"error": None, "codes": sorted(pieces), "excluded": excluded,
+    return {"error": None, "codes": sorted(pieces),
+            "sizes": {c: len(piece) for c, piece in pieces.items()}, "excluded": excluded,
             "inputs": pop.inputs, "warnings": pop.warnings, "rows_read": pop.rows_read,
             "empty": _rows_of(pop, np.zeros(0, dtype=np.int64))}, pieces
 
 
 def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, programme: str,
                  on, include_superseded: bool, options: dict, ranking: tuple,
-                 parts_dir: str | None, index: int) -> tuple[Ranking, list[tuple[str, str]]]:
+                 parts_dir: str | None, index: int,
+                 boards: bool = True) -> tuple[Ranking, list[tuple[str, str]]]:
     """One segment's rows (its pieces of every part, in part order) assessed and ranked among
     themselves (run on a worker): thresholds by the same exact percentiles as one process. With
     `parts_dir`, its composite and tiers rows written as part `index` of those datasets
-    (staged). The ranking comes back without the catalogue (the driver has it)."""
+    (staged). The ranking comes back without the catalogue (the driver has it), the excluded
+    rows (the driver computes them over all segments) and, without `boards`, the boards."""
     from benchmark.report.ranking import table_frames
 
     catalogue = _catalogue(data_dir)
@@ -318,6 +326,9 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
                          _parquet(frames[name])) for name in ("composite", "tiers")
                         if name in frames])
     r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
+    r.excluded = r.excluded.iloc[:0]
+    if not boards:
+        r.boards = r.boards.iloc[:0]
     return r, staged
 
 
