@@ -244,7 +244,7 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
                       *[[a] * len(parts) for a in args], pure=False)
     metas = client.gather(client.map(_first, read, pure=False))
     problems = [p for m in metas if m["error"] is not None for p in m["error"].problems]
-    if any(p.severity == "error" for p in problems):
+    if problems:
         raise InputError(list(dict.fromkeys(problems)))  # a problem of every part said once
     step("assessing")
     codes = sorted({c for m in metas for c in m["codes"]})  # the segments' order in one process
