@@ -262,12 +262,15 @@ def evaluate(table, out: Path, *extra: str):
                                      "--lang", "en", "-o", str(out), *extra])
 
 
-def test_evaluate_on_dask_gives_the_single_process_verdicts(tmp_path, declarations, cluster):
+@pytest.mark.parametrize("peers", [False, True])
+def test_evaluate_on_dask_gives_the_single_process_verdicts(tmp_path, declarations, cluster,
+                                                            peers):
     dataset, whole = declarations
+    ranked = ["-p", "leader-selection", "--population", str(whole)] if peers else []
     one = evaluate(whole, tmp_path / "one", "--reports", "none", "--no-audit",
-                   "--table-format", "csv,parquet")
+                   "--table-format", "csv,parquet", *ranked)
     assert one.exit_code == 0, one.output
-    dask = evaluate(dataset, tmp_path / "dask", "--dask", cluster.scheduler_address)
+    dask = evaluate(dataset, tmp_path / "dask", "--dask", cluster.scheduler_address, *ranked)
     assert dask.exit_code == 0, dask.output
     parts = sorted((tmp_path / "dask" / "dataset.verdicts").glob("part-*.parquet"))
     assert len(parts) == 4
