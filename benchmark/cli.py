@@ -329,13 +329,20 @@ def list_(what: str, day, data_dir: Path | None) -> None:
               default="csv,parquet,xlsx", show_default=True,
               help="Formats of a table's verdict table (one row per declaration): csv (UTF-8 "
                    "with BOM), parquet, xlsx.")
+@click.option("--dask", "dask_address", default=None, metavar="SCHEDULER-ADDRESS|local[:N]",
+              help="Evaluate a Parquet dataset (a folder or a glob) on a Dask cluster: a "
+                   "scheduler's address, or local[:N] for N workers here. Each worker writes "
+                   "its parts of the verdict table (csv, parquet: the default then) under "
+                   "OUTPUT/NAME.verdicts/ (a folder the workers can write); no individual "
+                   "reports and no audit records. Needs the extra 'dask'.")
 @table_reading_options
 @data_dir_option
 @verbosity_options
 @handles_input_errors
-def evaluate(declarations, programme, day, formats, lang, include_superseded, template_dir, set_id,
-             mapping, population, population_mapping, out_dir, audit_db, no_audit, reports,
-             table_formats, header_row, input_format, data_dir) -> None:
+@click.pass_context
+def evaluate(ctx, declarations, programme, day, formats, lang, include_superseded, template_dir,
+             set_id, mapping, population, population_mapping, out_dir, audit_db, no_audit,
+             reports, table_formats, dask_address, header_row, input_format, data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/TSV/TXT/XLSX/Parquet, one declaration per row; '-' reads one from standard input).
     A table gets a verdict table (TABLE.verdicts.csv/.parquet/.LANG.xlsx) and a summary
@@ -347,6 +354,13 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
     from benchmark.report import output_folder
 
     files = list(declarations)
+    if dask_address is not None:
+        if ctx.get_parameter_source("table_formats") is click.core.ParameterSource.DEFAULT:
+            table_formats = ["csv", "parquet"]
+        evaluate_on_dask(files, programme, day, lang, include_superseded, template_dir, set_id,
+                         mapping, population, population_mapping, out_dir, reports,
+                         table_formats, dask_address, data_dir)
+        return
 
     def progress(items):
         items = list(items)
@@ -386,6 +400,30 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
     say(told(lang, "evaluated", count=result.evaluated, date=day, folder=out_dir,
              programme=result.programme_names.get(lang, programme))
         + ("" if no_audit else told(lang, "audit_records", db=audit_db)))
+
+
+def evaluate_on_dask(files, programme, day, lang, include_superseded, template_dir, set_id,
+                     mapping, population, population_mapping, out_dir, reports, table_formats,
+                     dask_address, data_dir) -> None:
+    """`evaluate DATASET --dask`: the verdict table in parts and its summary
+    (distributed.evaluate_dataset)."""
+    from benchmark import distributed
+    from benchmark.catalogue import load_catalogue
+    from benchmark.report import output_folder
+
+    distributed.check_dataset_evaluation(files, table_formats, reports)  # before any work
+    with output_folder(out_dir), distributed.dask_client(dask_address) as client:
+        summary, paths = distributed.evaluate_dataset(
+            files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
+            include_superseded, template_dir, population, population_mapping, client)
+    counts = ", ".join(f"{k} {v}" for k, v in summary["by_verdict"].items())
+    say(f"{summary['table']}: {summary['rows']} row(s): {counts}")
+    for path in paths:
+        say(str(path), VERBOSE)
+    names = [s.programmes[programme].names for s in load_catalogue(data_dir).sets.values()
+             if programme in s.programmes]
+    say(told(lang, "evaluated", count=summary["rows"], date=day, folder=out_dir,
+             programme=getattr(names[0], lang) if names else programme))
 
 
 @main.command()
@@ -510,20 +548,23 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     with output_folder(out_dir), stage_progress("ranking", 4) as step, \
             table_options(header_row, input_format), \
             distributed.dask_client(dask_address) as client:
+        staged: list = []  # per-row parts the workers wrote, put in place with the rest
         if dataset:
-            r = distributed.rank_dataset(population, catalogue, set_id, programme, day,
-                                         data_dir, mapping, method, shortlist, tiers, seed,
-                                         include_superseded, client, clock.wrap(step))
+            r, staged = distributed.rank_dataset(
+                population, catalogue, set_id, programme, day, data_dir, mapping, method,
+                shortlist, tiers, seed, include_superseded, client, clock.wrap(step),
+                out_dir if "parquet" in formats else None, boards)
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
                           shortlist, tiers, seed, include_superseded, clock.wrap(step))
-        pop = ranked_population(r)
-        result = ranking_result(r, pop.inputs, catalogue.sha256)
-        clock.wrap(step)("writing")
-        extra = board_outputs(r, template_dir) if boards else []
+        with distributed.discarded_on_error(staged):
+            pop = ranked_population(r)
+            result = ranking_result(r, pop.inputs, catalogue.sha256)
+            clock.wrap(step)("writing")
+            extra = board_outputs(r, template_dir) if boards else []
         if client:
-            paths = distributed.write_ranking_parts(r, result, population, set_id, formats,
-                                                    out_dir, lang, template_dir, extra)
+            paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
+                                                    template_dir, extra)
         else:
             paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(

@@ -1,17 +1,29 @@
-"""Ranking a partitioned Parquet dataset, in this process or on a Dask cluster.
+"""Ranking and evaluating a partitioned Parquet dataset, in this process or on a Dask cluster.
 
 A dataset is a folder of Parquet files (read recursively, in path order) or a glob of them. Its
 parts are one table: row numbers count on through the parts in path order, and an unusable row
 is reported at its dataset row. A folder split by category the Hive way (`category=<set id>/`)
 holds several categories; only the ranked category's folder is read.
 
-With `--dask`, each part is read and normalised onto canonical units on a worker by the same
-reader as a single file (`population.load_population`); the parts' arrays are gathered in part
-order, so each (category, segment) has its whole value arrays for the whole-segment steps —
-exact percentiles, tiers and ranks by the same functions as one file (`engine.assess`,
-`leaders.rank_population`), never approximate quantiles. The per-row tables (composite, tiers,
-excluded) are written as partitioned Parquet datasets (`<table>/part-00000.parquet` …, one part
-per input part); every other output is the single-machine one.
+With `--dask`, `rank` runs on the workers: each part is read and normalised onto canonical units
+by the same reader as a single file (`population.load_population`) and its rows split by
+segment; each segment's rows (its pieces of every part, in part order) are gathered on one worker
+— a shuffle by segment key — and assessed and ranked there by the same functions as one file
+(`engine.assess`, `leaders.rank_population`: exact percentiles, never approximate quantiles).
+The driver joins the segments' rankings into the one-process ranking (`join_rankings`: rows in
+row order, tables indicator by indicator and segment by segment; the rows left out and Top Runner
+compliance, which span segments, computed on the joined assessment) and writes the summaries.
+The workers write the composite and tiers rows as partitioned Parquet datasets
+(`<table>/part-00000.parquet` …, a part per segment, in segment order); the excluded rows are one
+part; every other output is the single-machine one.
+
+`evaluate TABLE --dask` assesses each part on a worker (a verdict is per row: no shuffle), each
+worker writes its part of the verdict table (`<stem>.verdicts/part-00000.parquet|csv`) and
+returns the part's counts; the driver merges them into the one bounded summary.
+
+Parts are written to temporary names first and put in place only when every part and every
+other file are done (nothing is written when a part is bad); parts a previous run left in the
+folder are removed.
 
 Dask is an optional extra (`pip install 'benchmark[dask]'`); without it `--dask` is an input
 error that names the extra.
@@ -20,22 +32,25 @@ error that names the extra.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import glob
 import hashlib
-import itertools
+import os
+import tempfile
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from benchmark import thresholds
 from benchmark.catalogue import close
 from benchmark.engine import assess
 from benchmark.errors import InputError, Problem
-from benchmark.leaders import Ranking, rank_population
+from benchmark.leaders import Ranking, population_tables, rank_population
 from benchmark.model import Catalogue
 from benchmark.population import Population, _concatenate, load_population
 
@@ -178,10 +193,17 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
                  data_dir: str | Path | None = None, mapping: str | Path | None = None,
                  method: str | None = None, shortlist: int | None = None,
                  tiers: int | None = None, seed: int = 0, include_superseded: bool = False,
-                 client: Any = None, step=lambda stage: None) -> Ranking:
-    """`leaders.rank_file` for a dataset: the same checks first, then the parts read (on
-    `client`'s workers when given), assessed and ranked as one population. `catalogue` is the
-    one in `data_dir` (each worker loads it)."""
+                 client: Any = None, step=lambda stage: None,
+                 parts_dir: str | Path | None = None,
+                 boards: bool = True) -> tuple[Ranking, list[tuple[str, str]]]:
+    """`leaders.rank_file` for a dataset: the same checks first, then the parts read. Without
+    `client`, here, assessed and ranked as one population. With `client`, on its workers: each
+    part read and its rows split by segment, each segment's rows gathered on one worker and
+    assessed and ranked there (`rank_segment`), the segments' rankings joined here
+    (`join_rankings`); with `parts_dir` the workers write the per-row Parquet parts there
+    (staged: put in place by `write_ranking_parts`); without `boards` the single-indicator
+    boards are not sent back (half of what a segment sends). `catalogue` is the one in `data_dir`
+    (each worker loads it). Returns the ranking and the staged parts."""
     iset = catalogue.sets.get(set_id)
     if iset is None:
         raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
@@ -192,50 +214,516 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
                                  f"{programme!r}", hint="one of: " + ", ".join(iset.programmes)))
     if method:
         thresholds.parse_method(method)  # a bad method is reported before any work
-    step("reading")
-    pop = load_dataset(path, set_id, data_dir, mapping, client)
-    step("assessing")
     settings = iset.programmes[programme].peers
     k_tiers = None if method and method.startswith("tiers") else tiers
-    a = assess(pop, catalogue, programme, on, include_superseded, population="self",
-               peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
-                             "seed": seed})
+    options = {"method": method, "k_tiers": k_tiers or settings.get("tiers"), "seed": seed}
+    step("reading")
+    if client is None:
+        pop = load_dataset(path, set_id, data_dir, mapping, client)
+        step("assessing")
+        a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+                   peer_options=options)
+        step("ranking")
+        return rank_population(a, method, shortlist, tiers, seed), []
+    return _rank_on_cluster(client, str(path), catalogue, set_id, programme, on, data_dir,
+                            mapping, include_superseded, options, (method, shortlist, tiers, seed),
+                            step, parts_dir, boards)
+
+
+def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: str, programme: str,
+                     on, data_dir, mapping, include_superseded: bool, options: dict,
+                     ranking: tuple, step, parts_dir,
+                     boards: bool) -> tuple[Ranking, list[tuple[str, str]]]:
+    import pyarrow.parquet as pq
+
+    parts = [str(p) for p in dataset_parts(dataset, set_id)]
+    offsets = np.cumsum([0] + [pq.ParquetFile(p).metadata.num_rows for p in parts])
+    args = (None if data_dir is None else str(data_dir), set_id,
+            None if mapping is None else str(mapping))
+    read = client.map(split_part, parts, [int(x) for x in offsets[:-1]], [dataset] * len(parts),
+                      *[[a] * len(parts) for a in args], pure=False)
+    metas = client.gather(client.map(_first, read, pure=False))
+    problems = [p for m in metas if m["error"] is not None for p in m["error"].problems]
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)))  # a problem of every part said once
+    step("assessing")
+    codes = sorted({c for m in metas for c in m["codes"]})  # the segments' order in one process
+    segments = []
+    for index, code in enumerate(codes):
+        size = sum(m["sizes"].get(code, 0) for m in metas)
+        pieces = [client.submit(_piece, r, code, pure=False)
+                  for r, m in zip(read, metas, strict=True) if code in m["codes"]]
+        segments.append(client.submit(
+            rank_segment, pieces, args[0], set_id, programme, on, include_superseded, options,
+            ranking, None if parts_dir is None else str(parts_dir), index, boards, pure=False,
+            priority=size))  # the largest segments first: they take longest
+    try:
+        done = client.gather(segments)
+    except BaseException:
+        for f in segments:  # the parts written before one failed
+            if f.status == "finished":
+                discard(f.result()[1])
+        raise
+    del read
     step("ranking")
-    return rank_population(a, method, shortlist, tiers, seed)
+    pop = _dataset_population(metas, dataset)
+    if not done:  # no usable row: nothing to place, ranked here
+        a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+                   peer_options=options)
+        return rank_population(a, *ranking), []
+    return (join_rankings([r for r, _ in done], pop, catalogue),
+            [s for _, staged in done for s in staged])
 
 
-def part_outputs(r: Ranking, parts: int) -> list[tuple[str, Any]]:
-    """(file name, writer) of the per-row tables as partitioned datasets: each table's rows, in
-    its order, cut into `parts` consecutive parts. Written here: shipping the rows to workers
-    costs more than writing them (32,000 rows: 17 s against 0.9 s)."""
-    from benchmark.report.ranking import table_frames, table_parquet
-
-    out = []
-    for name, frame in table_frames(r).items():
-        if name not in PER_ROW_TABLES:
-            continue
-        cuts = np.linspace(0, len(frame), min(parts, len(frame)) + 1).astype(int)
-        out += [(f"{name}/part-{i:05d}.parquet", table_parquet(frame.iloc[lo:hi]))
-                for i, (lo, hi) in enumerate(itertools.pairwise(cuts))]
-    return out
+def _first(pair: tuple) -> Any:
+    return pair[0]
 
 
-def write_ranking_parts(r: Ranking, result: dict, dataset: str | Path, set_id: str,
-                        formats: list[str], out_dir: str | Path, lang: str = "zh",
+def _piece(pair: tuple, code: int) -> Population:
+    return pair[1][code]
+
+
+def split_part(part: str, offset: int, dataset: str, data_dir: str | None, set_id: str,
+               mapping: str | None) -> tuple[dict, dict[int, Population]]:
+    """One part read onto canonical units (`read_part`) with its rows numbered on from `offset`,
+    split by segment (run on a worker): (what the driver needs — problems, inputs, rows read,
+    the segments present — and each segment's rows)."""
+    from benchmark.engine.assess import segments_of
+
+    pop = read_part(part, data_dir, set_id, mapping)
+    if isinstance(pop, InputError):
+        return {"error": pop, "codes": []}, {}
+    pop.rows = pop.rows + pop.rows.dtype.type(offset)
+    excluded = [_moved(p, offset, dataset) for p in pop.excluded]
+    codes = segments_of(_catalogue(data_dir).sets[set_id], pop.parameters, len(pop))
+    pieces = {int(c): _rows_of(pop, np.flatnonzero(codes == c)) for c in np.unique(codes)}
+    return {"error": None, "codes": sorted(pieces),
+            "sizes": {c: len(piece) for c, piece in pieces.items()}, "excluded": excluded,
+            "inputs": pop.inputs, "warnings": pop.warnings, "rows_read": pop.rows_read,
+            "empty": _rows_of(pop, np.zeros(0, dtype=np.int64))}, pieces
+
+
+def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, programme: str,
+                 on, include_superseded: bool, options: dict, ranking: tuple,
+                 parts_dir: str | None, index: int,
+                 boards: bool = True) -> tuple[Ranking, list[tuple[str, str]]]:
+    """One segment's rows (its pieces of every part, in part order) assessed and ranked among
+    themselves (run on a worker): thresholds by the same exact percentiles as one process. With
+    `parts_dir`, its composite and tiers rows written as part `index` of those datasets
+    (staged). The ranking comes back without the catalogue (the driver has it), the excluded
+    rows (the driver computes them over all segments) and, without `boards`, the boards."""
+    from benchmark.report.ranking import table_frames
+
+    catalogue = _catalogue(data_dir)
+    pop = _joined(pieces)
+    a = assess(pop, catalogue, programme, on, include_superseded, population="self",
+               peer_options=options)
+    r = rank_population(a, *ranking)
+    staged = []
+    if parts_dir is not None:
+        frames = table_frames(r)
+        staged = stage([(Path(parts_dir) / name / f"part-{index:05d}.parquet",
+                         _parquet(frames[name])) for name in ("composite", "tiers")
+                        if name in frames])
+    r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
+    r.excluded = r.excluded.iloc[:0]
+    if not boards:
+        r.boards = r.boards.iloc[:0]
+    return r, staged
+
+
+def _parquet(frame) -> bytes:
+    import io
+
+    from benchmark.report.ranking import table_parquet
+
+    buf = io.BytesIO()
+    table_parquet(frame)(buf)
+    return buf.getvalue()
+
+
+def _pick(x: Any, rows: np.ndarray) -> Any:
+    """`x` (a per-row array, Categorical, or a dict or tuple of them) at `rows`; rows on the last
+    axis (an indicator's ladder steps are levels × rows)."""
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _pick(v, rows) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_pick(v, rows) for v in x)
+    if isinstance(x, np.ndarray) and x.ndim > 1:
+        return x[..., rows]
+    return x[rows]
+
+
+def _join(items: list[Any], order: np.ndarray | None = None) -> Any:
+    """Per-row values of consecutive pieces as one (`_pick`'s kinds), rows taken in `order`."""
+    x = items[0]
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _join([i[k] for i in items], order) for k in x}
+    if isinstance(x, tuple):
+        return tuple(_join([i[k] for i in items], order) for k in range(len(x)))
+    if isinstance(x, pd.Categorical):
+        joined = pd.api.types.union_categoricals(items)
+    else:
+        joined = np.concatenate(items, axis=-1)
+    return joined if order is None else _pick(joined, order)
+
+
+ROW_FIELDS = ("rows", "fields", "parameters", "values", "labels", "intervals", "texts",
+              "shipments")  # a Population's per-row members
+
+
+def _rows_of(pop: Population, rows: np.ndarray) -> Population:
+    """The population's rows `rows` (their problems, inputs and warnings stay with the part)."""
+    return replace(pop, excluded=[], warnings=[], inputs={}, segment_codes=None,
+                   **{name: _pick(getattr(pop, name), rows) for name in ROW_FIELDS})
+
+
+def _joined(pieces: list[Population], order: np.ndarray | None = None) -> Population:
+    """Consecutive pieces of a population as one, rows taken in `order`; the pieces unchanged."""
+    return replace(pieces[0], segment_codes=None, rows_read=sum(p.rows_read for p in pieces),
+                   **{name: _join([getattr(p, name) for p in pieces], order)
+                      for name in ROW_FIELDS})
+
+
+def _dataset_population(metas: list[dict], dataset: str) -> Population:
+    """The empty population of the dataset with every part's unusable rows (at their dataset
+    rows), inputs and warnings: what the joined ranking's population carries besides rows."""
+    inputs = {k: v for m in metas for k, v in m["inputs"].items()}
+    pop = replace(metas[0]["empty"], path=dataset, excluded=[p for m in metas
+                                                             for p in m["excluded"]],
+                  warnings=list(dict.fromkeys(w for m in metas for w in m["warnings"])),
+                  inputs=inputs, rows_read=sum(m["rows_read"] for m in metas))
+    pop.sha256 = hashlib.sha256("".join(f"{k}\0{v}\n" for k, v in inputs.items())
+                                .encode()).hexdigest()
+    return pop
+
+
+def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogue) -> Ranking:
+    """The rankings of a population's segments (in segment order) as the ranking one process
+    makes of the whole: the assessment's rows in row order; per indicator and segment tables
+    indicator by indicator, segments in order; the tiers in row order, the composite segment by
+    segment; the rows left out and Top Runner compliance computed on the joined assessment."""
+    from benchmark.engine.assess import IndicatorAssessment
+    from benchmark.engine.rules import RuleOutcome
+
+    parts = [r.assessment for r in rankings]
+    rows = np.concatenate([p.population.rows for p in parts])
+    order = np.argsort(rows, kind="stable")
+    pop = _joined([p.population for p in parts], order)
+    pop = replace(pop, path=base.path, sha256=base.sha256, excluded=base.excluded,
+                  warnings=base.warnings, inputs=base.inputs, rows_read=base.rows_read)
+    first = parts[0]
+
+    def joined(objs: list, kind: type) -> Any:
+        return kind(**{f.name: ([] if f.name == "resolved" else
+                                _join([getattr(o, f.name) for o in objs], order)
+                                if _per_row(getattr(objs[0], f.name)) else
+                                getattr(objs[0], f.name)) for f in fields(kind)})
+
+    a = replace(first, population=pop, catalogue=catalogue, context=None, margins={},
+                segment_code=_join([p.segment_code for p in parts], order),
+                withdrawn=_join([p.withdrawn for p in parts], order),
+                superseded=_join([p.superseded for p in parts], order),
+                indicators={k: joined([p.indicators[k] for p in parts], IndicatorAssessment)
+                            for k in first.indicators},
+                outcomes={k: joined([p.outcomes[k] for p in parts], RuleOutcome)
+                          for k in first.outcomes},
+                references=sorted({x for p in parts for x in p.references}))
+    rank_of = {r.id: k for k, r in enumerate(first.indicators.values())}
+
+    def by_indicator(name: str) -> pd.DataFrame:
+        frames = [getattr(r, name) for r in rankings]
+        frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        return frame.sort_values("indicator", key=lambda s: s.map(rank_of), kind="stable",
+                                 ignore_index=True)
+
+    thresholds_table, saturation = by_indicator("thresholds"), by_indicator("saturation")
+    composites = [r.composite for r in rankings if len(r.composite)]
+    excluded, top_runner = population_tables(a, thresholds_table)
+    warnings = [f"{t['indicator']} / {t['segment']}: {t['warning']}"
+                for frame in (thresholds_table, saturation)
+                for t in frame.to_dict(orient="records") if t["warning"]]
+    return Ranking(
+        assessment=a, method=rankings[0].method, thresholds=thresholds_table,
+        tiers=pd.concat([r.tiers for r in rankings], ignore_index=True).iloc[order]
+        .reset_index(drop=True),
+        suppressed=by_indicator("suppressed"), excluded=excluded,
+        composite=(pd.concat(composites, ignore_index=True) if composites
+                   else rankings[0].composite),
+        saturation=saturation, top_runner=top_runner, boards=by_indicator("boards"),
+        warnings=warnings, settings=rankings[0].settings)
+
+
+def _per_row(x: Any) -> bool:
+    """A member of an assessment with a value per row (arrays, or dicts and tuples of them)."""
+    if isinstance(x, dict):
+        return bool(x) and all(_per_row(v) for v in x.values())
+    if isinstance(x, tuple):
+        return bool(x) and all(_per_row(v) for v in x)
+    return isinstance(x, (np.ndarray, pd.Categorical))
+
+
+@contextlib.contextmanager
+def discarded_on_error(staged: list[tuple[str, str]]) -> Iterator[None]:
+    """Staged parts removed when the block fails (nothing of a failed run is left)."""
+    try:
+        yield
+    except BaseException:
+        discard(staged)
+        raise
+
+
+def write_ranking_parts(r: Ranking, result: dict, formats: list[str], out_dir: str | Path,
+                        staged: list[tuple[str, str]], lang: str = "zh",
                         template_dir: str | None = None,
                         extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
-    """`report.ranking.write_ranking`, with the per-row tables in Parquet as partitioned datasets
-    (a part per part of `dataset`); all files (and `extra`: the boards) written or none."""
+    """`report.ranking.write_ranking`, with the per-row Parquet tables as partitioned datasets:
+    the composite and tiers parts the workers `staged` (a part per segment, in segment order)
+    and the excluded rows in one part (staged here); all files (and `extra`: the boards) written
+    or none."""
     from benchmark.report import check_formats, write_all
     from benchmark.report.ranking import RANK_FORMATS, ranking_outputs, table_frames, table_parquet
 
-    if formats or not extra:
-        check_formats(formats, RANK_FORMATS)
-    outputs = ranking_outputs(r, result, [f for f in formats if f != "parquet"], lang,
-                              template_dir)
-    outputs += list(extra or [])
-    if "parquet" in formats:
-        outputs += [(f"{name}.parquet", table_parquet(frame))
-                    for name, frame in table_frames(r).items() if name not in PER_ROW_TABLES]
-        outputs += part_outputs(r, len(dataset_parts(dataset, set_id)))
-    return write_all([(Path(out_dir) / name, content) for name, content in outputs])
+    with discarded_on_error(staged):
+        if formats or not extra:
+            check_formats(formats, RANK_FORMATS)
+        outputs = ranking_outputs(r, result, [f for f in formats if f != "parquet"], lang,
+                                  template_dir)
+        outputs += list(extra or [])
+        if "parquet" in formats:
+            frames = table_frames(r)
+            outputs += [(f"{name}.parquet", table_parquet(frame))
+                        for name, frame in frames.items() if name not in PER_ROW_TABLES]
+            if "excluded" in frames:
+                staged += stage([(Path(out_dir) / "excluded" / "part-00000.parquet",
+                                  _parquet(frames["excluded"]))])
+        written = write_all([(Path(out_dir) / name, content) for name, content in outputs])
+    return place_parts(staged) + written
+
+
+# --- evaluate TABLE --dask: verdict tables per part ------------------------------------------
+
+DATASET_TABLE_FORMATS = ("csv", "parquet")  # written in parts; an XLSX is one sheet
+
+
+def check_dataset_evaluation(inputs: list, table_formats: list[str], reports: str | None) -> None:
+    """What `evaluate --dask` needs and cannot do, said before any work: one dataset; no XLSX
+    (one worksheet holds the whole table) and no individual reports (made in one process, for
+    the rows asked for)."""
+    problems = []
+    if len(inputs) != 1 or not is_dataset(inputs[0]):
+        problems.append(Problem("dask_needs_dataset", "--dask evaluates one Parquet dataset",
+                                file=", ".join(str(f) for f in inputs),
+                                hint="a folder of .parquet files, or a glob such as "
+                                     "'export/*.parquet'"))
+    if any(f not in DATASET_TABLE_FORMATS for f in table_formats):
+        problems.append(Problem("dask_table_format", "with --dask the verdict table is written "
+                                "in parts as csv or parquet", hint="--table-format csv,parquet"))
+    if reports not in (None, "none"):
+        problems.append(Problem("dask_reports", "with --dask no individual reports are written",
+                                hint="evaluate the rows you want reports for without --dask "
+                                     "(--reports IDS)"))
+    if problems:
+        raise InputError(problems)
+
+
+def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_id: str,
+                 mapping: str | None, programme: str, on: dt.date, include_superseded: bool,
+                 context: Any, folder: str, table_formats: list[str], lang: str,
+                 template_dir: str | None, name: str) -> tuple | InputError:
+    """One part read, assessed and its verdict table written to temporary files beside the
+    targets (run on a worker): (staged files, the part's summary, its reason counts). Row numbers
+    count on from `offset` (the rows of the parts before it). A bad part is returned, not
+    raised, so that every part's problems are reported together."""
+    from benchmark.batch import assess_table, read_table_input
+    from benchmark.report import labels
+    from benchmark.verdicts import (
+        csv_bytes,
+        headers,
+        parquet_bytes,
+        reason_counts,
+        verdict_summary,
+        verdict_table,
+    )
+
+    catalogue = _catalogue(data_dir)
+    try:
+        pop = read_table_input(part, catalogue, set_id, None if mapping is None else Path(mapping),
+                               keep_text=False)
+    except InputError as exc:
+        return exc
+    pop.rows = pop.rows + pop.rows.dtype.type(offset)
+    table = verdict_table(assess_table(name, pop, catalogue, programme, on, include_superseded,
+                                       context))
+    files: list[tuple[Path, bytes]] = []
+    if "parquet" in table_formats:
+        files.append((Path(folder) / f"part-{index:05d}.parquet", parquet_bytes(table)))
+    if "csv" in table_formats:
+        iset = catalogue.sets[set_id]
+        header = headers(table, labels(lang, template_dir),
+                         {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
+        files.append((Path(folder) / f"part-{index:05d}.csv", csv_bytes(table, header)))
+    summary = verdict_summary(table, name, programme, on, {})
+    reasons = {str(k): int(v) for k, v in reason_counts(table).items()}
+    return stage(files), summary, reasons
+
+
+def stage(files: list[tuple[Path, bytes]]) -> list[tuple[str, str]]:
+    """Each file written to a temporary file beside its target: (temporary, target) pairs, put
+    in place by `place_parts`; none left behind when one cannot be written."""
+    staged: list[tuple[str, str]] = []
+    try:
+        for path, content in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            staged.append((tmp, str(path)))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def discard(staged: list[tuple[str, str]]) -> None:
+    """Staged files removed, and the folders made for them when left empty."""
+    for tmp, _ in staged:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    for folder in sorted({Path(tmp).parent for tmp, _ in staged}):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
+
+
+def place_parts(staged: list[tuple[str, str]]) -> list[Path]:
+    """Staged parts renamed into place; in each folder written, the part files a previous run
+    left (and this one did not write) removed, so that the folder is this run's dataset."""
+    placed = []
+    for tmp, target in staged:
+        os.replace(tmp, target)
+        placed.append(Path(target))
+    written = set(placed)
+    for folder in sorted({p.parent for p in placed}):
+        for old in folder.glob("part-*"):
+            if old not in written and old.suffix in (".parquet", ".csv"):
+                old.unlink()
+    return placed
+
+
+def merge_summaries(parts: list[dict], reasons: list[dict[str, int]], reports: dict) -> dict:
+    """The parts' verdict summaries as the one summary of the whole table (`verdict_summary`):
+    counts added, the most frequent reasons taken from the added reason counts."""
+    from benchmark.verdicts import TOP_REASONS
+
+    def added(key: str) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for s in parts:
+            for k, v in s[key].items():
+                total[k] = total.get(k, 0) + v
+        return {k: total[k] for k in sorted(total)}
+
+    by_segment: dict[str, dict[str, int]] = {}
+    for s in parts:
+        for seg, counts in s["by_segment"].items():
+            into = by_segment.setdefault(seg, {})
+            for k, v in counts.items():
+                into[k] = into.get(k, 0) + v
+    total: dict[str, int] = {}
+    for r in reasons:
+        for k, v in r.items():
+            total[k] = total.get(k, 0) + v
+    top = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
+    first = parts[0]
+    return {"kind": first["kind"], "table": first["table"], "programme": first["programme"],
+            "evaluation_date": first["evaluation_date"], "rows": sum(s["rows"] for s in parts),
+            "by_category": added("by_category"),
+            "by_segment": {k: dict(sorted(by_segment[k].items())) for k in sorted(by_segment)},
+            "by_verdict": added("by_verdict"), "by_level": added("by_level"),
+            "top_reasons": [{"reason": k, "count": v} for k, v in top[:TOP_REASONS]],
+            "reports": reports}
+
+
+def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: dt.date,
+                     out_dir: str | Path, table_formats: list[str], lang: str = "zh",
+                     data_dir: str | Path | None = None, mapping: str | Path | None = None,
+                     include_superseded: bool = False, template_dir: str | None = None,
+                     population: str | Path | None = None,
+                     population_mapping: str | Path | None = None,
+                     client: Any = None) -> tuple[dict, list[Path]]:
+    """`evaluate TABLE` of a dataset: each part assessed (on `client`'s workers when given, else
+    here) and its verdict table written as a part of `<stem>.verdicts/`; the summary merged here
+    and written as `<stem>.summary.json` and `.LANG.md`. The rows are those of one process
+    evaluating the parts as one table. Returns the summary and the files written."""
+    import pyarrow.parquet as pq
+
+    from benchmark.batch import safe_stem
+    from benchmark.engine.assess import peer_context
+    from benchmark.evaluation import check_programme
+    from benchmark.population import load_population, read_mapping
+    from benchmark.report import labels, write_all
+    from benchmark.verdicts import summary_json, summary_markdown
+
+    catalogue = _catalogue(None if data_dir is None else str(data_dir))
+    category = set_id or (read_mapping(mapping).get("category") if mapping else None)
+    if category is None:
+        raise InputError(Problem("category_missing", "the table names no product category",
+                                 file=str(path), hint="give --set CATEGORY, or `category:` in "
+                                 "the mapping file"))
+    if category not in catalogue.sets:
+        raise InputError(Problem("unknown_category", f"unknown product category {category!r}",
+                                 hint=close(category, catalogue.sets) or
+                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    check_programme(catalogue, category, programme, str(path))
+    parts = [str(p) for p in dataset_parts(path, category)]
+    offsets = np.cumsum([0] + [pq.ParquetFile(p).metadata.num_rows for p in parts])
+    context = None
+    if population is not None:
+        peers = load_population(population, catalogue, category, population_mapping)
+        context = peer_context(peers, catalogue, programme, on, include_superseded)
+    name = str(path)
+    stem = Path(out_dir) / safe_stem(name)
+    folder = str(stem.with_name(f"{stem.name}.verdicts"))
+    args: list[Any] = [None if data_dir is None else str(data_dir), category,
+            None if mapping is None else str(mapping), programme, on, include_superseded,
+            context, folder, list(table_formats), lang, template_dir, name]
+    indexes, starts = list(range(len(parts))), [int(x) for x in offsets[:-1]]
+    done: list[Any]
+    if client is None:
+        done = [verdict_part(p, i, o, *args) for p, i, o in zip(parts, indexes, starts,
+                                                                strict=True)]
+    else:
+        if context is not None:  # sent to every worker once, not once per part
+            args[6] = client.scatter(context, broadcast=True)
+        futures = client.map(verdict_part, parts, indexes, starts,
+                             *[[a] * len(parts) for a in args], pure=False)
+        try:
+            done = client.gather(futures)
+        except BaseException:
+            for f in futures:  # the parts written before one failed
+                if f.status == "finished" and not isinstance(f.result(), InputError):
+                    discard(f.result()[0])
+            raise
+    staged = [s for d in done if not isinstance(d, InputError) for s in d[0]]
+    problems = [p for d in done if isinstance(d, InputError) for p in d.problems]
+    if problems:
+        discard(staged)
+        raise InputError(list(dict.fromkeys(problems)))
+    L = labels(lang, template_dir)
+    summary = merge_summaries([d[1] for d in done], [d[2] for d in done], {
+        "selection": "none", "written": 0,
+        "note": L["verdict_table"]["reports_written"].format(n=0, selection="none")})
+    try:
+        written = write_all([
+            (stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)),
+            (stem.with_name(f"{stem.name}.summary.{lang}.md"), summary_markdown(summary, L))])
+    except BaseException:
+        discard(staged)
+        raise
+    return summary, place_parts(staged) + written

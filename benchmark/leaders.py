@@ -360,3 +360,14 @@ def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int =
                        "method": method, "unit": ind.unit, "segment": segment_id or "",
                        "source": pop.path}
     return out
+
+
+def population_tables(a: Assessment,
+                      thresholds_table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The tables of a ranking that span its segments, for segments ranked apart
+    (benchmark.distributed) and joined: the rows left out with why (unusable rows too), and Top
+    Runner compliance against each segment's leader threshold (`thresholds_table`)."""
+    inds = [r for r in a.indicators.values() if r.cls == "core" and r.label is None and r.sign != 0]
+    leader = {(t.indicator, t.segment): t.threshold
+              for t in thresholds_table.itertuples(index=False)}
+    return _excluded(a, inds), _top_runner(a, inds, leader)

@@ -92,9 +92,10 @@ def dataset(tmp_path_factory) -> Path:
                                   FRIDGE: refrigerators(1000, 2)}, parts=4)
 
 
-def rank(population, set_id: str, out: Path, *extra: str) -> None:
-    args = ["rank", str(population), "--set", set_id, "--date", ON, "--format",
-            "json,csv,parquet,md", "-o", str(out), *extra]
+def rank(population, set_id: str, out: Path, *extra: str,
+         formats: str = "json,csv,parquet,md") -> None:
+    args = ["rank", str(population), "--set", set_id, "--date", ON, "--format", formats,
+            "-o", str(out), *extra]
     if set_id == FRIDGE:
         args += ["--mapping", str(FRIDGE_MAPPING)]
     result = CliRunner().invoke(main, args)
@@ -113,17 +114,27 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("set_id", [ROOM_AC, FRIDGE])
-def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_id):
-    rank(dataset, set_id, tmp_path / "one")
-    rank(dataset, set_id, tmp_path / "dask", "--dask", cluster.scheduler_address)
+@pytest.mark.parametrize(("set_id", "extra", "formats"), [
+    (ROOM_AC, [], "json,csv,parquet,md"),
+    (FRIDGE, [], "json,csv,parquet,md"),
+    (ROOM_AC, ["-p", "leader-selection", "--lang", "en"], "json,parquet,html,xlsx,boards"),
+    (ROOM_AC, ["-p", "leader-composite"], "json,parquet,md"),
+])
+def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_id, extra,
+                                               formats):
+    rank(dataset, set_id, tmp_path / "one", *extra, formats=formats)
+    rank(dataset, set_id, tmp_path / "dask", *extra, "--dask", cluster.scheduler_address,
+         formats=formats)
     one, dask = tmp_path / "one", tmp_path / "dask"
     written = sorted(p.name for p in one.iterdir())
     assert "thresholds.parquet" in written and "tiers.parquet" in written
     for name in written:
         stem = name.removesuffix(".parquet")
         if name.endswith(".parquet") and stem in KEYS:  # a dataset of parts with --dask
-            assert len(list((dask / stem).glob("part-*.parquet"))) > 1
+            parts = sorted((dask / stem).glob("part-*.parquet"))
+            assert len(parts) > 1 or stem == "excluded"  # a part per segment ranked
+            if stem == "composite":  # segment by segment: the parts in order are the table
+                pd.testing.assert_frame_equal(table(one / name), table(dask / stem))
             a = table(one / name).sort_values(KEYS[stem], ignore_index=True)
             b = table(dask / stem).sort_values(KEYS[stem], ignore_index=True)
             pd.testing.assert_frame_equal(a, b)
@@ -131,7 +142,7 @@ def test_dask_gives_the_single_process_results(tmp_path, dataset, cluster, set_i
         else:
             assert (one / name).read_bytes() == (dask / name).read_bytes(), name
     result = json.loads((dask / "ranking.json").read_text(encoding="utf-8"))
-    assert result["category"] == set_id and result["thresholds"]
+    assert result["category"] == set_id and len({t["segment"] for t in result["thresholds"]}) > 1
     assert len(result["provenance"]["inputs"]) >= 4  # every part's digest (and the mapping)
 
 
@@ -224,3 +235,105 @@ def test_a_file_with_brackets_is_a_file_and_a_glob_a_dataset(tmp_path):
     assert is_dataset(pattern) and is_dataset(tmp_path / "ds")
     assert [p.name for p in dataset_parts(pattern, ROOM_AC)] == ["part-0.parquet",
                                                                   "part-1.parquet"]
+
+
+# --- evaluate DATASET --dask ------------------------------------------------------------------
+
+
+def usable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows `evaluate` accepts: the shipped example has an unreadable requirement ('high'),
+    which is an input error there (every row is evaluated)."""
+    bad = frame.apply(lambda column: column.str.fullmatch("high")).any(axis=1)
+    return frame[~bad].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def declarations(tmp_path_factory) -> tuple[Path, Path]:
+    """A dataset of 3,000 room air conditioners in 4 parts, and the same rows as one file."""
+    folder = tmp_path_factory.mktemp("declarations")
+    frame = usable(room_air_conditioners(3000, 5))
+    write_dataset(folder / "dataset", {ROOM_AC: frame}, parts=4)
+    frame.to_parquet(folder / "whole.parquet", index=False)
+    return folder / "dataset", folder / "whole.parquet"
+
+
+def evaluate(table, out: Path, *extra: str):
+    return CliRunner().invoke(main, ["evaluate", str(table), "--set", ROOM_AC, "--date", ON,
+                                     "--lang", "en", "-o", str(out), *extra])
+
+
+@pytest.mark.parametrize("peers", [False, True])
+def test_evaluate_on_dask_gives_the_single_process_verdicts(tmp_path, declarations, cluster,
+                                                            peers):
+    dataset, whole = declarations
+    ranked = ["-p", "leader-selection", "--population", str(whole)] if peers else []
+    one = evaluate(whole, tmp_path / "one", "--reports", "none", "--no-audit",
+                   "--table-format", "csv,parquet", *ranked)
+    assert one.exit_code == 0, one.output
+    dask = evaluate(dataset, tmp_path / "dask", "--dask", cluster.scheduler_address, *ranked)
+    assert dask.exit_code == 0, dask.output
+    parts = sorted((tmp_path / "dask" / "dataset.verdicts").glob("part-*.parquet"))
+    assert len(parts) == 4
+    expected = pd.read_parquet(tmp_path / "one" / "whole.verdicts.parquet")
+    got = table(tmp_path / "dask" / "dataset.verdicts")
+    pd.testing.assert_frame_equal(expected, got)  # the same rows, in the same order
+    assert parquet_bytes(expected) == parquet_bytes(got)
+    assert list(got["row"]) == list(range(1, len(expected) + 1))  # numbered through the parts
+    csv = pd.concat([pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+                     for p in sorted(parts[0].parent.glob("part-*.csv"))], ignore_index=True)
+    whole_csv = pd.read_csv(tmp_path / "one" / "whole.verdicts.csv", encoding="utf-8-sig",
+                            dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(whole_csv, csv)
+    summaries = [json.loads((tmp_path / name).read_text(encoding="utf-8"))
+                 for name in ("one/whole.summary.json", "dask/dataset.summary.json")]
+    assert summaries[0].pop("table") != summaries[1].pop("table")
+    assert summaries[0] == summaries[1]  # counts, segments, levels, the most frequent reasons
+    assert summaries[1]["rows"] == len(expected) and len(summaries[1]["by_segment"]) > 3
+    md = (tmp_path / "dask" / "dataset.summary.en.md").read_text(encoding="utf-8")
+    assert md == (tmp_path / "one" / "whole.summary.en.md").read_text(
+        encoding="utf-8").replace(str(whole), str(dataset))
+    assert not (tmp_path / "dask" / "audit.sqlite").exists()
+
+
+def test_evaluate_bad_part_reported_with_its_file_and_row(tmp_path, cluster):
+    folder = tmp_path / "ds"
+    frame = usable(room_air_conditioners(400, 6))
+    write_dataset(folder, {ROOM_AC: frame}, parts=4)
+    bad = folder / f"category={ROOM_AC}" / "part-2.parquet"
+    part = pd.read_parquet(bad)
+    part.loc[part.index[7], "apf [W·h/W·h]"] = "very good"
+    part.to_parquet(bad, index=False)
+    (tmp_path / "out").mkdir()
+    result = evaluate(folder, tmp_path / "out", "--dask", cluster.scheduler_address)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{bad}:9 /8/apf" in result.output  # the part's own line and row
+    assert "requirement_unreadable" in result.output
+    assert list((tmp_path / "out").rglob("*")) == []  # no part, no temporary file, no summary
+
+
+def test_evaluate_rerun_with_fewer_parts_leaves_no_old_part(tmp_path, cluster):
+    frame = usable(room_air_conditioners(300, 7))
+    write_dataset(tmp_path / "four", {ROOM_AC: frame}, parts=4)
+    write_dataset(tmp_path / "two", {ROOM_AC: frame}, parts=2)
+    for name in ("four", "two"):
+        (tmp_path / name / f"category={ROOM_AC}").rename(tmp_path / name / "export")
+        result = evaluate(tmp_path / name / "export", tmp_path / "out", "--dask",
+                          cluster.scheduler_address)
+        assert result.exit_code == 0, result.output
+    parts = sorted(p.name for p in (tmp_path / "out" / "export.verdicts").iterdir())
+    assert parts == ["part-00000.csv", "part-00000.parquet", "part-00001.csv",
+                     "part-00001.parquet"]
+    assert len(table(tmp_path / "out" / "export.verdicts")) == len(frame)
+
+
+@pytest.mark.parametrize(("extra", "code"), [
+    (["--table-format", "xlsx"], "dask_table_format"),
+    (["--reports", "all"], "dask_reports"),
+])
+def test_evaluate_on_dask_refuses_what_it_cannot_write(tmp_path, declarations, extra, code):
+    dataset, whole = declarations
+    result = evaluate(dataset, tmp_path / "out", "--dask", "local:1", *extra)
+    assert result.exit_code == 2 and code in result.output and "Traceback" not in result.output
+    result = evaluate(whole, tmp_path / "out", "--dask", "local:1")
+    assert result.exit_code == 2 and "dask_needs_dataset" in result.output
+    assert not (tmp_path / "out").exists()
