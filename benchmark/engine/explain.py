@@ -40,6 +40,11 @@ def names(n: Names) -> dict[str, str]:
     return {"en": n.en, "zh": n.zh}
 
 
+def text_of(n: Names | None) -> dict[str, str] | None:
+    """A catalogue text (a clause, a note) as {en, zh}, or None when none is written."""
+    return names(n) if n is not None else None
+
+
 def explain(a: Assessment, row: int, declaration: dict[str, Any],
             declared_text: dict[str, str] | None = None, unit_assumed: frozenset = frozenset(),
             inputs: dict[str, str] | None = None) -> dict[str, Any]:
@@ -205,7 +210,8 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
     for x in applied:
         tops = [th for th in x.top() if np.isfinite(th.low[0])]
         if not tops:
-            out["not_covered"].append({"reference": x.edition.id, "clause": x.value.clause,
+            out["not_covered"].append({"reference": x.edition.id,
+                                       "clause": text_of(x.value.clause),
                                        "message": wording.text("notice_text", "not_covered")})
             continue
         th = tops[0]
@@ -221,23 +227,23 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
                 break
         mandatory = [judge(lo, hi, mt.op, mt.low, mt.high, method)[0]
                      for mt in x.mandatory() if np.isfinite(mt.low[0])]
-        note = []
+        note: list[dict[str, str]] = []
         if x.edition.adoption_degree == "IDT" and x.edition.adoption_source in ids:
-            note.append(f"IDT {x.edition.adoption_source}")
+            note.append({"en": f"IDT {x.edition.adoption_source}",
+                         "zh": f"IDT {x.edition.adoption_source}"})
         if x.indicative:
             _notice(out, "indicative")
             note.append(wording.text("notice_text", "indicative", basis=x.value.basis,
-                                     method=ind.test_method or "—")["en"])
-            out["notes"].append(wording.text("notice_text", "indicative", basis=x.value.basis,
-                                             method=ind.test_method or "—"))
+                                     method=ind.test_method or "—"))
+            out["notes"].append(note[-1])
         if th.note and th.low[0] != th.high[0]:  # the between-points rule was used here
             _notice(out, "between_rule")
-            out["notes"].append({"en": f"{x.edition.id}: {th.note}",
-                                 "zh": f"{x.edition.id}：{th.note}"})
+            out["notes"].append({"en": f"{x.edition.id}: {th.note.en}",
+                                 "zh": f"{x.edition.id}：{th.note.zh}"})
         verified = x.verified(th.label)
         out["comparisons"].append({
             "reference": x.edition.id, "tier": x.edition.tier, "mandatory": x.edition.mandatory,
-            "verified": verified, "clause": x.value.clause,
+            "verified": verified, "clause": text_of(x.value.clause),
             "source": x.value.source.title if x.value.source else None,
             "url": x.value.source.url if x.value.source else None,
             "adoption": (f"{x.edition.adoption_degree} {x.edition.adoption_source}"
@@ -253,7 +259,8 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
             "mandatory_met": (None if not mandatory else
                               False if FAIL in mandatory else
                               True if all(c == PASS for c in mandatory) else None),
-            "note": "; ".join(note) or None})
+            "note": ({"en": "; ".join(n["en"] for n in note),
+                      "zh": "；".join(n["zh"] for n in note)} if note else None)})
         entry = used.setdefault(x.edition.id, {
             "id": x.edition.id, "titles": names(x.edition.titles), "tier": x.edition.tier,
             "mandatory": x.edition.mandatory, "in_force": x.edition.in_force.isoformat(),
@@ -269,7 +276,7 @@ def _outside_scope(out: dict, judged: Resolved, parameters: dict) -> None:
     for edition, value in judged.values:
         if value.where and not applies.get(id(value), False):
             out["not_covered"].append({
-                "reference": edition.id, "clause": value.clause,
+                "reference": edition.id, "clause": text_of(value.clause),
                 "message": wording.text("notice_text", "outside_scope",
                                         scope=wording.scope(value.where, parameters))})
 
