@@ -41,9 +41,18 @@ def text(section: str, code: str, **values: Any) -> dict[str, str]:
     return out
 
 
+BAND_ENDS = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
+
+
+def _number(v: float, unit: str | None) -> str:
+    """A parameter's number with its canonical unit at its digits: "1.5 kW", "4" (no unit)."""
+    return f"{v:g} {unit}" if unit and unit != "1" else f"{v:g}"
+
+
 def scope(condition: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, str]:
-    """{zh, en} wording of a `where` scope: each parameter by its name, a band by its ends, a
-    list of codes by their words (`parameter_values`, "key.code" before "code")."""
+    """{zh, en} wording of a `where` scope: each parameter by its name, a band by its ends and a
+    number by its digits, each with the parameter's unit, a list of codes by their words
+    (`parameter_values`, "key.code" before "code")."""
     out = {}
     for lang in LANGS:
         words = _labels()[lang].get("parameter_values") or {}
@@ -51,11 +60,13 @@ def scope(condition: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[s
         for key, spec in condition.items():
             p = parameters.get(key)
             name = getattr(p.names, lang) if p is not None else key
+            unit = getattr(p, "unit", None)
             if hasattr(spec, "describe"):  # a Band
-                band = spec.describe()
-                parts.append(f"{name} {band.replace(' and ', ' 且 ') if lang == 'zh' else band}")
+                ends = [f"{sym} {_number(getattr(spec, op), unit)}" for op, sym in BAND_ENDS
+                        if getattr(spec, op) is not None]
+                parts.append(f"{name} " + (" 且 " if lang == "zh" else " and ").join(ends))
             else:
-                shown = [f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool)
+                shown = [_number(v, unit) if isinstance(v, int | float) and not isinstance(v, bool)
                          else str(words.get(f"{key}.{v}") or words.get(str(v)) or v)
                          for v in spec]
                 parts.append(f"{name}为{'、'.join(shown)}" if lang == "zh"

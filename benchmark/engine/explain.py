@@ -192,10 +192,13 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
         need, ref, strict = required_value(ladder, ladder.levels[k].id, applied, method, 0)
         if need is None or value is None or ind.kind == "ordinal":
             break
+        improve_by = round((need - value) * (method.sign or 1), 10) + 0.0  # never -0.0
         out["gaps"][ladder.levels[k].id] = {
             "indicator": ind.id, "level": ladder.levels[k].id, "current": value,
-            "required": need, "improve_by": round((need - value) * (method.sign or 1), 10),
-            "unit": ind.unit, "reference": ref, "strict": strict}
+            "required": need, "improve_by": improve_by,
+            "unit": ind.unit, "reference": ref, "strict": strict,
+            "side": "below" if (method.sign or 1) < 0 else "above",
+            "at_limit": round(improve_by, ind.digits if ind.digits is not None else 9) <= 0}
     return out
 
 
@@ -310,7 +313,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
 
     def reason(code: str, **values: Any) -> dict:
         fields = {k: values.pop(k, None) for k in ("indicator_id", "observed", "required",
-                                                   "gap", "unit", "observed_text")}
+                                                   "gap", "unit", "observed_text", "side",
+                                                   "at_limit")}
         shown = fields["observed_text"] or fields["observed"]
         return {"rule": rule.id, "code": code,
                 "message": wording.text("reason_text", code, **values,
@@ -319,7 +323,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                                         date=date),
                 "indicator": fields["indicator_id"], "observed": _plain(fields["observed"]),
                 "required": _plain(fields["required"]), "gap": fields["gap"],
-                "unit": fields["unit"]}
+                "unit": fields["unit"], "side": fields["side"],
+                "at_limit": fields["at_limit"]}
 
     if outcome != "pass":
         subject_reasons = False
@@ -346,7 +351,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                 observed_text=(level_names[ladder.index(i["level_highest"])]
                                if code == "level_below" else None),
                 required=gap["required"] if gap else None,
-                gap=gap["improve_by"] if gap else None, unit=i["unit"]))
+                gap=gap["improve_by"] if gap else None, unit=i["unit"],
+                side=gap["side"] if gap else None, at_limit=gap["at_limit"] if gap else None))
         rc = REASONS[int(o.reason[row])]
         if rule.check == "no_withdrawn_references":
             for ref in a.population_references(row):
