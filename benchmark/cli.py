@@ -905,6 +905,26 @@ def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) 
                                       for e in entries], step)
 
 
+@cycle_step("status")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the lines printed.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the status as JSON (key fields, snapshots, steps, next steps, list).")
+def cycle_status(state_dir, programme, year, lang, as_json) -> None:
+    """Where a programme year is: its key fields and snapshots, the step it is at, what may
+    come next, and the list when published. Reads the record; changes nothing."""
+    import json
+
+    from benchmark import cycle
+
+    state = cycle.status(cycle.load_year(state_dir, programme, year))
+    if as_json:
+        click.echo(json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    for text in cycle.status_lines(state, lang):
+        say(text)
+
+
 @cycle_step("verify", catalogue=True)
 def cycle_verify(state_dir, programme, year, data_dir) -> None:
     """Re-derive the ranking and the list from the record and check every step's hash. Exit 0

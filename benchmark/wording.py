@@ -41,6 +41,11 @@ def text(section: str, code: str, **values: Any) -> dict[str, str]:
     return out
 
 
+def words(lang: str, section: str) -> dict[str, str]:
+    """The words of one section of reports/labels.yaml in `lang`, by code (e.g. step names)."""
+    return dict(_labels()[lang].get(section) or {})
+
+
 BAND_ENDS = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
 
 
