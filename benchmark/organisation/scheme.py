@@ -36,6 +36,7 @@ from benchmark.loading import (
     read_document,
     schema_problems,
 )
+from benchmark.model import Names
 from benchmark.organisation.score import SchemeArrays
 
 KINDS = ("yes_no", "graded", "proportion")
@@ -45,7 +46,7 @@ HAIR = 1e-9  # float slack when a value is checked against a step or a bound
 @dataclass(frozen=True)
 class Evidence:
     id: str
-    names: dict
+    names: Names
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Criterion:
     """One scored criterion; `weight` is the combined weight (own × item × dimension)."""
 
     id: str
-    names: dict
+    names: Names
     kind: str
     points: float
     weight: float
@@ -85,7 +86,7 @@ class Group:
     item (`children`: its criterion ids)."""
 
     id: str
-    names: dict
+    names: Names
     weight: float
     children: tuple
     basis: str | None = None
@@ -95,7 +96,7 @@ class Group:
 @dataclass(frozen=True)
 class Grade:
     id: str
-    names: dict
+    names: Names
     min: float
     source: str | None = None
     verified: bool = True
@@ -104,9 +105,9 @@ class Grade:
 @dataclass(frozen=True)
 class Scheme:
     id: str
-    names: dict
+    names: Names
     basis: str
-    statement: dict
+    statement: Names
     total_points: float
     rules: dict
     grades: tuple[Grade, ...]
@@ -135,8 +136,8 @@ class Scheme:
             tolerance=float(self.rules["self_above_review"].get("tolerance", 0.0)),
         )
 
-    def grade_names(self) -> dict[str, dict]:
-        out = {self.below_grades["id"]: self.below_grades["names"]}
+    def grade_names(self) -> dict[str, Names]:
+        out = {self.below_grades["id"]: Names.of(self.below_grades["names"])}
         out.update({g.id: g.names for g in self.grades})
         return out
 
@@ -221,7 +222,8 @@ def scheme_from_document(doc: Document) -> Scheme:
             "points_total_mismatch", f"the criteria give {total:g} weighted points; the scheme "
             f"says total_points {data['total_points']:g}", "/total_points",
             "make points × weights add up to total_points"))
-    grades = [Grade(g["id"], g["names"], float(g["min"]), g.get("source"), g.get("verified", True))
+    grades = [Grade(g["id"], Names.of(g["names"]), float(g["min"]), g.get("source"),
+                    g.get("verified", True))
               for g in data["grades"]]
     for k, grade in enumerate(grades):
         unique("grade", grade.id, f"/grades/{k}")
@@ -239,8 +241,8 @@ def scheme_from_document(doc: Document) -> Scheme:
                                     "/below_grades/id"))
     if problems:
         raise InputError(problems)
-    return Scheme(id=data["id"], names=data["names"], basis=data["basis"],
-                  statement=data["statement"], total_points=float(data["total_points"]),
+    return Scheme(id=data["id"], names=Names.of(data["names"]), basis=data["basis"],
+                  statement=Names.of(data["statement"]), total_points=float(data["total_points"]),
                   rules=data["rules"], grades=tuple(grades), below_grades=data["below_grades"],
                   dimensions=tuple(dimensions), criteria=tuple(criteria), path=doc.path,
                   sha256=doc.sha256, version=data.get("version"),
@@ -248,7 +250,7 @@ def scheme_from_document(doc: Document) -> Scheme:
 
 
 def _group(node: dict, children: tuple) -> Group:
-    return Group(node["id"], node["names"], float(node.get("weight", 1.0)), children,
+    return Group(node["id"], Names.of(node["names"]), float(node.get("weight", 1.0)), children,
                  node.get("basis"), node.get("source"))
 
 
@@ -283,9 +285,9 @@ def _criterion(doc: Document, crit: dict, pointer: str, dim: dict, item: dict,
     weight = (float(crit.get("weight", 1.0)) * float(item.get("weight", 1.0))
               * float(dim.get("weight", 1.0)))
     return Criterion(
-        id=crit["id"], names=crit["names"], kind=kind, points=points, weight=weight,
+        id=crit["id"], names=Names.of(crit["names"]), kind=kind, points=points, weight=weight,
         dimension=dim["id"], item=item["id"],
-        evidence=tuple(Evidence(e["id"], e["names"]) for e in crit["evidence"]),
+        evidence=tuple(Evidence(e["id"], Names.of(e["names"])) for e in crit["evidence"]),
         step=step, digits=int(crit.get("digits", 2)), knock_out_min=knock_min,
         basis=crit.get("basis", "modelled"), source=crit.get("source"),
         guidance=crit.get("guidance"))
