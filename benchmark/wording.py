@@ -1,8 +1,9 @@
 """The wording of reasons, step reasons, notices and findings, by stable code, in zh and en.
 
 The words live in reports/labels.yaml (`reason_text`, `step_text`, `notice_text`,
-`finding_text`); this module reads them once and fills in the named values. Engine code gives
-codes and values; it never writes prose of its own.
+`finding_text`); this module is the one reader of that file (`labels_file`, which the reports
+use too) and fills in the named values. Engine code gives codes and values; it never writes
+prose of its own.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ import yaml
 LANGS = ("zh", "en")
 
 
-@lru_cache(maxsize=1)
-def _labels() -> dict:
+@lru_cache(maxsize=4)
+def labels_file(stamp: tuple[str, int, int] | None = None) -> dict:
+    """The shipped reports/labels.yaml, both languages: the one reader of it (reports merge a
+    template folder's own over it, `report.labels`). `stamp` (path, size, modification time)
+    tells a changed file; without one the first reading is kept. Shared: never change it."""
     from benchmark.catalogue import data_file
 
     with (data_file("reports") / "labels.yaml").open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def _labels() -> dict:
+    return labels_file()
 
 
 class _Values(dict):
