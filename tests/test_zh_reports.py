@@ -101,7 +101,8 @@ def quoted_texts() -> list[str]:
             add(*(c.note for c in v.classes))
     for path in shipped_scheme_files():  # the organisation schemes' sources, as cited
         for cited in load_scheme(path).sources:
-            texts.update([cited.get("title"), cited.get("read")])
+            for key in ("title", "read"):
+                texts.update((cited.get(key) or {}).values())
     shown = {t for t in texts if t}
     shown |= {md_escape(t) for t in shown}  # as the Markdown reports write them
     return sorted(shown, key=len, reverse=True)

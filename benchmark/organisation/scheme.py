@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.catalogue import text_form
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import InputError, Problem
 from benchmark.loading import (
@@ -246,7 +247,18 @@ def scheme_from_document(doc: Document) -> Scheme:
                   rules=data["rules"], grades=tuple(grades), below_grades=data["below_grades"],
                   dimensions=tuple(dimensions), criteria=tuple(criteria), path=doc.path,
                   sha256=doc.sha256, version=data.get("version"),
-                  sources=tuple(data.get("sources", ())))
+                  sources=tuple(_source(s) for s in data.get("sources", ())))
+
+
+def _source(source: dict) -> dict:
+    """A cited source with its title, what was read there and its note as {zh, en} (a plain
+    string reads the same in both languages)."""
+    out = dict(source)
+    for key in ("title", "read", "note"):
+        text = text_form(source.get(key))
+        if text is not None:
+            out[key] = {"zh": text.zh, "en": text.en}
+    return out
 
 
 def _group(node: dict, children: tuple) -> Group:
