@@ -705,7 +705,7 @@ class _Builder:
             source=source_of(v.get("source")) or edition.source,
             verified=v.get("verified", default_verified), note=text_form(v.get("note")),
             pointer=ptr,
-            basis=v.get("basis"), same_basis=bool(v.get("same_basis", False)))
+            basis=text_form(v.get("basis")), same_basis=bool(v.get("same_basis", False)))
 
     def threshold(self, doc: Document, spec: Any, ptr: str, iset: IndicatorSet,
                   order: tuple[str, ...] = ()) -> Threshold:

@@ -309,7 +309,7 @@ class ReferenceValue:
     verified: bool = False
     note: Names | None = None
     pointer: str = ""
-    basis: str | None = None  # test method / index definition, when not the indicator's own
+    basis: Names | None = None  # test method / index definition, when not the indicator's own
     same_basis: bool = False  # the file's word that `basis` agrees with the indicator's method
 
     def in_effect(self, on: dt.date) -> bool:

@@ -177,7 +177,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
         k = low + 1
         reason = STEP_REASONS[int(step_reasons[k, row])]
         missing = judged.missing
-        basis = next((x.value.basis for x in applied if x.indicative), None)
+        basis = next((text_of(x.value.basis) for x in applied if x.indicative), None)
         notes.append(wording.text("step_text", reason, basis=basis,
                                   reference=", ".join(e.id for e in missing)))
     if r.rests[row] and low >= 0:
@@ -236,7 +236,7 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
                          "zh": f"IDT {x.edition.adoption_source}"})
         if x.indicative:
             _notice(out, "indicative")
-            note.append(wording.text("notice_text", "indicative", basis=x.value.basis,
+            note.append(wording.text("notice_text", "indicative", basis=text_of(x.value.basis),
                                      method=ind.test_method or "—"))
             out["notes"].append(note[-1])
         if th.note and th.low[0] != th.high[0]:  # the between-points rule was used here

@@ -162,7 +162,7 @@ def applicable(catalogue: Catalogue, indicator: Indicator, set_id: str, segment_
         applies = condition_mask(value.where, params, n)
         if not applies.any():
             continue
-        indicative = (value.basis is not None and value.basis != indicator.test_method
+        indicative = (value.basis is not None and value.basis.en != indicator.test_method
                       and not value.same_basis)
         out.append(Applied(edition, value, applies,
                            [_thresholds(b, None, value, applies, params, n)
