@@ -13,10 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from test_catalogue import run_cli as run
 
 from benchmark.catalogue import load_catalogue, text_form
-from benchmark.cli import main
 from benchmark.model import Names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,15 +39,6 @@ def catalogue(root: Path, clause: str) -> Path:
     assert text.count(CLAUSE) == 1
     path.write_text(text.replace(CLAUSE, clause), encoding="utf-8")
     return root
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture(autouse=True)
-def _no_data_env(monkeypatch):
-    monkeypatch.delenv("BENCHMARK_DATA", raising=False)
 
 
 def test_a_plain_string_reads_the_same_in_both_languages():
