@@ -102,3 +102,17 @@ def test_a_bad_text_form_is_reported_with_file_line_and_pointer(tmp_path, bad):
     assert any("/clause" in out for out in located), located
     # where the form itself is wrong, the hint says what the two forms are
     assert all("{zh, en}" in out for out in located if "[schema_oneOf]" in out), located
+
+
+def test_a_rule_description_written_in_one_language_reads_in_both(tmp_path):
+    """A programme's rule description in zh only (the en form falls back to it)."""
+    root = catalogue(tmp_path, CLAUSE)
+    path = root / "programmes/leader.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "description: {zh: 基础指标均符合, en: Every basic indicator is met}"
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, "description: {zh: 基础指标均符合}"), encoding="utf-8")
+    cat = load_catalogue(root)
+    rule = next(r for r in cat.sets["three-phase-induction-motor"].programmes["leader"].rules
+                if r.id == "basic-pass")
+    assert rule.description == Names(zh="基础指标均符合", en="基础指标均符合")
