@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,25 @@ from benchmark.model import (
 FOLDERS = {"indicator_sets": "indicator-set", "ladders": "ladder", "programmes": "programme",
            "reference_standards": "reference-standard"}
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def text_form(data: str | Mapping[str, str] | None) -> Names | None:
+    """A text of the catalogue (a clause, a note, a description) in zh and en: written as a plain
+    string it reads the same in both; written as {zh, en} each language takes its own, and a
+    language left out takes the other's words. None when nothing is written."""
+    if data is None or data == "":
+        return None
+    if isinstance(data, str):
+        return Names(zh=data, en=data)
+    zh, en = data.get("zh") or "", data.get("en") or ""
+    return Names(zh=zh or en, en=en or zh) if (zh or en) else None
+
+
+def source_of(data: Mapping[str, Any] | None) -> Source | None:
+    """A `source` block: its title as cited, its note as a text form."""
+    if not data:
+        return None
+    return Source(title=data["title"], url=data.get("url"), note=text_form(data.get("note")))
 
 
 def default_data_dir() -> Path:
@@ -533,16 +552,16 @@ class _Builder:
                 id=r["id"], kind=r["kind"], check=r.get("check"), level=r.get("level"),
                 classes=tuple(r.get("classes", ("core",))), indicators=subjects,
                 at_least=r.get("at_least"), pass_mark=r.get("pass_mark"), bonus=r.get("bonus"),
-                description=Names.of(r["description"]) if r.get("description") else None,
+                description=text_form(r.get("description")),
                 place=r.get("place"), tier=r.get("tier"), forms=tuple(r.get("forms", ())),
                 top=r.get("top"), top_percent=r.get("top_percent")))
         basis = prog["basis"]
-        source = Source(**basis["source"]) if basis.get("source") else None
+        source = source_of(basis.get("source"))
         return Programme(prog["id"], Names.of(prog["names"]), basis["kind"],
-                         Names.of(basis["statement"]), source, ladder,
+                         text_form(basis["statement"]) or Names("", ""), source, ladder,
                          tuple(prog.get("overall_classes", ("core",))), tuple(rules),
                          dict(prog.get("peers", {})),
-                         Names.of(entry["note"]) if entry.get("note") else None)
+                         text_form(entry.get("note")))
 
     # --- references -------------------------------------------------------------------------
     def references(self, docs: list[Document],
@@ -569,8 +588,8 @@ class _Builder:
             supersedes=tuple(data.get("supersedes", ())), superseded_by=data.get("superseded_by"),
             adoption_source=(data.get("adoption") or {}).get("source"),
             adoption_degree=(data.get("adoption") or {}).get("degree"),
-            source=Source(**data["source"]) if data.get("source") else None,
-            note=data.get("note"), path=doc.path, sha256=doc.sha256)
+            source=source_of(data.get("source")),
+            note=text_form(data.get("note")), path=doc.path, sha256=doc.sha256)
         if edition.published and edition.in_force < edition.published:
             self.problem(doc, "dates_inconsistent", "in_force is before published", "/dates")
         if edition.withdrawn and edition.withdrawn <= edition.in_force:
@@ -662,7 +681,8 @@ class _Builder:
             if any(c["label"] == other.label for other in classes):
                 self.problem(doc, "duplicate_id", f"class label {c['label']!r} appears twice",
                              f"{cptr}/label")
-            classes.append(GradeClass(c["label"], bound, c.get("verified"), c.get("note")))
+            classes.append(GradeClass(c["label"], bound, c.get("verified"),
+                                      text_form(c.get("note"))))
         self.check_monotone(doc, indicator, classes, ptr, bands)
         if v.get("minimum_class") and v["minimum_class"] not in [c.label for c in classes]:
             self.problem(doc, "unknown_class",
@@ -681,10 +701,11 @@ class _Builder:
             segments=tuple(v["segments"]) if "segments" in v else None,
             where=condition_of(v.get("where")), effective_from=_date(eff.get("from")),
             effective_until=_date(eff.get("until")), limits=tuple(limits), classes=tuple(classes),
-            minimum_class=v.get("minimum_class"), clause=v.get("clause"),
-            source=Source(**v["source"]) if v.get("source") else edition.source,
-            verified=v.get("verified", default_verified), note=v.get("note"), pointer=ptr,
-            basis=v.get("basis"), same_basis=bool(v.get("same_basis", False)))
+            minimum_class=v.get("minimum_class"), clause=text_form(v.get("clause")),
+            source=source_of(v.get("source")) or edition.source,
+            verified=v.get("verified", default_verified), note=text_form(v.get("note")),
+            pointer=ptr,
+            basis=text_form(v.get("basis")), same_basis=bool(v.get("same_basis", False)))
 
     def threshold(self, doc: Document, spec: Any, ptr: str, iset: IndicatorSet,
                   order: tuple[str, ...] = ()) -> Threshold:
@@ -726,7 +747,7 @@ class _Builder:
                          "comes from",
                          f"{ptr}/table")
         return Threshold(table_parameter=param.id, table_x=tuple(xs), table_y=tuple(ys),
-                         between=between, between_note=table.get("between_note"))
+                         between=between, between_note=text_form(table.get("between_note")))
 
     # --- checks -----------------------------------------------------------------------------
     def compile(self, doc: Document, source: str, names: Iterable[str], ptr: str):

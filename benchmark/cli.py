@@ -47,6 +47,22 @@ def comma_list(ctx, param, value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def report_options(formats: str, formats_help: str, lang_help: str, templates_help: str):
+    """--format (a comma list), --lang, --template-dir and -o/--output, shared by every command
+    that writes reports; each command gives its default formats and its help texts."""
+    def decorate(f):
+        f = click.option("-o", "--output", "out_dir",
+                         type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+                         show_default=True, help="Output folder.")(f)
+        f = click.option("--template-dir", type=click.Path(file_okay=False),
+                         help=templates_help)(f)
+        f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+                         show_default=True, help=lang_help)(f)
+        return click.option("--format", "formats", callback=comma_list, default=formats,
+                            show_default=True, help=formats_help)(f)
+    return decorate
+
+
 def print_problems(problems: list[Problem]) -> None:
     """Errors always; warnings unless --quiet."""
     for p in problems:
@@ -294,17 +310,15 @@ def list_(what: str, day, data_dir: Path | None) -> None:
               help="Programme whose rules apply (see `benchmark list programmes`).")
 @date_option("Evaluation date: references in force on it are used (default: today, or "
                    "SOURCE_DATE_EPOCH when set).")
-@click.option("--format", "formats", callback=comma_list, default="json,md", show_default=True,
-              help="Comma-separated output formats: json, md, html (one self-contained file), "
-                   "pdf (printed by headless Chromium), xlsx.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the reports (md, html, pdf, xlsx).")
+@report_options("json,md",
+                formats_help="Comma-separated output formats: json, md, html (one self-contained "
+                             "file), pdf (printed by headless Chromium), xlsx.",
+                lang_help="Language of the reports (md, html, pdf, xlsx).",
+                templates_help="Folder with your own report templates; they override the shipped "
+                               "ones by file name (evaluation.md.j2, evaluation.html.j2, "
+                               "letterhead.html.j2, report.css, labels.yaml).")
 @click.option("--include-superseded", is_flag=True,
               help="Also compare with superseded or withdrawn editions.")
-@click.option("--template-dir", type=click.Path(file_okay=False),
-              help="Folder with your own report templates; they override the shipped ones by file "
-                   "name (evaluation.md.j2, evaluation.html.j2, letterhead.html.j2, report.css, "
-                   "labels.yaml).")
 @click.option("--set", "set_id", default=None,
               help="Category of the rows of a table input that has no 'category' column.")
 @click.option("--mapping", type=click.Path(path_type=Path), default=None,
@@ -314,8 +328,6 @@ def list_(what: str, day, data_dir: Path | None) -> None:
                    "of its segment and the leader threshold.")
 @click.option("--population-mapping", type=click.Path(path_type=Path), default=None,
               help="Column-mapping file for --population.")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out"), show_default=True, help="Output folder.")
 @click.option("--audit-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite audit database each evaluation is appended to (default: "
                    "OUTPUT/audit.sqlite).")
@@ -440,17 +452,12 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
 @date_option("Editions in force on this date (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("--include-superseded", is_flag=True,
               help="Also show superseded or withdrawn editions (never counted as most stringent).")
-@click.option("--format", "formats", callback=comma_list, default="html,md,json",
-              show_default=True,
-              help="Comma-separated output formats: html, pdf (printed by headless Chromium), "
-                   "xlsx, md, json.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the reports.")
-@click.option("--template-dir", type=click.Path(file_okay=False),
-              help="Folder with your own templates (study.html.j2, study.md.j2, report.css, "
-                   "letterhead.html.j2, labels.yaml).")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out"), show_default=True, help="Output folder.")
+@report_options("html,md,json",
+                formats_help="Comma-separated output formats: html, pdf (printed by headless "
+                             "Chromium), xlsx, md, json.",
+                lang_help="Language of the reports.",
+                templates_help="Folder with your own templates (study.html.j2, study.md.j2, "
+                               "report.css, letterhead.html.j2, labels.yaml).")
 @data_dir_option
 @verbosity_options
 @handles_input_errors
@@ -498,19 +505,15 @@ def compare(set_id, segment, references, params, day, include_superseded, format
 @date_option("Evaluation date (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("--include-superseded", is_flag=True,
               help="Also compare with superseded or withdrawn editions.")
-@click.option("--format", "formats", callback=comma_list, default="json,csv,md",
-              show_default=True,
-              help="Comma-separated output formats: json, csv (one file per table, UTF-8 with "
-                   "BOM), parquet (one file per table), xlsx, md, html (one self-contained "
-                   "report), pdf (the HTML printed by headless Chromium), boards (the "
-                   "single-indicator rankings as HTML and XLSX, in zh and en).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the reports (md, html, pdf, xlsx).")
-@click.option("--template-dir", type=click.Path(file_okay=False),
-              help="Folder with your own ranking.md.j2, ranking.html.j2, report.css, "
-                   "letterhead.html.j2, labels.yaml.")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out"), show_default=True, help="Output folder.")
+@report_options("json,csv,md",
+                formats_help="Comma-separated output formats: json, csv (one file per table, "
+                             "UTF-8 with BOM), parquet (one file per table), xlsx, md, html (one "
+                             "self-contained report), pdf (the HTML printed by headless "
+                             "Chromium), boards (the single-indicator rankings as HTML and XLSX, "
+                             "in zh and en).",
+                lang_help="Language of the reports (md, html, pdf, xlsx).",
+                templates_help="Folder with your own ranking.md.j2, ranking.html.j2, report.css, "
+                               "letterhead.html.j2, labels.yaml.")
 @click.option("--dask", "dask_address", default=None, metavar="SCHEDULER-ADDRESS|local[:N]",
               help="Read the parts of a Parquet dataset (a folder or a glob) on a Dask cluster: "
                    "a scheduler's address, or local[:N] for N workers here. Per-row Parquet "
@@ -656,17 +659,14 @@ class StageClock:
               help="Scheme file or id (default: the scheme the assessments name, looked up in "
                    "DATA_DIR/schemes and the shipped schemes/).")
 @date_option("Assessment date shown in the reports (default: today, or SOURCE_DATE_EPOCH).")
-@click.option("--format", "formats", callback=comma_list, default="json,md", show_default=True,
-              help="Comma-separated report formats per organisation: json, md, html (one "
-                   "self-contained file), xlsx. The ranked list is always written as CSV, XLSX "
-                   "and Markdown.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the reports and of the ranked list.")
-@click.option("--template-dir", type=click.Path(file_okay=False),
-              help="Folder with your own templates (organisation.md.j2, organisation.html.j2, "
-                   "organisation-list.md.j2, letterhead.html.j2, report.css, labels.yaml).")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("out"), show_default=True, help="Output folder.")
+@report_options("json,md",
+                formats_help="Comma-separated report formats per organisation: json, md, html "
+                             "(one self-contained file), xlsx. The ranked list is always written "
+                             "as CSV, XLSX and Markdown.",
+                lang_help="Language of the reports and of the ranked list.",
+                templates_help="Folder with your own templates (organisation.md.j2, "
+                               "organisation.html.j2, organisation-list.md.j2, "
+                               "letterhead.html.j2, report.css, labels.yaml).")
 @click.option("--audit-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite audit database each assessment is appended to (default: "
                    "OUTPUT/audit.sqlite).")
@@ -780,16 +780,24 @@ def cycle_() -> None:
     public notice, final list, review; every step recorded with its inputs' SHA-256."""
 
 
-@cycle_.command(name="open")
-@year_options
+def cycle_step(name: str, *, catalogue: bool = False):
+    """`benchmark cycle NAME`: the programme year's options (--state, --programme, --year),
+    --data-dir when the step reads the catalogue, --quiet/--verbose, and input errors listed
+    with exit status 2."""
+    def decorate(f):
+        f = verbosity_options(handles_input_errors(f))
+        if catalogue:
+            f = data_dir_option(f)
+        return cycle_.command(name=name)(year_options(f))
+    return decorate
+
+
+@cycle_step("open", catalogue=True)
 @click.option("--field", "fields", multiple=True, required=True,
               help="A key field of the year (a product category); repeat for several.")
 @click.option("--scheme", default=None, help="The evaluation scheme published for the year "
                                              "(a file name or URL, kept as text).")
 @date_option("Date of opening (default: today, or SOURCE_DATE_EPOCH).")
-@data_dir_option
-@verbosity_options
-@handles_input_errors
 def cycle_open(state_dir, programme, year, fields, scheme, day, data_dir) -> None:
     """Open a programme year with its key fields and scheme."""
     from benchmark import cycle
@@ -800,14 +808,10 @@ def cycle_open(state_dir, programme, year, fields, scheme, day, data_dir) -> Non
     say(f"{programme} {year} opened on {day} with {len(fields)} key field(s): {py.path}")
 
 
-@cycle_.command(name="snapshot")
-@year_options
+@cycle_step("snapshot", catalogue=True)
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--field", required=True, help="The key field (category) the snapshot is of.")
 @date_option("Date of the snapshot (default: today, or SOURCE_DATE_EPOCH).")
-@data_dir_option
-@verbosity_options
-@handles_input_errors
 def cycle_snapshot(state_dir, programme, year, table, field, day, data_dir) -> None:
     """Import a platform snapshot (a population table) of one key field."""
     from benchmark import cycle
@@ -819,12 +823,8 @@ def cycle_snapshot(state_dir, programme, year, table, field, day, data_dir) -> N
         f"{step['inputs']['snapshot'][:12]}…")
 
 
-@cycle_.command(name="rank")
-@year_options
+@cycle_step("rank", catalogue=True)
 @date_option("Evaluation date of the ranking (default: today, or SOURCE_DATE_EPOCH).")
-@data_dir_option
-@verbosity_options
-@handles_input_errors
 def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
     """Rank every key field's latest snapshot under the programme."""
     from benchmark import cycle
@@ -836,11 +836,8 @@ def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
         say(f"{field}: {len(rows)} shortlisted row(s)")
 
 
-@cycle_.command(name="shortlist")
-@year_options
+@cycle_step("shortlist")
 @date_option("Date the shortlist is fixed (default: today, or SOURCE_DATE_EPOCH).")
-@verbosity_options
-@handles_input_errors
 def cycle_shortlist(state_dir, programme, year, day) -> None:
     """Fix the shortlist from the last ranking."""
     from benchmark import cycle
@@ -850,14 +847,11 @@ def cycle_shortlist(state_dir, programme, year, day) -> None:
         say(f"{e['field']}\t{e['enterprise']}\t{e['standard_number']}")
 
 
-@cycle_.command(name="commitment")
-@year_options
+@cycle_step("commitment")
 @click.argument("standard")
 @click.option("--letter", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="The letter's file (recorded by its SHA-256).")
 @date_option("Date the letter was received (default: today, or SOURCE_DATE_EPOCH).")
-@verbosity_options
-@handles_input_errors
 def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
     """Record the commitment letter for a shortlisted STANDARD (its number, as written)."""
     from benchmark import cycle
@@ -866,14 +860,11 @@ def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
     say(f"commitment letter for {standard} recorded on {day}")
 
 
-@cycle_.command(name="notice-open")
-@year_options
+@cycle_step("notice-open")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True,
               help="First day of the public notice.")
 @click.option("--until", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
               help="Last day of the public notice.")
-@verbosity_options
-@handles_input_errors
 def cycle_notice_open(state_dir, programme, year, start, end) -> None:
     """Open the public notice (公示) of the shortlist."""
     from benchmark import cycle
@@ -882,15 +873,12 @@ def cycle_notice_open(state_dir, programme, year, start, end) -> None:
     say(f"public notice open from {start.date()} until {end.date()}")
 
 
-@cycle_.command(name="objection")
-@year_options
+@cycle_step("objection")
 @click.argument("standard")
 @click.option("--outcome", type=click.Choice(["upheld", "rejected"]), required=True,
               help="upheld removes the standard from the list; rejected does not.")
 @click.option("--note", default="", help="What the objection said and how it was decided.")
 @date_option("Date of the objection (default: today, or SOURCE_DATE_EPOCH).")
-@verbosity_options
-@handles_input_errors
 def cycle_objection(state_dir, programme, year, standard, outcome, note, day) -> None:
     """Record an objection to a shortlisted STANDARD during the public notice."""
     from benchmark import cycle
@@ -900,11 +888,8 @@ def cycle_objection(state_dir, programme, year, standard, outcome, note, day) ->
     say(f"objection to {standard} recorded: {outcome}")
 
 
-@cycle_.command(name="notice-close")
-@year_options
+@cycle_step("notice-close")
 @date_option("Date the notice closes (default: today, or SOURCE_DATE_EPOCH).")
-@verbosity_options
-@handles_input_errors
 def cycle_notice_close(state_dir, programme, year, day) -> None:
     """Close the public notice."""
     from benchmark import cycle
@@ -913,13 +898,10 @@ def cycle_notice_close(state_dir, programme, year, day) -> None:
     say(f"public notice closed on {day}; {step['detail']['objections']} objection(s)")
 
 
-@cycle_.command(name="publish")
-@year_options
+@cycle_step("publish")
 @date_option("Date of publication (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write list.json and list.csv here.")
-@verbosity_options
-@handles_input_errors
 def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
     """Publish the final list: enterprise, standard number and name, models."""
     from benchmark import cycle
@@ -932,17 +914,13 @@ def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
     _cycle_output(out_dir, "list", entries, step)
 
 
-@cycle_.command(name="review")
-@year_options
+@cycle_step("review", catalogue=True)
 @click.option("--snapshot", "snapshots", multiple=True, metavar="FIELD=TABLE",
               help="A later platform snapshot of a key field; repeat for several. Without one "
                    "the list is reviewed on the date (normative references).")
 @date_option("Date of the review (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write review.json and review.csv here.")
-@data_dir_option
-@verbosity_options
-@handles_input_errors
 def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) -> None:
     """Review the published list: who must be removed, and why."""
     from benchmark import cycle
@@ -968,11 +946,27 @@ def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) 
                                       for e in entries], step)
 
 
-@cycle_.command(name="verify")
-@year_options
-@data_dir_option
-@verbosity_options
-@handles_input_errors
+@cycle_step("status")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the lines printed.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the status as JSON (key fields, snapshots, steps, next steps, list).")
+def cycle_status(state_dir, programme, year, lang, as_json) -> None:
+    """Where a programme year is: its key fields and snapshots, the step it is at, what may
+    come next, and the list when published. Reads the record; changes nothing."""
+    import json
+
+    from benchmark import cycle
+
+    state = cycle.status(cycle.load_year(state_dir, programme, year))
+    if as_json:
+        click.echo(json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    for text in cycle.status_lines(state, lang):
+        say(text)
+
+
+@cycle_step("verify", catalogue=True)
 def cycle_verify(state_dir, programme, year, data_dir) -> None:
     """Re-derive the ranking and the list from the record and check every step's hash. Exit 0
     when all matches, 1 when something does not."""

@@ -554,9 +554,77 @@ def verify_year(py: ProgrammeYear, catalogue: Catalogue) -> list[Problem]:
     return problems
 
 
+def next_steps(py: ProgrammeYear) -> list[str]:
+    """The steps the record lets come next, in the order the step functions above enforce it:
+    snapshots of every key field, then rank (again, after a new snapshot), then the shortlist;
+    commitment letters from the shortlist until the list is published; objections while the
+    notice is open; the list after the notice closes; reviews of a published list."""
+    done = {s["step"] for s in py.steps()}
+    if "publish" in done:
+        return ["review"]
+    if "notice_close" in done:
+        return ["commitment", "publish"]
+    if "notice_open" in done:
+        return ["commitment", "objection", "notice_close"]
+    if "shortlist" in done:
+        return ["commitment", "notice_open"]
+    if any(py.snapshot(f) is None for f in py.fields):
+        return ["snapshot"]
+    return ["snapshot", "rank", "shortlist"] if "rank" in done else ["snapshot", "rank"]
+
+
 def status(py: ProgrammeYear) -> dict:
-    """The year at a glance: key fields, the steps done (with dates) and the list if published."""
+    """The year at a glance: its key fields and their latest snapshots, the step it is at, the
+    steps done (with dates), the steps that may come next, and the list when published."""
+    steps = py.steps()
+    snapshots = {}
+    for field in py.fields:
+        last = next((s for s in reversed(steps) if s["step"] == "snapshot"
+                     and s["detail"]["field"] == field), None)
+        snapshots[field] = None if last is None else {
+            "file": last["detail"]["file"], "rows": last["detail"]["rows"], "day": last["day"],
+            "sha256": last["inputs"]["snapshot"]}
+    shortlist = py.last("shortlist")
     published = py.last("publish")
+    notice = py.last("notice_open")
     return {"programme": py.programme, "year": py.year, "fields": py.fields,
-            "scheme": py.scheme, "steps": [(s["seq"], s["step"], s["day"]) for s in py.steps()],
+            "scheme": py.scheme, "snapshots": snapshots,
+            "at": {"step": steps[-1]["step"], "day": steps[-1]["day"]},
+            "steps": [{"seq": s["seq"], "step": s["step"], "day": s["day"]} for s in steps],
+            "next": next_steps(py),
+            "shortlisted": len(shortlist["detail"]["standards"]) if shortlist else None,
+            "commitments": len(py.steps("commitment")),
+            "objections": len(py.steps("objection")),
+            "notice": ({"start": notice["detail"]["start"], "end": notice["detail"]["end"],
+                        "closed": py.last("notice_close") is not None} if notice else None),
             "list": published["detail"]["entries"] if published else None}
+
+
+def status_lines(state: dict, lang: str) -> list[str]:
+    """`status` in people's words, one line each, in `lang` (reports/labels.yaml
+    `cycle_status`, `cycle_steps`); the next steps as the commands that take them."""
+    steps = wording.words(lang, "cycle_steps")
+
+    def line(code: str, **values: Any) -> str:
+        return wording.text("cycle_status", code, **values)[lang]
+
+    sep = "、" if lang == "zh" else ", "
+    out = [line("year", programme=state["programme"], year=state["year"],
+                fields=sep.join(state["fields"]))]
+    for field, snap in state["snapshots"].items():
+        out.append(line("snapshot", field=field, **snap) if snap else
+                   line("no_snapshot", field=field))
+    out.append(line("at", step=steps.get(state["at"]["step"], state["at"]["step"]),
+                    day=state["at"]["day"], steps=len(state["steps"])))
+    if state["shortlisted"] is not None:
+        out.append(line("shortlist", shortlisted=state["shortlisted"],
+                        commitments=state["commitments"], objections=state["objections"]))
+    if state["notice"]:
+        out.append(line("notice_closed" if state["notice"]["closed"] else "notice_open",
+                        **state["notice"]))
+    if state["list"] is not None:
+        out.append(line("list", listed=sum(1 for e in state["list"] if e["listed"]),
+                        shortlisted=len(state["list"])))
+    commands = [f"benchmark cycle {s.replace('_', '-')}" for s in state["next"]]
+    out.append(line("next", commands=" | ".join(commands)))
+    return out

@@ -456,4 +456,6 @@ def _schema_hint(error) -> str | None:
             return "allowed keys: " + ", ".join(allowed)
     if error.validator == "format" and error.validator_value == "date":
         return "write dates as YYYY-MM-DD"
+    if error.validator == "oneOf" and isinstance(error.schema, dict):
+        return error.schema.get("description")  # what the forms are, e.g. a text's two forms
     return None

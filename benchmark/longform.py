@@ -10,6 +10,10 @@ indicator the mapping names reads each row's unit (the reader's `unit_column`); 
 name is headed `<指标名称> [<unit>]` when all its rows share the unit, and is refused
 (`long_form_unit_conflict`) when they do not.
 
+What the reader then finds in a row of the wide table is placed back in the export
+(`Origin.relocate`): at the line of the indicator's row for an indicator's cell, at the standard's
+first line otherwise; and the population keeps the export's SHA-256, not the wide table's.
+
 Every problem is located in the long file (line, column) and all are reported together:
 the same standard and indicator given twice (`long_form_duplicate`, with both lines; with
 different units, `long_form_unit_conflict`), and an identity column (enterprise, standard name …)
@@ -18,7 +22,9 @@ that differs between the rows of one standard (`long_form_conflict`).
 
 from __future__ import annotations
 
+import re
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +47,44 @@ def unit_header(name: str) -> str:
     return f"{name} __unit"
 
 
-def pivot(frame: pd.DataFrame, spec: dict, display: str, header_line: int = 1
-          ) -> tuple[pd.DataFrame, list[Problem]]:
-    """The wide table of a long one (cells as text), and every problem found."""
+@dataclass
+class Origin:
+    """Where the wide table came from: the export's SHA-256 and, for each wide row, the export
+    line of each cell (`lines[row][column]`) and of the standard's first row (`first[row]`)."""
+
+    sha256: str = ""
+    header_line: int = 1
+    columns: dict[str, str] = field(default_factory=dict)  # wide column → the export's column
+    first: list[int] = field(default_factory=list)
+    lines: list[dict[str, int]] = field(default_factory=list)
+
+    def relocate(self, problems: list[Problem]) -> list[Problem]:
+        """Row problems of the wide table (pointer `/ROW/COLUMN`) placed at the export's line
+        and column; others at the export's header."""
+        out = []
+        for p in problems:
+            m = re.fullmatch(r"/(\d+)/(.+)", p.pointer or "")
+            if m is None or not 1 <= int(m[1]) <= len(self.first):
+                out.append(replace_location(p, p.pointer,
+                                            self.header_line if p.line is not None else None))
+                continue
+            row, column = int(m[1]) - 1, m[2]
+            line = self.lines[row].get(column, self.first[row])
+            shown = self.columns.get(column, column)
+            out.append(replace_location(p, f"/{line - self.header_line}/{shown}", line))
+        return sorted(out, key=lambda p: (p.line or 0, p.pointer or ""))
+
+
+def replace_location(p: Problem, pointer: str | None, line: int | None) -> Problem:
+    from dataclasses import replace
+
+    return replace(p, pointer=pointer, line=line)
+
+
+def pivot(frame: pd.DataFrame, spec: dict, display: str, header_line: int = 1,
+          origin: Origin | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """The wide table of a long one (cells as text), and every problem found; `origin`, when
+    given, is filled with the export line of each wide cell."""
     keys = [spec["key"]] if isinstance(spec["key"], str) else list(spec["key"])
     ind_col, val_col, unit_col = spec["indicator"], spec["value"], spec.get("unit")
     problems: list[Problem] = []
@@ -90,16 +131,29 @@ def pivot(frame: pd.DataFrame, spec: dict, display: str, header_line: int = 1
         if unit_col:
             row[unit_header(name)] = unit
     wide = pd.DataFrame(list(rows.values())).fillna("")
+    if origin is not None:
+        order = {key: k for k, key in enumerate(rows)}
+        origin.header_line = header_line
+        origin.first = [first_line[key] for key in rows]
+        origin.lines = [{} for _ in rows]
+        for (key, name), (line, _) in seen.items():
+            cells = origin.lines[order[key]]
+            cells[name] = line
+            cells[unit_header(name)] = line
+        origin.columns = {c: val_col for c in wide.columns if c not in (*keys, *carried)}
+        if unit_col:
+            origin.columns.update({unit_header(name): unit_col for _, name in seen})
     return wide, problems
 
 
-def wide_table(path: str | Path, mapping: dict, display: str) -> tuple[Path, dict]:
-    """Pivot the long-form table at `path` as `mapping["long_form"]` says; the wide table's file
-    and the mapping to read it with. InputError lists every problem."""
+def wide_table(path: str | Path, mapping: dict, display: str) -> tuple[Path, dict, Origin]:
+    """Pivot the long-form table at `path` as `mapping["long_form"]` says; the wide table's file,
+    the mapping to read it with and where its cells came from. InputError lists every
+    problem."""
     from benchmark.population import read_table_chunks
 
     spec = mapping["long_form"]
-    chunks, _ = read_table_chunks(path, encoding=mapping.get("encoding"),
+    chunks, digest = read_table_chunks(path, encoding=mapping.get("encoding"),
                                   sheet=mapping.get("sheet"), delimiter=mapping.get("delimiter"),
                                   header_row=mapping.get("header_row"),
                                   text_columns=lambda headers: set(headers))
@@ -107,7 +161,8 @@ def wide_table(path: str | Path, mapping: dict, display: str) -> tuple[Path, dic
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     header_line = frames[0].attrs.get("header_line", 1) if frames else 1
     frame = frame.astype(object).where(frame.notna(), "").astype(str)
-    wide, problems = pivot(frame, spec, display, header_line)
+    origin = Origin(sha256=digest)
+    wide, problems = pivot(frame, spec, display, header_line, origin)
     columns = {}
     for name, s in mapping.get("columns", {}).items():
         s = dict(s)
@@ -132,8 +187,13 @@ def wide_table(path: str | Path, mapping: dict, display: str) -> tuple[Path, dic
     if problems:
         raise InputError(problems)
     wide = wide.rename(columns=renamed)
+    for old_name, new_name in renamed.items():  # `<指标名称> [<unit>]` is still that row's cell
+        origin.columns[new_name] = origin.columns.pop(old_name, spec["value"])
+        for cells in origin.lines:
+            if old_name in cells:
+                cells[new_name] = cells[old_name]
     out = _folder() / f"{Path(str(path)).stem}.wide.csv"
     wide.to_csv(out, index=False)
     read = {k: v for k, v in mapping.items()
             if k not in ("long_form", "encoding", "sheet", "delimiter", "header_row")}
-    return out, {**read, "columns": columns}
+    return out, {**read, "columns": columns}, origin

@@ -206,7 +206,7 @@ class Threshold:
     table_x: tuple[float, ...] = ()  # in the parameter's canonical unit
     table_y: tuple[float, ...] = ()
     between: str = "none"
-    between_note: str | None = None
+    between_note: Names | None = None
 
     @property
     def assumed(self) -> bool:
@@ -279,14 +279,14 @@ class GradeClass:
     label: str
     bound: Bound | None  # None: the catch-all worst class
     verified: bool | None = None  # None: as the value says
-    note: str | None = None
+    note: Names | None = None
 
 
 @dataclass(frozen=True)
 class Source:
     title: str
     url: str | None = None
-    note: str | None = None
+    note: Names | None = None
 
 
 @dataclass(frozen=True)
@@ -304,12 +304,12 @@ class ReferenceValue:
     limits: tuple[Bound, ...] = ()
     classes: tuple[GradeClass, ...] = ()
     minimum_class: str | None = None
-    clause: str | None = None
+    clause: Names | None = None
     source: Source | None = None
     verified: bool = False
-    note: str | None = None
+    note: Names | None = None
     pointer: str = ""
-    basis: str | None = None  # test method / index definition, when not the indicator's own
+    basis: Names | None = None  # test method / index definition, when not the indicator's own
     same_basis: bool = False  # the file's word that `basis` agrees with the indicator's method
 
     def in_effect(self, on: dt.date) -> bool:
@@ -339,7 +339,7 @@ class ReferenceEdition:
     adoption_source: str | None = None
     adoption_degree: str | None = None
     source: Source | None = None
-    note: str | None = None
+    note: Names | None = None
     values: list[ReferenceValue] = field(default_factory=list)
     governs: tuple[tuple[str, str, tuple[str, ...] | None], ...] = ()  # (set, indicator, segments)
     path: str = ""

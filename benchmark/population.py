@@ -1003,10 +1003,11 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                  pointer="/category"))
     _return_freed_memory()
     display = display or _display(path)
+    origin = None
     if mapping and mapping.get("long_form"):  # one row per standard × indicator: pivot first
         from benchmark.longform import wide_table
 
-        path, mapping = wide_table(path, mapping, display)
+        path, mapping, origin = wide_table(path, mapping, display)
 
     def identity(headers: list[str]) -> set[str]:
         cols, _ = resolve_columns(headers, iset, mapping, display)
@@ -1017,6 +1018,8 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        delimiter=(mapping or {}).get("delimiter"),
                                        header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
+    if origin is not None:  # a long-form export: its own hash, not the pivoted table's
+        digest = origin.sha256
     parts: list[Population] = []
     credit_checks: dict[str, list[Problem]] = {}
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
@@ -1037,11 +1040,15 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     pop = _concatenate(parts)
     pop.header_line = header_line
     pop.warnings = problems
+    if origin is not None:  # problems at the export's lines, not the pivoted rows
+        pop.excluded = origin.relocate(pop.excluded)
+        pop.warnings = origin.relocate(problems)
+        pop.header_line = origin.header_line
     pop.inputs = {display: digest,
                   **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
-                                  file=str(path)), *pop.excluded[:50]])
+                                  file=display), *pop.excluded[:50]])
     return pop
 
 

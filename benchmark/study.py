@@ -23,7 +23,7 @@ from benchmark import __version__
 from benchmark.catalogue import close
 from benchmark.declaration import parameter_value
 from benchmark.engine import resolve
-from benchmark.engine.explain import names
+from benchmark.engine.explain import names, text_of
 from benchmark.errors import InputError, Problem
 from benchmark.model import (
     Catalogue,
@@ -136,10 +136,11 @@ def _class_verified(a: AppliedValue, label: str | None) -> bool:
 def _entry(a: AppliedValue, ind: Indicator) -> dict:
     assert a.top is not None  # only values with a threshold at the parameters are entries
     op, t, label = a.top
-    entry = {"op": op, "value": float(t), "class_label": label, "clause": a.value.clause,
+    entry = {"op": op, "value": float(t), "class_label": label,
+             "clause": text_of(a.value.clause),
              "verified": a.verified,
              "source_unit": a.value.unit if a.value.unit != ind.unit else None,
-             "note": a.value.note, "minimum": None, "most_stringent": False}
+             "note": text_of(a.value.note), "minimum": None, "most_stringent": False}
     minimums = a.mandatory
     if minimums:
         mop, mt, mlabel = min(minimums, key=lambda m: m[1] * (ind.sign or 1))  # the least demanding

@@ -1,8 +1,9 @@
 """The wording of reasons, step reasons, notices and findings, by stable code, in zh and en.
 
 The words live in reports/labels.yaml (`reason_text`, `step_text`, `notice_text`,
-`finding_text`); this module reads them once and fills in the named values. Engine code gives
-codes and values; it never writes prose of its own.
+`finding_text`); this module is the one reader of that file (`labels_file`, which the reports
+use too) and fills in the named values. Engine code gives codes and values; it never writes
+prose of its own.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ import yaml
 LANGS = ("zh", "en")
 
 
-@lru_cache(maxsize=1)
-def _labels() -> dict:
+@lru_cache(maxsize=4)
+def labels_file(stamp: tuple[str, int, int] | None = None) -> dict:
+    """The shipped reports/labels.yaml, both languages: the one reader of it (reports merge a
+    template folder's own over it, `report.labels`). `stamp` (path, size, modification time)
+    tells a changed file; without one the first reading is kept. Shared: never change it."""
     from benchmark.catalogue import data_file
 
     with (data_file("reports") / "labels.yaml").open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def _labels() -> dict:
+    return labels_file()
 
 
 class _Values(dict):
@@ -41,9 +49,23 @@ def text(section: str, code: str, **values: Any) -> dict[str, str]:
     return out
 
 
+def words(lang: str, section: str) -> dict[str, str]:
+    """The words of one section of reports/labels.yaml in `lang`, by code (e.g. step names)."""
+    return dict(_labels()[lang].get(section) or {})
+
+
+BAND_ENDS = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
+
+
+def _number(v: float, unit: str | None) -> str:
+    """A parameter's number with its canonical unit at its digits: "1.5 kW", "4" (no unit)."""
+    return f"{v:g} {unit}" if unit and unit != "1" else f"{v:g}"
+
+
 def scope(condition: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, str]:
-    """{zh, en} wording of a `where` scope: each parameter by its name, a band by its ends, a
-    list of codes by their words (`parameter_values`, "key.code" before "code")."""
+    """{zh, en} wording of a `where` scope: each parameter by its name, a band by its ends and a
+    number by its digits, each with the parameter's unit, a list of codes by their words
+    (`parameter_values`, "key.code" before "code")."""
     out = {}
     for lang in LANGS:
         words = _labels()[lang].get("parameter_values") or {}
@@ -51,11 +73,13 @@ def scope(condition: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[s
         for key, spec in condition.items():
             p = parameters.get(key)
             name = getattr(p.names, lang) if p is not None else key
+            unit = getattr(p, "unit", None)
             if hasattr(spec, "describe"):  # a Band
-                band = spec.describe()
-                parts.append(f"{name} {band.replace(' and ', ' 且 ') if lang == 'zh' else band}")
+                ends = [f"{sym} {_number(getattr(spec, op), unit)}" for op, sym in BAND_ENDS
+                        if getattr(spec, op) is not None]
+                parts.append(f"{name} " + (" 且 " if lang == "zh" else " and ").join(ends))
             else:
-                shown = [f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool)
+                shown = [_number(v, unit) if isinstance(v, int | float) and not isinstance(v, bool)
                          else str(words.get(f"{key}.{v}") or words.get(str(v)) or v)
                          for v in spec]
                 parts.append(f"{name}为{'、'.join(shown)}" if lang == "zh"

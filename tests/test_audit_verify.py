@@ -111,8 +111,9 @@ def test_edited_reference_value_names_the_file(setup):
     report = evaluate(decl, cat, out)
     used = json.loads(report.read_text(encoding="utf-8"))["references_used"]
     assert EU in {r["file"] for r in used}
-    replace_once(cat / EU, "low-voltage EPS, Po ≤ 49 W\n    limit: {le: 0.10}",
-                 "low-voltage EPS, Po ≤ 49 W\n    limit: {le: 0.12}")  # the charger's no-load limit
+    # the charger's no-load limit
+    replace_once(cat / EU, 'low-voltage EPS, Po ≤ 49 W"}\n    limit: {le: 0.10}',
+                 'low-voltage EPS, Po ≤ 49 W"}\n    limit: {le: 0.12}')
     check = verify_report(report, data_dir=cat)
     assert not check.ok
     assert check.codes()[:2] == ["catalogue_changed", "reference_file_changed"]

@@ -25,6 +25,7 @@ from benchmark.catalogue import data_file, load_catalogue
 from benchmark.cli import main
 from benchmark.engine.rules import REASONS
 from benchmark.engine.types import STATUSES, STEP_OUTCOMES, STEP_REASONS
+from benchmark.model import Names
 from benchmark.organisation.scheme import load_scheme, shipped_scheme_files
 from benchmark.report import labels, md_escape
 
@@ -85,17 +86,23 @@ def quoted_texts() -> list[str]:
     catalogue holds them: the source's words, with no zh form yet)."""
     cat = load_catalogue()
     texts: set[str | None] = set()
+
+    def add(*forms: Names | None) -> None:
+        texts.update(t for f in forms if f is not None for t in (f.zh, f.en))
+
     for edition in cat.references.values():
-        texts.add(edition.note)
+        add(edition.note)
         for source in [edition.source, *(v.source for v in edition.values)]:
             if source is not None:
-                texts.update([source.title, source.note])
+                texts.add(source.title)
+                add(source.note)
         for v in edition.values:
-            texts.update([v.clause, v.note])
-            texts.update(c.note for c in v.classes)
+            add(v.clause, v.note)
+            add(*(c.note for c in v.classes))
     for path in shipped_scheme_files():  # the organisation schemes' sources, as cited
         for cited in load_scheme(path).sources:
-            texts.update([cited.get("title"), cited.get("read")])
+            for key in ("title", "read"):
+                texts.update((cited.get(key) or {}).values())
     shown = {t for t in texts if t}
     shown |= {md_escape(t) for t in shown}  # as the Markdown reports write them
     return sorted(shown, key=len, reverse=True)

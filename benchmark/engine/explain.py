@@ -40,6 +40,11 @@ def names(n: Names) -> dict[str, str]:
     return {"en": n.en, "zh": n.zh}
 
 
+def text_of(n: Names | None) -> dict[str, str] | None:
+    """A catalogue text (a clause, a note) as {en, zh}, or None when none is written."""
+    return names(n) if n is not None else None
+
+
 def explain(a: Assessment, row: int, declaration: dict[str, Any],
             declared_text: dict[str, str] | None = None, unit_assumed: frozenset = frozenset(),
             inputs: dict[str, str] | None = None) -> dict[str, Any]:
@@ -172,7 +177,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
         k = low + 1
         reason = STEP_REASONS[int(step_reasons[k, row])]
         missing = judged.missing
-        basis = next((x.value.basis for x in applied if x.indicative), None)
+        basis = next((text_of(x.value.basis) for x in applied if x.indicative), None)
         notes.append(wording.text("step_text", reason, basis=basis,
                                   reference=", ".join(e.id for e in missing)))
     if r.rests[row] and low >= 0:
@@ -187,10 +192,13 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
         need, ref, strict = required_value(ladder, ladder.levels[k].id, applied, method, 0)
         if need is None or value is None or ind.kind == "ordinal":
             break
+        improve_by = round((need - value) * (method.sign or 1), 10) + 0.0  # never -0.0
         out["gaps"][ladder.levels[k].id] = {
             "indicator": ind.id, "level": ladder.levels[k].id, "current": value,
-            "required": need, "improve_by": round((need - value) * (method.sign or 1), 10),
-            "unit": ind.unit, "reference": ref, "strict": strict}
+            "required": need, "improve_by": improve_by,
+            "unit": ind.unit, "reference": ref, "strict": strict,
+            "side": "below" if (method.sign or 1) < 0 else "above",
+            "at_limit": round(improve_by, ind.digits if ind.digits is not None else 9) <= 0}
     return out
 
 
@@ -205,7 +213,8 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
     for x in applied:
         tops = [th for th in x.top() if np.isfinite(th.low[0])]
         if not tops:
-            out["not_covered"].append({"reference": x.edition.id, "clause": x.value.clause,
+            out["not_covered"].append({"reference": x.edition.id,
+                                       "clause": text_of(x.value.clause),
                                        "message": wording.text("notice_text", "not_covered")})
             continue
         th = tops[0]
@@ -221,23 +230,23 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
                 break
         mandatory = [judge(lo, hi, mt.op, mt.low, mt.high, method)[0]
                      for mt in x.mandatory() if np.isfinite(mt.low[0])]
-        note = []
+        note: list[dict[str, str]] = []
         if x.edition.adoption_degree == "IDT" and x.edition.adoption_source in ids:
-            note.append(f"IDT {x.edition.adoption_source}")
+            note.append({"en": f"IDT {x.edition.adoption_source}",
+                         "zh": f"IDT {x.edition.adoption_source}"})
         if x.indicative:
             _notice(out, "indicative")
-            note.append(wording.text("notice_text", "indicative", basis=x.value.basis,
-                                     method=ind.test_method or "—")["en"])
-            out["notes"].append(wording.text("notice_text", "indicative", basis=x.value.basis,
-                                             method=ind.test_method or "—"))
+            note.append(wording.text("notice_text", "indicative", basis=text_of(x.value.basis),
+                                     method=ind.test_method or "—"))
+            out["notes"].append(note[-1])
         if th.note and th.low[0] != th.high[0]:  # the between-points rule was used here
             _notice(out, "between_rule")
-            out["notes"].append({"en": f"{x.edition.id}: {th.note}",
-                                 "zh": f"{x.edition.id}：{th.note}"})
+            out["notes"].append({"en": f"{x.edition.id}: {th.note.en}",
+                                 "zh": f"{x.edition.id}：{th.note.zh}"})
         verified = x.verified(th.label)
         out["comparisons"].append({
             "reference": x.edition.id, "tier": x.edition.tier, "mandatory": x.edition.mandatory,
-            "verified": verified, "clause": x.value.clause,
+            "verified": verified, "clause": text_of(x.value.clause),
             "source": x.value.source.title if x.value.source else None,
             "url": x.value.source.url if x.value.source else None,
             "adoption": (f"{x.edition.adoption_degree} {x.edition.adoption_source}"
@@ -253,7 +262,8 @@ def _comparisons(a: Assessment, ind: Indicator, out: dict, applied: list, lo, hi
             "mandatory_met": (None if not mandatory else
                               False if FAIL in mandatory else
                               True if all(c == PASS for c in mandatory) else None),
-            "note": "; ".join(note) or None})
+            "note": ({"en": "; ".join(n["en"] for n in note),
+                      "zh": "；".join(n["zh"] for n in note)} if note else None)})
         entry = used.setdefault(x.edition.id, {
             "id": x.edition.id, "titles": names(x.edition.titles), "tier": x.edition.tier,
             "mandatory": x.edition.mandatory, "in_force": x.edition.in_force.isoformat(),
@@ -269,7 +279,7 @@ def _outside_scope(out: dict, judged: Resolved, parameters: dict) -> None:
     for edition, value in judged.values:
         if value.where and not applies.get(id(value), False):
             out["not_covered"].append({
-                "reference": edition.id, "clause": value.clause,
+                "reference": edition.id, "clause": text_of(value.clause),
                 "message": wording.text("notice_text", "outside_scope",
                                         scope=wording.scope(value.where, parameters))})
 
@@ -303,7 +313,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
 
     def reason(code: str, **values: Any) -> dict:
         fields = {k: values.pop(k, None) for k in ("indicator_id", "observed", "required",
-                                                   "gap", "unit", "observed_text")}
+                                                   "gap", "unit", "observed_text", "side",
+                                                   "at_limit")}
         shown = fields["observed_text"] or fields["observed"]
         return {"rule": rule.id, "code": code,
                 "message": wording.text("reason_text", code, **values,
@@ -312,7 +323,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                                         date=date),
                 "indicator": fields["indicator_id"], "observed": _plain(fields["observed"]),
                 "required": _plain(fields["required"]), "gap": fields["gap"],
-                "unit": fields["unit"]}
+                "unit": fields["unit"], "side": fields["side"],
+                "at_limit": fields["at_limit"]}
 
     if outcome != "pass":
         subject_reasons = False
@@ -339,7 +351,8 @@ def _rule(a: Assessment, rule, row: int, by_id: dict, level_names: list, gaps: l
                 observed_text=(level_names[ladder.index(i["level_highest"])]
                                if code == "level_below" else None),
                 required=gap["required"] if gap else None,
-                gap=gap["improve_by"] if gap else None, unit=i["unit"]))
+                gap=gap["improve_by"] if gap else None, unit=i["unit"],
+                side=gap["side"] if gap else None, at_limit=gap["at_limit"] if gap else None))
         rc = REASONS[int(o.reason[row])]
         if rule.check == "no_withdrawn_references":
             for ref in a.population_references(row):

@@ -19,6 +19,7 @@ from benchmark.model import (
     Bound,
     Catalogue,
     Indicator,
+    Names,
     Programme,
     ReferenceEdition,
     ReferenceValue,
@@ -37,7 +38,7 @@ class Thresholds:
     high: np.ndarray
     ruled: np.ndarray  # the value the data's own rule gives (shown in reports)
     label: str | None = None  # the grade-table class, if any
-    note: str | None = None  # the between-points rule, when it is an assumption
+    note: Names | None = None  # the between-points rule, when it is an assumption
 
     @property
     def uncertain(self) -> np.ndarray | bool:
@@ -161,7 +162,7 @@ def applicable(catalogue: Catalogue, indicator: Indicator, set_id: str, segment_
         applies = condition_mask(value.where, params, n)
         if not applies.any():
             continue
-        indicative = (value.basis is not None and value.basis != indicator.test_method
+        indicative = (value.basis is not None and value.basis.en != indicator.test_method
                       and not value.same_basis)
         out.append(Applied(edition, value, applies,
                            [_thresholds(b, None, value, applies, params, n)

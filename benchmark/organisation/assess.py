@@ -21,6 +21,7 @@ import numpy as np
 
 from benchmark import __version__
 from benchmark.catalogue import data_file, default_data_dir
+from benchmark.engine.explain import names
 from benchmark.errors import InputError, Problem
 from benchmark.organisation.scheme import Assessment, Scheme, load_scheme
 from benchmark.organisation.score import (
@@ -125,12 +126,12 @@ def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> di
         status = ("evidence_missing" if s.evidence_zeroed[r, k] else
                   "not_assessed" if np.isnan(s.points[r, k]) else "scored")
         criteria.append({
-            "id": c.id, "dimension": c.dimension, "item": c.item, "names": c.names,
+            "id": c.id, "dimension": c.dimension, "item": c.item, "names": names(c.names),
             "kind": c.kind, "points": _num(c.points), "weight": _num(c.weight),
             "weighted_points": _num(c.weighted_points),
             "knock_out": None if c.knock_out_min is None else
             {"min": _num(c.knock_out_min), "state": ko_state},
-            "evidence_required": [{"id": e.id, "names": e.names} for e in c.evidence],
+            "evidence_required": [{"id": e.id, "names": names(e.names)} for e in c.evidence],
             "self": {"value": a.self_value.get(c.id), "points": _num(s.self_points[r, k]),
                      "evidence": dict(sorted(a.self_evidence.get(c.id, {}).items()))},
             "review": {"value": a.review_value.get(c.id),
@@ -178,14 +179,14 @@ def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> di
         items = []
         for item in d.children:
             rows = [by_id[cid] for cid in item.children]
-            items.append({"id": item.id, "names": item.names, "weight": _num(item.weight),
+            items.append({"id": item.id, "names": names(item.names), "weight": _num(item.weight),
                           "basis": item.basis, "source": item.source,
                           "low": _num(sum(x["score"] or 0 for x in rows)),
                           "high": _num(sum(x["score"] if x["score"] is not None
                                            else x["weighted_points"] for x in rows)),
                           "max": _num(sum(x["weighted_points"] for x in rows)),
                           "criteria": list(item.children)})
-        dimensions.append({"id": d.id, "names": d.names, "weight": _num(d.weight),
+        dimensions.append({"id": d.id, "names": names(d.names), "weight": _num(d.weight),
                            "basis": d.basis, "source": d.source,
                            "low": _num(s.dimension_low[r, d_index]),
                            "high": _num(s.dimension_high[r, d_index]),
@@ -219,10 +220,10 @@ def _result(scheme: Scheme, a: Assessment, s: Scores, r: int, on: dt.date) -> di
 
 def _scheme_summary(scheme: Scheme) -> dict:
     return {
-        "id": scheme.id, "names": scheme.names, "version": scheme.version,
-        "basis": scheme.basis, "statement": scheme.statement,
+        "id": scheme.id, "names": names(scheme.names), "version": scheme.version,
+        "basis": scheme.basis, "statement": names(scheme.statement),
         "total_points": _num(scheme.total_points),
-        "grades": [{"id": g.id, "names": g.names, "min": _num(g.min), "source": g.source,
+        "grades": [{"id": g.id, "names": names(g.names), "min": _num(g.min), "source": g.source,
                     "verified": g.verified} for g in scheme.grades],
         "below_grades": scheme.below_grades,
         "rules": {k: scheme.rules[k] for k in sorted(scheme.rules)},
@@ -381,7 +382,7 @@ def assess_files(paths: Iterable[Path], on: dt.date, out_dir: Path,
                                                          template_dir)]
         per_result.append((result, [path for path, _ in rendered[first:]]))
     ranked = ranked_list(results, stems)
-    dims = [{"id": d.id, "names": d.names} for d in scheme.dimensions]
+    dims = [{"id": d.id, "names": names(d.names)} for d in scheme.dimensions]
     rendered += [(out_dir / name, content) for name, content in
                  list_outputs(ranked, results[0]["scheme"], dims, on, lang, template_dir)]
     outputs = write_all(rendered)

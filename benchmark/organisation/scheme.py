@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.catalogue import text_form
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import InputError, Problem
 from benchmark.loading import (
@@ -36,6 +37,7 @@ from benchmark.loading import (
     read_document,
     schema_problems,
 )
+from benchmark.model import Names
 from benchmark.organisation.score import SchemeArrays
 
 KINDS = ("yes_no", "graded", "proportion")
@@ -45,7 +47,7 @@ HAIR = 1e-9  # float slack when a value is checked against a step or a bound
 @dataclass(frozen=True)
 class Evidence:
     id: str
-    names: dict
+    names: Names
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Criterion:
     """One scored criterion; `weight` is the combined weight (own × item × dimension)."""
 
     id: str
-    names: dict
+    names: Names
     kind: str
     points: float
     weight: float
@@ -85,7 +87,7 @@ class Group:
     item (`children`: its criterion ids)."""
 
     id: str
-    names: dict
+    names: Names
     weight: float
     children: tuple
     basis: str | None = None
@@ -95,7 +97,7 @@ class Group:
 @dataclass(frozen=True)
 class Grade:
     id: str
-    names: dict
+    names: Names
     min: float
     source: str | None = None
     verified: bool = True
@@ -104,9 +106,9 @@ class Grade:
 @dataclass(frozen=True)
 class Scheme:
     id: str
-    names: dict
+    names: Names
     basis: str
-    statement: dict
+    statement: Names
     total_points: float
     rules: dict
     grades: tuple[Grade, ...]
@@ -135,8 +137,8 @@ class Scheme:
             tolerance=float(self.rules["self_above_review"].get("tolerance", 0.0)),
         )
 
-    def grade_names(self) -> dict[str, dict]:
-        out = {self.below_grades["id"]: self.below_grades["names"]}
+    def grade_names(self) -> dict[str, Names]:
+        out = {self.below_grades["id"]: Names.of(self.below_grades["names"])}
         out.update({g.id: g.names for g in self.grades})
         return out
 
@@ -221,7 +223,8 @@ def scheme_from_document(doc: Document) -> Scheme:
             "points_total_mismatch", f"the criteria give {total:g} weighted points; the scheme "
             f"says total_points {data['total_points']:g}", "/total_points",
             "make points × weights add up to total_points"))
-    grades = [Grade(g["id"], g["names"], float(g["min"]), g.get("source"), g.get("verified", True))
+    grades = [Grade(g["id"], Names.of(g["names"]), float(g["min"]), g.get("source"),
+                    g.get("verified", True))
               for g in data["grades"]]
     for k, grade in enumerate(grades):
         unique("grade", grade.id, f"/grades/{k}")
@@ -239,16 +242,27 @@ def scheme_from_document(doc: Document) -> Scheme:
                                     "/below_grades/id"))
     if problems:
         raise InputError(problems)
-    return Scheme(id=data["id"], names=data["names"], basis=data["basis"],
-                  statement=data["statement"], total_points=float(data["total_points"]),
+    return Scheme(id=data["id"], names=Names.of(data["names"]), basis=data["basis"],
+                  statement=Names.of(data["statement"]), total_points=float(data["total_points"]),
                   rules=data["rules"], grades=tuple(grades), below_grades=data["below_grades"],
                   dimensions=tuple(dimensions), criteria=tuple(criteria), path=doc.path,
                   sha256=doc.sha256, version=data.get("version"),
-                  sources=tuple(data.get("sources", ())))
+                  sources=tuple(_source(s) for s in data.get("sources", ())))
+
+
+def _source(source: dict) -> dict:
+    """A cited source with its title, what was read there and its note as {zh, en} (a plain
+    string reads the same in both languages)."""
+    out = dict(source)
+    for key in ("title", "read", "note"):
+        text = text_form(source.get(key))
+        if text is not None:
+            out[key] = {"zh": text.zh, "en": text.en}
+    return out
 
 
 def _group(node: dict, children: tuple) -> Group:
-    return Group(node["id"], node["names"], float(node.get("weight", 1.0)), children,
+    return Group(node["id"], Names.of(node["names"]), float(node.get("weight", 1.0)), children,
                  node.get("basis"), node.get("source"))
 
 
@@ -283,9 +297,9 @@ def _criterion(doc: Document, crit: dict, pointer: str, dim: dict, item: dict,
     weight = (float(crit.get("weight", 1.0)) * float(item.get("weight", 1.0))
               * float(dim.get("weight", 1.0)))
     return Criterion(
-        id=crit["id"], names=crit["names"], kind=kind, points=points, weight=weight,
+        id=crit["id"], names=Names.of(crit["names"]), kind=kind, points=points, weight=weight,
         dimension=dim["id"], item=item["id"],
-        evidence=tuple(Evidence(e["id"], e["names"]) for e in crit["evidence"]),
+        evidence=tuple(Evidence(e["id"], Names.of(e["names"])) for e in crit["evidence"]),
         step=step, digits=int(crit.get("digits", 2)), knock_out_min=knock_min,
         basis=crit.get("basis", "modelled"), source=crit.get("source"),
         guidance=crit.get("guidance"))

@@ -37,7 +37,6 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 import markupsafe
-import yaml
 from markupsafe import Markup
 
 from benchmark import audit
@@ -222,8 +221,9 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
 @lru_cache(maxsize=32)
 def _labels(lang: str, shipped: tuple[str, int, int] | None, own: str | None,
             own_stamp: tuple[str, int, int] | None) -> dict:
-    with (data_file("reports") / "labels.yaml").open(encoding="utf-8") as fh:
-        out = yaml.safe_load(fh)[lang]
+    from benchmark.wording import labels_file
+
+    out = labels_file(shipped)[lang]
     if own is not None and own_stamp is not None:
         out = _merge(out, _own_labels(Path(own), lang))
     return out

@@ -186,7 +186,7 @@ def study_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
                         OPS.get(m["op"], m["op"]) if m else None, m.get("value"),
                         m.get("class_label"),
                         (L["verified"] if m["verified"] else L["unverified"]) if m else None,
-                        e["clause"], e["source_unit"]])
+                        e["clause"][lang] if e["clause"] else None, e["source_unit"]])
     sheets.append(Sheet(L["study_summary"], [
         L["segment"], L["indicator"], L["unit"], L["most_stringent_value"], L["value_cell"],
         L["best_domestic"], L["value_cell"], L["best_international"], L["value_cell"],

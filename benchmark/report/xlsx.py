@@ -246,7 +246,8 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
             if not c["verified"]:
                 comp_fills[(len(comparisons), 7)] = "unverified"
             comparisons.append([
-                i["names"][lang], i["unit"], c["reference"], ref.get("in_force"), c["clause"],
+                i["names"][lang], i["unit"], c["reference"], ref.get("in_force"),
+                c["clause"][lang] if c["clause"] else None,
                 L["tiers"][c["tier"]], OPS.get(c["op"], c["op"]), c["threshold"], c["top_class"],
                 L["verified"] if c["verified"] else L["unverified"], i["value"], c["class_reached"],
                 L["relations"][c["relation"]], c["margin_abs"], c["margin_rel"],
