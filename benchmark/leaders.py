@@ -25,6 +25,7 @@ Conventions (stated in every rendering):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -58,11 +59,17 @@ class Ranking:
     composite: pd.DataFrame  # eligible rows: scores, tie-breakers, rank, shortlisted
     saturation: pd.DataFrame  # indicator, segment, share in the top class or tier, warning
     top_runner: pd.DataFrame | None  # maker × indicator: shipment-weighted achievement
-    # publishable single-indicator rankings (单指标排行榜): one row per tier member — indicator,
-    # segment, unit, tier, its boundary, the stated floor, enterprise, standard, model
-    boards: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    # the tier members of each board, kept as row numbers until `boards` is asked for
+    board_members: list[BoardMembers] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def boards(self) -> pd.DataFrame:
+        """The publishable single-indicator rankings (单指标排行榜): one row per tier member —
+        indicator, segment, unit, tier, its boundary, the stated floor, enterprise, standard,
+        model — built when first asked for (a board lists up to every ranked row)."""
+        return _boards(self.assessment, self.board_members)
 
 
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -99,7 +106,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         if rule.kind == "gate":
             gate_failed |= a.rules[rule.id] == FAIL
     ctx = _context(a, method_text, k_tiers, seed)
-    thr_rows, supp_rows, sat_rows, board_rows = [], [], [], []
+    thr_rows, supp_rows, sat_rows = [], [], []
+    board_members: list[BoardMembers] = []
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
@@ -128,7 +136,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
-            board_rows += _board(a, r.id, seg, place, rows, tier, value)
+            board_members.append(_board_members(r.id, seg, place, rows, tier, value))
             if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
                 basis = "top class"
                 share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
@@ -151,7 +159,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
                                                    "warning"]),
         top_runner=_top_runner(a, iset_inds, leader_threshold),
-        boards=pd.DataFrame(board_rows, columns=list(BOARD_COLUMNS)),
+        board_members=board_members,
         warnings=[f"{row['indicator']} / {row['segment']}: {row['warning']}"
                   for row in thr_rows + sat_rows if row["warning"]],
         settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
@@ -163,23 +171,57 @@ BOARD_COLUMNS = ("indicator", "segment", "unit", "tier", "boundary", "floor", "r
                  "standard_number", "standard_title", "model", "value")
 
 
-def _board(a: Assessment, ind_id: str, seg: str, place, rows: np.ndarray, tier: np.ndarray,
-           value: np.ndarray) -> list[dict]:
-    """The members of each tier of one indicator and segment, best tier first, in row order
-    inside a tier (a tier has no order); the boundary is in the ranked unit, the lowest not below
-    the domestic mandatory value (`floor`, NaN where it varies within the segment)."""
+@dataclass
+class BoardMembers:
+    """The members of each tier of one indicator and segment: population positions, best tier
+    first, in row order inside a tier (a tier has no order), with their tiers and values."""
+
+    indicator: str
+    segment: str
+    unit: str | None
+    bounds: tuple[float, ...]  # each tier's boundary, in the ranked unit
+    floor: float  # the domestic mandatory value (NaN where it varies within the segment)
+    rows: np.ndarray
+    tier: np.ndarray
+    value: np.ndarray
+
+
+def _board_members(ind_id: str, seg: str, place, rows: np.ndarray, tier: np.ndarray,
+                   value: np.ndarray) -> BoardMembers:
+    """The boundary is in the ranked unit, the lowest not below the domestic mandatory value
+    (`floor`, NaN where it varies within the segment)."""
+    bounds = tuple(place.bounds)
+    member = (tier >= 1) & (tier <= len(bounds))
+    order = np.argsort(tier[member], kind="stable")
+    picked = rows[member][order]
+    return BoardMembers(ind_id, seg, place.unit, bounds, place.floor, picked,
+                        tier[member][order], value[picked])
+
+
+def _boards(a: Assessment, members: list[BoardMembers]) -> pd.DataFrame:
+    """The board table of `members`, one row per tier member (columns BOARD_COLUMNS)."""
     fields = a.population.fields
-    out = []
-    for t in range(1, len(place.bounds) + 1):
-        for i in rows[tier == t]:
-            out.append({"indicator": ind_id, "segment": seg, "unit": place.unit, "tier": t,
-                        "boundary": place.bounds[t - 1], "floor": place.floor,
-                        "row": int(a.population.rows[i]),
-                        **{f: (str(fields[f][i]) if f in fields else "")
-                           for f in ("enterprise", "standard_number", "standard_title",
-                                     "model")},
-                        "value": float(value[i])})
-    return out
+    pos = np.concatenate([m.rows for m in members]) if members else np.zeros(0, dtype=np.intp)
+    sizes = [len(m.rows) for m in members]
+
+    def each(attr: str) -> np.ndarray:
+        return np.repeat(np.array([getattr(m, attr) for m in members], dtype=object), sizes)
+
+    tier = (np.concatenate([m.tier for m in members]).astype(np.int64) if members
+            else np.zeros(0, dtype=np.int64))
+    out: dict[str, object] = {
+        "indicator": each("indicator"), "segment": each("segment"), "unit": each("unit"),
+        "tier": tier,
+        "boundary": (np.concatenate([np.asarray(m.bounds, dtype=float)[m.tier - 1]
+                                     for m in members]) if members else np.zeros(0)),
+        "floor": np.repeat(np.array([m.floor for m in members], dtype=float), sizes),
+        "row": a.population.rows[pos].astype(np.int64)}
+    for f in ("enterprise", "standard_number", "standard_title", "model"):
+        out[f] = (fields[f][pos] if f in fields
+                  else np.full(len(pos), "", dtype=object))
+    out["value"] = (np.concatenate([m.value for m in members]).astype(float) if members
+                    else np.zeros(0))
+    return pd.DataFrame(out, columns=list(BOARD_COLUMNS))
 
 
 def _context(a: Assessment, method: str, k_tiers: int, seed: int) -> PopulationContext:
