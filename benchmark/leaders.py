@@ -61,7 +61,7 @@ class Ranking:
     top_runner: pd.DataFrame | None  # maker × indicator: shipment-weighted achievement
     warnings: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
-    # the tier members of each board, kept as row numbers until `boards` is asked for
+    # the boards ranked (indicator, segment, tier bounds); members found when asked for
     board_members: list[BoardMembers] = field(default_factory=list, repr=False)
 
     @cached_property
@@ -69,7 +69,7 @@ class Ranking:
         """The publishable single-indicator rankings (单指标排行榜): one row per tier member —
         indicator, segment, unit, tier, its boundary, the stated floor, enterprise, standard,
         model — built when first asked for (a board lists up to every ranked row)."""
-        return _boards(self.assessment, self.board_members)
+        return _boards(self.assessment, self.tiers, self.board_members)
 
 
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -107,7 +107,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             gate_failed |= a.rules[rule.id] == FAIL
     ctx = _context(a, method_text, k_tiers, seed)
     thr_rows, supp_rows, sat_rows = [], [], []
-    board_members: list[BoardMembers] = []
+    boards: list[BoardMembers] = []
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
@@ -136,7 +136,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
-            board_members.append(_board_members(r.id, seg, place, rows, tier, value))
+            boards.append(BoardMembers(r.id, seg, int(code), place.unit, tuple(place.bounds),
+                                       place.floor, ctx.basis))
             if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
                 basis = "top class"
                 share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
@@ -159,7 +160,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
                                                    "warning"]),
         top_runner=_top_runner(a, iset_inds, leader_threshold),
-        board_members=board_members,
+        board_members=boards,
         warnings=[f"{row['indicator']} / {row['segment']}: {row['warning']}"
                   for row in thr_rows + sat_rows if row["warning"]],
         settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
@@ -173,54 +174,51 @@ BOARD_COLUMNS = ("indicator", "segment", "unit", "tier", "boundary", "floor", "r
 
 @dataclass
 class BoardMembers:
-    """The members of each tier of one indicator and segment: population positions, best tier
-    first, in row order inside a tier (a tier has no order), with their tiers and values."""
+    """One board: an indicator and segment ranked into tiers. Its members are the rows of the
+    segment with a tier (the tiers table), found when the board is asked for."""
 
     indicator: str
     segment: str
+    code: int  # the segment's index in the assessment's segment ids (-1 = none)
     unit: str | None
     bounds: tuple[float, ...]  # each tier's boundary, in the ranked unit
     floor: float  # the domestic mandatory value (NaN where it varies within the segment)
-    rows: np.ndarray
-    tier: np.ndarray
-    value: np.ndarray
+    basis: str  # what is ranked (engine.standing.ranked_value)
 
 
-def _board_members(ind_id: str, seg: str, place, rows: np.ndarray, tier: np.ndarray,
-                   value: np.ndarray) -> BoardMembers:
-    """The boundary is in the ranked unit, the lowest not below the domestic mandatory value
-    (`floor`, NaN where it varies within the segment)."""
-    bounds = tuple(place.bounds)
-    member = (tier >= 1) & (tier <= len(bounds))
-    order = np.argsort(tier[member], kind="stable")
-    picked = rows[member][order]
-    return BoardMembers(ind_id, seg, place.unit, bounds, place.floor, picked,
-                        tier[member][order], value[picked])
-
-
-def _boards(a: Assessment, members: list[BoardMembers]) -> pd.DataFrame:
-    """The board table of `members`, one row per tier member (columns BOARD_COLUMNS)."""
+def _boards(a: Assessment, tiers: pd.DataFrame, boards: list[BoardMembers]) -> pd.DataFrame:
+    """One row per tier member of each board, best tier first, in row order inside a tier (a
+    tier has no order); the boundary is in the ranked unit, the lowest not below the domestic
+    mandatory value (`floor`, NaN where it varies within the segment)."""
     fields = a.population.fields
-    pos = np.concatenate([m.rows for m in members]) if members else np.zeros(0, dtype=np.intp)
-    sizes = [len(m.rows) for m in members]
+    picked, tier_parts, value_parts = [], [], []
+    for b in boards:
+        tier = tiers[f"tier_{b.indicator}"].to_numpy()
+        rows = np.flatnonzero((a.segment_code == b.code) & (tier >= 1)
+                              & (tier <= len(b.bounds)))
+        rows = rows[np.argsort(tier[rows], kind="stable")]
+        r = a.indicators[b.indicator]
+        picked.append(rows)
+        tier_parts.append(tier[rows].astype(np.int64))
+        value_parts.append(ranked_value(r, b.basis, a.margin_reference(b.indicator))[rows])
+    sizes = [len(p) for p in picked]
+    if not sum(sizes):
+        return pd.DataFrame(columns=list(BOARD_COLUMNS))
+    pos, tier = np.concatenate(picked), np.concatenate(tier_parts)
 
     def each(attr: str) -> np.ndarray:
-        return np.repeat(np.array([getattr(m, attr) for m in members], dtype=object), sizes)
+        return np.repeat(np.array([getattr(b, attr) for b in boards], dtype=object), sizes)
 
-    tier = (np.concatenate([m.tier for m in members]).astype(np.int64) if members
-            else np.zeros(0, dtype=np.int64))
     out: dict[str, object] = {
         "indicator": each("indicator"), "segment": each("segment"), "unit": each("unit"),
         "tier": tier,
-        "boundary": (np.concatenate([np.asarray(m.bounds, dtype=float)[m.tier - 1]
-                                     for m in members]) if members else np.zeros(0)),
-        "floor": np.repeat(np.array([m.floor for m in members], dtype=float), sizes),
+        "boundary": (np.concatenate([np.asarray(b.bounds, dtype=float)[t - 1]
+                                     for b, t in zip(boards, tier_parts, strict=True)])),
+        "floor": np.repeat(np.array([b.floor for b in boards], dtype=float), sizes),
         "row": a.population.rows[pos].astype(np.int64)}
     for f in ("enterprise", "standard_number", "standard_title", "model"):
-        out[f] = (fields[f][pos] if f in fields
-                  else np.full(len(pos), "", dtype=object))
-    out["value"] = (np.concatenate([m.value for m in members]).astype(float) if members
-                    else np.zeros(0))
+        out[f] = fields[f][pos] if f in fields else np.full(len(pos), "", dtype=object)
+    out["value"] = np.concatenate(value_parts).astype(float)
     return pd.DataFrame(out, columns=list(BOARD_COLUMNS))
 
 
