@@ -87,8 +87,10 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarra
 
 
 def rank_population(a: Assessment, method: str | None = None, shortlist: int | None = None,
-                    tiers: int | None = None, seed: int = 0) -> Ranking:
-    """Thresholds, tiers, composite ranking and shortlist for an assessed population."""
+                    tiers: int | None = None, seed: int = 0,
+                    progress=lambda rows: None) -> Ranking:
+    """Thresholds, tiers, composite ranking and shortlist for an assessed population;
+    `progress(rows)` is told the share of the work done, in rows, after each indicator."""
     settings = dict(a.programme.peers)
     method_text = method or settings.get("threshold") or "percentile:5"
     m = thresholds.parse_method(method_text)
@@ -111,7 +113,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
-    for r in iset_inds:
+    for done, r in enumerate(iset_inds):
+        progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
@@ -354,9 +357,10 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
 def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
               method: str | None = None, shortlist: int | None = None, tiers: int | None = None,
               seed: int = 0, include_superseded: bool = False,
-              step=lambda stage: None) -> Ranking:
+              step=lambda stage: None, progress=lambda rows: None) -> Ranking:
     """Read a population table, assess every row and rank: the whole peer job for one file.
-    `step(stage)` is called before each stage (reading, assessing, ranking) for progress."""
+    `step(stage)` is called before each stage (reading, assessing, ranking) and
+    `progress(rows)` within one with the rows done so far, for progress."""
     if set_id in catalogue.sets and programme not in catalogue.sets[set_id].programmes:
         raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
                                  f"{programme!r}", hint="one of: " +
@@ -364,15 +368,15 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
     if method:
         thresholds.parse_method(method)  # a bad method is reported before any work
     step("reading")
-    pop = load_population(path, catalogue, set_id, mapping)
+    pop = load_population(path, catalogue, set_id, mapping, progress=progress)
     step("assessing")
     settings = catalogue.sets[set_id].programmes[programme].peers
     k_tiers = (None if method and method.startswith("tiers") else tiers)
     a = assess(pop, catalogue, programme, on, include_superseded, population="self",
                peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
-                             "seed": seed})
+                             "seed": seed}, progress=progress)
     step("ranking")
-    return rank_population(a, method, shortlist, tiers, seed)
+    return rank_population(a, method, shortlist, tiers, seed, progress=progress)
 
 
 def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int = 20) -> dict:

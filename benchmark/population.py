@@ -988,9 +988,10 @@ def _return_freed_memory() -> None:
 
 def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                     mapping_path: str | Path | None = None, display: str | None = None,
-                    keep_text: bool = False) -> Population:
+                    keep_text: bool = False, progress=lambda rows: None) -> Population:
     """Read a population table for category `set_id`; InputError lists every file-level problem,
-    row-level problems exclude their rows and are listed in `Population.excluded`."""
+    row-level problems exclude their rows and are listed in `Population.excluded`.
+    `progress(rows)` is told the data rows read so far after each chunk."""
     iset = catalogue.sets.get(set_id)
     if iset is None:
         raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
@@ -1033,6 +1034,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         part.header_line = frame.attrs.get("header_line", 1)
         parts.append(part)
         del frame
+        progress(part.rows_read)
     header_line = parts[0].header_line if parts else 1
     pop = _concatenate(parts)
     pop.header_line = header_line
@@ -1068,6 +1070,7 @@ def _concatenate(parts: list[Population]) -> Population:
     if pop.shipments is not None:
         pop.shipments = np.concatenate([p.shipments for p in parts])
     pop.excluded = [problem for p in parts for problem in p.excluded]
+    pop.rows_read = parts[-1].rows_read
     return pop
 
 
