@@ -6,7 +6,7 @@ int8, the segment as a code), not Python objects: the only per-row object arrays
 identity texts as read (enterprise, model …) and the declared yes/no and grade labels. The
 compute (assess and rank) of 100,000 rows is measured with tracemalloc against the float64 value
 matrix (rows × core quantity indicators); before the boards were built on demand it was about
-50× the matrix (one dict per board member), now about 8×.
+50× the matrix (one dict per board member), now about 7×.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from benchmark.population import load_population
 SET = "room-air-conditioner"
 ON = dt.date(2026, 11, 23)
 ROWS = 100_000
-MATRIX_BOUND = 16  # compute peak above the population, in value matrices (measured ≈ 8)
+MATRIX_BOUND = 16  # compute peak above the population, in value matrices (measured ≈ 7)
 
 
 @pytest.fixture(scope="module")
