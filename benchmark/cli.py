@@ -548,7 +548,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     catalogue = load_catalogue(data_dir)
     dataset = dask_address is not None or distributed.is_dataset(population)
     clock = StageClock()
-    with output_folder(out_dir), stage_progress("ranking", 4) as step, \
+    with output_folder(out_dir), stage_progress("ranking", 4, lang) as step, \
             table_options(header_row, input_format), \
             distributed.dask_client(dask_address) as client:
         staged: list = []  # per-row parts the workers wrote, put in place with the rest
@@ -556,10 +556,11 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             r, staged = distributed.rank_dataset(
                 population, catalogue, set_id, programme, day, data_dir, mapping, method,
                 shortlist, tiers, seed, include_superseded, client, clock.wrap(step),
-                out_dir if "parquet" in formats else None, boards)
+                out_dir if "parquet" in formats else None)
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
-                          shortlist, tiers, seed, include_superseded, clock.wrap(step))
+                          shortlist, tiers, seed, include_superseded, clock.wrap(step),
+                          progress=step.rows)
         with distributed.discarded_on_error(staged):
             pop = ranked_population(r)
             result = ranking_result(r, pop.inputs, catalogue.sha256)
@@ -620,16 +621,47 @@ def verify(reports, base_dir, data_dir) -> None:
     sys.exit(1 if mismatched else 0)
 
 
+class StageProgress:
+    """Moves a progress bar over named stages (`progress(stage)`) and shows, while a stage runs,
+    the rows it has done and its rows per second (`progress.rows(done)`), redrawn at most every
+    `REDRAW_SECONDS`. Without a bar (not a terminal, --quiet) both do nothing."""
+
+    REDRAW_SECONDS = 0.2
+
+    def __init__(self, bar=None, lang: str = "en") -> None:
+        self.bar, self.lang = bar, lang
+        self.stage = ""
+        self._since = self._drawn = time.monotonic()
+
+    def __call__(self, stage: str) -> None:
+        if self.bar is None:
+            return
+        self.stage, self._since = stage, time.monotonic()
+        self.bar.update(1, stage)
+
+    def rows(self, done: int) -> None:
+        if self.bar is None or done <= 0:
+            return
+        now = time.monotonic()
+        if now - self._drawn < self.REDRAW_SECONDS:
+            return
+        self._drawn = now
+        rate = done / max(now - self._since, 1e-9)
+        self.bar.current_item = f"{self.stage} " + told(self.lang, "progress_rows", rows=done,
+                                                        rate=rate)
+        self.bar.render_progress()
+
+
 @contextlib.contextmanager
-def stage_progress(label: str, stages: int):
+def stage_progress(label: str, stages: int, lang: str = "en"):
     """A progress bar over named stages on standard error (see `shows_progress`); yields the
-    function that moves it to the next stage."""
+    StageProgress that moves it to the next stage and shows rows per second within one."""
     if not shows_progress():
-        yield lambda stage: None
+        yield StageProgress()
         return
     with click.progressbar(length=stages, label=label, file=sys.stderr,
                            item_show_func=lambda s: s) as bar:
-        yield lambda stage: bar.update(1, stage)
+        yield StageProgress(bar, lang)
 
 
 class StageClock:

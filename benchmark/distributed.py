@@ -194,15 +194,13 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
                  method: str | None = None, shortlist: int | None = None,
                  tiers: int | None = None, seed: int = 0, include_superseded: bool = False,
                  client: Any = None, step=lambda stage: None,
-                 parts_dir: str | Path | None = None,
-                 boards: bool = True) -> tuple[Ranking, list[tuple[str, str]]]:
+                 parts_dir: str | Path | None = None) -> tuple[Ranking, list[tuple[str, str]]]:
     """`leaders.rank_file` for a dataset: the same checks first, then the parts read. Without
     `client`, here, assessed and ranked as one population. With `client`, on its workers: each
     part read and its rows split by segment, each segment's rows gathered on one worker and
     assessed and ranked there (`rank_segment`), the segments' rankings joined here
     (`join_rankings`); with `parts_dir` the workers write the per-row Parquet parts there
-    (staged: put in place by `write_ranking_parts`); without `boards` the single-indicator
-    boards are not sent back (half of what a segment sends). `catalogue` is the one in `data_dir`
+    (staged: put in place by `write_ranking_parts`). `catalogue` is the one in `data_dir`
     (each worker loads it). Returns the ranking and the staged parts."""
     iset = catalogue.sets.get(set_id)
     if iset is None:
@@ -227,13 +225,13 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
         return rank_population(a, method, shortlist, tiers, seed), []
     return _rank_on_cluster(client, str(path), catalogue, set_id, programme, on, data_dir,
                             mapping, include_superseded, options, (method, shortlist, tiers, seed),
-                            step, parts_dir, boards)
+                            step, parts_dir)
 
 
 def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: str, programme: str,
                      on, data_dir, mapping, include_superseded: bool, options: dict,
-                     ranking: tuple, step, parts_dir,
-                     boards: bool) -> tuple[Ranking, list[tuple[str, str]]]:
+                     ranking: tuple, step,
+                     parts_dir) -> tuple[Ranking, list[tuple[str, str]]]:
     import pyarrow.parquet as pq
 
     parts = [str(p) for p in dataset_parts(dataset, set_id)]
@@ -255,7 +253,7 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
                   for r, m in zip(read, metas, strict=True) if code in m["codes"]]
         segments.append(client.submit(
             rank_segment, pieces, args[0], set_id, programme, on, include_superseded, options,
-            ranking, None if parts_dir is None else str(parts_dir), index, boards, pure=False,
+            ranking, None if parts_dir is None else str(parts_dir), index, pure=False,
             priority=size))  # the largest segments first: they take longest
     try:
         done = client.gather(segments)
@@ -305,13 +303,14 @@ def split_part(part: str, offset: int, dataset: str, data_dir: str | None, set_i
 
 def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, programme: str,
                  on, include_superseded: bool, options: dict, ranking: tuple,
-                 parts_dir: str | None, index: int,
-                 boards: bool = True) -> tuple[Ranking, list[tuple[str, str]]]:
+                 parts_dir: str | None,
+                 index: int) -> tuple[Ranking, list[tuple[str, str]]]:
     """One segment's rows (its pieces of every part, in part order) assessed and ranked among
     themselves (run on a worker): thresholds by the same exact percentiles as one process. With
     `parts_dir`, its composite and tiers rows written as part `index` of those datasets
     (staged). The ranking comes back without the catalogue (the driver has it), the excluded
-    rows (the driver computes them over all segments) and, without `boards`, the boards."""
+    rows (the driver computes them over all segments); its boards are found in the driver from
+    the joined tiers (`Ranking.boards`)."""
     from benchmark.report.ranking import table_frames
 
     catalogue = _catalogue(data_dir)
@@ -327,8 +326,6 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
                         if name in frames])
     r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
     r.excluded = r.excluded.iloc[:0]
-    if not boards:
-        r.boards = r.boards.iloc[:0]
     return r, staged
 
 
@@ -442,6 +439,7 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
                                  ignore_index=True)
 
     thresholds_table, saturation = by_indicator("thresholds"), by_indicator("saturation")
+    seg_code = {s: k for k, s in enumerate(a.segment_ids)}  # a board's segment in the join
     composites = [r.composite for r in rankings if len(r.composite)]
     excluded, top_runner = population_tables(a, thresholds_table)
     warnings = [f"{t['indicator']} / {t['segment']}: {t['warning']}"
@@ -454,7 +452,10 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
         suppressed=by_indicator("suppressed"), excluded=excluded,
         composite=(pd.concat(composites, ignore_index=True) if composites
                    else rankings[0].composite),
-        saturation=saturation, top_runner=top_runner, boards=by_indicator("boards"),
+        saturation=saturation, top_runner=top_runner,
+        board_members=sorted((replace(b, code=seg_code.get(b.segment, -1))
+                              for r in rankings for b in r.board_members),
+                             key=lambda b: rank_of[b.indicator]),
         warnings=warnings, settings=rankings[0].settings)
 
 

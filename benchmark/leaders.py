@@ -25,6 +25,7 @@ Conventions (stated in every rendering):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -58,11 +59,17 @@ class Ranking:
     composite: pd.DataFrame  # eligible rows: scores, tie-breakers, rank, shortlisted
     saturation: pd.DataFrame  # indicator, segment, share in the top class or tier, warning
     top_runner: pd.DataFrame | None  # maker × indicator: shipment-weighted achievement
-    # publishable single-indicator rankings (单指标排行榜): one row per tier member — indicator,
-    # segment, unit, tier, its boundary, the stated floor, enterprise, standard, model
-    boards: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    # the boards ranked (indicator, segment, tier bounds); members found when asked for
+    board_members: list[BoardMembers] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def boards(self) -> pd.DataFrame:
+        """The publishable single-indicator rankings (单指标排行榜): one row per tier member —
+        indicator, segment, unit, tier, its boundary, the stated floor, enterprise, standard,
+        model — built when first asked for (a board lists up to every ranked row)."""
+        return _boards(self.assessment, self.tiers, self.board_members)
 
 
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -80,8 +87,10 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarra
 
 
 def rank_population(a: Assessment, method: str | None = None, shortlist: int | None = None,
-                    tiers: int | None = None, seed: int = 0) -> Ranking:
-    """Thresholds, tiers, composite ranking and shortlist for an assessed population."""
+                    tiers: int | None = None, seed: int = 0,
+                    progress=lambda rows: None) -> Ranking:
+    """Thresholds, tiers, composite ranking and shortlist for an assessed population;
+    `progress(rows)` is told the share of the work done, in rows, after each indicator."""
     settings = dict(a.programme.peers)
     method_text = method or settings.get("threshold") or "percentile:5"
     m = thresholds.parse_method(method_text)
@@ -99,11 +108,13 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         if rule.kind == "gate":
             gate_failed |= a.rules[rule.id] == FAIL
     ctx = _context(a, method_text, k_tiers, seed)
-    thr_rows, supp_rows, sat_rows, board_rows = [], [], [], []
+    thr_rows, supp_rows, sat_rows = [], [], []
+    boards: list[BoardMembers] = []
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
-    for r in iset_inds:
+    for done, r in enumerate(iset_inds):
+        progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
@@ -128,7 +139,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
-            board_rows += _board(a, r.id, seg, place, rows, tier, value)
+            boards.append(BoardMembers(r.id, seg, int(code), place.unit, tuple(place.bounds),
+                                       place.floor, ctx.basis))
             if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
                 basis = "top class"
                 share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
@@ -151,7 +163,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
                                                    "warning"]),
         top_runner=_top_runner(a, iset_inds, leader_threshold),
-        boards=pd.DataFrame(board_rows, columns=list(BOARD_COLUMNS)),
+        board_members=boards,
         warnings=[f"{row['indicator']} / {row['segment']}: {row['warning']}"
                   for row in thr_rows + sat_rows if row["warning"]],
         settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
@@ -163,23 +175,54 @@ BOARD_COLUMNS = ("indicator", "segment", "unit", "tier", "boundary", "floor", "r
                  "standard_number", "standard_title", "model", "value")
 
 
-def _board(a: Assessment, ind_id: str, seg: str, place, rows: np.ndarray, tier: np.ndarray,
-           value: np.ndarray) -> list[dict]:
-    """The members of each tier of one indicator and segment, best tier first, in row order
-    inside a tier (a tier has no order); the boundary is in the ranked unit, the lowest not below
-    the domestic mandatory value (`floor`, NaN where it varies within the segment)."""
+@dataclass
+class BoardMembers:
+    """One board: an indicator and segment ranked into tiers. Its members are the rows of the
+    segment with a tier (the tiers table), found when the board is asked for."""
+
+    indicator: str
+    segment: str
+    code: int  # the segment's index in the assessment's segment ids (-1 = none)
+    unit: str | None
+    bounds: tuple[float, ...]  # each tier's boundary, in the ranked unit
+    floor: float  # the domestic mandatory value (NaN where it varies within the segment)
+    basis: str  # what is ranked (engine.standing.ranked_value)
+
+
+def _boards(a: Assessment, tiers: pd.DataFrame, boards: list[BoardMembers]) -> pd.DataFrame:
+    """One row per tier member of each board, best tier first, in row order inside a tier (a
+    tier has no order); the boundary is in the ranked unit, the lowest not below the domestic
+    mandatory value (`floor`, NaN where it varies within the segment)."""
     fields = a.population.fields
-    out = []
-    for t in range(1, len(place.bounds) + 1):
-        for i in rows[tier == t]:
-            out.append({"indicator": ind_id, "segment": seg, "unit": place.unit, "tier": t,
-                        "boundary": place.bounds[t - 1], "floor": place.floor,
-                        "row": int(a.population.rows[i]),
-                        **{f: (str(fields[f][i]) if f in fields else "")
-                           for f in ("enterprise", "standard_number", "standard_title",
-                                     "model")},
-                        "value": float(value[i])})
-    return out
+    picked, tier_parts, value_parts = [], [], []
+    for b in boards:
+        tier = tiers[f"tier_{b.indicator}"].to_numpy()
+        rows = np.flatnonzero((a.segment_code == b.code) & (tier >= 1)
+                              & (tier <= len(b.bounds)))
+        rows = rows[np.argsort(tier[rows], kind="stable")]
+        r = a.indicators[b.indicator]
+        picked.append(rows)
+        tier_parts.append(tier[rows].astype(np.int64))
+        value_parts.append(ranked_value(r, b.basis, a.margin_reference(b.indicator))[rows])
+    sizes = [len(p) for p in picked]
+    if not sum(sizes):
+        return pd.DataFrame(columns=list(BOARD_COLUMNS))
+    pos, tier = np.concatenate(picked), np.concatenate(tier_parts)
+
+    def each(attr: str) -> np.ndarray:
+        return np.repeat(np.array([getattr(b, attr) for b in boards], dtype=object), sizes)
+
+    out: dict[str, object] = {
+        "indicator": each("indicator"), "segment": each("segment"), "unit": each("unit"),
+        "tier": tier,
+        "boundary": (np.concatenate([np.asarray(b.bounds, dtype=float)[t - 1]
+                                     for b, t in zip(boards, tier_parts, strict=True)])),
+        "floor": np.repeat(np.array([b.floor for b in boards], dtype=float), sizes),
+        "row": a.population.rows[pos].astype(np.int64)}
+    for f in ("enterprise", "standard_number", "standard_title", "model"):
+        out[f] = fields[f][pos] if f in fields else np.full(len(pos), "", dtype=object)
+    out["value"] = np.concatenate(value_parts).astype(float)
+    return pd.DataFrame(out, columns=list(BOARD_COLUMNS))
 
 
 def _context(a: Assessment, method: str, k_tiers: int, seed: int) -> PopulationContext:
@@ -314,9 +357,10 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
 def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
               method: str | None = None, shortlist: int | None = None, tiers: int | None = None,
               seed: int = 0, include_superseded: bool = False,
-              step=lambda stage: None) -> Ranking:
+              step=lambda stage: None, progress=lambda rows: None) -> Ranking:
     """Read a population table, assess every row and rank: the whole peer job for one file.
-    `step(stage)` is called before each stage (reading, assessing, ranking) for progress."""
+    `step(stage)` is called before each stage (reading, assessing, ranking) and
+    `progress(rows)` within one with the rows done so far, for progress."""
     if set_id in catalogue.sets and programme not in catalogue.sets[set_id].programmes:
         raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
                                  f"{programme!r}", hint="one of: " +
@@ -324,15 +368,15 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
     if method:
         thresholds.parse_method(method)  # a bad method is reported before any work
     step("reading")
-    pop = load_population(path, catalogue, set_id, mapping)
+    pop = load_population(path, catalogue, set_id, mapping, progress=progress)
     step("assessing")
     settings = catalogue.sets[set_id].programmes[programme].peers
     k_tiers = (None if method and method.startswith("tiers") else tiers)
     a = assess(pop, catalogue, programme, on, include_superseded, population="self",
                peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
-                             "seed": seed})
+                             "seed": seed}, progress=progress)
     step("ranking")
-    return rank_population(a, method, shortlist, tiers, seed)
+    return rank_population(a, method, shortlist, tiers, seed, progress=progress)
 
 
 def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int = 20) -> dict:

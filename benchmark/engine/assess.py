@@ -227,13 +227,14 @@ def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np
 
 def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
            include_superseded: bool = False, steps: bool = False, population=None,
-           peer_options: dict | None = None) -> Assessment:
+           peer_options: dict | None = None, progress=lambda rows: None) -> Assessment:
     """Levels, rule outcomes and verdict for every row of `pop` under a programme. With `steps`
     the outcome and reason of every ladder step is kept per row too (what an explanation shows;
     a ranking needs only the levels). Relative rules (`ranking_place`) judge each row against
     `population` (an engine.standing.PopulationContext, see `peer_context`), or against `pop`'s
     own rows with "self" (what `rank` does; `peer_options` overrides the programme's method,
-    tiers, seed); without one they are not assessable."""
+    tiers, seed); without one they are not assessable. `progress(rows)` is told the share of the
+    work done, in rows, after each indicator."""
     iset = catalogue.sets[pop.category]
     programme = iset.programmes[programme_id]
     n = len(pop)
@@ -242,7 +243,8 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     used: set[str] = set()
     inds: dict[str, IndicatorAssessment] = {}
     shared: dict = {}  # the parameters of each segment's chunk of rows, taken once
-    for ind in iset.indicators.values():  # in catalogue order: derived ones read earlier ones
+    for done, ind in enumerate(iset.indicators.values()):  # derived ones read earlier ones
+        progress(n * done // len(iset.indicators))
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
                                   include_superseded, used, inds, steps, shared)
     cited = _cited(pop)

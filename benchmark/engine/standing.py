@@ -29,6 +29,7 @@ ranked is the row's relative margin to its own reference (% better than it), not
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,6 +79,38 @@ class Place:
         return out
 
 
+class RankedValues(MutableMapping):
+    """Indicator → the ranked value of each population row, NaN where the row may not be ranked.
+    Kept as the value array (shared with the assessment) and a mask of the rows that may be
+    ranked; the NaN-filled array is made when read, so the context holds one bool per row and
+    indicator instead of a float."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]] = {}
+
+    def keep(self, indicator: str, value: np.ndarray, ranked: np.ndarray) -> None:
+        self._kept[indicator] = (value, ranked)
+
+    def __getitem__(self, indicator: str) -> np.ndarray:
+        kept = self._kept[indicator]
+        if isinstance(kept, tuple):
+            value, ranked = kept
+            return np.where(ranked, value, np.nan)
+        return kept
+
+    def __setitem__(self, indicator: str, values: np.ndarray) -> None:
+        self._kept[indicator] = np.asarray(values, dtype=float)
+
+    def __delitem__(self, indicator: str) -> None:
+        del self._kept[indicator]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kept)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
 @dataclass
 class PopulationContext:
     """Places per (indicator, segment id), with how they were computed and from what."""
@@ -90,7 +123,7 @@ class PopulationContext:
     sha256: str | None = None
     # per indicator: the ranked value of each population row, NaN where the row may not be
     # ranked; and the rows' segments (what the composite standing reads)
-    values: dict[str, np.ndarray] = field(default_factory=dict)
+    values: RankedValues = field(default_factory=RankedValues)
     weights: dict[str, float] = field(default_factory=dict)
     signs: dict[str, int] = field(default_factory=dict)
     segment_code: np.ndarray | None = None
@@ -196,7 +229,7 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
     for r in ranked_indicators(inds):
         value = ranked_value(r, basis, references(r.id) if references else None)
         usable = r.applies & ~np.isnan(value)
-        ctx.values[r.id] = np.where(usable & ~gate_failed & (r.highest != 0), value, np.nan)
+        ctx.values.keep(r.id, value, usable & ~gate_failed & (r.highest != 0))
         sign = 1 if basis == "margin" else int(r.sign)  # a margin is positive when better
         ctx.weights[r.id], ctx.signs[r.id] = float(r.weight), sign
         for code in np.unique(segment_code[usable]):

@@ -1,0 +1,139 @@
+"""Memory that scales with the value matrix, not with Python objects per row, and the live
+progress of `rank` on a terminal.
+
+A ranked population holds numeric and small-code arrays per row (outcomes, levels, tiers as
+int8, the segment as a code), not Python objects: the only per-row object arrays are the
+identity texts as read (enterprise, model …) and the declared yes/no and grade labels. The
+compute (assess and rank) of 100,000 rows is measured with tracemalloc against the float64 value
+matrix (rows × core quantity indicators); before the boards were built on demand it was about
+50× the matrix (one dict per board member), now about 7×.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_dask import room_air_conditioners
+
+from benchmark.catalogue import load_catalogue
+from benchmark.cli import StageProgress, main
+from benchmark.engine import assess
+from benchmark.leaders import FIELDS, rank_population
+from benchmark.population import load_population
+
+SET = "room-air-conditioner"
+ON = dt.date(2026, 11, 23)
+ROWS = 100_000
+MATRIX_BOUND = 16  # compute peak above the population, in value matrices (measured ≈ 7)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    path = tmp_path_factory.mktemp("memory") / "room-ac.parquet"
+    room_air_conditioners(ROWS, seed=3).to_parquet(path, index=False)
+    return path
+
+
+def _row_arrays(obj, n: int):
+    """(name, array) of every numpy array of length `n` among `obj`'s attributes."""
+    for name, x in vars(obj).items():
+        if isinstance(x, np.ndarray) and len(x) == n:
+            yield name, x
+
+
+def test_assessment_and_ranking_hold_no_per_row_objects(table):
+    catalogue = load_catalogue()
+    pop = load_population(table, catalogue, SET)
+    n = len(pop)
+    a = assess(pop, catalogue, "leader", ON, population="self")
+    r = rank_population(a)
+    objects = [f"{ind.id}.{name}" for ind in a.indicators.values()
+               for name, x in _row_arrays(ind, n) if x.dtype == object and name != "label"]
+    objects += [name for name, x in _row_arrays(a, n) if x.dtype == object]
+    objects += [rid for rid, o in a.outcomes.items() for _, x in _row_arrays(o, n)
+                if x.dtype == object]
+    assert objects == []
+    assert a.segment_code.dtype.itemsize <= 2
+    assert all(o.codes.dtype == np.int8 for o in a.outcomes.values())
+    tiers = [c for c in r.tiers if c.startswith("tier_")]
+    assert tiers and all(r.tiers[c].dtype == np.int8 for c in tiers)
+    for name in ("tiers", "composite", "excluded"):
+        frame = getattr(r, name)
+        text = [c for c in frame if frame[c].dtype == object]
+        assert set(text) <= {*FIELDS, "reason"}, (name, text)
+    # the boards are built only when asked for: the ranking keeps no per-row arrays for them
+    assert r.board_members and not any(isinstance(x, np.ndarray)
+                                       for b in r.board_members for x in vars(b).values())
+    assert "boards" not in vars(r)
+    assert len(r.boards) == sum(int(((r.tiers[f"tier_{b.indicator}"] > 0)
+                                     & (a.segment_code == b.code)).sum())
+                                for b in r.board_members)
+
+
+def test_compute_memory_bounded_by_the_value_matrix(table):
+    catalogue = load_catalogue()
+    pop = load_population(table, catalogue, SET)
+    k = sum(1 for i in catalogue.sets[SET].indicators.values()
+            if i.cls == "core" and i.kind == "quantity")
+    matrix = len(pop) * k * 8
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        a = assess(pop, catalogue, "leader", ON, population="self")
+        r = rank_population(a)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(r.tiers) == len(pop)
+    assert (peak - before) / matrix <= MATRIX_BOUND
+
+
+class _Bar:
+    """What StageProgress needs of click's progress bar."""
+
+    def __init__(self) -> None:
+        self.current_item = ""
+        self.drawn: list[str] = []
+        self.steps = 0
+
+    def update(self, n_steps: int, current_item: str = "") -> None:
+        self.steps += n_steps
+        self.current_item = current_item
+
+    def render_progress(self) -> None:
+        self.drawn.append(self.current_item)
+
+
+def test_progress_shows_rows_per_second_within_a_stage(monkeypatch):
+    monkeypatch.setattr(StageProgress, "REDRAW_SECONDS", 0.0)
+    bar = _Bar()
+    progress = StageProgress(bar, "en")
+    progress("reading")
+    progress.rows(0)  # nothing done yet: nothing drawn
+    progress.rows(200_000)
+    progress.rows(400_000)
+    assert bar.steps == 1
+    assert [d.split(",")[0] for d in bar.drawn] == ["reading 200", "reading 400"]
+    assert all(d.endswith(" rows/s") and "000 rows" in d for d in bar.drawn)
+    zh = StageProgress(_Bar(), "zh")
+    zh("assessing")
+    zh.rows(1_000)
+    assert zh.bar.drawn[0].startswith("assessing 1,000 行，每秒 ")
+    StageProgress().rows(5)  # without a bar (not a terminal, --quiet): nothing, no error
+
+
+def test_rank_draws_no_progress_off_a_terminal(tmp_path):
+    path = tmp_path / "room-ac.csv"
+    room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["rank", str(path), "--set", SET, "--date", ON.isoformat(),
+                                    "--format", "csv", "-o", str(tmp_path / "out"),
+                                    "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    assert "rows/s" not in res.output and "[####" not in res.output
+    assert pd.read_csv(tmp_path / "out" / "tiers.csv", encoding="utf-8-sig").shape[0] > 0
