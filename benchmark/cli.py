@@ -55,9 +55,10 @@ def command_lang() -> str:
 
 
 def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
-    """A problem as one line in `lang`: in en as the engine writes it; in zh its location (file,
-    line, JSON pointer), severity and code, what is wrong in zh where the code has words (else
-    the engine's message) and the hint; `column` names the column (an indicator's name)."""
+    """A problem as one line in `lang`: in en as the engine writes it; in zh the same stable head
+    a script can find in any language (location: file, line, JSON pointer; severity and reason
+    code: `error [code]`), then what is wrong in zh where the code has words, the engine's
+    message (its particulars) and the hint; `column` names the column (an indicator's name)."""
     if lang == "en":
         return p.format()
     from benchmark.report import labels
@@ -66,14 +67,12 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     C = L["cli"]
     where = (p.file or "<input>") + (f":{p.line}" if p.line is not None else "") + \
         (f" {p.pointer}" if p.pointer else "")
-    words = L["problems"].get(p.code, p.message)
+    words = L["problems"].get(p.code)
+    text = C["problem_detail"].format(words=words, message=p.message) if words else p.message
     if column:
-        words = L["problem_line"].format(code=p.code, column=column, text=words)
-    else:
-        words = f"[{p.code}] {words}"
-    text = C["problem"].format(where=where, severity=C["severities"].get(p.severity, p.severity),
-                               text=words)
-    return text + (C["hint"].format(hint=p.hint) if p.hint and not column else "")
+        text = C["problem_column"].format(column=column, text=text)
+    line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
+    return line + (C["hint"].format(hint=p.hint) if p.hint else "")
 
 
 def print_problems(problems: list[Problem]) -> None:
