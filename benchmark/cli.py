@@ -411,7 +411,7 @@ def evaluate(declarations, programme, day, formats, lang, include_superseded, te
             f"{row['file']}")
     for table in result.tables:
         counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in table["by_verdict"].items())
-        say(f"{table['table']}: {table['rows']} row(s): {counts}")
+        say(told(lang, "table_rows", table=table["table"], rows=table["rows"], counts=counts))
     for path in result.outputs:
         say(str(path), VERBOSE)
     say(told(lang, "evaluated", count=result.evaluated, date=day, folder=out_dir,
@@ -558,16 +558,16 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                                                     out_dir, lang, template_dir, extra)
         else:
             paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
-                                  split=lambda title, parts: say(
-                                      f"note: sheet {title!r} has more rows than one worksheet "
-                                      f"holds: written as {parts} sheets", err=True),
+                                  split=lambda title, parts: say(told(
+                                      lang, "sheet_split", title=title, parts=parts), err=True),
                                   extra=extra)
     clock.stop()
     rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
     for stage, seconds in clock.times:
         n = written if stage == "writing" else rows
-        say(f"{stage}: {n:,} rows in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} rows/s)",
+        say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
+                 seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
             VERBOSE if not shows_progress() else NORMAL, err=True)
     excluded = pop.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
