@@ -445,31 +445,31 @@ def _small_rows(rows: list[dict], columns: list[str], result: dict, R: dict, lan
 
 def _display_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
     """`shown_frame` with every cell a Python value, empty cells as None (for the workbook)."""
-    shown = shown_frame(frame, result, R, lang)
+    shown = shown_frame(frame, result, R, lang, xml=True)
     return shown.astype(object).where(shown.notna(), None)
 
 
-def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
+def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str,
+                xml: bool = False) -> pd.DataFrame:
     """A per-row table as a person reads it, column by column (each a map of categories, not a
     text per row): segment and indicator names for ids, the reasons of an exclusion in words,
-    yes/no for booleans, text safe for a spreadsheet (no formula start, no characters XML cannot
-    hold); numbers stay numbers. The identity columns stay as written."""
+    yes/no for booleans, text safe for a spreadsheet (no formula start; with `xml`, for a
+    workbook, no characters XML cannot hold); numbers stay numbers. The identity columns stay
+    as written (in a CSV, character for character)."""
     out = {}
-    names = {k: v[lang] for k, v in result["segments"].items()}
     for c in shown_columns(frame):
         if c == "reason" and "reason_code" in frame:
             out[c] = _exclusion_column(frame, result, R, lang)
             continue
         column = frame[c]
-        if c == "segment":
-            column = column.astype(str).map(names).fillna(R["no_segment"])
-        elif c == "indicator":
-            column = column.astype("category")
-            column = column.cat.rename_categories(
-                [indicator_name(result, str(x), lang) for x in column.cat.categories])
+        if c in ("segment", "indicator"):  # a map of the categories, not of each row
+            ids = column.astype("category")
+            column = ids.map({x: segment_name(result, str(x), R, lang) if c == "segment"
+                              else indicator_name(result, str(x), lang)
+                              for x in ids.cat.categories})
         elif column.dtype == bool:
             column = pd.Series(np.where(column, R["yes"], R["no"]), index=frame.index)
-        elif column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+        elif xml and (column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype)):
             column = column.astype(object)
             text = column.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
             column = text.where(text.notna(), column)
