@@ -63,17 +63,46 @@ def report_options(formats: str, formats_help: str, lang_help: str, templates_he
     return decorate
 
 
+def command_lang() -> str:
+    """The --lang of the running command (its messages' language), else en."""
+    ctx = click.get_current_context(silent=True)
+    lang = ctx.params.get("lang") if ctx else None
+    return lang if lang in ("zh", "en") else "en"
+
+
+def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
+    """A problem as one line in `lang`: in en as the engine writes it; in zh the same stable head
+    a script can find in any language (location: file, line, JSON pointer; severity and reason
+    code: `error [code]`), then what is wrong in zh where the code has words, the engine's
+    message (its particulars) and the hint; `column` names the column (an indicator's name)."""
+    if lang == "en":
+        return p.format()
+    from benchmark.report import labels
+
+    L = labels(lang)
+    C = L["cli"]
+    where = (p.file or "<input>") + (f":{p.line}" if p.line is not None else "") + \
+        (f" {p.pointer}" if p.pointer else "")
+    words = L["problems"].get(p.code)
+    text = C["problem_detail"].format(words=words, message=p.message) if words else p.message
+    if column:
+        text = C["problem_column"].format(column=column, text=text)
+    line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
+    return line + (C["hint"].format(hint=p.hint) if p.hint else "")
+
+
 def print_problems(problems: list[Problem]) -> None:
-    """Errors always; warnings unless --quiet."""
+    """Errors always; warnings unless --quiet; in the command's --lang."""
+    lang = command_lang()
     for p in problems:
         if p.severity == "error" or verbosity() >= NORMAL:
-            say(p.format(), QUIET, err=True)
+            say(problem_line(p, lang), QUIET, err=True)
 
 
 def _refuse(exc: InputError) -> None:
     print_problems(exc.problems)
     errors = sum(1 for p in exc.problems if p.severity == "error")
-    say(f"{errors} error(s); nothing was written.", err=True)
+    say(told(command_lang(), "input_errors", errors=errors), err=True)
     sys.exit(EXIT_INPUT)
 
 
@@ -363,7 +392,7 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
     from benchmark.audit import AuditTrail
     from benchmark.batch import check_evaluate_options, evaluate_files
     from benchmark.population import table_options
-    from benchmark.report import output_folder
+    from benchmark.report import labels, output_folder
 
     files = list(declarations)
     if dask_address is not None:
@@ -401,12 +430,14 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
                                 table_formats)
     for note in result.notes:
         say(note, err=True)
-    for row in result.summary:
-        say(f"{row['verdict']:<14} {row['overall_level'] or '-':<24} {row['standard']}  "
+    words = labels(lang)["ranking"]  # verdicts in words
+    for row, (evaluation, _) in zip(result.summary, result.results, strict=True):
+        level = (evaluation["overall_level"] or {}).get("names", {}).get(lang) or "-"
+        say(f"{words.get(row['verdict'], row['verdict']):<14} {level:<24} {row['standard']}  "
             f"{row['file']}")
     for table in result.tables:
-        counts = ", ".join(f"{k} {v}" for k, v in table["by_verdict"].items())
-        say(f"{table['table']}: {table['rows']} row(s): {counts}")
+        counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in table["by_verdict"].items())
+        say(told(lang, "table_rows", table=table["table"], rows=table["rows"], counts=counts))
     for path in result.outputs:
         say(str(path), VERBOSE)
     say(told(lang, "evaluated", count=result.evaluated, date=day, folder=out_dir,
@@ -530,14 +561,15 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     single-indicator tiers, composite ranking and shortlist."""
     from benchmark import distributed
     from benchmark.catalogue import load_catalogue
-    from benchmark.leaders import rank_file
+    from benchmark.leaders import problem_column, rank_file
     from benchmark.population import table_options
-    from benchmark.report import check_formats, output_folder
+    from benchmark.report import check_formats, labels, output_folder
     from benchmark.report.boards import board_outputs
     from benchmark.report.ranking import (
         RANK_FORMATS,
         ranked_population,
         ranking_result,
+        warning_text,
         write_ranking,
     )
 
@@ -571,25 +603,28 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                                                     template_dir, extra)
         else:
             paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
-                                  split=lambda title, parts: say(
-                                      f"note: sheet {title!r} has more rows than one worksheet "
-                                      f"holds: written as {parts} sheets", err=True),
+                                  split=lambda title, parts: say(told(
+                                      lang, "sheet_split", title=title, parts=parts), err=True),
                                   extra=extra)
     clock.stop()
     rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
     for stage, seconds in clock.times:
         n = written if stage == "writing" else rows
-        say(f"{stage}: {n:,} rows in {seconds:.1f} s ({n / max(seconds, 1e-9):,.0f} rows/s)",
+        say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
+                 seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
             VERBOSE if not shows_progress() else NORMAL, err=True)
     excluded = pop.excluded
     shown = excluded if verbosity() >= VERBOSE else excluded[:20]
+    names = result["indicator_names"]
     for p in shown:
-        say(p.format(), err=True)
+        column = problem_column(pop, p)
+        say(problem_line(p, lang, names[column][lang] if column in names else None), err=True)
     if len(excluded) > len(shown):
         say(told(lang, "more_unusable", count=len(excluded) - len(shown)), err=True)
-    for w in r.warnings:
-        say(told(lang, "warning", message=w), err=True)
+    for w in result["warnings"]:
+        say(told(lang, "warning", message=warning_text(w, result, labels(lang)["ranking"],
+                                                       lang)), err=True)
     counts = result["population"]
     names = catalogue.sets[set_id].programmes[programme].names
     say(told(lang, "ranked", usable=counts["usable_rows"], unusable=counts["unusable_rows"],
@@ -713,6 +748,8 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
     assessment files or folders of them. Writes one report set per organisation and the ranked
     list organisations.LANG.{csv,xlsx,md}."""
     from benchmark.organisation.assess import assess_files, audit_view
+    from benchmark.organisation.report import grade_names, grade_text
+    from benchmark.report import labels
 
     batch = assess_files(list(assessments), day, out_dir, formats, lang, scheme_ref, data_dir,
                          template_dir)
@@ -725,12 +762,16 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
         audit_db = audit_db or out_dir / "audit.sqlite"
         for result, paths in batch.results:
             append_record(audit_db, audit_view(result), paths, options)
+    OW = labels(lang)["organisation"]
+    schemes = {res["provenance"]["assessment"]: res["scheme"] for res, _ in batch.results}
     for row in batch.ranked:
         total = row["total"]
         shown = f"{total['low']:g}" if total["low"] == total["high"] else \
             f"{total['low']:g}-{total['high']:g}"
-        say(f"{row['rank'] or '-':<4} {row['status']:<15} {row['grade'] or '-':<12} "
-            f"{shown:<12} {row['organisation']}  {row['file']}")
+        grade = grade_text(row, grade_names(schemes[row["file"]], OW, lang)) \
+            if row["grade"] else "-"
+        say(f"{row['rank'] or '-':<4} {OW['statuses'].get(row['status'], row['status']):<15} "
+            f"{grade:<12} {shown:<12} {row['organisation']}  {row['file']}")
     say(told(lang, "organisations_assessed", count=len(batch.ranked), date=day, folder=out_dir)
         + ("" if no_audit else told(lang, "audit_records", db=audit_db)))
 

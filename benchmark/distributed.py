@@ -50,7 +50,7 @@ from benchmark import thresholds
 from benchmark.catalogue import close
 from benchmark.engine import assess
 from benchmark.errors import InputError, Problem
-from benchmark.leaders import Ranking, population_tables, rank_population
+from benchmark.leaders import Ranking, population_tables, rank_population, ranking_warnings
 from benchmark.model import Catalogue
 from benchmark.population import Population, _concatenate, load_population
 
@@ -442,9 +442,9 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
     seg_code = {s: k for k, s in enumerate(a.segment_ids)}  # a board's segment in the join
     composites = [r.composite for r in rankings if len(r.composite)]
     excluded, top_runner = population_tables(a, thresholds_table)
-    warnings = [f"{t['indicator']} / {t['segment']}: {t['warning']}"
-                for frame in (thresholds_table, saturation)
-                for t in frame.to_dict(orient="records") if t["warning"]]
+    warnings = ranking_warnings(thresholds_table.to_dict(orient="records"),
+                                saturation.to_dict(orient="records"), rankings[0].method,
+                                rankings[0].settings["saturation"])
     return Ranking(
         assessment=a, method=rankings[0].method, thresholds=thresholds_table,
         tiers=pd.concat([r.tiers for r in rankings], ignore_index=True).iloc[order]

@@ -52,14 +52,14 @@ class Ranking:
 
     assessment: Assessment
     method: thresholds.ThresholdMethod
-    thresholds: pd.DataFrame  # indicator, segment, n, threshold, ci, warning
+    thresholds: pd.DataFrame  # indicator, segment, n, threshold, ci, warning (a code)
     tiers: pd.DataFrame  # one row per usable row: identity, segment, tier_<indicator> (0 = none)
-    suppressed: pd.DataFrame  # indicator, segment, reason
-    excluded: pd.DataFrame  # row, reason
+    suppressed: pd.DataFrame  # indicator, segment, n, reason (too_few_values | all_equal)
+    excluded: pd.DataFrame  # row, identity, reason_code and its parameters (_excluded)
     composite: pd.DataFrame  # eligible rows: scores, tie-breakers, rank, shortlisted
-    saturation: pd.DataFrame  # indicator, segment, share in the top class or tier, warning
+    saturation: pd.DataFrame  # indicator, segment, basis, share, n, warning (saturated)
     top_runner: pd.DataFrame | None  # maker × indicator: shipment-weighted achievement
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # {code, indicator, segment, …}
     settings: dict = field(default_factory=dict)
     # the boards ranked (indicator, segment, tier bounds); members found when asked for
     board_members: list[BoardMembers] = field(default_factory=list, repr=False)
@@ -129,13 +129,14 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                              "method": method_text, "basis": ctx.basis,
                              "n": place.n, "threshold": place.threshold, "ci_low": place.ci[0],
                              "ci_high": place.ci[1], "edges": list(place.bounds),
-                             "floor": place.floor, "warning": place.warning or ""})
+                             "floor": place.floor,
+                             "warning": _code(thresholds.sample_warning_code(place.n, m))})
             ranked = in_seg & ~gate_failed & (r.highest != 0)
             rows = np.flatnonzero(ranked)
             suppressed = place.suppressed is not None
             if suppressed:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
-                                  "reason": place.suppressed})
+                                  "reason": "too_few_values" if len(rows) < 2 else "all_equal"})
             tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
@@ -144,12 +145,14 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
                 basis = "top class"
                 share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
+                classed = int(np.count_nonzero(~np.isnan(values)))
             else:
                 basis = "tier 1"
                 ranked_values = value[rows] if not suppressed else np.full(len(rows), np.nan)
                 share, warning = ranking.saturation(ranked_values, tier == 1, share_limit)
+                classed = int(np.count_nonzero(~np.isnan(ranked_values)))
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
-                             "warning": warning or ""})
+                             "n": classed, "warning": "saturated" if warning else ""})
     excluded = _excluded(a, iset_inds)
     composite = _composite(a, iset_inds, tier1, size)
     return Ranking(
@@ -160,15 +163,35 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         tiers=pd.DataFrame(tier_table),
         suppressed=pd.DataFrame(supp_rows, columns=["indicator", "segment", "n", "reason"]),
         excluded=excluded, composite=composite,
-        saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share",
+        saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share", "n",
                                                    "warning"]),
         top_runner=_top_runner(a, iset_inds, leader_threshold),
         board_members=boards,
-        warnings=[f"{row['indicator']} / {row['segment']}: {row['warning']}"
-                  for row in thr_rows + sat_rows if row["warning"]],
+        warnings=ranking_warnings(thr_rows, sat_rows, m, share_limit),
         settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
                   "saturation": share_limit, "seed": seed, "normalisation": NORMALISATION,
                   "tie_breakers": list(TIE_BREAKERS)})
+
+
+def _code(found: dict | None) -> str:
+    return found["code"] if found else ""
+
+
+def ranking_warnings(thr_rows: list[dict], sat_rows: list[dict], method: thresholds.ThresholdMethod,
+              limit: float) -> list[dict]:
+    """The ranking's warnings as reason codes with their parameters, thresholds first:
+    {code, indicator, segment, …} (small samples: n, method, need; saturation: basis, share, n,
+    limit). Reports and the command line put them in words."""
+    out = []
+    for row in thr_rows:
+        found = thresholds.sample_warning_code(row["n"], method)
+        if found:
+            out.append({"code": found.pop("code"), "indicator": row["indicator"],
+                        "segment": row["segment"], **found})
+    out += [{"code": row["warning"], "indicator": row["indicator"], "segment": row["segment"],
+             "basis": row["basis"], "share": row["share"], "n": row["n"], "limit": limit}
+            for row in sat_rows if row["warning"]]
+    return out
 
 
 BOARD_COLUMNS = ("indicator", "segment", "unit", "tier", "boundary", "floor", "row", "enterprise",
@@ -245,11 +268,21 @@ def _context(a: Assessment, method: str, k_tiers: int, seed: int) -> PopulationC
                       references=a.margin_reference, seed=seed, method=method, k_tiers=k_tiers)
 
 
+EXCLUSION_COLUMNS = ("reason_code", "gates", "indicators", "problem_code", "problem",
+                     "problem_column")
+
+
 def _excluded(a: Assessment, inds) -> pd.DataFrame:
-    """Rows left out of rankings, each with why: unusable rows, failed gates, below GB."""
-    causes = [f"failed gate {rule.id}" for rule in a.programme.rules if rule.kind == "gate"]
-    masks = [a.rules[rule.id] == FAIL for rule in a.programme.rules if rule.kind == "gate"]
-    causes += [f"{r.id} below the domestic mandatory requirement" for r in inds]
+    """Rows left out of rankings, each with why, as reason codes and their parameters (reports
+    put them in words): `reason_code` the causes ("gate_failed", "below_mandatory", both joined
+    by "; ", or "unusable_row"), `gates` the failed gate rules' ids and `indicators` the ids of
+    the indicators below the domestic mandatory requirement (each joined by "; "), and for an
+    unusable row `problem_code`, `problem` and `problem_column` (the loader's problem, its
+    message and what its column holds: `problem_column`)."""
+    gates = [rule for rule in a.programme.rules if rule.kind == "gate"]
+    causes = [("gate_failed", rule.id) for rule in gates]
+    masks = [a.rules[rule.id] == FAIL for rule in gates]
+    causes += [("below_mandatory", r.id) for r in inds]
     masks += [r.applies & (r.highest == 0) for r in inds]
     if len(masks) > 20:
         raise ValueError("more than 20 exclusion causes")  # 2**20 combinations at most
@@ -262,19 +295,43 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
     lookup[combos] = np.arange(len(combos))
     codes = lookup[flags[rows]]
     del flags
-    texts = ["; ".join(c for bit, c in enumerate(causes) if int(f) >> bit & 1) for f in combos]
+    held = [[c for bit, c in enumerate(causes) if int(f) >> bit & 1] for f in combos]
+
+    def joined(kind: str | None = None) -> list[str]:
+        return ["; ".join(dict.fromkeys(code if kind is None else param
+                                        for code, param in h if kind in (None, code)))
+                for h in held]
+
     out = _ident(a, rows)
     del out["segment"]
-    out["reason"] = pd.Categorical.from_codes(codes, texts)
-    out = pd.DataFrame(out)
+    per_combo = {"reason_code": joined(), "gates": joined("gate_failed"),
+                 "indicators": joined("below_mandatory")}
+    for name, texts in per_combo.items():
+        categories, of_combo = np.unique(np.asarray(texts, dtype=str), return_inverse=True)
+        out[name] = pd.Categorical.from_codes(of_combo[codes] if len(texts) else codes,
+                                              categories.tolist())
+    for name in ("problem_code", "problem", "problem_column"):
+        out[name] = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
+    frame = pd.DataFrame(out)
     if a.population.excluded:  # unusable rows: few, listed with their problem
         unusable = pd.DataFrame(
-            [{"row": int(str(p.pointer).split("/")[1]),
-              "reason": f"unusable row: [{p.code}] {p.message}"} for p in a.population.excluded])
-        out = pd.concat([out.astype({"reason": object}), unusable], ignore_index=True)
-        out = out.fillna({f: "" for f in FIELDS if f in out}).sort_values(
+            [{"row": int(str(p.pointer).split("/")[1]), "reason_code": "unusable_row",
+              "gates": "", "indicators": "", "problem_code": p.code, "problem": p.message,
+              "problem_column": problem_column(a.population, p)}
+             for p in a.population.excluded])
+        frame = pd.concat([frame.astype(dict.fromkeys(EXCLUSION_COLUMNS, object)), unusable],
+                          ignore_index=True)
+        frame = frame.fillna({f: "" for f in FIELDS if f in frame}).sort_values(
             "row", kind="stable", ignore_index=True)
-    return out
+        frame = frame.astype(dict.fromkeys(EXCLUSION_COLUMNS, "category"))
+    return frame
+
+
+def problem_column(pop, p: Problem) -> str:
+    """What the column of an unusable row's problem holds (an indicator, parameter or field id),
+    from its JSON pointer ("/row/column as written"); the column as written if it maps to none."""
+    source = str(p.pointer or "").split("/", 2)[-1]
+    return next((c.target for c in pop.columns if c.source == source and c.target), source)
 
 
 def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:

@@ -258,20 +258,36 @@ def minimum_sample(kind: str, param: float) -> int:
     raise ValueError(f"unknown threshold method {kind!r}")
 
 
-def sample_warning(n: int, method: ThresholdMethod | str) -> str | None:
-    """A warning text when n present values are too few for the method (see `minimum_sample`),
-    else None."""
+def sample_warning_code(n: int, method: ThresholdMethod | str) -> dict | None:
+    """The small-sample warning of n present values for the method (see `minimum_sample`) as a
+    reason code and its parameters — {"code": "no_values" | "too_few_topk" | "small_sample",
+    "n", "method", "need"} — or None when the sample is big enough. Reports put it in words."""
     if isinstance(method, str):
         method = parse_method(method)
     need = minimum_sample(method.kind, method.param)
     if n == 0:
-        return f"no values: {method} cannot be computed"
-    if method.kind == "topk" and n < method.param:
-        return f"only {n} values: {method} needs at least {int(method.param)} (no threshold)"
-    if n < need:
-        return (f"only {n} values: {method} is meant for at least {need} "
-                "(rule of thumb); treat the threshold with caution")
-    return None
+        code = "no_values"
+    elif method.kind == "topk" and n < method.param:
+        code, need = "too_few_topk", int(method.param)
+    elif n < need:
+        code = "small_sample"
+    else:
+        return None
+    return {"code": code, "n": int(n), "method": str(method), "need": int(need)}
+
+
+SAMPLE_WARNINGS = {  # the English text of each code, for `ThresholdResult.warning`
+    "no_values": "no values: {method} cannot be computed",
+    "too_few_topk": "only {n} values: {method} needs at least {need} (no threshold)",
+    "small_sample": "only {n} values: {method} is meant for at least {need} (rule of thumb); "
+                    "treat the threshold with caution",
+}
+
+
+def sample_warning(n: int, method: ThresholdMethod | str) -> str | None:
+    """`sample_warning_code` as an English text, else None."""
+    found = sample_warning_code(n, method)
+    return SAMPLE_WARNINGS[found["code"]].format(**found) if found else None
 
 
 # --- the entry function -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from benchmark.catalogue import load_catalogue
 from benchmark.cli import main
 from benchmark.report.pdf import CHROMIUM_FLAGS
 
@@ -55,7 +56,11 @@ def test_the_apf_board_holds_the_hand_worked_tiers_floor_and_exclusions(boards):
     suppressed = list(wb["Suppressed"].iter_rows(values_only=True))[1:]
     assert len(suppressed) == 3 and all("equal" in r[3] for r in suppressed)
     excluded = {r[1]: r[4] for r in list(wb["Excluded"].iter_rows(values_only=True))[1:]}
-    assert set(excluded) == {"F", "G"} and "references-valid" in excluded["F"]
+    iset = load_catalogue().sets["room-air-conditioner"]
+    rules = {r.id: r for r in iset.programmes["leader-selection"].rules}
+    assert set(excluded) == {"F", "G"}  # each reason in words: the rule, the indicator by name
+    assert rules["references-valid"].description.en in excluded["F"]
+    assert f"{iset.indicators['apf'].names.en} below the domestic mandatory" in excluded["G"]
     zh = load_workbook(boards / "boards.zh.xlsx")
     assert zh.sheetnames == ["排行榜", "不发布排行", "不参加排行"]
 

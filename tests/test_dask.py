@@ -30,7 +30,7 @@ ROOM_AC = "room-air-conditioner"
 FRIDGE = "household-refrigerator"
 FRIDGE_MAPPING = EXAMPLES / "registry-refrigerators.mapping.yaml"
 ON = "2026-11-23"
-KEYS = {"composite": ["row"], "tiers": ["row"], "excluded": ["row", "reason"]}
+KEYS = {"composite": ["row"], "tiers": ["row"], "excluded": ["row", "reason_code"]}
 JITTERED_AC = ("apf [W·h/W·h]", "seer [W·h/W·h]", "eer [W/W]")
 
 
@@ -165,11 +165,13 @@ def test_unusable_row_is_placed_at_its_dataset_row(tmp_path):
     frame.loc[150, "apf [W·h/W·h]"] = "high"
     folder = write_dataset(tmp_path / "ds", {ROOM_AC: frame}, parts=2)  # row 151: part 2, row 51
     result = CliRunner().invoke(main, ["rank", str(folder), "--set", ROOM_AC, "--date", ON,
-                                       "--format", "csv", "-o", str(tmp_path / "out")])
+                                       "--format", "parquet", "--lang", "en",
+                                       "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    excluded = pd.read_csv(tmp_path / "out" / "excluded.csv", encoding="utf-8-sig")
-    reason = excluded.set_index("row")["reason"]
-    assert "requirement_unreadable" in reason[151] and "'high'" in reason[151]
+    excluded = pd.read_parquet(tmp_path / "out" / "excluded.parquet").set_index("row").astype(str)
+    assert excluded.loc[151, ["reason_code", "problem_code", "problem_column"]].tolist() == [
+        "unusable_row", "requirement_unreadable", "apf"]
+    assert "'high'" in excluded.loc[151, "problem"]
     assert f"{folder} /151/apf" in result.output
 
 

@@ -24,7 +24,7 @@ from benchmark.credit_code import expected_check_character
 from benchmark.declaration import load_declaration
 from benchmark.engine.compare import Method, round_half_even, satisfies
 from benchmark.evaluation import evaluate_declaration
-from benchmark.report import render_json, render_markdown
+from benchmark.report import labels, render_json, render_markdown
 
 DATE = dt.date(2026, 11, 23)
 CODE = "91330100MA2XXXXX1" + expected_check_character("91330100MA2XXXXX1")
@@ -275,7 +275,7 @@ def test_evaluate_command_writes_reports_only_under_output(tmp_path):
     res = CliRunner().invoke(main, ["evaluate", str(decl), "--programme", "shenzhen",
                                     "--date", "2026-11-23", "--lang", "en", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "not_eligible" in res.output
+    assert res.output.startswith(labels("en")["ranking"]["not_eligible"])  # the verdict in words
     written = sorted(p.name for p in out.iterdir())
     assert written == ["audit.sqlite", "audit.sqlite.anchor", f"{decl.stem}.en.md",
                        f"{decl.stem}.json", "summary.csv"]

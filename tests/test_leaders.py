@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from benchmark.catalogue import load_catalogue
 from benchmark.engine import assess
-from benchmark.leaders import rank_population
+from benchmark.leaders import EXCLUSION_COLUMNS, rank_population
 from benchmark.population import load_population
 
 ON = dt.date(2026, 11, 23)
@@ -69,11 +69,12 @@ def test_golden_population(tmp_path, cat):
     assert comp["shortlisted"].to_dict() == {"A": True, "B": True, "C": True, "D": False}
     assert list(r.composite["enterprise"]) == ["A", "B", "C", "D"]
     # exclusions, each with why
-    why = dict(zip(r.excluded["row"], r.excluded["reason"], strict=False))
-    assert "references-valid" in why[6]
-    assert "apf below the domestic mandatory requirement" in why[7]
-    assert why[8].startswith("unusable row: [requirement_unreadable]")
-    assert set(why) == {6, 7, 8}
+    why = r.excluded.astype({c: str for c in EXCLUSION_COLUMNS}).set_index("row")
+    assert (why.loc[6, "reason_code"], why.loc[6, "gates"]) == ("gate_failed", "references-valid")
+    assert (why.loc[7, "reason_code"], why.loc[7, "indicators"]) == ("below_mandatory", "apf")
+    assert why.loc[8, ["reason_code", "problem_code", "problem_column"]].tolist() == [
+        "unusable_row", "requirement_unreadable", "apf"]
+    assert set(why.index) == {6, 7, 8}
     # APF tiers: equal values share a tier, better never in a worse tier, excluded rows untiered
     apf_tiers = r.tiers.set_index("enterprise")["tier_apf"].to_dict()
     assert {k for k, v in apf_tiers.items() if v} == {"A", "B", "C", "D", "E"}
@@ -85,10 +86,13 @@ def test_golden_population(tmp_path, cat):
     sat = r.saturation.set_index("indicator").loc["apf"]
     assert sat["basis"] == "top class"
     assert sat["share"] == pytest.approx(sum(v >= grade1 for v in declared) / len(declared))
-    assert "no longer discriminates" in sat["warning"]
+    assert sat["warning"] == "saturated" and sat["n"] == len(declared)
+    assert {"code": "saturated", "indicator": "apf", "segment": sat["segment"],
+            "basis": "top class", "share": sat["share"], "n": len(declared),
+            "limit": r.settings["saturation"]} in r.warnings
     # noise_outdoor is 48 everywhere: that ranking is suppressed, with the reason
     (supp,) = r.suppressed.to_dict(orient="records")
-    assert supp["indicator"] == "noise_outdoor" and "equal" in supp["reason"]
+    assert supp["indicator"] == "noise_outdoor" and supp["reason"] == "all_equal"
     assert (r.tiers["tier_noise_outdoor"] == 0).all()
 
 

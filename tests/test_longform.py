@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmark.cli import main
+from benchmark.cli import main, told
 
 WIDE = Path(__file__).parent / "golden" / "populations" / "room-ac-hp-le4500.csv"
 IDENTITY = {"enterprise": "企业", "standard": "标准编号", "标准名称": "标准名称", "model": "型号",
@@ -49,7 +49,7 @@ def write(tmp_path: Path, rows: list[dict]) -> tuple[Path, Path]:
 
 def rank(table: Path, out: Path, mapping: Path | None = None):
     args = ["rank", str(table), "--set", "room-air-conditioner", "-p", "leader-selection",
-            "--date", "2026-11-23", "--format", "csv", "-o", str(out)]
+            "--date", "2026-11-23", "--format", "parquet", "-o", str(out)]
     return CliRunner().invoke(main, args + (["--mapping", str(mapping)] if mapping else []))
 
 
@@ -59,11 +59,11 @@ def test_the_long_form_ranks_as_the_wide_table(tmp_path):
     long_res, wide_res = rank(table, tmp_path / "long", mapping), rank(WIDE, tmp_path / "wide")
     assert long_res.exit_code == 0, long_res.output
     assert wide_res.exit_code == 0, wide_res.output
-    for name in ("tiers.csv", "thresholds.csv", "composite.csv"):
-        a = pd.read_csv(tmp_path / "long" / name).drop(columns=["row"], errors="ignore")
-        b = pd.read_csv(tmp_path / "wide" / name).drop(columns=["row"], errors="ignore")
+    for name in ("tiers.parquet", "thresholds.parquet", "composite.parquet"):
+        a = pd.read_parquet(tmp_path / "long" / name).drop(columns=["row"], errors="ignore")
+        b = pd.read_parquet(tmp_path / "wide" / name).drop(columns=["row"], errors="ignore")
         pd.testing.assert_frame_equal(a, b)
-    composite = pd.read_csv(tmp_path / "long" / "composite.csv", dtype=str)
+    composite = pd.read_parquet(tmp_path / "long" / "composite.parquet")
     assert sorted(composite["enterprise"]) == ["A", "B"]
 
 
@@ -86,7 +86,7 @@ def test_duplicates_and_unit_conflicts_are_located_and_reported_together(tmp_pat
     assert out.count("error [") == 3  # all together, each once
     assert "long_form_unit_conflict" in out and "'kW/kW'" in out
     assert "long_form_conflict" in out and "另一个名称" in out
-    assert "nothing was written" in out and not (tmp_path / "out").exists()
+    assert told("zh", "input_errors", errors=3) in out and not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("missing", ["指标名称", "指标值"])

@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from benchmark.audit import records
 from benchmark.catalogue import data_file
-from benchmark.cli import main
+from benchmark.cli import main, told
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import InputError
 from benchmark.organisation import assess, find_scheme, load_assessment, load_scheme
@@ -457,7 +457,7 @@ def test_every_problem_of_every_file_is_listed_together(scheme, tmp_path):
     assert sorted(found) == sorted([
         (str(paths[0]), "credit_code_length"), (str(paths[0]), "value_out_of_range"),
         (str(paths[1]), "value_wrong_kind"), (str(paths[2]), "schema_oneOf")])
-    assert "4 error(s); nothing was written." in done.output
+    assert told("zh", "input_errors", errors=4) in done.output  # the default --lang
 
 
 def test_assessments_under_different_schemes(scheme, tmp_path):

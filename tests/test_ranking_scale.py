@@ -22,7 +22,8 @@ from click.testing import CliRunner
 import benchmark.population as population
 from benchmark.catalogue import data_file, load_catalogue
 from benchmark.cli import main
-from benchmark.leaders import rank_file
+from benchmark.leaders import EXCLUSION_COLUMNS, rank_file
+from benchmark.report import labels
 from benchmark.report.ranking import (
     FIRST_FEW,
     MAX_LISTED,
@@ -112,13 +113,22 @@ def test_per_row_tables_hold_every_row_and_read_back_identical(tmp_path):
     assert res.exit_code == 0, res.output
     result = json.loads((out / "ranking.json").read_text(encoding="utf-8"))
     wb = openpyxl.load_workbook(out / "ranking.xlsx", read_only=True)
+    columns = labels("en")["ranking"]["columns"]
+
+    def header(c: str) -> str:  # a tier column names its indicator
+        tier_of = result["indicator_names"].get(c.removeprefix("tier_"), {}).get("en")
+        return columns["tier"].replace("{indicator}", tier_of) if tier_of else columns[c]
+
     for name in PER_ROW:
         csv = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig", dtype=str,
                           keep_default_na=False)
         parquet = pd.read_parquet(out / f"{name}.parquet")
         assert len(csv) == len(parquet) == result["tables"][name] > 0
-        assert list(csv.columns) == list(parquet.columns)
-        assert csv["row"].astype(int).tolist() == parquet["row"].tolist()
+        # the same table: ids and codes in Parquet, headers and cells in words in the CSV
+        kept = [c for c in parquet.columns if c not in EXCLUSION_COLUMNS]
+        assert list(csv.columns) == [header(c) for c in kept] + (
+            [columns["reason"]] if "reason_code" in parquet else [])
+        assert csv[columns["row"]].astype(int).tolist() == parquet["row"].tolist()
     sheets = {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
     composite = pd.read_parquet(out / "composite.parquet")
     tiers = pd.read_parquet(out / "tiers.parquet")
@@ -166,7 +176,8 @@ def test_sheet_split_past_the_worksheet_limit(tmp_path, cat):
         assert note is not None and f"Part {k} of {len(parts)}" in note.text
         assert ws.auto_filter.ref.endswith(str(ws.max_row))
         rows += [c.value for c in ws["A"][1:]]
-    assert rows == tiers["row"].tolist()  # every row once, in order, across the parts
+    assert rows == tiers[labels("en")["ranking"]["columns"]["row"]].tolist()  # every row once,
+    # in order, across the parts
     assert all(ws.max_row <= 101 for ws in wb.worksheets)
 
 
@@ -177,7 +188,7 @@ def test_demo_ranking_json_matches_its_schema(tmp_path):
                "json")
     assert res.exit_code == 0, res.output
     result = json.loads((tmp_path / "o" / "ranking.json").read_text(encoding="utf-8"))
-    assert result["kind"] == "peer_ranking" and result["schema_version"] == 1
+    assert result["kind"] == "peer_ranking" and result["schema_version"] == 2
     jsonschema.validate(result, schema, cls=jsonschema.Draft202012Validator)
     result["by_segment"][0]["top"] *= 30  # a dump of rows is not a summary: the schema says so
     with pytest.raises(jsonschema.ValidationError):

@@ -32,6 +32,7 @@ from test_reports import CHROMIUM, chromium, needs_chromium, needs_poppler
 
 from benchmark.catalogue import data_file, load_catalogue
 from benchmark.cli import main
+from benchmark.leaders import EXCLUSION_COLUMNS
 from benchmark.population import load_population
 from benchmark.report import labels, md_escape, render_markdown
 from benchmark.report.numbers import (
@@ -297,26 +298,33 @@ def test_every_csv_has_a_bom_and_reads_back(ranked, result, tmp_path):
         assert raw.startswith(b"\xef\xbb\xbf") and not raw.startswith(b"\xef\xbb\xbf\xef\xbb\xbf")
         frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
         assert not frame.columns[0].startswith("\ufeff")
-    composite = pd.read_csv(ranked / "zh" / "composite.csv", encoding="utf-8-sig")
+    composite = pd.read_csv(ranked / "zh" / "composite.csv", encoding="utf-8-sig", dtype=str)
+    enterprise = labels("zh")["ranking"]["columns"]["enterprise"]  # headers in the --lang
     assert len(composite) == result["tables"]["composite"]
-    assert composite["enterprise"].tolist() == pd.read_parquet(
-        ranked / "zh" / "composite.parquet")["enterprise"].tolist()
+    assert composite[enterprise].tolist() == pd.read_parquet(
+        ranked / "zh" / "composite.parquet")["enterprise"].tolist()  # as written
     top = [c["enterprise"] for c in result["by_segment"][0]["top"]]
-    assert composite["enterprise"].tolist()[:len(top)] == top
+    assert composite[enterprise].tolist()[:len(top)] == top
 
 
 def test_parquet_beside_csv_reads_back_the_same_table(ranked, result):
+    columns = labels("zh")["ranking"]["columns"]
     for name in ("composite", "thresholds", "excluded"):
-        frame = pd.read_parquet(ranked / "zh" / f"{name}.parquet")
-        assert len(frame) == result["tables"][name]
-        assert list(frame.columns) == list(pd.read_csv(ranked / "zh" / f"{name}.csv",
-                                                       encoding="utf-8-sig", nrows=0).columns)
+        frame = pd.read_parquet(ranked / "zh" / f"{name}.parquet")  # ids and codes
+        shown = pd.read_csv(ranked / "zh" / f"{name}.csv", encoding="utf-8-sig", dtype=str)
+        assert len(frame) == len(shown) == result["tables"][name]
+        # the CSV is the same table for people: its headers in words, the reason codes and
+        # their parameters as one reason column
+        kept = [c for c in frame.columns if c not in EXCLUSION_COLUMNS]
+        assert list(shown.columns) == [columns[c] for c in kept] + (
+            [columns["reason"]] if "reason_code" in frame else [])
+        assert not {"row", "segment", "indicator", "reason_code"} & set(shown.columns)
     assert set(pd.read_parquet(ranked / "zh" / "thresholds.parquet").columns) == set(
         result["thresholds"][0])
     composite = pd.read_parquet(ranked / "zh" / "composite.parquet")
     assert composite["weighted_score"].dtype.kind == "f" and composite["rank"].dtype.kind == "i"
     assert composite["weighted_score"].tolist() == pytest.approx(pd.read_csv(
-        ranked / "zh" / "composite.csv", encoding="utf-8-sig")["weighted_score"].tolist())
+        ranked / "zh" / "composite.csv", encoding="utf-8-sig")[columns["weighted_score"]].tolist())
     top = result["by_segment"][0]["top"]
     assert composite["weighted_score"].tolist()[:len(top)] == pytest.approx(
         [c["weighted_score"] for c in top])
@@ -407,8 +415,9 @@ def test_one_column_header_is_said_clearly(tmp_path):
     piped = resaved(tmp_path, "piped.csv", "|", "utf-8")
     res = rank(piped, "--format", "json", "-o", tmp_path / "o")
     assert res.exit_code == 2 and "Traceback" not in res.output
-    assert "piped.csv:1: error [table_one_column] the header (line 1) reads as one column" in \
-        res.output and "delimiter" in res.output
+    assert "piped.csv:1: error [table_one_column] " in res.output  # the stable head, any --lang
+    assert labels("zh")["problems"]["table_one_column"] in res.output  # the default --lang zh
+    assert "the header (line 1) reads as one column" in res.output and "delimiter" in res.output
 
 
 def test_standard_input_is_a_table(tmp_path):

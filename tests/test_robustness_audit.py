@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmark import audit
-from benchmark.cli import main
+from benchmark.cli import main, told
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "declarations"
@@ -55,7 +55,7 @@ def reports(out: Path) -> list[str]:
 def refused(result, code: str) -> None:
     assert result.exit_code == 2, result.output
     assert f"error [{code}]" in result.output, result.output
-    assert "nothing was written" in result.output
+    assert told("zh", "input_errors", errors=1) in result.output  # evaluate's default --lang
 
 
 # --- the audit database is checked before any work ---------------------------------------------

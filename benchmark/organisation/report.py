@@ -51,7 +51,8 @@ def grade_text(row: dict, grades: dict) -> str:
     return grades[low] if low == high else f"{grades[low]} – {grades[high]}"
 
 
-def _grades(scheme: dict, OW: dict, lang: str) -> dict:
+def grade_names(scheme: dict, OW: dict, lang: str) -> dict:
+    """The scheme's grades (and below-grade, knocked-out) by id, in words."""
     grades = {g["id"]: g["names"][lang] for g in scheme["grades"]}
     grades[scheme["below_grades"]["id"]] = scheme["below_grades"]["names"][lang]
     grades["knocked_out"] = OW["knocked_out"]
@@ -72,7 +73,7 @@ def context(result: dict, lang: str, template_dir: str | None = None) -> dict:
     """What the templates show: the result, the wording and the few things put into words."""
     L, OW = wording(lang, template_dir)
     scheme = result["scheme"]
-    grades = _grades(scheme, OW, lang)
+    grades = grade_names(scheme, OW, lang)
     rows = {c["id"]: c for c in result["criteria"]}
     nxt = result["next_grade"]
     total = result["total"]
@@ -200,7 +201,7 @@ def list_table(rows: list[dict], scheme: dict, dims: list[dict], lang: str,
     """The publishable list as a header and rows: rank, organisation, credit code, status, grade,
     total (a range when not assessable), each dimension's total, report."""
     _, OW = wording(lang, template_dir)
-    grades = _grades(scheme, OW, lang)
+    grades = grade_names(scheme, OW, lang)
     header = [OW["rank"], OW["organisation"], OW["credit_code"], OW["status"], OW["grade"],
               OW["total"]] + [d["names"][lang] for d in dims] + [OW["report"]]
     table = []

@@ -19,9 +19,9 @@ import numpy as np
 from markupsafe import Markup
 
 from benchmark.evaluation import json_safe
-from benchmark.leaders import Ranking
+from benchmark.leaders import EXCLUSION_COLUMNS, Ranking
 from benchmark.report import labels, render_template
-from benchmark.report.ranking import suppressed_reason
+from benchmark.report.ranking import exclusion_reasons, suppressed_reason
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
 
@@ -61,7 +61,8 @@ def board_data(r: Ranking) -> dict:
                                       if len(suppressed) else None)})
     excluded = [{"row": int(e["row"]), "enterprise": _text(e.get("enterprise")),
                  "standard_number": _text(e.get("standard_number")),
-                 "model": _text(e.get("model")), "reason": _text(e["reason"])}
+                 "model": _text(e.get("model")),
+                 **{k: _text(e.get(k)) for k in EXCLUSION_COLUMNS}}
                 for e in r.excluded.to_dict("records")]
     return json_safe({
         "category": category,
@@ -69,6 +70,8 @@ def board_data(r: Ranking) -> dict:
         "segments": {s.id: {"zh": s.names.zh, "en": s.names.en} for s in iset.segments},
         "indicator_names": {i.id: {"zh": i.names.zh, "en": i.names.en}
                             for i in iset.indicators.values()},
+        "rule_names": {rule.id: {"zh": rule.description.zh, "en": rule.description.en}
+                       for rule in a.programme.rules if rule.description},
         "programme": {"id": a.programme.id, "zh": a.programme.names.zh,
                       "en": a.programme.names.en, "basis": a.programme.basis_kind},
         "evaluation_date": a.on.isoformat(), "boards": boards, "excluded": excluded})
@@ -109,8 +112,10 @@ def render_boards_html(data: dict, lang: str = "zh", template_dir: str | None = 
         why = suppressed_reason(b["suppressed"], L["ranking"]) if b["suppressed"] else None
         shown.append({**b, "name": name, "segment_name": seg, "suppressed": why,
                       "chart": Markup(_chart(b, R, name))})
+    excluded = [dict(e, reason="; ".join(exclusion_reasons(e, data, L["ranking"], lang)))
+                for e in data["excluded"]]
     return render_template("boards.html.j2", template_dir, True, d=data, R=R, L=L, lang=lang,
-                           boards=shown)
+                           boards=shown, excluded=excluded)
 
 
 def boards_workbook(data: dict, lang: str = "zh", template_dir: str | None = None) -> bytes:
@@ -140,7 +145,8 @@ def boards_workbook(data: dict, lang: str = "zh", template_dir: str | None = Non
               suppressed),
         Sheet(R["sheet_excluded"], [C[k] for k in ("row", "enterprise", "standard_number",
                                                     "model", "reason")],
-              [[e["row"], e["enterprise"], e["standard_number"], e["model"], e["reason"]]
+              [[e["row"], e["enterprise"], e["standard_number"], e["model"],
+                "; ".join(exclusion_reasons(e, data, L["ranking"], lang))]
                for e in data["excluded"]]),
     ]
     return workbook_bytes(sheets, dt.date.fromisoformat(data["evaluation_date"]))

@@ -19,9 +19,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from benchmark import __version__
-from benchmark.errors import InputError
 from benchmark.evaluation import json_safe
-from benchmark.leaders import FIELDS, Ranking
+from benchmark.leaders import EXCLUSION_COLUMNS, FIELDS, Ranking, problem_column
 from benchmark.model import Catalogue
 from benchmark.population import Population
 from benchmark.report import (
@@ -43,13 +42,13 @@ from benchmark.report.xlsx import (
     safe_text,
     write_row_workbook,
 )
-from benchmark.thresholds import minimum_sample, parse_method
+from benchmark.thresholds import sample_warning_code
 
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
 PER_ROW = ("composite", "tiers", "excluded")  # a row per population row: table files only
 SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
 RANK_FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "pdf")
-SCHEMA_VERSION = 1  # of ranking.json (benchmark/schemas/ranking.schema.json)
+SCHEMA_VERSION = 2  # of ranking.json (benchmark/schemas/ranking.schema.json)
 MAX_LISTED = 50  # rows of a long list shown in HTML and Markdown; the table files have them all
 TOP_N = 20  # composite ranks listed per segment in the summaries
 FIRST_FEW = 5  # rows listed per exclusion reason in the summaries
@@ -131,12 +130,14 @@ def _first(frame: pd.DataFrame, columns: list[str], k: int) -> list[dict]:
     return records(frame.head(k)[[c for c in columns if c in frame]])
 
 
+
+
 def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) -> list[dict]:
     """Per segment (the catalogue's order, no segment last): rows ranked and shortlisted, the
     shortlist, the top `top_n` of the composite ranking, and the rows left out counted by reason
     with the `first` few of each — bounded whatever the number of rows."""
     composite = table_frames(r).get("composite", pd.DataFrame(columns=["segment"]))
-    excluded = table_frames(r).get("excluded", pd.DataFrame(columns=["row", "reason"]))
+    excluded = table_frames(r).get("excluded", pd.DataFrame(columns=["row", *EXCLUSION_COLUMNS]))
     segment = _segment_of_rows(r, np.asarray(excluded["row"], dtype=np.int64))
     usable = excluded[pd.notna(segment)].assign(segment=segment[pd.notna(segment)])
     ids = r.assessment.segment_ids
@@ -162,16 +163,25 @@ def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) ->
 
 
 def _reasons(excluded: pd.DataFrame, columns: list[str], first: int) -> list[dict]:
-    """Rows left out counted by reason (most first, then by text), with the first few rows."""
+    """Rows left out counted by reason (reason code and its parameters; most first, then by
+    code), with the first few rows."""
     if excluded.empty:
         return []
-    reason = excluded["reason"].astype(str)
-    counts = reason.value_counts(sort=False)
+    key = excluded[list(EXCLUSION_COLUMNS[:3])].astype(str)
+    groups = excluded.groupby([key[c] for c in key], sort=False)
+    counts = groups.size()
     order = sorted(counts.index, key=lambda x: (-int(counts[x]), x))
-    firsts = dict(tuple(excluded.groupby(reason, sort=False).head(first).groupby(
-        reason, sort=False)))
-    return [{"reason": x, "n": int(counts[x]), "first": _first(firsts[x], columns, first)}
-            for x in order]
+    firsts = {k: g.head(first) for k, g in groups}
+    return [{**_reason(dict(zip(EXCLUSION_COLUMNS, k, strict=False))), "n": int(counts[k]),
+             "first": _first(firsts[k], columns, first)} for k in order]
+
+
+def _reason(key: dict) -> dict:
+    """An exclusion reason as JSON keeps it: the code(s) and the ids they name, as lists."""
+    def ids(text: object) -> list[str]:
+        return [x for x in str(text or "").split("; ") if x]
+    return {"reason_code": ids(key.get("reason_code")), "gates": ids(key.get("gates")),
+            "indicators": ids(key.get("indicators"))}
 
 
 def _unusable(r: Ranking, first: int) -> dict:
@@ -183,7 +193,8 @@ def _unusable(r: Ranking, first: int) -> dict:
     listed = []
     for code in sorted(by_code, key=lambda c: (-len(by_code[c]), c)):
         listed.append({"code": code, "n": len(by_code[code]), "first": [
-            {"row": int(str(p.pointer).split("/")[1]), "reason": f"[{p.code}] {p.message}"}
+            {"row": int(str(p.pointer).split("/")[1]), "problem_code": p.code,
+             "problem": p.message, "problem_column": problem_column(ranked_population(r), p)}
             for p in by_code[code][:first]]})
     return {"n": len(problems), "by_code": listed}
 
@@ -209,6 +220,8 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
                             for i in iset.indicators.values()},
         "indicators": {i.id: {"unit": i.unit, "digits": i.digits, "direction": i.direction}
                        for i in iset.indicators.values()},
+        "rule_names": {rule.id: {"en": rule.description.en, "zh": rule.description.zh}
+                       for rule in a.programme.rules if rule.description},
         "programme": {"id": a.programme.id, "names": {"en": a.programme.names.en,
                                                       "zh": a.programme.names.zh},
                       "basis": a.programme.basis_kind,
@@ -248,46 +261,105 @@ def segment_name(result: dict, segment: str, R: dict, lang: str) -> str:
     return result["segments"][segment][lang] if segment in result["segments"] else R["no_segment"]
 
 
+def _filled(template: str, **values: object) -> str:
+    for k, v in values.items():
+        template = template.replace("{" + k + "}", str(v))
+    return template
+
+
 def threshold_warning(t: dict, R: dict) -> str:
-    """The sample-size warning of a threshold in the report's language (from n and the method)."""
+    """The sample-size warning of a threshold in the report's language (its code, n and the
+    method); "" when there is none."""
     if not t.get("warning"):
         return ""
-    try:
-        method = parse_method(t["method"])
-    except InputError:
-        return t["warning"]
-    n = int(t["n"])
-    if n == 0:
-        return R["no_values"].replace("{method}", str(method))
-    if method.kind == "topk" and n < method.param:
-        return R["too_few_topk"].replace("{n}", str(n)).replace("{method}", str(method)) \
-            .replace("{k}", str(int(method.param)))
-    need = minimum_sample(method.kind, method.param)
-    return R["small_sample"].replace("{n}", str(n)).replace("{method}", str(method)) \
-        .replace("{need}", str(need))
+    found = sample_warning_code(int(t["n"]), t["method"])
+    if found is None:
+        return ""
+    return _filled(R[found["code"]], n=found["n"], method=found["method"], need=found["need"])
 
 
 def suppressed_reason(s: dict, R: dict) -> str:
     """Why a single-indicator ranking is not published, in the report's language."""
-    reason = str(s.get("reason") or "")
-    if reason.startswith("fewer than 2 values"):
-        return R["suppressed_few"].replace("{n}", str(s["n"]))
-    if reason.startswith("all ") and "equal" in reason:
-        return R["suppressed_equal"].replace("{n}", str(s["n"]))
-    return reason
+    key = "suppressed_few" if s.get("reason") == "too_few_values" else "suppressed_equal"
+    return _filled(R[key], n=s["n"])
 
 
-def reasons_list(text: str) -> list[str]:
-    """An exclusion's reasons, one per item ("; " separates them in the tables)."""
-    return [part.strip() for part in str(text or "").split("; ") if part.strip()]
+def rule_name(result: dict, rule: str, lang: str) -> str:
+    """A programme rule in words (its description); the id only where the data has none."""
+    return (result.get("rule_names") or {}).get(rule, {}).get(lang) or rule
+
+
+def indicator_name(result: dict, indicator: str, lang: str) -> str:
+    return (result.get("indicator_names") or {}).get(indicator, {}).get(lang) or indicator
+
+
+def problem_text(code: str, message: str, column: str, result: dict, lang: str,
+                 template_dir: str | None = None) -> str:
+    """A loader's problem with a row, in the report's language: its code, the column (the
+    indicator's name where the column is one) and what is wrong (the `problems` words of the
+    code; the loader's English message in en, or where the code has no words)."""
+    L = labels(lang, template_dir)
+    words = message if lang == "en" else L["problems"].get(code, message)
+    return _filled(L["problem_line"], code=code, column=indicator_name(result, column, lang),
+                   text=words)
+
+
+def exclusion_reasons(reason: dict, result: dict, R: dict, lang: str) -> list[str]:
+    """An exclusion's reasons in words, one per cause: each failed gate rule by its name, each
+    indicator below the domestic mandatory requirement by its name, an unusable row by its
+    problem. `reason` holds the codes and ids as lists or as "; "-joined text."""
+    def ids(name: str) -> list[str]:
+        value = reason.get(name) or []
+        return [x for x in (value.split("; ") if isinstance(value, str) else value) if x]
+    out = [_filled(R["reasons"]["gate_failed"], rule=rule_name(result, g, lang))
+           for g in ids("gates")]
+    out += [_filled(R["reasons"]["below_mandatory"], indicator=indicator_name(result, i, lang))
+            for i in ids("indicators")]
+    if "unusable_row" in ids("reason_code"):
+        out.append(_filled(R["reasons"]["unusable_row"], problem=problem_text(
+            str(reason.get("problem_code") or ""), str(reason.get("problem") or ""),
+            str(reason.get("problem_column") or ""), result, lang)))
+    return out
+
+
+def warning_text(w: dict, result: dict, R: dict, lang: str) -> str:
+    """One of the ranking's warnings ({code, indicator, segment, …}) as a line in words."""
+    if w["code"] == "saturated":
+        basis = R["basis_top_class"] if w.get("basis") == "top class" else R["basis_tier_1"]
+        text = _filled(R["saturated_warning"], share=fmt_percent(w["share"], False), n=w["n"],
+                       basis=basis, limit=fmt_percent(w["limit"], False))
+    else:
+        text = _filled(R[w["code"]], n=w["n"], method=w["method"], need=w["need"])
+    return _filled(R["warning_line"], indicator=indicator_name(result, w["indicator"], lang),
+                   segment=segment_name(result, w["segment"], R, lang), text=text)
 
 
 # --- CSV, Parquet, XLSX ----------------------------------------------------------------------
 
 
-def table_csv(frame: pd.DataFrame):
-    """One table as a CSV for spreadsheets, written a chunk of rows at a time."""
-    return lambda fh: write_csv(frame, fh)
+def table_csv(name: str, frame: pd.DataFrame, result: dict, lang: str,
+              template_dir: str | None = None):
+    """One table as a CSV for people: headers and cells in `lang` (names for ids, words for
+    codes and booleans), as the workbook shows them; written a chunk of rows at a time."""
+    R = labels(lang, template_dir)["ranking"]
+    columns = shown_columns(frame)
+    header = [_column_header(c, R, result, lang) for c in columns]
+    if name in PER_ROW:
+        def write(fh):
+            write_csv(shown_frame(frame, result, R, lang).set_axis(header, axis=1), fh)
+        return write
+    rows = [[v[0] if isinstance(v, tuple) else v for v in row]
+            for row in _small_rows(records(frame), columns, result, R, lang)]
+    return lambda fh: write_csv(pd.DataFrame(rows, columns=header), fh)
+
+
+def shown_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a table as people see it (CSV, XLSX): the reason codes of an exclusion
+    and their parameters as one `reason` column in words."""
+    columns = [c for c in frame.columns if c not in EXCLUSION_COLUMNS]
+    if "reason_code" in frame:
+        columns.append("reason")
+    return columns
 
 
 def table_parquet(frame: pd.DataFrame):
@@ -308,20 +380,30 @@ def _column_header(name: str, R: dict, result: dict, lang: str) -> str:
     return cols.get(name, name)
 
 
+def _basis(value: object, R: dict) -> str:
+    """A basis code (of a threshold: value | margin; of a saturation: top class | tier 1)."""
+    words = {"top class": R["basis_top_class"], "tier 1": R["basis_tier_1"],
+             "value": R["basis_value"], "margin": R["basis_margin"]}
+    return words.get(str(value), str(value))
+
+
 def _cell(name: str, value: Any, row: dict, result: dict, R: dict, lang: str) -> Any:
-    """A table cell as a person reads it: names for ids, yes/no for booleans, lists joined."""
+    """A table cell as a person reads it: names for ids, words for codes, yes/no for booleans,
+    lists joined."""
     if isinstance(value, bool):
         return R["yes"] if value else R["no"]
     if value is None:
         return None
-    if name == "indicator" and value in result["indicator_names"]:
-        return result["indicator_names"][value][lang]
+    if name == "indicator":
+        return indicator_name(result, value, lang)
     if name == "segment":
         return segment_name(result, value, R, lang)
     if name == "basis":
-        return R["basis_top_class"] if value == "top class" else R["basis_tier_1"]
-    if name == "warning" and "n" in row and "method" in row:
+        return _basis(value, R)
+    if name == "warning" and "method" in row:
         return threshold_warning(row, R)
+    if name == "warning":
+        return R["saturated"] if value else ""
     if name == "reason" and "indicator" in row:
         return suppressed_reason(row, R)
     if isinstance(value, list):
@@ -362,30 +444,55 @@ def _small_rows(rows: list[dict], columns: list[str], result: dict, R: dict, lan
 
 
 def _display_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
-    """A per-row table as a person reads it, column by column: segment names for ids, yes/no
-    for booleans, text safe for a spreadsheet (no formula start, no characters XML cannot
-    hold), empty cells as None."""
+    """`shown_frame` with every cell a Python value, empty cells as None (for the workbook)."""
+    shown = shown_frame(frame, result, R, lang, xml=True)
+    return shown.astype(object).where(shown.notna(), None)
+
+
+def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str,
+                xml: bool = False) -> pd.DataFrame:
+    """A per-row table as a person reads it, column by column (each a map of categories, not a
+    text per row): segment and indicator names for ids, the reasons of an exclusion in words,
+    yes/no for booleans, text safe for a spreadsheet (no formula start; with `xml`, for a
+    workbook, no characters XML cannot hold); numbers stay numbers. The identity columns stay
+    as written (in a CSV, character for character)."""
     out = {}
-    names = {k: v[lang] for k, v in result["segments"].items()}
-    for c in frame.columns:
+    for c in shown_columns(frame):
+        if c == "reason" and "reason_code" in frame:
+            out[c] = _exclusion_column(frame, result, R, lang)
+            continue
         column = frame[c]
-        if c == "segment":
-            column = column.astype(str).map(names).fillna(R["no_segment"])
+        if c in ("segment", "indicator"):  # a map of the categories, not of each row
+            ids = column.astype("category")
+            column = ids.map({x: segment_name(result, str(x), R, lang) if c == "segment"
+                              else indicator_name(result, str(x), lang)
+                              for x in ids.cat.categories})
         elif column.dtype == bool:
             column = pd.Series(np.where(column, R["yes"], R["no"]), index=frame.index)
-        elif column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype):
+        elif xml and (column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype)):
             column = column.astype(object)
             text = column.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
             column = text.where(text.notna(), column)
         out[c] = column
-    shown = neutralised(pd.DataFrame(out, index=frame.index))
-    return shown.astype(object).where(shown.notna(), None)
+    return neutralised(pd.DataFrame(out, index=frame.index))
 
 
-def _frame_rows(frame: pd.DataFrame, result: dict, R: dict, lang: str, chunk: int = 50_000):
+def _exclusion_column(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.Series:
+    """The reasons of each excluded row in words ("; " between causes), put in words once per
+    distinct combination of reason code and parameters."""
+    key = [c for c in EXCLUSION_COLUMNS if c in frame]
+    code, combos = pd.MultiIndex.from_frame(frame[key].astype(str)).factorize()
+    texts = ["; ".join(exclusion_reasons(dict(zip(key, k, strict=True)), result, R, lang))
+             for k in combos]
+    return pd.Series(np.asarray(texts, dtype=object)[code] if len(texts) else [],
+                     index=frame.index, dtype=object)
+
+
+def _frame_rows(frame: pd.DataFrame, columns: list[str], result: dict, R: dict, lang: str,
+                chunk: int = 50_000):
     for start in range(0, len(frame), chunk):
         shown = _display_frame(frame.iloc[start:start + chunk], result, R, lang)
-        yield from shown.itertuples(index=False, name=None)
+        yield from shown[columns].itertuples(index=False, name=None)
 
 
 def ranking_sheets(r: Ranking, result: dict, lang: str,
@@ -395,8 +502,8 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
     R = labels(lang, template_dir)["ranking"]
     sheets = []
     for name, frame in table_frames(r).items():
-        columns = sorted(frame.columns, key=lambda c: LEADING.index(c) if c in LEADING else 99)
-        frame = frame[columns]
+        columns = sorted(shown_columns(frame),
+                         key=lambda c: LEADING.index(c) if c in LEADING else 99)
         small = name not in PER_ROW
         rows = records(frame) if small else []
         units = {_unit(result, x) for x in frame["indicator"]} if "indicator" in frame else set()
@@ -412,7 +519,7 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
         sheets.append(RowSheet(
             R[f"sheet_{name}"], header, len(frame),
             _small_rows(rows, columns, result, R, lang) if small
-            else _frame_rows(frame, result, R, lang),
+            else _frame_rows(frame, columns, result, R, lang),
             formats=formats, freeze_columns=sum(c in LEADING[:6] for c in columns),
             split_note=R["sheet_part"], pairs=small))
     if not sheets:
@@ -454,8 +561,9 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
         thresholds = [t for t in result["thresholds"] if t["segment"] == seg]
         by_ind = {t["indicator"]: t for t in thresholds}
         dists = [d for d in result.get("distributions", []) if d["segment"] == seg]
-        excluded = [dict(e, reason=x["reason"]) for x in summary["excluded_by_reason"]
-                    for e in x["first"]]
+        counted = [dict(x, reasons=exclusion_reasons(x, result, R, lang))
+                   for x in summary["excluded_by_reason"]]
+        excluded = [dict(e, reasons=x["reasons"]) for x in counted for e in x["first"]]
         segments.append({
             "id": seg, "name": segment_name(result, seg, R, lang),
             "thresholds": thresholds,
@@ -470,11 +578,13 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
             "suppressed": [dict(s, reason_text=suppressed_reason(s, R))
                            for s in result["suppressed"] if s["segment"] == seg],
             "shortlist": summary["shortlist"], "top": summary["top"],
-            "ranked": summary["ranked"], "reasons_counted": summary["excluded_by_reason"],
+            "ranked": summary["ranked"], "reasons_counted": counted,
             "excluded": excluded, "excluded_more": summary["excluded"] - len(excluded),
             "saturation": [s for s in result["saturation"] if s["segment"] == seg],
         })
-    unusable = [e for x in result["unusable"]["by_code"] for e in x["first"]]
+    unusable = [dict(e, reason=problem_text(e["problem_code"], e["problem"],
+                                            e["problem_column"], result, lang, template_dir))
+                for x in result["unusable"]["by_code"] for e in x["first"]]
     top = [c for s in segments for c in s["top"]]
     listed = [e for s in segments for e in s["excluded"]]
     rid = report_id(result)
@@ -486,7 +596,7 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
                      for t in result["thresholds"]},
             "dg": {k: v.get("digits") for k, v in (result.get("indicators") or {}).items()},
             "units": {k: _unit(result, k) for k in result["indicator_names"]},
-            "reasons": reasons_list, "pct": fmt_percent, "rid": rid,
+            "pct": fmt_percent, "rid": rid,
             "page_footer": page_footer(L, rid, result["evaluation_date"]) if html else ""}
 
 
@@ -511,7 +621,8 @@ def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "z
     if "json" in formats:
         out.append(("ranking.json", render_json(result)))
     if "csv" in formats:
-        out += [(f"{name}.csv", table_csv(frame)) for name, frame in frames.items()]
+        out += [(f"{name}.csv", table_csv(name, frame, result, lang, template_dir))
+                for name, frame in frames.items()]
     if "parquet" in formats:
         out += [(f"{name}.parquet", table_parquet(frame)) for name, frame in frames.items()]
     if "xlsx" in formats:

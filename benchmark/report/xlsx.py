@@ -197,6 +197,13 @@ def _shown(value: Any, L: dict) -> Any:
     return value_words(value, "", L) if isinstance(value, bool) else value
 
 
+def _declared(value: Any, L: dict) -> Any:
+    """A declared value as written; a yes/no the engine wrote out (True/False) in words."""
+    if isinstance(value, bool) or value in ("True", "False"):
+        return value_words(value in (True, "True"), "", L)
+    return value
+
+
 def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
     """Summary, indicators, comparisons, values (indicators × references, units in the headers)
     and references used, from `Evaluation.to_dict()`."""
@@ -222,9 +229,11 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
         [L["date"], result["evaluation_date"]],
         [L["overall"], result["overall_level"]["names"][lang] if result["overall_level"] else None],
     ]
-    reasons = [x for r in result["rules"] for x in r["reasons"]]
-    for x in reasons:
-        summary.append([L["reasons"], f"[{x['rule']}] {x['message'][lang]}"])
+    for rule in result["rules"]:  # each reason under its rule's name in words, not its id
+        name = (rule.get("description") or {}).get(lang)
+        for x in rule["reasons"]:
+            summary.append([L["reasons_of_rule"].format(rule=name) if name else L["reasons"],
+                            x["message"][lang]])
     for f in result["findings"]:
         summary.append([L["findings"], f"[{f['code']}] {f['message'][lang]}"])
     summary += [[L["engine"], f"benchmark {prov['engine_version']}"],
@@ -235,7 +244,8 @@ def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
     if unverified_any:
         summary.append([L["unverified"], L["unverified_note"]])
 
-    indicators = [[i["names"][lang], L["classes"][i["cls"]], i["declared"], _shown(i["value"], L),
+    indicators = [[i["names"][lang], L["classes"][i["cls"]], _declared(i["declared"], L),
+                   _shown(i["value"], L),
                    i["unit"], i["level_names"][lang], "; ".join(n[lang] for n in i["notes"])]
                   for i in result["indicators"]]
     comparisons: list[list] = []
