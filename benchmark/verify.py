@@ -48,6 +48,7 @@ class Verification:
     report: str
     findings: list[Problem] = field(default_factory=list)
     recomputed: dict | None = None
+    skipped: str | None = None  # the kind of a report that records nothing to recompute
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,10 @@ def _read_report(path: Path) -> dict:
     if problems:
         raise InputError(problems)
     return report
+
+
+# kinds that by design record no provenance to recompute: `verify` skips them, saying so
+NOT_RECOMPUTED = ("verdict_summary",)
 
 
 def _kind(path: Path) -> str | None:
@@ -246,6 +251,8 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     current catalogue does not load."""
     path = Path(report_json_path)
     kind = _kind(path)
+    if kind in NOT_RECOMPUTED:
+        return Verification(str(path), skipped=kind)
     if kind == "organisation_assessment":  # another result kind, recomputed by its own module
         from benchmark.organisation.verify import verify_assessment_report
         return verify_assessment_report(path, json.loads(path.read_text(encoding="utf-8")),

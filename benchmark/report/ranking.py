@@ -382,10 +382,9 @@ def _display_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.
     return shown.astype(object).where(shown.notna(), None)
 
 
-def _frame_rows(frame: pd.DataFrame, result: dict, R: dict, lang: str, chunk: int = 50_000):
+def _frame_chunks(frame: pd.DataFrame, result: dict, R: dict, lang: str, chunk: int = 50_000):
     for start in range(0, len(frame), chunk):
-        shown = _display_frame(frame.iloc[start:start + chunk], result, R, lang)
-        yield from shown.itertuples(index=False, name=None)
+        yield _display_frame(frame.iloc[start:start + chunk], result, R, lang)
 
 
 def ranking_sheets(r: Ranking, result: dict, lang: str,
@@ -411,10 +410,10 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
                                                                          "ci_high")}
         sheets.append(RowSheet(
             R[f"sheet_{name}"], header, len(frame),
-            _small_rows(rows, columns, result, R, lang) if small
-            else _frame_rows(frame, result, R, lang),
+            _small_rows(rows, columns, result, R, lang) if small else (),
             formats=formats, freeze_columns=sum(c in LEADING[:6] for c in columns),
-            split_note=R["sheet_part"], pairs=small))
+            split_note=R["sheet_part"], pairs=small,
+            frames=None if small else _frame_chunks(frame, result, R, lang)))
     if not sheets:
         sheets.append(RowSheet(R["sheet_composite"], [R["columns"]["row"]], 0, []))
     return sheets
