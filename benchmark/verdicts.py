@@ -239,11 +239,12 @@ def _gap(a: Assessment, ind_id: str, code: str, rows: np.ndarray, gap: np.ndarra
 
 
 def required_gap(a: Assessment, ind_id: str, rows: np.ndarray, target: str
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For the `rows` (a mask) of a graded indicator: (the value required to reach level
     `target`, NaN where it cannot be told — no threshold, an ordinal grade, or a step up to the
     target not assessable; the binding reference; strictly more than it needed; improve by,
-    in the direction of improvement, from the end of the declared interval judged)."""
+    in the direction of improvement, from the value judged; the value judged: the end of the
+    declared interval, rounded as compared)."""
     assert a.catalogue is not None
     r = a.indicators[ind_id]
     ind = a.catalogue.sets[a.population.category].indicators[ind_id]
@@ -267,21 +268,22 @@ def required_gap(a: Assessment, ind_id: str, rows: np.ndarray, target: str
     end = np.where(sign > 0, r.lo, r.hi).astype(float)
     end[rows] = method.prepare(end[rows])  # rounded as compared (rows whose value is known)
     by = np.round((need - end) * sign, 10)
-    return need, ref, strict, by
+    return need, ref, strict, by, end
 
 
 def _required(a: Assessment, ind_id: str, rows: np.ndarray, target: str, W: Words, name: str,
               value: np.ndarray, token: np.ndarray) -> np.ndarray:
-    """The gap token of a graded indicator below its level: the value, the value required and
-    by how much to improve — or, where the value is at a limit it must exceed, that it must
-    exceed it (never "improve by 0")."""
-    need, ref, strict, by = (x[rows] for x in required_gap(a, ind_id, rows, target))
+    """The gap token of a graded indicator below its level: the value as judged, the value
+    required and by how much to improve — or, where the value is at a limit it must exceed,
+    that it must exceed it (never "improve by 0")."""
+    need, ref, strict, by, end = (x[rows] for x in required_gap(a, ind_id, rows, target))
     r = a.indicators[ind_id]
     sign = r.sign or 1
     unit = f" {r.unit}" if r.unit else ""
     known = np.isfinite(need)
     if not known.any():
         return token
+    value = np.where(known, _number_text(end) + unit, value)  # as judged: 90.45 → 90.4
     required = _number_text(np.where(known, need, 0)) + unit
     improve = _number_text(np.where(known, by, 0)) + unit
     exceed = strict | (by <= 0)
