@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from benchmark.catalogue import load_catalogue
 from benchmark.cli import main
 from benchmark.declaration import load_declaration
-from benchmark.report import labels
 from benchmark.evaluation import evaluate_declaration
+from benchmark.report import labels
 from benchmark.verdicts import IDENTITY, LEVEL_PREFIX
 
 DATE = "2026-11-23"
