@@ -5,8 +5,10 @@ Safe: a text cell that a spreadsheet would read as a formula (starting with = + 
 prefixed with a quote and stored as a string, never as a formula. Numbers stay numbers. Identical:
 the workbook's created/modified properties are set to a given date and every zip entry gets a
 fixed timestamp. `evaluation_sheets` gives the views of one evaluation (summary, indicators,
-comparisons, values, references); other commands (e.g. peer rankings) build their own `Sheet`s and
-call `workbook_bytes`.
+comparisons, values, references); other commands build their own `Sheet`s and call
+`workbook_bytes`. Large per-row tables (peer rankings, the verdict table) are `RowSheet`s written
+by `write_row_workbook` with constant memory: openpyxl writes each sheet's frame and header row,
+and the data rows are sheet XML made from column arrays with pyarrow, streamed into the zip.
 """
 
 from __future__ import annotations
