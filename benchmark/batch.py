@@ -362,8 +362,8 @@ def _table_reports(selection: ReportSelection | None, table, pop: Population,
 
 
 def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats: list[str],
-                  lang: str, L: dict, on: dt.date, notes: list[str] | None = None,
-                  max_rows: int | None = None) -> list[tuple[Path, Any]]:
+                  lang: str, L: dict, on: dt.date, notes: list[str] | None = None
+                  ) -> list[tuple[Path, Any]]:
     """A table's verdict table in each format asked — Parquet with the codes of `table`, CSV
     and XLSX in the words of `lang` (a worksheet split into parts past its rows, told in
     `notes`) — as functions writing a binary file, and its summary (JSON and Markdown)."""
@@ -383,8 +383,7 @@ def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats
         out.append((stem.with_name(name), xlsx_writer(
             shown, header, on, V["verdict"], L["verdict_cells"]["sheet_part"],
             split=lambda title, parts: (notes if notes is not None else []).append(
-                L["verdict_cells"]["split"].format(file=name, parts=parts)),
-            max_rows=max_rows)))
+                L["verdict_cells"]["split"].format(file=name, parts=parts)))))
     out.append((stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)))
     out.append((stem.with_name(f"{stem.name}.summary.{lang}.md"), summary_markdown(summary, L)))
     return out

@@ -406,14 +406,14 @@ def parquet_writer(table: pd.DataFrame) -> Callable[[IO[bytes]], None]:
 
 
 def xlsx_writer(table: pd.DataFrame, header: list[str], on: dt.date, title: str,
-                split_note: str, split: Callable[[str, int], None] = lambda title, parts: None,
-                max_rows: int | None = None) -> Callable[[IO[bytes]], None]:
+                split_note: str, split: Callable[[str, int], None] = lambda title, parts: None
+                ) -> Callable[[IO[bytes]], None]:
     """The table as one worksheet (report/xlsx.py row workbook: constant memory, text safe,
     numbers as numbers, the header row frozen with filters), split into parts past the rows a
     worksheet holds (`split(title, parts)` told)."""
-    from benchmark.report.xlsx import EXCEL_MAX_ROWS, RowSheet, write_row_workbook
+    from benchmark.report import xlsx
 
-    sheet = RowSheet(title, header, len(table), frames=[table], formats={0: "0"},
-                     freeze_columns=1, split_note=split_note)
-    return lambda fh: write_row_workbook(fh, [sheet], on, max_rows=max_rows or EXCEL_MAX_ROWS,
-                                         split=split)
+    sheet = xlsx.RowSheet(title, header, len(table), frames=[table], formats={0: "0"},
+                          freeze_columns=1, split_note=split_note)
+    return lambda fh: xlsx.write_row_workbook(fh, [sheet], on, max_rows=xlsx.EXCEL_MAX_ROWS,
+                                              split=split)

@@ -180,6 +180,23 @@ def test_verdict_cells_are_words_in_csv_and_xlsx_and_codes_in_parquet(zh_run):
     assert [(r[gap] if len(r) > gap else None) or "" for r in rows[1:]] == list(csv["差距"])
 
 
+def test_a_verdict_workbook_past_the_row_limit_is_split_and_said_so(tmp_path, monkeypatch):
+    import benchmark.report.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "EXCEL_MAX_ROWS", 151)  # 150 rows a worksheet, under the header
+    path = tmp_path / "m.csv"
+    motor_frame(400, seed=13).to_csv(path, index=False)
+    res = run("evaluate", path, "--set", SET, "--date", DATE, "--no-audit", "-o",
+              tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "m.verdicts.zh.xlsx：行数超过一个工作表的容量，分为 3 个工作表" in res.output
+    wb = openpyxl.load_workbook(tmp_path / "out" / "m.verdicts.zh.xlsx")
+    assert [ws.title for ws in wb.worksheets] == ["结论 (1)", "结论 (2)", "结论 (3)"]
+    rows = [r[0] for ws in wb.worksheets for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert rows == list(range(1, 401))
+    assert wb.worksheets[2].cell(1, 1).comment.text.startswith("第 3 部分（共 3 部分）")
+
+
 def test_gap_never_says_improve_by_zero(zh_run):
     _, csv, parquet = zh_run
     improve = parquet["gap"].str.extractall(r"improve by (-?[\d.e+-]+)")[0].astype(float)
