@@ -7,6 +7,9 @@ include_superseded, the catalogue hash and the engine version; the programme is 
 reference files that changed), evaluates again with the same programme and date and compares the
 result with the report field by field, naming each difference by JSON pointer.
 
+A JSON file whose `kind` records no inputs by design (`NOT_RECOMPUTED`: a verdict table's
+summary) is skipped, and the result says so (`Verification.skipped`).
+
 A report whose provenance is malformed (an impossible date, `inputs` not a mapping of file to
 SHA-256, a table row that is not a whole number from 1, a row past the table's end) is refused
 with `provenance_invalid` problems, each at its JSON pointer, before anything is recomputed.
