@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,15 +41,15 @@ from benchmark.report.pdf import chromium_binary, render_pdf
 from benchmark.report.xlsx import render_xlsx
 from benchmark.verdicts import (
     TABLE_FORMATS,
-    XLSX_MAX_ROWS,
-    csv_bytes,
+    csv_writer,
     headers,
-    parquet_bytes,
+    parquet_writer,
     summary_json,
     summary_markdown,
     verdict_summary,
     verdict_table,
-    xlsx_bytes,
+    words,
+    xlsx_writer,
 )
 
 FORMATS = ("json", "md", "html", "pdf", "xlsx")
@@ -190,11 +191,6 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         first.setdefault(d.category, (d.path, "/product/category"))
     for name, pop in tables:
         first.setdefault(pop.category, (name, None))
-        if "xlsx" in table_formats and len(pop) > XLSX_MAX_ROWS:
-            problems.append(Problem("xlsx_too_many_rows", f"{len(pop)} rows do not fit in one "
-                                    f"worksheet ({XLSX_MAX_ROWS} at most)", file=name,
-                                    hint="leave xlsx out of --table-format (csv and parquet "
-                                    "hold any number of rows)"))
     categories = sorted(first)
     for category in categories:
         if programme not in catalogue.sets[category].programmes:
@@ -244,7 +240,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         result = with_provenance(evaluations[k].to_dict(), decl.path, decl.sha256, catalogue,
                                  programme, peers.get(decl.category), sources, hashes)
         items.append((result, report_stem(decl.path, decl.model)))
-    rendered: list[tuple[Path, str | bytes]] = []
+    rendered: list[tuple[Path, Any]] = []
     summaries: list[dict] = []
     notes: list[str] = []
     L = labels(lang, template_dir)
@@ -272,8 +268,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             "note": note or L["verdict_table"]["reports_written"].format(
                 n=written, selection=reports or "all")})
         summaries.append(summary)
-        rendered += verdict_files(table, summary, out_dir / stem, table_formats, lang, L,
-                                  catalogue.sets[pop.category], on)
+        rendered += verdict_files(a, table, summary, out_dir / stem, table_formats, lang, L,
+                                  on, notes)
     summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []
     used: set[str] = set()
@@ -365,18 +361,29 @@ def _table_reports(selection: ReportSelection | None, table, pop: Population,
     return selection.rows(verdicts, _row_keys(pop)), None
 
 
-def verdict_files(table, summary: dict, stem: Path, table_formats: list[str], lang: str,
-                  L: dict, iset, on: dt.date) -> list[tuple[Path, str | bytes]]:
-    """A table's verdict table in each format asked, and its summary (JSON and Markdown)."""
+def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats: list[str],
+                  lang: str, L: dict, on: dt.date, notes: list[str] | None = None
+                  ) -> list[tuple[Path, Any]]:
+    """A table's verdict table in each format asked — Parquet with the codes of `table`, CSV
+    and XLSX in the words of `lang` (a worksheet split into parts past its rows, told in
+    `notes`) — as functions writing a binary file, and its summary (JSON and Markdown)."""
+    assert a.catalogue is not None
+    iset = a.catalogue.sets[a.population.category]
     header = headers(table, L, {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
-    out: list[tuple[Path, str | bytes]] = []
-    if "csv" in table_formats:
-        out.append((stem.with_name(f"{stem.name}.verdicts.csv"), csv_bytes(table, header)))
+    out: list[tuple[Path, Any]] = []
+    shown = (verdict_table(a, words(a, L, lang)) if {"csv", "xlsx"} & set(table_formats)
+             else None)
+    V = L["verdict_table"]
+    if shown is not None and "csv" in table_formats:
+        out.append((stem.with_name(f"{stem.name}.verdicts.csv"), csv_writer(shown, header)))
     if "parquet" in table_formats:
-        out.append((stem.with_name(f"{stem.name}.verdicts.parquet"), parquet_bytes(table)))
-    if "xlsx" in table_formats:
-        out.append((stem.with_name(f"{stem.name}.verdicts.{lang}.xlsx"),
-                    xlsx_bytes(table, header, on, L["verdict_table"]["verdict"])))
+        out.append((stem.with_name(f"{stem.name}.verdicts.parquet"), parquet_writer(table)))
+    if shown is not None and "xlsx" in table_formats:
+        name = f"{stem.name}.verdicts.{lang}.xlsx"
+        out.append((stem.with_name(name), xlsx_writer(
+            shown, header, on, V["verdict"], L["verdict_cells"]["sheet_part"],
+            split=lambda title, parts: (notes if notes is not None else []).append(
+                L["verdict_cells"]["split"].format(file=name, parts=parts)))))
     out.append((stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)))
     out.append((stem.with_name(f"{stem.name}.summary.{lang}.md"), summary_markdown(summary, L)))
     return out

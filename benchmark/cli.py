@@ -650,6 +650,9 @@ def verify(reports, base_dir, data_dir) -> None:
     mismatched = 0
     for report in reports:
         v = verify_report(report, data_dir, base_dir)
+        if v.skipped:
+            say(f"{report}: skipped ({v.skipped}: records no inputs to recompute)")
+            continue
         print_problems(v.findings)
         say(f"{report}: {'matches' if v.ok else 'DOES NOT MATCH'}", NORMAL if v.ok else QUIET)
         mismatched += not v.ok

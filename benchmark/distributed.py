@@ -311,7 +311,7 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
     (staged). The ranking comes back without the catalogue (the driver has it), the excluded
     rows (the driver computes them over all segments); its boards are found in the driver from
     the joined tiers (`Ranking.boards`)."""
-    from benchmark.report.ranking import table_frames
+    from benchmark.report.ranking import table_frames, table_parquet
 
     catalogue = _catalogue(data_dir)
     pop = _joined(pieces)
@@ -322,21 +322,13 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
     if parts_dir is not None:
         frames = table_frames(r)
         staged = stage([(Path(parts_dir) / name / f"part-{index:05d}.parquet",
-                         _parquet(frames[name])) for name in ("composite", "tiers")
+                         _written(table_parquet(frames[name]))) for name in ("composite", "tiers")
                         if name in frames])
     r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
     r.excluded = r.excluded.iloc[:0]
     return r, staged
 
 
-def _parquet(frame) -> bytes:
-    import io
-
-    from benchmark.report.ranking import table_parquet
-
-    buf = io.BytesIO()
-    table_parquet(frame)(buf)
-    return buf.getvalue()
 
 
 def _pick(x: Any, rows: np.ndarray) -> Any:
@@ -501,7 +493,7 @@ def write_ranking_parts(r: Ranking, result: dict, formats: list[str], out_dir: s
                         for name, frame in frames.items() if name not in PER_ROW_TABLES]
             if "excluded" in frames:
                 staged += stage([(Path(out_dir) / "excluded" / "part-00000.parquet",
-                                  _parquet(frames["excluded"]))])
+                                  _written(table_parquet(frames["excluded"])))])
         written = write_all([(Path(out_dir) / name, content) for name, content in outputs])
     return place_parts(staged) + written
 
@@ -543,12 +535,13 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
     from benchmark.batch import assess_table, read_table_input
     from benchmark.report import labels
     from benchmark.verdicts import (
-        csv_bytes,
+        csv_writer,
         headers,
-        parquet_bytes,
+        parquet_writer,
         reason_counts,
         verdict_summary,
         verdict_table,
+        words,
     )
 
     catalogue = _catalogue(data_dir)
@@ -558,19 +551,30 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
     except InputError as exc:
         return exc
     pop.rows = pop.rows + pop.rows.dtype.type(offset)
-    table = verdict_table(assess_table(name, pop, catalogue, programme, on, include_superseded,
-                                       context))
+    a = assess_table(name, pop, catalogue, programme, on, include_superseded, context)
+    table = verdict_table(a)
     files: list[tuple[Path, bytes]] = []
     if "parquet" in table_formats:
-        files.append((Path(folder) / f"part-{index:05d}.parquet", parquet_bytes(table)))
+        files.append((Path(folder) / f"part-{index:05d}.parquet",
+                      _written(parquet_writer(table))))
     if "csv" in table_formats:
+        L = labels(lang, template_dir)
         iset = catalogue.sets[set_id]
-        header = headers(table, labels(lang, template_dir),
-                         {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
-        files.append((Path(folder) / f"part-{index:05d}.csv", csv_bytes(table, header)))
+        header = headers(table, L, {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
+        files.append((Path(folder) / f"part-{index:05d}.csv",
+                      _written(csv_writer(verdict_table(a, words(a, L, lang)), header))))
     summary = verdict_summary(table, name, programme, on, {})
     reasons = {str(k): int(v) for k, v in reason_counts(table).items()}
     return stage(files), summary, reasons
+
+
+def _written(write) -> bytes:
+    """The bytes a writer of a binary file writes."""
+    import io
+
+    buf = io.BytesIO()
+    write(buf)
+    return buf.getvalue()
 
 
 def stage(files: list[tuple[Path, bytes]]) -> list[tuple[str, str]]:

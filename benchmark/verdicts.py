@@ -1,8 +1,11 @@
 """The verdict table of an assessed population: one row per declaration — identity as written,
 category, segment, verdict, overall level, the level of every indicator, the rules that fail or
-cannot be assessed with their reason codes, and what blocks — read from the assessment's arrays
-(no row is explained). Its writers (CSV with a BOM, Parquet, XLSX) and its bounded summary
-(JSON, Markdown: counts and the most frequent reasons, never the rows).
+cannot be assessed with their reasons, and what blocks (for a graded indicator that fails, the
+value required and by how much to improve) — read from the assessment's arrays (no row is
+explained). Its cells are codes (`CODES`: Parquet, the API) or the words of a report language
+(`words`: CSV and XLSX), both made column by column. Its writers (CSV with a BOM, Parquet, XLSX:
+report/frames.py and report/xlsx.py, streamed) and its bounded summary (JSON, Markdown: counts
+and the most frequent reasons, never the rows).
 
 `verdict_table` is the one function that decides the columns; `evaluate TABLE` and
 `benchmark.evaluate(DataFrame)` both return it.
@@ -11,64 +14,140 @@ cannot be assessed with their reason codes, and what blocks — read from the as
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
 from benchmark.engine.assess import Assessment
+from benchmark.engine.compare import Method
+from benchmark.engine.levels import required_values
 from benchmark.engine.rules import FAIL_REASONS, REASONS
-from benchmark.engine.types import FAIL, STATUSES, STEP_REASONS, UNKNOWN
+from benchmark.engine.types import FAIL, NOT_ASSESSABLE, STATUSES, STEP_REASONS, UNKNOWN
 
 IDENTITY = ("enterprise", "credit_code", "standard_number", "standard_title", "model")
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
-XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
 TOP_REASONS = 10
 LEVEL_PREFIX = "level:"
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
-_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # what XML cannot hold
 _BLOCKING = frozenset({"level_not_assessable", "no_reference", "indicator_not_declared",
                        "basic_not_declared", "basic_not_assessable", "required_not_declared"})
+_GRADED = ("basic_not_met", "level_below")  # a graded indicator below the level required
 
 
-def verdict_table(a: Assessment) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Words:
+    """What the cells of a verdict table say, by code: verdicts, levels, indicator statuses,
+    reasons, step reasons, rules, indicators, segments, the comparison words (`ops`) and the
+    templates of a cell's parts (`{name}` filled column by column). A code not listed is shown
+    as it is."""
+
+    verdicts: Mapping[str, str]
+    levels: Mapping[str, str]
+    statuses: Mapping[str, str]
+    reasons: Mapping[str, str]
+    step_reasons: Mapping[str, str]
+    rules: Mapping[str, str]
+    indicators: Mapping[str, str]
+    segments: Mapping[str, str]
+    category: Mapping[str, str]
+    ops: Mapping[str, str]
+    templates: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=dict)  # yes/no as declared ("True")
+
+
+_EMPTY: Mapping[str, str] = {}
+CODES = Words(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY,
+              {"at_least": "≥", "at_most": "≤", "more_than": ">", "less_than": "<"},
+              {"interval": "{low}..{high}", "rule_reason": "{rule}:{reason}",
+               "rule_indicator": "{rule}:{reason}({indicator})",
+               "gap_value": "{indicator} = {value}",
+               "gap_required": "{indicator} = {value}; required {op} {required} ({reference}); "
+                               "improve by {by}",
+               "gap_exceed": "{indicator} = {value}; required {op} {required} ({reference})",
+               "gap_open": "{indicator}: {reason}"})
+
+
+def words(a: Assessment, L: dict, lang: str) -> Words:
+    """The words of report language `lang` (labels.yaml `verdict_cells`, the verdicts, the
+    catalogue's names of levels, rules, indicators and segments)."""
+    assert a.catalogue is not None
+    iset = a.catalogue.sets[a.population.category]
+    C = L["verdict_cells"]
+
+    def name(names) -> str:
+        return str(getattr(names, lang))
+
+    return Words(
+        verdicts={k: L[k] for k in ("eligible", "not_eligible", "not_evaluable")},
+        levels={lv.id: name(lv.names) for lv in a.programme.ladder.levels},
+        statuses=C["statuses"], reasons=C["reasons"], step_reasons=C["step_reasons"],
+        rules={r.id: name(r.description) for r in a.programme.rules if r.description},
+        indicators={i.id: name(i.names) for i in iset.indicators.values()},
+        segments={s.id: name(s.names) for s in iset.segments},
+        category={iset.id: name(iset.names)}, ops=C["ops"],
+        templates={k: C[k] for k in CODES.templates}, labels=C["booleans"])
+
+
+def _fill(template: str, **parts: Any) -> Any:
+    """`template` with each {name} replaced by its part (a text, or an array of texts, one per
+    row): a column made with a handful of array operations, not cell by cell."""
+    out: Any = ""
+    for k, piece in enumerate(re.split(r"\{(\w+)\}", template)):
+        out = out + (parts[piece] if k % 2 else piece)
+    return out
+
+
+def _say(codes: np.ndarray, shown: Mapping[str, str]) -> np.ndarray:
+    """Codes in words, one lookup per distinct code."""
+    if not shown or not len(codes):
+        return codes
+    uniques, inverse = np.unique(codes.astype(str), return_inverse=True)
+    return np.array([shown.get(u, u) for u in uniques], dtype=object)[inverse]
+
+
+def verdict_table(a: Assessment, W: Words = CODES) -> pd.DataFrame:
     """One row per row of the assessed population, in its order. Identity cells are the text as
-    read; levels are ladder ids ("low..high" where only an interval is known, else the
-    indicator's status code); rules are `rule:reason(indicator)` tokens joined by "; "."""
+    read; with `CODES`, levels are ladder ids ("low..high" where only an interval is known, else
+    the indicator's status code) and rules `rule:reason(indicator)` tokens joined by "; "; with
+    `words` (`W`), the same cells in the words of a report language."""
     pop: Any = a.population
     assert a.catalogue is not None
     iset = a.catalogue.sets[pop.category]
     n = len(pop)
-    ids = np.array([lv.id for lv in a.programme.ladder.levels], dtype=object)
+    ids = np.array([W.levels.get(lv.id, lv.id) for lv in a.programme.ladder.levels],
+                   dtype=object)
     out: dict[str, Any] = {"row": np.asarray(pop.rows, dtype=np.int64)}
     for key in IDENTITY:
         values = pop.fields.get(key)
         out[key] = (np.asarray(values, dtype=object).astype(str) if values is not None
                     else np.full(n, "", dtype=object))
-    out["category"] = np.full(n, iset.id, dtype=object)
-    out["segment"] = np.asarray(a.segment, dtype=object)
-    out["verdict"] = np.asarray(a.verdict, dtype=object)
+    out["category"] = np.full(n, W.category.get(iset.id, iset.id), dtype=object)
+    out["segment"] = _say(np.asarray(a.segment, dtype=object), W.segments)
+    out["verdict"] = _say(np.asarray(a.verdict, dtype=object), W.verdicts)
     low, high, _ = a.overall
-    out["overall_level"] = _levels(ids, low, high, np.full(n, "", dtype=object))
-    statuses = np.array(STATUSES, dtype=object)
+    out["overall_level"] = _levels(ids, low, high, np.full(n, "", dtype=object), W)
+    statuses = np.array([W.statuses.get(x, x) for x in STATUSES], dtype=object)
     for ind_id, r in a.indicators.items():
-        out[LEVEL_PREFIX + ind_id] = _levels(ids, r.lowest, r.highest, statuses[r.status])
-    failed, open_, gap = _rules(a, n)
+        out[LEVEL_PREFIX + ind_id] = _levels(ids, r.lowest, r.highest, statuses[r.status], W)
+    failed, open_, gap = _rules(a, n, W)
     out["failed_rules"], out["open_rules"], out["gap"] = failed, open_, gap
     return pd.DataFrame(out)
 
 
-def _levels(ids: np.ndarray, low: np.ndarray, high: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Ladder id where the level is assessed, "low..high" where it is an interval, `other`
-    where there is no level."""
+def _levels(ids: np.ndarray, low: np.ndarray, high: np.ndarray, other: np.ndarray,
+            W: Words) -> np.ndarray:
+    """Ladder level where the level is assessed, "low..high" (`interval`) where it is an
+    interval, `other` where there is no level."""
     low, high = np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64)
     has = low >= 0
-    lo = np.where(has, ids[np.clip(low, 0, None)], "")
-    hi = np.where(has, ids[np.clip(high, 0, None)], "")
-    return np.where(~has, other, np.where(low == high, lo, lo + ".." + hi)).astype(object)
+    lo = ids[np.clip(low, 0, None)]
+    hi = ids[np.clip(high, 0, None)]
+    between = _fill(W.templates["interval"], low=lo, high=hi)
+    return np.where(~has, other, np.where(low == high, lo, between)).astype(object)
 
 
 def _append(column: np.ndarray, rows: np.ndarray, token: Any) -> None:
@@ -79,28 +158,34 @@ def _append(column: np.ndarray, rows: np.ndarray, token: Any) -> None:
     column[rows] = np.where(cur == "", token, cur + "; " + token)
 
 
-def _value_text(r, rows: np.ndarray) -> np.ndarray:
+def _number_text(value: np.ndarray) -> np.ndarray:
+    return np.array([f"{v:.6g}" for v in value], dtype=object) if len(value) else \
+        np.array([], dtype=object)
+
+
+def _value_text(r, rows: np.ndarray, W: Words) -> np.ndarray:
     """The value judged, with its unit, for `rows` (a label as declared where there is none)."""
     value = r.value[rows]
-    text = np.array([f"{v:.6g}" for v in value], dtype=object) if len(value) else \
-        np.array([], dtype=object)
+    text = _number_text(value)
     if r.label is not None:
-        label = np.asarray(r.label, dtype=object)[rows]
-        text = np.where(np.isfinite(value), text, np.array([str(x) for x in label], dtype=object))
+        label = _say(np.asarray(r.label, dtype=object)[rows].astype(str), W.labels)
+        text = np.where(np.isfinite(value), text, label)
     unit = f" {r.unit}" if r.unit else ""
     return np.where(np.isfinite(value), text + unit, text).astype(object)
 
 
-def _rules(a: Assessment, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The failed and not assessable rules of every row with their reason codes, and what
-    blocks: the value and unit of an indicator that fails a rule, or why one is unknown."""
+def _rules(a: Assessment, n: int, W: Words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The failed and not assessable rules of every row with their reasons, and what blocks:
+    the value (and, for a graded indicator below its level, the value required) of an indicator
+    that fails a rule, or why one is unknown."""
     failed = np.full(n, "", dtype=object)
     open_ = np.full(n, "", dtype=object)
     gap = np.full(n, "", dtype=object)
     in_gap = {ind_id: np.zeros(n, dtype=bool) for ind_id in a.indicators}
-    reasons = np.array(REASONS, dtype=object)
+    reasons = np.array([W.reasons.get(x, x) for x in REASONS], dtype=object)
     for rule in a.programme.rules:
         o = a.outcomes[rule.id]
+        rule_name = W.rules.get(rule.id, rule.id)
         for outcome, column in ((FAIL, failed), (UNKNOWN, open_)):
             rows = o.codes == outcome
             if not rows.any():
@@ -112,31 +197,103 @@ def _rules(a: Assessment, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                     if not c or (outcome == FAIL) != (code in FAIL_REASONS):
                         continue
                     hit = rows & (codes == c)
-                    _append(column, hit, f"{rule.id}:{code}({ind_id})")
+                    _append(column, hit, _fill(W.templates["rule_indicator"], rule=rule_name,
+                                               reason=W.reasons.get(code, code),
+                                               indicator=W.indicators.get(ind_id, ind_id)))
                     explained |= hit
-                    _gap(a, ind_id, code, hit & ~in_gap[ind_id], gap)
+                    target = (rule.level if code == "level_below" else
+                              a.programme.ladder.levels[1].id if code == "basic_not_met" else
+                              None)
+                    _gap(a, ind_id, code, hit & ~in_gap[ind_id], gap, W, target)
                     in_gap[ind_id] |= hit
             rest = rows & ~explained
             if rest.any():
                 own = reasons[o.reason[rest]]
-                token = np.where(own == "", rule.id, rule.id + ":" + own).astype(object)
-                _append(column, rest, token)
+                token = np.where(own == "", rule_name,
+                                 _fill(W.templates["rule_reason"], rule=rule_name, reason=own))
+                _append(column, rest, token.astype(object))
     return failed, open_, gap
 
 
-def _gap(a: Assessment, ind_id: str, code: str, rows: np.ndarray, gap: np.ndarray) -> None:
+def _gap(a: Assessment, ind_id: str, code: str, rows: np.ndarray, gap: np.ndarray, W: Words,
+         target: str | None) -> None:
     if not rows.any():
         return
     r = a.indicators[ind_id]
+    name = W.indicators.get(ind_id, ind_id)
     if code in FAIL_REASONS:
-        _append(gap, rows, ind_id + " = " + _value_text(r, rows))
+        value = _value_text(r, rows, W)
+        token = _fill(W.templates["gap_value"], indicator=name, value=value)
+        if target is not None and code in _GRADED:
+            token = _required(a, ind_id, rows, target, W, name, value, token)
+        _append(gap, rows, token)
     elif code == "level_not_assessable" and r.step_reasons is not None:
         k = np.clip(r.lowest[rows].astype(np.int64) + 1, 0, r.step_reasons.shape[0] - 1)
         why = np.array(STEP_REASONS, dtype=object)[r.step_reasons[k, np.flatnonzero(rows)]]
-        _append(gap, rows, np.where(why == "", ind_id + ": " + code, ind_id + ": " + why)
-                .astype(object))
+        why = np.where(why == "", code, why).astype(object)
+        shown = _say(why, {**W.reasons, **W.step_reasons})
+        _append(gap, rows, _fill(W.templates["gap_open"], indicator=name, reason=shown))
     elif code in _BLOCKING:
-        _append(gap, rows, f"{ind_id}: {code}")
+        _append(gap, rows, _fill(W.templates["gap_open"], indicator=name,
+                                 reason=W.reasons.get(code, code)))
+
+
+def required_gap(a: Assessment, ind_id: str, rows: np.ndarray, target: str
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the `rows` (a mask) of a graded indicator: (the value required to reach level
+    `target`, NaN where it cannot be told — no threshold, an ordinal grade, or a step up to the
+    target not assessable; the binding reference; strictly more than it needed; improve by,
+    in the direction of improvement, from the value judged; the value judged: the end of the
+    declared interval, rounded as compared)."""
+    assert a.catalogue is not None
+    r = a.indicators[ind_id]
+    ind = a.catalogue.sets[a.population.category].indicators[ind_id]
+    ladder = a.programme.ladder
+    method = Method.of(ind)
+    sign = method.sign or 1
+    need = np.full(len(rows), np.nan)
+    ref = np.full(len(rows), "", dtype=object)
+    strict = np.zeros(len(rows), dtype=bool)
+    if ind.kind != "ordinal":
+        for chunk in r.resolved:
+            sel = rows[chunk.rows]
+            if not sel.any():
+                continue
+            v, b, s = required_values(ladder, target, chunk.applied, method)
+            at = chunk.rows[sel]
+            need[at], ref[at], strict[at] = v[sel], b[sel], s[sel]
+    if r.steps is not None:  # a step up to the target not assessable: the gap is not known
+        k = ladder.index(target)
+        need[(r.steps[1:k + 1] == NOT_ASSESSABLE).any(axis=0)] = np.nan
+    end = np.where(sign > 0, r.lo, r.hi).astype(float)
+    end[rows] = method.prepare(end[rows])  # rounded as compared (rows whose value is known)
+    by = np.round((need - end) * sign, 10)
+    return need, ref, strict, by, end
+
+
+def _required(a: Assessment, ind_id: str, rows: np.ndarray, target: str, W: Words, name: str,
+              value: np.ndarray, token: np.ndarray) -> np.ndarray:
+    """The gap token of a graded indicator below its level: the value as judged, the value
+    required and by how much to improve — or, where the value is at a limit it must exceed,
+    that it must exceed it (never "improve by 0")."""
+    need, ref, strict, by, end = (x[rows] for x in required_gap(a, ind_id, rows, target))
+    r = a.indicators[ind_id]
+    sign = r.sign or 1
+    unit = f" {r.unit}" if r.unit else ""
+    known = np.isfinite(need)
+    if not known.any():
+        return token
+    value = np.where(known, _number_text(end) + unit, value)  # as judged: 90.45 → 90.4
+    required = _number_text(np.where(known, need, 0)) + unit
+    improve = _number_text(np.where(known, by, 0)) + unit
+    exceed = strict | (by <= 0)
+    op = np.where(exceed, W.ops["more_than" if sign > 0 else "less_than"],
+                  W.ops["at_least" if sign > 0 else "at_most"]).astype(object)
+    common = {"indicator": name, "value": value, "op": op, "required": required,
+              "reference": ref}
+    full = np.where(exceed, _fill(W.templates["gap_exceed"], **common),
+                    _fill(W.templates["gap_required"], **common, by=improve))
+    return np.where(known, full, token).astype(object)
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -232,58 +389,31 @@ def headers(table: pd.DataFrame, L: dict, indicator_names: dict[str, str]) -> li
     return out
 
 
-def neutralised(table: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
-    """Text cells a spreadsheet would read as a formula (= + - @, tab, CR first) prefixed with a
-    quote, column by column; with `xml` the characters XML cannot hold removed too."""
-    out = table.copy()
-    for col in out.columns:
-        if out[col].dtype.kind in "biuf":  # numbers stay numbers
-            continue
-        s = out[col].astype(str)
-        if xml:
-            s = s.str.replace(_ILLEGAL, "", regex=True)
-        out[col] = s.where(~s.str.match(_FORMULA), "'" + s)
-    return out
+def csv_writer(table: pd.DataFrame, header: list[str]) -> Callable[[IO[bytes]], None]:
+    """The table as a CSV for spreadsheets (report/frames.py: BOM, neutralised, streamed)."""
+    from benchmark.report.frames import write_csv
+
+    shown = table.set_axis(header, axis=1)
+    return lambda fh: write_csv(shown, fh)
 
 
-def csv_bytes(table: pd.DataFrame, header: list[str]) -> bytes:
-    """CSV, UTF-8 with a BOM (Excel on Chinese Windows reads it right), "\\n" line ends."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
+def parquet_writer(table: pd.DataFrame) -> Callable[[IO[bytes]], None]:
+    """Parquet with the stable column ids and codes in the cells; text exactly as read (not
+    neutralised); one row group per chunk of rows."""
+    from benchmark.report.frames import write_parquet
 
-    buf = io.BytesIO()
-    buf.write(("\ufeff" + pd.DataFrame(columns=header).to_csv(index=False, lineterminator="\n"))
-              .encode("utf-8"))
-    pa_csv.write_csv(pa.Table.from_pandas(neutralised(table), preserve_index=False), buf,
-                     pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
-    return buf.getvalue()
+    return lambda fh: write_parquet(table, fh)
 
 
-def parquet_bytes(table: pd.DataFrame) -> bytes:
-    """Parquet with the stable column ids; text exactly as read (not neutralised)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def xlsx_writer(table: pd.DataFrame, header: list[str], on: dt.date, title: str,
+                split_note: str, split: Callable[[str, int], None] = lambda title, parts: None
+                ) -> Callable[[IO[bytes]], None]:
+    """The table as one worksheet (report/xlsx.py row workbook: constant memory, text safe,
+    numbers as numbers, the header row frozen with filters), split into parts past the rows a
+    worksheet holds (`split(title, parts)` told)."""
+    from benchmark.report import xlsx
 
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), buf, compression="zstd")
-    return buf.getvalue()
-
-
-def xlsx_bytes(table: pd.DataFrame, header: list[str], on: dt.date, title: str) -> bytes:
-    """XLSX through openpyxl's constant-memory writer; text cells neutralised, numbers kept;
-    identical for identical inputs (every timestamp is `on`)."""
-    from openpyxl import Workbook
-
-    from benchmark.report.xlsx import save_workbook
-
-    if len(table) > XLSX_MAX_ROWS:
-        raise ValueError("more rows than a worksheet holds")  # refused before any work
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.freeze_panes = "A2"
-    ws.append(header)
-    for row in neutralised(table, xml=True).itertuples(index=False, name=None):
-        ws.append(row)
-    out = io.BytesIO()
-    save_workbook(wb, out, on)
-    return out.getvalue()
+    sheet = xlsx.RowSheet(title, header, len(table), frames=[table], formats={0: "0"},
+                          freeze_columns=1, split_note=split_note)
+    return lambda fh: xlsx.write_row_workbook(fh, [sheet], on, max_rows=xlsx.EXCEL_MAX_ROWS,
+                                              split=split)

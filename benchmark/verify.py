@@ -7,6 +7,9 @@ include_superseded, the catalogue hash and the engine version; the programme is 
 reference files that changed), evaluates again with the same programme and date and compares the
 result with the report field by field, naming each difference by JSON pointer.
 
+A JSON file whose `kind` records no inputs by design (`NOT_RECOMPUTED`: a verdict table's
+summary) is skipped, and the result says so (`Verification.skipped`).
+
 A report whose provenance is malformed (an impossible date, `inputs` not a mapping of file to
 SHA-256, a table row that is not a whole number from 1, a row past the table's end) is refused
 with `provenance_invalid` problems, each at its JSON pointer, before anything is recomputed.
@@ -48,6 +51,7 @@ class Verification:
     report: str
     findings: list[Problem] = field(default_factory=list)
     recomputed: dict | None = None
+    skipped: str | None = None  # the kind of a report that records nothing to recompute
 
     @property
     def ok(self) -> bool:
@@ -78,6 +82,10 @@ def _read_report(path: Path) -> dict:
     if problems:
         raise InputError(problems)
     return report
+
+
+# kinds that by design record no provenance to recompute: `verify` skips them, saying so
+NOT_RECOMPUTED = ("verdict_summary",)
 
 
 def _kind(path: Path) -> str | None:
@@ -246,6 +254,8 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     current catalogue does not load."""
     path = Path(report_json_path)
     kind = _kind(path)
+    if kind in NOT_RECOMPUTED:
+        return Verification(str(path), skipped=kind)
     if kind == "organisation_assessment":  # another result kind, recomputed by its own module
         from benchmark.organisation.verify import verify_assessment_report
         return verify_assessment_report(path, json.loads(path.read_text(encoding="utf-8")),

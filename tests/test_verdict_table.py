@@ -21,6 +21,7 @@ from benchmark.catalogue import load_catalogue
 from benchmark.cli import main
 from benchmark.declaration import load_declaration
 from benchmark.evaluation import evaluate_declaration
+from benchmark.report import labels
 from benchmark.verdicts import IDENTITY, LEVEL_PREFIX
 
 DATE = "2026-11-23"
@@ -147,8 +148,9 @@ def test_xlsx_reads_back(table_run):
     assert len(rows) == 1001 and rows[0][:2] == ("Row", "Enterprise")
     assert rows[1][0] == 1 and rows[1][5] == "000000" and rows[7][5] == "128779.0"
     assert rows[8][1] == "'" + frame.loc[7, "enterprise"]  # text, never a formula
-    parquet = pd.read_parquet(out / "motors.verdicts.parquet")
-    assert [r[8] for r in rows[1:]] == list(parquet["verdict"])
+    parquet = pd.read_parquet(out / "motors.verdicts.parquet")  # codes; the workbook: words
+    L = labels("en")
+    assert [r[8] for r in rows[1:]] == [L[v] for v in parquet["verdict"]]
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 5, 6, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987])

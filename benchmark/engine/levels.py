@@ -179,3 +179,39 @@ def required_value(ladder: Ladder, target: str, applied: list[Applied], method: 
         if best is None or (need - best) * sign > 0:
             best, binding, strict = need, a.edition.id, exceed
     return best, binding, strict
+
+
+def required_values(ladder: Ladder, target: str, applied: list[Applied], method: Method
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`required_value` for every row of `applied` at once: (the least value reaching level
+    `target`, NaN where no threshold applies; the binding reference's id, "" where none;
+    strictly more than the value is needed)."""
+    n = len(applied[0].applies) if applied else 0
+    sign = method.sign or 1
+    best = np.full(n, np.nan)
+    binding = np.full(n, "", dtype=object)
+    strict = np.zeros(n, dtype=bool)
+    for level in ladder.levels[1:ladder.index(target) + 1]:
+        req = requirement(level)
+        t = np.full(n, np.nan)  # the strictest threshold of this level per row, as strictest()
+        key_strict = np.zeros(n, dtype=bool)
+        ref = np.full(n, "", dtype=object)
+        for a, th in requirement_thresholds(req, applied):
+            value = np.asarray(th.high if th.op in ("ge", "gt") else th.low, dtype=float)
+            is_strict = th.op in ("gt", "lt")
+            better = np.isfinite(value) & (np.isnan(t) | (value * sign > t * sign)
+                                           | ((value == t) & is_strict & ~key_strict))
+            t[better], key_strict[better], ref[better] = value[better], is_strict, a.edition.id
+        need, exceed = t.copy(), np.zeros(n, dtype=bool)
+        moved = key_strict | (req.relation == "beats")
+        if moved.any():
+            tol = np.asarray(method.tolerance(t), dtype=float)
+            shifted = t + sign * (tol + method.step)
+            if method.rounded:
+                finite = np.isfinite(shifted)
+                shifted[finite] = round_half_even(shifted[finite], method.digits)
+            need = np.where(moved, shifted, t)
+            exceed = moved & (not method.rounded)
+        take = np.isfinite(need) & (np.isnan(best) | ((need - best) * sign > 0))
+        best[take], binding[take], strict[take] = need[take], ref[take], exceed[take]
+    return best, binding, strict

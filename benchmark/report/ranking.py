@@ -488,11 +488,11 @@ def _exclusion_column(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> 
                      index=frame.index, dtype=object)
 
 
-def _frame_rows(frame: pd.DataFrame, columns: list[str], result: dict, R: dict, lang: str,
-                chunk: int = 50_000):
+def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict, lang: str,
+                  chunk: int = 50_000):
+    """The table in words, a chunk of rows at a time, its columns in header order."""
     for start in range(0, len(frame), chunk):
-        shown = _display_frame(frame.iloc[start:start + chunk], result, R, lang)
-        yield from shown[columns].itertuples(index=False, name=None)
+        yield _display_frame(frame.iloc[start:start + chunk], result, R, lang)[columns]
 
 
 def ranking_sheets(r: Ranking, result: dict, lang: str,
@@ -518,10 +518,10 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
                                                                          "ci_high")}
         sheets.append(RowSheet(
             R[f"sheet_{name}"], header, len(frame),
-            _small_rows(rows, columns, result, R, lang) if small
-            else _frame_rows(frame, columns, result, R, lang),
+            _small_rows(rows, columns, result, R, lang) if small else (),
             formats=formats, freeze_columns=sum(c in LEADING[:6] for c in columns),
-            split_note=R["sheet_part"], pairs=small))
+            split_note=R["sheet_part"], pairs=small,
+            frames=None if small else _frame_chunks(frame, columns, result, R, lang)))
     if not sheets:
         sheets.append(RowSheet(R["sheet_composite"], [R["columns"]["row"]], 0, []))
     return sheets

@@ -5,8 +5,10 @@ Safe: a text cell that a spreadsheet would read as a formula (starting with = + 
 prefixed with a quote and stored as a string, never as a formula. Numbers stay numbers. Identical:
 the workbook's created/modified properties are set to a given date and every zip entry gets a
 fixed timestamp. `evaluation_sheets` gives the views of one evaluation (summary, indicators,
-comparisons, values, references); other commands (e.g. peer rankings) build their own `Sheet`s and
-call `workbook_bytes`.
+comparisons, values, references); other commands build their own `Sheet`s and call
+`workbook_bytes`. Large per-row tables (peer rankings, the verdict table) are `RowSheet`s written
+by `write_row_workbook` with constant memory: openpyxl writes each sheet's frame and header row,
+and the data rows are sheet XML made from column arrays with pyarrow, streamed into the zip.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import math
 import re
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from openpyxl import Workbook
@@ -119,11 +121,15 @@ def xlsx_stamp(on: dt.date | dt.datetime) -> dt.datetime:
     return max(stamp.replace(tzinfo=None, microsecond=0), dt.datetime(1980, 1, 1))
 
 
-def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark") -> None:
+def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark",
+                  replace: dict[str, Callable[[IO[bytes], bytes], None]] | None = None) -> None:
     """Write `wb` to the binary file `fh`, identical for identical inputs: openpyxl stamps
     "modified" with the clock and the zip entries with the time, so every timestamp is set to
-    `on` and the parts are copied into a new zip a block at a time."""
+    `on` and the parts are copied into a new zip a block at a time. `replace` maps a part's
+    name to a function writing its new content (given the part as openpyxl wrote it); those
+    parts come last, in the order of `replace`."""
     stamp = xlsx_stamp(on)
+    replace = replace or {}
     wb.properties.creator = wb.properties.lastModifiedBy = creator
     wb.properties.created = wb.properties.modified = stamp
     with tempfile.TemporaryFile() as raw:
@@ -132,16 +138,26 @@ def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark")
         core = tostring(wb.properties.to_tree())
         raw.seek(0)
         with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as dst:
+
+            def entry(name: str) -> zipfile.ZipInfo:
+                info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                return info
+
             for info in src.infolist():
-                entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.external_attr = 0o644 << 16
-                if info.filename == "docProps/core.xml":
-                    dst.writestr(entry, core)
+                if info.filename in replace:
                     continue
-                with src.open(info) as part, dst.open(entry, "w") as out:
+                if info.filename == "docProps/core.xml":
+                    dst.writestr(entry(info.filename), core)
+                    continue
+                with src.open(info) as part, dst.open(entry(info.filename), "w") as out:
                     while block := part.read(1 << 20):
                         out.write(block)
+            names = set(src.namelist())
+            for name, write in replace.items():
+                with dst.open(entry(name), "w", force_zip64=True) as out:
+                    write(out, src.read(name) if name in names else b"")
 
 
 def workbook_bytes(sheets: Sequence[Sheet], on: dt.date | dt.datetime,
@@ -316,31 +332,277 @@ def render_xlsx(result: dict, lang: str = "zh", template_dir: str | None = None,
     return workbook_bytes(evaluation_sheets(result, L, lang) + list(extra_sheets), on)
 
 
-# --- large sheets, written row by row -----------------------------------------------------------
+# --- large sheets: the sheet XML written straight from column arrays ----------------------------
 
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, the header included
+EXCEL_MAX_TEXT = 32_767  # characters of a cell
+CHUNK_ROWS = 50_000  # rows turned into sheet XML at a time
+_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what XML 1.0 cannot hold (openpyxl's set)
+_FORMULA_RE = r"^[=+\-@\t\r]"
 
 
 @dataclass
 class RowSheet:
-    """A worksheet written row by row with constant memory (openpyxl's write-only mode): a title,
-    one header row, `n` rows from the iterable `rows` (text already safe, see `safe_text`; None
-    for an empty cell), `formats` a 0-based column → number format, `widths` a column → width.
-    `split_note` is the note (with {part}, {parts}, {first}, {last}) put on the header of each
-    part when the rows do not fit one sheet."""
+    """A worksheet written with constant memory: a title, one header row and `n` data rows,
+    either `frames` (DataFrames of a chunk of rows each, columns in header order: the fast way)
+    or `rows` (sequences of cells; with `pairs` a cell may be (number, its format)). None, NaN
+    and "" are empty cells; numbers stay numbers, `formats` a 0-based column → number format;
+    text is made safe here (no formula start, no characters XML cannot hold, at most 32,767
+    characters). `widths` a column → width. `split_note` is the note (with {part}, {parts},
+    {first}, {last}) put on the header of each part when the rows do not fit one sheet."""
 
     title: str
     header: Sequence[str]
     n: int
-    rows: Any
+    rows: Any = ()
     formats: dict[int, str] = field(default_factory=dict)
     widths: dict[int, float] = field(default_factory=dict)
     freeze_columns: int = 0
     split_note: str = "part {part} of {parts}: rows {first}–{last}"
     pairs: bool = False  # a cell may be (number, its format)
+    frames: Iterable[Any] | None = None
 
 
-def _write_only_sheet(wb, title: str, sheet: RowSheet, rows, n: int, note: str | None) -> None:
+class _Styles:
+    """The workbook's cell styles: 0 plain, 1 the header (bold, grey, wrapped — the first style
+    openpyxl registers, for the header row it writes), then one per number format."""
+
+    def __init__(self) -> None:
+        self.formats: list[str] = []
+
+    def of(self, form: str | None) -> int:
+        if not form:
+            return 0
+        if form not in self.formats:
+            self.formats.append(form)
+        return 2 + self.formats.index(form)
+
+    def xml(self) -> bytes:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
+
+        ids: list[int] = []
+        custom: list[tuple[int, str]] = []
+        for form in self.formats:
+            if form in BUILTIN_FORMATS_REVERSE:
+                ids.append(BUILTIN_FORMATS_REVERSE[form])
+            else:
+                ids.append(164 + len(custom))
+                custom.append((ids[-1], form))
+        num_fmts = "".join(f'<numFmt numFmtId="{k}" formatCode="{_attr(f)}"/>' for k, f in custom)
+        xfs = "".join(f'<xf numFmtId="{k}" fontId="0" fillId="0" borderId="0" '
+                      'applyNumberFormat="1" xfId="0"/>' for k in ids)
+        return (
+            '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<numFmts count="{len(custom)}">{num_fmts}</numFmts>'
+            '<fonts count="2"><font><name val="Calibri"/><family val="2"/><color theme="1"/>'
+            '<sz val="11"/><scheme val="minor"/></font><font><b val="1"/></font></fonts>'
+            '<fills count="3"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/>'
+            '</fill><fill><patternFill patternType="solid"><fgColor rgb="00F0F0F0"/></patternFill>'
+            '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/>'
+            '</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+            f'borderId="0"/></cellStyleXfs><cellXfs count="{2 + len(ids)}">'
+            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" applyAlignment="1" xfId="0">'
+            f'<alignment vertical="top" wrapText="1"/></xf>{xfs}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            '</styleSheet>').encode()
+
+
+def _attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def _safe_texts(text):
+    """Text cells as a spreadsheet should show them, vectorised (pyarrow): characters XML
+    cannot hold removed, at most 32,767 characters, a formula start prefixed with a quote, then
+    escaped for XML (& < > and CR, which XML would read as a line feed)."""
+    import pyarrow.compute as pc
+
+    text = pc.replace_substring_regex(text, _ILLEGAL_XML, "")
+    text = pc.utf8_slice_codeunits(text, 0, EXCEL_MAX_TEXT)
+    risky = pc.match_substring_regex(text, _FORMULA_RE)
+    text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        text = pc.replace_substring(text, old, new)
+    return text
+
+
+_NUMBER, _TEXT, _BOOL = 0, 1, 2
+_OPEN = ("><v>", ' t="inlineStr"><is><t xml:space="preserve">', ' t="b"><v>')
+_CLOSE = ("</v></c>", "</t></is></c>", "</v></c>")
+
+
+def _column_of_frame(column) -> tuple[Any, Any]:
+    """(cell text, kind) of a DataFrame column: a number column as numbers, a text column as
+    text, an object column of numbers and None as numbers, a mixed one cell by cell."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = pd.Series(column.cat.categories)
+        codes = column.cat.codes.to_numpy()
+        text, kind = _column_of_frame(categories)
+        taken = pa.array(codes, mask=codes < 0)
+        return pc.take(text, taken), pc.take(kind, taken) if isinstance(kind, pa.Array) else kind
+    if column.dtype == bool:
+        return pa.array(np.where(column.to_numpy(), "1", "0")), _BOOL
+    if column.dtype.kind in "iuf":
+        values = pa.array(column.to_numpy(), from_pandas=True)
+        if column.dtype.kind == "f":
+            values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, pa.float64()))
+        return pc.cast(values, pa.string()), _NUMBER
+    inferred = pd.api.types.infer_dtype(column, skipna=True)
+    if inferred in ("string", "empty"):
+        text = pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text), _TEXT
+    if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return _column_of_frame(pd.to_numeric(column, errors="coerce").astype(float)
+                                if inferred != "integer" else
+                                pd.Series(column.to_numpy(), dtype="Int64"))
+    return _column_of_cells(column.tolist())
+
+
+def _column_of_cells(values: Sequence[Any]) -> tuple[Any, Any]:
+    """(cell text, kind) of cells given one by one (a small table, or a mixed column)."""
+    import pyarrow as pa
+
+    text: list[str | None] = []
+    kinds: list[int] = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)):
+            text.append("1" if v else "0")
+            kinds.append(_BOOL)
+        elif isinstance(v, (int, np.integer)):
+            text.append(str(int(v)))
+            kinds.append(_NUMBER)
+        elif isinstance(v, (float, np.floating)):
+            text.append(repr(float(v)) if math.isfinite(v) else None)
+            kinds.append(_NUMBER)
+        elif v is None or v == "":
+            text.append(None)
+            kinds.append(_TEXT)
+        else:
+            text.append(v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v))
+            kinds.append(_TEXT)
+    return pa.array(text, type=pa.string()), pa.array(kinds, type=pa.int8())
+
+
+def _cells(letter: str, numbers, text, kind, style) -> Any:
+    """The <c> elements of one column (an empty string for an empty cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(kind, pa.Array):
+        is_text = pc.equal(kind, _TEXT)
+        shown = pc.if_else(is_text, _safe_texts(text), text)
+        opening = pc.take(pa.array(_OPEN), kind)
+        closing = pc.take(pa.array(_CLOSE), kind)
+    else:
+        shown = _safe_texts(text) if kind == _TEXT else text
+        opening, closing = _OPEN[kind], _CLOSE[kind]
+    s = (pc.binary_join_element_wise(' s="', pc.cast(style, pa.string()), '"', "")
+         if isinstance(style, pa.Array) else f' s="{style}"' if style else "")
+    if isinstance(style, pa.Array):
+        s = pc.if_else(pc.equal(style, 0), "", s)
+    cell = pc.binary_join_element_wise(f'<c r="{letter}', numbers, '"', s, opening, shown,
+                                       closing, "")
+    return pc.fill_null(cell, "")
+
+
+def _rows_xml(columns: list[tuple[Any, Any, Any]], first: int, n: int) -> memoryview:
+    """The <row> elements of `n` rows numbered from `first`, as UTF-8 bytes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    numbers = pc.cast(pa.array(np.arange(first, first + n, dtype=np.int64)), pa.string())
+    cells = [_cells(get_column_letter(k + 1), numbers, text, kind, style)
+             for k, (text, kind, style) in enumerate(columns)]
+    rows = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
+    rows = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset:rows.offset + n + 1]
+    return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
+
+
+def _frame_columns(frame, sheet: RowSheet, styles: _Styles) -> list[tuple[Any, Any, Any]]:
+    out = []
+    for k in range(len(sheet.header)):
+        if k < frame.shape[1]:
+            text, kind = _column_of_frame(frame.iloc[:, k])
+        else:
+            text, kind = _column_of_cells([None] * len(frame))
+        out.append((text, kind, styles.of(sheet.formats.get(k)) if kind == _NUMBER or
+                    not isinstance(kind, int) else 0))
+    return out
+
+
+def _cell_columns(rows: list[Sequence[Any]], sheet: RowSheet,
+                  styles: _Styles) -> list[tuple[Any, Any, Any]]:
+    import pyarrow as pa
+
+    out = []
+    for k in range(len(sheet.header)):
+        values, forms = [], []
+        for row in rows:
+            v = row[k] if k < len(row) else None
+            form = sheet.formats.get(k)
+            if sheet.pairs and isinstance(v, tuple):
+                v, form = v
+            number = isinstance(v, (int, float, np.integer, np.floating)) and \
+                not isinstance(v, (bool, np.bool_))
+            values.append(v)
+            forms.append(styles.of(form) if number else 0)
+        text, kind = _column_of_cells(values)
+        out.append((text, kind, pa.array(forms, type=pa.int32())))
+    return out
+
+
+def _chunks(sheet: RowSheet, styles: _Styles) -> Iterator[tuple[int, list]]:
+    """(rows, columns) of the sheet's data, a chunk at a time."""
+    import itertools
+
+    if sheet.frames is not None:
+        for frame in sheet.frames:
+            for start in range(0, len(frame), CHUNK_ROWS):
+                part = frame.iloc[start:start + CHUNK_ROWS]
+                yield len(part), _frame_columns(part, sheet, styles)
+        return
+    rows = iter(sheet.rows)
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        yield len(chunk), _cell_columns(chunk, sheet, styles)
+
+
+class _Rows:
+    """The chunks of a sheet's data, taken part by part: `take(size)` yields chunks of `size`
+    rows in all, cutting a chunk that straddles two parts and keeping the rest for the next."""
+
+    def __init__(self, chunks: Iterator[tuple[int, list]]) -> None:
+        self.chunks = chunks
+        self.rest: tuple[int, list] | None = None
+
+    def take(self, size: int) -> Iterator[tuple[int, list]]:
+        while size > 0:
+            chunk = self.rest or next(self.chunks, None)
+            self.rest = None
+            if chunk is None:
+                return
+            n, columns = chunk
+            if n > size:
+                self.rest = (n - size, [_cut(c, size, n - size) for c in columns])
+                n, columns = size, [_cut(c, 0, size) for c in columns]
+            size -= n
+            yield n, columns
+
+
+def _cut(column: tuple[Any, Any, Any], start: int, size: int) -> tuple[Any, Any, Any]:
+    text, kind, style = (x.slice(start, size) if hasattr(x, "slice") else x for x in column)
+    return text, kind, style
+
+
+def _header_sheet(wb, title: str, sheet: RowSheet, n: int, note: str | None) -> None:
+    """The sheet's frame, written by openpyxl: widths, frozen panes, autofilter over `n` rows,
+    print set-up, and the header row (with the split note as a comment on its first cell)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.comments import Comment
 
@@ -362,48 +624,59 @@ def _write_only_sheet(wb, title: str, sheet: RowSheet, rows, n: int, note: str |
             cell.comment = Comment(note, "benchmark")
         header.append(cell)
     ws.append(header)
-    formats = sorted(sheet.formats.items())
-    for row in rows:
-        values = list(row)
-        if sheet.pairs:
-            for k, v in enumerate(values):
-                if isinstance(v, tuple):
-                    values[k] = cell = WriteOnlyCell(ws, value=v[0])
-                    cell.number_format = v[1]
-        for k, form in formats:
-            v = values[k]
-            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = form
-                values[k] = cell
-        ws.append(values)
+
+
+def _splice(data: _Rows, size: int) -> Callable[[IO[bytes], bytes], None]:
+    """A part writer: openpyxl's sheet (header only) with the next `size` data rows put in
+    after the header row, a chunk at a time."""
+
+    def write(out: IO[bytes], original: bytes) -> None:
+        end = original.find(b"</sheetData>")
+        if end < 0:
+            end = original.index(b"<sheetData />")
+            original = original[:end] + b"<sheetData></sheetData>" + \
+                original[end + len(b"<sheetData />"):]
+            end = original.index(b"</sheetData>")
+        out.write(original[:end])
+        first = 2
+        for n, columns in data.take(size):
+            out.write(_rows_xml(columns, first, n))
+            first += n
+        out.write(original[end:])
+    return write
 
 
 def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime,
                        creator: str = "benchmark", max_rows: int = EXCEL_MAX_ROWS,
                        split=lambda title, parts: None) -> None:
-    """Write the XLSX file of `sheets` to the binary file `fh` with constant memory, identical
-    for identical inputs (`on` fixes every timestamp). A sheet with more data rows than fit
-    under the header (`max_rows` − 1) is split into parts "title (k)", each with its header and
-    a note on it; `split(title, parts)` is called for each sheet split, for the caller to say
-    so."""
-    import itertools
-
+    """Write the XLSX file of `sheets` to the binary file `fh`, a chunk of rows at a time
+    (memory bounded by the chunk, not the rows: the sheet XML is made from column arrays with
+    pyarrow and streamed into the zip), identical for identical inputs (`on` fixes every
+    timestamp). A sheet with more data rows than fit under the header (`max_rows` − 1) is split
+    into parts "title (k)", each with its header and a note on it; `split(title, parts)` is
+    called for each sheet split, for the caller to say so."""
     per_part = max_rows - 1
     wb = Workbook(write_only=True)
     taken: set[str] = set()
+    styles = _Styles()
+    replace: dict[str, Callable[[IO[bytes], bytes], None]] = {}
     for sheet in sheets:
-        rows = iter(sheet.rows)
         parts = max(1, -(-sheet.n // per_part))
         if parts > 1:
             split(sheet.title, parts)
+        data = _Rows(_chunks(sheet, styles))
         for p in range(parts):
             size = min(per_part, sheet.n - p * per_part)
             title = sheet.title if parts == 1 else f"{sheet.title[:25]} ({p + 1})"
             note = None if parts == 1 else sheet.split_note.format(
                 part=p + 1, parts=parts, first=p * per_part + 1, last=p * per_part + size)
-            _write_only_sheet(wb, sheet_title(title, taken), sheet,
-                              itertools.islice(rows, size), size, note)
+            _header_sheet(wb, sheet_title(title, taken), sheet, size, note)
+            replace[f"xl/worksheets/sheet{len(replace) + 1}.xml"] = _splice(data, size)
     if not sheets:
         wb.create_sheet("Sheet")
-    save_workbook(wb, fh, on, creator)
+
+    def write_styles(out: IO[bytes], original: bytes) -> None:
+        out.write(styles.xml())
+
+    replace["xl/styles.xml"] = write_styles
+    save_workbook(wb, fh, on, creator, replace)

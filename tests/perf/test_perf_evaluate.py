@@ -4,6 +4,8 @@ process: start-up, catalogue, reading, assessing, writing).
 1. `evaluate TABLE` of 100,000 motor declarations writing the verdict table as CSV (no individual
    reports, no audit), against `benchmark rank` of the same file writing its CSV tables: the
    ratio evaluate / rank (target ≤ 2).
+   The same with every per-row format: `evaluate --table-format csv,parquet,xlsx` against
+   `rank --format csv,parquet,xlsx` (the XLSX row workbook, report/xlsx.py).
 2. 10,000 individual Markdown reports: `evaluate TABLE --reports all --format md` of a
    10,000-row table, with its audit records (the default) and the verdict table as CSV (target
    ≤ 30 s), and the time per report.
@@ -54,6 +56,23 @@ def test_evaluate_table_against_rank(tmp_path):
     print(f"\nevaluate TABLE, {n:,} rows → verdict table CSV (whole command, best of 2): "
           f"{evaluate:.1f} s")
     print(f"rank, the same {n:,} rows → CSV tables (whole command, best of 2): {rank:.1f} s")
+    print(f"ratio evaluate / rank: {evaluate / rank:.2f} (target ≤ 2)")
+
+
+def test_evaluate_table_against_rank_every_table_format(tmp_path):
+    n = 100_000
+    path = tmp_path / "export.csv"
+    motor_frame(n, seed=23).to_csv(path, index=False)
+    common = ("--set", SET, "--date", DATE)
+    evaluate = best(2, "evaluate", path, *common, "--no-audit", "--table-format",
+                    "csv,parquet,xlsx", "-o", tmp_path / "evaluate")
+    rank = best(2, "rank", path, *common, "--format", "csv,parquet,xlsx", "-o",
+                tmp_path / "rank")
+    assert (tmp_path / "evaluate" / "export.verdicts.zh.xlsx").exists()
+    print(f"\nevaluate TABLE, {n:,} rows → verdict table CSV, Parquet, XLSX (whole command, "
+          f"best of 2): {evaluate:.1f} s")
+    print(f"rank, the same {n:,} rows → CSV, Parquet, XLSX tables (whole command, best of 2): "
+          f"{rank:.1f} s")
     print(f"ratio evaluate / rank: {evaluate / rank:.2f} (target ≤ 2)")
 
 
