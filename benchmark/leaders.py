@@ -414,10 +414,12 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
 def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
               method: str | None = None, shortlist: int | None = None, tiers: int | None = None,
               seed: int = 0, include_superseded: bool = False,
-              step=lambda stage: None, progress=lambda rows: None) -> Ranking:
-    """Read a population table, assess every row and rank: the whole peer job for one file.
-    `step(stage)` is called before each stage (reading, assessing, ranking) and
-    `progress(rows)` within one with the rows done so far, for progress."""
+              step=lambda stage: None, progress=lambda rows: None,
+              display: str | None = None) -> Ranking:
+    """Read a population table, assess every row and rank: the whole peer job for one file
+    (named `display` in problems and provenance, when given). `step(stage)` is called before
+    each stage (reading, assessing, ranking) and `progress(rows)` within one with the rows done
+    so far, for progress."""
     if set_id in catalogue.sets and programme not in catalogue.sets[set_id].programmes:
         raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
                                  f"{programme!r}", hint="one of: " +
@@ -425,7 +427,7 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
     if method:
         thresholds.parse_method(method)  # a bad method is reported before any work
     step("reading")
-    pop = load_population(path, catalogue, set_id, mapping, progress=progress)
+    pop = load_population(path, catalogue, set_id, mapping, display=display, progress=progress)
     step("assessing")
     settings = catalogue.sets[set_id].programmes[programme].peers
     k_tiers = (None if method and method.startswith("tiers") else tiers)

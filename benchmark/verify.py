@@ -24,6 +24,11 @@ Findings are `Problem`s with these codes:
   report_field_changed    inputs and catalogue are as recorded, yet a field differs: the report
                           was edited (or the engine changed)
   result_changed          a field differs, as explained by the changed input or catalogue
+  not_recomputed          a ranking of a dataset of parts: hashes checked, not ranked again
+                          (a warning)
+
+A peer ranking (`kind: peer_ranking`, `benchmark rank`'s ranking.json) is ranked again from the
+table and mapping its provenance names, with its recorded settings (`recompute_ranking`).
 """
 
 from __future__ import annotations
@@ -153,8 +158,10 @@ def provenance_problems(report: dict, file: str) -> list[Problem]:
         if key == "population" and not isinstance(part.get("file"), str):
             bad("/provenance/population/file", "the population file is not named")
     used = report.get("references_used", [])
-    if not isinstance(used, list) or not all(isinstance(r, dict) for r in used):
-        bad("/references_used", "references_used must be a list of objects")
+    entry = str if report.get("kind") == "peer_ranking" else dict  # a ranking names editions
+    if not isinstance(used, list) or not all(isinstance(r, entry) for r in used):
+        bad("/references_used", "references_used must be a list of "
+            + ("edition names" if entry is str else "objects"))
     return problems
 
 
@@ -246,6 +253,25 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
                          context)
 
 
+def recompute_ranking(report: dict, inputs: dict[str, Path], catalogue,
+                      report_file: str = "") -> dict:
+    """A peer ranking made again as `benchmark rank` made it: its recorded population (table and
+    mapping), category, programme, date, include_superseded and settings; inputs named as
+    recorded."""
+    from benchmark.leaders import rank_file
+    from benchmark.report.ranking import ranking_result
+
+    prov, settings = report["provenance"], report.get("settings") or {}
+    table, mapping = prov["population"]["file"], prov["population"].get("mapping")
+    r = rank_file(inputs[table], catalogue, report.get("category", ""), report["programme"]["id"],
+                  dt.date.fromisoformat(prov["evaluation_date"]), inputs.get(mapping),
+                  settings.get("method"), settings.get("shortlist"), settings.get("tiers"),
+                  int(settings.get("seed", 0)),
+                  bool(prov.get("include_superseded", False)), display=table)
+    return ranking_result(r, {name: file_sha256(found) for name, found in inputs.items()},
+                          catalogue.sha256)
+
+
 def verify_report(report_json_path: str | Path, data_dir: str | Path | None = None,
                   base_dir: str | Path | None = None) -> Verification:
     """Recompute the evaluation a JSON report records and compare; see the module docstring.
@@ -281,6 +307,8 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
     if catalogue.sha256 != prov["catalogue_sha256"]:
         changed = len(out.findings)
         for i, ref in enumerate(report.get("references_used", [])):
+            if not isinstance(ref, dict):  # a ranking names editions, not their files
+                continue
             file, digest = ref.get("file"), ref.get("sha256")
             if not file:
                 continue
@@ -301,8 +329,14 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
 
     if len(inputs) != len(prov["inputs"]):
         return out  # an input is missing: nothing to recompute from
+    ranking = report.get("kind") == "peer_ranking"
+    if ranking and "population" not in prov:
+        finding("not_recomputed", "a ranking of a dataset of parts is not recomputed: its parts' "
+                "SHA-256 and the catalogue are checked", "/provenance/inputs", severity="warning")
+        return out
     try:
-        result = recompute(report, inputs, catalogue, str(path))
+        result = (recompute_ranking if ranking else recompute)(report, inputs, catalogue,
+                                                               str(path))
     except InputError as exc:
         if any(p.code == "provenance_invalid" for p in exc.problems):
             raise

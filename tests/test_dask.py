@@ -156,6 +156,7 @@ def test_dataset_ranks_as_the_same_rows_in_one_file(tmp_path, dataset, cluster):
     dask = json.loads((tmp_path / "dask" / "ranking.json").read_text(encoding="utf-8"))
     for result in (one, dask):
         del result["provenance"]["inputs"]
+    assert one["provenance"].pop("population")["file"] == str(tmp_path / "whole.parquet")
     assert one == dask  # thresholds, tiers, excluded rows at the same row numbers …
     assert one["population"]["unusable_rows"] > 0  # the example's unreadable cell, drawn
 

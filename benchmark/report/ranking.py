@@ -241,8 +241,18 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
         "tables": {name: len(frame) for name, frame in table_frames(r).items()},
         "distributions": distributions(r),
         "provenance": {"engine_version": __version__, "catalogue_sha256": catalogue_sha256,
-                       "inputs": inputs, "evaluation_date": a.on.isoformat()},
+                       "inputs": inputs, "evaluation_date": a.on.isoformat(),
+                       "include_superseded": a.include_superseded, **_source(pop, inputs)},
     }
+
+
+def _source(pop: Population, inputs: dict[str, str]) -> dict:
+    """The table ranked and its mapping, as named in `inputs` (what `verify` reads again); none
+    for a dataset of parts."""
+    if pop.path not in inputs or len(inputs) > 2:
+        return {}
+    return {"population": {"file": pop.path,
+                           "mapping": next((k for k in inputs if k != pop.path), None)}}
 
 
 # --- words and numbers --------------------------------------------------------------------------
