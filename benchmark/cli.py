@@ -14,6 +14,7 @@ import functools
 import os
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import click
@@ -130,6 +131,20 @@ def verbosity_options(f):
 def verbosity() -> int:
     ctx = click.get_current_context(silent=True)
     return ctx.meta.get(_LEVEL, NORMAL) if ctx else NORMAL
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives `text`: two for a wide (CJK) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def aligned(rows: list[list[str]]) -> list[str]:
+    """Console table lines: every column but the last padded to its widest cell, counted in
+    terminal columns (a Chinese character takes two)."""
+    widths = [max((_width(r[k]) for r in rows), default=0) for k in range(len(rows[0]) - 1)] \
+        if rows else []
+    return ["  ".join([*(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=False)),
+                       r[-1]]) for r in rows]
 
 
 def told(lang: str, key: str, **values) -> str:
@@ -431,10 +446,12 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
     for note in result.notes:
         say(note, err=True)
     words = labels(lang)["ranking"]  # verdicts in words
-    for row, (evaluation, _) in zip(result.summary, result.results, strict=True):
-        level = (evaluation["overall_level"] or {}).get("names", {}).get(lang) or "-"
-        say(f"{words.get(row['verdict'], row['verdict']):<14} {level:<24} {row['standard']}  "
-            f"{row['file']}")
+    for line in aligned([[words.get(row["verdict"], row["verdict"]),
+                          (evaluation["overall_level"] or {}).get("names", {}).get(lang) or "-",
+                          row["standard"], row["file"]]
+                         for row, (evaluation, _) in zip(result.summary, result.results,
+                                                         strict=True)]):
+        say(line)
     for table in result.tables:
         counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in table["by_verdict"].items())
         say(told(lang, "table_rows", table=table["table"], rows=table["rows"], counts=counts))
@@ -767,14 +784,17 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
             append_record(audit_db, audit_view(result), paths, options)
     OW = labels(lang)["organisation"]
     schemes = {res["provenance"]["assessment"]: res["scheme"] for res, _ in batch.results}
+    lines = []
     for row in batch.ranked:
         total = row["total"]
         shown = f"{total['low']:g}" if total["low"] == total["high"] else \
             f"{total['low']:g}-{total['high']:g}"
         grade = grade_text(row, grade_names(schemes[row["file"]], OW, lang)) \
             if row["grade"] else "-"
-        say(f"{row['rank'] or '-':<4} {OW['statuses'].get(row['status'], row['status']):<15} "
-            f"{grade:<12} {shown:<12} {row['organisation']}  {row['file']}")
+        lines.append([str(row["rank"] or "-"), OW["statuses"].get(row["status"], row["status"]),
+                      grade, shown, row["organisation"], row["file"]])
+    for line in aligned(lines):
+        say(line)
     say(told(lang, "organisations_assessed", count=len(batch.ranked), date=day, folder=out_dir)
         + ("" if no_audit else told(lang, "audit_records", db=audit_db)))
 

@@ -340,3 +340,15 @@ def test_unusable_row_problem_in_zh_names_the_indicator_and_keeps_the_stable_hea
     assert iset.indicators["apf"].names.zh in line_zh
     assert labels("zh")["problems"]["requirement_unreadable"] in line_zh
     assert "cannot read the requirement 'high'" in line_en
+
+
+def test_console_tables_line_up_in_terminal_columns():
+    """A Chinese character takes two terminal columns: every line's last column starts at the
+    same terminal column, whatever mix of Chinese and ASCII the cells before it hold."""
+    from benchmark.cli import _width, aligned
+
+    rows = [["符合资格", "国内领先", "a.yaml"], ["not_eligible", "-", "b.yaml"],
+            ["无法评价", "等级无法评定：介于不符合与国内领先之间", "c.yaml"]]
+    lines = aligned(rows)
+    starts = {_width(line[: line.rindex(row[-1])]) for line, row in zip(lines, rows, strict=True)}
+    assert len(starts) == 1 and starts.pop() == _width(rows[2][0]) + 2 + _width(rows[2][1]) + 2
