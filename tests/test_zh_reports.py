@@ -351,4 +351,6 @@ def test_console_tables_line_up_in_terminal_columns():
             ["无法评价", "等级无法评定：介于不符合与国内领先之间", "c.yaml"]]
     lines = aligned(rows)
     starts = {_width(line[: line.rindex(row[-1])]) for line, row in zip(lines, rows, strict=True)}
-    assert len(starts) == 1 and starts.pop() == _width(rows[2][0]) + 2 + _width(rows[2][1]) + 2
+    widest = [max(_width(row[k]) for row in rows) for k in (0, 1)]  # 19 Chinese: 38
+    assert widest == [12, 38]
+    assert len(starts) == 1 and starts.pop() == widest[0] + 2 + widest[1] + 2
