@@ -622,7 +622,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),
-                                  extra=extra)
+                                  step=step.detail, extra=extra)
     clock.stop()
     rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
@@ -679,7 +679,8 @@ def verify(reports, base_dir, data_dir) -> None:
 class StageProgress:
     """Moves a progress bar over named stages (`progress(stage)`) and shows, while a stage runs,
     the rows it has done and its rows per second (`progress.rows(done)`), redrawn at most every
-    `REDRAW_SECONDS`. Without a bar (not a terminal, --quiet) both do nothing."""
+    `REDRAW_SECONDS`, or what it is at (`progress.detail(text)`: the file being written).
+    Without a bar (not a terminal, --quiet) they do nothing."""
 
     REDRAW_SECONDS = 0.2
 
@@ -693,6 +694,13 @@ class StageProgress:
             return
         self.stage, self._since = stage, time.monotonic()
         self.bar.update(1, stage)
+
+    def detail(self, text: str) -> None:
+        """What the stage is at (the file being written), shown beside the stage's name."""
+        if self.bar is None:
+            return
+        self.bar.current_item = f"{self.stage} {text}"
+        self.bar.render_progress()
 
     def rows(self, done: int) -> None:
         if self.bar is None or done <= 0:

@@ -128,6 +128,28 @@ def test_progress_shows_rows_per_second_within_a_stage(monkeypatch):
     StageProgress().rows(5)  # without a bar (not a terminal, --quiet): nothing, no error
 
 
+def test_the_writing_stage_names_each_file_as_it_is_written(tmp_path, monkeypatch):
+    import contextlib
+
+    from benchmark import cli
+
+    bar = _Bar()
+
+    @contextlib.contextmanager
+    def recorded(label, stages, lang="en"):
+        yield StageProgress(bar, lang)
+
+    monkeypatch.setattr(cli, "stage_progress", recorded)
+    path = tmp_path / "room-ac.csv"
+    room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["rank", str(path), "--set", SET, "--date", ON.isoformat(),
+                                    "--format", "csv,parquet", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    written = [d.split(" ", 1)[1] for d in bar.drawn if d.startswith("writing ")]
+    assert {"tiers.csv", "tiers.parquet", "composite.csv"} <= set(written)
+    assert sorted(written) == sorted(p.name for p in (tmp_path / "out").iterdir())
+
+
 def test_rank_draws_no_progress_off_a_terminal(tmp_path):
     path = tmp_path / "room-ac.csv"
     room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
