@@ -692,8 +692,8 @@ class StageProgress:
     def __call__(self, stage: str) -> None:
         if self.bar is None:
             return
-        self.stage, self._since = stage, time.monotonic()
-        self.bar.update(1, stage)
+        self.stage, self._since = told(self.lang, f"stage_{stage}"), time.monotonic()
+        self.bar.update(1, self.stage)
 
     def detail(self, text: str) -> None:
         """What the stage is at (the file being written), shown beside the stage's name."""

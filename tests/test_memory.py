@@ -124,7 +124,7 @@ def test_progress_shows_rows_per_second_within_a_stage(monkeypatch):
     zh = StageProgress(_Bar(), "zh")
     zh("assessing")
     zh.rows(1_000)
-    assert zh.bar.drawn[0].startswith("assessing 1,000 行，每秒 ")
+    assert zh.bar.drawn[0].startswith("评定 1,000 行，每秒 ")  # the stage in words too
     StageProgress().rows(5)  # without a bar (not a terminal, --quiet): nothing, no error
 
 
@@ -143,7 +143,8 @@ def test_the_writing_stage_names_each_file_as_it_is_written(tmp_path, monkeypatc
     path = tmp_path / "room-ac.csv"
     room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
     res = CliRunner().invoke(main, ["rank", str(path), "--set", SET, "--date", ON.isoformat(),
-                                    "--format", "csv,parquet", "-o", str(tmp_path / "out")])
+                                    "--format", "csv,parquet", "-o", str(tmp_path / "out"),
+                                    "--lang", "en"])
     assert res.exit_code == 0, res.output
     written = [d.split(" ", 1)[1] for d in bar.drawn if d.startswith("writing ")]
     assert {"tiers.csv", "tiers.parquet", "composite.csv"} <= set(written)
