@@ -140,23 +140,24 @@ def test_the_writing_stage_names_each_file_as_it_is_written(tmp_path, monkeypatc
         yield StageProgress(bar, lang)
 
     monkeypatch.setattr(cli, "stage_progress", recorded)
-    path = tmp_path / "room-ac.csv"
-    room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
-    res = CliRunner().invoke(main, ["rank", str(path), "--set", SET, "--date", ON.isoformat(),
-                                    "--format", "csv,parquet", "-o", str(tmp_path / "out"),
-                                    "--lang", "en"])
-    assert res.exit_code == 0, res.output
+    _rank_1000(tmp_path, "csv,parquet")
     written = [d.split(" ", 1)[1] for d in bar.drawn if d.startswith("writing ")]
     assert {"tiers.csv", "tiers.parquet", "composite.csv"} <= set(written)
     assert sorted(written) == sorted(p.name for p in (tmp_path / "out").iterdir())
 
 
-def test_rank_draws_no_progress_off_a_terminal(tmp_path):
+def _rank_1000(tmp_path, formats: str):
+    """`benchmark rank` of 1,000 generated room ACs into tmp_path/out, in English."""
     path = tmp_path / "room-ac.csv"
     room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
     res = CliRunner().invoke(main, ["rank", str(path), "--set", SET, "--date", ON.isoformat(),
-                                    "--format", "csv", "-o", str(tmp_path / "out"),
+                                    "--format", formats, "-o", str(tmp_path / "out"),
                                     "--lang", "en"])
     assert res.exit_code == 0, res.output
+    return res
+
+
+def test_rank_draws_no_progress_off_a_terminal(tmp_path):
+    res = _rank_1000(tmp_path, "csv")
     assert "rows/s" not in res.output and "[####" not in res.output
     assert pd.read_csv(tmp_path / "out" / "tiers.csv", encoding="utf-8-sig").shape[0] > 0
