@@ -367,12 +367,10 @@ def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats
     """A table's verdict table in each format asked — Parquet with the codes of `table`, CSV
     and XLSX in the words of `lang` (a worksheet split into parts past its rows, told in
     `notes`) — as functions writing a binary file, and its summary (JSON and Markdown)."""
-    assert a.catalogue is not None
-    iset = a.catalogue.sets[a.population.category]
-    header = headers(table, L, {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
+    W = words(a, L, lang)
+    header = headers(table, L, W.indicators)
     out: list[tuple[Path, Any]] = []
-    shown = (verdict_table(a, words(a, L, lang)) if {"csv", "xlsx"} & set(table_formats)
-             else None)
+    shown = verdict_table(a, W) if {"csv", "xlsx"} & set(table_formats) else None
     V = L["verdict_table"]
     if shown is not None and "csv" in table_formats:
         out.append((stem.with_name(f"{stem.name}.verdicts.csv"), csv_writer(shown, header)))

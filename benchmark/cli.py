@@ -791,14 +791,14 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
         for result, paths in batch.results:
             append_record(audit_db, audit_view(result), paths, options)
     OW = labels(lang)["organisation"]
-    schemes = {res["provenance"]["assessment"]: res["scheme"] for res, _ in batch.results}
+    grades = (grade_names(batch.results[0][0]["scheme"], OW, lang)  # one scheme per batch
+              if batch.results else {})
     lines = []
     for row in batch.ranked:
         total = row["total"]
         shown = f"{total['low']:g}" if total["low"] == total["high"] else \
             f"{total['low']:g}-{total['high']:g}"
-        grade = grade_text(row, grade_names(schemes[row["file"]], OW, lang)) \
-            if row["grade"] else "-"
+        grade = grade_text(row, grades) if row["grade"] else "-"
         lines.append([str(row["rank"] or "-"), OW["statuses"].get(row["status"], row["status"]),
                       grade, shown, row["organisation"], row["file"]])
     for line in aligned(lines):

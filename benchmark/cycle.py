@@ -484,17 +484,19 @@ def review_list(py: ProgrammeYear, catalogue: Catalogue, day: dt.date,
         before = {f: load_population(_stored_snapshot(py, f, tmp,
                                                       ranked["inputs"].get(f"snapshot:{f}")),
                                      catalogue, f) for f in py.fields}
+    rows_before = {f: _rows_by_standard(p) for f, p in before.items()}  # once per snapshot
+    rows_now = {f: _rows_by_standard(p) for f, (p, _) in now.items()}
     entries = []
     for entry in published["detail"]["entries"]:
         if not entry["listed"]:
             continue
         field, number = entry["field"], entry["standard_number"]
         old = before[field]
-        old_rows = _rows_by_standard(old).get(number, [])
+        old_rows = rows_before[field].get(number, [])
         reasons: list[dict] = []
         if field in now:
             pop, top = now[field]
-            rows = _rows_by_standard(pop).get(number, [])
+            rows = rows_now[field].get(number, [])
             if not rows:
                 reasons.append({"code": "standard_withdrawn"})
             else:

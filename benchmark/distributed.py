@@ -322,7 +322,7 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
     if parts_dir is not None:
         frames = table_frames(r)
         staged = stage([(Path(parts_dir) / name / f"part-{index:05d}.parquet",
-                         _written(table_parquet(frames[name]))) for name in ("composite", "tiers")
+                         table_parquet(frames[name])) for name in ("composite", "tiers")
                         if name in frames])
     r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
     r.excluded = r.excluded.iloc[:0]
@@ -493,7 +493,7 @@ def write_ranking_parts(r: Ranking, result: dict, formats: list[str], out_dir: s
                         for name, frame in frames.items() if name not in PER_ROW_TABLES]
             if "excluded" in frames:
                 staged += stage([(Path(out_dir) / "excluded" / "part-00000.parquet",
-                                  _written(table_parquet(frames["excluded"])))])
+                                  table_parquet(frames["excluded"]))])
         written = write_all([(Path(out_dir) / name, content) for name, content in outputs])
     return place_parts(staged) + written
 
@@ -553,33 +553,25 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
     pop.rows = pop.rows + pop.rows.dtype.type(offset)
     a = assess_table(name, pop, catalogue, programme, on, include_superseded, context)
     table = verdict_table(a)
-    files: list[tuple[Path, bytes]] = []
+    files: list[tuple[Path, Any]] = []
     if "parquet" in table_formats:
-        files.append((Path(folder) / f"part-{index:05d}.parquet",
-                      _written(parquet_writer(table))))
+        files.append((Path(folder) / f"part-{index:05d}.parquet", parquet_writer(table)))
     if "csv" in table_formats:
         L = labels(lang, template_dir)
-        iset = catalogue.sets[set_id]
-        header = headers(table, L, {i.id: getattr(i.names, lang) for i in iset.indicators.values()})
+        W = words(a, L, lang)
         files.append((Path(folder) / f"part-{index:05d}.csv",
-                      _written(csv_writer(verdict_table(a, words(a, L, lang)), header))))
+                      csv_writer(verdict_table(a, W), headers(table, L, W.indicators))))
     summary = verdict_summary(table, name, programme, on, {})
     reasons = {str(k): int(v) for k, v in reason_counts(table).items()}
     return stage(files), summary, reasons
 
 
-def _written(write) -> bytes:
-    """The bytes a writer of a binary file writes."""
-    import io
+def stage(files: list[tuple[Path, Any]]) -> list[tuple[str, str]]:
+    """Each file (bytes, or a function writing a binary file: streamed) written to a temporary
+    file beside its target and synced once for all: (temporary, target) pairs, put in place by
+    `place_parts`; none left behind when one cannot be written."""
+    from benchmark.report import sync_files
 
-    buf = io.BytesIO()
-    write(buf)
-    return buf.getvalue()
-
-
-def stage(files: list[tuple[Path, bytes]]) -> list[tuple[str, str]]:
-    """Each file written to a temporary file beside its target: (temporary, target) pairs, put
-    in place by `place_parts`; none left behind when one cannot be written."""
     staged: list[tuple[str, str]] = []
     try:
         for path, content in files:
@@ -587,10 +579,9 @@ def stage(files: list[tuple[Path, bytes]]) -> list[tuple[str, str]]:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, str(path)))
             with os.fdopen(fd, "wb") as fh:
-                fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
+                content(fh) if callable(content) else fh.write(content)
             os.chmod(tmp, 0o644)
+        sync_files([Path(tmp) for tmp, _ in staged])
     except BaseException:
         discard(staged)
         raise

@@ -376,7 +376,7 @@ _VERDICT_ORDER = ("eligible", "not_eligible", "not_evaluable")
 # --- the writers -----------------------------------------------------------------------------
 
 
-def headers(table: pd.DataFrame, L: dict, indicator_names: dict[str, str]) -> list[str]:
+def headers(table: pd.DataFrame, L: dict, indicator_names: Mapping[str, str]) -> list[str]:
     """Column headers in the report language (labels.yaml `verdict_table`)."""
     V = L["verdict_table"]
     out = []

@@ -29,7 +29,7 @@ ranked is the row's relative margin to its own reference (% better than it), not
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,30 +79,21 @@ class Place:
         return out
 
 
-class RankedValues(MutableMapping):
+class RankedValues(Mapping):
     """Indicator → the ranked value of each population row, NaN where the row may not be ranked.
     Kept as the value array (shared with the assessment) and a mask of the rows that may be
     ranked; the NaN-filled array is made when read, so the context holds one bool per row and
     indicator instead of a float."""
 
     def __init__(self) -> None:
-        self._kept: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]] = {}
+        self._kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def keep(self, indicator: str, value: np.ndarray, ranked: np.ndarray) -> None:
         self._kept[indicator] = (value, ranked)
 
     def __getitem__(self, indicator: str) -> np.ndarray:
-        kept = self._kept[indicator]
-        if isinstance(kept, tuple):
-            value, ranked = kept
-            return np.where(ranked, value, np.nan)
-        return kept
-
-    def __setitem__(self, indicator: str, values: np.ndarray) -> None:
-        self._kept[indicator] = np.asarray(values, dtype=float)
-
-    def __delitem__(self, indicator: str) -> None:
-        del self._kept[indicator]
+        value, ranked = self._kept[indicator]
+        return np.where(ranked, value, np.nan)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._kept)

@@ -137,11 +137,6 @@ class Scheme:
             tolerance=float(self.rules["self_above_review"].get("tolerance", 0.0)),
         )
 
-    def grade_names(self) -> dict[str, Names]:
-        out = {self.below_grades["id"]: Names.of(self.below_grades["names"])}
-        out.update({g.id: g.names for g in self.grades})
-        return out
-
 
 @dataclass
 class Assessment:

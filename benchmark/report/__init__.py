@@ -205,17 +205,10 @@ def labels(lang: str, template_dir: str | None = None) -> dict:
     change it."""
     shipped = data_file("reports") / "labels.yaml"
     own = Path(template_dir) / "labels.yaml" if template_dir else None
-    return _labels(lang, _stamp(shipped), str(own) if own else None,
-                   _stamp(own) if own is not None else None)
+    from benchmark.wording import file_stamp
 
-
-def _stamp(path: Path) -> tuple[str, int, int] | None:
-    """What tells a file changed: its path, size and modification time (None: no file)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return str(path), st.st_size, st.st_mtime_ns
+    return _labels(lang, file_stamp(shipped), str(own) if own else None,
+                   file_stamp(own) if own is not None else None)
 
 
 @lru_cache(maxsize=32)

@@ -136,8 +136,9 @@ def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) ->
     """Per segment (the catalogue's order, no segment last): rows ranked and shortlisted, the
     shortlist, the top `top_n` of the composite ranking, and the rows left out counted by reason
     with the `first` few of each — bounded whatever the number of rows."""
-    composite = table_frames(r).get("composite", pd.DataFrame(columns=["segment"]))
-    excluded = table_frames(r).get("excluded", pd.DataFrame(columns=["row", *EXCLUSION_COLUMNS]))
+    frames = table_frames(r)
+    composite = frames.get("composite", pd.DataFrame(columns=["segment"]))
+    excluded = frames.get("excluded", pd.DataFrame(columns=["row", *EXCLUSION_COLUMNS]))
     segment = _segment_of_rows(r, np.asarray(excluded["row"], dtype=np.int64))
     usable = excluded[pd.notna(segment)].assign(segment=segment[pd.notna(segment)])
     ids = r.assessment.segment_ids
