@@ -53,7 +53,6 @@ class Place:
     bounds: tuple[float, ...]  # tier boundaries, best first; () when suppressed
     floor: float  # the domestic mandatory value bounding the lowest tier (NaN = varies / none)
     suppressed: str | None = None  # why no tiers are published
-    warning: str | None = None
     ci: tuple[float, float] = (math.nan, math.nan)
 
     def reaches(self, value: np.ndarray) -> np.ndarray:
@@ -245,5 +244,5 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
             unit = "%" if basis == "margin" else r.unit
             ctx.places[(r.id, seg)] = Place(r.id, seg, unit, sign, res.n, len(rows),
                                             float(res.value), bounds, floor, why if suppressed
-                                            else None, res.warning, (res.ci_low, res.ci_high))
+                                            else None, (res.ci_low, res.ci_high))
     return ctx
