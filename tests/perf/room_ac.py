@@ -91,11 +91,25 @@ def competition_rank(score: np.ndarray, seg: np.ndarray) -> np.ndarray:
     return rank
 
 
-def floor(path: Path, out: Path, iset) -> int:
+IDENTITY = ("企业名称", "标准编号", "型号")  # the identity columns the per-row tables carry
+REASON = "未满足门槛规则：规范性引用文件在评价日均现行有效"  # an exclusion reason, as written
+SHORTLIST = 10
+SUPERSEDED = "GB 12021.3-2004"  # the superseded reference some rows cite (the floor's gate)
+
+
+def floor(path: Path, out: Path, iset, outputs: str = "same") -> int:
     """pyarrow read, the same comparisons (numbers parsed, segments, a class per value), leader
     threshold and tiers by per-segment quantiles and np.searchsorted, weighted score and ranks
-    per segment in numpy, the per-row table written with pyarrow (CSV and Parquet). Returns the
-    rows ranked."""
+    per segment in numpy; then the per-row tables written.
+
+    `outputs="same"`: the tables `benchmark rank` writes, of the same shapes — tiers (each row in
+    a segment: row, identity, segment name, a tier per indicator), composite (each row in a
+    segment citing no superseded standard — the floor's gate, one substring test: row, identity,
+    segment, weighted score, rank, shortlisted) and excluded (the other rows: row, identity, a
+    reason) — as CSV (BOM) and Parquet by pyarrow
+    and as an XLSX of three sheets by `least_xlsx`. `outputs="narrow"`: the issue's first floor,
+    one numeric table (row, segment, levels, tiers, score, rank) as CSV and Parquet.
+    Returns the rows ranked."""
     table = (pq.read_table(path) if path.suffix == ".parquet" else
              pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
                  strings_can_be_null=True, column_types={c: pa.string() for c in _columns(path)})))
@@ -140,11 +154,115 @@ def floor(path: Path, out: Path, iset) -> int:
         out_columns[f"tier_{ind.id}"] = tier
     out_columns["weighted_score"] = score
     out_columns["rank"] = competition_rank(np.where(seg >= 0, score, np.nan), seg)
-    result = pa.table(out_columns)
+    # the gate, as one substring test: no superseded standard among the normative references
+    refs = table["规范性引用文件"]
+    complete = (seg >= 0) & ~np.asarray(pc.fill_null(pc.match_substring(refs, SUPERSEDED), False))
     out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(result, out / "floor.parquet", compression="zstd")
-    pacsv.write_csv(result, out / "floor.csv")
-    return int((seg >= 0).sum())
+    if outputs == "narrow":
+        _write_table(pa.table(out_columns), out / "floor")
+        return int((seg >= 0).sum())
+    segment_names = pa.array([s.names.zh for s in iset.segments])
+
+    def rows_of(mask: np.ndarray, **columns) -> pa.Table:
+        index = pa.array(np.flatnonzero(mask))
+        head = {"行": pa.array(out_columns["row"][mask])}
+        head |= {c: table[c].take(index) for c in IDENTITY}
+        return pa.table(head | {k: v(mask) if callable(v) else v for k, v in columns.items()})
+
+    def segment(mask: np.ndarray) -> pa.Array:
+        return segment_names.take(pa.array(seg[mask]))
+
+    rank = out_columns["rank"]
+    tables = {
+        "tiers": rows_of(seg >= 0, 分段=segment, **{
+            f"档：{i.names.zh}": out_columns[f"tier_{i.id}"][seg >= 0] for i in inds}),
+        "composite": rows_of(complete, 分段=segment, 加权得分=score[complete],
+                             名次=rank[complete],
+                             入围=pa.array(np.where(rank[complete] <= SHORTLIST, "是", "否"))),
+        "excluded": rows_of(~complete, 原因=pa.array(np.full((~complete).sum(), REASON)))}
+    for name, t in tables.items():
+        _write_table(t, out / name)
+    least_xlsx(out / "floor.xlsx", tables)
+    return int(complete.sum())
+
+
+def _write_table(table: pa.Table, stem: Path) -> None:
+    pq.write_table(table, stem.with_suffix(".parquet"), compression="zstd")
+    with stem.with_suffix(".csv").open("wb") as fh:
+        fh.write("\ufeff".encode())
+        pacsv.write_csv(table, fh)
+
+
+XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+        '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{sheets}</Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="r1" Type="http://'
+        'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.'
+        'org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships"><sheets>{sheets}</sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships">{sheets}</Relationships>'),
+}
+SHEET_TYPE = ("application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml")
+REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+
+
+def least_xlsx(path: Path, tables: dict[str, pa.Table], batch_rows: int = 100_000) -> None:
+    """The least work an XLSX of these tables takes: a sheet per table, its header row then the
+    rows as sheet XML made column-wise by pyarrow (numbers as <v>, text as escaped inline
+    strings, no styles, widths or cell references), deflated by zipfile at level 1 — no
+    splitting past Excel's rows (the tables here fit), no neutralising, no print set-up."""
+    import zipfile
+
+    n = range(1, len(tables) + 1)
+    parts = {
+        "[Content_Types].xml": "".join(
+            f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="{SHEET_TYPE}"/>'
+            for k in n),
+        "xl/workbook.xml": "".join(f'<sheet name="{name}" sheetId="{k}" r:id="s{k}"/>'
+                                   for k, name in zip(n, tables, strict=True)),
+        "xl/_rels/workbook.xml.rels": "".join(
+            f'<Relationship Id="s{k}" Type="{REL_TYPE}" Target="worksheets/sheet{k}.xml"/>'
+            for k in n),
+        "_rels/.rels": ""}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, text in parts.items():
+            z.writestr(name, XLSX_PARTS[name].format(sheets=text))
+        for k, t in zip(n, tables.values(), strict=True):
+            with z.open(f"xl/worksheets/sheet{k}.xml", "w", force_zip64=True) as fh:
+                fh.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://'
+                         b'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+                fh.write(_row_xml([pa.array([c]) for c in t.column_names]))
+                for batch in t.to_batches(batch_rows):
+                    fh.write(_row_xml(batch.columns))
+                fh.write(b"</sheetData></worksheet>")
+
+
+def _row_xml(columns) -> bytes:
+    cells = []
+    for col in columns:
+        if pa.types.is_string(col.type):
+            for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+                col = pc.replace_substring(col, old, new)
+            cell = pc.binary_join_element_wise('<c t="inlineStr"><is><t>', col, "</t></is></c>",
+                                               "")
+        else:
+            cell = pc.binary_join_element_wise("<c><v>", pc.cast(col, pa.string()), "</v></c>",
+                                               "")
+        cells.append(pc.fill_null(cell, "<c/>"))
+    rows = pc.binary_join_element_wise("<row>", *cells, "</row>", "")
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset:][:len(rows) + 1]
+    return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
 
 
 def _columns(path: Path) -> list[str]:
