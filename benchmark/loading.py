@@ -84,8 +84,11 @@ def printable(text: str, one_line: bool = False) -> str:
     return (_UNPRINTABLE_LINE_RE if one_line else _UNPRINTABLE_RE).sub(_escape, text)
 
 
-def printable_data(value: Any) -> Any:
-    """Every string (keys included) of parsed data made `printable`."""
+def printable_data(value: Any, text: str | None = None) -> Any:
+    """Every string (keys included) of parsed data made `printable`. Data parsed from a `text`
+    with no such character and no escape (a backslash) has none: it is returned as it is."""
+    if text is not None and "\\" not in text and not _UNPRINTABLE_RE.search(text):
+        return value
     if isinstance(value, str):
         return printable(value)
     if isinstance(value, dict):
@@ -391,7 +394,7 @@ def read_document(path: str | Path, display: str | None = None
         if duplicates and not found:
             found = [Problem("duplicate_key", f"key {k!r} appears twice in the same object",
                              file=display, hint="JSON keeps only the last one") for k in duplicates]
-        return Document(display, printable_data(data), digest, lines), problems + found
+        return Document(display, printable_data(data, text), digest, lines), problems + found
     loader = None
     try:
         loader, node = _compose(text)
@@ -414,7 +417,7 @@ def read_document(path: str | Path, display: str | None = None
     finally:
         if loader is not None:
             loader.dispose()
-    return Document(display, printable_data(data), digest, lines), problems
+    return Document(display, printable_data(data, text), digest, lines), problems
 
 
 def non_finite_problems(doc: Document) -> list[Problem]:
