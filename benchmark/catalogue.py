@@ -224,6 +224,17 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+def indicator_set(catalogue: Catalogue, set_id: str) -> IndicatorSet:
+    """The category `set_id` of the catalogue; an unknown one is an input error naming the
+    nearest known ids."""
+    iset = catalogue.sets.get(set_id)
+    if iset is None:
+        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
+                                 hint=close(set_id, catalogue.sets) or
+                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    return iset
+
+
 def close(word: str, choices: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
     return ("did you mean " + " or ".join(repr(m) for m in matches) + "?") if matches else None

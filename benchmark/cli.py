@@ -468,22 +468,20 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
     """`evaluate DATASET --dask`: the verdict table in parts and its summary
     (distributed.evaluate_dataset)."""
     from benchmark import distributed
-    from benchmark.catalogue import load_catalogue
-    from benchmark.report import output_folder
+    from benchmark.report import labels, output_folder
 
     distributed.check_dataset_evaluation(files, table_formats, reports)  # before any work
     with output_folder(out_dir), distributed.dask_client(dask_address) as client:
-        summary, paths = distributed.evaluate_dataset(
+        summary, paths, names = distributed.evaluate_dataset(
             files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
             include_superseded, template_dir, population, population_mapping, client)
-    counts = ", ".join(f"{k} {v}" for k, v in summary["by_verdict"].items())
-    say(f"{summary['table']}: {summary['rows']} row(s): {counts}")
+    words = labels(lang)["ranking"]  # verdicts in words, as without --dask
+    counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in summary["by_verdict"].items())
+    say(told(lang, "table_rows", table=summary["table"], rows=summary["rows"], counts=counts))
     for path in paths:
         say(str(path), VERBOSE)
-    names = [s.programmes[programme].names for s in load_catalogue(data_dir).sets.values()
-             if programme in s.programmes]
     say(told(lang, "evaluated", count=summary["rows"], date=day, folder=out_dir,
-             programme=getattr(names[0], lang) if names else programme))
+             programme=getattr(names, lang)))
 
 
 @main.command()
