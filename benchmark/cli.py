@@ -34,6 +34,12 @@ def data_dir_option(f):
                              "Default: the shipped catalogue.")(f)
 
 
+def lang_option(default: str = "en"):
+    """--lang of a command whose words are the lines it prints (problems, summaries)."""
+    return click.option("--lang", type=click.Choice(["zh", "en"]), default=default,
+                        show_default=True, help="Language of the lines printed.")
+
+
 def date_option(help_text: str):
     """--date YYYY-MM-DD, given to the command as a date (default: today, unless
     SOURCE_DATE_EPOCH fixes it)."""
@@ -300,10 +306,11 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@lang_option()
 @data_dir_option
 @verbosity_options
 @handles_input_errors
-def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
+def validate(paths: tuple[Path, ...], lang: str, data_dir: Path | None) -> None:
     """Check catalogue files and declarations (default: the whole catalogue).
 
     Every problem is listed with file, line, JSON pointer and reason code; exit status 2 when
@@ -313,8 +320,9 @@ def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
 
     report = validate_paths(list(paths), data_dir)
     print_problems(report.problems)
-    what = ", ".join(map(str, paths)) if paths else "catalogue"
-    say(f"{what}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    what = ", ".join(map(str, paths)) if paths else told(lang, "validated_catalogue")
+    say(told(lang, "validated", what=what, errors=len(report.errors),
+             warnings=len(report.warnings)))
     if report.errors:
         sys.exit(EXIT_INPUT)
 
@@ -653,10 +661,11 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
 @click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--base-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder the evaluation ran in (relative input paths are resolved from it).")
+@lang_option()
 @data_dir_option
 @verbosity_options
 @handles_input_errors
-def verify(reports, base_dir, data_dir) -> None:
+def verify(reports, base_dir, lang, data_dir) -> None:
     """Recompute JSON reports from the inputs they record and say whether each still matches:
     edited inputs, catalogue files and report fields are named. Exit status 0 when every report
     matches, 1 when one does not, 2 when a report cannot be read."""
@@ -666,10 +675,11 @@ def verify(reports, base_dir, data_dir) -> None:
     for report in reports:
         v = verify_report(report, data_dir, base_dir)
         if v.skipped:
-            say(f"{report}: skipped ({v.skipped}: records no inputs to recompute)")
+            say(told(lang, "verify_skipped", report=report, kind=v.skipped))
             continue
         print_problems(v.findings)
-        say(f"{report}: {'matches' if v.ok else 'DOES NOT MATCH'}", NORMAL if v.ok else QUIET)
+        say(told(lang, "verify_matches" if v.ok else "verify_mismatch", report=report),
+            NORMAL if v.ok else QUIET)
         mismatched += not v.ok
     sys.exit(1 if mismatched else 0)
 
@@ -818,9 +828,10 @@ def audit_() -> None:
 @click.option("--anchor", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A published copy of the anchor to check against (default: "
                    "DB.anchor beside the database).")
+@lang_option()
 @verbosity_options
 @handles_input_errors
-def audit_verify(db, reports_dir, anchor) -> None:
+def audit_verify(db, reports_dir, anchor, lang) -> None:
     """Check the hash chain of an audit database (default: out/audit.sqlite), the record count
     and last hash against its anchor (records deleted at the end show), and with --reports the
     report files against their records. Exit status 0 when all is well (warnings allowed), 1 when
@@ -831,9 +842,10 @@ def audit_verify(db, reports_dir, anchor) -> None:
     rows, problems = verify_database(db, reports_dir, anchor)
     print_problems(problems)
     errors = [p for p in problems if p.severity == "error"]
-    checked = f"; reports in {reports_dir}/ checked" if reports_dir else ""
-    say(f"{db}: {len(rows)} record(s){checked}: " +
-        (f"{len(errors)} problem(s)" if errors else "intact"))
+    checked = told(lang, "audit_reports", folder=reports_dir) if reports_dir else ""
+    say(told(lang, "audit_verified", db=db, records=len(rows), reports=checked,
+             outcome=told(lang, "problems_found", count=len(errors)) if errors
+             else told(lang, "intact")))
     sys.exit(1 if errors else 0)
 
 
@@ -851,7 +863,8 @@ def year_options(f):
                              "programme year).")(f)
 
 
-def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict) -> None:
+def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict,
+                  lang: str) -> None:
     """NAME.json (the step as recorded) and NAME.csv (one row per entry) in `out_dir`."""
     if out_dir is None:
         return
@@ -872,8 +885,9 @@ def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict)
         flat.append(cells)
     write_all([(out_dir / f"{name}.json",
                 json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"),
-               (out_dir / f"{name}.csv", csv_text(flat))])
-    say(f"files in {out_dir}/")
+               (out_dir / f"{name}.csv",
+                csv_text(flat, list(dict.fromkeys(k for row in flat for k in row))))])
+    say(told(lang, "cycle_files", folder=out_dir))
 
 
 @main.group(name="cycle", cls=BenchmarkGroup)
@@ -882,12 +896,12 @@ def cycle_() -> None:
     public notice, final list, review; every step recorded with its inputs' SHA-256."""
 
 
-def cycle_step(name: str, *, catalogue: bool = False):
+def cycle_step(name: str, *, catalogue: bool = False, lang: str = "en"):
     """`benchmark cycle NAME`: the programme year's options (--state, --programme, --year),
-    --data-dir when the step reads the catalogue, --quiet/--verbose, and input errors listed
-    with exit status 2."""
+    --lang (default `lang`), --data-dir when the step reads the catalogue, --quiet/--verbose,
+    and input errors listed with exit status 2."""
     def decorate(f):
-        f = verbosity_options(handles_input_errors(f))
+        f = lang_option(lang)(verbosity_options(handles_input_errors(f)))
         if catalogue:
             f = data_dir_option(f)
         return cycle_.command(name=name)(year_options(f))
@@ -900,34 +914,35 @@ def cycle_step(name: str, *, catalogue: bool = False):
 @click.option("--scheme", default=None, help="The evaluation scheme published for the year "
                                              "(a file name or URL, kept as text).")
 @date_option("Date of opening (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_open(state_dir, programme, year, fields, scheme, day, data_dir) -> None:
+def cycle_open(state_dir, programme, year, fields, scheme, day, lang, data_dir) -> None:
     """Open a programme year with its key fields and scheme."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
 
     py = cycle.open_year(state_dir, programme, year, list(fields), load_catalogue(data_dir),
                          day, scheme)
-    say(f"{programme} {year} opened on {day} with {len(fields)} key field(s): {py.path}")
+    say(told(lang, "cycle_opened", programme=programme, year=year, date=day,
+             fields=len(fields), path=py.path))
 
 
 @cycle_step("snapshot", catalogue=True)
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--field", required=True, help="The key field (category) the snapshot is of.")
 @date_option("Date of the snapshot (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_snapshot(state_dir, programme, year, table, field, day, data_dir) -> None:
+def cycle_snapshot(state_dir, programme, year, table, field, day, lang, data_dir) -> None:
     """Import a platform snapshot (a population table) of one key field."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
 
     step = cycle.import_snapshot(cycle.load_year(state_dir, programme, year), field, table,
                                  load_catalogue(data_dir), day)
-    say(f"snapshot of {field}: {step['detail']['rows']} usable row(s), sha256 "
-        f"{step['inputs']['snapshot'][:12]}…")
+    say(told(lang, "cycle_snapshot", field=field, rows=step["detail"]["rows"],
+             sha256=step["inputs"]["snapshot"][:12]))
 
 
 @cycle_step("rank", catalogue=True)
 @date_option("Evaluation date of the ranking (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
+def cycle_rank(state_dir, programme, year, day, lang, data_dir) -> None:
     """Rank every key field's latest snapshot under the programme."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
@@ -935,12 +950,12 @@ def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
     step = cycle.rank_year(cycle.load_year(state_dir, programme, year),
                            load_catalogue(data_dir), day)
     for field, rows in step["detail"]["candidates"].items():
-        say(f"{field}: {len(rows)} shortlisted row(s)")
+        say(told(lang, "cycle_ranked", field=field, rows=len(rows)))
 
 
 @cycle_step("shortlist")
 @date_option("Date the shortlist is fixed (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_shortlist(state_dir, programme, year, day) -> None:
+def cycle_shortlist(state_dir, programme, year, day, lang) -> None:
     """Fix the shortlist from the last ranking."""
     from benchmark import cycle
 
@@ -954,12 +969,12 @@ def cycle_shortlist(state_dir, programme, year, day) -> None:
 @click.option("--letter", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="The letter's file (recorded by its SHA-256).")
 @date_option("Date the letter was received (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
+def cycle_commitment(state_dir, programme, year, standard, letter, day, lang) -> None:
     """Record the commitment letter for a shortlisted STANDARD (its number, as written)."""
     from benchmark import cycle
 
     cycle.record_commitment(cycle.load_year(state_dir, programme, year), standard, day, letter)
-    say(f"commitment letter for {standard} recorded on {day}")
+    say(told(lang, "cycle_commitment", standard=standard, date=day))
 
 
 @cycle_step("notice-open")
@@ -967,12 +982,12 @@ def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
               help="First day of the public notice.")
 @click.option("--until", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
               help="Last day of the public notice.")
-def cycle_notice_open(state_dir, programme, year, start, end) -> None:
+def cycle_notice_open(state_dir, programme, year, start, end, lang) -> None:
     """Open the public notice (公示) of the shortlist."""
     from benchmark import cycle
 
     cycle.open_notice(cycle.load_year(state_dir, programme, year), start.date(), end.date())
-    say(f"public notice open from {start.date()} until {end.date()}")
+    say(told(lang, "cycle_notice_opened", start=start.date(), end=end.date()))
 
 
 @cycle_step("objection")
@@ -981,39 +996,40 @@ def cycle_notice_open(state_dir, programme, year, start, end) -> None:
               help="upheld removes the standard from the list; rejected does not.")
 @click.option("--note", default="", help="What the objection said and how it was decided.")
 @date_option("Date of the objection (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_objection(state_dir, programme, year, standard, outcome, note, day) -> None:
+def cycle_objection(state_dir, programme, year, standard, outcome, note, day, lang) -> None:
     """Record an objection to a shortlisted STANDARD during the public notice."""
     from benchmark import cycle
 
     cycle.record_objection(cycle.load_year(state_dir, programme, year), standard, day, outcome,
                            note)
-    say(f"objection to {standard} recorded: {outcome}")
+    say(told(lang, "cycle_objection", standard=standard, outcome=told(lang, f"cycle_{outcome}")))
 
 
 @cycle_step("notice-close")
 @date_option("Date the notice closes (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_notice_close(state_dir, programme, year, day) -> None:
+def cycle_notice_close(state_dir, programme, year, day, lang) -> None:
     """Close the public notice."""
     from benchmark import cycle
 
     step = cycle.close_notice(cycle.load_year(state_dir, programme, year), day)
-    say(f"public notice closed on {day}; {step['detail']['objections']} objection(s)")
+    say(told(lang, "cycle_notice_closed", date=day, objections=step["detail"]["objections"]))
 
 
 @cycle_step("publish")
 @date_option("Date of publication (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write list.json and list.csv here.")
-def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
+def cycle_publish(state_dir, programme, year, day, out_dir, lang) -> None:
     """Publish the final list: enterprise, standard number and name, models."""
     from benchmark import cycle
 
     step = cycle.publish_list(cycle.load_year(state_dir, programme, year), day)
     entries = step["detail"]["entries"]
     for e in entries:
-        say(f"{'listed' if e['listed'] else 'not listed (' + e['reason'] + ')'}\t"
-            f"{e['enterprise']}\t{e['standard_number']}\t{'; '.join(e['models'])}")
-    _cycle_output(out_dir, "list", entries, step)
+        listed = told(lang, "cycle_listed") if e["listed"] else \
+            told(lang, "cycle_not_listed", reason=e["reason"])
+        say(f"{listed}\t{e['enterprise']}\t{e['standard_number']}\t{'; '.join(e['models'])}")
+    _cycle_output(out_dir, "list", entries, step, lang)
 
 
 @cycle_step("review", catalogue=True)
@@ -1023,7 +1039,7 @@ def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
 @date_option("Date of the review (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write review.json and review.csv here.")
-def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) -> None:
+def cycle_review(state_dir, programme, year, snapshots, day, out_dir, lang, data_dir) -> None:
     """Review the published list: who must be removed, and why."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
@@ -1041,16 +1057,15 @@ def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) 
     entries = step["detail"]["entries"]
     for e in entries:
         why = ", ".join(r["code"] for r in e["reasons"])
-        say(f"{'remove (' + why + ')' if e['removed'] else 'keep'}\t{e['enterprise']}\t"
-            f"{e['standard_number']}")
+        kept = told(lang, "cycle_remove", reasons=why) if e["removed"] else \
+            told(lang, "cycle_keep")
+        say(f"{kept}\t{e['enterprise']}\t{e['standard_number']}")
     _cycle_output(out_dir, "review", [{k: v for k, v in e.items() if k != "reasons"} |
                                       {"reasons": "; ".join(r["code"] for r in e["reasons"])}
-                                      for e in entries], step)
+                                      for e in entries], step, lang)
 
 
-@cycle_step("status")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the lines printed.")
+@cycle_step("status", lang="zh")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the status as JSON (key fields, snapshots, steps, next steps, list).")
 def cycle_status(state_dir, programme, year, lang, as_json) -> None:
@@ -1069,7 +1084,7 @@ def cycle_status(state_dir, programme, year, lang, as_json) -> None:
 
 
 @cycle_step("verify", catalogue=True)
-def cycle_verify(state_dir, programme, year, data_dir) -> None:
+def cycle_verify(state_dir, programme, year, lang, data_dir) -> None:
     """Re-derive the ranking and the list from the record and check every step's hash. Exit 0
     when all matches, 1 when something does not."""
     from benchmark import cycle
@@ -1079,8 +1094,9 @@ def cycle_verify(state_dir, programme, year, data_dir) -> None:
     problems = cycle.verify_year(py, load_catalogue(data_dir))
     print_problems(problems)
     errors = [p for p in problems if p.severity == "error"]
-    say(f"{py.path}: {len(py.steps())} step(s): " +
-        (f"{len(errors)} problem(s)" if errors else "intact; the list re-derives"))
+    say(told(lang, "cycle_verified", path=py.path, steps=len(py.steps()),
+             outcome=told(lang, "problems_found", count=len(errors)) if errors
+             else told(lang, "cycle_intact")))
     sys.exit(1 if errors else 0)
 
 
