@@ -432,7 +432,8 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
             return items
 
         def shown():
-            with click.progressbar(items, label="evaluating", file=sys.stderr) as bar:
+            with click.progressbar(items, label=told(lang, "bar_evaluate"),
+                                   file=sys.stderr) as bar:
                 yield from bar
         return shown()
 
@@ -602,24 +603,23 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
     dataset = dask_address is not None or distributed.is_dataset(population)
-    clock = StageClock()
-    with output_folder(out_dir), stage_progress("ranking", 4, lang) as step, \
+    with output_folder(out_dir), stage_progress(told(lang, "bar_rank"), 4, lang) as step, \
             table_options(header_row, input_format), \
             distributed.dask_client(dask_address) as client:
         staged: list = []  # per-row parts the workers wrote, put in place with the rest
         if dataset:
             r, staged = distributed.rank_dataset(
                 population, catalogue, set_id, programme, day, data_dir, mapping, method,
-                shortlist, tiers, seed, include_superseded, client, clock.wrap(step),
+                shortlist, tiers, seed, include_superseded, client, step,
                 out_dir if "parquet" in formats else None)
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
-                          shortlist, tiers, seed, include_superseded, clock.wrap(step),
+                          shortlist, tiers, seed, include_superseded, step,
                           progress=step.rows)
         with distributed.discarded_on_error(staged):
             pop = ranked_population(r)
             result = ranking_result(r, pop.inputs, catalogue.sha256)
-            clock.wrap(step)("writing")
+            step("writing")
             extra = board_outputs(r, template_dir) if boards else []
         if client:
             paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
@@ -629,10 +629,10 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),
                                   step=step.detail, extra=extra)
-    clock.stop()
+    step.stop()
     rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
-    for stage, seconds in clock.times:
+    for stage, seconds in step.times:
         n = written if stage == "writing" else rows
         say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
                  seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
@@ -695,13 +695,23 @@ class StageProgress:
     def __init__(self, bar=None, lang: str = "en") -> None:
         self.bar, self.lang = bar, lang
         self.stage = ""
+        self.times: list[tuple[str, float]] = []  # (stage, seconds) of each stage ended
+        self._current: str | None = None
         self._since = self._drawn = time.monotonic()
 
     def __call__(self, stage: str) -> None:
+        self.stop()
+        self._current, self._since = stage, time.monotonic()
         if self.bar is None:
             return
-        self.stage, self._since = told(self.lang, f"stage_{stage}"), time.monotonic()
+        self.stage = told(self.lang, f"stage_{stage}")
         self.bar.update(1, self.stage)
+
+    def stop(self) -> None:
+        """The running stage ended: its seconds added to `times` (a bar or none)."""
+        if self._current is not None:
+            self.times.append((self._current, time.monotonic() - self._since))
+            self._current = None
 
     def detail(self, text: str) -> None:
         """What the stage is at (the file being written), shown beside the stage's name."""
@@ -733,27 +743,6 @@ def stage_progress(label: str, stages: int, lang: str = "en"):
     with click.progressbar(length=stages, label=label, file=sys.stderr,
                            item_show_func=lambda s: s) as bar:
         yield StageProgress(bar, lang)
-
-
-class StageClock:
-    """Seconds spent in each named stage of a command, for rows per second on standard error."""
-
-    def __init__(self) -> None:
-        self.times: list[tuple[str, float]] = []
-        self._stage: str | None = None
-        self._since = 0.0
-
-    def wrap(self, step):
-        def timed(stage: str) -> None:
-            self.stop()
-            self._stage, self._since = stage, time.monotonic()
-            step(stage)
-        return timed
-
-    def stop(self) -> None:
-        if self._stage is not None:
-            self.times.append((self._stage, time.monotonic() - self._since))
-            self._stage = None
 
 
 @main.command(name="assess-organisation")

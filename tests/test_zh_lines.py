@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from test_cycle import PROG, SET, TABLE
 
 from benchmark.catalogue import data_file
 from benchmark.cli import main
 from benchmark.report import labels
-from tests.test_cycle import PROG, SET, TABLE
 
 # the keys of the lines checked here (a block of their own in labels.yaml)
 KEYS = ("validated", "validated_catalogue", "verify_skipped", "verify_matches",
@@ -123,3 +123,41 @@ def test_a_programme_year_in_zh(tmp_path):
     assert "未列入（objection_upheld）\tB" in published and "列入\tA" in published
     assert "文件在 " in published
     assert said[-1].strip().endswith("：完好；名单可重新推导")
+
+
+def test_stage_progress_times_its_stages_with_or_without_a_bar():
+    """The seconds of each stage (the rows-per-second lines) come from the progress itself."""
+    from benchmark.cli import StageProgress
+
+    progress = StageProgress()  # no bar: not a terminal, --quiet
+    for stage in ("reading", "assessing", "ranking", "writing"):
+        progress(stage)
+    progress.stop()
+    progress.stop()  # a second stop adds nothing
+    assert [stage for stage, _ in progress.times] == ["reading", "assessing", "ranking", "writing"]
+    assert all(seconds >= 0 for _, seconds in progress.times)
+
+
+@pytest.mark.parametrize(("lang", "label"), [("zh", "排名"), ("en", "ranking")])
+def test_the_rank_progress_bar_is_labelled_in_the_command_language(tmp_path, monkeypatch, lang,
+                                                                  label):
+    import contextlib
+
+    from test_dask import room_air_conditioners
+
+    from benchmark import cli
+
+    labels_seen = []
+
+    @contextlib.contextmanager
+    def recorded(name, stages, lang="en"):
+        labels_seen.append(name)
+        yield cli.StageProgress()
+
+    monkeypatch.setattr(cli, "stage_progress", recorded)
+    path = tmp_path / "room-ac.csv"
+    room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
+    res = invoke("rank", path, "--set", "room-air-conditioner", "--date", "2026-06-01",
+                 "--format", "json", "-o", tmp_path / "out", "--lang", lang)
+    assert res.exit_code == 0, res.output
+    assert labels_seen == [label]
