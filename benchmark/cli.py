@@ -772,21 +772,19 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
     """Good-practice evaluation of organisations (团体标准化良好行为评价) under a scored scheme:
     assessment files or folders of them. Writes one report set per organisation and the ranked
     list organisations.LANG.{csv,xlsx,md}."""
-    from benchmark.organisation.assess import assess_files, audit_view
+    from benchmark.audit import AuditTrail
+    from benchmark.organisation.assess import assess_files
     from benchmark.organisation.report import grade_names, grade_text
-    from benchmark.report import labels
+    from benchmark.report import labels, output_folder
 
-    batch = assess_files(list(assessments), day, out_dir, formats, lang, scheme_ref, data_dir,
-                         template_dir)
-    if not no_audit:
-        from benchmark.audit import append_record
-
-        options = {"command": "assess-organisation", "scheme": str(scheme_ref or ""),
-                   "date": day.isoformat(), "formats": ",".join(formats), "lang": lang,
-                   "data_dir": str(data_dir) if data_dir else None}
-        audit_db = audit_db or out_dir / "audit.sqlite"
-        for result, paths in batch.results:
-            append_record(audit_db, audit_view(result), paths, options)
+    options = {"command": "assess-organisation", "scheme": str(scheme_ref or ""),
+               "date": day.isoformat(), "formats": ",".join(formats), "lang": lang,
+               "data_dir": str(data_dir) if data_dir else None}
+    audit_db = None if no_audit else (audit_db or out_dir / "audit.sqlite")
+    with output_folder(out_dir, audit_db):
+        batch = assess_files(list(assessments), day, out_dir, formats, lang, scheme_ref,
+                             data_dir, template_dir,
+                             AuditTrail(audit_db, options) if audit_db else None)
     OW = labels(lang)["organisation"]
     grades = (grade_names(batch.results[0][0]["scheme"], OW, lang)  # one scheme per batch
               if batch.results else {})
