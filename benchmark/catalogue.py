@@ -814,7 +814,8 @@ class _Builder:
             if points is None:
                 return  # a parameter with no band and no possible range: checked at run time
             values = _on_grid(thr.formula, points)
-            if not np.all(np.isfinite(values)):
+            extremes = np.array([values.min(), values.max()])  # NaN or ±inf when one is
+            if not np.all(np.isfinite(extremes)):
                 k = int(np.argmin(np.isfinite(values)))
                 at = _grid_point(points, k)
                 self.problem(doc, "formula_not_finite",
@@ -823,12 +824,13 @@ class _Builder:
                 return
             found = values  # every one finite
         elif thr.constant is not None:
-            found = np.array([thr.constant])
+            found = extremes = np.array([thr.constant])
         else:
             found = np.asarray(thr.table_y, dtype=float)
+            extremes = np.array([found.min(), found.max()]) if found.size else found
         low = -np.inf if indicator.minimum is None else indicator.minimum
         high = np.inf if indicator.maximum is None else indicator.maximum
-        ends = np.array([found.min(), found.max()]) * factor + offset if found.size else found
+        ends = extremes * factor + offset
         if np.all((ends >= low) & (ends <= high)):
             return  # the extremes are possible, so is every value (a NaN fails and is looked at)
         shown = found * factor + offset
@@ -1139,7 +1141,8 @@ def _extent(name: str, band: Any, parameters: dict, open_ends: bool = False
     return (lo, hi) if lo <= hi else None
 
 
-def _sensitive_parts(source: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _sensitive_parts(source: str) -> tuple[str, ...]:
     """Sub-expressions at whose zeros a formula may be singular or change branch: divisors,
     arguments of log/ln/log10/sqrt, bases and exponents of powers, and both sides of
     comparisons (as their difference)."""
@@ -1154,7 +1157,14 @@ def _sensitive_parts(source: str) -> list[str]:
             parts.append(node.args[0])
         elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
             parts.append(ast.BinOp(node.left, ast.Sub(), node.comparators[0]))
-    return [ast.unparse(p) for p in parts if not isinstance(p, ast.Constant)]
+    return tuple(ast.unparse(p) for p in parts if not isinstance(p, ast.Constant))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_part(text: str, names: frozenset[str]):
+    """A sub-expression of a formula compiled (the same parts recur across a table's formulas:
+    log10(rated_power) …); a compiled formula is immutable, so it is shared."""
+    return compile_formula(text, names)
 
 
 def _zeros(part, name: str, grid: np.ndarray, fixed: dict[str, float]) -> list[float]:
@@ -1203,7 +1213,7 @@ def formula_check_points(formula, where: dict, parameters: dict,
     parts = []
     for text in _sensitive_parts(formula.source):
         try:
-            parts.append(compile_formula(text, formula.names))
+            parts.append(_compiled_part(text, formula.names))
         except FormulaError:
             continue
     axes: dict[str, np.ndarray] = {}
