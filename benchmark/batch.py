@@ -9,6 +9,7 @@ file names (no path separators, no leading dots).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from benchmark.evaluation import check_programme, evaluate_many, json_safe
 from benchmark.leaders import peer_distributions
 from benchmark.loading import file_sha256
 from benchmark.population import (
+    STDIN,
     TABLE_SUFFIXES,
     Population,
     load_population,
@@ -56,6 +58,7 @@ FORMATS = ("json", "md", "html", "pdf", "xlsx")
 DECLARATION_SUFFIXES = (".yaml", ".yml", ".json")
 REPORT_KINDS = ("all", "none", "eligible", "not-eligible", "not-evaluable")
 TABLE_REPORT_LIMIT = 100  # a table larger than this gets no individual reports unless asked
+SMALL_TABLE_BYTES = 1024 * 1024  # a table file this small keeps its cells as written by default
 
 
 @dataclass
@@ -126,7 +129,10 @@ def collect(paths: Iterable[Path]) -> list[Path]:
 
 def safe_stem(name: str) -> str:
     """A file name stem from an input name: no path separators, no leading dots. A table row
-    ("pop.csv#row3") gives "pop-row3"."""
+    ("pop.csv#row3") gives "pop-row3"; standard input ("-", "-#row3") is named "stdin" (no file
+    name starting with "-")."""
+    if name == STDIN or name.startswith(f"{STDIN}#row"):
+        name = "stdin" + name[len(STDIN):]
     table, sep, row = name.rpartition("#row")
     stem = f"{Path(table).stem}-row{row}" if sep else Path(name).stem
     stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE)
@@ -135,13 +141,24 @@ def safe_stem(name: str) -> str:
 
 
 def report_stem(path: str, model: str | None) -> str:
-    """Table rows are named by table, row and model, so their reports can be told apart; rows of
-    standard input ("-") by "stdin" (no file name starting with "-")."""
-    if path.startswith("-#row"):
-        path = "stdin" + path[1:]
+    """Table rows are named by table, row and model, so their reports can be told apart."""
     if "#row" in path and model:
         return safe_stem(f"{path}-{model}")
     return safe_stem(path)
+
+
+def _keeps_text(path: str | Path, selection: ReportSelection | None) -> bool:
+    """Whether a table is read with its cells as written (what a report shows): from standard
+    input (read once), when reports are asked for, and by default (reports for a table of up to
+    TABLE_REPORT_LIMIT rows) when the file is small enough that keeping them costs little."""
+    if str(path) == STDIN:
+        return True
+    if selection is not None:
+        return selection.kind != "none"
+    try:
+        return os.stat(path).st_size <= SMALL_TABLE_BYTES
+    except OSError:
+        return False  # the reader says what is wrong
 
 
 def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: Path,
@@ -171,15 +188,14 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                  "or a table (.csv/.xlsx) with one declaration per row"))
     decls: list[Declaration] = []
     tables: list[tuple[str, Population]] = []
-    asked = selection is not None and selection.kind != "none"
     for f in files:  # check every input before writing anything
         try:
-            if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == "-":  # "-": stdin
-                # the cells as written only where reports may be made: a large table gets
-                # none by default, and a small one is read again
-                pop = read_table_input(f, catalogue, set_id, mapping,
-                                       keep_text=asked or str(f) == "-")
-                if selection is None and not pop.texts and len(pop) <= TABLE_REPORT_LIMIT:
+            if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == STDIN:
+                # the cells as written only where reports may be made: asked for, or by default
+                # for a small table (a large file of few rows, rare, is read again for them)
+                keep = _keeps_text(f, selection)
+                pop = read_table_input(f, catalogue, set_id, mapping, keep_text=keep)
+                if selection is None and not keep and len(pop) <= TABLE_REPORT_LIMIT:
                     pop = read_table_input(f, catalogue, set_id, mapping)
                 tables.append((str(f), pop))
             else:
@@ -258,7 +274,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                      hashes)
             items.append((result, report_stem(result["declaration"]["file"],
                                               result["declaration"]["model"])))
-        stem = "stdin" if name == "-" else safe_stem(name)  # no file name starting with "-"
+        stem = safe_stem(name)
         while stem in taken:
             stem += "_"
         taken.add(stem)

@@ -224,6 +224,17 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
+def indicator_set(catalogue: Catalogue, set_id: str) -> IndicatorSet:
+    """The category `set_id` of the catalogue; an unknown one is an input error naming the
+    nearest known ids."""
+    iset = catalogue.sets.get(set_id)
+    if iset is None:
+        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
+                                 hint=close(set_id, catalogue.sets) or
+                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    return iset
+
+
 def close(word: str, choices: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
     return ("did you mean " + " or ".join(repr(m) for m in matches) + "?") if matches else None
@@ -802,22 +813,27 @@ class _Builder:
             points = formula_check_points(thr.formula, where, parameters or {})
             if points is None:
                 return  # a parameter with no band and no possible range: checked at run time
-            values = np.broadcast_to(thr.formula(**points), (_n(points),))
-            if not np.all(np.isfinite(values)):
+            values = _on_grid(thr.formula, points)
+            extremes = np.array([values.min(), values.max()])  # NaN or ±inf when one is
+            if not np.all(np.isfinite(extremes)):
                 k = int(np.argmin(np.isfinite(values)))
-                at = ", ".join(f"{name} = {float(x[k])!r}" for name, x in points.items())
+                at = _grid_point(points, k)
                 self.problem(doc, "formula_not_finite",
                              f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
                              "check the formula and the band of parameters it is used for")
                 return
-            found = values[np.isfinite(values)]
+            found = values  # every one finite
         elif thr.constant is not None:
-            found = np.array([thr.constant])
+            found = extremes = np.array([thr.constant])
         else:
             found = np.asarray(thr.table_y, dtype=float)
-        shown = found * factor + offset
+            extremes = np.array([found.min(), found.max()]) if found.size else found
         low = -np.inf if indicator.minimum is None else indicator.minimum
         high = np.inf if indicator.maximum is None else indicator.maximum
+        ends = extremes * factor + offset
+        if np.all((ends >= low) & (ends <= high)):
+            return  # the extremes are possible, so is every value (a NaN fails and is looked at)
+        shown = found * factor + offset
         for y in found[(shown < low) | (shown > high)][:1]:  # the first impossible one
             why = outside_range(y * factor + offset, indicator.minimum, indicator.maximum)
             if why:
@@ -1125,7 +1141,8 @@ def _extent(name: str, band: Any, parameters: dict, open_ends: bool = False
     return (lo, hi) if lo <= hi else None
 
 
-def _sensitive_parts(source: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _sensitive_parts(source: str) -> tuple[str, ...]:
     """Sub-expressions at whose zeros a formula may be singular or change branch: divisors,
     arguments of log/ln/log10/sqrt, bases and exponents of powers, and both sides of
     comparisons (as their difference)."""
@@ -1140,7 +1157,14 @@ def _sensitive_parts(source: str) -> list[str]:
             parts.append(node.args[0])
         elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
             parts.append(ast.BinOp(node.left, ast.Sub(), node.comparators[0]))
-    return [ast.unparse(p) for p in parts if not isinstance(p, ast.Constant)]
+    return tuple(ast.unparse(p) for p in parts if not isinstance(p, ast.Constant))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_part(text: str, names: frozenset[str]):
+    """A sub-expression of a formula compiled (the same parts recur across a table's formulas:
+    log10(rated_power) …); a compiled formula is immutable, so it is shared."""
+    return compile_formula(text, names)
 
 
 def _zeros(part, name: str, grid: np.ndarray, fixed: dict[str, float]) -> list[float]:
@@ -1176,8 +1200,9 @@ def formula_check_points(formula, where: dict, parameters: dict,
     with its possible range) at both ends, across a grid, and at every point where a divisor, a
     log or sqrt argument, a power or a comparison of the formula is zero or changes sign, with
     the floats either side — not a fixed sample, which misses a singular point between samples.
-    Several parameters: every combination (thinned to _MAX_POINTS). None when a parameter has
-    neither band nor possible range. `open_ends`: the possible range's ends are excluded."""
+    Several parameters: every combination (thinned to _MAX_POINTS), as an open grid (arrays that
+    broadcast together). None when a parameter has neither band nor possible range. `open_ends`:
+    the possible range's ends are excluded."""
     extents = {}
     for name in sorted(formula.names):
         extent = _extent(name, where.get(name), parameters, open_ends)
@@ -1188,7 +1213,7 @@ def formula_check_points(formula, where: dict, parameters: dict,
     parts = []
     for text in _sensitive_parts(formula.source):
         try:
-            parts.append(compile_formula(text, formula.names))
+            parts.append(_compiled_part(text, formula.names))
         except FormulaError:
             continue
     axes: dict[str, np.ndarray] = {}
@@ -1212,8 +1237,23 @@ def formula_check_points(formula, where: dict, parameters: dict,
             keep = np.unique(np.concatenate([[lo, hi], values[:: max(1, len(values) // per_axis)]]))
             axes[name] = keep
     names = list(axes)
-    mesh = np.meshgrid(*[axes[n] for n in names], indexing="ij")
-    return {n: m.ravel() for n, m in zip(names, mesh, strict=False)}
+    mesh = np.meshgrid(*[axes[n] for n in names], indexing="ij", sparse=True)
+    return dict(zip(names, mesh, strict=True))
+
+
+def _on_grid(formula, points: dict[str, np.ndarray]) -> np.ndarray:
+    """`formula` at every combination of an open grid (`formula_check_points`), flat in the
+    grid's order. A part that uses one parameter is computed once per value of it, not once per
+    combination: the same numbers, several times faster on a two-parameter grid."""
+    shape = np.broadcast_shapes(*(x.shape for x in points.values()))
+    return np.broadcast_to(formula(**points), shape).ravel()
+
+
+def _grid_point(points: dict[str, np.ndarray], k: int) -> str:
+    """The parameter values of combination `k` of an open grid, as a problem shows them."""
+    shape = np.broadcast_shapes(*(x.shape for x in points.values()))
+    return ", ".join(f"{name} = {float(np.broadcast_to(x, shape).flat[k])!r}"
+                     for name, x in points.items())
 
 
 def derived_formula_problems(doc: Document, formula, parameters: dict[str, Parameter],
@@ -1225,11 +1265,11 @@ def derived_formula_problems(doc: Document, formula, parameters: dict[str, Param
     points = formula_check_points(formula, {}, ranges, open_ends=True)
     if points is None:
         return []
-    values = np.broadcast_to(formula(**points), (_n(points),))
+    values = _on_grid(formula, points)
     if np.all(np.isfinite(values)):
         return []
     k = int(np.argmin(np.isfinite(values)))
-    at = ", ".join(f"{name} = {float(x[k])!r}" for name, x in points.items())
+    at = _grid_point(points, k)
     return [doc.problem("formula_not_finite", f"the derived formula gives {values[k]:g} at {at}",
                         ptr, "a division by zero? check the formula and the possible ranges "
                         "(minimum, maximum) of what it uses")]

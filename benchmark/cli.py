@@ -34,6 +34,12 @@ def data_dir_option(f):
                              "Default: the shipped catalogue.")(f)
 
 
+def lang_option(default: str = "en"):
+    """--lang of a command whose words are the lines it prints (problems, summaries)."""
+    return click.option("--lang", type=click.Choice(["zh", "en"]), default=default,
+                        show_default=True, help="Language of the lines printed.")
+
+
 def date_option(help_text: str):
     """--date YYYY-MM-DD, given to the command as a date (default: today, unless
     SOURCE_DATE_EPOCH fixes it)."""
@@ -300,10 +306,11 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@lang_option()
 @data_dir_option
 @verbosity_options
 @handles_input_errors
-def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
+def validate(paths: tuple[Path, ...], lang: str, data_dir: Path | None) -> None:
     """Check catalogue files and declarations (default: the whole catalogue).
 
     Every problem is listed with file, line, JSON pointer and reason code; exit status 2 when
@@ -313,8 +320,9 @@ def validate(paths: tuple[Path, ...], data_dir: Path | None) -> None:
 
     report = validate_paths(list(paths), data_dir)
     print_problems(report.problems)
-    what = ", ".join(map(str, paths)) if paths else "catalogue"
-    say(f"{what}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    what = ", ".join(map(str, paths)) if paths else told(lang, "validated_catalogue")
+    say(told(lang, "validated", what=what, errors=len(report.errors),
+             warnings=len(report.warnings)))
     if report.errors:
         sys.exit(EXIT_INPUT)
 
@@ -424,7 +432,8 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
             return items
 
         def shown():
-            with click.progressbar(items, label="evaluating", file=sys.stderr) as bar:
+            with click.progressbar(items, label=told(lang, "bar_evaluate"),
+                                   file=sys.stderr) as bar:
                 yield from bar
         return shown()
 
@@ -468,22 +477,20 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
     """`evaluate DATASET --dask`: the verdict table in parts and its summary
     (distributed.evaluate_dataset)."""
     from benchmark import distributed
-    from benchmark.catalogue import load_catalogue
-    from benchmark.report import output_folder
+    from benchmark.report import labels, output_folder
 
     distributed.check_dataset_evaluation(files, table_formats, reports)  # before any work
     with output_folder(out_dir), distributed.dask_client(dask_address) as client:
-        summary, paths = distributed.evaluate_dataset(
+        summary, paths, names = distributed.evaluate_dataset(
             files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
             include_superseded, template_dir, population, population_mapping, client)
-    counts = ", ".join(f"{k} {v}" for k, v in summary["by_verdict"].items())
-    say(f"{summary['table']}: {summary['rows']} row(s): {counts}")
+    words = labels(lang)["ranking"]  # verdicts in words, as without --dask
+    counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in summary["by_verdict"].items())
+    say(told(lang, "table_rows", table=summary["table"], rows=summary["rows"], counts=counts))
     for path in paths:
         say(str(path), VERBOSE)
-    names = [s.programmes[programme].names for s in load_catalogue(data_dir).sets.values()
-             if programme in s.programmes]
     say(told(lang, "evaluated", count=summary["rows"], date=day, folder=out_dir,
-             programme=getattr(names[0], lang) if names else programme))
+             programme=getattr(names, lang)))
 
 
 @main.command()
@@ -596,24 +603,23 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         check_formats(formats, RANK_FORMATS)  # before any work
     catalogue = load_catalogue(data_dir)
     dataset = dask_address is not None or distributed.is_dataset(population)
-    clock = StageClock()
-    with output_folder(out_dir), stage_progress("ranking", 4, lang) as step, \
+    with output_folder(out_dir), stage_progress(told(lang, "bar_rank"), 4, lang) as step, \
             table_options(header_row, input_format), \
             distributed.dask_client(dask_address) as client:
         staged: list = []  # per-row parts the workers wrote, put in place with the rest
         if dataset:
             r, staged = distributed.rank_dataset(
                 population, catalogue, set_id, programme, day, data_dir, mapping, method,
-                shortlist, tiers, seed, include_superseded, client, clock.wrap(step),
+                shortlist, tiers, seed, include_superseded, client, step,
                 out_dir if "parquet" in formats else None)
         else:
             r = rank_file(population, catalogue, set_id, programme, day, mapping, method,
-                          shortlist, tiers, seed, include_superseded, clock.wrap(step),
+                          shortlist, tiers, seed, include_superseded, step,
                           progress=step.rows)
         with distributed.discarded_on_error(staged):
             pop = ranked_population(r)
             result = ranking_result(r, pop.inputs, catalogue.sha256)
-            clock.wrap(step)("writing")
+            step("writing")
             extra = board_outputs(r, template_dir) if boards else []
         if client:
             paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
@@ -623,10 +629,10 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),
                                   step=step.detail, extra=extra)
-    clock.stop()
+    step.stop()
     rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
-    for stage, seconds in clock.times:
+    for stage, seconds in step.times:
         n = written if stage == "writing" else rows
         say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
                  seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
@@ -655,10 +661,11 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
 @click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--base-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder the evaluation ran in (relative input paths are resolved from it).")
+@lang_option()
 @data_dir_option
 @verbosity_options
 @handles_input_errors
-def verify(reports, base_dir, data_dir) -> None:
+def verify(reports, base_dir, lang, data_dir) -> None:
     """Recompute JSON reports from the inputs they record and say whether each still matches:
     edited inputs, catalogue files and report fields are named. Exit status 0 when every report
     matches, 1 when one does not, 2 when a report cannot be read."""
@@ -668,10 +675,11 @@ def verify(reports, base_dir, data_dir) -> None:
     for report in reports:
         v = verify_report(report, data_dir, base_dir)
         if v.skipped:
-            say(f"{report}: skipped ({v.skipped}: records no inputs to recompute)")
+            say(told(lang, "verify_skipped", report=report, kind=v.skipped))
             continue
         print_problems(v.findings)
-        say(f"{report}: {'matches' if v.ok else 'DOES NOT MATCH'}", NORMAL if v.ok else QUIET)
+        say(told(lang, "verify_matches" if v.ok else "verify_mismatch", report=report),
+            NORMAL if v.ok else QUIET)
         mismatched += not v.ok
     sys.exit(1 if mismatched else 0)
 
@@ -687,13 +695,23 @@ class StageProgress:
     def __init__(self, bar=None, lang: str = "en") -> None:
         self.bar, self.lang = bar, lang
         self.stage = ""
+        self.times: list[tuple[str, float]] = []  # (stage, seconds) of each stage ended
+        self._current: str | None = None
         self._since = self._drawn = time.monotonic()
 
     def __call__(self, stage: str) -> None:
+        self.stop()
+        self._current, self._since = stage, time.monotonic()
         if self.bar is None:
             return
-        self.stage, self._since = told(self.lang, f"stage_{stage}"), time.monotonic()
+        self.stage = told(self.lang, f"stage_{stage}")
         self.bar.update(1, self.stage)
+
+    def stop(self) -> None:
+        """The running stage ended: its seconds added to `times` (a bar or none)."""
+        if self._current is not None:
+            self.times.append((self._current, time.monotonic() - self._since))
+            self._current = None
 
     def detail(self, text: str) -> None:
         """What the stage is at (the file being written), shown beside the stage's name."""
@@ -727,27 +745,6 @@ def stage_progress(label: str, stages: int, lang: str = "en"):
         yield StageProgress(bar, lang)
 
 
-class StageClock:
-    """Seconds spent in each named stage of a command, for rows per second on standard error."""
-
-    def __init__(self) -> None:
-        self.times: list[tuple[str, float]] = []
-        self._stage: str | None = None
-        self._since = 0.0
-
-    def wrap(self, step):
-        def timed(stage: str) -> None:
-            self.stop()
-            self._stage, self._since = stage, time.monotonic()
-            step(stage)
-        return timed
-
-    def stop(self) -> None:
-        if self._stage is not None:
-            self.times.append((self._stage, time.monotonic() - self._since))
-            self._stage = None
-
-
 @main.command(name="assess-organisation")
 @click.argument("assessments", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--scheme", "scheme_ref", default=None,
@@ -775,21 +772,19 @@ def assess_organisation(assessments, scheme_ref, day, formats, lang, template_di
     """Good-practice evaluation of organisations (团体标准化良好行为评价) under a scored scheme:
     assessment files or folders of them. Writes one report set per organisation and the ranked
     list organisations.LANG.{csv,xlsx,md}."""
-    from benchmark.organisation.assess import assess_files, audit_view
+    from benchmark.audit import AuditTrail
+    from benchmark.organisation.assess import assess_files
     from benchmark.organisation.report import grade_names, grade_text
-    from benchmark.report import labels
+    from benchmark.report import labels, output_folder
 
-    batch = assess_files(list(assessments), day, out_dir, formats, lang, scheme_ref, data_dir,
-                         template_dir)
-    if not no_audit:
-        from benchmark.audit import append_record
-
-        options = {"command": "assess-organisation", "scheme": str(scheme_ref or ""),
-                   "date": day.isoformat(), "formats": ",".join(formats), "lang": lang,
-                   "data_dir": str(data_dir) if data_dir else None}
-        audit_db = audit_db or out_dir / "audit.sqlite"
-        for result, paths in batch.results:
-            append_record(audit_db, audit_view(result), paths, options)
+    options = {"command": "assess-organisation", "scheme": str(scheme_ref or ""),
+               "date": day.isoformat(), "formats": ",".join(formats), "lang": lang,
+               "data_dir": str(data_dir) if data_dir else None}
+    audit_db = None if no_audit else (audit_db or out_dir / "audit.sqlite")
+    with output_folder(out_dir, audit_db):
+        batch = assess_files(list(assessments), day, out_dir, formats, lang, scheme_ref,
+                             data_dir, template_dir,
+                             AuditTrail(audit_db, options) if audit_db else None)
     OW = labels(lang)["organisation"]
     grades = (grade_names(batch.results[0][0]["scheme"], OW, lang)  # one scheme per batch
               if batch.results else {})
@@ -820,9 +815,10 @@ def audit_() -> None:
 @click.option("--anchor", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A published copy of the anchor to check against (default: "
                    "DB.anchor beside the database).")
+@lang_option()
 @verbosity_options
 @handles_input_errors
-def audit_verify(db, reports_dir, anchor) -> None:
+def audit_verify(db, reports_dir, anchor, lang) -> None:
     """Check the hash chain of an audit database (default: out/audit.sqlite), the record count
     and last hash against its anchor (records deleted at the end show), and with --reports the
     report files against their records. Exit status 0 when all is well (warnings allowed), 1 when
@@ -833,9 +829,10 @@ def audit_verify(db, reports_dir, anchor) -> None:
     rows, problems = verify_database(db, reports_dir, anchor)
     print_problems(problems)
     errors = [p for p in problems if p.severity == "error"]
-    checked = f"; reports in {reports_dir}/ checked" if reports_dir else ""
-    say(f"{db}: {len(rows)} record(s){checked}: " +
-        (f"{len(errors)} problem(s)" if errors else "intact"))
+    checked = told(lang, "audit_reports", folder=reports_dir) if reports_dir else ""
+    say(told(lang, "audit_verified", db=db, records=len(rows), reports=checked,
+             outcome=told(lang, "problems_found", count=len(errors)) if errors
+             else told(lang, "intact")))
     sys.exit(1 if errors else 0)
 
 
@@ -853,7 +850,8 @@ def year_options(f):
                              "programme year).")(f)
 
 
-def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict) -> None:
+def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict,
+                  lang: str) -> None:
     """NAME.json (the step as recorded) and NAME.csv (one row per entry) in `out_dir`."""
     if out_dir is None:
         return
@@ -874,8 +872,9 @@ def _cycle_output(out_dir: Path | None, name: str, rows: list[dict], data: dict)
         flat.append(cells)
     write_all([(out_dir / f"{name}.json",
                 json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"),
-               (out_dir / f"{name}.csv", csv_text(flat))])
-    say(f"files in {out_dir}/")
+               (out_dir / f"{name}.csv",
+                csv_text(flat, list(dict.fromkeys(k for row in flat for k in row))))])
+    say(told(lang, "cycle_files", folder=out_dir))
 
 
 @main.group(name="cycle", cls=BenchmarkGroup)
@@ -884,12 +883,12 @@ def cycle_() -> None:
     public notice, final list, review; every step recorded with its inputs' SHA-256."""
 
 
-def cycle_step(name: str, *, catalogue: bool = False):
+def cycle_step(name: str, *, catalogue: bool = False, lang: str = "en"):
     """`benchmark cycle NAME`: the programme year's options (--state, --programme, --year),
-    --data-dir when the step reads the catalogue, --quiet/--verbose, and input errors listed
-    with exit status 2."""
+    --lang (default `lang`), --data-dir when the step reads the catalogue, --quiet/--verbose,
+    and input errors listed with exit status 2."""
     def decorate(f):
-        f = verbosity_options(handles_input_errors(f))
+        f = lang_option(lang)(verbosity_options(handles_input_errors(f)))
         if catalogue:
             f = data_dir_option(f)
         return cycle_.command(name=name)(year_options(f))
@@ -902,34 +901,35 @@ def cycle_step(name: str, *, catalogue: bool = False):
 @click.option("--scheme", default=None, help="The evaluation scheme published for the year "
                                              "(a file name or URL, kept as text).")
 @date_option("Date of opening (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_open(state_dir, programme, year, fields, scheme, day, data_dir) -> None:
+def cycle_open(state_dir, programme, year, fields, scheme, day, lang, data_dir) -> None:
     """Open a programme year with its key fields and scheme."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
 
     py = cycle.open_year(state_dir, programme, year, list(fields), load_catalogue(data_dir),
                          day, scheme)
-    say(f"{programme} {year} opened on {day} with {len(fields)} key field(s): {py.path}")
+    say(told(lang, "cycle_opened", programme=programme, year=year, date=day,
+             fields=len(fields), path=py.path))
 
 
 @cycle_step("snapshot", catalogue=True)
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--field", required=True, help="The key field (category) the snapshot is of.")
 @date_option("Date of the snapshot (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_snapshot(state_dir, programme, year, table, field, day, data_dir) -> None:
+def cycle_snapshot(state_dir, programme, year, table, field, day, lang, data_dir) -> None:
     """Import a platform snapshot (a population table) of one key field."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
 
     step = cycle.import_snapshot(cycle.load_year(state_dir, programme, year), field, table,
                                  load_catalogue(data_dir), day)
-    say(f"snapshot of {field}: {step['detail']['rows']} usable row(s), sha256 "
-        f"{step['inputs']['snapshot'][:12]}…")
+    say(told(lang, "cycle_snapshot", field=field, rows=step["detail"]["rows"],
+             sha256=step["inputs"]["snapshot"][:12]))
 
 
 @cycle_step("rank", catalogue=True)
 @date_option("Evaluation date of the ranking (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
+def cycle_rank(state_dir, programme, year, day, lang, data_dir) -> None:
     """Rank every key field's latest snapshot under the programme."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
@@ -937,12 +937,12 @@ def cycle_rank(state_dir, programme, year, day, data_dir) -> None:
     step = cycle.rank_year(cycle.load_year(state_dir, programme, year),
                            load_catalogue(data_dir), day)
     for field, rows in step["detail"]["candidates"].items():
-        say(f"{field}: {len(rows)} shortlisted row(s)")
+        say(told(lang, "cycle_ranked", field=field, rows=len(rows)))
 
 
 @cycle_step("shortlist")
 @date_option("Date the shortlist is fixed (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_shortlist(state_dir, programme, year, day) -> None:
+def cycle_shortlist(state_dir, programme, year, day, lang) -> None:
     """Fix the shortlist from the last ranking."""
     from benchmark import cycle
 
@@ -956,12 +956,12 @@ def cycle_shortlist(state_dir, programme, year, day) -> None:
 @click.option("--letter", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="The letter's file (recorded by its SHA-256).")
 @date_option("Date the letter was received (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
+def cycle_commitment(state_dir, programme, year, standard, letter, day, lang) -> None:
     """Record the commitment letter for a shortlisted STANDARD (its number, as written)."""
     from benchmark import cycle
 
     cycle.record_commitment(cycle.load_year(state_dir, programme, year), standard, day, letter)
-    say(f"commitment letter for {standard} recorded on {day}")
+    say(told(lang, "cycle_commitment", standard=standard, date=day))
 
 
 @cycle_step("notice-open")
@@ -969,12 +969,12 @@ def cycle_commitment(state_dir, programme, year, standard, letter, day) -> None:
               help="First day of the public notice.")
 @click.option("--until", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
               help="Last day of the public notice.")
-def cycle_notice_open(state_dir, programme, year, start, end) -> None:
+def cycle_notice_open(state_dir, programme, year, start, end, lang) -> None:
     """Open the public notice (公示) of the shortlist."""
     from benchmark import cycle
 
     cycle.open_notice(cycle.load_year(state_dir, programme, year), start.date(), end.date())
-    say(f"public notice open from {start.date()} until {end.date()}")
+    say(told(lang, "cycle_notice_opened", start=start.date(), end=end.date()))
 
 
 @cycle_step("objection")
@@ -983,39 +983,40 @@ def cycle_notice_open(state_dir, programme, year, start, end) -> None:
               help="upheld removes the standard from the list; rejected does not.")
 @click.option("--note", default="", help="What the objection said and how it was decided.")
 @date_option("Date of the objection (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_objection(state_dir, programme, year, standard, outcome, note, day) -> None:
+def cycle_objection(state_dir, programme, year, standard, outcome, note, day, lang) -> None:
     """Record an objection to a shortlisted STANDARD during the public notice."""
     from benchmark import cycle
 
     cycle.record_objection(cycle.load_year(state_dir, programme, year), standard, day, outcome,
                            note)
-    say(f"objection to {standard} recorded: {outcome}")
+    say(told(lang, "cycle_objection", standard=standard, outcome=told(lang, f"cycle_{outcome}")))
 
 
 @cycle_step("notice-close")
 @date_option("Date the notice closes (default: today, or SOURCE_DATE_EPOCH).")
-def cycle_notice_close(state_dir, programme, year, day) -> None:
+def cycle_notice_close(state_dir, programme, year, day, lang) -> None:
     """Close the public notice."""
     from benchmark import cycle
 
     step = cycle.close_notice(cycle.load_year(state_dir, programme, year), day)
-    say(f"public notice closed on {day}; {step['detail']['objections']} objection(s)")
+    say(told(lang, "cycle_notice_closed", date=day, objections=step["detail"]["objections"]))
 
 
 @cycle_step("publish")
 @date_option("Date of publication (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write list.json and list.csv here.")
-def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
+def cycle_publish(state_dir, programme, year, day, out_dir, lang) -> None:
     """Publish the final list: enterprise, standard number and name, models."""
     from benchmark import cycle
 
     step = cycle.publish_list(cycle.load_year(state_dir, programme, year), day)
     entries = step["detail"]["entries"]
     for e in entries:
-        say(f"{'listed' if e['listed'] else 'not listed (' + e['reason'] + ')'}\t"
-            f"{e['enterprise']}\t{e['standard_number']}\t{'; '.join(e['models'])}")
-    _cycle_output(out_dir, "list", entries, step)
+        listed = told(lang, "cycle_listed") if e["listed"] else \
+            told(lang, "cycle_not_listed", reason=e["reason"])
+        say(f"{listed}\t{e['enterprise']}\t{e['standard_number']}\t{'; '.join(e['models'])}")
+    _cycle_output(out_dir, "list", entries, step, lang)
 
 
 @cycle_step("review", catalogue=True)
@@ -1025,7 +1026,7 @@ def cycle_publish(state_dir, programme, year, day, out_dir) -> None:
 @date_option("Date of the review (default: today, or SOURCE_DATE_EPOCH).")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also write review.json and review.csv here.")
-def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) -> None:
+def cycle_review(state_dir, programme, year, snapshots, day, out_dir, lang, data_dir) -> None:
     """Review the published list: who must be removed, and why."""
     from benchmark import cycle
     from benchmark.catalogue import load_catalogue
@@ -1043,16 +1044,15 @@ def cycle_review(state_dir, programme, year, snapshots, day, out_dir, data_dir) 
     entries = step["detail"]["entries"]
     for e in entries:
         why = ", ".join(r["code"] for r in e["reasons"])
-        say(f"{'remove (' + why + ')' if e['removed'] else 'keep'}\t{e['enterprise']}\t"
-            f"{e['standard_number']}")
+        kept = told(lang, "cycle_remove", reasons=why) if e["removed"] else \
+            told(lang, "cycle_keep")
+        say(f"{kept}\t{e['enterprise']}\t{e['standard_number']}")
     _cycle_output(out_dir, "review", [{k: v for k, v in e.items() if k != "reasons"} |
                                       {"reasons": "; ".join(r["code"] for r in e["reasons"])}
-                                      for e in entries], step)
+                                      for e in entries], step, lang)
 
 
-@cycle_step("status")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the lines printed.")
+@cycle_step("status", lang="zh")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the status as JSON (key fields, snapshots, steps, next steps, list).")
 def cycle_status(state_dir, programme, year, lang, as_json) -> None:
@@ -1071,7 +1071,7 @@ def cycle_status(state_dir, programme, year, lang, as_json) -> None:
 
 
 @cycle_step("verify", catalogue=True)
-def cycle_verify(state_dir, programme, year, data_dir) -> None:
+def cycle_verify(state_dir, programme, year, lang, data_dir) -> None:
     """Re-derive the ranking and the list from the record and check every step's hash. Exit 0
     when all matches, 1 when something does not."""
     from benchmark import cycle
@@ -1081,8 +1081,9 @@ def cycle_verify(state_dir, programme, year, data_dir) -> None:
     problems = cycle.verify_year(py, load_catalogue(data_dir))
     print_problems(problems)
     errors = [p for p in problems if p.severity == "error"]
-    say(f"{py.path}: {len(py.steps())} step(s): " +
-        (f"{len(errors)} problem(s)" if errors else "intact; the list re-derives"))
+    say(told(lang, "cycle_verified", path=py.path, steps=len(py.steps()),
+             outcome=told(lang, "problems_found", count=len(errors)) if errors
+             else told(lang, "cycle_intact")))
     sys.exit(1 if errors else 0)
 
 

@@ -76,15 +76,21 @@ class ProgrammeYear:
 
     # --- reading the record -------------------------------------------------------------------
     def steps(self, kind: str | None = None) -> list[dict]:
-        rows = self.conn.execute("SELECT seq, step, day, inputs, output, detail, hash FROM steps "
-                                 "ORDER BY seq").fetchall()
-        out = [{"seq": r[0], "step": r[1], "day": r[2], "inputs": json.loads(r[3]),
-                "output": r[4], "detail": json.loads(r[5]), "hash": r[6]} for r in rows]
-        return [s for s in out if kind is None or s["step"] == kind]
+        """The steps recorded (of one kind), in order, each decoded."""
+        return self._read(kind)
 
-    def last(self, kind: str) -> dict | None:
-        found = self.steps(kind)
-        return found[-1] if found else None
+    def last(self, kind: str | None = None) -> dict | None:
+        """The last step recorded (of one kind): one row read, not the whole log."""
+        found = self._read(kind, last=True)
+        return found[0] if found else None
+
+    def _read(self, kind: str | None, last: bool = False) -> list[dict]:
+        where = "" if kind is None else " WHERE step = ?"
+        order = " ORDER BY seq DESC LIMIT 1" if last else " ORDER BY seq"
+        rows = self.conn.execute("SELECT seq, step, day, inputs, output, detail, hash FROM steps"
+                                 + where + order, () if kind is None else (kind,)).fetchall()
+        return [{"seq": r[0], "step": r[1], "day": r[2], "inputs": json.loads(r[3]),
+                 "output": r[4], "detail": json.loads(r[5]), "hash": r[6]} for r in rows]
 
     def snapshot(self, field: str) -> tuple[str, str, bytes] | None:
         """The latest snapshot of a field: (file name, SHA-256, content)."""
@@ -99,7 +105,7 @@ class ProgrammeYear:
         the previous step."""
         previous = self.conn.execute("SELECT hash FROM steps ORDER BY seq DESC LIMIT 1") \
             .fetchone()
-        seq = len(self.steps()) + 1
+        seq = self.conn.execute("SELECT COUNT(*) FROM steps").fetchone()[0] + 1
         output = _sha(canonical(detail).encode())
         body = {"seq": seq, "step": step, "day": day.isoformat(), "inputs": inputs,
                 "output": output}
@@ -128,11 +134,11 @@ class ProgrammeYear:
 
     def check_day(self, day: dt.date) -> None:
         """A step is never dated before the step recorded before it."""
-        steps = self.steps()
-        if steps and day.isoformat() < steps[-1]["day"]:
+        last = self.last()
+        if last and day.isoformat() < last["day"]:
             raise self.refuse("cycle_date_before_last_step",
-                              f"date {day} is before the last step ({steps[-1]['step']} on "
-                              f"{steps[-1]['day']})", "steps are recorded in date order")
+                              f"date {day} is before the last step ({last['step']} on "
+                              f"{last['day']})", "steps are recorded in date order")
 
 
 def open_year(folder: str | Path, programme: str, year: int, fields: list[str],

@@ -37,7 +37,7 @@ import glob
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
 from functools import lru_cache
 from pathlib import Path
@@ -47,11 +47,11 @@ import numpy as np
 import pandas as pd
 
 from benchmark import thresholds
-from benchmark.catalogue import close
+from benchmark.catalogue import indicator_set
 from benchmark.engine import assess
 from benchmark.errors import InputError, Problem
 from benchmark.leaders import Ranking, population_tables, rank_population, ranking_warnings
-from benchmark.model import Catalogue
+from benchmark.model import Catalogue, Names
 from benchmark.population import Population, _concatenate, load_population
 
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per table row: written in parts
@@ -179,8 +179,7 @@ def load_dataset(path: str | Path, set_id: str, data_dir: str | Path | None = No
                  mapping: str | Path | None = None, client: Any = None) -> Population:
     """A dataset's parts read (on `client`'s workers, else here) and joined in part order."""
     parts = [str(p) for p in dataset_parts(path, set_id)]
-    args = (None if data_dir is None else str(data_dir), set_id,
-            None if mapping is None else str(mapping))
+    args = (_text(data_dir), set_id, _text(mapping))
     if client is None:
         read = [read_part(p, *args) for p in parts]
     else:
@@ -202,14 +201,10 @@ def rank_dataset(path: str | Path, catalogue: Catalogue, set_id: str, programme:
     (`join_rankings`); with `parts_dir` the workers write the per-row Parquet parts there
     (staged: put in place by `write_ranking_parts`). `catalogue` is the one in `data_dir`
     (each worker loads it). Returns the ranking and the staged parts."""
-    iset = catalogue.sets.get(set_id)
-    if iset is None:
-        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
-                                 hint=close(set_id, catalogue.sets) or
-                                 "known: " + ", ".join(sorted(catalogue.sets))))
-    if programme not in iset.programmes:
-        raise InputError(Problem("unknown_programme", f"category {set_id!r} has no programme "
-                                 f"{programme!r}", hint="one of: " + ", ".join(iset.programmes)))
+    from benchmark.evaluation import check_programme
+
+    iset = indicator_set(catalogue, set_id)
+    check_programme(catalogue, set_id, programme)
     if method:
         thresholds.parse_method(method)  # a bad method is reported before any work
     settings = iset.programmes[programme].peers
@@ -232,13 +227,9 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
                      on, data_dir, mapping, include_superseded: bool, options: dict,
                      ranking: tuple, step,
                      parts_dir) -> tuple[Ranking, list[tuple[str, str]]]:
-    import pyarrow.parquet as pq
-
     parts = [str(p) for p in dataset_parts(dataset, set_id)]
-    offsets = np.cumsum([0] + [pq.ParquetFile(p).metadata.num_rows for p in parts])
-    args = (None if data_dir is None else str(data_dir), set_id,
-            None if mapping is None else str(mapping))
-    read = client.map(split_part, parts, [int(x) for x in offsets[:-1]], [dataset] * len(parts),
+    args = (_text(data_dir), set_id, _text(mapping))
+    read = client.map(split_part, parts, part_offsets(parts), [dataset] * len(parts),
                       *[[a] * len(parts) for a in args], pure=False)
     metas = client.gather(client.map(_first, read, pure=False))
     problems = [p for m in metas if m["error"] is not None for p in m["error"].problems]
@@ -255,13 +246,7 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
             rank_segment, pieces, args[0], set_id, programme, on, include_superseded, options,
             ranking, None if parts_dir is None else str(parts_dir), index, pure=False,
             priority=size))  # the largest segments first: they take longest
-    try:
-        done = client.gather(segments)
-    except BaseException:
-        for f in segments:  # the parts written before one failed
-            if f.status == "finished":
-                discard(f.result()[1])
-        raise
+    done = gathered(client, segments, lambda result: result[1])
     del read
     step("ranking")
     pop = _dataset_population(metas, dataset)
@@ -271,6 +256,32 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
         return rank_population(a, *ranking), []
     return (join_rankings([r for r, _ in done], pop, catalogue),
             [s for _, staged in done for s in staged])
+
+
+def _text(path: str | Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def part_offsets(parts: list[str]) -> list[int]:
+    """The dataset row each part starts at: the rows of the parts before it (Parquet metadata,
+    nothing read)."""
+    import pyarrow.parquet as pq
+
+    sizes = [pq.ParquetFile(p).metadata.num_rows for p in parts]
+    return [int(x) for x in np.cumsum([0, *sizes[:-1]])]
+
+
+def gathered(client: Any, futures: list, staged: Callable[[Any], list[tuple[str, str]]]
+             ) -> list:
+    """The results of the workers' `futures`; when one fails, the files the finished ones
+    `staged` (taken from a result by `staged`) are removed before the error goes on."""
+    try:
+        return client.gather(futures)
+    except BaseException:
+        for f in futures:
+            if f.status == "finished":
+                discard(staged(f.result()))
+        raise
 
 
 def _first(pair: tuple) -> Any:
@@ -529,7 +540,7 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
                  context: Any, folder: str, table_formats: list[str], lang: str,
                  template_dir: str | None, name: str) -> tuple | InputError:
     """One part read, assessed and its verdict table written to temporary files beside the
-    targets (run on a worker): (staged files, the part's summary, its reason counts). Row numbers
+    targets (run on a worker): (staged files, the part's `verdict_counts`). Row numbers
     count on from `offset` (the rows of the parts before it). A bad part is returned, not
     raised, so that every part's problems are reported together."""
     from benchmark.batch import assess_table, read_table_input
@@ -538,8 +549,7 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
         csv_writer,
         headers,
         parquet_writer,
-        reason_counts,
-        verdict_summary,
+        verdict_counts,
         verdict_table,
         words,
     )
@@ -561,9 +571,7 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
         W = words(a, L, lang)
         files.append((Path(folder) / f"part-{index:05d}.csv",
                       csv_writer(verdict_table(a, W), headers(table, L, W.indicators))))
-    summary = verdict_summary(table, name, programme, on, {})
-    reasons = {str(k): int(v) for k, v in reason_counts(table).items()}
-    return stage(files), summary, reasons
+    return stage(files), verdict_counts(table)
 
 
 def stage(files: list[tuple[Path, Any]]) -> list[tuple[str, str]]:
@@ -613,72 +621,34 @@ def place_parts(staged: list[tuple[str, str]]) -> list[Path]:
     return placed
 
 
-def merge_summaries(parts: list[dict], reasons: list[dict[str, int]], reports: dict) -> dict:
-    """The parts' verdict summaries as the one summary of the whole table (`verdict_summary`):
-    counts added, the most frequent reasons taken from the added reason counts."""
-    from benchmark.verdicts import TOP_REASONS
-
-    def added(key: str) -> dict[str, int]:
-        total: dict[str, int] = {}
-        for s in parts:
-            for k, v in s[key].items():
-                total[k] = total.get(k, 0) + v
-        return {k: total[k] for k in sorted(total)}
-
-    by_segment: dict[str, dict[str, int]] = {}
-    for s in parts:
-        for seg, counts in s["by_segment"].items():
-            into = by_segment.setdefault(seg, {})
-            for k, v in counts.items():
-                into[k] = into.get(k, 0) + v
-    total: dict[str, int] = {}
-    for r in reasons:
-        for k, v in r.items():
-            total[k] = total.get(k, 0) + v
-    top = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
-    first = parts[0]
-    return {"kind": first["kind"], "table": first["table"], "programme": first["programme"],
-            "evaluation_date": first["evaluation_date"], "rows": sum(s["rows"] for s in parts),
-            "by_category": added("by_category"),
-            "by_segment": {k: dict(sorted(by_segment[k].items())) for k in sorted(by_segment)},
-            "by_verdict": added("by_verdict"), "by_level": added("by_level"),
-            "top_reasons": [{"reason": k, "count": v} for k, v in top[:TOP_REASONS]],
-            "reports": reports}
-
-
 def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: dt.date,
                      out_dir: str | Path, table_formats: list[str], lang: str = "zh",
                      data_dir: str | Path | None = None, mapping: str | Path | None = None,
                      include_superseded: bool = False, template_dir: str | None = None,
                      population: str | Path | None = None,
                      population_mapping: str | Path | None = None,
-                     client: Any = None) -> tuple[dict, list[Path]]:
+                     client: Any = None) -> tuple[dict, list[Path], Names]:
     """`evaluate TABLE` of a dataset: each part assessed (on `client`'s workers when given, else
     here) and its verdict table written as a part of `<stem>.verdicts/`; the summary merged here
     and written as `<stem>.summary.json` and `.LANG.md`. The rows are those of one process
-    evaluating the parts as one table. Returns the summary and the files written."""
-    import pyarrow.parquet as pq
-
+    evaluating the parts as one table. Returns the summary, the files written and the
+    programme's names."""
     from benchmark.batch import safe_stem
     from benchmark.engine.assess import peer_context
     from benchmark.evaluation import check_programme
     from benchmark.population import load_population, read_mapping
     from benchmark.report import labels, write_all
-    from benchmark.verdicts import summary_json, summary_markdown
+    from benchmark.verdicts import added_counts, counts_summary, summary_json, summary_markdown
 
-    catalogue = _catalogue(None if data_dir is None else str(data_dir))
+    catalogue = _catalogue(_text(data_dir))
     category = set_id or (read_mapping(mapping).get("category") if mapping else None)
     if category is None:
         raise InputError(Problem("category_missing", "the table names no product category",
                                  file=str(path), hint="give --set CATEGORY, or `category:` in "
                                  "the mapping file"))
-    if category not in catalogue.sets:
-        raise InputError(Problem("unknown_category", f"unknown product category {category!r}",
-                                 hint=close(category, catalogue.sets) or
-                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    iset = indicator_set(catalogue, category)
     check_programme(catalogue, category, programme, str(path))
     parts = [str(p) for p in dataset_parts(path, category)]
-    offsets = np.cumsum([0] + [pq.ParquetFile(p).metadata.num_rows for p in parts])
     context = None
     if population is not None:
         peers = load_population(population, catalogue, category, population_mapping)
@@ -686,10 +656,10 @@ def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: d
     name = str(path)
     stem = Path(out_dir) / safe_stem(name)
     folder = str(stem.with_name(f"{stem.name}.verdicts"))
-    args: list[Any] = [None if data_dir is None else str(data_dir), category,
-            None if mapping is None else str(mapping), programme, on, include_superseded,
-            context, folder, list(table_formats), lang, template_dir, name]
-    indexes, starts = list(range(len(parts))), [int(x) for x in offsets[:-1]]
+    args: list[Any] = [_text(data_dir), category, _text(mapping), programme, on,
+                       include_superseded, context, folder, list(table_formats), lang,
+                       template_dir, name]
+    indexes, starts = list(range(len(parts))), part_offsets(parts)
     done: list[Any]
     if client is None:
         done = [verdict_part(p, i, o, *args) for p, i, o in zip(parts, indexes, starts,
@@ -699,20 +669,15 @@ def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: d
             args[6] = client.scatter(context, broadcast=True)
         futures = client.map(verdict_part, parts, indexes, starts,
                              *[[a] * len(parts) for a in args], pure=False)
-        try:
-            done = client.gather(futures)
-        except BaseException:
-            for f in futures:  # the parts written before one failed
-                if f.status == "finished" and not isinstance(f.result(), InputError):
-                    discard(f.result()[0])
-            raise
+        done = gathered(client, futures,
+                        lambda result: [] if isinstance(result, InputError) else result[0])
     staged = [s for d in done if not isinstance(d, InputError) for s in d[0]]
     problems = [p for d in done if isinstance(d, InputError) for p in d.problems]
     if problems:
         discard(staged)
         raise InputError(list(dict.fromkeys(problems)))
     L = labels(lang, template_dir)
-    summary = merge_summaries([d[1] for d in done], [d[2] for d in done], {
+    summary = counts_summary(added_counts([d[1] for d in done]), name, programme, on, {
         "selection": "none", "written": 0,
         "note": L["verdict_table"]["reports_written"].format(n=0, selection="none")})
     try:
@@ -722,4 +687,4 @@ def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: d
     except BaseException:
         discard(staged)
         raise
-    return summary, place_parts(staged) + written
+    return summary, place_parts(staged) + written, iset.programmes[programme].names

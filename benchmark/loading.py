@@ -84,8 +84,11 @@ def printable(text: str, one_line: bool = False) -> str:
     return (_UNPRINTABLE_LINE_RE if one_line else _UNPRINTABLE_RE).sub(_escape, text)
 
 
-def printable_data(value: Any) -> Any:
-    """Every string (keys included) of parsed data made `printable`."""
+def printable_data(value: Any, text: str | None = None) -> Any:
+    """Every string (keys included) of parsed data made `printable`. Data parsed from a `text`
+    with no such character and no escape (a backslash) has none: it is returned as it is."""
+    if text is not None and "\\" not in text and not _UNPRINTABLE_RE.search(text):
+        return value
     if isinstance(value, str):
         return printable(value)
     if isinstance(value, dict):
@@ -129,13 +132,12 @@ def _too_deep(line: int | None, pointer: str = "") -> _Refused:
                     "a declaration or catalogue file needs only a few levels")
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    """The safe loader, counting aliases so a "billion laughs" document is refused early."""
+class _Limits:
+    """Composing with limits: aliases counted, so a "billion laughs" document is refused early,
+    and nesting bounded before PyYAML's composer recurses on."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self.alias_count = 0
-        self.depth = 0
+    alias_count = 0
+    depth = 0
 
     def compose_node(self, parent, index):
         line = self.peek_event().start_mark.line + 1
@@ -148,9 +150,13 @@ class _LimitedLoader(yaml.SafeLoader):
             raise _too_deep(line)
         self.depth += 1
         try:
-            return super().compose_node(parent, index)
+            return yaml.composer.Composer.compose_node(self, parent, index)
         finally:
             self.depth -= 1
+
+
+class _LimitedLoader(_Limits, yaml.SafeLoader):
+    """The safe loader, in Python: its messages are the ones a problem reports."""
 
 
 # Dates stay text ("2020-07-01"): the schemas validate them as strings with format "date".
@@ -158,6 +164,40 @@ _LimitedLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+_CParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)  # None without libyaml
+_FastLoader: type | None = None
+if _CParser is not None:
+    class _FastLoader(_Limits, yaml.composer.Composer, _CParser,  # type: ignore[no-redef]
+                      yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The same loader on libyaml's scanner and parser (about 5× faster); composing, the
+        limits and constructing stay those of `_LimitedLoader`."""
+
+        yaml_implicit_resolvers = _LimitedLoader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+
+def _compose(text: str) -> tuple[Any, yaml.Node | None]:
+    """The loader that composed `text` and its node. libyaml reads a well-formed document; a
+    document it refuses (or one with a character YAML does not allow) is read again by the
+    Python loader, whose messages and lines the problems report."""
+    if _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        fast = _FastLoader(text)
+        try:
+            return fast, fast.get_single_node()
+        except (yaml.YAMLError, _Refused, RecursionError):
+            fast.dispose()
+    loader = _LimitedLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except BaseException:
+        loader.dispose()
+        raise
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -345,7 +385,8 @@ def read_document(path: str | Path, display: str | None = None
             return None, [_too_deep(_json_depth_line(text)).problem(display)]
         found: list[Problem] = []
         try:  # JSON is YAML: reuse the YAML composer for line numbers and duplicate keys
-            node = yaml.compose(text, Loader=_LimitedLoader)
+            loader, node = _compose(text)
+            loader.dispose()
             if node is not None:
                 _walk_nodes(node, "", lines, found, display)
         except (yaml.YAMLError, _Refused, RecursionError):
@@ -353,10 +394,10 @@ def read_document(path: str | Path, display: str | None = None
         if duplicates and not found:
             found = [Problem("duplicate_key", f"key {k!r} appears twice in the same object",
                              file=display, hint="JSON keeps only the last one") for k in duplicates]
-        return Document(display, printable_data(data), digest, lines), problems + found
-    loader = _LimitedLoader(text)
+        return Document(display, printable_data(data, text), digest, lines), problems + found
+    loader = None
     try:
-        node = loader.get_single_node()
+        loader, node = _compose(text)
         if node is None:
             return None, [Problem("file_empty", "the document is empty", file=display)]
         _expanded_size(node, {})
@@ -374,8 +415,9 @@ def read_document(path: str | Path, display: str | None = None
     except yaml.YAMLError as exc:
         return None, [Problem("yaml_syntax", str(exc), file=display)]
     finally:
-        loader.dispose()
-    return Document(display, printable_data(data), digest, lines), problems
+        if loader is not None:
+            loader.dispose()
+    return Document(display, printable_data(data, text), digest, lines), problems
 
 
 def non_finite_problems(doc: Document) -> list[Problem]:

@@ -315,23 +315,57 @@ def reason_counts(table: pd.DataFrame) -> pd.Series:
     return pd.Series(counts, dtype=np.int64)
 
 
+_COUNTED = ("by_category", "by_verdict", "by_level", "reasons")  # code → rows, added part by part
+
+
+def verdict_counts(table: pd.DataFrame) -> dict[str, Any]:
+    """What a summary counts in a verdict table: rows; rows per category, verdict, overall level
+    and reason code; per segment, rows per verdict. Counts of parts of one table add up to the
+    counts of the table (`added_counts`)."""
+    by_segment: dict[str, dict[str, int]] = {}
+    for (seg, verdict), count in table.groupby(["segment", "verdict"]).size().items():
+        by_segment.setdefault(str(seg), {})[str(verdict)] = int(count)
+    return {"rows": len(table), "by_category": _counts(table["category"]),
+            "by_segment": {k: by_segment[k] for k in sorted(by_segment)},
+            "by_verdict": _counts(table["verdict"]),
+            "by_level": _counts(table["overall_level"]),
+            "reasons": {str(k): int(v) for k, v in reason_counts(table).items()}}
+
+
+def added_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `verdict_counts` of parts of one table added: the counts of the whole table."""
+    def added(counts: list[dict[str, int]]) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for c in counts:
+            for k, v in c.items():
+                total[k] = total.get(k, 0) + v
+        return {k: total[k] for k in sorted(total)}
+
+    segments = sorted({seg for c in parts for seg in c["by_segment"]})
+    return {"rows": sum(c["rows"] for c in parts),
+            **{key: added([c[key] for c in parts]) for key in _COUNTED},
+            "by_segment": {seg: added([c["by_segment"].get(seg, {}) for c in parts])
+                           for seg in segments}}
+
+
+def counts_summary(counts: dict[str, Any], name: str, programme: str, on: dt.date,
+                   reports: dict[str, Any]) -> dict[str, Any]:
+    """The summary of a verdict table from its `verdict_counts`: the counts, the most frequent
+    reasons of failure, and which individual reports were written."""
+    top = sorted(counts["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
+    return {"kind": "verdict_summary", "table": name, "programme": programme,
+            "evaluation_date": on.isoformat(), "rows": counts["rows"],
+            "by_category": counts["by_category"], "by_segment": counts["by_segment"],
+            "by_verdict": counts["by_verdict"], "by_level": counts["by_level"],
+            "top_reasons": [{"reason": k, "count": v} for k, v in top[:TOP_REASONS]],
+            "reports": reports}
+
+
 def verdict_summary(table: pd.DataFrame, name: str, programme: str, on: dt.date,
                     reports: dict[str, Any]) -> dict[str, Any]:
     """Counts per category, segment, verdict and overall level, the most frequent reasons of
     failure, and which individual reports were written: its size does not grow with the rows."""
-    reasons = reason_counts(table)
-    top = sorted(((str(k), int(v)) for k, v in reasons.items()), key=lambda kv: (-kv[1], kv[0]))
-    by_segment: dict[str, dict[str, int]] = {}
-    for (seg, verdict), count in table.groupby(["segment", "verdict"]).size().items():
-        by_segment.setdefault(str(seg), {})[str(verdict)] = int(count)
-    return {"kind": "verdict_summary", "table": name, "programme": programme,
-            "evaluation_date": on.isoformat(), "rows": len(table),
-            "by_category": _counts(table["category"]),
-            "by_segment": {k: by_segment[k] for k in sorted(by_segment)},
-            "by_verdict": _counts(table["verdict"]),
-            "by_level": _counts(table["overall_level"]),
-            "top_reasons": [{"reason": k, "count": v} for k, v in top[:TOP_REASONS]],
-            "reports": reports}
+    return counts_summary(verdict_counts(table), name, programme, on, reports)
 
 
 def summary_json(summary: dict) -> str:

@@ -206,9 +206,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str = "") -> dict:
-    """The report's result made again from its recorded inputs (found at `inputs`), read the way
-    the provenance says they were read: a declaration file or a table row, and a population."""
+def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str = "",
+              hashes: dict[str, str] | None = None) -> dict:
+    """The report's result made again from its recorded inputs (found at `inputs`, their SHA-256
+    now `hashes` when known), read the way the provenance says they were read: a declaration file
+    or a table row, and a population."""
     from benchmark.batch import read_table_input, report_result, table_results, with_provenance
     from benchmark.engine.assess import peer_context
     from benchmark.population import load_population
@@ -245,7 +247,7 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
                                              index, context)))[1]
     sources = {"set": table.get("set"), "mapping": table.get("mapping"),
                "population_mapping": peers.get("mapping")}
-    hashes = {name: file_sha256(found) for name, found in inputs.items()}
+    hashes = hashes if hashes is not None else _hashes(inputs)
     if row_result is not None:
         return with_provenance(row_result, recorded, pop.sha256, catalogue, programme,
                                population, sources, hashes)
@@ -253,8 +255,12 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
                          context)
 
 
+def _hashes(inputs: dict[str, Path]) -> dict[str, str]:
+    return {name: file_sha256(found) for name, found in inputs.items()}
+
+
 def recompute_ranking(report: dict, inputs: dict[str, Path], catalogue,
-                      report_file: str = "") -> dict:
+                      report_file: str = "", hashes: dict[str, str] | None = None) -> dict:
     """A peer ranking made again as `benchmark rank` made it: its recorded population (table and
     mapping), category, programme, date, include_superseded and settings; inputs named as
     recorded."""
@@ -268,7 +274,7 @@ def recompute_ranking(report: dict, inputs: dict[str, Path], catalogue,
                   settings.get("method"), settings.get("shortlist"), settings.get("tiers"),
                   int(settings.get("seed", 0)),
                   bool(prov.get("include_superseded", False)), display=table)
-    return ranking_result(r, {name: file_sha256(found) for name, found in inputs.items()},
+    return ranking_result(r, hashes if hashes is not None else _hashes(inputs),
                           catalogue.sha256)
 
 
@@ -301,7 +307,7 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
                 f"{__version__}: differences may come from the engine",
                 "/provenance/engine_version", severity="warning")
 
-    inputs = input_findings(prov["inputs"], path.parent, base_dir, finding)
+    inputs, hashes = input_findings(prov["inputs"], path.parent, base_dir, finding)
 
     catalogue = load_catalogue(data_dir)
     if catalogue.sha256 != prov["catalogue_sha256"]:
@@ -336,7 +342,7 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
         return out
     try:
         result = (recompute_ranking if ranking else recompute)(report, inputs, catalogue,
-                                                               str(path))
+                                                               str(path), hashes)
     except InputError as exc:
         if any(p.code == "provenance_invalid" for p in exc.problems):
             raise
@@ -352,10 +358,13 @@ def verify_report(report_json_path: str | Path, data_dir: str | Path | None = No
 
 def input_findings(recorded: dict[str, str], report_dir: Path, base_dir: str | Path | None,
                    finding: Callable[..., None],
-                   fallback: Callable[[str], Path | None] | None = None) -> dict[str, Path]:
-    """Where each recorded input is now (see `find_input`; `fallback` may find it elsewhere),
-    with an `input_missing` or `input_changed` finding for each that is gone or changed."""
+                   fallback: Callable[[str], Path | None] | None = None
+                   ) -> tuple[dict[str, Path], dict[str, str]]:
+    """Where each recorded input is now (see `find_input`; `fallback` may find it elsewhere) and
+    its SHA-256 now, with an `input_missing` or `input_changed` finding for each that is gone or
+    changed."""
     inputs: dict[str, Path] = {}
+    hashes: dict[str, str] = {}
     for name, digest in recorded.items():
         found = find_input(name.rsplit("#row", 1)[0], report_dir,
                            Path(base_dir) if base_dir else None)
@@ -367,12 +376,12 @@ def input_findings(recorded: dict[str, str], report_dir: Path, base_dir: str | P
                     hint="run from the folder the evaluation ran in, or give base_dir")
             continue
         inputs[name] = found
-        now = file_sha256(found)
+        now = hashes[name] = file_sha256(found)
         if now != digest:
             finding("input_changed", f"input {name} has changed since the report was made "
                     f"(SHA-256 {digest[:12]}… then, {now[:12]}… now)",
                     pointer_join("/provenance/inputs", name), file=name)
-    return inputs
+    return inputs, hashes
 
 
 def field_findings(report: dict, out: Verification, explained: bool,

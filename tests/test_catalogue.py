@@ -644,3 +644,43 @@ def test_catalogue_hash_identifies_the_content(tmp_path):
     changed = load_catalogue(two)
     assert changed.sha256 != hash_one
     assert len(changed.sha256) == 64
+
+
+# --- 9. load time: the same documents and checks, computed faster --------------------------------
+
+def _read_all(paths):
+    return [(doc and (doc.data, doc.lines, doc.sha256), [p.__dict__ for p in problems])
+            for doc, problems in map(read_document, paths)]
+
+
+@pytest.mark.skipif(loading._FastLoader is None, reason="PyYAML built without libyaml")
+def test_libyaml_reads_every_file_as_the_python_loader_does(monkeypatch):
+    """Data, lines, hashes and problems of every catalogue file and every bad input are those
+    of the pure-Python loader, whose messages the problems quote."""
+    paths = sorted(p for folder in ("indicator_sets", "ladders", "programmes",
+                                    "reference_standards", "tests/bad_inputs")
+                   for p in (REPO / folder).rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+    assert len(paths) > 100
+    fast = _read_all(paths)
+    monkeypatch.setattr(loading, "_FastLoader", None)
+    assert fast == _read_all(paths)
+
+
+def test_a_formula_checked_on_an_open_grid_equals_every_combination(shipped):
+    """The check points of a two-parameter formula broadcast to every combination, and the
+    formula there gives what it gives on the dense mesh, point for point."""
+    from benchmark.catalogue import _grid_point, _on_grid, formula_check_points
+
+    iset = shipped.sets["centrifugal-pump"]
+    value = next(v for e in shipped.references.values() for v in e.values
+                 if v.indicator_set == iset.id and v.classes
+                 and len(v.classes[0].bound.threshold.formula.names) == 2)
+    formula = value.classes[0].bound.threshold.formula
+    points = formula_check_points(formula, {}, iset.parameters)
+    names = sorted(points)
+    dense = dict(zip(names, (m.ravel() for m in np.meshgrid(
+        *[points[n].ravel() for n in names], indexing="ij")), strict=True))
+    assert _on_grid(formula, points).shape == (len(dense[names[0]]),)
+    np.testing.assert_array_equal(_on_grid(formula, points), formula(**dense))
+    k = len(dense[names[0]]) // 3
+    assert _grid_point(points, k) == ", ".join(f"{n} = {float(dense[n][k])!r}" for n in names)

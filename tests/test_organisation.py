@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import json
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
@@ -561,8 +562,16 @@ def test_audit_record_and_verify(tmp_path):
     assert rec["evaluation_date"] == "2026-11-23"
     assert set(rec["inputs"]) == {str(folder / "association-knock-out.yaml"),
                                   "schemes/gbt-20004.2-modelled.yaml"}
+    lists = {"organisations.zh.csv", "organisations.zh.md", "organisations.zh.xlsx"}
     assert {Path(p).name for p in rec["reports"]} == {"association-knock-out.json",
-                                                      "association-knock-out.zh.md"}
+                                                      "association-knock-out.zh.md", *lists}
+    # every file written has a record naming its SHA-256, the ranked list's too (as evaluate's
+    # summary.csv), all recorded in one transaction
+    with sqlite3.connect(out / "audit.sqlite") as conn:
+        batches = conn.execute("SELECT DISTINCT batch FROM evaluations").fetchall()
+    assert len(batches) == 1 and batches[0][0]
+    done = invoke("audit", "verify", "--reports", str(out))
+    assert done.exit_code == 0 and done.output.strip().endswith(": intact"), done.output
     report = out / "association-knock-out.json"
     done = CliRunner().invoke(main, ["verify", str(report)])
     assert done.exit_code == 0 and "matches" in done.output, done.output

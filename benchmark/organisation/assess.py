@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmark import __version__
+from benchmark.audit import AuditTrail
 from benchmark.catalogue import data_file, default_data_dir
 from benchmark.engine.explain import names
 from benchmark.errors import InputError, Problem
@@ -315,21 +316,21 @@ class OrganisationBatch:
 def assess_files(paths: Iterable[Path], on: dt.date, out_dir: Path,
                  formats: Iterable[str] = ("json", "md"), lang: str = "zh",
                  scheme_ref: str | Path | None = None, data_dir: str | Path | None = None,
-                 template_dir: str | None = None) -> OrganisationBatch:
+                 template_dir: str | None = None,
+                 audit: AuditTrail | None = None) -> OrganisationBatch:
     """Assess assessment files (or folders of them) under one scheme — `scheme_ref` (a file or
     an id), else the scheme the assessments name — and write one report set per organisation
     plus the ranked list (CSV, XLSX, Markdown). Every input is checked first: on any problem
-    InputError lists them all and nothing is written."""
+    InputError lists them all and nothing is written. With `audit`, the files and the audit
+    records of the assessments are written as one step (`report.write_reports`, as `evaluate`
+    does: each record names the ranked list's files too)."""
     from benchmark.batch import collect, safe_stem
     from benchmark.organisation.report import FORMATS, LIST_NAME, list_outputs, result_outputs
     from benchmark.organisation.scheme import assessment_from_document, read_assessment
-    from benchmark.report import write_all
+    from benchmark.report import check_formats, write_reports
 
     formats = list(formats)
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(Problem("format_unknown", f"unknown format(s): {', '.join(unknown)}",
-                                 hint="one of: " + ", ".join(FORMATS)))
+    check_formats(formats, FORMATS)
     files = collect(paths)
     if not files:
         raise InputError(Problem("no_input", "no assessment files found",
@@ -385,5 +386,6 @@ def assess_files(paths: Iterable[Path], on: dt.date, out_dir: Path,
     dims = [{"id": d.id, "names": names(d.names)} for d in scheme.dimensions]
     rendered += [(out_dir / name, content) for name, content in
                  list_outputs(ranked, results[0]["scheme"], dims, on, lang, template_dir)]
-    outputs = write_all(rendered)
+    outputs = write_reports(rendered, out_dir, audit,
+                            [(audit_view(result), paths) for result, paths in per_result])
     return OrganisationBatch(outputs, per_result, ranked)

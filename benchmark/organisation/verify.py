@@ -46,7 +46,7 @@ def verify_assessment_report(path: Path, report: dict,
         return data_file(recorded) if recorded.startswith("schemes/") and \
             data_file(recorded).is_file() else None
 
-    found = input_findings(prov["inputs"], path.parent, base_dir, finding, shipped)
+    found, _ = input_findings(prov["inputs"], path.parent, base_dir, finding, shipped)
     if prov["assessment"] not in found or prov["scheme"] not in found:
         return out
     try:
