@@ -336,7 +336,7 @@ def awkward_frame(n: int = 1000) -> pd.DataFrame:
         "row": i + 1,
         "small": np.arange(n, dtype=np.int8) % 5,
         "big": np.int64(2) ** 62 - i,
-        "maybe": pd.array(np.where(i % 4 == 0, None, i), dtype="Int64"),
+        "maybe": pd.array([None if k % 4 == 0 else int(k) for k in i], dtype="Int64"),
         "float": floats[i % len(floats)],
         "bits": bits,
         "score": np.round(rng.uniform(0, 1, n), 10),
