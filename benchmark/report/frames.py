@@ -65,7 +65,6 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- the CSV text of a column, with pyarrow ----------------------------------------------------
 
-FORMULA_RE = "^[" + "".join("\\" + c if c in "-\\^]" else c for c in FORMULA_START) + "]"
 # repr's fixed notation runs from 1e-4 to 1e16, pyarrow's cast from 1e-6 to 1e10: inside both,
 # pyarrow's shortest digits are repr's but for the ".0" of a whole number; outside, numpy
 _FIXED_LOW, _FIXED_HIGH = 1e-4, 1e10

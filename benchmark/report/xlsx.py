@@ -30,9 +30,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
 
-from benchmark.report import OPS, labels, value_words
+from benchmark.report import FORMULA_START, OPS, labels, value_words, yes_no_words
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
 UNVERIFIED_FILL = PatternFill("solid", fgColor="FBE9EB")
 BEST_FILL = PatternFill("solid", fgColor="FFF3C4")
@@ -222,9 +221,8 @@ def _shown(value: Any, L: dict) -> Any:
 
 def _declared(value: Any, L: dict) -> Any:
     """A declared value as written; a yes/no the engine wrote out (True/False) in words."""
-    if isinstance(value, bool) or value in ("True", "False"):
-        return value_words(value in (True, "True"), "", L)
-    return value
+    words = yes_no_words(value, L)
+    return value if words is None else words
 
 
 def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
