@@ -419,3 +419,19 @@ def test_the_writing_stage_shows_each_files_rows_and_rows_per_second(tmp_path, m
         assert shown[f"{name}.csv"] == shown[f"{name}.parquet"] == rows > 0
     sheets = openpyxl.load_workbook(out / "ranking.xlsx").worksheets
     assert shown["ranking.xlsx"] == sum(ws.max_row - 1 for ws in sheets)
+
+
+def test_row_workbook_keeps_spaces_at_either_end_of_inline_and_shared_text():
+    n = 400
+    distinct = [f" lead {k}" if k % 3 == 0 else f"trail {k} " if k % 3 == 1 else f"mid {k}"
+                for k in range(n)]  # too many distinct values to share: inline strings
+    repeated = [" a", "b ", "c\rd", "e&f"] * (n // 4)  # shared strings
+    frame = pd.DataFrame({"d": distinct, "r": pd.Series(repeated, dtype="str")})
+    data = workbook([RowSheet("t", ["d", "r"], n, frames=[frame])])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+        assert 't="s"' in sheet_xml and 't="inlineStr"' in sheet_xml
+        assert "sharedStrings.xml" in z.read("[Content_Types].xml").decode()
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows == list(zip(distinct, repeated, strict=True))

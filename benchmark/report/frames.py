@@ -140,23 +140,32 @@ def _bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(data, dtype=np.uint8) if data else np.zeros(1, np.uint8)
 
 
-def _table(chars: str) -> np.ndarray:
+def _table(chars: bytes) -> np.ndarray:
     table = np.zeros(256, dtype=bool)
-    table[list(chars.encode("ascii"))] = True
+    table[list(chars)] = True
     return table
 
 
-_FORMULA_BYTES = _table("".join(FORMULA_START))
+_FORMULA_BYTES = "".join(FORMULA_START).encode("ascii")
 
 
-def _starting_with(text: pa.Array, table: np.ndarray) -> np.ndarray:
-    """Whether each cell's first byte is one of `table`'s (ASCII: never inside a multibyte
-    UTF-8 character)."""
+def starting_with(text: pa.Array, chars: bytes) -> np.ndarray:
+    """Whether each cell's first byte is one of `chars` (ASCII: never inside a multibyte UTF-8
+    character)."""
     offsets, data = _bytes(text)
     filled = offsets[1:] > offsets[:-1]
     first = np.zeros(len(text), dtype=bool)
-    first[filled] = table[data[offsets[:-1][filled]]]
+    first[filled] = _table(chars)[data[offsets[:-1][filled]]]
     return first
+
+
+def ending_with(text: pa.Array, chars: bytes) -> np.ndarray:
+    """Whether each cell's last byte is one of `chars` (ASCII)."""
+    offsets, data = _bytes(text)
+    filled = offsets[1:] > offsets[:-1]
+    last = np.zeros(len(text), dtype=bool)
+    last[filled] = _table(chars)[data[offsets[1:][filled] - 1]]
+    return last
 
 
 def holding(text: pa.Array, chars: bytes) -> np.ndarray | None:
@@ -182,7 +191,7 @@ def longest(text: pa.Array) -> int:
 def safe_formula(text: pa.Array) -> pa.Array:
     """Text that a spreadsheet would run as a formula (= + - @, tab or CR first) prefixed with
     a quote."""
-    risky = _starting_with(text, _FORMULA_BYTES)
+    risky = starting_with(text, _FORMULA_BYTES)
     if not risky.any():
         return text
     return pc.if_else(pa.array(risky), pc.binary_join_element_wise("'", text, ""), text)

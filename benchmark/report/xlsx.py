@@ -127,12 +127,14 @@ FAST_DEFLATE = 1
 
 
 def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark",
-                  replace: dict[str, Callable[[IO[bytes], bytes], None]] | None = None) -> None:
+                  replace: dict[str, Callable[[IO[bytes], bytes], None]] | None = None,
+                  edit: dict[str, Callable[[str, bytes], bytes]] | None = None) -> None:
     """Write `wb` to the binary file `fh`, identical for identical inputs: openpyxl stamps
     "modified" with the clock and the zip entries with the time, so every timestamp is set to
     `on` and the parts are copied into a new zip a block at a time. `replace` maps a part's
     name to a function writing its new content (given the part as openpyxl wrote it); those
-    parts come last, in the order of `replace`."""
+    parts come last, in the order of `replace`. `edit` maps a part's name to a function of
+    its name and content giving its new content, in its place."""
     stamp = xlsx_stamp(on)
     replace = replace or {}
     wb.properties.creator = wb.properties.lastModifiedBy = creator
@@ -156,6 +158,10 @@ def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark",
                     continue
                 if info.filename == "docProps/core.xml":
                     dst.writestr(entry(info.filename), core)
+                    continue
+                if edit and info.filename in edit:
+                    dst.writestr(entry(info.filename),
+                                 edit[info.filename](info.filename, src.read(info)))
                     continue
                 with src.open(info) as part, dst.open(entry(info.filename), "w") as out:
                     while block := part.read(1 << 20):
@@ -438,9 +444,54 @@ def _safe_texts(text):
     return text
 
 
-_NUMBER, _TEXT, _BOOL = 0, 1, 2
-_OPEN = ("><v>", ' t="inlineStr"><is><t xml:space="preserve">', ' t="b"><v>')
-_CLOSE = ("</v></c>", "</t></is></c>", "</v></c>")
+_NUMBER, _TEXT, _BOOL, _SHARED = 0, 1, 2, 3
+_OPEN = ("><v>", ' t="inlineStr"><is><t xml:space="preserve">', ' t="b"><v>', ' t="s"><v>')
+_CLOSE = ("</v></c>", "</t></is></c>", "</v></c>", "</v></c>")
+_INLINE = ' t="inlineStr"><is><t>'  # text with no space at either end to keep
+_EDGE_START, _EDGE_END = b" \t\n&", b" \t\n;"  # a space, or an escaped CR ("&#13;")
+SHARED_SHARE = 8  # a text column of a chunk in the shared strings when ≤ 1/8 of it is distinct
+
+
+class _SharedStrings:
+    """The workbook's shared strings: the text of a chunk's column that repeats (a segment, an
+    enterprise, yes/no, a reason) is written once here and referred to by number."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.count = 0
+
+    def cells(self, text) -> tuple[Any, int]:
+        """(cells, kind) of a text column: its shared string numbers when it repeats enough,
+        else the text itself."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(text)
+        if len(encoded.dictionary) * SHARED_SHARE > len(text):
+            return text, _TEXT
+        words = _safe_texts(encoded.dictionary).to_pylist()
+        ids = np.array([self.ids.setdefault(w, len(self.ids)) for w in words], dtype=np.int64)
+        self.count += len(text) - text.null_count
+        numbers = pc.take(pa.array(ids), encoded.indices)
+        return pc.cast(numbers, pa.string()), _SHARED
+
+    def xml(self) -> bytes:
+        items = "".join(f'<si><t xml:space="preserve">{w}</t></si>' for w in self.ids)
+        return ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                f'count="{self.count}" uniqueCount="{len(self.ids)}">{items}</sst>').encode()
+
+
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _with_shared_strings(name: str, part: bytes) -> bytes:
+    """openpyxl's content types or workbook relations, naming the shared strings part too."""
+    if name == "[Content_Types].xml":
+        entry = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}" />'
+        return part.replace(b"</Types>", entry.encode() + b"</Types>")
+    entry = f'<Relationship Type="{_SST_REL}" Target="sharedStrings.xml" Id="rIdShared" />'
+    return part.replace(b"</Relationships>", entry.encode() + b"</Relationships>")
 
 
 def _column_of_frame(column) -> tuple[Any, Any]:
@@ -519,6 +570,11 @@ def _cells(letter: str, numbers, text, kind, style) -> list[Any]:
     else:
         shown = _safe_texts(text) if kind == _TEXT else text
         opening, closing = _OPEN[kind], _CLOSE[kind]
+        if kind == _TEXT:  # xml:space="preserve" only on text with a space at an end
+            from benchmark.report.frames import ending_with, starting_with
+
+            edge = starting_with(shown, _EDGE_START) | ending_with(shown, _EDGE_END)
+            opening = pc.if_else(pa.array(edge), opening, _INLINE) if edge.any() else _INLINE
     s = (pc.binary_join_element_wise(' s="', pc.cast(style, pa.string()), '"', "")
          if isinstance(style, pa.Array) else f' s="{style}"' if style else "")
     if isinstance(style, pa.Array):
@@ -553,11 +609,14 @@ def _rows_xml(columns: list[tuple[Any, Any, Any]], first: int, n: int) -> memory
     return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
 
 
-def _frame_columns(frame, sheet: RowSheet, styles: _Styles) -> list[tuple[Any, Any, Any]]:
+def _frame_columns(frame, sheet: RowSheet, styles: _Styles,
+                   shared: _SharedStrings) -> list[tuple[Any, Any, Any]]:
     out = []
     for k in range(len(sheet.header)):
         if k < frame.shape[1]:
             text, kind = _column_of_frame(frame.iloc[:, k])
+            if isinstance(kind, int) and kind == _TEXT:
+                text, kind = shared.cells(text)
         else:
             text, kind = _column_of_cells([None] * len(frame))
         out.append((text, kind, styles.of(sheet.formats.get(k)) if kind == _NUMBER or
@@ -586,7 +645,8 @@ def _cell_columns(rows: list[Sequence[Any]], sheet: RowSheet,
     return out
 
 
-def _chunks(sheet: RowSheet, styles: _Styles) -> Iterator[tuple[int, list]]:
+def _chunks(sheet: RowSheet, styles: _Styles,
+            shared: _SharedStrings) -> Iterator[tuple[int, list]]:
     """(rows, columns) of the sheet's data, a chunk at a time."""
     import itertools
 
@@ -594,7 +654,7 @@ def _chunks(sheet: RowSheet, styles: _Styles) -> Iterator[tuple[int, list]]:
         for frame in sheet.frames:
             for start in range(0, len(frame), CHUNK_ROWS):
                 part = frame.iloc[start:start + CHUNK_ROWS]
-                yield len(part), _frame_columns(part, sheet, styles)
+                yield len(part), _frame_columns(part, sheet, styles, shared)
         return
     rows = iter(sheet.rows)
     while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
@@ -739,6 +799,7 @@ def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime
     wb = Workbook(write_only=True)
     taken: set[str] = set()
     styles = _Styles()
+    shared = _SharedStrings()
     replace: dict[str, Callable[[IO[bytes], bytes], None]] = {}
     written = [0]
 
@@ -750,7 +811,7 @@ def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime
         parts = max(1, -(-sheet.n // per_part))
         if parts > 1:
             split(sheet.title, parts)
-        data = _Rows(_chunks(sheet, styles))
+        data = _Rows(_chunks(sheet, styles, shared))
         for p in range(parts):
             size = min(per_part, sheet.n - p * per_part)
             title = sheet.title if parts == 1 else f"{sheet.title[:25]} ({p + 1})"
@@ -764,5 +825,11 @@ def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime
     def write_styles(out: IO[bytes], original: bytes) -> None:
         out.write(styles.xml())
 
+    def write_shared(out: IO[bytes], original: bytes) -> None:
+        out.write(shared.xml())
+
     replace["xl/styles.xml"] = write_styles
-    save_workbook(wb, fh, on, creator, replace)
+    replace["xl/sharedStrings.xml"] = write_shared
+    save_workbook(wb, fh, on, creator, replace,
+                  edit=dict.fromkeys(("[Content_Types].xml", "xl/_rels/workbook.xml.rels"),
+                                     _with_shared_strings))
