@@ -435,3 +435,17 @@ def test_row_workbook_keeps_spaces_at_either_end_of_inline_and_shared_text():
     ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert rows == list(zip(distinct, repeated, strict=True))
+
+
+def test_row_workbook_raises_an_error_of_the_sheet_xml_worker_and_stops():
+    frame = frame_1000()
+
+    def frames():
+        yield frame.iloc[:500]
+        raise ValueError("a chunk that cannot be made")
+
+    with pytest.raises(ValueError, match="cannot be made"):
+        workbook([RowSheet("t", HEADER, 1000, frames=frames())])
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "sheet-xml"]  # none left running
