@@ -628,7 +628,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),
-                                  step=step.detail, extra=extra)
+                                  step=step.detail, extra=extra, progress=step.rows)
     step.stop()
     rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
@@ -687,24 +687,25 @@ def verify(reports, base_dir, lang, data_dir) -> None:
 class StageProgress:
     """Moves a progress bar over named stages (`progress(stage)`) and shows, while a stage runs,
     the rows it has done and its rows per second (`progress.rows(done)`), redrawn at most every
-    `REDRAW_SECONDS`, or what it is at (`progress.detail(text)`: the file being written).
-    Without a bar (not a terminal, --quiet) they do nothing."""
+    `REDRAW_SECONDS`, and what it is at (`progress.detail(text)`: the file being written, whose
+    rows `rows` then counts). Without a bar (not a terminal, --quiet) they do nothing."""
 
     REDRAW_SECONDS = 0.2
 
     def __init__(self, bar=None, lang: str = "en") -> None:
         self.bar, self.lang = bar, lang
-        self.stage = ""
+        self.stage = self.at = ""
         self.times: list[tuple[str, float]] = []  # (stage, seconds) of each stage ended
         self._current: str | None = None
-        self._since = self._drawn = time.monotonic()
+        self._since = self._rate_since = self._drawn = time.monotonic()
 
     def __call__(self, stage: str) -> None:
         self.stop()
         self._current, self._since = stage, time.monotonic()
+        self._rate_since = self._since
         if self.bar is None:
             return
-        self.stage = told(self.lang, f"stage_{stage}")
+        self.stage, self.at = told(self.lang, f"stage_{stage}"), ""
         self.bar.update(1, self.stage)
 
     def stop(self) -> None:
@@ -714,10 +715,12 @@ class StageProgress:
             self._current = None
 
     def detail(self, text: str) -> None:
-        """What the stage is at (the file being written), shown beside the stage's name."""
+        """What the stage is at (the file being written), shown beside the stage's name; the
+        rows per second count from here."""
         if self.bar is None:
             return
-        self.bar.current_item = f"{self.stage} {text}"
+        self.at, self._rate_since = f" {text}", time.monotonic()
+        self.bar.current_item = f"{self.stage}{self.at}"
         self.bar.render_progress()
 
     def rows(self, done: int) -> None:
@@ -727,9 +730,9 @@ class StageProgress:
         if now - self._drawn < self.REDRAW_SECONDS:
             return
         self._drawn = now
-        rate = done / max(now - self._since, 1e-9)
-        self.bar.current_item = f"{self.stage} " + told(self.lang, "progress_rows", rows=done,
-                                                        rate=rate)
+        rate = done / max(now - self._rate_since, 1e-9)
+        self.bar.current_item = f"{self.stage}{self.at} " + told(
+            self.lang, "progress_rows", rows=done, rate=rate)
         self.bar.render_progress()
 
 

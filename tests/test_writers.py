@@ -314,3 +314,138 @@ def test_verify_skips_a_verdict_summary_saying_so(tmp_path):
     assert [x for x in lines if x.startswith(str(summary))] == [
         f"{summary}: skipped (verdict_summary: records no inputs to recompute)"]
     assert any(re.search(r"a-row3-.*\.json: matches$", x) for x in lines), done.output
+
+
+# --- the CSV kernel (report/frames.py): the bytes pandas writes, built column-wise ----------
+
+AWKWARD_FLOATS = [1e-05, 1e16, 1e15, 0.1 + 0.2, -0.0, 0.0, 1.0, np.nan, np.inf, -np.inf, 2.5e-7,
+                  1e-4, 9.999999999999999e-5, 1e10, 9999999999.999998, 5e-324,
+                  1.7976931348623157e308, 2.0 ** 53, 2.0 ** 63, -1e-4, 123456789.0, 100.0]
+AWKWARD_TEXT = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", " lead", "=SUM(A1)",
+                "+86 10", "-5", "@x", "\ttab", "'quoted", "", None, "型号,7", "企业\"名\"",
+                "x\r\ny"]
+
+
+def awkward_frame(n: int = 1000) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    i = np.arange(n)
+    floats = np.array(AWKWARD_FLOATS)
+    bits = rng.integers(0, 2 ** 63, n, dtype=np.int64).view(np.float64)  # every exponent
+    text = np.array(AWKWARD_TEXT, dtype=object)[i % len(AWKWARD_TEXT)]
+    return pd.DataFrame({
+        "row": i + 1,
+        "small": np.arange(n, dtype=np.int8) % 5,
+        "big": np.int64(2) ** 62 - i,
+        "maybe": pd.array([None if k % 4 == 0 else int(k) for k in i], dtype="Int64"),
+        "float": floats[i % len(floats)],
+        "bits": bits,
+        "score": np.round(rng.uniform(0, 1, n), 10),
+        "flag": i % 3 == 0,
+        "object text": text,
+        "str text": pd.Series(text, dtype="str"),
+        "segment": pd.Categorical(np.array(["分体式", "=整体式", "a,b", None],
+                                           dtype=object)[i % 4]),
+        "words": pd.Categorical.from_codes(i % 2, ["否", "是"]),
+    })
+
+
+def test_csv_is_the_bytes_pandas_writes_for_awkward_values_whatever_the_chunks():
+    from benchmark.report.frames import csv_lines, neutralised, write_csv
+
+    frame = awkward_frame()
+    assert csv_lines(frame) is not None  # every column through the pyarrow kernel
+    want = "\ufeff" + neutralised(frame).to_csv(index=False, lineterminator="\n")
+    for chunk in (1000, 333, 1):
+        out = io.BytesIO()
+        write_csv(frame, out, chunk_rows=chunk)
+        assert out.getvalue() == want.encode("utf-8"), chunk
+    assert '"\'=整体式"' not in want and "'=整体式" in want and '"say ""hi"""' in want
+
+
+def test_csv_floats_are_python_repr_on_every_exponent():
+    from benchmark.report.frames import float_text
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate([np.array(AWKWARD_FLOATS),
+                             rng.integers(0, 2 ** 63, 100_000, dtype=np.int64).view(np.float64),
+                             np.round(10.0 ** rng.uniform(-8, 18, 100_000), 3)])
+    got = float_text(values).to_pylist()
+    assert got == [None if np.isnan(v) else repr(float(v)) for v in values]
+
+
+def test_csv_of_a_column_of_lists_is_written_by_pandas_with_lists_joined():
+    from benchmark.report.frames import write_csv
+
+    frame = pd.DataFrame({"k": ["a", "=b"], "v": [[1, 2], ["x"]]})
+    out = io.BytesIO()
+    write_csv(frame, out)
+    assert out.getvalue().decode("utf-8") == "\ufeffk,v\na,1; 2\n'=b,x\n"
+
+
+def test_frame_writers_tell_the_rows_written():
+    from benchmark.report.frames import write_csv, write_parquet
+
+    frame = awkward_frame()
+    for write in (write_csv, write_parquet):
+        told: list[int] = []
+        write(frame, io.BytesIO(), chunk_rows=300, progress=told.append)
+        assert told == [300, 600, 900, 1000], write
+
+
+def test_the_writing_stage_shows_each_files_rows_and_rows_per_second(tmp_path, monkeypatch):
+    import contextlib
+
+    import test_memory
+
+    from benchmark import cli
+
+    monkeypatch.setattr(cli.StageProgress, "REDRAW_SECONDS", 0.0)
+    bar = test_memory._Bar()
+
+    @contextlib.contextmanager
+    def recorded(label, stages, lang="en"):
+        yield cli.StageProgress(bar, lang)
+
+    monkeypatch.setattr(cli, "stage_progress", recorded)
+    test_memory._rank_1000(tmp_path, "csv,parquet,xlsx")
+    out = tmp_path / "out"
+    shown = {}
+    for d in bar.drawn:
+        m = re.fullmatch(r"writing (\S+) ([\d,]+) rows, [\d,]+ rows/s", d)
+        if m:
+            shown[m[1]] = int(m[2].replace(",", ""))
+    for name in ("tiers", "composite", "excluded"):
+        rows = len(pd.read_parquet(out / f"{name}.parquet"))
+        assert shown[f"{name}.csv"] == shown[f"{name}.parquet"] == rows > 0
+    sheets = openpyxl.load_workbook(out / "ranking.xlsx").worksheets
+    assert shown["ranking.xlsx"] == sum(ws.max_row - 1 for ws in sheets)
+
+
+def test_row_workbook_keeps_spaces_at_either_end_of_inline_and_shared_text():
+    n = 400
+    distinct = [f" lead {k}" if k % 3 == 0 else f"trail {k} " if k % 3 == 1 else f"mid {k}"
+                for k in range(n)]  # too many distinct values to share: inline strings
+    repeated = [" a", "b ", "c\rd", "e&f"] * (n // 4)  # shared strings
+    frame = pd.DataFrame({"d": distinct, "r": pd.Series(repeated, dtype="str")})
+    data = workbook([RowSheet("t", ["d", "r"], n, frames=[frame])])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+        assert 't="s"' in sheet_xml and 't="inlineStr"' in sheet_xml
+        assert "sharedStrings.xml" in z.read("[Content_Types].xml").decode()
+    ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows == list(zip(distinct, repeated, strict=True))
+
+
+def test_row_workbook_raises_an_error_of_the_sheet_xml_worker_and_stops():
+    frame = frame_1000()
+
+    def frames():
+        yield frame.iloc[:500]
+        raise ValueError("a chunk that cannot be made")
+
+    with pytest.raises(ValueError, match="cannot be made"):
+        workbook([RowSheet("t", HEADER, 1000, frames=frames())])
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "sheet-xml"]  # none left running

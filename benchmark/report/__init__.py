@@ -163,11 +163,18 @@ def value_words(value: object, key: str, L: dict) -> str:
     return str(words.get(f"{key}.{text}") or words.get(text) or text)
 
 
+def yes_no_words(value: object, L: dict) -> str | None:
+    """A yes/no in words — a boolean, or one the engine wrote out ("True"/"False") —; None for
+    any other value."""
+    if isinstance(value, bool) or value in ("True", "False"):
+        return value_words(value in (True, "True"), "", L)
+    return None
+
+
 def fmt_shown(value: object, unit: str | None, digits: int | None, L: dict) -> str:
     """An indicator's value as shown: yes/no for a boolean, else the number and its unit."""
-    if isinstance(value, bool) or value in ("True", "False"):  # a yes/no the engine wrote out
-        return value_words(value in (True, "True"), "", L)
-    return fmt_quantity(value, unit, digits)
+    words = yes_no_words(value, L)
+    return fmt_quantity(value, unit, digits) if words is None else words
 
 
 @cache

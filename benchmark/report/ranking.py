@@ -32,12 +32,11 @@ from benchmark.report import (
     report_id,
     write_all,
 )
-from benchmark.report.frames import neutralised, write_csv, write_parquet
+from benchmark.report.frames import Progress, write_csv, write_parquet
 from benchmark.report.numbers import fmt_number, fmt_percent
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import (
     EXCEL_MAX_ROWS,
-    ILLEGAL_CHARACTERS_RE,
     RowSheet,
     safe_text,
     write_row_workbook,
@@ -349,19 +348,21 @@ def warning_text(w: dict, result: dict, R: dict, lang: str) -> str:
 
 
 def table_csv(name: str, frame: pd.DataFrame, result: dict, lang: str,
-              template_dir: str | None = None):
+              template_dir: str | None = None, progress: Progress = lambda rows: None):
     """One table as a CSV for people: headers and cells in `lang` (names for ids, words for
-    codes and booleans), as the workbook shows them; written a chunk of rows at a time."""
+    codes and booleans), as the workbook shows them; written a chunk of rows at a time
+    (`progress(rows)` with the rows written so far)."""
     R = labels(lang, template_dir)["ranking"]
     columns = shown_columns(frame)
     header = [_column_header(c, R, result, lang) for c in columns]
     if name in PER_ROW:
         def write(fh):
-            write_csv(shown_frame(frame, result, R, lang).set_axis(header, axis=1), fh)
+            write_csv(shown_frame(frame, result, R, lang).set_axis(header, axis=1), fh,
+                      progress=progress)
         return write
     rows = [[v[0] if isinstance(v, tuple) else v for v in row]
             for row in _small_rows(records(frame), columns, result, R, lang)]
-    return lambda fh: write_csv(pd.DataFrame(rows, columns=header), fh)
+    return lambda fh: write_csv(pd.DataFrame(rows, columns=header), fh, progress=progress)
 
 
 def shown_columns(frame: pd.DataFrame) -> list[str]:
@@ -373,9 +374,9 @@ def shown_columns(frame: pd.DataFrame) -> list[str]:
     return columns
 
 
-def table_parquet(frame: pd.DataFrame):
+def table_parquet(frame: pd.DataFrame, progress: Progress = lambda rows: None):
     """One table as Parquet (machine ids as column names, numbers as numbers, lists as lists)."""
-    return lambda fh: write_parquet(frame, fh)
+    return lambda fh: write_parquet(frame, fh, progress=progress)
 
 
 LEADING = ("row", "segment", "rank", *FIELDS, "indicator", "unit")  # first columns of a sheet
@@ -454,19 +455,12 @@ def _small_rows(rows: list[dict], columns: list[str], result: dict, R: dict, lan
         yield out
 
 
-def _display_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
-    """`shown_frame` with every cell a Python value, empty cells as None (for the workbook)."""
-    shown = shown_frame(frame, result, R, lang, xml=True)
-    return shown.astype(object).where(shown.notna(), None)
-
-
-def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str,
-                xml: bool = False) -> pd.DataFrame:
+def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
     """A per-row table as a person reads it, column by column (each a map of categories, not a
     text per row): segment and indicator names for ids, the reasons of an exclusion in words,
-    yes/no for booleans, text safe for a spreadsheet (no formula start; with `xml`, for a
-    workbook, no characters XML cannot hold); numbers stay numbers. The identity columns stay
-    as written (in a CSV, character for character)."""
+    yes/no for booleans; numbers stay numbers. The identity columns stay as written (in a CSV,
+    character for character). The writers make its text safe for a spreadsheet (`write_csv`,
+    the row workbook)."""
     out = {}
     for c in shown_columns(frame):
         if c == "reason" and "reason_code" in frame:
@@ -479,31 +473,41 @@ def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str,
                               else indicator_name(result, str(x), lang)
                               for x in ids.cat.categories})
         elif column.dtype == bool:
-            column = pd.Series(np.where(column, R["yes"], R["no"]), index=frame.index)
-        elif xml and (column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype)):
-            column = column.astype(object)
-            text = column.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
-            column = text.where(text.notna(), column)
+            column = pd.Series(pd.Categorical.from_codes(column.to_numpy().astype(np.int8),
+                                                         [R["no"], R["yes"]]), index=frame.index)
         out[c] = column
-    return neutralised(pd.DataFrame(out, index=frame.index))
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _exclusion_column(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.Series:
     """The reasons of each excluded row in words ("; " between causes), put in words once per
-    distinct combination of reason code and parameters."""
+    distinct combination of reason code and parameters (a category per distinct text)."""
     key = [c for c in EXCLUSION_COLUMNS if c in frame]
-    code, combos = pd.MultiIndex.from_frame(frame[key].astype(str)).factorize()
-    texts = ["; ".join(exclusion_reasons(dict(zip(key, k, strict=True)), result, R, lang))
-             for k in combos]
-    return pd.Series(np.asarray(texts, dtype=object)[code] if len(texts) else [],
-                     index=frame.index, dtype=object)
+    combo = np.zeros(len(frame), dtype=np.int64)
+    names = []
+    for c in key:  # the codes of each column, the combination as one number
+        codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
+        first = np.unique(codes, return_index=True)[1]
+        names.append(frame[c].iloc[first].astype(str).tolist())
+        combo = combo * max(len(uniques), 1) + codes
+    code, combos = pd.factorize(combo)
+    texts = []
+    for k in combos:
+        values = []
+        for c in reversed(names):
+            k, i = divmod(int(k), max(len(c), 1))
+            values.append(c[i])
+        texts.append("; ".join(exclusion_reasons(dict(zip(key, reversed(values), strict=True)),
+                                                 result, R, lang)))
+    words, of_combo = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+    return pd.Series(pd.Categorical.from_codes(of_combo[code], list(words)), index=frame.index)
 
 
 def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict, lang: str,
                   chunk: int = 50_000):
     """The table in words, a chunk of rows at a time, its columns in header order."""
     for start in range(0, len(frame), chunk):
-        yield _display_frame(frame.iloc[start:start + chunk], result, R, lang)[columns]
+        yield shown_frame(frame.iloc[start:start + chunk], result, R, lang)[columns]
 
 
 def ranking_sheets(r: Ranking, result: dict, lang: str,
@@ -539,11 +543,12 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
 
 
 def ranking_workbook(r: Ranking, result: dict, lang: str = "zh", template_dir: str | None = None,
-                     max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None):
+                     max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None,
+                     progress: Progress = lambda rows: None):
     """The workbook as a function of a binary file (constant memory; see `write_row_workbook`)."""
     on = dt.date.fromisoformat(result["evaluation_date"])
     return lambda fh: write_row_workbook(fh, ranking_sheets(r, result, lang, template_dir), on,
-                                         max_rows=max_rows, split=split)
+                                         max_rows=max_rows, split=split, progress=progress)
 
 
 # --- Markdown and HTML ------------------------------------------------------------------------
@@ -624,21 +629,24 @@ def render_ranking_html(result: dict, lang: str = "zh", template_dir: str | None
 
 def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "zh",
                     template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
-                    split=lambda title, parts: None) -> list[tuple[str, Any]]:
+                    split=lambda title, parts: None, progress: Progress = lambda rows: None
+                    ) -> list[tuple[str, Any]]:
     """(file name, content) for every requested format: the summaries as text, the table files
-    as functions writing a binary file a chunk at a time; nothing is written here."""
+    as functions writing a binary file a chunk at a time (`progress(rows)` with the rows of the
+    file written so far); nothing is written here."""
     out: list[tuple[str, Any]] = []
     frames = table_frames(r)
     if "json" in formats:
         out.append(("ranking.json", render_json(result)))
     if "csv" in formats:
-        out += [(f"{name}.csv", table_csv(name, frame, result, lang, template_dir))
+        out += [(f"{name}.csv", table_csv(name, frame, result, lang, template_dir, progress))
                 for name, frame in frames.items()]
     if "parquet" in formats:
-        out += [(f"{name}.parquet", table_parquet(frame)) for name, frame in frames.items()]
+        out += [(f"{name}.parquet", table_parquet(frame, progress))
+                for name, frame in frames.items()]
     if "xlsx" in formats:
         out.append(("ranking.xlsx", ranking_workbook(r, result, lang, template_dir, max_rows,
-                                                     split)))
+                                                     split, progress)))
     if "md" in formats:
         out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir)))
     if "html" in formats or "pdf" in formats:
@@ -656,12 +664,14 @@ def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "z
 def write_ranking(r: Ranking, result: dict, formats: list[str], out_dir, lang: str = "zh",
                   template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
                   split=lambda title, parts: None, step=lambda name: None,
-                  extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
+                  extra: list[tuple[str, str | bytes]] | None = None,
+                  progress: Progress = lambda rows: None) -> list[Path]:
     """Render every requested format, then write them all (and `extra` files: the boards), all
-    or nothing, under `out_dir`; `step(name)` is called before each file is written (progress)."""
+    or nothing, under `out_dir`; `step(name)` is called before each file is written and
+    `progress(rows)` while a table file is, with its rows written so far (progress)."""
     if formats or not extra:
         check_formats(formats, RANK_FORMATS)
-    outputs = ranking_outputs(r, result, formats, lang, template_dir, max_rows, split)
+    outputs = ranking_outputs(r, result, formats, lang, template_dir, max_rows, split, progress)
     outputs += list(extra or [])
 
     def stepping(name, content):

@@ -30,9 +30,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
 
-from benchmark.report import OPS, labels, value_words
+from benchmark.report import FORMULA_START, OPS, labels, value_words, yes_no_words
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
 UNVERIFIED_FILL = PatternFill("solid", fgColor="FBE9EB")
 BEST_FILL = PatternFill("solid", fgColor="FFF3C4")
@@ -128,12 +127,14 @@ FAST_DEFLATE = 1
 
 
 def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark",
-                  replace: dict[str, Callable[[IO[bytes], bytes], None]] | None = None) -> None:
+                  replace: dict[str, Callable[[IO[bytes], bytes], None]] | None = None,
+                  edit: dict[str, Callable[[str, bytes], bytes]] | None = None) -> None:
     """Write `wb` to the binary file `fh`, identical for identical inputs: openpyxl stamps
     "modified" with the clock and the zip entries with the time, so every timestamp is set to
     `on` and the parts are copied into a new zip a block at a time. `replace` maps a part's
     name to a function writing its new content (given the part as openpyxl wrote it); those
-    parts come last, in the order of `replace`."""
+    parts come last, in the order of `replace`. `edit` maps a part's name to a function of
+    its name and content giving its new content, in its place."""
     stamp = xlsx_stamp(on)
     replace = replace or {}
     wb.properties.creator = wb.properties.lastModifiedBy = creator
@@ -157,6 +158,10 @@ def save_workbook(wb, fh, on: dt.date | dt.datetime, creator: str = "benchmark",
                     continue
                 if info.filename == "docProps/core.xml":
                     dst.writestr(entry(info.filename), core)
+                    continue
+                if edit and info.filename in edit:
+                    dst.writestr(entry(info.filename),
+                                 edit[info.filename](info.filename, src.read(info)))
                     continue
                 with src.open(info) as part, dst.open(entry(info.filename), "w") as out:
                     while block := part.read(1 << 20):
@@ -222,9 +227,8 @@ def _shown(value: Any, L: dict) -> Any:
 
 def _declared(value: Any, L: dict) -> Any:
     """A declared value as written; a yes/no the engine wrote out (True/False) in words."""
-    if isinstance(value, bool) or value in ("True", "False"):
-        return value_words(value in (True, "True"), "", L)
-    return value
+    words = yes_no_words(value, L)
+    return value if words is None else words
 
 
 def evaluation_sheets(result: dict, L: dict, lang: str) -> list[Sheet]:
@@ -345,7 +349,7 @@ EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, the header included
 EXCEL_MAX_TEXT = 32_767  # characters of a cell
 CHUNK_ROWS = 50_000  # rows turned into sheet XML at a time
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # what XML 1.0 cannot hold (openpyxl's set)
-_FORMULA_RE = r"^[=+\-@\t\r]"
+_ILLEGAL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 @dataclass
@@ -423,29 +427,82 @@ def _attr(text: str) -> str:
 def _safe_texts(text):
     """Text cells as a spreadsheet should show them, vectorised (pyarrow): characters XML
     cannot hold removed, at most 32,767 characters, a formula start prefixed with a quote, then
-    escaped for XML (& < > and CR, which XML would read as a line feed)."""
+    escaped for XML (& < > and CR, which XML would read as a line feed). Each step runs only
+    on a chunk that needs it (a scan of the bytes first)."""
     import pyarrow.compute as pc
 
-    text = pc.replace_substring_regex(text, _ILLEGAL_XML, "")
-    text = pc.utf8_slice_codeunits(text, 0, EXCEL_MAX_TEXT)
-    risky = pc.match_substring_regex(text, _FORMULA_RE)
-    text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    from benchmark.report.frames import holding, longest, safe_formula
+
+    if holding(text, _ILLEGAL_BYTES) is not None:
+        text = pc.replace_substring_regex(text, _ILLEGAL_XML, "")
+    if longest(text) > EXCEL_MAX_TEXT:  # in bytes, never fewer than characters
+        text = pc.utf8_slice_codeunits(text, 0, EXCEL_MAX_TEXT)
+    text = safe_formula(text)
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        text = pc.replace_substring(text, old, new)
+        if holding(text, old.encode()) is not None:
+            text = pc.replace_substring(text, old, new)
     return text
 
 
-_NUMBER, _TEXT, _BOOL = 0, 1, 2
-_OPEN = ("><v>", ' t="inlineStr"><is><t xml:space="preserve">', ' t="b"><v>')
-_CLOSE = ("</v></c>", "</t></is></c>", "</v></c>")
+_NUMBER, _TEXT, _BOOL, _SHARED = 0, 1, 2, 3
+_OPEN = ("><v>", ' t="inlineStr"><is><t xml:space="preserve">', ' t="b"><v>', ' t="s"><v>')
+_CLOSE = ("</v></c>", "</t></is></c>", "</v></c>", "</v></c>")
+_INLINE = ' t="inlineStr"><is><t>'  # text with no space at either end to keep
+_EDGE_START, _EDGE_END = b" \t\n&", b" \t\n;"  # a space, or an escaped CR ("&#13;")
+SHARED_SHARE = 8  # a text column of a chunk in the shared strings when ≤ 1/8 of it is distinct
+
+
+class _SharedStrings:
+    """The workbook's shared strings: the text of a chunk's column that repeats (a segment, an
+    enterprise, yes/no, a reason) is written once here and referred to by number."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.count = 0
+
+    def cells(self, text) -> tuple[Any, int]:
+        """(cells, kind) of a text column: its shared string numbers when it repeats enough,
+        else the text itself."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(text)
+        if len(encoded.dictionary) * SHARED_SHARE > len(text):
+            return text, _TEXT
+        words = _safe_texts(encoded.dictionary).to_pylist()
+        ids = np.array([self.ids.setdefault(w, len(self.ids)) for w in words], dtype=np.int64)
+        self.count += len(text) - text.null_count
+        numbers = pc.take(pa.array(ids), encoded.indices)
+        return pc.cast(numbers, pa.string()), _SHARED
+
+    def xml(self) -> bytes:
+        items = "".join(f'<si><t xml:space="preserve">{w}</t></si>' for w in self.ids)
+        return ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                f'count="{self.count}" uniqueCount="{len(self.ids)}">{items}</sst>').encode()
+
+
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def _with_shared_strings(name: str, part: bytes) -> bytes:
+    """openpyxl's content types or workbook relations, naming the shared strings part too."""
+    if name == "[Content_Types].xml":
+        entry = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}" />'
+        return part.replace(b"</Types>", entry.encode() + b"</Types>")
+    entry = f'<Relationship Type="{_SST_REL}" Target="sharedStrings.xml" Id="rIdShared" />'
+    return part.replace(b"</Relationships>", entry.encode() + b"</Relationships>")
 
 
 def _column_of_frame(column) -> tuple[Any, Any]:
     """(cell text, kind) of a DataFrame column: a number column as numbers, a text column as
-    text, an object column of numbers and None as numbers, a mixed one cell by cell."""
+    text (an arrow-backed one as it is, no Python object per cell), an object column of
+    numbers and None as numbers, a mixed one cell by cell."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from benchmark.report.frames import plain_text
 
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = pd.Series(column.cat.categories)
@@ -460,6 +517,9 @@ def _column_of_frame(column) -> tuple[Any, Any]:
         if column.dtype.kind == "f":
             values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, pa.float64()))
         return pc.cast(values, pa.string()), _NUMBER
+    if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        text = plain_text(pa.array(column, from_pandas=True))
+        return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text), _TEXT
     inferred = pd.api.types.infer_dtype(column, skipna=True)
     if inferred in ("string", "empty"):
         text = pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
@@ -496,8 +556,9 @@ def _column_of_cells(values: Sequence[Any]) -> tuple[Any, Any]:
     return pa.array(text, type=pa.string()), pa.array(kinds, type=pa.int8())
 
 
-def _cells(letter: str, numbers, text, kind, style) -> Any:
-    """The <c> elements of one column (an empty string for an empty cell)."""
+def _cells(letter: str, numbers, text, kind, style) -> list[Any]:
+    """The <c> elements of one column as pieces of the row's join: its text and markup when
+    no cell is empty, else one array with an empty string for an empty cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -509,13 +570,24 @@ def _cells(letter: str, numbers, text, kind, style) -> Any:
     else:
         shown = _safe_texts(text) if kind == _TEXT else text
         opening, closing = _OPEN[kind], _CLOSE[kind]
+        if kind == _TEXT:  # xml:space="preserve" only on text with a space at an end
+            from benchmark.report.frames import ending_with, starting_with
+
+            edge = starting_with(shown, _EDGE_START) | ending_with(shown, _EDGE_END)
+            opening = pc.if_else(pa.array(edge), opening, _INLINE) if edge.any() else _INLINE
     s = (pc.binary_join_element_wise(' s="', pc.cast(style, pa.string()), '"', "")
          if isinstance(style, pa.Array) else f' s="{style}"' if style else "")
     if isinstance(style, pa.Array):
         s = pc.if_else(pc.equal(style, 0), "", s)
-    cell = pc.binary_join_element_wise(f'<c r="{letter}', numbers, '"', s, opening, shown,
-                                       closing, "")
-    return pc.fill_null(cell, "")
+    pieces: list[Any] = [f'<c r="{letter}', numbers]
+    for piece in ('"', s, opening, shown, closing):  # neighbouring literals as one
+        if isinstance(piece, str) and isinstance(pieces[-1], str):
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    if shown.null_count == 0:
+        return pieces
+    return [pc.fill_null(pc.binary_join_element_wise(*pieces, ""), "")]
 
 
 def _rows_xml(columns: list[tuple[Any, Any, Any]], first: int, n: int) -> memoryview:
@@ -524,19 +596,27 @@ def _rows_xml(columns: list[tuple[Any, Any, Any]], first: int, n: int) -> memory
     import pyarrow.compute as pc
 
     numbers = pc.cast(pa.array(np.arange(first, first + n, dtype=np.int64)), pa.string())
-    cells = [_cells(get_column_letter(k + 1), numbers, text, kind, style)
-             for k, (text, kind, style) in enumerate(columns)]
-    rows = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
+    pieces: list[Any] = ['<row r="', numbers, '">']
+    for k, (text, kind, style) in enumerate(columns):
+        for piece in _cells(get_column_letter(k + 1), numbers, text, kind, style):
+            if isinstance(piece, str) and isinstance(pieces[-1], str):
+                pieces[-1] += piece
+            else:
+                pieces.append(piece)
+    rows = pc.binary_join_element_wise(*pieces, "</row>", "")
     rows = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset:rows.offset + n + 1]
     return memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]]
 
 
-def _frame_columns(frame, sheet: RowSheet, styles: _Styles) -> list[tuple[Any, Any, Any]]:
+def _frame_columns(frame, sheet: RowSheet, styles: _Styles,
+                   shared: _SharedStrings) -> list[tuple[Any, Any, Any]]:
     out = []
     for k in range(len(sheet.header)):
         if k < frame.shape[1]:
             text, kind = _column_of_frame(frame.iloc[:, k])
+            if isinstance(kind, int) and kind == _TEXT:
+                text, kind = shared.cells(text)
         else:
             text, kind = _column_of_cells([None] * len(frame))
         out.append((text, kind, styles.of(sheet.formats.get(k)) if kind == _NUMBER or
@@ -565,7 +645,8 @@ def _cell_columns(rows: list[Sequence[Any]], sheet: RowSheet,
     return out
 
 
-def _chunks(sheet: RowSheet, styles: _Styles) -> Iterator[tuple[int, list]]:
+def _chunks(sheet: RowSheet, styles: _Styles,
+            shared: _SharedStrings) -> Iterator[tuple[int, list]]:
     """(rows, columns) of the sheet's data, a chunk at a time."""
     import itertools
 
@@ -573,7 +654,7 @@ def _chunks(sheet: RowSheet, styles: _Styles) -> Iterator[tuple[int, list]]:
         for frame in sheet.frames:
             for start in range(0, len(frame), CHUNK_ROWS):
                 part = frame.iloc[start:start + CHUNK_ROWS]
-                yield len(part), _frame_columns(part, sheet, styles)
+                yield len(part), _frame_columns(part, sheet, styles, shared)
         return
     rows = iter(sheet.rows)
     while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
@@ -633,9 +714,60 @@ def _header_sheet(wb, title: str, sheet: RowSheet, n: int, note: str | None) -> 
     ws.append(header)
 
 
-def _splice(data: _Rows, size: int) -> Callable[[IO[bytes], bytes], None]:
+def _ahead(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The items of `blocks`, made in a worker thread up to `depth` ahead of the caller (the
+    sheet XML built while the previous chunk is deflated: pyarrow and zlib release the GIL);
+    an error there is raised here, and the worker stops when the caller does."""
+    import queue
+    import threading
+
+    made: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                made.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for block in blocks:
+                if not put((block, None)):
+                    return
+            put((end, None))
+        except BaseException as exc:  # handed to the caller
+            put((end, exc))
+
+    worker = threading.Thread(target=work, name="sheet-xml", daemon=True)
+    worker.start()
+    try:
+        while True:
+            block, error = made.get()
+            if error is not None:
+                raise error
+            if block is end:
+                return
+            yield block
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _splice(data: _Rows, size: int,
+            progress: Callable[[int], None]) -> Callable[[IO[bytes], bytes], None]:
     """A part writer: openpyxl's sheet (header only) with the next `size` data rows put in
-    after the header row, a chunk at a time."""
+    after the header row, a chunk at a time (`progress(n)` after each chunk of `n` rows)."""
+
+    def blocks() -> Iterator[tuple[int, memoryview]]:
+        first = 2
+        for n, columns in data.take(size):
+            yield n, _rows_xml(columns, first, n)
+            first += n
 
     def write(out: IO[bytes], original: bytes) -> None:
         end = original.find(b"</sheetData>")
@@ -645,45 +777,59 @@ def _splice(data: _Rows, size: int) -> Callable[[IO[bytes], bytes], None]:
                 original[end + len(b"<sheetData />"):]
             end = original.index(b"</sheetData>")
         out.write(original[:end])
-        first = 2
-        for n, columns in data.take(size):
-            out.write(_rows_xml(columns, first, n))
-            first += n
+        for n, xml in _ahead(blocks()):
+            out.write(xml)
+            progress(n)
         out.write(original[end:])
     return write
 
 
 def write_row_workbook(fh, sheets: Sequence[RowSheet], on: dt.date | dt.datetime,
                        creator: str = "benchmark", max_rows: int = EXCEL_MAX_ROWS,
-                       split=lambda title, parts: None) -> None:
+                       split=lambda title, parts: None,
+                       progress: Callable[[int], None] = lambda rows: None) -> None:
     """Write the XLSX file of `sheets` to the binary file `fh`, a chunk of rows at a time
     (memory bounded by the chunk, not the rows: the sheet XML is made from column arrays with
     pyarrow and streamed into the zip), identical for identical inputs (`on` fixes every
     timestamp). A sheet with more data rows than fit under the header (`max_rows` − 1) is split
     into parts "title (k)", each with its header and a note on it; `split(title, parts)` is
-    called for each sheet split, for the caller to say so."""
+    called for each sheet split, for the caller to say so; `progress(rows)` with the data
+    rows written so far, over all sheets."""
     per_part = max_rows - 1
     wb = Workbook(write_only=True)
     taken: set[str] = set()
     styles = _Styles()
+    shared = _SharedStrings()
     replace: dict[str, Callable[[IO[bytes], bytes], None]] = {}
+    written = [0]
+
+    def told(n: int) -> None:
+        written[0] += n
+        progress(written[0])
+
     for sheet in sheets:
         parts = max(1, -(-sheet.n // per_part))
         if parts > 1:
             split(sheet.title, parts)
-        data = _Rows(_chunks(sheet, styles))
+        data = _Rows(_chunks(sheet, styles, shared))
         for p in range(parts):
             size = min(per_part, sheet.n - p * per_part)
             title = sheet.title if parts == 1 else f"{sheet.title[:25]} ({p + 1})"
             note = None if parts == 1 else sheet.split_note.format(
                 part=p + 1, parts=parts, first=p * per_part + 1, last=p * per_part + size)
             _header_sheet(wb, sheet_title(title, taken), sheet, size, note)
-            replace[f"xl/worksheets/sheet{len(replace) + 1}.xml"] = _splice(data, size)
+            replace[f"xl/worksheets/sheet{len(replace) + 1}.xml"] = _splice(data, size, told)
     if not sheets:
         wb.create_sheet("Sheet")
 
     def write_styles(out: IO[bytes], original: bytes) -> None:
         out.write(styles.xml())
 
+    def write_shared(out: IO[bytes], original: bytes) -> None:
+        out.write(shared.xml())
+
     replace["xl/styles.xml"] = write_styles
-    save_workbook(wb, fh, on, creator, replace)
+    replace["xl/sharedStrings.xml"] = write_shared
+    save_workbook(wb, fh, on, creator, replace,
+                  edit=dict.fromkeys(("[Content_Types].xml", "xl/_rels/workbook.xml.rels"),
+                                     _with_shared_strings))
