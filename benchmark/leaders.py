@@ -65,6 +65,32 @@ class Ranking:
     board_members: list[BoardMembers] = field(default_factory=list, repr=False)
 
     @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The ranking's tables as written to CSV, Parquet and XLSX, made once: the per-row ones
+        with their identity columns as text (composite and excluded with every identity field,
+        "" where the population has none); empty tables left out. The ranking itself holds the
+        identity as the population's own text objects (no copy of the text per table)."""
+        out = {}
+        for name in TABLES:
+            frame = getattr(self, name)
+            if frame is None or frame.empty:
+                continue
+            if name in PER_ROW_TABLES:
+                frame = _as_text(frame)
+            if name in ("composite", "excluded"):
+                missing = [f for f in FIELDS if f not in frame]
+                if missing:
+                    frame = frame.assign(**dict.fromkeys(missing, ""))
+            out[name] = frame
+        return out
+
+    def __getstate__(self) -> dict:
+        """Pickled (a Dask worker's ranking) without the tables made for writing."""
+        state = dict(vars(self))
+        state.pop("tables", None)
+        return state
+
+    @cached_property
     def boards(self) -> pd.DataFrame:
         """The publishable single-indicator rankings (单指标排行榜): one row per tier member —
         indicator, segment, unit, tier, its boundary, the stated floor, enterprise, standard,
@@ -72,14 +98,31 @@ class Ranking:
         return _boards(self.assessment, self.tiers, self.board_members)
 
 
-def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Row number, the identity fields the population has, and the segment, for `rows` (all)."""
+TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
+PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The identity columns of a per-row table as pandas text, as a table built from the text
+    infers it (what the table files are written from)."""
+    held = [f for f in FIELDS if f in frame and frame[f].dtype == object]
+    if not held:
+        return frame
+    return frame.assign(**{f: pd.Series(frame[f].to_numpy(dtype=object), index=frame.index)
+                           for f in held})
+
+
+def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
+    """Row number, the identity fields the population has, and the segment, for `rows` (all).
+    The identity stays the population's own text objects (a table of them, not a copy of the
+    text: `Ranking.tables` makes the text columns the files are written from)."""
     pop = a.population
     pick = (lambda x: x) if rows is None else (lambda x: x[rows])
-    out = {"row": pick(pop.rows)}
+    out: dict[str, object] = {"row": pick(pop.rows)}
     for f in FIELDS:
         if f in pop.fields:
-            out[f] = pick(pop.fields[f])
+            out[f] = pd.Series(pick(np.asarray(pop.fields[f], dtype=object)), dtype=object,
+                               copy=False)
     codes = pick(a.segment_code)
     out["segment"] = pd.Categorical.from_codes(np.where(codes < 0, len(a.segment_ids), codes),
                                                [*a.segment_ids, ""])
@@ -160,7 +203,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         thresholds=pd.DataFrame(thr_rows, columns=["indicator", "segment", "unit", "method",
                                                    "basis", "n", "threshold", "ci_low",
                                                    "ci_high", "edges", "floor", "warning"]),
-        tiers=pd.DataFrame(tier_table),
+        tiers=pd.DataFrame(tier_table, copy=False),
         suppressed=pd.DataFrame(supp_rows, columns=["indicator", "segment", "n", "reason"]),
         excluded=excluded, composite=composite,
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share", "n",
@@ -312,7 +355,7 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
                                               categories.tolist())
     for name in ("problem_code", "problem", "problem_column"):
         out[name] = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(out, copy=False)
     if a.population.excluded:  # unusable rows: few, listed with their problem
         unusable = pd.DataFrame(
             [{"row": int(str(p.pointer).split("/")[1]), "reason_code": "unusable_row",
@@ -344,7 +387,7 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     for code in np.unique(a.segment_code[eligible]):
         rows = np.flatnonzero(eligible & (a.segment_code == code))
         cols = [r for r in inds if r.applies[rows].all()]
-        ident = pd.DataFrame(_ident(a, rows))
+        ident = pd.DataFrame(_ident(a, rows), copy=False)
         if not cols:
             continue
         signs = np.array([r.sign for r in cols], dtype=float)
