@@ -347,27 +347,52 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
 
     out = _ident(a, rows)
     del out["segment"]
-    per_combo = {"reason_code": joined(), "gates": joined("gate_failed"),
-                 "indicators": joined("below_mandatory")}
-    for name, texts in per_combo.items():
-        categories, of_combo = np.unique(np.asarray(texts, dtype=str), return_inverse=True)
-        out[name] = pd.Categorical.from_codes(of_combo[codes] if len(texts) else codes,
-                                              categories.tolist())
-    for name in ("problem_code", "problem", "problem_column"):
-        out[name] = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
-    frame = pd.DataFrame(out, copy=False)
-    if a.population.excluded:  # unusable rows: few, listed with their problem
-        unusable = pd.DataFrame(
-            [{"row": int(str(p.pointer).split("/")[1]), "reason_code": "unusable_row",
-              "gates": "", "indicators": "", "problem_code": p.code, "problem": p.message,
-              "problem_column": problem_column(a.population, p)}
-             for p in a.population.excluded])
-        frame = pd.concat([frame.astype(dict.fromkeys(EXCLUSION_COLUMNS, object)), unusable],
-                          ignore_index=True)
-        frame = frame.fillna({f: "" for f in FIELDS if f in frame}).sort_values(
-            "row", kind="stable", ignore_index=True)
-        frame = frame.astype(dict.fromkeys(EXCLUSION_COLUMNS, "category"))
-    return frame
+    texts = {"reason_code": joined(), "gates": joined("gate_failed"),
+             "indicators": joined("below_mandatory")}
+    if not a.population.excluded:
+        for name, per_combo in texts.items():
+            categories, of_combo = np.unique(np.asarray(per_combo, dtype=str),
+                                             return_inverse=True)
+            out[name] = pd.Categorical.from_codes(of_combo[codes] if len(per_combo) else codes,
+                                                  categories.tolist())
+        for name in ("problem_code", "problem", "problem_column"):
+            out[name] = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
+        return pd.DataFrame(out, copy=False)
+    # unusable rows too (few, listed with their problem), all in source row order
+    pop = a.population
+    unusable = {"row": np.array([int(str(p.pointer).split("/")[1]) for p in pop.excluded],
+                                dtype=np.int64),
+                "reason_code": ["unusable_row"] * len(pop.excluded),
+                "gates": [""] * len(pop.excluded), "indicators": [""] * len(pop.excluded),
+                "problem_code": [p.code for p in pop.excluded],
+                "problem": [p.message for p in pop.excluded],
+                "problem_column": _problem_columns(pop)}
+    n = len(rows)
+    order = np.argsort(np.concatenate([out["row"], unusable["row"]]), kind="stable")
+    frame: dict[str, object] = {"row": np.concatenate([out["row"], unusable["row"]])[order]}
+    for f in FIELDS:
+        if f in out:
+            text = np.concatenate([np.asarray(out[f], dtype=object),
+                                   np.full(len(pop.excluded), "", dtype=object)])
+            frame[f] = pd.Series(text[order], dtype=object, copy=False)
+    for name in EXCLUSION_COLUMNS:
+        usable = (np.asarray(texts[name], dtype=object)[codes] if name in texts
+                  else np.full(n, "", dtype=object))
+        frame[name] = pd.Categorical(np.concatenate(
+            [usable, np.asarray(unusable[name], dtype=object)])[order])
+    return pd.DataFrame(frame, copy=False)
+
+
+def _problem_columns(pop) -> list[str]:
+    """`problem_column` of each unusable row's problem, each column as written looked up once."""
+    seen: dict[str, str] = {}
+    out = []
+    for p in pop.excluded:
+        source = str(p.pointer or "").split("/", 2)[-1]
+        if source not in seen:
+            seen[source] = problem_column(pop, p)
+        out.append(seen[source])
+    return out
 
 
 def problem_column(pop, p: Problem) -> str:
@@ -377,17 +402,24 @@ def problem_column(pop, p: Problem) -> str:
     return next((c.target for c in pop.columns if c.source == source and c.target), source)
 
 
+COMPOSITE_COLUMNS = ("weighted_score", "topsis", "topsis_rank", "innovation", "tier1_indicators",
+                     "completeness", "rank", "shortlisted")
+
+
 def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:
     eligible = a.outcome == PASS
-    frames = []
+    parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     innovation = np.zeros(len(eligible), dtype=int)
     for r in a.indicators.values():
         if r.cls == "innovation":
             innovation += a.earned(r)
-    for code in np.unique(a.segment_code[eligible]):
+    codes = a.segment_code[eligible]
+    # the segments where some eligible row lies outside an indicator's scope (one pass each)
+    outside = {r.id: set(np.unique(a.segment_code[eligible & ~r.applies]).tolist())
+               for r in inds}
+    for code in np.unique(codes):
         rows = np.flatnonzero(eligible & (a.segment_code == code))
-        cols = [r for r in inds if r.applies[rows].all()]
-        ident = pd.DataFrame(_ident(a, rows), copy=False)
+        cols = [r for r in inds if int(code) not in outside[r.id]]
         if not cols:
             continue
         signs = np.array([r.sign for r in cols], dtype=float)
@@ -404,19 +436,19 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         completeness = (~np.isnan(values)).sum(axis=1)
         keys = [score, innovation[rows], tier1[rows], completeness]
         rank = ranking.competition_rank(keys, [1, 1, 1, 1])
-        ident["weighted_score"] = np.round(score, 10)
-        ident["topsis"] = np.round(closeness, 10)
-        ident["topsis_rank"] = ranking.competition_rank([closeness], 1)
-        ident["innovation"] = innovation[rows]
-        ident["tier1_indicators"] = tier1[rows]
-        ident["completeness"] = completeness
-        ident["rank"] = rank
-        ident["shortlisted"] = rank <= size
-        frames.append(ident.sort_values(["rank", "row"], kind="stable"))
-    columns = ["row", *[f for f in FIELDS if f in a.population.fields], "segment",
-               "weighted_score", "topsis", "topsis_rank", "innovation", "tier1_indicators",
-               "completeness", "rank", "shortlisted"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        order = np.lexsort((a.population.rows[rows], rank))  # by rank, then row
+        columns = {"weighted_score": np.round(score, 10), "topsis": np.round(closeness, 10),
+                   "topsis_rank": ranking.competition_rank([closeness], 1),
+                   "innovation": innovation[rows], "tier1_indicators": tier1[rows],
+                   "completeness": completeness, "rank": rank, "shortlisted": rank <= size}
+        parts.append((rows[order], {k: v[order] for k, v in columns.items()}))
+    if not parts:
+        return pd.DataFrame(columns=["row", *[f for f in FIELDS if f in a.population.fields],
+                                     "segment", *COMPOSITE_COLUMNS])
+    out = _ident(a, np.concatenate([rows for rows, _ in parts]))
+    for name in COMPOSITE_COLUMNS:
+        out[name] = np.concatenate([columns[name] for _, columns in parts])
+    return pd.DataFrame(out, copy=False)
 
 
 def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:

@@ -72,7 +72,10 @@ class Place:
         hair = TOLERANCE * np.maximum(np.abs(b), 1.0)
         ok = ~np.isnan(s)
         # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
-        short = (s[ok, None] < b[None, :] - hair[None, :]).sum(axis=1)
+        present = s[ok]
+        short = np.zeros(len(present), dtype=np.int64)
+        for bound in b - hair:  # a boundary at a time: no rows × boundaries matrix
+            short += present < bound
         out = np.zeros(value.shape, dtype=np.int32)
         out[ok] = np.where(short < len(b), short + 1, 0)
         return out

@@ -190,8 +190,22 @@ def _reason_combinations(excluded: pd.DataFrame) -> tuple[np.ndarray, list[tuple
     distinct combinations (each a tuple of texts)."""
     if excluded.empty:
         return np.zeros(0, dtype=np.int64), []
-    codes, combos = pd.MultiIndex.from_frame(excluded[list(REASON_KEY)]).factorize()
-    return codes, [tuple(str(x) for x in k) for k in combos]
+    key = np.zeros(len(excluded), dtype=np.int64)
+    uniques = []
+    for name in REASON_KEY:  # each column a code per row (categories: no text per row)
+        of_row, values = pd.factorize(excluded[name])
+        texts = [str(x) for x in values] + ["nan"]  # a missing cell as its text, last
+        key = key * len(texts) + np.where(of_row < 0, len(texts) - 1, of_row)
+        uniques.append(texts)
+    found, codes = np.unique(key, return_inverse=True)
+    combos = []
+    for k in found.tolist():
+        parts = []
+        for texts in reversed(uniques):
+            k, i = divmod(k, len(texts))
+            parts.append(texts[i])
+        combos.append(tuple(reversed(parts)))
+    return codes.reshape(-1), combos
 
 
 def _reasons(excluded: pd.DataFrame, rows: np.ndarray,
