@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -360,26 +361,29 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
         return pd.DataFrame(out, copy=False)
     # unusable rows too (few, listed with their problem), all in source row order
     pop = a.population
-    unusable = {"row": np.array([int(str(p.pointer).split("/")[1]) for p in pop.excluded],
-                                dtype=np.int64),
-                "reason_code": ["unusable_row"] * len(pop.excluded),
-                "gates": [""] * len(pop.excluded), "indicators": [""] * len(pop.excluded),
-                "problem_code": [p.code for p in pop.excluded],
-                "problem": [p.message for p in pop.excluded],
-                "problem_column": _problem_columns(pop)}
+    unusable: dict[str, Any] = {
+        "reason_code": ["unusable_row"] * len(pop.excluded),
+        "gates": [""] * len(pop.excluded), "indicators": [""] * len(pop.excluded),
+        "problem_code": [p.code for p in pop.excluded],
+        "problem": [p.message for p in pop.excluded], "problem_column": _problem_columns(pop)}
     n = len(rows)
-    order = np.argsort(np.concatenate([out["row"], unusable["row"]]), kind="stable")
-    frame: dict[str, object] = {"row": np.concatenate([out["row"], unusable["row"]])[order]}
+    row = np.concatenate([out["row"], np.array([int(str(p.pointer).split("/")[1])
+                                                for p in pop.excluded], dtype=np.int64)])
+    order = np.argsort(row, kind="stable")
+    frame: dict[str, object] = {"row": row[order]}
     for f in FIELDS:
         if f in out:
-            text = np.concatenate([np.asarray(out[f], dtype=object),
-                                   np.full(len(pop.excluded), "", dtype=object)])
-            frame[f] = pd.Series(text[order], dtype=object, copy=False)
-    for name in EXCLUSION_COLUMNS:
-        usable = (np.asarray(texts[name], dtype=object)[codes] if name in texts
-                  else np.full(n, "", dtype=object))
-        frame[name] = pd.Categorical(np.concatenate(
-            [usable, np.asarray(unusable[name], dtype=object)])[order])
+            identity = np.concatenate([np.asarray(out[f], dtype=object),
+                                       np.full(len(pop.excluded), "", dtype=object)])
+            frame[f] = pd.Series(identity[order], dtype=object, copy=False)
+    for name in EXCLUSION_COLUMNS:  # categories in text order, as pandas makes them
+        per_combo = texts.get(name, [""])
+        names = sorted({*per_combo, *unusable[name]})
+        at = pd.Index(names, dtype=object)
+        of_row = np.concatenate([at.get_indexer(per_combo)[codes if name in texts
+                                                           else np.zeros(n, dtype=np.int64)],
+                                 at.get_indexer(unusable[name])])
+        frame[name] = pd.Categorical.from_codes(of_row[order], names)
     return pd.DataFrame(frame, copy=False)
 
 

@@ -320,7 +320,8 @@ def _declared(ind: Indicator, pop, n: int):
         else:
             value = np.full(n, np.nan)
         return value, value, value, declared, label
-    value = np.asarray(pop.values.get(ind.id, np.full(n, np.nan)), dtype=float)
+    value = (np.asarray(pop.values[ind.id], dtype=float) if ind.id in pop.values
+             else np.full(n, np.nan))
     lo, hi = pop.intervals.get(ind.id, (value, value))
     return value, lo, hi, ~np.isnan(value), None
 
@@ -443,7 +444,8 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
     if not len(rows):
         return
-    lo, hi = method.prepare(out.lo[rows]), method.prepare(out.hi[rows])  # rounded once
+    lo = method.prepare(out.lo[rows])  # rounded once
+    hi = lo if out.hi is out.lo else method.prepare(out.hi[rows])
     method = method.raw
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
