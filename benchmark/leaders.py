@@ -174,13 +174,13 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                              "n": place.n, "threshold": place.threshold, "ci_low": place.ci[0],
                              "ci_high": place.ci[1], "edges": list(place.bounds),
                              "floor": place.floor,
-                             "warning": _code(thresholds.sample_warning_code(place.n, m))})
+                             "warning": place.warning["code"] if place.warning else ""})
             ranked = in_seg & ~gate_failed & (r.highest != 0)
             rows = np.flatnonzero(ranked)
             suppressed = place.suppressed is not None
-            if suppressed:
+            if place.suppressed is not None:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
-                                  "reason": "too_few_values" if len(rows) < 2 else "all_equal"})
+                                  "reason": place.suppressed["code"]})
             tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
@@ -217,21 +217,15 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                   "tie_breakers": list(TIE_BREAKERS)})
 
 
-def _code(found: dict | None) -> str:
-    return found["code"] if found else ""
-
-
 def ranking_warnings(thr_rows: list[dict], sat_rows: list[dict], method: thresholds.ThresholdMethod,
               limit: float) -> list[dict]:
     """The ranking's warnings as reason codes with their parameters, thresholds first:
     {code, indicator, segment, …} (small samples: n, method, need; saturation: basis, share, n,
     limit). Reports and the command line put them in words."""
-    out = []
-    for row in thr_rows:
-        found = thresholds.sample_warning_code(row["n"], method)
-        if found:
-            out.append({"code": found.pop("code"), "indicator": row["indicator"],
-                        "segment": row["segment"], **found})
+    out = [{"code": row["warning"], "indicator": row["indicator"], "segment": row["segment"],
+            "n": int(row["n"]), "method": str(method),
+            "need": thresholds.sample_need(row["warning"], method)}
+           for row in thr_rows if row["warning"]]  # the code as the threshold found it
     out += [{"code": row["warning"], "indicator": row["indicator"], "segment": row["segment"],
              "basis": row["basis"], "share": row["share"], "n": row["n"], "limit": limit}
             for row in sat_rows if row["warning"]]

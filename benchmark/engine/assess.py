@@ -189,15 +189,9 @@ class Assessment:
     def margin_reference(self, ind_id: str) -> np.ndarray | None:
         """The per-row reference a margin basis ranks against (None: the programme ranks on the
         value)."""
-        tiers = (self.programme.peers.get("margin_reference") or {}).get("tiers")
-        if not tiers:
-            return None
-        if ind_id not in self.margins:  # computed once per indicator, not per row explained
-            iset = self.catalogue.sets[self.population.category]
-            self.margins[ind_id] = reference_values(
-                self.catalogue, iset, iset.indicators[ind_id], self.population.parameters,
-                self.segment_code, self.on, self.include_superseded, tuple(tiers))
-        return self.margins[ind_id]
+        return margin_reference(self.catalogue, self.catalogue.sets[self.population.category],
+                                self.programme, self.population.parameters, self.segment_code,
+                                self.on, self.include_superseded, self.margins, ind_id)
 
     def earned(self, r: IndicatorAssessment) -> np.ndarray:
         """Rows where an indicator surely earns the programme's bonus (what earns it is the
@@ -253,16 +247,11 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     inputs = RuleInputs(
         programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None, cited,
         lambda ref: catalogue.status_of(ref, on), pop.fields.get("standard_number"))
-    tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
     margins: dict[str, np.ndarray] = {}  # shared with the Assessment: computed once each
-    if tiers:
-        def margin_reference(ind_id: str) -> np.ndarray:
-            if ind_id not in margins:
-                margins[ind_id] = reference_values(
-                    catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
-                    include_superseded, tuple(tiers))
-            return margins[ind_id]
-        inputs.margin_references = margin_reference
+    if (programme.peers.get("margin_reference") or {}).get("tiers"):
+        inputs.margin_references = lambda ind_id: margin_reference(
+            catalogue, iset, programme, pop.parameters, segment, on, include_superseded, margins,
+            ind_id)
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
                 if rule.kind not in RELATIVE_KINDS}
     if population == "self":  # ranked among its own rows (`rank`)
@@ -498,6 +487,21 @@ def mandatory_values(catalogue: Catalogue, iset: IndicatorSet, programme: Progra
                   if requirement(lv).of == "mandatory"), ())
     return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
                       tuple(tiers), mandatory=True)
+
+
+def margin_reference(catalogue: Catalogue, iset: IndicatorSet, programme: Programme,
+                     params: dict, segment: np.ndarray, on: dt.date, include_superseded: bool,
+                     memo: dict[str, np.ndarray], ind_id: str) -> np.ndarray | None:
+    """The per-row reference a margin basis ranks against (the programme's
+    `peers.margin_reference.tiers`; None: the programme ranks on the value), kept in `memo`:
+    computed once per indicator, not per rule or row explained."""
+    tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
+    if not tiers:
+        return None
+    if ind_id not in memo:
+        memo[ind_id] = reference_values(catalogue, iset, iset.indicators[ind_id], params,
+                                        segment, on, include_superseded, tuple(tiers))
+    return memo[ind_id]
 
 
 def reference_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, params: dict,

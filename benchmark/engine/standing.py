@@ -52,8 +52,9 @@ class Place:
     threshold: float  # leader threshold (NaN = none)
     bounds: tuple[float, ...]  # tier boundaries, best first; () when suppressed
     floor: float  # the domestic mandatory value bounding the lowest tier (NaN = varies / none)
-    suppressed: str | None = None  # why no tiers are published
+    suppressed: dict | None = None  # why no tiers are published (ranking.rank_suppressed)
     ci: tuple[float, float] = (math.nan, math.nan)
+    warning: dict | None = None  # the small-sample warning (thresholds.sample_warning_code)
 
     def reaches(self, value: np.ndarray) -> np.ndarray:
         """At least as good as the leader threshold (ties reach it)."""
@@ -238,14 +239,14 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
                     floor = float(f[0])
             elif basis == "margin":
                 floor = 0.0  # a margin below 0 is worse than the row's own reference
-            suppressed, why = ranking.rank_suppressed(value[rows])
+            suppressed = ranking.rank_suppressed(value[rows])
             bounds: tuple[float, ...] = ()
-            if not suppressed:
+            if suppressed is None:
                 b, _ = thresholds.tiers(value[rows], sign, k,
                                         floor=None if math.isnan(floor) else floor)
                 bounds = tuple(float(x) for x in b)
             unit = "%" if basis == "margin" else r.unit
             ctx.places[(r.id, seg)] = Place(r.id, seg, unit, sign, res.n, len(rows),
-                                            float(res.value), bounds, floor, why if suppressed
-                                            else None, (res.ci_low, res.ci_high))
+                                            float(res.value), bounds, floor, suppressed,
+                                            (res.ci_low, res.ci_high), res.warning_code)
     return ctx
