@@ -34,7 +34,12 @@ import pandas as pd
 from benchmark import ranking, thresholds
 from benchmark.engine import FAIL, PASS, assess
 from benchmark.engine.assess import Assessment, domestic_threshold, mandatory_values, segments_of
-from benchmark.engine.standing import PopulationContext, context_of, ranked_value
+from benchmark.engine.standing import (
+    PopulationContext,
+    context_of,
+    ranked_value,
+    segment_positions,
+)
 from benchmark.errors import InputError, Problem
 from benchmark.population import load_population
 
@@ -157,13 +162,17 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
+    segments = segment_positions(a.segment_code)  # once for every indicator
     for done, r in enumerate(iset_inds):
         progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
+        rankable = ~gate_failed & (r.highest != 0)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
-        for code in np.unique(a.segment_code[usable]):
-            in_seg = usable & (a.segment_code == code)
+        for code, positions in segments.items():
+            in_seg = positions[usable[positions]]  # the segment's usable rows, ascending
+            if not len(in_seg):
+                continue
             seg = seg_ids[code] if code >= 0 else ""
             place = ctx.place(r.id, seg)
             assert place is not None and r.top_class is not None  # a place per segment ranked
@@ -175,8 +184,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                              "ci_high": place.ci[1], "edges": list(place.bounds),
                              "floor": place.floor,
                              "warning": place.warning["code"] if place.warning else ""})
-            ranked = in_seg & ~gate_failed & (r.highest != 0)
-            rows = np.flatnonzero(ranked)
+            rows = in_seg[rankable[in_seg]]
             suppressed = place.suppressed is not None
             if place.suppressed is not None:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),

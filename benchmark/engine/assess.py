@@ -20,7 +20,7 @@ from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
 from benchmark.engine.levels import requirement
 from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
-from benchmark.engine.standing import PopulationContext, context_of
+from benchmark.engine.standing import PopulationContext, context_of, segment_positions
 from benchmark.engine.types import (
     ASSESSED,
     FAIL,
@@ -320,7 +320,10 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
                include_superseded: bool, used: set[str],
                earlier: dict[str, IndicatorAssessment], keep_steps: bool,
                shared: dict | None = None) -> IndicatorAssessment:
+    """One indicator assessed over the population; `shared` keeps what every indicator uses
+    (the rows of each segment, each chunk's parameters), made once."""
     n = len(pop)
+    shared = {} if shared is None else shared
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
     applies = (np.ones(n, dtype=bool) if ind.segments is None else
@@ -353,8 +356,12 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out.top_class = np.zeros(n, dtype=bool)
     out.has_reference = np.zeros(n, dtype=bool)
     method = Method.of(ind)
-    for seg in np.unique(segment[compared]):
-        seg_rows = np.flatnonzero(compared & (segment == seg))
+    if "segments" not in shared:
+        shared["segments"] = segment_positions(segment)  # once for every indicator
+    for seg, positions in shared["segments"].items():
+        seg_rows = positions[compared[positions]]
+        if not len(seg_rows):
+            continue
         for rows in np.array_split(seg_rows, -(-len(seg_rows) // CHUNK_ROWS)):
             _levels(ind, out, rows, pop, catalogue, iset.id, ids[seg] if seg >= 0 else None,
                     programme, method, on, include_superseded, used, shared)

@@ -19,6 +19,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from benchmark import __version__
+from benchmark.engine.standing import segment_positions
 from benchmark.evaluation import json_safe
 from benchmark.leaders import (
     EXCLUSION_COLUMNS,
@@ -85,22 +86,12 @@ def table_frames(r: Ranking) -> dict[str, pd.DataFrame]:
     return r.tables
 
 
-def _positions_of(codes: np.ndarray) -> dict[int, np.ndarray]:
-    """The positions of each code (a segment's, …), ascending within a code: one sort, not one
-    mask over the whole population per segment."""
-    order = np.argsort(codes, kind="stable")
-    present, starts = np.unique(codes[order], return_index=True)
-    if not len(codes):
-        return {}
-    return {int(k): part for k, part in zip(present, np.split(order, starts[1:]), strict=True)}
-
-
 def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     """Per indicator and segment of the thresholds table: the histogram of the values the threshold
     was computed from, and each tier's number of rows and value range (best, worst)."""
     a = r.assessment
     out = []
-    segments = _positions_of(a.segment_code)  # the tiers table has a row per usable row, in order
+    segments = segment_positions(a.segment_code)  # the tiers table: a row per usable row
     for t in r.thresholds.itertuples(index=False):
         ind = a.indicators[t.indicator]
         code = a.segment_ids.index(t.segment) if t.segment else -1
@@ -163,9 +154,9 @@ def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) ->
     shown = ["row", *FIELDS, "segment", "weighted_score", "topsis", "topsis_rank", "rank",
              "shortlisted"]
     by_seg = {str(composite_segments[k]): part
-              for k, part in _positions_of(of_composite).items() if k >= 0}
+              for k, part in segment_positions(of_composite).items() if k >= 0}
     ex_by_seg = {str(excluded_segments[k]): part
-                 for k, part in _positions_of(of_excluded).items() if k >= 0}
+                 for k, part in segment_positions(of_excluded).items() if k >= 0}
     shortlisted = np.asarray(composite["shortlisted"], dtype=bool) if len(composite) else \
         np.zeros(0, dtype=bool)
     combo = _reason_combinations(excluded)
