@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from benchmark import __version__
 from benchmark.engine.standing import segment_positions
+from benchmark.engine.types import VERDICTS
 from benchmark.evaluation import json_safe
 from benchmark.leaders import (
     EXCLUSION_COLUMNS,
@@ -247,7 +248,9 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
     a = r.assessment
     pop = ranked_population(r)
     iset = ranked_catalogue(r).sets[pop.category]
-    verdicts = pd.Series(a.verdict).value_counts()
+    counted = np.bincount(a.outcome, minlength=len(VERDICTS))  # the codes, not a text per row
+    verdicts = {VERDICTS[k]: int(counted[k])
+                for k in sorted(np.flatnonzero(counted).tolist(), key=lambda k: -counted[k])}
     top_runner = r.top_runner if r.top_runner is not None else pd.DataFrame()
     return {
         "kind": "peer_ranking",
