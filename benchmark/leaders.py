@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,12 @@ import pandas as pd
 from benchmark import ranking, thresholds
 from benchmark.engine import FAIL, PASS, assess
 from benchmark.engine.assess import Assessment, domestic_threshold, mandatory_values, segments_of
-from benchmark.engine.standing import PopulationContext, context_of, ranked_value
+from benchmark.engine.standing import (
+    PopulationContext,
+    context_of,
+    ranked_value,
+    segment_positions,
+)
 from benchmark.errors import InputError, Problem
 from benchmark.population import load_population
 
@@ -65,6 +71,32 @@ class Ranking:
     board_members: list[BoardMembers] = field(default_factory=list, repr=False)
 
     @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The ranking's tables as written to CSV, Parquet and XLSX, made once: the per-row ones
+        with their identity columns as text (composite and excluded with every identity field,
+        "" where the population has none); empty tables left out. The ranking itself holds the
+        identity as the population's own text objects (no copy of the text per table)."""
+        out = {}
+        for name in TABLES:
+            frame = getattr(self, name)
+            if frame is None or frame.empty:
+                continue
+            if name in PER_ROW_TABLES:
+                frame = _as_text(frame)
+            if name in ("composite", "excluded"):
+                missing = [f for f in FIELDS if f not in frame]
+                if missing:
+                    frame = frame.assign(**dict.fromkeys(missing, ""))
+            out[name] = frame
+        return out
+
+    def __getstate__(self) -> dict:
+        """Pickled (a Dask worker's ranking) without the tables made for writing."""
+        state = dict(vars(self))
+        state.pop("tables", None)
+        return state
+
+    @cached_property
     def boards(self) -> pd.DataFrame:
         """The publishable single-indicator rankings (单指标排行榜): one row per tier member —
         indicator, segment, unit, tier, its boundary, the stated floor, enterprise, standard,
@@ -72,14 +104,31 @@ class Ranking:
         return _boards(self.assessment, self.tiers, self.board_members)
 
 
-def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Row number, the identity fields the population has, and the segment, for `rows` (all)."""
+TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
+PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The identity columns of a per-row table as pandas text, as a table built from the text
+    infers it (what the table files are written from)."""
+    held = [f for f in FIELDS if f in frame and frame[f].dtype == object]
+    if not held:
+        return frame
+    return frame.assign(**{f: pd.Series(frame[f].to_numpy(dtype=object), index=frame.index)
+                           for f in held})
+
+
+def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
+    """Row number, the identity fields the population has, and the segment, for `rows` (all).
+    The identity stays the population's own text objects (a table of them, not a copy of the
+    text: `Ranking.tables` makes the text columns the files are written from)."""
     pop = a.population
     pick = (lambda x: x) if rows is None else (lambda x: x[rows])
-    out = {"row": pick(pop.rows)}
+    out: dict[str, object] = {"row": pick(pop.rows)}
     for f in FIELDS:
         if f in pop.fields:
-            out[f] = pick(pop.fields[f])
+            out[f] = pd.Series(pick(np.asarray(pop.fields[f], dtype=object)), dtype=object,
+                               copy=False)
     codes = pick(a.segment_code)
     out["segment"] = pd.Categorical.from_codes(np.where(codes < 0, len(a.segment_ids), codes),
                                                [*a.segment_ids, ""])
@@ -113,13 +162,17 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
+    segments = segment_positions(a.segment_code)  # once for every indicator
     for done, r in enumerate(iset_inds):
         progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
+        rankable = ~gate_failed & (r.highest != 0)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
-        for code in np.unique(a.segment_code[usable]):
-            in_seg = usable & (a.segment_code == code)
+        for code, positions in segments.items():
+            in_seg = positions[usable[positions]]  # the segment's usable rows, ascending
+            if not len(in_seg):
+                continue
             seg = seg_ids[code] if code >= 0 else ""
             place = ctx.place(r.id, seg)
             assert place is not None and r.top_class is not None  # a place per segment ranked
@@ -130,13 +183,12 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                              "n": place.n, "threshold": place.threshold, "ci_low": place.ci[0],
                              "ci_high": place.ci[1], "edges": list(place.bounds),
                              "floor": place.floor,
-                             "warning": _code(thresholds.sample_warning_code(place.n, m))})
-            ranked = in_seg & ~gate_failed & (r.highest != 0)
-            rows = np.flatnonzero(ranked)
+                             "warning": place.warning["code"] if place.warning else ""})
+            rows = in_seg[rankable[in_seg]]
             suppressed = place.suppressed is not None
-            if suppressed:
+            if place.suppressed is not None:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
-                                  "reason": "too_few_values" if len(rows) < 2 else "all_equal"})
+                                  "reason": place.suppressed["code"]})
             tier = place.tier(value[rows])
             tier1[rows] += tier == 1
             tier_of[rows] = tier
@@ -160,7 +212,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         thresholds=pd.DataFrame(thr_rows, columns=["indicator", "segment", "unit", "method",
                                                    "basis", "n", "threshold", "ci_low",
                                                    "ci_high", "edges", "floor", "warning"]),
-        tiers=pd.DataFrame(tier_table),
+        tiers=pd.DataFrame(tier_table, copy=False),
         suppressed=pd.DataFrame(supp_rows, columns=["indicator", "segment", "n", "reason"]),
         excluded=excluded, composite=composite,
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share", "n",
@@ -173,21 +225,15 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                   "tie_breakers": list(TIE_BREAKERS)})
 
 
-def _code(found: dict | None) -> str:
-    return found["code"] if found else ""
-
-
 def ranking_warnings(thr_rows: list[dict], sat_rows: list[dict], method: thresholds.ThresholdMethod,
               limit: float) -> list[dict]:
     """The ranking's warnings as reason codes with their parameters, thresholds first:
     {code, indicator, segment, …} (small samples: n, method, need; saturation: basis, share, n,
     limit). Reports and the command line put them in words."""
-    out = []
-    for row in thr_rows:
-        found = thresholds.sample_warning_code(row["n"], method)
-        if found:
-            out.append({"code": found.pop("code"), "indicator": row["indicator"],
-                        "segment": row["segment"], **found})
+    out = [{"code": row["warning"], "indicator": row["indicator"], "segment": row["segment"],
+            "n": int(row["n"]), "method": str(method),
+            "need": thresholds.sample_need(row["warning"], method)}
+           for row in thr_rows if row["warning"]]  # the code as the threshold found it
     out += [{"code": row["warning"], "indicator": row["indicator"], "segment": row["segment"],
              "basis": row["basis"], "share": row["share"], "n": row["n"], "limit": limit}
             for row in sat_rows if row["warning"]]
@@ -304,27 +350,55 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
 
     out = _ident(a, rows)
     del out["segment"]
-    per_combo = {"reason_code": joined(), "gates": joined("gate_failed"),
-                 "indicators": joined("below_mandatory")}
-    for name, texts in per_combo.items():
-        categories, of_combo = np.unique(np.asarray(texts, dtype=str), return_inverse=True)
-        out[name] = pd.Categorical.from_codes(of_combo[codes] if len(texts) else codes,
-                                              categories.tolist())
-    for name in ("problem_code", "problem", "problem_column"):
-        out[name] = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
-    frame = pd.DataFrame(out)
-    if a.population.excluded:  # unusable rows: few, listed with their problem
-        unusable = pd.DataFrame(
-            [{"row": int(str(p.pointer).split("/")[1]), "reason_code": "unusable_row",
-              "gates": "", "indicators": "", "problem_code": p.code, "problem": p.message,
-              "problem_column": problem_column(a.population, p)}
-             for p in a.population.excluded])
-        frame = pd.concat([frame.astype(dict.fromkeys(EXCLUSION_COLUMNS, object)), unusable],
-                          ignore_index=True)
-        frame = frame.fillna({f: "" for f in FIELDS if f in frame}).sort_values(
-            "row", kind="stable", ignore_index=True)
-        frame = frame.astype(dict.fromkeys(EXCLUSION_COLUMNS, "category"))
-    return frame
+    texts = {"reason_code": joined(), "gates": joined("gate_failed"),
+             "indicators": joined("below_mandatory")}
+    if not a.population.excluded:
+        for name, per_combo in texts.items():
+            categories, of_combo = np.unique(np.asarray(per_combo, dtype=str),
+                                             return_inverse=True)
+            out[name] = pd.Categorical.from_codes(of_combo[codes] if len(per_combo) else codes,
+                                                  categories.tolist())
+        for name in ("problem_code", "problem", "problem_column"):
+            out[name] = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
+        return pd.DataFrame(out, copy=False)
+    # unusable rows too (few, listed with their problem), all in source row order
+    pop = a.population
+    unusable: dict[str, Any] = {
+        "reason_code": ["unusable_row"] * len(pop.excluded),
+        "gates": [""] * len(pop.excluded), "indicators": [""] * len(pop.excluded),
+        "problem_code": [p.code for p in pop.excluded],
+        "problem": [p.message for p in pop.excluded], "problem_column": _problem_columns(pop)}
+    n = len(rows)
+    row = np.concatenate([out["row"], np.array([int(str(p.pointer).split("/")[1])
+                                                for p in pop.excluded], dtype=np.int64)])
+    order = np.argsort(row, kind="stable")
+    frame: dict[str, object] = {"row": row[order]}
+    for f in FIELDS:
+        if f in out:
+            identity = np.concatenate([np.asarray(out[f], dtype=object),
+                                       np.full(len(pop.excluded), "", dtype=object)])
+            frame[f] = pd.Series(identity[order], dtype=object, copy=False)
+    for name in EXCLUSION_COLUMNS:  # categories in text order, as pandas makes them
+        per_combo = texts.get(name, [""])
+        names = sorted({*per_combo, *unusable[name]})
+        at = pd.Index(names, dtype=object)
+        of_row = np.concatenate([at.get_indexer(per_combo)[codes if name in texts
+                                                           else np.zeros(n, dtype=np.int64)],
+                                 at.get_indexer(unusable[name])])
+        frame[name] = pd.Categorical.from_codes(of_row[order], names)
+    return pd.DataFrame(frame, copy=False)
+
+
+def _problem_columns(pop) -> list[str]:
+    """`problem_column` of each unusable row's problem, each column as written looked up once."""
+    seen: dict[str, str] = {}
+    out = []
+    for p in pop.excluded:
+        source = str(p.pointer or "").split("/", 2)[-1]
+        if source not in seen:
+            seen[source] = problem_column(pop, p)
+        out.append(seen[source])
+    return out
 
 
 def problem_column(pop, p: Problem) -> str:
@@ -334,17 +408,24 @@ def problem_column(pop, p: Problem) -> str:
     return next((c.target for c in pop.columns if c.source == source and c.target), source)
 
 
+COMPOSITE_COLUMNS = ("weighted_score", "topsis", "topsis_rank", "innovation", "tier1_indicators",
+                     "completeness", "rank", "shortlisted")
+
+
 def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:
     eligible = a.outcome == PASS
-    frames = []
+    parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     innovation = np.zeros(len(eligible), dtype=int)
     for r in a.indicators.values():
         if r.cls == "innovation":
             innovation += a.earned(r)
-    for code in np.unique(a.segment_code[eligible]):
+    codes = a.segment_code[eligible]
+    # the segments where some eligible row lies outside an indicator's scope (one pass each)
+    outside = {r.id: set(np.unique(a.segment_code[eligible & ~r.applies]).tolist())
+               for r in inds}
+    for code in np.unique(codes):
         rows = np.flatnonzero(eligible & (a.segment_code == code))
-        cols = [r for r in inds if r.applies[rows].all()]
-        ident = pd.DataFrame(_ident(a, rows))
+        cols = [r for r in inds if int(code) not in outside[r.id]]
         if not cols:
             continue
         signs = np.array([r.sign for r in cols], dtype=float)
@@ -361,19 +442,19 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         completeness = (~np.isnan(values)).sum(axis=1)
         keys = [score, innovation[rows], tier1[rows], completeness]
         rank = ranking.competition_rank(keys, [1, 1, 1, 1])
-        ident["weighted_score"] = np.round(score, 10)
-        ident["topsis"] = np.round(closeness, 10)
-        ident["topsis_rank"] = ranking.competition_rank([closeness], 1)
-        ident["innovation"] = innovation[rows]
-        ident["tier1_indicators"] = tier1[rows]
-        ident["completeness"] = completeness
-        ident["rank"] = rank
-        ident["shortlisted"] = rank <= size
-        frames.append(ident.sort_values(["rank", "row"], kind="stable"))
-    columns = ["row", *[f for f in FIELDS if f in a.population.fields], "segment",
-               "weighted_score", "topsis", "topsis_rank", "innovation", "tier1_indicators",
-               "completeness", "rank", "shortlisted"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        order = np.lexsort((a.population.rows[rows], rank))  # by rank, then row
+        columns = {"weighted_score": np.round(score, 10), "topsis": np.round(closeness, 10),
+                   "topsis_rank": ranking.competition_rank([closeness], 1),
+                   "innovation": innovation[rows], "tier1_indicators": tier1[rows],
+                   "completeness": completeness, "rank": rank, "shortlisted": rank <= size}
+        parts.append((rows[order], {k: v[order] for k, v in columns.items()}))
+    if not parts:
+        return pd.DataFrame(columns=["row", *[f for f in FIELDS if f in a.population.fields],
+                                     "segment", *COMPOSITE_COLUMNS])
+    out = _ident(a, np.concatenate([rows for rows, _ in parts]))
+    for name in COMPOSITE_COLUMNS:
+        out[name] = np.concatenate([columns[name] for _, columns in parts])
+    return pd.DataFrame(out, copy=False)
 
 
 def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:

@@ -169,17 +169,18 @@ def topsis(matrix, weights, signs, normalisation: str = "vector") -> np.ndarray:
 # --- when a ranking stops discriminating -------------------------------------------------------
 
 
-def rank_suppressed(values) -> tuple[bool, str | None]:
-    """(True, reason) when a single-indicator ranking cannot tell standards apart and is not
-    published: fewer than 2 present values, or all present values equal. (False, None) otherwise.
-    NaN is ignored."""
+def rank_suppressed(values) -> dict | None:
+    """Why a single-indicator ranking cannot tell standards apart and is not published, as a
+    reason code and its parameters — {"code": "too_few_values", "n"} (fewer than 2 present
+    values) or {"code": "all_equal", "n", "value"} (all present values equal) — else None.
+    NaN is ignored. Reports put the code in words."""
     x = np.asarray(values, dtype=float).ravel()
     x = x[~np.isnan(x)]
     if x.size < 2:
-        return True, f"fewer than 2 values ({x.size})"
+        return {"code": "too_few_values", "n": int(x.size)}
     if x.min() == x.max():
-        return True, f"all {x.size} values are equal ({x[0]:g})"
-    return False, None
+        return {"code": "all_equal", "n": int(x.size), "value": float(x[0])}
+    return None
 
 
 def share_in_top(classes, top, limit: float = 0.30, none=0) -> tuple[float, str | None]:

@@ -264,16 +264,23 @@ def sample_warning_code(n: int, method: ThresholdMethod | str) -> dict | None:
     "n", "method", "need"} — or None when the sample is big enough. Reports put it in words."""
     if isinstance(method, str):
         method = parse_method(method)
-    need = minimum_sample(method.kind, method.param)
     if n == 0:
         code = "no_values"
     elif method.kind == "topk" and n < method.param:
-        code, need = "too_few_topk", int(method.param)
-    elif n < need:
+        code = "too_few_topk"
+    elif n < minimum_sample(method.kind, method.param):
         code = "small_sample"
     else:
         return None
-    return {"code": code, "n": int(n), "method": str(method), "need": int(need)}
+    return {"code": code, "n": int(n), "method": str(method), "need": sample_need(code, method)}
+
+
+def sample_need(code: str, method: ThresholdMethod) -> int:
+    """The sample size a small-sample warning `code` says the method needs: the k of top-k
+    when there are fewer values than k, else `minimum_sample`."""
+    if code == "too_few_topk":
+        return int(method.param)
+    return int(minimum_sample(method.kind, method.param))
 
 
 SAMPLE_WARNINGS = {  # the English text of each code, for `ThresholdResult.warning`
@@ -286,7 +293,10 @@ SAMPLE_WARNINGS = {  # the English text of each code, for `ThresholdResult.warni
 
 def sample_warning(n: int, method: ThresholdMethod | str) -> str | None:
     """`sample_warning_code` as an English text, else None."""
-    found = sample_warning_code(n, method)
+    return _warning_text(sample_warning_code(n, method))
+
+
+def _warning_text(found: dict | None) -> str | None:
     return SAMPLE_WARNINGS[found["code"]].format(**found) if found else None
 
 
@@ -302,6 +312,7 @@ class ThresholdResult:
     ci_low, ci_high: bootstrap interval (percentile method only; NaN otherwise).
     warning: text when the sample is too small for the method (`sample_warning`), else None.
     edges: the k tier boundaries, best first (tiers method only).
+    warning_code: that warning as a reason code and its parameters (`sample_warning_code`).
     """
 
     method: ThresholdMethod
@@ -311,6 +322,7 @@ class ThresholdResult:
     ci_high: float = math.nan
     warning: str | None = None
     edges: tuple[float, ...] | None = None
+    warning_code: dict | None = None
 
 
 def threshold(values, sign: int, method: ThresholdMethod | str, seed: int = 0, *,
@@ -323,7 +335,7 @@ def threshold(values, sign: int, method: ThresholdMethod | str, seed: int = 0, *
     if isinstance(method, str):
         method = parse_method(method)
     n = int(np.count_nonzero(~np.isnan(np.asarray(values, dtype=float))))
-    warning = sample_warning(n, method)
+    found = sample_warning_code(n, method)  # once: the code and its text
     ci_low = ci_high = math.nan
     edges = None
     if method.kind == "percentile":
@@ -339,4 +351,4 @@ def threshold(values, sign: int, method: ThresholdMethod | str, seed: int = 0, *
         bounds, _ = tiers(values, sign, int(method.param), floor=floor)
         edges = tuple(float(b) for b in bounds)
         value = edges[0]
-    return ThresholdResult(method, value, n, ci_low, ci_high, warning, edges)
+    return ThresholdResult(method, value, n, ci_low, ci_high, _warning_text(found), edges, found)

@@ -152,10 +152,10 @@ def test_shipment_weighted_mean():
 
 
 def test_rank_suppressed():
-    assert rank_suppressed([5.2, 5.2, np.nan, 5.2]) == (True, "all 3 values are equal (5.2)")
-    assert rank_suppressed([1.0, np.nan])[0] is True
-    assert rank_suppressed([]) == (True, "fewer than 2 values (0)")
-    assert rank_suppressed([1.0, 2.0]) == (False, None)
+    assert rank_suppressed([5.2, 5.2, np.nan, 5.2]) == {"code": "all_equal", "n": 3, "value": 5.2}
+    assert rank_suppressed([1.0, np.nan]) == {"code": "too_few_values", "n": 1}
+    assert rank_suppressed([]) == {"code": "too_few_values", "n": 0}
+    assert rank_suppressed([1.0, 2.0]) is None
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
 from benchmark.engine.levels import requirement
 from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
-from benchmark.engine.standing import PopulationContext, context_of
+from benchmark.engine.standing import PopulationContext, context_of, segment_positions
 from benchmark.engine.types import (
     ASSESSED,
     FAIL,
@@ -189,15 +189,9 @@ class Assessment:
     def margin_reference(self, ind_id: str) -> np.ndarray | None:
         """The per-row reference a margin basis ranks against (None: the programme ranks on the
         value)."""
-        tiers = (self.programme.peers.get("margin_reference") or {}).get("tiers")
-        if not tiers:
-            return None
-        if ind_id not in self.margins:  # computed once per indicator, not per row explained
-            iset = self.catalogue.sets[self.population.category]
-            self.margins[ind_id] = reference_values(
-                self.catalogue, iset, iset.indicators[ind_id], self.population.parameters,
-                self.segment_code, self.on, self.include_superseded, tuple(tiers))
-        return self.margins[ind_id]
+        return margin_reference(self.catalogue, self.catalogue.sets[self.population.category],
+                                self.programme, self.population.parameters, self.segment_code,
+                                self.on, self.include_superseded, self.margins, ind_id)
 
     def earned(self, r: IndicatorAssessment) -> np.ndarray:
         """Rows where an indicator surely earns the programme's bonus (what earns it is the
@@ -253,16 +247,11 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     inputs = RuleInputs(
         programme, inds, in_scope, withdrawn, superseded, segment, seg_ids, None, cited,
         lambda ref: catalogue.status_of(ref, on), pop.fields.get("standard_number"))
-    tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
     margins: dict[str, np.ndarray] = {}  # shared with the Assessment: computed once each
-    if tiers:
-        def margin_reference(ind_id: str) -> np.ndarray:
-            if ind_id not in margins:
-                margins[ind_id] = reference_values(
-                    catalogue, iset, iset.indicators[ind_id], pop.parameters, segment, on,
-                    include_superseded, tuple(tiers))
-            return margins[ind_id]
-        inputs.margin_references = margin_reference
+    if (programme.peers.get("margin_reference") or {}).get("tiers"):
+        inputs.margin_references = lambda ind_id: margin_reference(
+            catalogue, iset, programme, pop.parameters, segment, on, include_superseded, margins,
+            ind_id)
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
                 if rule.kind not in RELATIVE_KINDS}
     if population == "self":  # ranked among its own rows (`rank`)
@@ -320,7 +309,8 @@ def _declared(ind: Indicator, pop, n: int):
         else:
             value = np.full(n, np.nan)
         return value, value, value, declared, label
-    value = np.asarray(pop.values.get(ind.id, np.full(n, np.nan)), dtype=float)
+    value = (np.asarray(pop.values[ind.id], dtype=float) if ind.id in pop.values
+             else np.full(n, np.nan))
     lo, hi = pop.intervals.get(ind.id, (value, value))
     return value, lo, hi, ~np.isnan(value), None
 
@@ -330,7 +320,10 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
                include_superseded: bool, used: set[str],
                earlier: dict[str, IndicatorAssessment], keep_steps: bool,
                shared: dict | None = None) -> IndicatorAssessment:
+    """One indicator assessed over the population; `shared` keeps what every indicator uses
+    (the rows of each segment, each chunk's parameters), made once."""
     n = len(pop)
+    shared = {} if shared is None else shared
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
     applies = (np.ones(n, dtype=bool) if ind.segments is None else
@@ -363,8 +356,12 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out.top_class = np.zeros(n, dtype=bool)
     out.has_reference = np.zeros(n, dtype=bool)
     method = Method.of(ind)
-    for seg in np.unique(segment[compared]):
-        seg_rows = np.flatnonzero(compared & (segment == seg))
+    if "segments" not in shared:
+        shared["segments"] = segment_positions(segment)  # once for every indicator
+    for seg, positions in shared["segments"].items():
+        seg_rows = positions[compared[positions]]
+        if not len(seg_rows):
+            continue
         for rows in np.array_split(seg_rows, -(-len(seg_rows) // CHUNK_ROWS)):
             _levels(ind, out, rows, pop, catalogue, iset.id, ids[seg] if seg >= 0 else None,
                     programme, method, on, include_superseded, used, shared)
@@ -443,7 +440,8 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
     if not len(rows):
         return
-    lo, hi = method.prepare(out.lo[rows]), method.prepare(out.hi[rows])  # rounded once
+    lo = method.prepare(out.lo[rows])  # rounded once
+    hi = lo if out.hi is out.lo else method.prepare(out.hi[rows])
     method = method.raw
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
@@ -496,6 +494,21 @@ def mandatory_values(catalogue: Catalogue, iset: IndicatorSet, programme: Progra
                   if requirement(lv).of == "mandatory"), ())
     return _strictest(catalogue, iset, ind, params, segment, rows, on, include_superseded,
                       tuple(tiers), mandatory=True)
+
+
+def margin_reference(catalogue: Catalogue, iset: IndicatorSet, programme: Programme,
+                     params: dict, segment: np.ndarray, on: dt.date, include_superseded: bool,
+                     memo: dict[str, np.ndarray], ind_id: str) -> np.ndarray | None:
+    """The per-row reference a margin basis ranks against (the programme's
+    `peers.margin_reference.tiers`; None: the programme ranks on the value), kept in `memo`:
+    computed once per indicator, not per rule or row explained."""
+    tiers = (programme.peers.get("margin_reference") or {}).get("tiers")
+    if not tiers:
+        return None
+    if ind_id not in memo:
+        memo[ind_id] = reference_values(catalogue, iset, iset.indicators[ind_id], params,
+                                        segment, on, include_superseded, tuple(tiers))
+    return memo[ind_id]
 
 
 def reference_values(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, params: dict,

@@ -28,7 +28,7 @@ def round_half_even(x: np.ndarray, digits: int) -> np.ndarray:
     y = x * scale
     floor = np.floor(y)
     frac = y - floor
-    half = np.isclose(frac, 0.5, rtol=0.0, atol=1e-9 * np.maximum(1.0, np.abs(y)))
+    half = np.abs(frac - 0.5) <= 1e-9 * np.maximum(1.0, np.abs(y))  # np.isclose, rtol 0
     even_up = np.where(np.mod(floor, 2) == 0, floor, floor + 1)
     return np.where(half, even_up, np.round(y)) / scale
 

@@ -450,9 +450,19 @@ def _place(a: Assessment, o, rule, ind_id: str, i: dict, row: int) -> dict:
     values.update(observed=_round(value), required=_round(required),
                   gap=_round(gap) if gap is not None and gap > 0 else None, tier=tier,
                   tiers=len(place.bounds), best=int(rule.tier or 1), method=ctx.method,
-                  n=place.n, detail=place.suppressed, unit_shown=values["unit"] or "",
+                  n=place.n, detail=_suppressed(place.suppressed),
+                  unit_shown=values["unit"] or "",
                   shortfall=_round(gap) if gap is not None and gap > 0 else 0)
     return values
+
+
+def _suppressed(why: dict | None) -> dict[str, str] | None:
+    """Why a ranking is not published ({code, n, value}), in words (zh and en)."""
+    if why is None:
+        return None
+    value = why.get("value")
+    return wording.text("notice_text", f"ranking_{why['code']}", n=why["n"],
+                        value=None if value is None else f"{value:g}")
 
 
 def _round(x: float | None) -> float | None:

@@ -52,8 +52,9 @@ class Place:
     threshold: float  # leader threshold (NaN = none)
     bounds: tuple[float, ...]  # tier boundaries, best first; () when suppressed
     floor: float  # the domestic mandatory value bounding the lowest tier (NaN = varies / none)
-    suppressed: str | None = None  # why no tiers are published
+    suppressed: dict | None = None  # why no tiers are published (ranking.rank_suppressed)
     ci: tuple[float, float] = (math.nan, math.nan)
+    warning: dict | None = None  # the small-sample warning (thresholds.sample_warning_code)
 
     def reaches(self, value: np.ndarray) -> np.ndarray:
         """At least as good as the leader threshold (ties reach it)."""
@@ -72,7 +73,10 @@ class Place:
         hair = TOLERANCE * np.maximum(np.abs(b), 1.0)
         ok = ~np.isnan(s)
         # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
-        short = (s[ok, None] < b[None, :] - hair[None, :]).sum(axis=1)
+        present = s[ok]
+        short = np.zeros(len(present), dtype=np.int64)
+        for bound in b - hair:  # a boundary at a time: no rows × boundaries matrix
+            short += present < bound
         out = np.zeros(value.shape, dtype=np.int32)
         out[ok] = np.where(short < len(b), short + 1, 0)
         return out
@@ -185,6 +189,16 @@ def composite_standing(ctx: PopulationContext, subjects: list[str], segment: str
                              float(ordered[min(cutoff, len(ordered)) - 1]))
 
 
+def segment_positions(codes: np.ndarray) -> dict[int, np.ndarray]:
+    """The positions of each code (a row's segment, …), ascending within a code and codes in
+    ascending order: one sort, not one mask over the whole population per segment."""
+    if not len(codes):
+        return {}
+    order = np.argsort(codes, kind="stable")
+    present, starts = np.unique(codes[order], return_index=True)
+    return {int(k): part for k, part in zip(present, np.split(order, starts[1:]), strict=True)}
+
+
 def ranked_indicators(inds: dict) -> list:
     """The indicators ranked: graded core quantities with a direction."""
     return [r for r in inds.values() if r.cls == "core" and r.label is None and r.sign != 0]
@@ -216,18 +230,21 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
     basis = peers.get("basis", "value")
     ctx = PopulationContext(method_text, k, basis, segment_code=segment_code,
                             segment_ids=segment_ids)
+    segments = segment_positions(segment_code)  # once for every indicator
     for r in ranked_indicators(inds):
         value = ranked_value(r, basis, references(r.id) if references else None)
         usable = r.applies & ~np.isnan(value)
-        ctx.values.keep(r.id, value, usable & ~gate_failed & (r.highest != 0))
+        rankable = usable & ~gate_failed & (r.highest != 0)
+        ctx.values.keep(r.id, value, rankable)
         sign = 1 if basis == "margin" else int(r.sign)  # a margin is positive when better
         ctx.weights[r.id], ctx.signs[r.id] = float(r.weight), sign
-        for code in np.unique(segment_code[usable]):
-            in_seg = usable & (segment_code == code)
+        for code, positions in segments.items():
+            if not usable[positions].any():
+                continue
             seg = segment_ids[code] if code >= 0 else ""
-            rows = np.flatnonzero(in_seg & ~gate_failed & (r.highest != 0))
-            res = thresholds.threshold(value[rows], sign, m, seed=seed,
-                                       n_resamples=n_resamples)
+            rows = positions[rankable[positions]]
+            ranked = value[rows]
+            res = thresholds.threshold(ranked, sign, m, seed=seed, n_resamples=n_resamples)
             floor = math.nan
             if floors is not None and basis != "margin" and len(rows):
                 f = floors(r.id, rows)
@@ -235,14 +252,14 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
                     floor = float(f[0])
             elif basis == "margin":
                 floor = 0.0  # a margin below 0 is worse than the row's own reference
-            suppressed, why = ranking.rank_suppressed(value[rows])
+            suppressed = ranking.rank_suppressed(ranked)
             bounds: tuple[float, ...] = ()
-            if not suppressed:
-                b, _ = thresholds.tiers(value[rows], sign, k,
+            if suppressed is None:
+                b, _ = thresholds.tiers(ranked, sign, k,
                                         floor=None if math.isnan(floor) else floor)
                 bounds = tuple(float(x) for x in b)
             unit = "%" if basis == "margin" else r.unit
             ctx.places[(r.id, seg)] = Place(r.id, seg, unit, sign, res.n, len(rows),
-                                            float(res.value), bounds, floor, why if suppressed
-                                            else None, (res.ci_low, res.ci_high))
+                                            float(res.value), bounds, floor, suppressed,
+                                            (res.ci_low, res.ci_high), res.warning_code)
     return ctx

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from markupsafe import Markup
 
 from benchmark.evaluation import json_safe
@@ -40,10 +41,11 @@ def board_data(r: Ranking) -> dict:
     assert a.catalogue is not None
     iset = a.catalogue.sets[category]
     boards = []
+    of_board = _grouped(r.boards)  # each table grouped once, not masked per board
+    suppressed_of = _grouped(r.suppressed)
     for t in r.thresholds.itertuples(index=False):
-        members = r.boards[(r.boards.indicator == t.indicator) & (r.boards.segment == t.segment)]
-        suppressed = r.suppressed[(r.suppressed.indicator == t.indicator)
-                                  & (r.suppressed.segment == t.segment)]
+        members = of_board.get((t.indicator, t.segment), r.boards.iloc[:0])
+        suppressed = suppressed_of.get((t.indicator, t.segment), r.suppressed.iloc[:0])
         tiers = []
         for k, bound in enumerate(t.edges, start=1):
             rows = members[members.tier == k]
@@ -75,6 +77,26 @@ def board_data(r: Ranking) -> dict:
         "programme": {"id": a.programme.id, "zh": a.programme.names.zh,
                       "en": a.programme.names.en, "basis": a.programme.basis_kind},
         "evaluation_date": a.on.isoformat(), "boards": boards, "excluded": excluded})
+
+
+def _grouped(frame: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """The rows of a table of boards by (indicator, segment), in table order."""
+    if frame.empty:
+        return {}
+    return {(str(i), str(s)): part for (i, s), part in
+            frame.groupby(["indicator", "segment"], sort=False, observed=True)}
+
+
+def _reasons_shown(data: dict, R: dict, lang: str) -> list[str]:
+    """The reasons of each excluded standard in words, worded once per distinct reason."""
+    words: dict[tuple, str] = {}
+    out = []
+    for e in data["excluded"]:
+        key = tuple(e[k] for k in EXCLUSION_COLUMNS)
+        if key not in words:
+            words[key] = "; ".join(exclusion_reasons(e, data, R, lang))
+        out.append(words[key])
+    return out
 
 
 def _chart(board: dict, R: dict, name: str) -> str:
@@ -112,8 +134,8 @@ def render_boards_html(data: dict, lang: str = "zh", template_dir: str | None = 
         why = suppressed_reason(b["suppressed"], L["ranking"]) if b["suppressed"] else None
         shown.append({**b, "name": name, "segment_name": seg, "suppressed": why,
                       "chart": Markup(_chart(b, R, name))})
-    excluded = [dict(e, reason="; ".join(exclusion_reasons(e, data, L["ranking"], lang)))
-                for e in data["excluded"]]
+    excluded = [dict(e, reason=reason) for e, reason in
+                zip(data["excluded"], _reasons_shown(data, L["ranking"], lang), strict=True)]
     return render_template("boards.html.j2", template_dir, True, d=data, R=R, L=L, lang=lang,
                            boards=shown, excluded=excluded)
 
@@ -145,9 +167,9 @@ def boards_workbook(data: dict, lang: str = "zh", template_dir: str | None = Non
               suppressed),
         Sheet(R["sheet_excluded"], [C[k] for k in ("row", "enterprise", "standard_number",
                                                     "model", "reason")],
-              [[e["row"], e["enterprise"], e["standard_number"], e["model"],
-                "; ".join(exclusion_reasons(e, data, L["ranking"], lang))]
-               for e in data["excluded"]]),
+              [[e["row"], e["enterprise"], e["standard_number"], e["model"], reason]
+               for e, reason in zip(data["excluded"], _reasons_shown(data, L["ranking"], lang),
+                                    strict=True)]),
     ]
     return workbook_bytes(sheets, dt.date.fromisoformat(data["evaluation_date"]))
 

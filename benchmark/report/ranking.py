@@ -19,8 +19,17 @@ import pandas as pd
 from markupsafe import Markup
 
 from benchmark import __version__
+from benchmark.engine.standing import segment_positions
+from benchmark.engine.types import VERDICTS
 from benchmark.evaluation import json_safe
-from benchmark.leaders import EXCLUSION_COLUMNS, FIELDS, Ranking, problem_column
+from benchmark.leaders import (
+    EXCLUSION_COLUMNS,
+    FIELDS,
+    PER_ROW_TABLES,
+    TABLES,
+    Ranking,
+    problem_column,
+)
 from benchmark.model import Catalogue
 from benchmark.population import Population
 from benchmark.report import (
@@ -43,8 +52,7 @@ from benchmark.report.xlsx import (
 )
 from benchmark.thresholds import sample_warning_code
 
-TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
-PER_ROW = ("composite", "tiers", "excluded")  # a row per population row: table files only
+PER_ROW = PER_ROW_TABLES  # a row per population row: table files only
 SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
 RANK_FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "pdf")
 SCHEMA_VERSION = 2  # of ranking.json (benchmark/schemas/ranking.schema.json)
@@ -73,18 +81,9 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
 
 def table_frames(r: Ranking) -> dict[str, pd.DataFrame]:
     """The ranking's tables as written to CSV, Parquet and XLSX (the per-row ones with every
-    identity column, "" where the population has none); empty tables left out."""
-    out = {}
-    for name in TABLES:
-        frame = getattr(r, name)
-        if frame is None or frame.empty:
-            continue
-        if name in ("composite", "excluded"):
-            missing = [f for f in FIELDS if f not in frame]
-            if missing:
-                frame = frame.assign(**dict.fromkeys(missing, ""))
-        out[name] = frame
-    return out
+    identity column, "" where the population has none); empty tables left out. Made once per
+    ranking (`Ranking.tables`)."""
+    return r.tables
 
 
 def distributions(r: Ranking, bins: int = 20) -> list[dict]:
@@ -92,18 +91,20 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     was computed from, and each tier's number of rows and value range (best, worst)."""
     a = r.assessment
     out = []
+    segments = segment_positions(a.segment_code)  # the tiers table: a row per usable row
     for t in r.thresholds.itertuples(index=False):
         ind = a.indicators[t.indicator]
         code = a.segment_ids.index(t.segment) if t.segment else -1
-        in_seg = a.segment_code == code  # the tiers table has a row per usable row, in order
-        values = ind.value[ind.applies & in_seg & ~np.isnan(ind.value)]
+        rows = segments.get(code, np.zeros(0, dtype=np.int64))
+        value = ind.value[rows]
+        values = value[ind.applies[rows] & ~np.isnan(value)]
         if len(values) == 0:
             continue
         counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
-        tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"])
+        tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"])[rows]
         tiers = []
-        for k in np.unique(tier_of[in_seg & (tier_of > 0)]).tolist():
-            members = ind.value[in_seg & (tier_of == k)]
+        for k in np.unique(tier_of[tier_of > 0]).tolist():
+            members = value[tier_of == k]
             goodness = members * ind.sign
             tiers.append({"tier": int(k), "n": len(members),
                           "best": float(members[np.argmax(goodness)]),
@@ -118,62 +119,101 @@ def _segment_of_rows(r: Ranking, rows: np.ndarray) -> np.ndarray:
     """The segment of each of `rows` (source row numbers of usable rows), from the tiers table;
     None for a row not in it (an unusable row)."""
     known = np.asarray(r.tiers["row"])
-    at = np.clip(np.searchsorted(known, rows), 0, max(len(known) - 1, 0))
-    found = (known[at] == rows) if len(known) else np.zeros(len(rows), dtype=bool)
-    segment = np.asarray(r.tiers["segment"].astype(object))[at] if len(known) else \
-        np.full(len(rows), None, dtype=object)
-    return np.where(found, segment, np.full(len(rows), None, dtype=object))
+    if not len(known):
+        return np.full(len(rows), None, dtype=object)
+    at = np.clip(np.searchsorted(known, rows), 0, len(known) - 1)
+    codes, names = pd.factorize(r.tiers["segment"])
+    segment = np.asarray(names.astype(object), dtype=object)[codes[at]]
+    return np.where(known[at] == rows, segment, np.full(len(rows), None, dtype=object))
 
 
-def _first(frame: pd.DataFrame, columns: list[str], k: int) -> list[dict]:
-    return records(frame.head(k)[[c for c in columns if c in frame]])
-
-
+def _listed(frame: pd.DataFrame, rows: np.ndarray, columns: list[str]) -> list[dict]:
+    """Rows of a per-row table as listed in a summary, every identity field present ("" where
+    the population has none)."""
+    part = frame.iloc[rows]
+    missing = [f for f in FIELDS if f not in part]
+    if missing:
+        part = part.assign(**dict.fromkeys(missing, ""))
+    return records(part[[c for c in columns if c in part]])
 
 
 def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) -> list[dict]:
     """Per segment (the catalogue's order, no segment last): rows ranked and shortlisted, the
     shortlist, the top `top_n` of the composite ranking, and the rows left out counted by reason
     with the `first` few of each — bounded whatever the number of rows."""
-    frames = table_frames(r)
-    composite = frames.get("composite", pd.DataFrame(columns=["segment"]))
-    excluded = frames.get("excluded", pd.DataFrame(columns=["row", *EXCLUSION_COLUMNS]))
+    composite, excluded = r.composite, r.excluded
+    of_composite, composite_segments = (pd.factorize(composite["segment"]) if len(composite)
+                                        else (np.zeros(0, dtype=np.int64), []))
     segment = _segment_of_rows(r, np.asarray(excluded["row"], dtype=np.int64))
-    usable = excluded[pd.notna(segment)].assign(segment=segment[pd.notna(segment)])
+    of_excluded, excluded_segments = pd.factorize(segment)  # None (unusable rows): -1
+    present = set(r.thresholds["segment"]) | {str(s) for s in composite_segments} | \
+        {str(s) for s in excluded_segments}
     ids = r.assessment.segment_ids
-    present = set(r.thresholds["segment"]) | set(composite["segment"].astype(str)) | \
-        set(usable["segment"].astype(str))
     order = [s for s in ids if s in present] + ([""] if "" in present else [])
     ident = ["row", *FIELDS]
     shown = ["row", *FIELDS, "segment", "weighted_score", "topsis", "topsis_rank", "rank",
              "shortlisted"]
+    by_seg = {str(composite_segments[k]): part
+              for k, part in segment_positions(of_composite).items() if k >= 0}
+    ex_by_seg = {str(excluded_segments[k]): part
+                 for k, part in segment_positions(of_excluded).items() if k >= 0}
+    shortlisted = np.asarray(composite["shortlisted"], dtype=bool) if len(composite) else \
+        np.zeros(0, dtype=bool)
+    combo = _reason_combinations(excluded)
+    none = np.zeros(0, dtype=np.int64)
     out = []
-    by_seg = dict(tuple(composite.groupby(composite["segment"].astype(str), sort=False,
-                                          observed=True))) if len(composite) else {}
-    ex_by_seg = dict(tuple(usable.groupby("segment", sort=False))) if len(usable) else {}
     for seg in order:
-        c = by_seg.get(seg, composite.iloc[:0])
-        e = ex_by_seg.get(seg, usable.iloc[:0])
-        short = c[c["shortlisted"].astype(bool)] if len(c) else c
+        c, e = by_seg.get(seg, none), ex_by_seg.get(seg, none)
+        short = c[shortlisted[c]]
         out.append({"segment": seg, "ranked": len(c), "shortlisted": len(short),
-                    "shortlist": _first(short, shown, len(short)),
-                    "top": _first(c, shown, top_n),
-                    "excluded": len(e), "excluded_by_reason": _reasons(e, ident, first)})
+                    "shortlist": _listed(composite, short, shown),
+                    "top": _listed(composite, c[:top_n], shown),
+                    "excluded": len(e),
+                    "excluded_by_reason": _reasons(excluded, e, combo, ident, first)})
     return out
 
 
-def _reasons(excluded: pd.DataFrame, columns: list[str], first: int) -> list[dict]:
-    """Rows left out counted by reason (reason code and its parameters; most first, then by
-    code), with the first few rows."""
+REASON_KEY = EXCLUSION_COLUMNS[:3]  # what an exclusion is counted by: its codes and their ids
+
+
+def _reason_combinations(excluded: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Each excluded row's combination of reason code and parameters, as a code into the
+    distinct combinations (each a tuple of texts)."""
     if excluded.empty:
+        return np.zeros(0, dtype=np.int64), []
+    key = np.zeros(len(excluded), dtype=np.int64)
+    uniques = []
+    for name in REASON_KEY:  # each column a code per row (categories: no text per row)
+        of_row, values = pd.factorize(excluded[name])
+        texts = [str(x) for x in values] + ["nan"]  # a missing cell as its text, last
+        key = key * len(texts) + np.where(of_row < 0, len(texts) - 1, of_row)
+        uniques.append(texts)
+    found, codes = np.unique(key, return_inverse=True)
+    combos = []
+    for k in found.tolist():
+        parts = []
+        for texts in reversed(uniques):
+            k, i = divmod(k, len(texts))
+            parts.append(texts[i])
+        combos.append(tuple(reversed(parts)))
+    return codes.reshape(-1), combos
+
+
+def _reasons(excluded: pd.DataFrame, rows: np.ndarray,
+             combo: tuple[np.ndarray, list[tuple[str, ...]]], columns: list[str],
+             first: int) -> list[dict]:
+    """The rows left out at `rows` counted by reason (reason code and its parameters; most
+    first, then by code), with the first few rows."""
+    if not len(rows):
         return []
-    key = excluded[list(EXCLUSION_COLUMNS[:3])].astype(str)
-    groups = excluded.groupby([key[c] for c in key], sort=False)
-    counts = groups.size()
-    order = sorted(counts.index, key=lambda x: (-int(counts[x]), x))
-    firsts = {k: g.head(first) for k, g in groups}
-    return [{**_reason(dict(zip(EXCLUSION_COLUMNS, k, strict=False))), "n": int(counts[k]),
-             "first": _first(firsts[k], columns, first)} for k in order]
+    codes, combos = combo
+    of_row = codes[rows]
+    found, counts = np.unique(of_row, return_counts=True)
+    order = sorted(range(len(found)), key=lambda i: (-int(counts[i]), combos[found[i]]))
+    return [{**_reason(dict(zip(REASON_KEY, combos[found[i]], strict=True))),
+             "n": int(counts[i]),
+             "first": _listed(excluded, rows[of_row == found[i]][:first], columns)}
+            for i in order]
 
 
 def _reason(key: dict) -> dict:
@@ -207,7 +247,9 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
     a = r.assessment
     pop = ranked_population(r)
     iset = ranked_catalogue(r).sets[pop.category]
-    verdicts = pd.Series(a.verdict).value_counts()
+    counted = np.bincount(a.outcome, minlength=len(VERDICTS))  # the codes, not a text per row
+    verdicts = {VERDICTS[k]: int(counted[k])
+                for k in sorted(np.flatnonzero(counted).tolist(), key=lambda k: -counted[k])}
     top_runner = r.top_runner if r.top_runner is not None else pd.DataFrame()
     return {
         "kind": "peer_ranking",
@@ -238,7 +280,8 @@ def ranking_result(r: Ranking, inputs: dict[str, str], catalogue_sha256: str,
         "top_runner_count": len(top_runner),
         "by_segment": segment_summaries(r, top_n),
         "unusable": _unusable(r, FIRST_FEW),
-        "tables": {name: len(frame) for name, frame in table_frames(r).items()},
+        "tables": {name: len(frame) for name in TABLES
+                   if (frame := getattr(r, name)) is not None and not frame.empty},
         "distributions": distributions(r),
         "provenance": {"engine_version": __version__, "catalogue_sha256": catalogue_sha256,
                        "inputs": inputs, "evaluation_date": a.on.isoformat(),

@@ -1,0 +1,98 @@
+"""What the engine and the ranking compute once and share: the tables as written (made once per
+ranking, from identity the ranking holds as the population's own text objects), the small-sample
+warning codes (found with the threshold, not re-derived), and why a ranking is not published (a
+reason code, put in words in each language, not an English text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_dask import room_air_conditioners
+
+from benchmark import thresholds
+from benchmark.catalogue import load_catalogue
+from benchmark.engine import assess
+from benchmark.engine.explain import _suppressed
+from benchmark.leaders import FIELDS, rank_population
+from benchmark.population import load_population
+from benchmark.report.ranking import ranking_result, table_frames
+
+SET = "room-air-conditioner"
+ON = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory):
+    path = tmp_path_factory.mktemp("once") / "room-ac.csv"
+    room_air_conditioners(1000, seed=5).to_csv(path, index=False)
+    catalogue = load_catalogue()
+    pop = load_population(path, catalogue, SET)
+    return rank_population(assess(pop, catalogue, "leader", ON, population="self"))
+
+
+def test_tables_are_made_once_and_hold_the_identity_as_text(ranked):
+    r = ranked
+    assert "tables" not in vars(r)  # nothing made before a writer asks
+    ranking_result(r, {}, "0" * 64)
+    assert "tables" not in vars(r)  # the summary reads the ranking, not the written tables
+    frames = table_frames(r)
+    assert table_frames(r) is frames and r.tables is frames
+    pop = r.assessment.population
+    # the ranking shares the population's text; the tables hold it as text columns
+    assert np.shares_memory(r.tiers["enterprise"].to_numpy(), pop.fields["enterprise"])
+    for name in ("tiers", "composite", "excluded"):
+        frame = frames[name]
+        for f in FIELDS:
+            if f in frame:
+                assert pd.api.types.is_string_dtype(frame[f]) and frame[f].dtype != object
+    at = np.searchsorted(pop.rows, frames["composite"]["row"].to_numpy())
+    assert list(frames["composite"]["enterprise"]) == list(pop.fields["enterprise"][at])
+
+
+def test_a_pickled_ranking_leaves_the_written_tables_behind(ranked):
+    """As a Dask worker sends its segment's ranking back (without the catalogue)."""
+    import pickle
+    from dataclasses import replace
+
+    sent = replace(ranked, assessment=replace(ranked.assessment, catalogue=None, context=None))
+    table_frames(sent)
+    again = pickle.loads(pickle.dumps(sent))
+    assert "tables" not in vars(again)
+    assert table_frames(again)["tiers"].equals(table_frames(ranked)["tiers"])
+
+
+def test_warning_codes_are_the_thresholds_own(ranked):
+    r = ranked
+    m = r.method
+    for t in r.thresholds.itertuples(index=False):
+        found = thresholds.sample_warning_code(int(t.n), m)
+        assert t.warning == (found["code"] if found else "")
+    listed = {(w["indicator"], w["segment"]): w for w in r.warnings if w["code"] != "saturated"}
+    for t in r.thresholds.itertuples(index=False):
+        if t.warning:
+            w = listed[(t.indicator, t.segment)]
+            assert w == {"code": t.warning, "indicator": t.indicator, "segment": t.segment,
+                         **{k: v for k, v in thresholds.sample_warning_code(int(t.n), m).items()
+                            if k != "code"}}
+
+
+def test_need_of_each_warning_code():
+    topk = thresholds.parse_method("topk:10")
+    assert thresholds.sample_warning_code(4, topk) == {"code": "too_few_topk", "n": 4,
+                                                       "method": "topk:10", "need": 10}
+    assert thresholds.sample_warning_code(15, topk)["need"] == 20  # n ≥ 2k (minimum_sample)
+    assert thresholds.sample_warning_code(0, "percentile:5")["need"] == 200
+
+
+def test_why_a_ranking_is_not_published_in_each_language():
+    """The detail of a ranking_place reason: the same words as before in English, Chinese
+    words in Chinese (it was the English text in both)."""
+    assert _suppressed({"code": "all_equal", "n": 3, "value": 5.2}) == {
+        "en": "all 3 values are equal (5.2)", "zh": "全部 3 个值相同（5.2）"}
+    assert _suppressed({"code": "too_few_values", "n": 1}) == {
+        "en": "fewer than 2 values (1)", "zh": "少于 2 个值（1）"}
+    assert _suppressed(None) is None
