@@ -161,7 +161,7 @@ def wide_table(path: str | Path, mapping: dict, display: str) -> tuple[Path, dic
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     header_line = frames[0].attrs.get("header_line", 1) if frames else 1
     frame = frame.astype(object).where(frame.notna(), "").astype(str)
-    origin = Origin(sha256=digest)
+    origin = Origin(sha256=digest.result())
     wide, problems = pivot(frame, spec, display, header_line, origin)
     columns = {}
     for name, s in mapping.get("columns", {}).items():

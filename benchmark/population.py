@@ -22,13 +22,15 @@ import io
 import re
 import stat
 import sys
+import threading
 import unicodedata
-from contextlib import contextmanager
+from concurrent.futures import Future
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
@@ -159,15 +161,16 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     parts = list(chunks)
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     frame.attrs = dict(parts[0].attrs)
-    return frame, digest
+    return frame, digest.result()
 
 
 def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
                       delimiter: str | None = None, chunk_rows: int | None = None,
                       header_row: int | None = None, text_columns=None):
-    """(frames, SHA-256): the table a chunk of rows at a time (CSV; XLSX and Parquet in one
-    piece). Every frame has the cleaned headers and `attrs["header_line"]`, the line of the
-    header (data row k is on line header_line + k); an unreadable table raises InputError.
+    """(frames, SHA-256): the table a chunk of rows at a time, and the file's SHA-256 as a
+    Future (hashed while the table is read). Every frame has the cleaned headers and
+    `attrs["header_line"]`, the line of the header (data row k is on line header_line + k); an
+    unreadable table raises InputError.
 
     `path` "-" reads standard input, as CSV unless `table_options(input_format=…)` says.
     Text tables (.csv, .tsv, .txt): a UTF-16 BOM means UTF-16 (Excel's "Unicode text"), a UTF-8
@@ -205,14 +208,14 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
                                  "table format", file=display,
                                  hint="use .csv, .tsv, .txt, .xlsx or .parquet"))
-    digest, utf8 = _sha256_and_utf8(source)
+    digest = _file_sha256(source)
 
     def opened():
         return io.BytesIO(source) if isinstance(source, bytes) else source
 
     text = suffix in (".csv", ".tsv", ".txt")
     if text:
-        encoding = encoding or _text_encoding(_head(source), utf8)
+        encoding = encoding or _text_encoding(_head(source), source)
         delimiter = delimiter or _sniff_delimiter(_head(source), encoding, header_line, suffix,
                                                   display)
 
@@ -337,7 +340,6 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, heade
     import pyarrow as pa
 
     wrong: list[Any] = []
-    reader = _csv_reader(source, encoding, delimiter, header_line, wrong.append, threads=True)
     names: list[str] = []
     identity: set[str] = set()
     held: list = []
@@ -352,34 +354,46 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, heade
             columns.append(column)
         return pa.Table.from_arrays(columns, names=names).to_pandas()
 
-    for batch in reader:
-        if not names:  # the header row: the first row read
-            cells = [None if v is None else v.lstrip(" \t")
-                     for v in batch.slice(0, 1).to_pylist()[0].values()]
-            names = [_clean_header(n) for n in _pandas_names(cells)]
-            identity = set(text_columns(names)) if text_columns is not None else set()
-            batch = batch.slice(1)
-        held.append(batch)
-        rows_held += batch.num_rows
-        while rows_held >= chunk_rows and not wrong:
-            table = pa.Table.from_batches(held)
-            held, rows_held = [*table.slice(chunk_rows).to_batches()], rows_held - chunk_rows
-            yield frame_of(table.slice(0, chunk_rows))
+    with _opened(source) as fh:
+        for batch in _csv_reader(fh, encoding, delimiter, header_line, wrong.append):
+            if not names:  # the header row: the first row read
+                cells = [None if v is None else v.lstrip(" ")
+                         for v in batch.slice(0, 1).to_pylist()[0].values()]
+                names = [_clean_header(n) for n in _pandas_names(cells)]
+                identity = set(text_columns(names)) if text_columns is not None else set()
+                batch = batch.slice(1)
+            held.append(batch)
+            rows_held += batch.num_rows
+            while rows_held >= chunk_rows and not wrong:
+                table = pa.Table.from_batches(held)
+                held, rows_held = [*table.slice(chunk_rows).to_batches()], rows_held - chunk_rows
+                frame = frame_of(table.slice(0, chunk_rows))
+                del table
+                yield frame
+                del frame
     if wrong:
         if any(row.number is None for row in wrong):  # lines are known on one thread only
-            if isinstance(source, io.BytesIO):
-                source.seek(0)
             wrong = []
-            for _ in _csv_reader(source, encoding, delimiter, header_line, wrong.append,
-                                 threads=False):
-                pass
+            with _opened(source) as fh:
+                for _ in _csv_reader(fh, encoding, delimiter, header_line, wrong.append,
+                                     threads=False):
+                    pass
         raise InputError(_wrong_widths(wrong, len(names), display))
     if rows_held:
         yield frame_of(pa.Table.from_batches(held))
 
 
-def _csv_reader(source: Path | io.BytesIO, encoding: str, delimiter: str, header_line: int,
-                wrong, threads: bool):
+def _opened(source: Path | io.BytesIO):
+    """The table's bytes as a file object: pyarrow given a path reads the whole file ahead of
+    the rows parsed (as much memory as the file), given a file object a few blocks."""
+    if isinstance(source, Path):
+        return source.open("rb")
+    source.seek(0)
+    return nullcontext(source)
+
+
+def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, header_line: int, wrong,
+                threads: bool = True):
     """pyarrow's streaming CSV reader of a text table from its header line on, every column as
     text; rows of the wrong width are given to `wrong` and left out."""
     import pyarrow as pa
@@ -390,14 +404,14 @@ def _csv_reader(source: Path | io.BytesIO, encoding: str, delimiter: str, header
         return "skip"
 
     return pa_csv.open_csv(
-        str(source) if isinstance(source, Path) else source,
+        source, memory_pool=pa.system_memory_pool(),  # batches freed go back to the system
         read_options=pa_csv.ReadOptions(skip_rows=header_line - 1, autogenerate_column_names=True,
                                         encoding=_ARROW_ENCODINGS.get(encoding.lower(), encoding),
                                         use_threads=threads, block_size=8 << 20),
         parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                           invalid_row_handler=skip),
         convert_options=pa_csv.ConvertOptions(
-            column_types={f"f{k}": pa.string() for k in range(MAX_COLUMNS + 1)},
+            column_types={f"f{k}": pa.large_string() for k in range(MAX_COLUMNS + 1)},
             strings_can_be_null=True, null_values=[""]))
 
 
@@ -422,9 +436,9 @@ def _without_leading_spaces(column):
     missing."""
     import pyarrow.compute as pc
 
-    if not pc.any(pc.or_(pc.starts_with(column, " "), pc.starts_with(column, "\t"))).as_py():
+    if not pc.any(pc.starts_with(column, " ")).as_py():
         return column
-    column = pc.utf8_ltrim(column, characters=" \t")
+    column = pc.utf8_ltrim(column, characters=" ")
     return pc.if_else(pc.equal(column, ""), None, column)
 
 
@@ -440,7 +454,7 @@ def _decimal_points(column):
     encoded = pc.dictionary_encode(column).combine_chunks()
     texts = [None if t is None else _DECIMAL_COMMA.sub(r"\1\2.\3\4", t)
              for t in encoded.dictionary.to_pylist()]
-    return pc.take(pa.array(texts, pa.string()), encoded.indices)
+    return pc.take(pa.array(texts, pa.large_string()), encoded.indices)
 
 
 def _wrong_widths(rows: list, width: int, display: str) -> list[Problem]:
@@ -462,11 +476,14 @@ def _head(source: Path | bytes) -> bytes:
         return fh.read(SNIFF_BYTES)
 
 
-def _text_encoding(head: bytes, utf8: bool) -> str:
-    """The encoding of a text table from its first bytes and whether it decodes as UTF-8."""
+def _text_encoding(head: bytes, source: Path | bytes) -> str:
+    """The encoding of a text table from its first bytes and, without a BOM, whether the whole
+    file decodes as UTF-8."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    return "utf-8-sig" if utf8 or head.startswith(codecs.BOM_UTF8) else "gb18030"
+    if head.startswith(codecs.BOM_UTF8) or _decodes_as_utf8(source):
+        return "utf-8-sig"
+    return "gb18030"
 
 
 def _sniff_delimiter(head: bytes, encoding: str, header_line: int, suffix: str,
@@ -523,16 +540,36 @@ class _table_errors:
         raise InputError(problem.at(self.display)) from None
 
 
-def _sha256_and_utf8(source: Path | bytes) -> tuple[str, bool]:
-    """The file's SHA-256, and whether it decodes as UTF-8 (pyarrow's check of each piece as
-    one string), in one pass over the file."""
+def _file_sha256(source: Path | bytes) -> Future[str]:
+    """The file's SHA-256, computed on a thread of its own while the table is read (hashlib
+    lets other threads run while it hashes)."""
+    digest: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            h = hashlib.sha256()
+            if isinstance(source, bytes):
+                h.update(source)
+            else:
+                with source.open("rb") as fh:
+                    for piece in iter(lambda: fh.read(8 << 20), b""):
+                        h.update(piece)
+            digest.set_result(h.hexdigest())
+        except OSError as exc:
+            digest.set_exception(exc)
+
+    threading.Thread(target=run, name="sha256", daemon=True).start()
+    return digest
+
+
+def _decodes_as_utf8(source: Path | bytes) -> bool:
+    """Whether the whole file decodes as UTF-8: pyarrow's check of each piece as one string,
+    a character cut at the end of a piece carried to the next."""
     import pyarrow as pa
 
-    h = hashlib.sha256()
-    utf8 = True
-    rest = b""  # the bytes of a character cut at the end of a piece
+    rest = b""
 
-    def decodes(data: bytes) -> bool:
+    def decodes(data: memoryview) -> bool:
         ends = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
         try:
             pa.Array.from_buffers(pa.large_string(), 1, [None, ends, pa.py_buffer(data)]
@@ -543,12 +580,12 @@ def _sha256_and_utf8(source: Path | bytes) -> tuple[str, bool]:
 
     with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as fh:
         for piece in iter(lambda: fh.read(8 << 20), b""):
-            h.update(piece)
-            if utf8:
-                piece = rest + piece
-                cut = _whole_characters(piece)
-                utf8, rest = decodes(piece[:cut]), piece[cut:]
-    return h.hexdigest(), utf8 and not rest
+            piece = rest + piece if rest else piece
+            cut = _whole_characters(piece)
+            if not decodes(memoryview(piece)[:cut]):
+                return False
+            rest = piece[cut:]
+    return not rest
 
 
 def _whole_characters(data: bytes) -> int:
@@ -775,10 +812,26 @@ class _Bad:
         self.problems.append(problem)
 
 
+def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
+    """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
+    strings is encoded by pyarrow (its distinct cells an arrow array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(series.array, pd.arrays.ArrowStringArray):
+        return pd.factorize(series, use_na_sentinel=True)
+    arrow = pa.array(series.array)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
+    encoded = pc.dictionary_encode(arrow)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
+    return codes, encoded.dictionary
+
+
 def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct texts) of a column, each distinct cell as text once — NFC, outer spaces
     stripped, control characters shown as escapes; code -1 for empty cells."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = _factorize(series)
     texts = _cleaned(uniques)
     empty = texts == ""
     if empty.any():
@@ -798,10 +851,9 @@ def _cleaned(uniques) -> np.ndarray:
     def clean(value: Any) -> str:
         return printable(unicodedata.normalize("NFC", str(value)).strip())
 
-    uniques = getattr(uniques, "array", uniques)  # pd.factorize gives an Index
-    if not isinstance(uniques, pd.arrays.ArrowStringArray):
+    if not isinstance(uniques, pa.Array):
         return np.array([clean(u) for u in uniques], dtype=object)
-    arrow = pa.array(uniques)
+    arrow = uniques
     plain = pc.and_(pc.string_is_ascii(arrow),
                     pc.invert(pc.match_substring_regex(arrow, _PLAIN_ASCII)))
     texts = arrow.to_numpy(zero_copy_only=False)
@@ -854,7 +906,9 @@ def to_canonical(values: np.ndarray, codes: np.ndarray | None, pairs: np.ndarray
 def _numbers(series: pd.Series) -> np.ndarray:
     """pd.to_numeric of a text column (NaN where a cell is not a plain number), converting each
     distinct cell once: an export repeats a few hundred values over a million rows."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = _factorize(series)
+    if not isinstance(uniques, (pd.Index, np.ndarray)):  # arrow strings
+        uniques = uniques.to_pandas()
     numbers = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float,
                                                                           na_value=np.nan)
     return np.append(numbers, np.nan)[np.where(codes < 0, len(numbers), codes)]
@@ -1034,7 +1088,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                                          column=c)
     if "credit_code" in fields:
         checked = {} if credit_checks is None else credit_checks
-        codes, texts = pd.factorize(fields["credit_code"])
+        codes, texts = pd.factorize(fields["credit_code"])  # identity text: object arrays
         bad = bad_by_column.setdefault("credit_code", _Bad())
         for i, text in enumerate(texts):
             if text == "":
@@ -1160,8 +1214,6 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        delimiter=(mapping or {}).get("delimiter"),
                                        header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
-    if origin is not None:  # a long-form export: its own hash, not the pivoted table's
-        digest = origin.sha256
     parts: list[Population] = []
     credit_checks: dict[str, list[Problem]] = {}
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
@@ -1172,7 +1224,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             if not frame.attrs.get("decimal_read"):
                 columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
         first = int(parts[-1].rows_read) if parts else 0
-        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text,
+        part = population_from_frame(frame, iset, columns, display, "", first, keep_text,
                                      credit_checks)
         part.rows_read = first + len(frame)
         part.header_line = frame.attrs.get("header_line", 1)
@@ -1190,7 +1242,9 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         pop.excluded = origin.relocate(pop.excluded)
         pop.warnings = origin.relocate(problems)
         pop.header_line = origin.header_line
-    pop.inputs = {display: digest,
+    # a long-form export: its own hash, not the pivoted table's
+    pop.sha256 = origin.sha256 if origin is not None else digest.result()
+    pop.inputs = {display: pop.sha256,
                   **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
