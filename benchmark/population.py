@@ -869,6 +869,20 @@ def identity_text(series: pd.Series) -> np.ndarray:
     return np.append(texts, "")[np.where(codes < 0, len(texts), codes)]
 
 
+# Fields nearly unique per row, held as arrow strings (a Python str per row costs ~70 bytes more
+# than its text); the others repeat, and an object array shares one str per distinct text.
+ARROW_FIELDS = ("model",)
+
+
+def _identity_field(series: pd.Series, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """An identity column of a population (see `identity_text`), as arrow strings for a field
+    in ARROW_FIELDS."""
+    text = identity_text(series)
+    if name not in ARROW_FIELDS:
+        return text
+    return pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
 def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,
                what: str = ""
                ) -> tuple[np.ndarray | None, np.ndarray, list[tuple[np.ndarray, Problem]]]:
@@ -1057,7 +1071,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
             else:
-                fields[c.target] = identity_text(series)
+                fields[c.target] = _identity_field(series, c.target)
         elif c.role == "parameter":
             p = iset.parameters[c.target]
             if p.kind in ("quantity", "integer"):
@@ -1261,6 +1275,8 @@ def _concatenate(parts: list[Population]) -> Population:
     def join(arrays: list):
         if isinstance(arrays[0], pd.Categorical):
             return pd.api.types.union_categoricals(arrays)
+        if isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
+            return pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
         return np.concatenate(arrays)
 
     for name in ("fields", "parameters", "values", "labels", "texts"):
