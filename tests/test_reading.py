@@ -155,3 +155,14 @@ def test_identity_text_is_cleaned_once_per_distinct_cell(tmp_path, cat):
     expected = ["M1", "café", "bell\\x07", "", "", "Ｍ２", "5"]
     assert identity_text(pd.Series(cells, dtype=object)).tolist() == expected
     assert identity_text(pd.Series(cells[:-1], dtype="str")).tolist() == expected[:-1]
+
+
+def test_wrong_width_lines_count_a_title_above_the_header(tmp_path, cat):
+    from benchmark.population import table_options
+
+    path = tmp_path / "m.csv"
+    path.write_text("Declared standards, 2026\n" + MOTOR_HEADER + "\n"
+                    "甲公司,Q/JDJ 1-2025,三相异步电动机,M1,1.5,4,90.6\n", encoding="utf-8")
+    with table_options(header_row=2), pytest.raises(InputError) as exc:
+        load_population(path, cat, MOTOR)
+    assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 3)]
