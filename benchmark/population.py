@@ -174,9 +174,11 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
 
     `path` "-" reads standard input, as CSV unless `table_options(input_format=…)` says.
     Text tables (.csv, .tsv, .txt): a UTF-16 BOM means UTF-16 (Excel's "Unicode text"), a UTF-8
-    BOM or text that decodes as UTF-8 means UTF-8, anything else GB 18030 (a superset of GBK);
+    BOM or text that decodes as UTF-8 means UTF-8, anything else GB 18030 (a superset of GBK;
+    see `_text_encoding`);
     the delimiter, unless given, is the one of comma, tab and semicolon the header row has most
-    of; in a semicolon table a number with a decimal comma ("5,20") means 5.20."""
+    of; in a semicolon table a number with a decimal comma ("5,20") means 5.20, outside the
+    identity columns `text_columns(headers)` names."""
     options = _OPTIONS.get()
     header_line = options.header_row or header_row or 1
     limit_given = byte_size_setting("BENCHMARK_MAX_TABLE_BYTES", None)
@@ -477,13 +479,16 @@ def _head(source: Path | bytes) -> bytes:
 
 
 def _text_encoding(head: bytes, source: Path | bytes) -> str:
-    """The encoding of a text table from its first bytes and, without a BOM, whether the whole
-    file decodes as UTF-8."""
+    """The encoding of a text table: UTF-16 or UTF-8 by its BOM; UTF-8 when its first bytes hold
+    non-ASCII text that decodes as UTF-8 (GB 18030 text does not; the reader then checks the
+    rest) or, when they are ASCII, when the whole file decodes as UTF-8; else GB 18030."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if head.startswith(codecs.BOM_UTF8) or _decodes_as_utf8(source):
+    if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    return "gb18030"
+    if not head.isascii():
+        return "utf-8-sig" if _decodes_as_utf8(head[:_whole_characters(head)]) else "gb18030"
+    return "utf-8-sig" if _decodes_as_utf8(source) else "gb18030"
 
 
 def _sniff_delimiter(head: bytes, encoding: str, header_line: int, suffix: str,
