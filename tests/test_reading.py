@@ -166,3 +166,15 @@ def test_wrong_width_lines_count_a_title_above_the_header(tmp_path, cat):
     with table_options(header_row=2), pytest.raises(InputError) as exc:
         load_population(path, cat, MOTOR)
     assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 3)]
+
+
+def test_utf8_text_with_gb18030_bytes_further_on_is_an_encoding_problem(tmp_path, cat):
+    """First bytes of Chinese text in UTF-8 decide UTF-8; a GB 18030 row further on is a clear
+    encoding problem, not the whole file read as GB 18030 (every UTF-8 character garbled)."""
+    path = tmp_path / "m.csv"
+    row = "甲公司,Q/JDJ 1-2025,三相异步电动机,M{},1.5,4,90.6,62,是\n"
+    path.write_bytes((MOTOR_HEADER + "\n").encode() + row.format(1).encode() +
+                     row.format(2).encode("gb18030"))
+    with pytest.raises(InputError) as exc:
+        load_population(path, cat, MOTOR)
+    assert [p.code for p in exc.value.problems] == ["file_encoding"]
