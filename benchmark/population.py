@@ -848,23 +848,33 @@ _PLAIN_ASCII = r"^\s|\s$|[\x00-\x1f\x7f]"  # an ASCII text that cleaning would c
 
 
 def _cleaned(uniques) -> np.ndarray:
-    """Distinct cells as text (see `_text_cells`); arrow strings that are ASCII without outer
-    spaces or control characters are kept as they are without a Python call each."""
+    """Distinct cells as text (see `_text_cells`)."""
+    import pyarrow as pa
+
+    if isinstance(uniques, pa.Array):
+        return _cleaned_arrow(uniques).to_numpy(zero_copy_only=False)
+    return np.array([_clean(u) for u in uniques], dtype=object)
+
+
+def _clean(value: Any) -> str:
+    return printable(unicodedata.normalize("NFC", str(value)).strip())
+
+
+def _cleaned_arrow(uniques):
+    """Distinct arrow strings as text (see `_text_cells`): those that are ASCII without outer
+    spaces or control characters are kept as they are, without a Python call each."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def clean(value: Any) -> str:
-        return printable(unicodedata.normalize("NFC", str(value)).strip())
-
-    if not isinstance(uniques, pa.Array):
-        return np.array([clean(u) for u in uniques], dtype=object)
-    arrow = uniques
-    plain = pc.and_(pc.string_is_ascii(arrow),
-                    pc.invert(pc.match_substring_regex(arrow, _PLAIN_ASCII)))
-    texts = arrow.to_numpy(zero_copy_only=False)
-    for k in np.flatnonzero(~plain.to_numpy(zero_copy_only=False)):
-        texts[k] = clean(texts[k])
-    return texts
+    plain = pc.and_(pc.string_is_ascii(uniques),
+                    pc.invert(pc.match_substring_regex(uniques, _PLAIN_ASCII)))
+    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if not len(odd):
+        return uniques
+    mask = np.zeros(len(uniques), dtype=bool)
+    mask[odd] = True
+    cleaned = pa.array([_clean(uniques[int(k)].as_py()) for k in odd], uniques.type)
+    return pc.replace_with_mask(uniques, pa.array(mask), cleaned)
 
 
 def identity_text(series: pd.Series) -> np.ndarray:
@@ -882,10 +892,19 @@ ARROW_FIELDS = ("model",)
 def _identity_field(series: pd.Series, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """An identity column of a population (see `identity_text`), as arrow strings for a field
     in ARROW_FIELDS."""
-    text = identity_text(series)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if name not in ARROW_FIELDS:
-        return text
-    return pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+        return identity_text(series)
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    codes, uniques = _factorize(series)
+    if not isinstance(uniques, pa.Array):
+        return pd.array(identity_text(series), dtype=text)
+    texts = pa.concat_arrays([_cleaned_arrow(uniques).cast(pa.large_string()),
+                              pa.array([""], pa.large_string())])
+    rows = pc.take(texts, pa.array(np.where(codes < 0, len(uniques), codes)))
+    return pd.arrays.ArrowStringArray(rows, dtype=text)
 
 
 def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,

@@ -178,3 +178,14 @@ def test_utf8_text_with_gb18030_bytes_further_on_is_an_encoding_problem(tmp_path
     with pytest.raises(InputError) as exc:
         load_population(path, cat, MOTOR)
     assert [p.code for p in exc.value.problems] == ["file_encoding"]
+
+
+def test_model_text_is_cleaned_as_every_identity_text(tmp_path, cat):
+    """The model field is held as arrow strings; its cells are cleaned as the others are."""
+    path = tmp_path / "m.csv"
+    row = "甲公司,Q/JDJ 1-2025,三相异步电动机,{},1.5,4,90.6,62,是\n"
+    path.write_text(MOTOR_HEADER + "\n" + "".join(row.format(m) for m in
+                    ["\"M1 \"", "cafe\u0301", "bell\x07", "", "M1 "]), encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["model"].tolist() == ["M1", "café", "bell\\x07", "", "M1"]
+    assert pop.fields["enterprise"].tolist() == ["甲公司"] * 5
