@@ -239,6 +239,8 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
             rows_read = 0
             empty = True
             for frame in chunks:
+                if not text:  # a text table's headers are cleaned as they are read
+                    frame.columns = [_clean_header(c) for c in frame.columns]
                 frame.attrs["header_line"] = header_line
                 if text and delimiter == ";":
                     frame.attrs["decimal_read"] = True  # decimal commas already read

@@ -189,3 +189,18 @@ def test_model_text_is_cleaned_as_every_identity_text(tmp_path, cat):
     pop = load_population(path, cat, MOTOR)
     assert pop.fields["model"].tolist() == ["M1", "café", "bell\\x07", "", "M1"]
     assert pop.fields["enterprise"].tolist() == ["甲公司"] * 5
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx", ".csv"])
+def test_headers_are_cleaned_in_every_format(tmp_path, suffix):
+    import pandas as pd
+
+    path = tmp_path / f"t{suffix}"
+    frame = pd.DataFrame({" apf\u0007 ": [1.0], "ｅｅｒ ": [2.0]})
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    elif suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    assert list(read_table(path)[0].columns) == ["apf\\x07", "ｅｅｒ"]
