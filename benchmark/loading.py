@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -98,18 +98,35 @@ def printable_data(value: Any, text: str | None = None) -> Any:
     return value
 
 
-def byte_size_setting(name: str, default: int) -> int:
+_SizeDefault = TypeVar("_SizeDefault", int, None)
+
+
+def byte_size_setting(name: str, default: _SizeDefault) -> int | _SizeDefault:
     """A size from the environment variable `name` ("536870912", "512M", "2G"; K/M/G are powers
     of 1024), or `default` when it is not set; anything else is an InputError."""
+    return _number_setting(name, default, r"([0-9]{1,15})\s*([KMG]i?B?|B)?", "a size",
+                           "a number of bytes, optionally with K, M or G (powers of 1024), "
+                           "e.g. 512M")
+
+
+def row_count_setting(name: str, default: int) -> int:
+    """A number of rows from the environment variable `name` ("50000000"), or `default` when it
+    is not set; anything else is an InputError."""
+    return _number_setting(name, default, r"([0-9]{1,15})", "a number of rows",
+                           "a whole number, e.g. 50000000")
+
+
+def _number_setting(name: str, default: _SizeDefault, pattern: str, what: str,
+                    hint: str) -> int | _SizeDefault:
     text = os.environ.get(name, "").strip()
     if not text:
         return default
-    match = re.fullmatch(r"([0-9]{1,15})\s*([KMG]i?B?|B)?", text, re.IGNORECASE)
+    match = re.fullmatch(pattern, text, re.IGNORECASE)
     if match is None:
-        raise InputError(Problem("setting_invalid", f"{name}={printable(text, True)!r} is not a "
-                                 "size", file=name, hint="a number of bytes, optionally with K, M "
-                                 "or G (powers of 1024), e.g. 512M"))
-    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get((match[2] or "b")[0].lower(), 1)
+        raise InputError(Problem("setting_invalid", f"{name}={printable(text, True)!r} is not "
+                                 f"{what}", file=name, hint=hint))
+    suffix = match[2] if match.re.groups > 1 else None
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get((suffix or "b")[0].lower(), 1)
     return int(match[1]) * scale
 
 

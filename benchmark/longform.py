@@ -155,13 +155,12 @@ def wide_table(path: str | Path, mapping: dict, display: str) -> tuple[Path, dic
     spec = mapping["long_form"]
     chunks, digest = read_table_chunks(path, encoding=mapping.get("encoding"),
                                   sheet=mapping.get("sheet"), delimiter=mapping.get("delimiter"),
-                                  header_row=mapping.get("header_row"),
-                                  text_columns=lambda headers: set(headers))
+                                  header_row=mapping.get("header_row"))
     frames = list(chunks)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     header_line = frames[0].attrs.get("header_line", 1) if frames else 1
     frame = frame.astype(object).where(frame.notna(), "").astype(str)
-    origin = Origin(sha256=digest)
+    origin = Origin(sha256=digest.result())
     wide, problems = pivot(frame, spec, display, header_line, origin)
     columns = {}
     for name, s in mapping.get("columns", {}).items():

@@ -22,13 +22,15 @@ import io
 import re
 import stat
 import sys
+import threading
 import unicodedata
-from contextlib import contextmanager
+from concurrent.futures import Future
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,11 +40,11 @@ from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import (
-    _UNPRINTABLE_RE,
     byte_size_setting,
     not_a_file,
     printable,
     read_document,
+    row_count_setting,
     schema_problems,
 )
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
@@ -159,24 +161,28 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     parts = list(chunks)
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     frame.attrs = dict(parts[0].attrs)
-    return frame, digest
+    return frame, digest.result()
 
 
 def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
                       delimiter: str | None = None, chunk_rows: int | None = None,
                       header_row: int | None = None, text_columns=None):
-    """(frames, SHA-256): the table a chunk of rows at a time (CSV; XLSX and Parquet in one
-    piece). Every frame has the cleaned headers and `attrs["header_line"]`, the line of the
-    header (data row k is on line header_line + k); an unreadable table raises InputError.
+    """(frames, SHA-256): the table a chunk of rows at a time, and the file's SHA-256 as a
+    Future (hashed while the table is read). Every frame has the cleaned headers and
+    `attrs["header_line"]`, the line of the header (data row k is on line header_line + k); an
+    unreadable table raises InputError.
 
     `path` "-" reads standard input, as CSV unless `table_options(input_format=…)` says.
     Text tables (.csv, .tsv, .txt): a UTF-16 BOM means UTF-16 (Excel's "Unicode text"), a UTF-8
-    BOM or text that decodes as UTF-8 means UTF-8, anything else GB 18030 (a superset of GBK);
+    BOM or text that decodes as UTF-8 means UTF-8, anything else GB 18030 (a superset of GBK;
+    see `_text_encoding`);
     the delimiter, unless given, is the one of comma, tab and semicolon the header row has most
-    of; in a semicolon table a number with a decimal comma ("5,20") means 5.20."""
+    of; in a semicolon table a number with a decimal comma ("5,20") means 5.20, outside the
+    identity columns `text_columns(headers)` names."""
     options = _OPTIONS.get()
     header_line = options.header_row or header_row or 1
-    limit = byte_size_setting("BENCHMARK_MAX_TABLE_BYTES", MAX_TABLE_BYTES)
+    limit_given = byte_size_setting("BENCHMARK_MAX_TABLE_BYTES", None)
+    limit = MAX_TABLE_BYTES if limit_given is None else limit_given
     if str(path) == STDIN:
         display, source = "<stdin>", sys.stdin.buffer.read(limit + 1)
         size, suffix = len(source), "." + (options.input_format or "csv")
@@ -194,7 +200,7 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
             raise InputError(not_a_file(display, info.st_mode))
         size = info.st_size
     chunked = str(path) != STDIN and suffix in (".csv", ".tsv", ".txt", ".parquet")
-    if size > limit and not (chunked and not _setting_given("BENCHMARK_MAX_TABLE_BYTES")):
+    if size > limit and not (chunked and limit_given is None):
         raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
                                  f"is {limit:,}", file=display,
                                  hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
@@ -204,17 +210,14 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
                                  "table format", file=display,
                                  hint="use .csv, .tsv, .txt, .xlsx or .parquet"))
-    if isinstance(source, bytes):
-        digest, utf8 = hashlib.sha256(source).hexdigest(), _decodes_as_utf8(source)
-    else:
-        digest, utf8 = _sha256_and_utf8(source)
+    digest = _file_sha256(source)
 
     def opened():
         return io.BytesIO(source) if isinstance(source, bytes) else source
 
     text = suffix in (".csv", ".tsv", ".txt")
     if text:
-        encoding = encoding or _text_encoding(_head(source), utf8)
+        encoding = encoding or _text_encoding(_head(source), source)
         delimiter = delimiter or _sniff_delimiter(_head(source), encoding, header_line, suffix,
                                                   display)
 
@@ -229,25 +232,17 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
             elif suffix == ".parquet":
                 chunks = _parquet_chunks(opened(), display, chunk_rows or CHUNK_ROWS)
             else:
-                dtype = None
-                if text_columns is not None:  # identity columns stay text exactly as written
-                    raw = list(pd.read_csv(opened(), sep=delimiter, nrows=0, encoding=encoding,
-                                           skiprows=header_line - 1).columns)
-                    keep = text_columns([_clean_header(c) for c in raw])
-                    dtype = {c: str for c in raw if _clean_header(c) in keep}
-                chunks = pd.read_csv(opened(), sep=delimiter, skipinitialspace=True,
-                                     keep_default_na=False, na_values=[""], encoding=encoding,
-                                     skiprows=header_line - 1, dtype=dtype,
-                                     decimal="," if delimiter == ";" else ".",
-                                     chunksize=chunk_rows or CHUNK_ROWS)
-            rows_limit = _max_rows()
+                chunks = _text_chunks(opened(), encoding or "utf-8", delimiter or ",",
+                                      header_line, display, chunk_rows or CHUNK_ROWS,
+                                      text_columns)
+            rows_limit = row_count_setting("BENCHMARK_MAX_TABLE_ROWS", MAX_TABLE_ROWS)
             rows_read = 0
             empty = True
             for frame in chunks:
-                frame.columns = [_clean_header(c) for c in frame.columns]
+                if not text:  # a text table's headers are cleaned as they are read
+                    frame.columns = [_clean_header(c) for c in frame.columns]
                 frame.attrs["header_line"] = header_line
                 if text and delimiter == ";":
-                    _decimal_commas(frame)
                     frame.attrs["decimal_read"] = True  # decimal commas already read
                 rows_read += len(frame)
                 if rows_read > rows_limit:
@@ -262,26 +257,6 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
     return frames(), digest
 
 
-def _setting_given(name: str) -> bool:
-    import os
-
-    return bool(os.environ.get(name, "").strip())
-
-
-def _max_rows() -> int:
-    """The row limit of a table (BENCHMARK_MAX_TABLE_ROWS, else MAX_TABLE_ROWS)."""
-    import os
-
-    text = os.environ.get("BENCHMARK_MAX_TABLE_ROWS", "").strip()
-    if not text:
-        return MAX_TABLE_ROWS
-    if not text.isdigit():
-        raise InputError(Problem("setting_invalid", f"BENCHMARK_MAX_TABLE_ROWS={printable(text)!r} "
-                                 "is not a number of rows", file="BENCHMARK_MAX_TABLE_ROWS",
-                                 hint="a whole number, e.g. 50000000"))
-    return int(text)
-
-
 def _too_many_rows(display: str, rows: int, limit: int) -> Problem:
     return Problem("table_too_many_rows", f"the table has {rows:,} data rows or more; the limit "
                    f"is {limit:,}", file=display,
@@ -294,7 +269,7 @@ def _parquet_chunks(source, display: str, chunk_rows: int):
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(source)
-    limit = _max_rows()
+    limit = row_count_setting("BENCHMARK_MAX_TABLE_ROWS", MAX_TABLE_ROWS)
     if pf.metadata.num_rows > limit:
         raise InputError(_too_many_rows(display, pf.metadata.num_rows, limit))
     if pf.metadata.num_rows == 0:
@@ -354,15 +329,149 @@ def _xlsx_chunks(source, sheet: str | None, header_line: int, display: str, chun
 
 
 _DECIMAL_COMMA = re.compile(r"^(\D*?)(\d+),(\d+)(\D*)$")
+_ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "utf8": "utf8"}  # read natively
+_WRONG_WIDTHS_SHOWN = 50  # rows with the wrong number of cells listed one by one
 
 
-def _decimal_commas(frame: pd.DataFrame) -> None:
-    """Text cells holding one number written with a decimal comma ("4,88", "≥ 5,20 W/W") read with
-    a decimal point, as a semicolon table from a decimal-comma locale means them."""
-    for column in frame.columns:
-        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(
-                lambda v: _DECIMAL_COMMA.sub(r"\1\2.\3\4", v) if isinstance(v, str) else v)
+def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, header_line: int,
+                 display: str, chunk_rows: int, text_columns=None):
+    """A text table `chunk_rows` rows at a time, every cell as text (pyarrow's streaming CSV
+    reader; a quoted cell may hold line breaks): an empty cell is missing, spaces after a
+    delimiter are left out, an empty header cell is "Unnamed: k" and a repeated one "x.1", as
+    pandas names them. In a semicolon table, cells outside the identity columns
+    (`text_columns`) holding one number with a decimal comma read with a decimal point. Rows
+    with more or fewer cells than the header: InputError listing them by line."""
+    import pyarrow as pa
+
+    wrong: list[Any] = []
+    names: list[str] = []
+    identity: set[str] = set()
+    held: list = []
+    rows_held = 0
+
+    def frame_of(table) -> pd.DataFrame:
+        columns = []
+        for name, column in zip(names, table.columns, strict=True):
+            column = _without_leading_spaces(column)
+            if delimiter == ";" and name not in identity:
+                column = _decimal_points(column)
+            columns.append(column)
+        return pa.Table.from_arrays(columns, names=names).to_pandas()
+
+    with _opened(source) as fh:
+        for batch in _csv_reader(fh, encoding, delimiter, header_line, wrong.append):
+            if not names:  # the header row: the first row read
+                cells = [None if v is None else v.lstrip(" ")
+                         for v in batch.slice(0, 1).to_pylist()[0].values()]
+                names = [_clean_header(n) for n in _pandas_names(cells)]
+                identity = set(text_columns(names)) if text_columns is not None else set()
+                batch = batch.slice(1)
+            held.append(batch)
+            rows_held += batch.num_rows
+            while rows_held >= chunk_rows and not wrong:
+                table = pa.Table.from_batches(held)
+                held, rows_held = [*table.slice(chunk_rows).to_batches()], rows_held - chunk_rows
+                frame = frame_of(table.slice(0, chunk_rows))
+                del table
+                yield frame
+                del frame
+    if wrong:
+        if any(row.number is None for row in wrong):  # lines are known on one thread only
+            wrong = []
+            with _opened(source) as fh:
+                for _ in _csv_reader(fh, encoding, delimiter, header_line, wrong.append,
+                                     threads=False):
+                    pass
+        raise InputError(_wrong_widths(wrong, len(names), display))
+    if rows_held:
+        yield frame_of(pa.Table.from_batches(held))
+
+
+def _opened(source: Path | io.BytesIO):
+    """The table's bytes as a file object: given a path, pyarrow read ahead of a slow consumer
+    about the whole file (192 MB of arrow memory for a 192 MB table), given a file object
+    20–40 MB."""
+    if isinstance(source, Path):
+        return source.open("rb")
+    source.seek(0)
+    return nullcontext(source)
+
+
+def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, header_line: int, wrong,
+                threads: bool = True):
+    """pyarrow's streaming CSV reader of a text table from its header line on, every column as
+    text; rows of the wrong width are given to `wrong` and left out."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    def skip(row) -> str:
+        wrong(row)
+        return "skip"
+
+    return pa_csv.open_csv(
+        source, memory_pool=pa.system_memory_pool(),  # batches freed go back to the system
+        read_options=pa_csv.ReadOptions(skip_rows=header_line - 1, autogenerate_column_names=True,
+                                        encoding=_ARROW_ENCODINGS.get(encoding.lower(), encoding),
+                                        use_threads=threads, block_size=8 << 20),
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                          invalid_row_handler=skip),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={f"f{k}": pa.large_string() for k in range(MAX_COLUMNS + 1)},
+            strings_can_be_null=True, null_values=[""]))
+
+
+def _pandas_names(cells: list[str | None]) -> list[str]:
+    """Header cells named as pandas names them: "Unnamed: k" for an empty one, "x.1", "x.2" …
+    for a repeated one."""
+    names = [c or f"Unnamed: {k}" for k, c in enumerate(cells)]
+    counts: dict[str, int] = {}
+    for k, name in enumerate(names):
+        count = counts.get(name, 0)
+        while count > 0:
+            counts[name] = count + 1
+            name = f"{name}.{count}"
+            count = counts.get(name, 0)
+        names[k] = name
+        counts[name] = count + 1
+    return names
+
+
+def _without_leading_spaces(column):
+    """An arrow string column without the spaces after the delimiter; a cell of spaces only is
+    missing."""
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.starts_with(column, " ")).as_py():
+        return column
+    column = pc.utf8_ltrim(column, characters=" ")
+    return pc.if_else(pc.equal(column, ""), None, column)
+
+
+def _decimal_points(column):
+    """An arrow string column with each cell holding one number written with a decimal comma
+    ("4,88", "≥ 5,20 W/W") written with a decimal point, as a semicolon table from a
+    decimal-comma locale means it; each distinct cell is rewritten once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.match_substring(column, ",")).as_py():
+        return column
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    texts = [None if t is None else _DECIMAL_COMMA.sub(r"\1\2.\3\4", t)
+             for t in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(texts, pa.large_string()), encoded.indices)
+
+
+def _wrong_widths(rows: list, width: int, display: str) -> list[Problem]:
+    """Rows with more or fewer cells than the header, each at its line."""
+    out = [Problem("table_syntax", f"the row has {row.actual_columns} cells; the header has "
+                   f"{width}", file=display, line=row.number,
+                   hint="quote a cell holding the delimiter, or add the missing cells")
+           for row in rows[:_WRONG_WIDTHS_SHOWN]]
+    if len(rows) > _WRONG_WIDTHS_SHOWN:
+        out.append(Problem("table_syntax", f"{len(rows) - _WRONG_WIDTHS_SHOWN:,} more rows have "
+                           "the wrong number of cells", file=display))
+    return out
 
 
 def _head(source: Path | bytes) -> bytes:
@@ -372,11 +481,17 @@ def _head(source: Path | bytes) -> bytes:
         return fh.read(SNIFF_BYTES)
 
 
-def _text_encoding(head: bytes, utf8: bool) -> str:
-    """The encoding of a text table from its first bytes and whether it decodes as UTF-8."""
+def _text_encoding(head: bytes, source: Path | bytes) -> str:
+    """The encoding of a text table: UTF-16 or UTF-8 by its BOM; UTF-8 when its first bytes hold
+    non-ASCII text that decodes as UTF-8 (GB 18030 text does not; the reader then checks the
+    rest) or, when they are ASCII, when the whole file decodes as UTF-8; else GB 18030."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    return "utf-8-sig" if utf8 or head.startswith(codecs.BOM_UTF8) else "gb18030"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if not head.isascii():
+        return "utf-8-sig" if _decodes_as_utf8(head[:_whole_characters(head)]) else "gb18030"
+    return "utf-8-sig" if _decodes_as_utf8(source) else "gb18030"
 
 
 def _sniff_delimiter(head: bytes, encoding: str, header_line: int, suffix: str,
@@ -413,12 +528,17 @@ class _table_errors:
         return self
 
     def __exit__(self, kind, exc, tb) -> Literal[False]:
+        import pyarrow as pa
+
         if exc is None or isinstance(exc, (InputError, GeneratorExit)):
             return False
         if isinstance(exc, UnicodeDecodeError):
             problem = Problem("file_encoding", f"cannot decode as {exc.encoding}",
                               hint="save as UTF-8, or name the encoding in a mapping file")
-        elif isinstance(exc, pd.errors.ParserError):
+        elif isinstance(exc, pa.ArrowInvalid) and "invalid UTF8" in str(exc):
+            problem = Problem("file_encoding", "cannot decode as utf-8",
+                              hint="save as UTF-8, or name the encoding in a mapping file")
+        elif isinstance(exc, pa.ArrowInvalid) and "CSV parse error" in str(exc):
             problem = Problem("table_syntax", str(exc).splitlines()[0])
         elif isinstance(exc, Exception):  # openpyxl/zip errors for a damaged XLSX, …
             problem = Problem("table_unreadable", str(exc).splitlines()[0] if str(exc)
@@ -428,33 +548,64 @@ class _table_errors:
         raise InputError(problem.at(self.display)) from None
 
 
-def _decodes_as_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _file_sha256(source: Path | bytes) -> Future[str]:
+    """The file's SHA-256, computed on a thread of its own while the table is read (hashlib
+    lets other threads run while it hashes)."""
+    digest: Future[str] = Future()
 
-
-def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
-    """The file's SHA-256, and whether it decodes as UTF-8 — in one pass."""
-    h = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
+    def run() -> None:
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return h.hexdigest(), utf8
+            h = hashlib.sha256()
+            if isinstance(source, bytes):
+                h.update(source)
+            else:
+                with source.open("rb") as fh:
+                    for piece in iter(lambda: fh.read(8 << 20), b""):
+                        h.update(piece)
+            digest.set_result(h.hexdigest())
+        except OSError as exc:
+            digest.set_exception(exc)
+
+    threading.Thread(target=run, name="sha256", daemon=True).start()
+    return digest
+
+
+def _decodes_as_utf8(source: Path | bytes) -> bool:
+    """Whether the whole file decodes as UTF-8: pyarrow's check of each piece as one string,
+    a character cut at the end of a piece carried to the next."""
+    import pyarrow as pa
+
+    rest = b""
+
+    def decodes(data: memoryview) -> bool:
+        ends = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+        try:
+            pa.Array.from_buffers(pa.large_string(), 1, [None, ends, pa.py_buffer(data)]
+                                  ).validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+        return True
+
+    with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as fh:
+        for piece in iter(lambda: fh.read(8 << 20), b""):
+            piece = rest + piece if rest else piece
+            cut = _whole_characters(piece)
+            if not decodes(memoryview(piece)[:cut]):
+                return False
+            rest = piece[cut:]
+    return not rest
+
+
+def _whole_characters(data: bytes) -> int:
+    """The length of `data` without a UTF-8 character cut at its end."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # the first byte of the last character
+            need = 2 if byte >= 0xC0 else 1
+            need = 3 if byte >= 0xE0 else need
+            need = 4 if byte >= 0xF0 else need
+            return len(data) if back >= need else len(data) - back
+    return len(data)
 
 
 def _clean_header(name: Any) -> str:
@@ -669,31 +820,94 @@ class _Bad:
         self.problems.append(problem)
 
 
+def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
+    """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
+    strings is encoded by pyarrow (its distinct cells an arrow array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(series.array, pd.arrays.ArrowStringArray):
+        return pd.factorize(series, use_na_sentinel=True)
+    arrow = pa.array(series.array)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
+    encoded = pc.dictionary_encode(arrow)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
+    return codes, encoded.dictionary
+
+
 def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, distinct texts) of a column; code -1 for empty cells."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    texts = np.array([printable(unicodedata.normalize("NFC", str(u)).strip()) for u in uniques],
-                     dtype=object)
-    empty = np.array([t == "" for t in texts], dtype=bool)
+    """(codes, distinct texts) of a column, each distinct cell as text once — NFC, outer spaces
+    stripped, control characters shown as escapes; code -1 for empty cells."""
+    codes, uniques = _factorize(series)
+    texts = _cleaned(uniques)
+    empty = texts == ""
     if empty.any():
         codes = np.where(np.isin(codes, np.flatnonzero(empty)), -1, codes)
     return codes, texts
 
 
+_PLAIN_ASCII = r"^\s|\s$|[\x00-\x1f\x7f]"  # an ASCII text that cleaning would change
+
+
+def _cleaned(uniques) -> np.ndarray:
+    """Distinct cells as text (see `_text_cells`)."""
+    import pyarrow as pa
+
+    if isinstance(uniques, pa.Array):
+        return _cleaned_arrow(uniques).to_numpy(zero_copy_only=False)
+    return np.array([_clean(u) for u in uniques], dtype=object)
+
+
+def _clean(value: Any) -> str:
+    return printable(unicodedata.normalize("NFC", str(value)).strip())
+
+
+def _cleaned_arrow(uniques):
+    """Distinct arrow strings as text (see `_text_cells`): those that are ASCII without outer
+    spaces or control characters are kept as they are, without a Python call each."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = pc.and_(pc.string_is_ascii(uniques),
+                    pc.invert(pc.match_substring_regex(uniques, _PLAIN_ASCII)))
+    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if not len(odd):
+        return uniques
+    mask = np.zeros(len(uniques), dtype=bool)
+    mask[odd] = True
+    cleaned = pa.array([_clean(uniques[int(k)].as_py()) for k in odd], uniques.type)
+    return pc.replace_with_mask(uniques, pa.array(mask), cleaned)
+
+
 def identity_text(series: pd.Series) -> np.ndarray:
     """An identity column (enterprise, credit code, standard number, model …) as text exactly as
-    written — NFC, outer spaces stripped, control characters shown as escapes, "" when empty —
-    column-wise: each distinct cell is converted once, with pandas' string methods."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    values = pd.Series(uniques, dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":  # numbers from Parquet, XLSX
-        values = pd.Series(np.array([str(v) for v in values], dtype=object), dtype=object)
-    text = values.astype(object).str.normalize("NFC").str.strip()
-    unprintable = text.str.contains(_UNPRINTABLE_RE, regex=True)
-    if unprintable.any():
-        text[unprintable] = text[unprintable].map(printable)
-    table = np.append(text.to_numpy(dtype=object), "")
-    return table[np.where(codes < 0, len(uniques), codes)]
+    written (see `_text_cells`), "" when empty; each distinct cell is converted once."""
+    codes, texts = _text_cells(series)
+    return np.append(texts, "")[np.where(codes < 0, len(texts), codes)]
+
+
+# Fields nearly unique per row, held as arrow strings (a Python str per row costs ~70 bytes more
+# than its text); the others repeat, and an object array shares one str per distinct text.
+ARROW_FIELDS = ("model",)
+
+
+def _identity_field(series: pd.Series, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """An identity column of a population (see `identity_text`), as arrow strings for a field
+    in ARROW_FIELDS."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if name not in ARROW_FIELDS:
+        return identity_text(series)
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    codes, uniques = _factorize(series)
+    if not isinstance(uniques, pa.Array):
+        return pd.array(identity_text(series), dtype=text)
+    texts = pa.concat_arrays([_cleaned_arrow(uniques).cast(pa.large_string()),
+                              pa.array([""], pa.large_string())])
+    rows = pc.take(texts, pa.array(np.where(codes < 0, len(uniques), codes)))
+    return pd.arrays.ArrowStringArray(rows, dtype=text)
 
 
 def unit_codes(unit_labels: pd.Series | None, default: str | None, canonical: str,
@@ -733,7 +947,9 @@ def to_canonical(values: np.ndarray, codes: np.ndarray | None, pairs: np.ndarray
 def _numbers(series: pd.Series) -> np.ndarray:
     """pd.to_numeric of a text column (NaN where a cell is not a plain number), converting each
     distinct cell once: an export repeats a few hundred values over a million rows."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = _factorize(series)
+    if not isinstance(uniques, (pd.Index, np.ndarray)):  # arrow strings
+        uniques = uniques.to_pandas()
     numbers = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float,
                                                                           na_value=np.nan)
     return np.append(numbers, np.nan)[np.where(codes < 0, len(numbers), codes)]
@@ -882,7 +1098,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
             else:
-                fields[c.target] = identity_text(series)
+                fields[c.target] = _identity_field(series, c.target)
         elif c.role == "parameter":
             p = iset.parameters[c.target]
             if p.kind in ("quantity", "integer"):
@@ -913,7 +1129,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                                          column=c)
     if "credit_code" in fields:
         checked = {} if credit_checks is None else credit_checks
-        codes, texts = pd.factorize(fields["credit_code"])
+        codes, texts = pd.factorize(fields["credit_code"])  # identity text: object arrays
         bad = bad_by_column.setdefault("credit_code", _Bad())
         for i, text in enumerate(texts):
             if text == "":
@@ -1039,8 +1255,6 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        delimiter=(mapping or {}).get("delimiter"),
                                        header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
-    if origin is not None:  # a long-form export: its own hash, not the pivoted table's
-        digest = origin.sha256
     parts: list[Population] = []
     credit_checks: dict[str, list[Problem]] = {}
     for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
@@ -1051,7 +1265,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             if not frame.attrs.get("decimal_read"):
                 columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
         first = int(parts[-1].rows_read) if parts else 0
-        part = population_from_frame(frame, iset, columns, display, digest, first, keep_text,
+        part = population_from_frame(frame, iset, columns, display, "", first, keep_text,
                                      credit_checks)
         part.rows_read = first + len(frame)
         part.header_line = frame.attrs.get("header_line", 1)
@@ -1069,7 +1283,9 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         pop.excluded = origin.relocate(pop.excluded)
         pop.warnings = origin.relocate(problems)
         pop.header_line = origin.header_line
-    pop.inputs = {display: digest,
+    # a long-form export: its own hash, not the pivoted table's
+    pop.sha256 = origin.sha256 if origin is not None else digest.result()
+    pop.inputs = {display: pop.sha256,
                   **({str(mapping_path): mapping["doc"].sha256} if mapping else {})}
     if len(pop) == 0:
         raise InputError([Problem("no_usable_rows", "no row of the table can be used",
@@ -1086,6 +1302,8 @@ def _concatenate(parts: list[Population]) -> Population:
     def join(arrays: list):
         if isinstance(arrays[0], pd.Categorical):
             return pd.api.types.union_categoricals(arrays)
+        if isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
+            return pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
         return np.concatenate(arrays)
 
     for name in ("fields", "parameters", "values", "labels", "texts"):

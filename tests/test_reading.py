@@ -1,0 +1,206 @@
+"""Reading text tables: the one CSV reader (pyarrow, every cell as text) keeps what a table means
+— names of empty and repeated headers, spaces after a delimiter, decimal commas outside the
+identity columns, the encoding decided by the whole file — and a row of the wrong width is
+reported at its line, every such row together, before anything is written."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from test_dask import room_air_conditioners
+
+from benchmark.catalogue import load_catalogue
+from benchmark.cli import main
+from benchmark.errors import InputError
+from benchmark.population import (
+    _decodes_as_utf8,
+    _file_sha256,
+    load_population,
+    read_table,
+)
+
+AC = "room-air-conditioner"
+MOTOR = "three-phase-induction-motor"
+MOTOR_HEADER = "enterprise,standard,标准名称,model,rated_power [kW],poles,efficiency [%]," \
+               "noise [dB(A)],mandatory_conformity"
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+def test_empty_and_repeated_headers_are_named_as_pandas_names_them(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,,a, b,a\n1,2,3,4,5\n", encoding="utf-8")
+    frame, _ = read_table(path)
+    assert list(frame.columns) == ["a", "Unnamed: 1", "a.1", "b", "a.2"]
+    assert frame.iloc[0].tolist() == ["1", "2", "3", "4", "5"]  # cells as text
+
+
+def test_spaces_after_the_delimiter_are_left_out(tmp_path, cat):
+    path = tmp_path / "m.csv"
+    path.write_text(MOTOR_HEADER + "\n"
+                    "甲公司, Q/JDJ 1-2025, 三相异步电动机, M1, 1.5, 4, 90.6,   , 是\n",
+                    encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["model"].tolist() == ["M1"]
+    assert pop.values["efficiency"].tolist() == [90.6]
+    assert np.isnan(pop.values["noise"]).all()  # a cell of spaces is empty
+
+
+def test_decimal_commas_are_read_outside_the_identity_columns(tmp_path, cat):
+    """A semicolon table from a decimal-comma locale: "90,6" is 90.6, but the model "M-1,5"
+    stays as written (an identifier is text, not a number)."""
+    path = tmp_path / "m.csv"
+    path.write_text(MOTOR_HEADER.replace(",", ";") + "\n"
+                    "甲公司;Q/JDJ 1-2025;三相异步电动机;M-1,5;1,5;4;90,6;62;是\n",
+                    encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["model"].tolist() == ["M-1,5"]
+    assert pop.values["efficiency"].tolist() == [90.6]
+    assert pop.parameters["rated_power"].tolist() == [1.5]
+
+
+def test_the_whole_file_decides_the_encoding(tmp_path, cat):
+    """A GB 18030 export whose first 64 KiB are ASCII (the part sniffed) is read as GB 18030,
+    not as UTF-8 with a decoding error further on."""
+    path = tmp_path / "gbk.csv"
+    lines = [MOTOR_HEADER.replace("标准名称", "standard_title")]
+    lines += [f"ACME,Q/ACME {k}-2025,motor,M{k},1.5,4,90.6,62,yes" for k in range(1500)]
+    lines += ["甲电机有限公司,Q/JDJ 1-2025,三相异步电动机,M1,1.5,4,90.6,62,是"]
+    path.write_bytes("\n".join(lines).encode("gb18030") + b"\n")
+    assert path.read_bytes()[: 1 << 16].isascii()
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["enterprise"][-1] == "甲电机有限公司"
+
+
+def test_utf8_check_across_pieces_and_the_hash():
+    """A character cut between two pieces read is still UTF-8; the SHA-256 is the file's."""
+    piece = 8 << 20
+    data = b"a" * (piece - 1) + "中".encode() + b"b"
+    assert _decodes_as_utf8(data)
+    assert _file_sha256(data).result() == hashlib.sha256(data).hexdigest()
+    assert not _decodes_as_utf8(data[:-2])  # the file ends inside a character
+    assert not _decodes_as_utf8(b"a" * piece + "中".encode("gb18030"))
+    assert _decodes_as_utf8(codecs.BOM_UTF8 + "中".encode())
+
+
+def test_rows_of_the_wrong_width_are_all_reported_at_their_lines(tmp_path):
+    """A 1,000-row export with a row holding an unquoted delimiter and a row missing its last
+    cells: one table_syntax problem per row, at its line, exit status 2, nothing written."""
+    path = tmp_path / "ac.csv"
+    room_air_conditioners(1000, seed=5).to_csv(path, index=False)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[10] = lines[10] + ",extra"  # line 11
+    lines[700] = lines[700].rsplit(",", 3)[0]  # line 701
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["rank", str(path), "--set", AC, "--date", "2026-11-23",
+                                    "--format", "csv,json", "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    assert res.output.count("[table_syntax]") == 2
+    assert f"{path}:11" in res.output and f"{path}:701" in res.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_rows_of_the_wrong_width_are_found_in_every_chunk(tmp_path, cat, monkeypatch):
+    import benchmark.population as population
+
+    monkeypatch.setattr(population, "CHUNK_ROWS", 7)
+    path = tmp_path / "m.csv"
+    row = "甲公司,Q/JDJ 1-2025,三相异步电动机,M{},1.5,4,90.6,62,是"
+    lines = [MOTOR_HEADER] + [row.format(k) for k in range(30)]
+    lines[3] += ",x"
+    lines[25] += ",x,y"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_population(path, cat, MOTOR)
+    assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 4),
+                                                              ("table_syntax", 26)]
+
+
+def test_a_quoted_cell_may_hold_line_breaks(tmp_path, cat):
+    path = tmp_path / "m.csv"
+    path.write_text(MOTOR_HEADER + ",normative_references\n"
+                    '甲公司,Q/JDJ 1-2025,三相异步电动机,M1,1.5,4,90.6,62,是,"GB 18613-2020\n'
+                    'GB/T 1032-2023"\n', encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["normative_references"].tolist() == ["GB 18613-2020\nGB/T 1032-2023"]
+
+
+def test_bad_utf8_after_a_bom_is_an_encoding_problem(tmp_path, cat):
+    path = tmp_path / "m.csv"
+    path.write_bytes(codecs.BOM_UTF8 + (MOTOR_HEADER + "\n").encode() +
+                     "甲公司,Q/JDJ 1-2025,三相异步电动机,M1,1.5,4,90.6,62,是\n".encode("gb18030"))
+    with pytest.raises(InputError) as exc:
+        load_population(path, cat, MOTOR)
+    assert [p.code for p in exc.value.problems] == ["file_encoding"]
+    assert exc.value.problems[0].file == str(path)
+
+
+def test_identity_text_is_cleaned_once_per_distinct_cell(tmp_path, cat):
+    """NFC, outer spaces stripped, control characters escaped, in arrow strings and in object
+    cells alike (CSV and XLSX give different kinds of column)."""
+    import pandas as pd
+
+    from benchmark.population import identity_text
+
+    cells = [" M1 ", "cafe\u0301", "bell\x07", None, "  ", "Ｍ２", 5]
+    expected = ["M1", "café", "bell\\x07", "", "", "Ｍ２", "5"]
+    assert identity_text(pd.Series(cells, dtype=object)).tolist() == expected
+    assert identity_text(pd.Series(cells[:-1], dtype="str")).tolist() == expected[:-1]
+
+
+def test_wrong_width_lines_count_a_title_above_the_header(tmp_path, cat):
+    from benchmark.population import table_options
+
+    path = tmp_path / "m.csv"
+    path.write_text("Declared standards, 2026\n" + MOTOR_HEADER + "\n"
+                    "甲公司,Q/JDJ 1-2025,三相异步电动机,M1,1.5,4,90.6\n", encoding="utf-8")
+    with table_options(header_row=2), pytest.raises(InputError) as exc:
+        load_population(path, cat, MOTOR)
+    assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 3)]
+
+
+def test_utf8_text_with_gb18030_bytes_further_on_is_an_encoding_problem(tmp_path, cat):
+    """First bytes of Chinese text in UTF-8 decide UTF-8; a GB 18030 row further on is a clear
+    encoding problem, not the whole file read as GB 18030 (every UTF-8 character garbled)."""
+    path = tmp_path / "m.csv"
+    row = "甲公司,Q/JDJ 1-2025,三相异步电动机,M{},1.5,4,90.6,62,是\n"
+    path.write_bytes((MOTOR_HEADER + "\n").encode() + row.format(1).encode() +
+                     row.format(2).encode("gb18030"))
+    with pytest.raises(InputError) as exc:
+        load_population(path, cat, MOTOR)
+    assert [p.code for p in exc.value.problems] == ["file_encoding"]
+
+
+def test_model_text_is_cleaned_as_every_identity_text(tmp_path, cat):
+    """The model field is held as arrow strings; its cells are cleaned as the others are."""
+    path = tmp_path / "m.csv"
+    row = "甲公司,Q/JDJ 1-2025,三相异步电动机,{},1.5,4,90.6,62,是\n"
+    path.write_text(MOTOR_HEADER + "\n" + "".join(row.format(m) for m in
+                    ["\"M1 \"", "cafe\u0301", "bell\x07", "", "M1 "]), encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["model"].tolist() == ["M1", "café", "bell\\x07", "", "M1"]
+    assert pop.fields["enterprise"].tolist() == ["甲公司"] * 5
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx", ".csv"])
+def test_headers_are_cleaned_in_every_format(tmp_path, suffix):
+    import pandas as pd
+
+    path = tmp_path / f"t{suffix}"
+    frame = pd.DataFrame({" apf ": [1.0], "cafe\u0301 ": [2.0]})  # NFC, outer spaces
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    elif suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    assert list(read_table(path)[0].columns) == ["apf", "café"]
