@@ -72,17 +72,15 @@ class Ranking:
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The ranking's tables as written to CSV, Parquet and XLSX, made once: the per-row ones
-        with their identity columns as text (composite and excluded with every identity field,
-        "" where the population has none); empty tables left out. The ranking itself holds the
-        identity as the population's own text objects (no copy of the text per table)."""
+        """The ranking's tables as written to CSV, Parquet and XLSX, made once (composite and
+        excluded with every identity field, "" where the population has none); empty tables
+        left out. The identity stays the population's own text objects (no whole-table copy of
+        the text): the writers make it text a chunk of rows at a time (`text_fields`)."""
         out = {}
         for name in TABLES:
             frame = getattr(self, name)
             if frame is None or frame.empty:
                 continue
-            if name in PER_ROW_TABLES:
-                frame = _as_text(frame)
             if name in ("composite", "excluded"):
                 missing = [f for f in FIELDS if f not in frame]
                 if missing:
@@ -108,20 +106,18 @@ TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturat
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """The identity columns of a per-row table as pandas text, as a table built from the text
-    infers it (what the table files are written from)."""
-    held = [f for f in FIELDS if f in frame and frame[f].dtype == object]
-    if not held:
-        return frame
-    return frame.assign(**{f: pd.Series(frame[f].to_numpy(dtype=object), index=frame.index)
-                           for f in held})
+def text_fields(frame: pd.DataFrame) -> list[str]:
+    """The identity columns of a table held as text objects (and missing cells), which the
+    table files store as text (Parquet `large_string`, pandas' own text type), decided once
+    over the whole column, not per chunk."""
+    return [f for f in FIELDS if f in frame and frame[f].dtype == object
+            and pd.api.types.infer_dtype(frame[f], skipna=True) == "string"]
 
 
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
     """Row number, the identity fields the population has, and the segment, for `rows` (all).
     The identity stays the population's own text objects (a table of them, not a copy of the
-    text: `Ranking.tables` makes the text columns the files are written from)."""
+    text: the writers make it text a chunk at a time, `text_fields`)."""
     pop = a.population
     pick = (lambda x: x) if rows is None else (lambda x: x[rows])
     out: dict[str, object] = {"row": pick(pop.rows)}

@@ -1,5 +1,5 @@
 """What the engine and the ranking compute once and share: the tables as written (made once per
-ranking, from identity the ranking holds as the population's own text objects), the small-sample
+ranking, holding identity as the population's own text objects), the small-sample
 warning codes (found with the threshold, not re-derived), and why a ranking is not published (a
 reason code, put in words in each language, not an English text).
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pytest
 from test_dask import room_air_conditioners
 
@@ -34,7 +33,7 @@ def ranked(tmp_path_factory):
     return rank_population(assess(pop, catalogue, "leader", ON, population="self"))
 
 
-def test_tables_are_made_once_and_hold_the_identity_as_text(ranked):
+def test_tables_are_made_once_and_share_the_populations_text(ranked):
     r = ranked
     assert "tables" not in vars(r)  # nothing made before a writer asks
     ranking_result(r, {}, "0" * 64)
@@ -42,15 +41,39 @@ def test_tables_are_made_once_and_hold_the_identity_as_text(ranked):
     frames = table_frames(r)
     assert table_frames(r) is frames and r.tables is frames
     pop = r.assessment.population
-    # the ranking shares the population's text; the tables hold it as text columns
+    # the ranking and its tables share the population's text (no whole-table copy of it)
     assert np.shares_memory(r.tiers["enterprise"].to_numpy(), pop.fields["enterprise"])
-    for name in ("tiers", "composite", "excluded"):
+    assert np.shares_memory(frames["tiers"]["enterprise"].to_numpy(), pop.fields["enterprise"])
+    for name in ("tiers", "composite"):
         frame = frames[name]
+        at = np.searchsorted(pop.rows, frame["row"].to_numpy())
         for f in FIELDS:
-            if f in frame:
-                assert pd.api.types.is_string_dtype(frame[f]) and frame[f].dtype != object
-    at = np.searchsorted(pop.rows, frames["composite"]["row"].to_numpy())
-    assert list(frames["composite"]["enterprise"]) == list(pop.fields["enterprise"][at])
+            if f in frame and f in pop.fields:
+                assert frame[f].dtype == object
+                assert list(frame[f]) == list(pop.fields[f][at])
+
+
+def test_the_table_files_store_the_identity_as_text(ranked, tmp_path):
+    """Written a chunk at a time, the identity is stored as text (`large_string`), cell for
+    cell the population's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from benchmark.report.frames import write_parquet
+    from benchmark.report.ranking import table_parquet
+
+    pop = ranked.assessment.population
+    for name in ("tiers", "composite"):
+        frame = table_frames(ranked)[name]
+        path = tmp_path / f"{name}.parquet"
+        with path.open("wb") as fh:
+            table_parquet(frame)(fh)
+        with (tmp_path / "small.parquet").open("wb") as fh:
+            write_parquet(frame, fh, chunk_rows=97, text=["enterprise", "model"])
+        at = np.searchsorted(pop.rows, frame["row"].to_numpy())
+        for written in (pq.read_table(path), pq.read_table(tmp_path / "small.parquet")):
+            assert written.schema.field("enterprise").type == pa.large_string()
+            assert written.column("enterprise").to_pylist() == list(pop.fields["enterprise"][at])
 
 
 def test_a_pickled_ranking_leaves_the_written_tables_behind(ranked):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO
 
 import numpy as np
@@ -253,12 +253,16 @@ def write_csv(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_ROWS,
         progress(start + len(part))
 
 
-def arrow_schema(frame: pd.DataFrame) -> pa.Schema:
+def arrow_schema(frame: pd.DataFrame, text: Sequence[str] = ()) -> pa.Schema:
     """The Parquet schema of a table: ids as column names, numbers as numbers, text columns
-    (mixed with nulls) as text, categories as dictionaries, lists as lists."""
+    (mixed with nulls) as text, categories as dictionaries, lists as lists; the columns `text`
+    (text objects) as `large_string`, as pandas' own text type is stored."""
     fields = []
     for name in frame.columns:
         column = frame[name]
+        if name in text:
+            fields.append(pa.field(str(name), pa.large_string()))
+            continue
         if column.dtype == object:
             sample = column.dropna()
             if sample.empty or pd.api.types.infer_dtype(sample, skipna=True) == "string":
@@ -269,9 +273,10 @@ def arrow_schema(frame: pd.DataFrame) -> pa.Schema:
 
 
 def write_parquet(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_ROWS,
-                  progress: Progress = lambda rows: None) -> None:
-    """`frame` as Parquet (zstd), one row group per chunk of rows."""
-    schema = arrow_schema(frame)
+                  progress: Progress = lambda rows: None, text: Sequence[str] = ()) -> None:
+    """`frame` as Parquet (zstd), one row group per chunk of rows; the object columns `text`
+    made `large_string` a chunk at a time (see `arrow_schema`)."""
+    schema = arrow_schema(frame, text)
     with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
         for start in range(0, max(len(frame), 1), chunk_rows):
             part = frame.iloc[start:start + chunk_rows]

@@ -29,6 +29,7 @@ from benchmark.leaders import (
     TABLES,
     Ranking,
     problem_column,
+    text_fields,
 )
 from benchmark.model import Catalogue
 from benchmark.population import Population
@@ -418,8 +419,9 @@ def shown_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def table_parquet(frame: pd.DataFrame, progress: Progress = lambda rows: None):
-    """One table as Parquet (machine ids as column names, numbers as numbers, lists as lists)."""
-    return lambda fh: write_parquet(frame, fh, progress=progress)
+    """One table as Parquet (machine ids as column names, numbers as numbers, lists as lists,
+    identity as text)."""
+    return lambda fh: write_parquet(frame, fh, progress=progress, text=text_fields(frame))
 
 
 LEADING = ("row", "segment", "rank", *FIELDS, "indicator", "unit")  # first columns of a sheet
