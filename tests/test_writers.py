@@ -449,3 +449,66 @@ def test_row_workbook_raises_an_error_of_the_sheet_xml_worker_and_stops():
     import threading
 
     assert not [t for t in threading.enumerate() if t.name == "sheet-xml"]  # none left running
+
+
+@pytest.fixture(scope="module")
+def ranked_1000(tmp_path_factory):
+    """A ranking of 1,000 generated room ACs (composite, tiers and excluded rows)."""
+    from test_dask import room_air_conditioners
+
+    from benchmark.engine import assess
+    from benchmark.leaders import rank_population
+    from benchmark.population import load_population
+
+    path = tmp_path_factory.mktemp("ranked") / "room-ac.csv"
+    room_air_conditioners(1_000, seed=5).to_csv(path, index=False)
+    catalogue = load_catalogue()
+    pop = load_population(path, catalogue, "room-air-conditioner")
+    on = dt.date(2026, 11, 23)
+    return rank_population(assess(pop, catalogue, "leader", on, population="self"))
+
+
+def test_a_table_put_in_words_a_chunk_at_a_time_is_the_csv_of_the_whole_table(ranked_1000):
+    """Segment names, yes/no and exclusion reasons made per chunk (their categories differ
+    from chunk to chunk) write the bytes of the table put in words at once."""
+    from benchmark.report.frames import write_csv
+    from benchmark.report.ranking import ranking_result, shown_frame, table_frames
+
+    r = ranked_1000
+    result = ranking_result(r, {}, "0" * 64)
+    R = labels("zh")["ranking"]
+    frames = table_frames(r)
+    assert {"composite", "tiers", "excluded"} <= set(frames)
+    for name in ("composite", "tiers", "excluded"):
+        frame = frames[name]
+        whole = io.BytesIO()
+        write_csv(shown_frame(frame, result, R, "zh"), whole)
+        for chunk in (1000, 97, 1):
+            out = io.BytesIO()
+            write_csv(frame, out, chunk_rows=chunk,
+                      shown=lambda part: shown_frame(part, result, R, "zh"))
+            assert out.getvalue() == whole.getvalue(), (name, chunk)
+    assert frames["excluded"]["reason_code"].nunique() > 1  # more than one reason in words
+
+
+def test_identity_objects_are_stored_as_the_text_a_text_column_is(ranked_1000):
+    """The identity columns, held as the population's text objects, give the Parquet bytes of
+    the same table with pandas' own text columns."""
+    from benchmark.leaders import text_fields
+    from benchmark.report.frames import write_parquet
+    from benchmark.report.ranking import table_frames, table_parquet
+
+    for name, frame in table_frames(ranked_1000).items():
+        held = text_fields(frame)
+        if name in ("composite", "tiers", "excluded"):
+            assert held and all(frame[f].dtype == object for f in held), name
+        as_text = frame.assign(**{f: frame[f].astype("str") for f in held})
+        want = io.BytesIO()
+        write_parquet(as_text, want)
+        got = io.BytesIO()
+        table_parquet(frame)(got)
+        assert got.getvalue() == want.getvalue(), name
+        small, want = io.BytesIO(), io.BytesIO()
+        write_parquet(frame, small, chunk_rows=97, text=held)
+        write_parquet(as_text, want, chunk_rows=97)
+        assert small.getvalue() == want.getvalue(), name

@@ -399,10 +399,10 @@ def table_csv(name: str, frame: pd.DataFrame, result: dict, lang: str,
     R = labels(lang, template_dir)["ranking"]
     columns = shown_columns(frame)
     header = [_column_header(c, R, result, lang) for c in columns]
-    if name in PER_ROW:
+    if name in PER_ROW:  # put in words a chunk of rows at a time
         def write(fh):
-            write_csv(shown_frame(frame, result, R, lang).set_axis(header, axis=1), fh,
-                      progress=progress)
+            write_csv(frame, fh, progress=progress, shown=lambda part: shown_frame(
+                part, result, R, lang).set_axis(header, axis=1))
         return write
     rows = [[v[0] if isinstance(v, tuple) else v for v in row]
             for row in _small_rows(records(frame), columns, result, R, lang)]

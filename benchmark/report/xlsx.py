@@ -650,11 +650,14 @@ def _chunks(sheet: RowSheet, styles: _Styles,
     """(rows, columns) of the sheet's data, a chunk at a time."""
     import itertools
 
+    from benchmark.report.frames import released
+
     if sheet.frames is not None:
         for frame in sheet.frames:
             for start in range(0, len(frame), CHUNK_ROWS):
                 part = frame.iloc[start:start + CHUNK_ROWS]
                 yield len(part), _frame_columns(part, sheet, styles, shared)
+                released()
         return
     rows = iter(sheet.rows)
     while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
