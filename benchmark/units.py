@@ -167,6 +167,23 @@ def _close_spellings(text: str) -> tuple[str, ...]:
 
 
 MAX_UNIT_LENGTH = 100  # characters: far longer than any unit a standard writes
+MAX_EXPONENT = 12  # a unit's power: m³, s⁻², far beyond any unit a standard writes
+_EXPONENT_RE = re.compile(r"\s*(\()?\s*[-+]?\s*(\d+(?:\.\d+)?)(?:\s*/\s*\d+)?\s*(?(1)\))"
+                          r"(?![\d.eE])")
+
+
+def _plain_powers(text: str) -> bool:
+    """Every power in the unit text has a plain number of at most MAX_EXPONENT as its exponent
+    ("m**2", "s^-1", "m**(1/2)"), and no power is raised to a power: pint raises numbers to
+    powers exactly, so "10^10^10" would run for ever."""
+    parts = text.replace("^", "**").split("**")
+    for k, rest in enumerate(parts[1:], start=2):
+        m = _EXPONENT_RE.match(rest)
+        if m is None or float(m.group(2)) > MAX_EXPONENT:
+            return False
+        if k < len(parts) and not rest[m.end():].strip():
+            return False  # the exponent is itself raised to a power
+    return True
 
 
 @lru_cache(maxsize=1024)
@@ -182,7 +199,12 @@ def parse_unit(text: str, *, indicator: str | None = None) -> pint.Unit:
         shown = text[:40] + "…" if isinstance(text, str) else repr(text)
         raise _unknown(shown, indicator, f"not a unit of at most {MAX_UNIT_LENGTH} characters")
     try:
+        if not _plain_powers(normalise_unit_text(text)):
+            raise _unknown(text, indicator, "a power's exponent must be a number of at most "
+                           f"{MAX_EXPONENT}, not itself a power")
         return _parse(text)
+    except UnitError:
+        raise
     except pint.UndefinedUnitError as exc:
         if "delta_" in str(exc) or any(n in str(exc) for n in ("decibel", "bel", "neper")):
             raise _unknown(text, indicator, "a logarithmic unit (dB, B, Np) cannot be multiplied, "

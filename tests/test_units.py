@@ -289,3 +289,21 @@ def test_conversion_is_cached():
 def test_display_keeps_the_written_form():
     assert display("  W·h/W·h ") == "W·h/W·h"
     assert display("千瓦时/年") == "千瓦时/年"
+
+
+@pytest.mark.parametrize("text", ["10^10^10 W", "m**9**9", "m^(9^9)", "m^99999", "m**1e9"])
+def test_a_power_of_a_power_or_a_huge_exponent_is_an_unknown_unit(text):
+    """pint raises numbers to powers exactly: "10^10^10" would run for ever. Such a text is
+    refused as an unknown unit, naming why, before pint reads it."""
+    with pytest.raises(UnitError) as info:
+        units.conversion(text, "W")
+    (problem,) = info.value.problems
+    assert problem.code == "unit_unknown" and "exponent" in problem.message
+
+
+@pytest.mark.parametrize("text, dimension", [("W/m^2", "[mass] / [time] ** 3"),
+                                             ("m**(1/2)", "[length] ** 0.5"),
+                                             ("(m**2)**3", "[length] ** 6"),
+                                             ("s^-1", "1 / [time]")])
+def test_plain_powers_are_read(text, dimension):
+    assert units.dimension_of(text) == dimension
