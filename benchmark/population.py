@@ -361,7 +361,7 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, heade
     with _opened(source) as fh:
         for batch in _csv_reader(fh, encoding, delimiter, header_line, wrong.append):
             if not names:  # the header row: the first row read
-                cells = [None if v is None else v.lstrip(" ")
+                cells = [None if v is None else _header_cell(v)
                          for v in batch.slice(0, 1).to_pylist()[0].values()]
                 names = [_clean_header(n) for n in _pandas_names(cells)]
                 identity = set(text_columns(names)) if text_columns is not None else set()
@@ -438,13 +438,28 @@ def _pandas_names(cells: list[str | None]) -> list[str]:
 
 def _without_leading_spaces(column):
     """An arrow string column without the spaces after the delimiter; a cell of spaces only is
-    missing."""
+    missing, and a quoted cell after spaces (`a, "b"`) is unquoted, as a CSV reader skipping
+    those spaces reads it."""
     import pyarrow.compute as pc
 
-    if not pc.any(pc.starts_with(column, " ")).as_py():
+    led = pc.starts_with(column, " ")
+    if not pc.any(led).as_py():
         return column
     column = pc.utf8_ltrim(column, characters=" ")
+    quoted = pc.and_(led, pc.match_substring_regex(column, r'(?s)^".*"$'))
+    if pc.any(quoted).as_py():
+        inner = pc.replace_substring(pc.utf8_slice_codeunits(column, 1, -1), '""', '"')
+        column = pc.if_else(quoted, inner, column)
     return pc.if_else(pc.equal(column, ""), None, column)
+
+
+def _header_cell(text: str) -> str:
+    """A header cell without the spaces after the delimiter, unquoted if it was quoted after
+    them (as `_without_leading_spaces` reads a cell)."""
+    cell = text.lstrip(" ")
+    if cell != text and len(cell) >= 2 and cell[0] == cell[-1] == '"':
+        return cell[1:-1].replace('""', '"')
+    return cell
 
 
 def _decimal_points(column):

@@ -9,6 +9,7 @@ import codecs
 import hashlib
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from test_dask import room_air_conditioners
@@ -51,6 +52,19 @@ def test_spaces_after_the_delimiter_are_left_out(tmp_path, cat):
     assert pop.fields["model"].tolist() == ["M1"]
     assert pop.values["efficiency"].tolist() == [90.6]
     assert np.isnan(pop.values["noise"]).all()  # a cell of spaces is empty
+
+
+def test_a_quoted_cell_after_spaces_is_unquoted_as_pandas_reads_it(tmp_path):
+    path = tmp_path / "q.csv"
+    text = ('enterprise, "standard"\nA, "Q/XX 001-2025"\nB,"Q/""Y"" 2"\nC, "say ""hi"""\n'
+            'D,   \nE, x "y"\n')
+    path.write_text(text, encoding="utf-8")
+    frame, _ = read_table(path)
+    expected = pd.read_csv(path, skipinitialspace=True, keep_default_na=False, na_values=[""],
+                           dtype=str)
+    assert list(frame.columns) == list(expected.columns) == ["enterprise", "standard"]
+    assert frame.fillna("").values.tolist() == expected.fillna("").values.tolist()
+    assert frame["standard"].tolist()[:3] == ["Q/XX 001-2025", 'Q/"Y" 2', 'say "hi"']
 
 
 def test_decimal_commas_are_read_outside_the_identity_columns(tmp_path, cat):
