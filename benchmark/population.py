@@ -421,16 +421,16 @@ def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, header_line: in
 
 
 def _pandas_names(cells: list[str | None]) -> list[str]:
-    """Header cells named as pandas names them: "Unnamed: k" for an empty one, "x.1", "x.2" …
-    for a repeated one."""
+    """Header cells named as pandas' CSV reader names them: "Unnamed: k" for an empty one, "x.1",
+    "x.2" … for a repeated one, skipping a name another header cell already has."""
     names = [c or f"Unnamed: {k}" for k, c in enumerate(cells)]
     counts: dict[str, int] = {}
     for k, name in enumerate(names):
-        count = counts.get(name, 0)
+        first, count = name, counts.get(name, 0)
         while count > 0:
-            counts[name] = count + 1
-            name = f"{name}.{count}"
-            count = counts.get(name, 0)
+            counts[first] = count + 1
+            name = f"{first}.{count}"
+            count = count + 1 if name in names else counts.get(name, 0)
         names[k] = name
         counts[name] = count + 1
     return names
@@ -446,9 +446,10 @@ def _without_leading_spaces(column):
     if not pc.any(led).as_py():
         return column
     column = pc.utf8_ltrim(column, characters=" ")
-    quoted = pc.and_(led, pc.match_substring_regex(column, r'(?s)^".*"$'))
+    trimmed = pc.utf8_rtrim(column, characters=" ")
+    quoted = pc.and_(led, pc.match_substring_regex(trimmed, r'(?s)^".*"$'))
     if pc.any(quoted).as_py():
-        inner = pc.replace_substring(pc.utf8_slice_codeunits(column, 1, -1), '""', '"')
+        inner = pc.replace_substring(pc.utf8_slice_codeunits(trimmed, 1, -1), '""', '"')
         column = pc.if_else(quoted, inner, column)
     return pc.if_else(pc.equal(column, ""), None, column)
 
@@ -457,8 +458,9 @@ def _header_cell(text: str) -> str:
     """A header cell without the spaces after the delimiter, unquoted if it was quoted after
     them (as `_without_leading_spaces` reads a cell)."""
     cell = text.lstrip(" ")
-    if cell != text and len(cell) >= 2 and cell[0] == cell[-1] == '"':
-        return cell[1:-1].replace('""', '"')
+    quoted = cell.rstrip(" ")
+    if cell != text and len(quoted) >= 2 and quoted[0] == quoted[-1] == '"':
+        return quoted[1:-1].replace('""', '"')
     return cell
 
 
