@@ -555,6 +555,8 @@ class _table_errors:
         elif isinstance(exc, pa.ArrowInvalid) and "invalid UTF8" in str(exc):
             problem = Problem("file_encoding", "cannot decode as utf-8",
                               hint="save as UTF-8, or name the encoding in a mapping file")
+        elif isinstance(exc, pa.ArrowInvalid) and "Empty CSV file" in str(exc):
+            problem = Problem("table_empty", "the table has no data rows")  # a header, no line end
         elif isinstance(exc, pa.ArrowInvalid) and "CSV parse error" in str(exc):
             problem = Problem("table_syntax", str(exc).splitlines()[0])
         elif isinstance(exc, Exception):  # openpyxl/zip errors for a damaged XLSX, …

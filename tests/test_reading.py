@@ -229,3 +229,12 @@ def test_headers_are_cleaned_in_every_format(tmp_path, suffix):
     else:
         frame.to_csv(path, index=False)
     assert list(read_table(path)[0].columns) == ["apf", "café"]
+
+
+@pytest.mark.parametrize("text", ["enterprise,standard,model", "enterprise,standard,model\n"])
+def test_a_header_without_rows_is_an_empty_table(tmp_path, text):
+    path = tmp_path / "h.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_table(path)
+    assert [p.code for p in info.value.problems] == ["table_empty"]
