@@ -651,7 +651,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     counts = result["population"]
     names = catalogue.sets[set_id].programmes[programme].names
     say(told(lang, "ranked", usable=counts["usable_rows"], unusable=counts["unusable_rows"],
-             shortlisted=sum(r.composite["shortlisted"]) if len(r.composite) else 0,
+             shortlisted=int(r.composite["shortlisted"].sum()),
              programme=names.zh if lang == "zh" else names.en, date=day, folder=out_dir))
     for path in paths:
         say(str(path))

@@ -172,6 +172,7 @@ _EXPONENT_RE = re.compile(r"\s*(\()?\s*[-+]?\s*(\d+(?:\.\d+)?)(?:\s*/\s*\d+)?\s*
                           r"(?![\d.eE])")
 
 
+@lru_cache(maxsize=1024)
 def _plain_powers(text: str) -> bool:
     """Every power in the unit text has a plain number of at most MAX_EXPONENT as its exponent
     ("m**2", "s^-1", "m**(1/2)"), and no power is raised to a power: pint raises numbers to
