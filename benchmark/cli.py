@@ -95,7 +95,9 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     if column:
         text = C["problem_column"].format(column=column, text=text)
     line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
-    return line + (C["hint"].format(hint=p.hint) if p.hint else "")
+    hint = next((L["reading_hints"][k] for k, v in labels("en")["reading_hints"].items()
+                 if v == p.hint), p.hint)  # a hint worded in labels.yaml, in lang
+    return line + (C["hint"].format(hint=hint) if hint else "")
 
 
 def print_problems(problems: list[Problem]) -> None:
@@ -180,8 +182,9 @@ def table_reading_options(f):
                      help="Format of a table read from standard input (given as '-'); "
                           "default csv (delimiter and encoding detected).")(f)
     return click.option("--header-row", type=click.IntRange(min=1), default=None, metavar="N",
-                        help="Line (CSV) or row (XLSX) of the table's header, for templates "
-                             "with a title above it (default 1, or the mapping file's "
+                        help="Row of the table's header, for templates with a title above "
+                             "it, counted as a spreadsheet shows rows (a quoted cell's line "
+                             "breaks stay in its row; default 1, or the mapping file's "
                              "header_row).")(f)
 
 

@@ -52,7 +52,7 @@ from benchmark.engine import assess
 from benchmark.errors import InputError, Problem
 from benchmark.leaders import Ranking, population_tables, rank_population, ranking_warnings
 from benchmark.model import Catalogue, Names
-from benchmark.population import Population, _concatenate, load_population
+from benchmark.population import ROW_MEMBERS, Population, _concatenate, load_population
 
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per table row: written in parts
 GLOB_CHARACTERS = frozenset("*?[")
@@ -325,7 +325,7 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
     from benchmark.report.ranking import table_frames, table_parquet
 
     catalogue = _catalogue(data_dir)
-    pop = _joined(pieces)
+    pop = _concatenate(pieces, keep=True)
     a = assess(pop, catalogue, programme, on, include_superseded, population="self",
                peer_options=options)
     r = rank_population(a, *ranking)
@@ -372,21 +372,10 @@ def _join(items: list[Any], order: np.ndarray | None = None) -> Any:
     return joined if order is None else _pick(joined, order)
 
 
-ROW_FIELDS = ("rows", "fields", "parameters", "values", "labels", "intervals", "texts",
-              "shipments")  # a Population's per-row members
-
-
 def _rows_of(pop: Population, rows: np.ndarray) -> Population:
     """The population's rows `rows` (their problems, inputs and warnings stay with the part)."""
     return replace(pop, excluded=[], warnings=[], inputs={}, segment_codes=None,
-                   **{name: _pick(getattr(pop, name), rows) for name in ROW_FIELDS})
-
-
-def _joined(pieces: list[Population], order: np.ndarray | None = None) -> Population:
-    """Consecutive pieces of a population as one, rows taken in `order`; the pieces unchanged."""
-    return replace(pieces[0], segment_codes=None, rows_read=sum(p.rows_read for p in pieces),
-                   **{name: _join([getattr(p, name) for p in pieces], order)
-                      for name in ROW_FIELDS})
+                   **{name: _pick(getattr(pop, name), rows) for name in ROW_MEMBERS})
 
 
 def _dataset_population(metas: list[dict], dataset: str) -> Population:
@@ -413,7 +402,7 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
     parts = [r.assessment for r in rankings]
     rows = np.concatenate([p.population.rows for p in parts])
     order = np.argsort(rows, kind="stable")
-    pop = _joined([p.population for p in parts], order)
+    pop = _concatenate([p.population for p in parts], order, keep=True)
     pop = replace(pop, path=base.path, sha256=base.sha256, excluded=base.excluded,
                   warnings=base.warnings, inputs=base.inputs, rows_read=base.rows_read)
     first = parts[0]

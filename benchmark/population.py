@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import units
-from benchmark.catalogue import close
+from benchmark.catalogue import close, indicator_set
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
 from benchmark.loading import (
@@ -216,10 +216,11 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         return io.BytesIO(source) if isinstance(source, bytes) else source
 
     text = suffix in (".csv", ".tsv", ".txt")
+    lines_before = header_line - 1  # physical lines above the header
     if text:
         encoding = encoding or _text_encoding(_head(source), source)
-        delimiter = delimiter or _sniff_delimiter(_head(source), encoding, header_line, suffix,
-                                                  display)
+        lines_before, header = _rows_before(_head(source), encoding, header_line)
+        delimiter = delimiter or _sniff_delimiter(header, header_line, suffix, display)
 
     if not isinstance(source, bytes):
         refuse_costly_table(source, suffix, display, delimiter)
@@ -233,7 +234,7 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                 chunks = _parquet_chunks(opened(), display, chunk_rows or CHUNK_ROWS)
             else:
                 chunks = _text_chunks(opened(), encoding or "utf-8", delimiter or ",",
-                                      header_line, display, chunk_rows or CHUNK_ROWS,
+                                      lines_before, display, chunk_rows or CHUNK_ROWS,
                                       text_columns)
             rows_limit = row_count_setting("BENCHMARK_MAX_TABLE_ROWS", MAX_TABLE_ROWS)
             rows_read = 0
@@ -241,7 +242,7 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
             for frame in chunks:
                 if not text:  # a text table's headers are cleaned as they are read
                     frame.columns = [_clean_header(c) for c in frame.columns]
-                frame.attrs["header_line"] = header_line
+                frame.attrs["header_line"] = lines_before + 1  # a text table's physical line
                 if text and delimiter == ";":
                     frame.attrs["decimal_read"] = True  # decimal commas already read
                 rows_read += len(frame)
@@ -333,7 +334,7 @@ _ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "utf8": "utf8"}  # rea
 _WRONG_WIDTHS_SHOWN = 50  # rows with the wrong number of cells listed one by one
 
 
-def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, header_line: int,
+def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines_before: int,
                  display: str, chunk_rows: int, text_columns=None):
     """A text table `chunk_rows` rows at a time, every cell as text (pyarrow's streaming CSV
     reader; a quoted cell may hold line breaks): an empty cell is missing, spaces after a
@@ -359,11 +360,12 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, heade
         return pa.Table.from_arrays(columns, names=names).to_pandas()
 
     with _opened(source) as fh:
-        for batch in _csv_reader(fh, encoding, delimiter, header_line, wrong.append):
+        for batch in _csv_reader(fh, encoding, delimiter, lines_before, wrong.append):
             if not names:  # the header row: the first row read
-                cells = [None if v is None else _header_cell(v)
-                         for v in batch.slice(0, 1).to_pylist()[0].values()]
-                names = [_clean_header(n) for n in _pandas_names(cells)]
+                header = pa.array([c[0] for c in batch.slice(0, 1).to_pydict().values()],
+                                  pa.large_string())
+                names = [_clean_header(n) for n in
+                         _pandas_names(_without_leading_spaces(header).to_pylist())]
                 identity = set(text_columns(names)) if text_columns is not None else set()
                 batch = batch.slice(1)
             held.append(batch)
@@ -379,10 +381,10 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, heade
         if any(row.number is None for row in wrong):  # lines are known on one thread only
             wrong = []
             with _opened(source) as fh:
-                for _ in _csv_reader(fh, encoding, delimiter, header_line, wrong.append,
+                for _ in _csv_reader(fh, encoding, delimiter, lines_before, wrong.append,
                                      threads=False):
                     pass
-        raise InputError(_wrong_widths(wrong, len(names), display))
+        raise InputError(_wrong_widths(wrong, len(names), display, delimiter))
     if rows_held:
         yield frame_of(pa.Table.from_batches(held))
 
@@ -397,20 +399,23 @@ def _opened(source: Path | io.BytesIO):
     return nullcontext(source)
 
 
-def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, header_line: int, wrong,
+def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, lines_before: int, wrong,
                 threads: bool = True):
-    """pyarrow's streaming CSV reader of a text table from its header line on, every column as
-    text; rows of the wrong width are given to `wrong` and left out."""
+    """pyarrow's streaming CSV reader of a text table from its header on (`lines_before`
+    physical lines above it), every column as text; rows of the wrong width are given to
+    `wrong` and left out; a line of spaces is skipped, as a blank line is (as pandas' reader
+    skips both)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
     def skip(row) -> str:
-        wrong(row)
+        if row.text.strip(" \t\r"):
+            wrong(row)
         return "skip"
 
     return pa_csv.open_csv(
         source, memory_pool=pa.system_memory_pool(),  # batches freed go back to the system
-        read_options=pa_csv.ReadOptions(skip_rows=header_line - 1, autogenerate_column_names=True,
+        read_options=pa_csv.ReadOptions(skip_rows=lines_before, autogenerate_column_names=True,
                                         encoding=_ARROW_ENCODINGS.get(encoding.lower(), encoding),
                                         use_threads=threads, block_size=8 << 20),
         parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
@@ -454,16 +459,6 @@ def _without_leading_spaces(column):
     return pc.if_else(pc.equal(column, ""), None, column)
 
 
-def _header_cell(text: str) -> str:
-    """A header cell without the spaces after the delimiter, unquoted if it was quoted after
-    them (as `_without_leading_spaces` reads a cell)."""
-    cell = text.lstrip(" ")
-    quoted = cell.rstrip(" ")
-    if cell != text and len(quoted) >= 2 and quoted[0] == quoted[-1] == '"':
-        return quoted[1:-1].replace('""', '"')
-    return cell
-
-
 def _decimal_points(column):
     """An arrow string column with each cell holding one number written with a decimal comma
     ("4,88", "≥ 5,20 W/W") written with a decimal point, as a semicolon table from a
@@ -479,11 +474,23 @@ def _decimal_points(column):
     return pc.take(pa.array(texts, pa.large_string()), encoded.indices)
 
 
-def _wrong_widths(rows: list, width: int, display: str) -> list[Problem]:
-    """Rows with more or fewer cells than the header, each at its line."""
+_QUOTE_AFTER_SPACES = {d: re.compile(rf'(^|{re.escape(d)}) +"') for d in DELIMITERS}
+
+
+def _wrong_widths(rows: list, width: int, display: str, delimiter: str) -> list[Problem]:
+    """Rows with more or fewer cells than the header, each at its line; the hint of a row with a
+    quote opened after spaces (`1, "a,b"`), or with one quote (the end of such a cell on the
+    next line), says to take those spaces out."""
+    from benchmark import wording
+
+    def hint(text: str) -> str:
+        if text.count('"') % 2 or _QUOTE_AFTER_SPACES.get(delimiter, _QUOTE_AFTER_SPACES[","]
+                                                          ).search(text):
+            return wording.text("reading_hints", "quote_after_spaces")["en"]
+        return wording.text("reading_hints", "wrong_width")["en"]
+
     out = [Problem("table_syntax", f"the row has {row.actual_columns} cells; the header has "
-                   f"{width}", file=display, line=row.number,
-                   hint="quote a cell holding the delimiter, or add the missing cells")
+                   f"{width}", file=display, line=row.number, hint=hint(row.text))
            for row in rows[:_WRONG_WIDTHS_SHOWN]]
     if len(rows) > _WRONG_WIDTHS_SHOWN:
         out.append(Problem("table_syntax", f"{len(rows) - _WRONG_WIDTHS_SHOWN:,} more rows have "
@@ -511,14 +518,43 @@ def _text_encoding(head: bytes, source: Path | bytes) -> str:
     return "utf-8-sig" if _decodes_as_utf8(source) else "gb18030"
 
 
-def _sniff_delimiter(head: bytes, encoding: str, header_line: int, suffix: str,
-                     display: str) -> str:
-    """The delimiter of the header row: the one of comma, tab and semicolon it has most of
-    (outside quotes; a tie goes to tab in .tsv/.txt files, else in the order listed). A header
-    with none of them reads as one column: InputError saying what to do."""
+def _rows_before(head: bytes, encoding: str, header_line: int) -> tuple[int, str]:
+    """(physical lines above the header, the header row's text) of a text table whose header is
+    row `header_line`, rows counted as a spreadsheet shows them: a line break inside a quoted
+    cell (one whose quote opens it, after a delimiter and any spaces) stays in its row."""
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    lines = text.splitlines()
-    header = lines[header_line - 1] if len(lines) >= header_line else ""
+    lines = rows = above = start = k = 0
+    quoted, cell_start = False, True
+    while k < len(text):
+        ch = text[k]
+        if ch in "\r\n":
+            step = 2 if text.startswith("\r\n", k) else 1
+            lines += 1
+            if not quoted:
+                if rows == header_line - 1:
+                    return above, text[start:k]
+                rows, above, start, cell_start = rows + 1, lines, k + step, True
+            k += step
+            continue
+        if quoted:
+            if ch == '"' and text.startswith('"', k + 1):
+                k += 1  # a doubled quote stays inside the cell
+            elif ch == '"':
+                quoted = False
+        elif ch == '"' and cell_start:
+            quoted, cell_start = True, False
+        elif ch in DELIMITERS:
+            cell_start = True
+        elif ch != " ":
+            cell_start = False
+        k += 1
+    return above, text[start:] if rows == header_line - 1 else ""
+
+
+def _sniff_delimiter(header: str, header_line: int, suffix: str, display: str) -> str:
+    """The delimiter of the header row (its text `header`): the one of comma, tab and semicolon
+    it has most of (outside quotes; a tie goes to tab in .tsv/.txt files, else in the order
+    listed). A header with none of them reads as one column: InputError saying what to do."""
     unquoted = re.sub(r'"[^"]*"', "", header)
     order = ("\t", ",", ";") if suffix in (".tsv", ".txt") else DELIMITERS
     counts = {d: unquoted.count(d) for d in order}
@@ -1247,11 +1283,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     """Read a population table for category `set_id`; InputError lists every file-level problem,
     row-level problems exclude their rows and are listed in `Population.excluded`.
     `progress(rows)` is told the data rows read so far after each chunk."""
-    iset = catalogue.sets.get(set_id)
-    if iset is None:
-        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
-                                 hint=close(set_id, catalogue.sets) or
-                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    iset = indicator_set(catalogue, set_id)
     mapping = read_mapping(mapping_path) if mapping_path else None
     if mapping and mapping.get("category") and mapping["category"] != set_id:
         raise InputError(Problem("mapping_category_mismatch", f"the mapping is for "
@@ -1312,32 +1344,47 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
     return pop
 
 
-def _concatenate(parts: list[Population]) -> Population:
-    """One population from the populations of consecutive chunks, an array at a time."""
+ROW_MEMBERS = ("rows", "fields", "parameters", "values", "labels", "intervals", "texts",
+               "shipments")  # a Population's per-row members
+_ROW_DICTS = ("fields", "parameters", "values", "labels", "texts")  # name → per-row array
+
+
+def _concatenate(parts: list[Population], order: np.ndarray | None = None,
+                 keep: bool = False) -> Population:
+    """One population from the populations of consecutive chunks or pieces, an array at a time,
+    its rows taken in `order` when given. The parts are used up (each array leaves its part as it
+    is joined, so memory is freed as it goes) unless `keep`: then they stay as they were."""
+    if keep:
+        parts = [replace(p, fields=dict(p.fields), parameters=dict(p.parameters),
+                         values=dict(p.values), labels=dict(p.labels), texts=dict(p.texts),
+                         intervals=dict(p.intervals)) for p in parts]
     pop = parts[0]
-    if len(parts) == 1:
+    if len(parts) == 1 and order is None:
         return pop
 
     def join(arrays: list):
         if isinstance(arrays[0], pd.Categorical):
-            return pd.api.types.union_categoricals(arrays)
-        if isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
-            return pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
-        return np.concatenate(arrays)
+            joined = pd.api.types.union_categoricals(arrays)
+        elif isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
+            joined = pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
+        else:
+            joined = np.concatenate(arrays)
+        return joined if order is None else joined[order]
 
-    for name in ("fields", "parameters", "values", "labels", "texts"):
+    for name in _ROW_DICTS:
         merged = getattr(pop, name)
         for key in list(merged):
             merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
                                 for p in parts])
     for key in list(pop.intervals):
-        lo, hi = (np.concatenate([p.intervals[key][e] for p in parts]) for e in (0, 1))
+        lo, hi = (join([p.intervals[key][e] for p in parts]) for e in (0, 1))
         pop.intervals[key] = (lo, hi)
-    pop.rows = np.concatenate([p.rows for p in parts])
+    pop.rows = join([p.rows for p in parts])
     if pop.shipments is not None:
-        pop.shipments = np.concatenate([p.shipments for p in parts])
+        pop.shipments = join([p.shipments for p in parts])
     pop.excluded = [problem for p in parts for problem in p.excluded]
     pop.rows_read = parts[-1].rows_read
+    pop.segment_codes = None
     return pop
 
 

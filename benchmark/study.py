@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmark import __version__
-from benchmark.catalogue import close
+from benchmark.catalogue import close, indicator_set
 from benchmark.declaration import parameter_value
 from benchmark.engine import resolve
 from benchmark.engine.explain import names, text_of
@@ -215,11 +215,7 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
                   references: Iterable[str] | None = None, parameters: Iterable[str] = (),
                   include_superseded: bool = False) -> dict:
     """The comparison study of one category as a JSON-safe dict (see the module docstring)."""
-    iset = catalogue.sets.get(set_id)
-    if iset is None:
-        raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
-                                 hint=close(set_id, catalogue.sets) or
-                                 "known: " + ", ".join(sorted(catalogue.sets))))
+    iset = indicator_set(catalogue, set_id)
     problems: list[Problem] = []
     try:
         params, param_text = parse_parameters(iset, parameters)
