@@ -28,7 +28,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -349,14 +349,37 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines
     identity: set[str] = set()
     held: list = []
     rows_held = 0
+    rows_done = 0  # rows of the table made frames of, the header row first
+    spaced: list = []  # once looked for: the cells opened by spaces then a quote, or None
+
+    def opened_by_spaces(k: int, first: int, rows: int) -> np.ndarray | None:
+        """Whether each of the `rows` cells of column k from row `first` (0 = the header) opens
+        with spaces then a quote in the file (None: every cell that reads so does)."""
+        if not spaced:
+            copy = io.BytesIO(source.getvalue()) if isinstance(source, io.BytesIO) else source
+            spaced.append(_quotes_after_spaces(copy, encoding, delimiter, lines_before))
+        if spaced[0] is None:
+            return None
+        at = spaced[0].get(k, np.zeros(0, dtype=np.int64))
+        mask = np.zeros(rows, dtype=bool)
+        mask[at[(at >= first) & (at < first + rows)] - first] = True
+        return mask
+
+    def header_opened(width: int) -> np.ndarray | None:
+        """`opened_by_spaces` of the header row's cells."""
+        masks = [opened_by_spaces(k, 0, 1) for k in range(width)]
+        return None if masks[0] is None else np.concatenate([m for m in masks if m is not None])
 
     def frame_of(table) -> pd.DataFrame:
+        nonlocal rows_done
         columns = []
-        for name, column in zip(names, table.columns, strict=True):
-            column = _without_leading_spaces(column)
+        for k, (name, column) in enumerate(zip(names, table.columns, strict=True)):
+            column = _without_leading_spaces(column, partial(opened_by_spaces, k, rows_done,
+                                                             table.num_rows))
             if delimiter == ";" and name not in identity:
                 column = _decimal_points(column)
             columns.append(column)
+        rows_done += table.num_rows
         return pa.Table.from_arrays(columns, names=names).to_pandas()
 
     with _opened(source) as fh:
@@ -364,8 +387,9 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines
             if not names:  # the header row: the first row read
                 header = pa.array([c[0] for c in batch.slice(0, 1).to_pydict().values()],
                                   pa.large_string())
-                names = [_clean_header(n) for n in
-                         _pandas_names(_without_leading_spaces(header).to_pylist())]
+                header = _without_leading_spaces(header, partial(header_opened, len(header)))
+                names = [_clean_header(n) for n in _pandas_names(header.to_pylist())]
+                rows_done = 1
                 identity = set(text_columns(names)) if text_columns is not None else set()
                 batch = batch.slice(1)
             held.append(batch)
@@ -441,10 +465,14 @@ def _pandas_names(cells: list[str | None]) -> list[str]:
     return names
 
 
-def _without_leading_spaces(column):
+def _without_leading_spaces(column, opened_by_spaces=lambda: None):
     """An arrow string column without the spaces after the delimiter; a cell of spaces only is
     missing, and a quoted cell after spaces (`a, "b"`) is unquoted, as a CSV reader skipping
-    those spaces reads it."""
+    those spaces reads it. pyarrow opens a quoted cell only at the delimiter, so such a cell
+    arrives as written, quotes and all; but so does a quoted cell of its own starting with
+    spaces then a doubled quote (`a,"  ""b"" c"` is `  "b" c`). `opened_by_spaces()`, asked only
+    when a cell reads as spaces then a quoted text, tells them apart: a mask of the cells the
+    file opens with spaces then a quote, or None when every such cell is one."""
     import pyarrow.compute as pc
 
     led = pc.starts_with(column, " ")
@@ -454,9 +482,70 @@ def _without_leading_spaces(column):
     trimmed = pc.utf8_rtrim(column, characters=" ")
     quoted = pc.and_(led, pc.match_substring_regex(trimmed, r'(?s)^".*"$'))
     if pc.any(quoted).as_py():
+        opened = opened_by_spaces()
+        if opened is not None:
+            quoted = pc.and_(quoted, opened)
         inner = pc.replace_substring(pc.utf8_slice_codeunits(trimmed, 1, -1), '""', '"')
         column = pc.if_else(quoted, inner, column)
     return pc.if_else(pc.equal(column, ""), None, column)
+
+
+_AMBIGUOUS_QUOTE = re.compile(r'" +""')  # a quoted cell starting with spaces then a quote
+
+
+def _quotes_after_spaces(source: Path | io.BytesIO, encoding: str, delimiter: str,
+                         lines_before: int) -> dict[int, np.ndarray] | None:
+    """Which cells the text table opens with spaces then a quote: for each column, its rows
+    (0 = the header, rows counted as pyarrow's reader counts them: blank lines and lines of
+    spaces left out), found by a pass over the file's text. None, found by one search of the
+    file, when it has no quoted cell whose own text starts with spaces then a quote (no `"`,
+    spaces, `""`): then every cell read as spaces then a quoted text is one. Asked only of a
+    table with such cells, which a machine export never has."""
+    with _opened(source) as fh:
+        text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        carry = ""
+        for piece in iter(lambda: text.read(8 << 20), ""):
+            piece = carry + piece
+            if _AMBIGUOUS_QUOTE.search(piece):
+                break
+            carry = piece[len(piece.rstrip('" ')):]
+        else:
+            text.detach()
+            return None
+        text.detach()
+    found: dict[int, list[int]] = {}
+    row, k, inside = -1, 0, False  # the row, its cell, inside a quoted cell
+    with _opened(source) as fh:
+        text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        for _ in range(lines_before):
+            text.readline()
+        for line in text:
+            at = 0
+            if not inside:
+                if '"' not in line:  # no quote: one row, or a blank line
+                    row += 1 if line.strip(" \t\r\n") else 0
+                    continue
+                row, k = row + 1, 0
+            end = len(line.rstrip("\r\n"))
+            while at <= end:
+                if inside:  # find the quote closing the cell (a doubled one stays inside)
+                    close = line.find('"', at)
+                    while close != -1 and line.startswith('"', close + 1):
+                        close = line.find('"', close + 2)
+                    if close == -1:
+                        break  # the cell goes on to the next line
+                    inside, at = False, close + 1
+                elif line.startswith('"', at):
+                    inside, at = True, at + 1
+                    continue
+                elif line.startswith(" ", at) and line[at:end].lstrip(" ").startswith('"'):
+                    found.setdefault(k, []).append(row)
+                cut = line.find(delimiter, at, end)
+                if cut == -1:
+                    break
+                at, k = cut + 1, k + 1
+        text.detach()
+    return {k: np.array(rows, dtype=np.int64) for k, rows in found.items()}
 
 
 def _decimal_points(column):

@@ -321,3 +321,27 @@ def test_a_quote_after_spaces_around_a_delimiter_has_a_hint_saying_so(tmp_path, 
         assert hints["quote_after_spaces"] in shown[f"{path}:{n}"]
     assert hints["wrong_width"] in shown[f"{path}:31"]
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030"])
+def test_a_quoted_cell_of_spaces_then_a_quote_keeps_its_quotes_as_pandas_reads_it(
+        tmp_path, monkeypatch, encoding):
+    """`1,"  ""q"" "` is the text `  "q" `, and `2, "q"` is `q`: pyarrow gives both cells as
+    spaces then a quoted text, and the file itself tells which quote opens a cell after spaces.
+    Read a few rows at a time, around blank lines, lines of spaces and a quoted line break,
+    every cell is as pandas' reader reads it (spaces at either end cleaned off later)."""
+    import benchmark.population as population
+
+    monkeypatch.setattr(population, "CHUNK_ROWS", 3)
+    rows = ['1,"  ""q"""', '2, "q"', "", '3,"  ""q"" and ""r"""', "   ", '4, "x""y"',
+            '5,"l1\n  ""l2"""', '6, "z"  ', '7,"  ""甲"""', '8, "  ""乙"""', "9,  10"]
+    path = tmp_path / "q.csv"
+    path.write_bytes(('id, "standard"\n' + "\n".join(rows * 3) + "\n").encode(encoding))
+    frame, _ = read_table(path)
+    expected = _as_pandas_read_it(path, encoding=encoding)
+
+    def cells(f):
+        return [[v.strip() for v in row] for row in f.fillna("").values.tolist()]
+    assert list(frame.columns) == ["id", "standard"]
+    assert cells(frame) == cells(expected)
+    assert frame["standard"].tolist()[:4] == ['"q"', "q", '"q" and "r"', 'x"y']
