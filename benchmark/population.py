@@ -515,6 +515,7 @@ def _quotes_after_spaces(source: Path | io.BytesIO, encoding: str, delimiter: st
         text.detach()
     found: dict[int, list[int]] = {}
     row, k, inside = -1, 0, False  # the row, its cell, inside a quoted cell
+    width = 0  # the header's cells
     with _opened(source) as fh:
         text = io.TextIOWrapper(fh, encoding=encoding, newline="")
         for _ in range(lines_before):
@@ -522,8 +523,13 @@ def _quotes_after_spaces(source: Path | io.BytesIO, encoding: str, delimiter: st
         for line in text:
             at = 0
             if not inside:
-                if '"' not in line:  # no quote: one row, or a blank line
-                    row += 1 if line.strip(" \t\r\n") else 0
+                if row == 0 and not width:  # the header, quoted, ended with its k-th cell
+                    width = k + 1
+                if '"' not in line:  # no quote: one row, or a line pyarrow's reader skips
+                    cells = line.count(delimiter) + 1
+                    if line.strip(" \t\r\n") or (line.strip("\r\n") and cells == width):
+                        row += 1
+                        width = cells if row == 0 else width
                     continue
                 row, k = row + 1, 0
             end = len(line.rstrip("\r\n"))

@@ -70,12 +70,9 @@ def test_a_quoted_cell_after_spaces_is_unquoted_as_pandas_reads_it(tmp_path):
             'D,   \nE, x "y"\nF,  "z"  \n')
     path.write_text(text, encoding="utf-8")
     frame, _ = read_table(path)
-    expected = pd.read_csv(path, skipinitialspace=True, keep_default_na=False, na_values=[""],
-                           dtype=str)
+    expected = _as_pandas_read_it(path)
     assert list(frame.columns) == list(expected.columns) == ["enterprise", "standard"]
-    def cells(f):  # spaces at either end are cleaned off every cell later
-        return [[v.strip() for v in row] for row in f.fillna("").values.tolist()]
-    assert cells(frame) == cells(expected)
+    assert _cells(frame) == _cells(expected)
     assert frame["standard"].tolist()[:3] == ["Q/XX 001-2025", 'Q/"Y" 2', 'say "hi"']
 
 
@@ -241,6 +238,12 @@ def test_a_header_without_rows_is_an_empty_table(tmp_path, text):
     assert [p.code for p in info.value.problems] == ["table_empty"]
 
 
+def _cells(frame: pd.DataFrame) -> list[list[str]]:
+    """The cells of a frame as text, "" for missing, without the spaces at either end (which
+    are cleaned off every cell after reading)."""
+    return [[v.strip() for v in row] for row in frame.fillna("").values.tolist()]
+
+
 def _as_pandas_read_it(path, **options) -> pd.DataFrame:
     """The table as the old reader (pandas, cells as text, spaces after a delimiter skipped)
     read it."""
@@ -340,8 +343,18 @@ def test_a_quoted_cell_of_spaces_then_a_quote_keeps_its_quotes_as_pandas_reads_i
     frame, _ = read_table(path)
     expected = _as_pandas_read_it(path, encoding=encoding)
 
-    def cells(f):
-        return [[v.strip() for v in row] for row in f.fillna("").values.tolist()]
     assert list(frame.columns) == ["id", "standard"]
-    assert cells(frame) == cells(expected)
+    assert _cells(frame) == _cells(expected)
     assert frame["standard"].tolist()[:4] == ['"q"', "q", '"q" and "r"', 'x"y']
+
+
+def test_cells_opened_by_spaces_are_found_in_a_tab_table_with_a_row_of_empty_cells(tmp_path):
+    """A tab table's line of one tab is a row of two empty cells (not a blank line): the cells
+    after it are still told apart at their rows, as pandas' reader reads them."""
+    path = tmp_path / "q.tsv"
+    path.write_text('id\tstandard\n1\t"  ""q"""\n\t\n2\t "q"\n   \n3\t"  ""r"""\n4\t "s"\n',
+                    encoding="utf-8")
+    frame, _ = read_table(path)
+    expected = _as_pandas_read_it(path, sep="\t")
+    assert _cells(frame) == _cells(expected)
+    assert frame["standard"].fillna("").tolist() == ['"q"', "", "q", '"r"', "s"]
