@@ -490,7 +490,29 @@ def _without_leading_spaces(column, opened_by_spaces=lambda: None):
     return pc.if_else(pc.equal(column, ""), None, column)
 
 
-_AMBIGUOUS_QUOTE = re.compile(r'" +""')  # a quoted cell starting with spaces then a quote
+_AMBIGUOUS_QUOTE = '" +""'  # a quoted cell starting with spaces then a quote
+# encodings in which a quote and a space are one byte each, never part of another character
+_QUOTE_BYTES = ("utf-8", "utf-8-sig", "utf8", "gb18030")
+
+
+def _may_hold(source: Path | io.BytesIO, encoding: str, pattern: str) -> bool:
+    """Whether the text table's text matches the regular expression `pattern` (of quotes and
+    spaces) anywhere: its bytes searched a piece at a time, or its text in other encodings."""
+    with _opened(source) as fh:
+        raw = encoding.lower() in _QUOTE_BYTES
+        text: Any = fh if raw else io.TextIOWrapper(fh, encoding=encoding, newline="")
+        found = re.compile(pattern.encode() if raw else pattern).search
+        carry: Any = b"" if raw else ""
+        try:
+            for piece in iter(lambda: text.read(8 << 20), carry[:0]):
+                piece = carry + piece
+                if found(piece):
+                    return True
+                carry = piece[len(piece.rstrip(b'" ' if raw else '" ')):]
+            return False
+        finally:
+            if not raw:
+                text.detach()
 
 
 def _quotes_after_spaces(source: Path | io.BytesIO, encoding: str, delimiter: str,
@@ -501,18 +523,8 @@ def _quotes_after_spaces(source: Path | io.BytesIO, encoding: str, delimiter: st
     file, when it has no quoted cell whose own text starts with spaces then a quote (no `"`,
     spaces, `""`): then every cell read as spaces then a quoted text is one. Asked only of a
     table with such cells, which a machine export never has."""
-    with _opened(source) as fh:
-        text = io.TextIOWrapper(fh, encoding=encoding, newline="")
-        carry = ""
-        for piece in iter(lambda: text.read(8 << 20), ""):
-            piece = carry + piece
-            if _AMBIGUOUS_QUOTE.search(piece):
-                break
-            carry = piece[len(piece.rstrip('" ')):]
-        else:
-            text.detach()
-            return None
-        text.detach()
+    if not _may_hold(source, encoding, _AMBIGUOUS_QUOTE):
+        return None
     found: dict[int, list[int]] = {}
     row, k, inside = -1, 0, False  # the row, its cell, inside a quoted cell
     width = 0  # the header's cells
