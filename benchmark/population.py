@@ -522,7 +522,7 @@ def _quotes_after_spaces(source: Path | io.BytesIO, encoding: str, delimiter: st
     spaces left out), found by a pass over the file's text. None, found by one search of the
     file, when it has no quoted cell whose own text starts with spaces then a quote (no `"`,
     spaces, `""`): then every cell read as spaces then a quoted text is one. Asked only of a
-    table with such cells, which a machine export never has."""
+    table with such cells, which machine exports seldom have."""
     if not _may_hold(source, encoding, _AMBIGUOUS_QUOTE):
         return None
     found: dict[int, list[int]] = {}
