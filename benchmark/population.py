@@ -468,24 +468,29 @@ def _pandas_names(cells: list[str | None]) -> list[str]:
 def _without_leading_spaces(column, opened_by_spaces=lambda: None):
     """An arrow string column without the spaces after the delimiter; a cell of spaces only is
     missing, and a quoted cell after spaces (`a, "b"`) is unquoted, as a CSV reader skipping
-    those spaces reads it. pyarrow opens a quoted cell only at the delimiter, so such a cell
-    arrives as written, quotes and all; but so does a quoted cell of its own starting with
-    spaces then a doubled quote (`a,"  ""b"" c"` is `  "b" c`). `opened_by_spaces()`, asked only
-    when a cell reads as spaces then a quoted text, tells them apart: a mask of the cells the
-    file opens with spaces then a quote, or None when every such cell is one."""
+    those spaces reads it (text after its closing quote kept, `a, "b" c` is `b c`). pyarrow
+    opens a quoted cell only at the delimiter, so such a cell arrives as written, quotes and
+    all; but so does a quoted cell of its own starting with spaces then a doubled quote
+    (`a,"  ""b"" c"` is `  "b" c`). `opened_by_spaces()`, asked only when a cell reads as
+    spaces then a quote, tells them apart: a mask of the cells the file opens with spaces then
+    a quote, or None when every such cell is one."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     led = pc.starts_with(column, " ")
     if not pc.any(led).as_py():
         return column
     column = pc.utf8_ltrim(column, characters=" ")
-    trimmed = pc.utf8_rtrim(column, characters=" ")
-    quoted = pc.and_(led, pc.match_substring_regex(trimmed, r'(?s)^".*"$'))
+    parts = pc.extract_regex(pc.utf8_rtrim(column, characters=" "),
+                             r'(?s)^"(?P<quoted>(?:[^"]|"")*)"(?P<after>.*)$')
+    quoted = pc.and_(led, pc.is_valid(parts))
     if pc.any(quoted).as_py():
         opened = opened_by_spaces()
         if opened is not None:
             quoted = pc.and_(quoted, opened)
-        inner = pc.replace_substring(pc.utf8_slice_codeunits(trimmed, 1, -1), '""', '"')
+        inner = pc.binary_join_element_wise(
+            pc.replace_substring(pc.struct_field(parts, "quoted"), '""', '"'),
+            pc.struct_field(parts, "after"), pa.scalar("", pa.large_string()))
         column = pc.if_else(quoted, inner, column)
     return pc.if_else(pc.equal(column, ""), None, column)
 

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_dask import room_air_conditioners
 
 from benchmark.catalogue import load_catalogue
@@ -358,3 +360,31 @@ def test_cells_opened_by_spaces_are_found_in_a_tab_table_with_a_row_of_empty_cel
     expected = _as_pandas_read_it(path, sep="\t")
     assert _cells(frame) == _cells(expected)
     assert frame["standard"].fillna("").tolist() == ['"q"', "", "q", '"r"', "s"]
+
+
+_FRAGMENTS = ["a", "Q/XX 001-2025", "中", "", "  ", ' "q"', '  "z"  ', ' "a" b', ' ""', ' """"',
+              ' "  ""w"""', ' "甲 ""乙"""', '"  ""q"""', '"x""y"', '"a b"', '"l1\nl2"', '""',
+              '"  "', '"a"b', 'x "y"']
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.sampled_from(_FRAGMENTS), min_size=3, max_size=3),
+                     min_size=1, max_size=7),
+       delimiter=st.sampled_from([",", "\t", ";"]),
+       encoding=st.sampled_from(["utf-8", "utf-16", "gb18030"]),
+       end=st.sampled_from(["", "\n   ", "\n"]))
+def test_every_cell_is_read_as_pandas_reads_it(tmp_path, monkeypatch, rows, delimiter,
+                                                encoding, end):
+    """Tables of cells quoted at the delimiter, after spaces, with doubled quotes, quoted line
+    breaks and text after a closing quote, in three encodings, read two rows at a time, with
+    lines of spaces: every cell is as pandas' reader (spaces after the delimiter skipped)
+    reads it."""
+    import benchmark.population as population
+
+    monkeypatch.setattr(population, "CHUNK_ROWS", 2)
+    path = tmp_path / "t.csv"
+    lines = [delimiter.join(["h1", " h2", "h3"])] + [delimiter.join(r) for r in rows]
+    path.write_bytes(("\n".join(lines) + end + "\n").encode(encoding))
+    frame, _ = read_table(path, delimiter=delimiter)
+    assert _cells(frame) == _cells(_as_pandas_read_it(path, sep=delimiter, encoding=encoding))
