@@ -123,12 +123,20 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
     out: dict[str, object] = {"row": pick(pop.rows)}
     for f in FIELDS:
         if f in pop.fields:
-            out[f] = pd.Series(pick(np.asarray(pop.fields[f], dtype=object)), dtype=object,
-                               copy=False)
+            out[f] = identity_column(pick(pop.fields[f]))
     codes = pick(a.segment_code)
     out["segment"] = pd.Categorical.from_codes(np.where(codes < 0, len(a.segment_ids), codes),
                                                [*a.segment_ids, ""])
     return out
+
+
+def identity_column(values) -> pd.Series:
+    """An identity field's column of a table, kept as the population holds it: text objects
+    (shared with the population, not copied) or arrow-backed text (a field distinct per row,
+    such as `model`: never a Python object per row)."""
+    if isinstance(values, np.ndarray):
+        return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+    return pd.Series(values, copy=False)
 
 
 def rank_population(a: Assessment, method: str | None = None, shortlist: int | None = None,
@@ -370,10 +378,9 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
     order = np.argsort(row, kind="stable")
     frame: dict[str, object] = {"row": row[order]}
     for f in FIELDS:
-        if f in out:
-            identity = np.concatenate([np.asarray(out[f], dtype=object),
-                                       np.full(len(pop.excluded), "", dtype=object)])
-            frame[f] = pd.Series(identity[order], dtype=object, copy=False)
+        if f in out:  # an unusable row's identity: "" (position -1)
+            at = np.concatenate([rows, np.full(len(pop.excluded), -1, dtype=rows.dtype)])[order]
+            frame[f] = _identity_with_blanks(pop.fields[f], at)
     for name in EXCLUSION_COLUMNS:  # categories in text order, as pandas makes them
         per_combo = texts.get(name, [""])
         names = sorted({*per_combo, *unusable[name]})
@@ -383,6 +390,15 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
                                  at.get_indexer(unusable[name])])
         frame[name] = pd.Categorical.from_codes(of_row[order], names)
     return pd.DataFrame(frame, copy=False)
+
+
+def _identity_with_blanks(values, at: np.ndarray) -> pd.Series:
+    """An identity field at positions `at` of the population, "" where `at` is -1."""
+    if isinstance(values, np.ndarray):
+        taken = np.asarray(values, dtype=object)[at]
+        taken[at < 0] = ""
+        return identity_column(taken)
+    return identity_column(pd.array(values).take(at, allow_fill=True, fill_value=""))
 
 
 def _problem_columns(pop) -> list[str]:
