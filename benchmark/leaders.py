@@ -102,6 +102,22 @@ class Ranking:
         return _boards(self.assessment, self.tiers, self.board_members)
 
 
+@dataclass
+class RankingTables:
+    """What writing a ranking's table files reads: its tables as written (`Ranking.tables`),
+    without the assessment and population the summaries were made from, so that a command
+    writing a large ranking holds the tables alone (`for_writing`)."""
+
+    tables: dict[str, pd.DataFrame]
+
+
+def for_writing(r: Ranking) -> RankingTables:
+    """The tables of `r` as written, for the writers once the summaries and boards are made:
+    dropping `r` then lets go of the assessment's arrays (levels, margins, values per
+    indicator) and of the population's values before the tables are written."""
+    return RankingTables(r.tables)
+
+
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
 

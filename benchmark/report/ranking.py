@@ -28,6 +28,7 @@ from benchmark.leaders import (
     PER_ROW_TABLES,
     TABLES,
     Ranking,
+    RankingTables,
     problem_column,
     text_fields,
 )
@@ -53,6 +54,7 @@ from benchmark.report.xlsx import (
 )
 from benchmark.thresholds import sample_warning_code
 
+Written = Ranking | RankingTables  # what the writers of the table files read: `table_frames`
 PER_ROW = PER_ROW_TABLES  # a row per population row: table files only
 SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
 RANK_FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "pdf")
@@ -80,10 +82,10 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
     return json_safe(cells.to_dict(orient="records"))
 
 
-def table_frames(r: Ranking) -> dict[str, pd.DataFrame]:
+def table_frames(r: Written) -> dict[str, pd.DataFrame]:
     """The ranking's tables as written to CSV, Parquet and XLSX (the per-row ones with every
     identity column, "" where the population has none); empty tables left out. Made once per
-    ranking (`Ranking.tables`)."""
+    ranking (`Ranking.tables`); the writers read nothing else of a ranking."""
     return r.tables
 
 
@@ -555,7 +557,7 @@ def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict
         yield shown_frame(frame.iloc[start:start + chunk], result, R, lang)[columns]
 
 
-def ranking_sheets(r: Ranking, result: dict, lang: str,
+def ranking_sheets(r: Written, result: dict, lang: str,
                    template_dir: str | None = None) -> list[RowSheet]:
     """One sheet per table, headers in `lang` with units, ids shown as names; numbers stay
     numbers with their formats. The per-row tables are converted a chunk of rows at a time."""
@@ -587,7 +589,7 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
     return sheets
 
 
-def ranking_workbook(r: Ranking, result: dict, lang: str = "zh", template_dir: str | None = None,
+def ranking_workbook(r: Written, result: dict, lang: str = "zh", template_dir: str | None = None,
                      max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None,
                      progress: Progress = lambda rows: None):
     """The workbook as a function of a binary file (constant memory; see `write_row_workbook`)."""
@@ -672,7 +674,7 @@ def render_ranking_html(result: dict, lang: str = "zh", template_dir: str | None
     return render_template("ranking.html.j2", template_dir, True, **context)
 
 
-def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "zh",
+def ranking_outputs(r: Written, result: dict, formats: list[str], lang: str = "zh",
                     template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
                     split=lambda title, parts: None, progress: Progress = lambda rows: None
                     ) -> list[tuple[str, Any]]:
@@ -706,7 +708,7 @@ def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "z
     return out
 
 
-def write_ranking(r: Ranking, result: dict, formats: list[str], out_dir, lang: str = "zh",
+def write_ranking(r: Written, result: dict, formats: list[str], out_dir, lang: str = "zh",
                   template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
                   split=lambda title, parts: None, step=lambda name: None,
                   extra: list[tuple[str, str | bytes]] | None = None,
