@@ -140,7 +140,8 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
     out: dict[str, object] = {"row": pick(pop.rows)}
     for f in FIELDS:
         if f in pop.fields:
-            out[f] = identity_column(pick(pop.fields[f]))
+            out[f] = (identity_column(pop.fields[f]) if rows is None
+                      else _identity_at(pop.fields[f], rows))
     codes = pick(a.segment_code)
     out["segment"] = pd.Categorical.from_codes(np.where(codes < 0, len(a.segment_ids), codes),
                                                [*a.segment_ids, ""])
@@ -153,10 +154,26 @@ def identity_column(values) -> pd.Series:
     such as `model`: never a Python object per row)."""
     if isinstance(values, np.ndarray):
         return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
-    column = pd.Series(values, copy=False)
-    # arrow joins a chunked field's chunks to take rows from it: give those pages back
+    return pd.Series(values, copy=False)
+
+
+def _arrow_rows(values, at: np.ndarray):
+    """Arrow text at positions `at` ("" where `at` is -1). Arrow joins a chunked field's chunks
+    to take from it: those pages are given back to the system (its pool keeps them otherwise,
+    ≈ 30 MB at 1M rows, for the rest of the rank)."""
+    taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     pa.default_memory_pool().release_unused()
-    return column
+    return taken
+
+
+def _identity_at(values, at: np.ndarray) -> pd.Series:
+    """An identity field at positions `at` of the population ("" where `at` is -1), as the
+    population holds it (`identity_column`)."""
+    if isinstance(values, np.ndarray):
+        taken = np.asarray(values, dtype=object)[at]
+        taken[at < 0] = ""
+        return identity_column(taken)
+    return identity_column(_arrow_rows(values, at))
 
 
 def rank_population(a: Assessment, method: str | None = None, shortlist: int | None = None,
@@ -402,7 +419,7 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
     for f in FIELDS:
         if f in pop.fields:  # an unusable row's identity: "" (position -1)
             at = np.concatenate([rows, np.full(len(pop.excluded), -1, dtype=rows.dtype)])[order]
-            frame[f] = _identity_with_blanks(pop.fields[f], at)
+            frame[f] = _identity_at(pop.fields[f], at)
     for name in EXCLUSION_COLUMNS:  # categories in text order, as pandas makes them
         per_combo = texts.get(name, [""])
         names = sorted({*per_combo, *unusable[name]})
@@ -412,15 +429,6 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
                                  at.get_indexer(unusable[name])])
         frame[name] = pd.Categorical.from_codes(of_row[order], names)
     return pd.DataFrame(frame, copy=False)
-
-
-def _identity_with_blanks(values, at: np.ndarray) -> pd.Series:
-    """An identity field at positions `at` of the population, "" where `at` is -1."""
-    if isinstance(values, np.ndarray):
-        taken = np.asarray(values, dtype=object)[at]
-        taken[at < 0] = ""
-        return identity_column(taken)
-    return identity_column(pd.array(values).take(at, allow_fill=True, fill_value=""))
 
 
 def _problem_columns(pop) -> list[str]:
