@@ -588,7 +588,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     single-indicator tiers, composite ranking and shortlist."""
     from benchmark import distributed
     from benchmark.catalogue import load_catalogue
-    from benchmark.leaders import problem_column, rank_file
+    from benchmark.leaders import for_writing, problem_column, rank_file
     from benchmark.population import table_options
     from benchmark.report import check_formats, labels, output_folder
     from benchmark.report.boards import board_outputs
@@ -624,27 +624,30 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             result = ranking_result(r, pop.inputs, catalogue.sha256)
             step("writing")
             extra = board_outputs(r, template_dir) if boards else []
+        rows = pop.rows_read or len(pop)
+        excluded = pop.excluded
+        shown = [(p, problem_column(pop, p))
+                 for p in (excluded if verbosity() >= VERBOSE else excluded[:20])]
+        shortlisted = int(r.composite["shortlisted"].sum())
         if client:
             paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
                                                     template_dir, extra)
         else:
-            paths = write_ranking(r, result, formats, out_dir, lang, template_dir,
+            tables = for_writing(r)
+            del r, pop  # the assessment let go of: the tables are written holding them alone
+            paths = write_ranking(tables, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),
                                   step=step.detail, extra=extra, progress=step.rows)
     step.stop()
-    rows = pop.rows_read or len(pop)
     written = sum(result["tables"].values())
     for stage, seconds in step.times:
         n = written if stage == "writing" else rows
         say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
                  seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
             VERBOSE if not shows_progress() else NORMAL, err=True)
-    excluded = pop.excluded
-    shown = excluded if verbosity() >= VERBOSE else excluded[:20]
     names = result["indicator_names"]
-    for p in shown:
-        column = problem_column(pop, p)
+    for p, column in shown:
         say(problem_line(p, lang, names[column][lang] if column in names else None), err=True)
     if len(excluded) > len(shown):
         say(told(lang, "more_unusable", count=len(excluded) - len(shown)), err=True)
@@ -654,7 +657,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
     counts = result["population"]
     names = catalogue.sets[set_id].programmes[programme].names
     say(told(lang, "ranked", usable=counts["usable_rows"], unusable=counts["unusable_rows"],
-             shortlisted=int(r.composite["shortlisted"].sum()),
+             shortlisted=shortlisted,
              programme=names.zh if lang == "zh" else names.en, date=day, folder=out_dir))
     for path in paths:
         say(str(path))

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from benchmark import ranking, thresholds
 from benchmark.engine import FAIL, PASS, assess
@@ -102,6 +103,22 @@ class Ranking:
         return _boards(self.assessment, self.tiers, self.board_members)
 
 
+@dataclass
+class RankingTables:
+    """What writing a ranking's table files reads: its tables as written (`Ranking.tables`),
+    without the assessment and population the summaries were made from, so that a command
+    writing a large ranking holds the tables alone (`for_writing`)."""
+
+    tables: dict[str, pd.DataFrame]
+
+
+def for_writing(r: Ranking) -> RankingTables:
+    """The tables of `r` as written, for the writers once the summaries and boards are made:
+    dropping `r` then lets go of the assessment's arrays (levels, margins, values per
+    indicator) and of the population's values before the tables are written."""
+    return RankingTables(r.tables)
+
+
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
 
@@ -123,12 +140,40 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
     out: dict[str, object] = {"row": pick(pop.rows)}
     for f in FIELDS:
         if f in pop.fields:
-            out[f] = pd.Series(pick(np.asarray(pop.fields[f], dtype=object)), dtype=object,
-                               copy=False)
+            out[f] = (identity_column(pop.fields[f]) if rows is None
+                      else _identity_at(pop.fields[f], rows))
     codes = pick(a.segment_code)
     out["segment"] = pd.Categorical.from_codes(np.where(codes < 0, len(a.segment_ids), codes),
                                                [*a.segment_ids, ""])
     return out
+
+
+def identity_column(values) -> pd.Series:
+    """An identity field's column of a table, kept as the population holds it: text objects
+    (shared with the population, not copied) or arrow-backed text (a field distinct per row,
+    such as `model`: never a Python object per row)."""
+    if isinstance(values, np.ndarray):
+        return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+    return pd.Series(values, copy=False)
+
+
+def _arrow_rows(values, at: np.ndarray):
+    """Arrow text at positions `at` ("" where `at` is -1). Arrow joins a chunked field's chunks
+    to take from it: those pages are given back to the system (its pool keeps them otherwise,
+    ≈ 30 MB at 1M rows, for the rest of the rank)."""
+    taken = pd.array(values).take(at, allow_fill=True, fill_value="")
+    pa.default_memory_pool().release_unused()
+    return taken
+
+
+def _identity_at(values, at: np.ndarray) -> pd.Series:
+    """An identity field at positions `at` of the population ("" where `at` is -1), as the
+    population holds it (`identity_column`)."""
+    if isinstance(values, np.ndarray):
+        taken = np.asarray(values, dtype=object)[at]
+        taken[at < 0] = ""
+        return identity_column(taken)
+    return identity_column(_arrow_rows(values, at))
 
 
 def rank_population(a: Assessment, method: str | None = None, shortlist: int | None = None,
@@ -201,6 +246,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                 classed = int(np.count_nonzero(~np.isnan(ranked_values)))
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
                              "n": classed, "warning": "saturated" if warning else ""})
+    # Top Runner first: its per-row temporaries come while the ranking holds only its tiers
+    top_runner = _top_runner(a, iset_inds, leader_threshold)
     excluded = _excluded(a, iset_inds)
     composite = _composite(a, iset_inds, tier1, size)
     return Ranking(
@@ -213,7 +260,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         excluded=excluded, composite=composite,
         saturation=pd.DataFrame(sat_rows, columns=["indicator", "segment", "basis", "share", "n",
                                                    "warning"]),
-        top_runner=_top_runner(a, iset_inds, leader_threshold),
+        top_runner=top_runner,
         board_members=boards,
         warnings=ranking_warnings(thr_rows, sat_rows, m, share_limit),
         settings={"method": method_text, "tiers": k_tiers, "shortlist": size,
@@ -344,11 +391,11 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
                                         for code, param in h if kind in (None, code)))
                 for h in held]
 
-    out = _ident(a, rows)
-    del out["segment"]
     texts = {"reason_code": joined(), "gates": joined("gate_failed"),
              "indicators": joined("below_mandatory")}
     if not a.population.excluded:
+        out = _ident(a, rows)
+        del out["segment"]
         for name, per_combo in texts.items():
             categories, of_combo = np.unique(np.asarray(per_combo, dtype=str),
                                              return_inverse=True)
@@ -365,15 +412,14 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
         "problem_code": [p.code for p in pop.excluded],
         "problem": [p.message for p in pop.excluded], "problem_column": _problem_columns(pop)}
     n = len(rows)
-    row = np.concatenate([out["row"], np.array([int(str(p.pointer).split("/")[1])
+    row = np.concatenate([pop.rows[rows], np.array([int(str(p.pointer).split("/")[1])
                                                 for p in pop.excluded], dtype=np.int64)])
     order = np.argsort(row, kind="stable")
     frame: dict[str, object] = {"row": row[order]}
     for f in FIELDS:
-        if f in out:
-            identity = np.concatenate([np.asarray(out[f], dtype=object),
-                                       np.full(len(pop.excluded), "", dtype=object)])
-            frame[f] = pd.Series(identity[order], dtype=object, copy=False)
+        if f in pop.fields:  # an unusable row's identity: "" (position -1)
+            at = np.concatenate([rows, np.full(len(pop.excluded), -1, dtype=rows.dtype)])[order]
+            frame[f] = _identity_at(pop.fields[f], at)
     for name in EXCLUSION_COLUMNS:  # categories in text order, as pandas makes them
         per_combo = texts.get(name, [""])
         names = sorted({*per_combo, *unusable[name]})
@@ -409,9 +455,11 @@ COMPOSITE_COLUMNS = ("weighted_score", "topsis", "topsis_rank", "innovation", "t
 
 
 def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFrame:
+    """The composite ranking of the eligible rows, segment by segment (each segment's matrices
+    let go of before the next is made; the table's columns joined one at a time)."""
     eligible = a.outcome == PASS
     parts: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
-    innovation = np.zeros(len(eligible), dtype=int)
+    innovation = np.zeros(len(eligible), dtype=np.int8)  # a count of indicators per row
     for r in a.indicators.values():
         if r.cls == "innovation":
             innovation += a.earned(r)
@@ -427,29 +475,34 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         signs = np.array([r.sign for r in cols], dtype=float)
         weights = np.array([r.weight for r in cols], dtype=float)
         weights = weights / weights.sum()
+        norm = ranking.normalise(np.column_stack([_margin(a, r, rows) for r in cols]),
+                                 np.ones(len(cols)), "minmax")
+        score = ranking.weighted_sum(np.nan_to_num(norm, nan=0.0, copy=False), weights)
+        del norm
         values = np.column_stack([r.value[rows] for r in cols])
-        margins = np.column_stack([_margin(a, r, rows) for r in cols])
-        norm = ranking.normalise(margins, np.ones(len(cols)), "minmax")
-        score = ranking.weighted_sum(np.nan_to_num(norm, nan=0.0), weights)
+        missing = np.isnan(values)
+        completeness = (~missing).sum(axis=1)
         worst = np.nanmin(values * signs, axis=0) * signs
-        filled = np.where(np.isnan(values), worst, values)
-        closeness = (ranking.topsis(filled, weights, signs, normalisation="vector")
+        values[missing] = np.broadcast_to(worst, values.shape)[missing]  # the segment's worst
+        del missing
+        closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))
-        completeness = (~np.isnan(values)).sum(axis=1)
+        del values
         keys = [score, innovation[rows], tier1[rows], completeness]
         rank = ranking.competition_rank(keys, [1, 1, 1, 1])
         order = np.lexsort((a.population.rows[rows], rank))  # by rank, then row
         columns = {"weighted_score": np.round(score, 10), "topsis": np.round(closeness, 10),
                    "topsis_rank": ranking.competition_rank([closeness], 1),
-                   "innovation": innovation[rows], "tier1_indicators": tier1[rows],
+                   "innovation": innovation[rows].astype(int), "tier1_indicators": tier1[rows],
                    "completeness": completeness, "rank": rank, "shortlisted": rank <= size}
         parts.append((rows[order], {k: v[order] for k, v in columns.items()}))
+        del keys, columns, score, closeness, completeness, rank
     if not parts:
         return pd.DataFrame(columns=["row", *[f for f in FIELDS if f in a.population.fields],
                                      "segment", *COMPOSITE_COLUMNS])
     out = _ident(a, np.concatenate([rows for rows, _ in parts]))
-    for name in COMPOSITE_COLUMNS:
-        out[name] = np.concatenate([columns[name] for _, columns in parts])
+    for name in COMPOSITE_COLUMNS:  # each column's parts let go of once joined
+        out[name] = np.concatenate([columns.pop(name) for _, columns in parts])
     return pd.DataFrame(out, copy=False)
 
 
@@ -471,12 +524,15 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
         return None
     out = []
     codes, names = pd.factorize(makers)
+    shipped = np.isfinite(shipments) & (shipments > 0)
     for r in inds:
         per_segment = np.array([leader.get((r.id, s), np.nan) for s in (*a.segment_ids, "")])
         target = per_segment[a.segment_code]
         with np.errstate(divide="ignore", invalid="ignore"):
             achievement = (r.value / target) if r.sign > 0 else (target / r.value)
-        ok = np.isfinite(achievement) & np.isfinite(shipments) & (shipments > 0)
+        del target
+        ok = np.isfinite(achievement)
+        ok &= shipped
         if not ok.any():
             continue
         mean = ranking.shipment_weighted_mean(achievement[ok], shipments[ok], codes[ok], len(names))

@@ -235,7 +235,9 @@ def shipment_weighted_mean(values, shipments, groups, n_groups: int | None = Non
         raise ValueError("shipments must not be negative")
     keep = ~(np.isnan(x) | np.isnan(q))
     size = n_groups if n_groups is not None else (int(g.max()) + 1 if g.size else 0)
-    total = np.bincount(g[keep], weights=q[keep], minlength=size)
-    weighted = np.bincount(g[keep], weights=(x * q)[keep], minlength=size)
+    if not keep.all():  # else no copies of the rows kept
+        x, q, g = x[keep], q[keep], g[keep]
+    total = np.bincount(g, weights=q, minlength=size)
+    weighted = np.bincount(g, weights=x * q, minlength=size)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tracemalloc
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,9 @@ from test_dask import room_air_conditioners
 from benchmark.catalogue import load_catalogue
 from benchmark.cli import StageProgress, main
 from benchmark.engine import assess
-from benchmark.leaders import FIELDS, rank_population
+from benchmark.leaders import FIELDS, PER_ROW_TABLES, for_writing, rank_population
 from benchmark.population import load_population
+from benchmark.report.ranking import ranking_result
 
 SET = "room-air-conditioner"
 ON = dt.date(2026, 11, 23)
@@ -92,6 +94,44 @@ def test_compute_memory_bounded_by_the_value_matrix(table):
         tracemalloc.stop()
     assert len(r.tiers) == len(pop)
     assert (peak - before) / matrix <= MATRIX_BOUND
+
+
+def test_the_per_row_tables_make_no_text_object_per_row(table):
+    """The identity of the per-row tables stays as the population holds it: a field held as
+    arrow text (model, distinct per row) is never made a Python string per row, and a field held
+    as text objects shares the population's objects (issue 12: 1M rows, three tables, ≈ 100 MB
+    of strings)."""
+    catalogue = load_catalogue()
+    pop = load_population(table, catalogue, SET)
+    r = rank_population(assess(pop, catalogue, "leader", ON, population="self"))
+    arrow = [f for f in FIELDS if f in pop.fields and not isinstance(pop.fields[f], np.ndarray)]
+    assert "model" in arrow  # the reader keeps a per-row text as arrow text
+    for name in PER_ROW_TABLES:
+        frame = r.tables[name]
+        assert len(frame) > 1000, name
+        for f in FIELDS:
+            if f in arrow:
+                assert frame[f].dtype != object, (name, f)
+            else:
+                cells = frame[f].to_numpy()
+                assert cells.dtype == object
+                # the population's own objects: as many distinct ones as distinct texts
+                assert len({id(x) for x in cells}) == len(set(cells)), (name, f)
+
+
+def test_the_tables_are_written_without_the_assessment(table):
+    """What the writers get (`for_writing`) keeps neither the assessment nor the population:
+    once the summaries are made, their per-row arrays are let go of before writing."""
+    catalogue = load_catalogue()
+    pop = load_population(table, catalogue, SET)
+    a = assess(pop, catalogue, "leader", ON, population="self")
+    r = rank_population(a)
+    ranking_result(r, pop.inputs, catalogue.sha256)
+    held = weakref.ref(a), weakref.ref(pop)
+    tables = for_writing(r)
+    del r, a, pop
+    assert [ref() for ref in held] == [None, None]
+    assert set(tables.tables) >= set(PER_ROW_TABLES)
 
 
 class _Bar:

@@ -28,6 +28,7 @@ from benchmark.leaders import (
     PER_ROW_TABLES,
     TABLES,
     Ranking,
+    RankingTables,
     problem_column,
     text_fields,
 )
@@ -53,6 +54,7 @@ from benchmark.report.xlsx import (
 )
 from benchmark.thresholds import sample_warning_code
 
+Written = Ranking | RankingTables  # what the writers of the table files read: `table_frames`
 PER_ROW = PER_ROW_TABLES  # a row per population row: table files only
 SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
 RANK_FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "pdf")
@@ -80,10 +82,10 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
     return json_safe(cells.to_dict(orient="records"))
 
 
-def table_frames(r: Ranking) -> dict[str, pd.DataFrame]:
+def table_frames(r: Written) -> dict[str, pd.DataFrame]:
     """The ranking's tables as written to CSV, Parquet and XLSX (the per-row ones with every
     identity column, "" where the population has none); empty tables left out. Made once per
-    ranking (`Ranking.tables`)."""
+    ranking (`Ranking.tables`); the writers read nothing else of a ranking."""
     return r.tables
 
 
@@ -116,16 +118,27 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     return json_safe(out)
 
 
-def _segment_of_rows(r: Ranking, rows: np.ndarray) -> np.ndarray:
-    """The segment of each of `rows` (source row numbers of usable rows), from the tiers table;
-    None for a row not in it (an unusable row)."""
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A column as codes into its texts (-1: missing): a categorical one's own codes, not a
+    code array of its own per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), [str(c) for c in column.cat.categories]
+    codes, names = pd.factorize(column)
+    return codes, [str(c) for c in names]
+
+
+def _segment_of_rows(r: Ranking, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The segment of each of `rows` (source row numbers of usable rows), from the tiers table,
+    as codes into segment ids; -1 for a row not in it (an unusable row)."""
     known = np.asarray(r.tiers["row"])
     if not len(known):
-        return np.full(len(rows), None, dtype=object)
-    at = np.clip(np.searchsorted(known, rows), 0, len(known) - 1)
-    codes, names = pd.factorize(r.tiers["segment"])
-    segment = np.asarray(names.astype(object), dtype=object)[codes[at]]
-    return np.where(known[at] == rows, segment, np.full(len(rows), None, dtype=object))
+        return np.full(len(rows), -1, dtype=np.int8), []
+    at = np.searchsorted(known, rows)
+    np.clip(at, 0, len(known) - 1, out=at)
+    codes, names = _codes(r.tiers["segment"])
+    of_row = codes[at]
+    of_row[known[at] != rows] = -1
+    return of_row, names
 
 
 def _listed(frame: pd.DataFrame, rows: np.ndarray, columns: list[str]) -> list[dict]:
@@ -143,21 +156,20 @@ def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) ->
     shortlist, the top `top_n` of the composite ranking, and the rows left out counted by reason
     with the `first` few of each — bounded whatever the number of rows."""
     composite, excluded = r.composite, r.excluded
-    of_composite, composite_segments = (pd.factorize(composite["segment"]) if len(composite)
+    of_composite, composite_segments = (_codes(composite["segment"]) if len(composite)
                                         else (np.zeros(0, dtype=np.int64), []))
-    segment = _segment_of_rows(r, np.asarray(excluded["row"], dtype=np.int64))
-    of_excluded, excluded_segments = pd.factorize(segment)  # None (unusable rows): -1
-    present = set(r.thresholds["segment"]) | {str(s) for s in composite_segments} | \
-        {str(s) for s in excluded_segments}
+    # an unusable row: -1
+    of_excluded, excluded_segments = _segment_of_rows(r, np.asarray(excluded["row"]))
+    by_seg = {composite_segments[k]: part
+              for k, part in segment_positions(of_composite).items() if k >= 0}
+    ex_by_seg = {excluded_segments[k]: part
+                 for k, part in segment_positions(of_excluded).items() if k >= 0}
+    present = set(r.thresholds["segment"]) | set(by_seg) | set(ex_by_seg)
     ids = r.assessment.segment_ids
     order = [s for s in ids if s in present] + ([""] if "" in present else [])
     ident = ["row", *FIELDS]
     shown = ["row", *FIELDS, "segment", "weighted_score", "topsis", "topsis_rank", "rank",
              "shortlisted"]
-    by_seg = {str(composite_segments[k]): part
-              for k, part in segment_positions(of_composite).items() if k >= 0}
-    ex_by_seg = {str(excluded_segments[k]): part
-                 for k, part in segment_positions(of_excluded).items() if k >= 0}
     shortlisted = np.asarray(composite["shortlisted"], dtype=bool) if len(composite) else \
         np.zeros(0, dtype=bool)
     combo = _reason_combinations(excluded)
@@ -185,8 +197,8 @@ def _reason_combinations(excluded: pd.DataFrame) -> tuple[np.ndarray, list[tuple
     key = np.zeros(len(excluded), dtype=np.int64)
     uniques = []
     for name in REASON_KEY:  # each column a code per row (categories: no text per row)
-        of_row, values = pd.factorize(excluded[name])
-        texts = [str(x) for x in values] + ["nan"]  # a missing cell as its text, last
+        of_row, texts = _codes(excluded[name])
+        texts = [*texts, "nan"]  # a missing cell as its text, last
         key = key * len(texts) + np.where(of_row < 0, len(texts) - 1, of_row)
         uniques.append(texts)
     found, codes = np.unique(key, return_inverse=True)
@@ -555,7 +567,7 @@ def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict
         yield shown_frame(frame.iloc[start:start + chunk], result, R, lang)[columns]
 
 
-def ranking_sheets(r: Ranking, result: dict, lang: str,
+def ranking_sheets(r: Written, result: dict, lang: str,
                    template_dir: str | None = None) -> list[RowSheet]:
     """One sheet per table, headers in `lang` with units, ids shown as names; numbers stay
     numbers with their formats. The per-row tables are converted a chunk of rows at a time."""
@@ -587,7 +599,7 @@ def ranking_sheets(r: Ranking, result: dict, lang: str,
     return sheets
 
 
-def ranking_workbook(r: Ranking, result: dict, lang: str = "zh", template_dir: str | None = None,
+def ranking_workbook(r: Written, result: dict, lang: str = "zh", template_dir: str | None = None,
                      max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None,
                      progress: Progress = lambda rows: None):
     """The workbook as a function of a binary file (constant memory; see `write_row_workbook`)."""
@@ -672,7 +684,7 @@ def render_ranking_html(result: dict, lang: str = "zh", template_dir: str | None
     return render_template("ranking.html.j2", template_dir, True, **context)
 
 
-def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "zh",
+def ranking_outputs(r: Written, result: dict, formats: list[str], lang: str = "zh",
                     template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
                     split=lambda title, parts: None, progress: Progress = lambda rows: None
                     ) -> list[tuple[str, Any]]:
@@ -706,7 +718,7 @@ def ranking_outputs(r: Ranking, result: dict, formats: list[str], lang: str = "z
     return out
 
 
-def write_ranking(r: Ranking, result: dict, formats: list[str], out_dir, lang: str = "zh",
+def write_ranking(r: Written, result: dict, formats: list[str], out_dir, lang: str = "zh",
                   template_dir: str | None = None, max_rows: int = EXCEL_MAX_ROWS,
                   split=lambda title, parts: None, step=lambda name: None,
                   extra: list[tuple[str, str | bytes]] | None = None,
