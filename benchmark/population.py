@@ -919,7 +919,11 @@ def _plain_ascii(strings):
 def identity_text(series: pd.Series) -> np.ndarray:
     """An identity column (enterprise, credit code, standard number, model …) as text exactly as
     written (see `_text_cells`), "" when empty; each distinct cell is converted once."""
-    codes, texts = _text_cells(series)
+    return _text_rows(*_text_cells(series))
+
+
+def _text_rows(codes: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    """Each row's text from (codes, distinct texts) of `_text_cells`, "" for code -1."""
     return np.append(texts, "")[np.where(codes < 0, len(texts), codes)]
 
 
@@ -1131,6 +1135,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     labels: dict[str, np.ndarray] = {}
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     shipments = None
+    credit: tuple[np.ndarray, np.ndarray] | None = None
     for c in columns:
         bad = bad_by_column.setdefault(c.source, _Bad())
         series = frame[c.source]
@@ -1138,6 +1143,9 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         if c.role == "field":
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
+            elif c.target == "credit_code":  # its distinct texts are checked below
+                credit = _text_cells(series)
+                fields[c.target] = _text_rows(*credit)
             else:
                 fields[c.target] = _identity_field(series, c.target)
         elif c.role == "parameter":
@@ -1168,9 +1176,11 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
                                          column=c)
-    if "credit_code" in fields:
+    if credit is not None:
         checked = {} if credit_checks is None else credit_checks
-        codes, texts = pd.factorize(fields["credit_code"])  # identity text: object arrays
+        codes, texts = credit
+        same, texts = pd.factorize(texts)  # cells that read as the same text: one code
+        codes = np.append(same, -1)[codes]  # code -1 (empty) stays -1
         bad = bad_by_column.setdefault("credit_code", _Bad())
         for i, text in enumerate(texts):
             if text == "":

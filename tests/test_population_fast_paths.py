@@ -4,6 +4,8 @@ is when every cell is already clean, and the problems of excluded rows placed in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -68,3 +70,26 @@ def test_excluded_rows_placed_in_one_pass_equal_problem_at():
     for problem in (fresh, located):
         expected = [problem.at("table.csv", f"/{r}/apf [W/W]", r + 2) for r in rows.tolist()]
         assert _placed(problem, "table.csv", "apf [W/W]", rows, 2) == expected
+
+
+def test_credit_code_cells_that_read_alike_are_checked_once(tmp_path, monkeypatch):
+    from benchmark import population
+    from benchmark.catalogue import load_catalogue
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "populations" / \
+        "room-air-conditioners.csv"
+    frame = pd.read_csv(example, dtype=str, keep_default_na=False)
+    wrong = frame.loc[0, "统一社会信用代码"][:-1] + "0"  # a check digit that does not fit
+    frame.loc[[0, 2], "统一社会信用代码"] = [wrong, wrong + "\u3000"]  # the same text once cleaned
+    path = tmp_path / "ac.csv"
+    frame.to_csv(path, index=False)
+    checked: list[str] = []
+    real = population.check_credit_code
+    monkeypatch.setattr(population, "check_credit_code",
+                        lambda code: checked.append(code) or real(code))
+    pop = population.load_population(path, load_catalogue(), "room-air-conditioner")
+    assert checked.count(wrong) == 1 and len(checked) == len(set(checked))
+    found = [(p.line, p.code) for p in pop.excluded if p.pointer.endswith("/credit_code")]
+    assert found and [line for line, _ in found] == sorted(line for line, _ in found)
+    assert {line for line, _ in found} == {2, 4}  # rows 1 and 3 of the file (header: line 1)
+    assert 1 not in pop.rows and 3 not in pop.rows
