@@ -264,7 +264,8 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
             floors=lambda ind_id, rows: mandatory_values(
                 catalogue, iset, programme, iset.indicators[ind_id], pop.parameters, segment,
                 rows, on, include_superseded),
-            references=inputs.margin_references, **(peer_options or {}))
+            references=inputs.margin_references, segments=shared.get("segments"),
+            **(peer_options or {}))
     inputs.population = population
     for rule in programme.rules:
         if rule.kind in RELATIVE_KINDS:
