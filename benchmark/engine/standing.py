@@ -74,14 +74,9 @@ class Place:
         ok = ~np.isnan(s)
         # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
         present = s[ok]
-        reach = b - hair  # what each boundary needs, best first (non-increasing with b)
-        if np.isfinite(reach).all() and (np.diff(reach) <= 0).all():
-            # boundaries not reached = those strictly above the value: one binary search
-            short = np.searchsorted(-reach, -present, side="left")
-        else:
-            short = np.zeros(len(present), dtype=np.int64)
-            for bound in reach:  # a boundary at a time: no rows × boundaries matrix
-                short += present < bound
+        short = np.zeros(len(present), dtype=np.int64)
+        for bound in b - hair:  # a boundary at a time: no rows × boundaries matrix
+            short += present < bound
         out = np.zeros(value.shape, dtype=np.int32)
         out[ok] = np.where(short < len(b), short + 1, 0)
         return out
