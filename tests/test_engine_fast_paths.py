@@ -1,11 +1,13 @@
-"""The engine's faster kernels give what their definitions give: the tier boundaries without
-the tier of every value."""
+"""The engine's faster paths give what the plain ones give: the tier boundaries without the
+tier of every value, and a large population assessed in reused heap memory."""
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,3 +27,55 @@ def test_tier_bounds_are_the_boundaries_tiers_gives(values, sign, k, floor):
     if len(edges) == k:
         np.testing.assert_array_equal(thresholds.tier_bounds(values, sign, k, edges, floor),
                                       thresholds.tiers(values, sign, k, edges, floor)[0])
+
+
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_a_large_population_is_assessed_in_reused_heap_then_the_threshold_pinned_again(
+        monkeypatch):
+    import benchmark.engine.assess  # noqa: F401  (the package exports a function of that name)
+
+    module = sys.modules["benchmark.engine.assess"]
+    libc = _FakeLibc()
+    monkeypatch.setattr(module, "_glibc", lambda: libc)
+    with pytest.raises(RuntimeError), module._heap_reused(module.HEAP_REUSE_ROWS):
+        raise RuntimeError("an assessment that fails")  # the threshold is pinned again anyway
+    assert libc.calls == [("mallopt", -3, 64 << 20), ("mallopt", -3, 128 * 1024),
+                          ("malloc_trim", 0)]
+    libc.calls.clear()
+    with module._heap_reused(module.HEAP_REUSE_ROWS - 1):  # a small population: left alone
+        pass
+    assert libc.calls == []
+
+
+def test_reused_heap_changes_no_result(monkeypatch):
+    import datetime as dt
+    from pathlib import Path
+
+    from benchmark.catalogue import load_catalogue
+    from benchmark.engine import assess
+    from benchmark.population import load_population
+
+    module = sys.modules["benchmark.engine.assess"]
+    cat = load_catalogue()
+    example = Path(__file__).resolve().parents[1] / "examples" / "populations" / \
+        "room-air-conditioners.csv"
+    pop = load_population(example, cat, "room-air-conditioner")
+    runs = []
+    for rows in (10 ** 9, 0):  # without the scope, then with it
+        monkeypatch.setattr(module, "HEAP_REUSE_ROWS", rows)
+        a = assess(pop, cat, "leader", dt.date(2026, 11, 23), population="self")
+        runs.append((a.verdict.tolist(), {k: v.tolist() for k, v in a.rules.items()},
+                     {i: (r.lowest.tolist(), r.highest.tolist()) for i, r in a.indicators.items()}))
+    assert runs[0] == runs[1]
