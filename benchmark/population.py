@@ -39,6 +39,7 @@ from benchmark import units
 from benchmark.catalogue import close
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
+from benchmark.heap import reused_heap
 from benchmark.loading import (
     byte_size_setting,
     not_a_file,
@@ -1126,7 +1127,15 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     the number of data rows before this frame in the file (for reading in chunks). With
     `keep_text` the indicator and parameter cells are also kept as written (for reports);
     `credit_checks` (credit code → its problems) is shared by the chunks of one file, so that a
-    code is checked once per file."""
+    code is checked once per file. A large frame is read in reused heap memory (heap.py)."""
+    with reused_heap(len(frame)):
+        return _population_of_frame(frame, iset, columns, display, sha256, first_row, keep_text,
+                                    credit_checks)
+
+
+def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
+                         display: str, sha256: str, first_row: int, keep_text: bool,
+                         credit_checks: dict[str, list[Problem]] | None) -> Population:
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
     fields: dict[str, np.ndarray] = {}

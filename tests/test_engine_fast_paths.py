@@ -4,14 +4,13 @@ tier of every value, and a large population assessed in reused heap memory."""
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmark import thresholds
+from benchmark import heap, thresholds
 
 FINITE = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
@@ -42,19 +41,15 @@ class _FakeLibc:
         return 1
 
 
-def test_a_large_population_is_assessed_in_reused_heap_then_the_threshold_pinned_again(
-        monkeypatch):
-    import benchmark.engine.assess  # noqa: F401  (the package exports a function of that name)
-
-    module = sys.modules["benchmark.engine.assess"]
+def test_large_work_runs_in_reused_heap_then_the_threshold_is_pinned_again(monkeypatch):
     libc = _FakeLibc()
-    monkeypatch.setattr(module, "_glibc", lambda: libc)
-    with pytest.raises(RuntimeError), module._heap_reused(module.HEAP_REUSE_ROWS):
+    monkeypatch.setattr(heap, "_glibc", lambda: libc)
+    with pytest.raises(RuntimeError), heap.reused_heap(heap.REUSED_FROM_ROWS):
         raise RuntimeError("an assessment that fails")  # the threshold is pinned again anyway
     assert libc.calls == [("mallopt", -3, 64 << 20), ("mallopt", -3, 128 * 1024),
                           ("malloc_trim", 0)]
     libc.calls.clear()
-    with module._heap_reused(module.HEAP_REUSE_ROWS - 1):  # a small population: left alone
+    with heap.reused_heap(heap.REUSED_FROM_ROWS - 1):  # a small population: left alone
         pass
     assert libc.calls == []
 
@@ -67,15 +62,15 @@ def test_reused_heap_changes_no_result(monkeypatch):
     from benchmark.engine import assess
     from benchmark.population import load_population
 
-    module = sys.modules["benchmark.engine.assess"]
     cat = load_catalogue()
     example = Path(__file__).resolve().parents[1] / "examples" / "populations" / \
         "room-air-conditioners.csv"
-    pop = load_population(example, cat, "room-air-conditioner")
     runs = []
-    for rows in (10 ** 9, 0):  # without the scope, then with it
-        monkeypatch.setattr(module, "HEAP_REUSE_ROWS", rows)
+    for rows in (10 ** 9, 0):  # without the scope, then with it (reading and assessing)
+        monkeypatch.setattr(heap, "REUSED_FROM_ROWS", rows)
+        pop = load_population(example, cat, "room-air-conditioner")
         a = assess(pop, cat, "leader", dt.date(2026, 11, 23), population="self")
-        runs.append((a.verdict.tolist(), {k: v.tolist() for k, v in a.rules.items()},
+        runs.append(([p.format() for p in pop.excluded], a.verdict.tolist(),
+                     {k: v.tolist() for k, v in a.rules.items()},
                      {i: (r.lowest.tolist(), r.highest.tolist()) for i, r in a.indicators.items()}))
     assert runs[0] == runs[1]

@@ -9,10 +9,8 @@ ladder walk; then every rule of the programme through its registered kind, and t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +33,7 @@ from benchmark.engine.types import (
     PASS,
     VERDICTS,
 )
+from benchmark.heap import reused_heap
 from benchmark.model import (
     Catalogue,
     Indicator,
@@ -231,7 +230,7 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     own rows with "self" (what `rank` does; `peer_options` overrides the programme's method,
     tiers, seed); without one they are not assessable. `progress(rows)` is told the share of the
     work done, in rows, after each indicator."""
-    with _heap_reused(len(pop)):
+    with reused_heap(len(pop)):
         return _assess(pop, catalogue, programme_id, on, include_superseded, steps, population,
                        peer_options, progress)
 
@@ -283,44 +282,6 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     return Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
                       superseded, catalogue, sorted(used), include_superseded, population,
                       margins)
-
-
-HEAP_REUSE_ROWS = 1 << 16  # populations from this size on are assessed in reused heap memory
-_MMAP_THRESHOLD = -3  # glibc mallopt parameter M_MMAP_THRESHOLD
-_PINNED_THRESHOLD = 128 * 1024  # what reading a table pins it at (population.py)
-
-
-@contextmanager
-def _heap_reused(rows: int) -> Iterator[None]:
-    """Freed arrays kept in the heap for the next ones while a large population is assessed.
-    Reading a table pins glibc's mmap threshold at 128 KiB, so that a chunk's memory goes back
-    to the system; an assessment makes hundreds of temporary arrays of a row each, and with
-    the threshold pinned each is a fresh mapping whose pages are faulted in and zeroed again
-    (about 1 ms per million-row float array). Inside, large arrays come from the heap and its
-    freed space is reused; on leaving, the threshold is pinned again and the heap's free pages
-    go back to the system (malloc_trim). A no-op without glibc or for a small population."""
-    libc = _glibc() if rows >= HEAP_REUSE_ROWS else None
-    if libc is None:
-        yield
-        return
-    libc.mallopt(_MMAP_THRESHOLD, 64 << 20)
-    try:
-        yield
-    finally:
-        libc.mallopt(_MMAP_THRESHOLD, _PINNED_THRESHOLD)
-        libc.malloc_trim(0)
-
-
-@lru_cache(maxsize=1)
-def _glibc():
-    """glibc, or None where the C library is another."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
