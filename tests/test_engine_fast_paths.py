@@ -46,7 +46,7 @@ def test_large_work_runs_in_reused_heap_then_the_threshold_is_pinned_again(monke
     monkeypatch.setattr(heap, "_glibc", lambda: libc)
     with pytest.raises(RuntimeError), heap.reused_heap(heap.REUSED_FROM_ROWS):
         raise RuntimeError("an assessment that fails")  # the threshold is pinned again anyway
-    assert libc.calls == [("mallopt", -3, 64 << 20), ("mallopt", -3, 128 * 1024),
+    assert libc.calls == [("mallopt", -3, heap.LIFTED), ("mallopt", -3, 128 * 1024),
                           ("malloc_trim", 0)]
     libc.calls.clear()
     with heap.reused_heap(heap.REUSED_FROM_ROWS - 1):  # a small population: left alone
