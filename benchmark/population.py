@@ -39,6 +39,7 @@ from benchmark import units
 from benchmark.catalogue import close, indicator_set
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
+from benchmark.heap import reused_heap
 from benchmark.loading import (
     byte_size_setting,
     not_a_file,
@@ -987,17 +988,26 @@ class _Bad:
         self.problems.append(problem)
 
 
-def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
-    """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
-    strings is encoded by pyarrow (its distinct cells an arrow array)."""
+def _arrow_strings(series: pd.Series):
+    """The cells of a column of arrow strings as one pyarrow array (None for another column)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
-        return pd.factorize(series, use_na_sentinel=True)
+        return None
     arrow = pa.array(series.array)
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
+    return arrow
+
+
+def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
+    """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
+    strings is encoded by pyarrow (its distinct cells an arrow array)."""
+    import pyarrow.compute as pc
+
+    arrow = _arrow_strings(series)
+    if arrow is None:
+        return pd.factorize(series, use_na_sentinel=True)
     encoded = pc.dictionary_encode(arrow)
     codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
     return codes, encoded.dictionary
@@ -1014,7 +1024,6 @@ def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, texts
 
 
-_PLAIN_ASCII = r"^\s|\s$|[\x00-\x1f\x7f]"  # an ASCII text that cleaning would change
 
 
 def _cleaned(uniques) -> np.ndarray:
@@ -1036,9 +1045,7 @@ def _cleaned_arrow(uniques):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = pc.and_(pc.string_is_ascii(uniques),
-                    pc.invert(pc.match_substring_regex(uniques, _PLAIN_ASCII)))
-    odd = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    odd = np.flatnonzero(~_plain_ascii(uniques).to_numpy(zero_copy_only=False))
     if not len(odd):
         return uniques
     mask = np.zeros(len(uniques), dtype=bool)
@@ -1047,10 +1054,25 @@ def _cleaned_arrow(uniques):
     return pc.replace_with_mask(uniques, pa.array(mask), cleaned)
 
 
+def _plain_ascii(strings):
+    """Per arrow string, whether cleaning leaves it as it is (see `_text_cells`): ASCII, every
+    character printable (no control character: none of them is a space either) and no space
+    at either end. (Null for a missing cell.)"""
+    import pyarrow.compute as pc
+
+    outer_space = pc.or_(pc.starts_with(strings, " "), pc.ends_with(strings, " "))
+    return pc.and_(pc.and_(pc.string_is_ascii(strings), pc.ascii_is_printable(strings)),
+                   pc.invert(outer_space))
+
+
 def identity_text(series: pd.Series) -> np.ndarray:
     """An identity column (enterprise, credit code, standard number, model …) as text exactly as
     written (see `_text_cells`), "" when empty; each distinct cell is converted once."""
-    codes, texts = _text_cells(series)
+    return _text_rows(*_text_cells(series))
+
+
+def _text_rows(codes: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    """Each row's text from (codes, distinct texts) of `_text_cells`, "" for code -1."""
     return np.append(texts, "")[np.where(codes < 0, len(texts), codes)]
 
 
@@ -1068,6 +1090,11 @@ def _identity_field(series: pd.Series, name: str) -> np.ndarray | pd.api.extensi
     if name not in ARROW_FIELDS:
         return identity_text(series)
     text = pd.StringDtype("pyarrow", na_value=np.nan)
+    arrow = _arrow_strings(series)
+    if arrow is not None and pc.all(_plain_ascii(arrow)).as_py() is not False:
+        # every cell already clean (the usual export): the cells themselves, "" when empty
+        return pd.arrays.ArrowStringArray(pc.fill_null(arrow.cast(pa.large_string()), ""),
+                                          dtype=text)
     codes, uniques = _factorize(series)
     if not isinstance(uniques, pa.Array):
         return pd.array(identity_text(series), dtype=text)
@@ -1248,7 +1275,15 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     the number of data rows before this frame in the file (for reading in chunks). With
     `keep_text` the indicator and parameter cells are also kept as written (for reports);
     `credit_checks` (credit code → its problems) is shared by the chunks of one file, so that a
-    code is checked once per file."""
+    code is checked once per file. A large frame is read in reused heap memory (heap.py)."""
+    with reused_heap(len(frame)):
+        return _population_of_frame(frame, iset, columns, display, sha256, first_row, keep_text,
+                                    credit_checks)
+
+
+def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[Column],
+                         display: str, sha256: str, first_row: int, keep_text: bool,
+                         credit_checks: dict[str, list[Problem]] | None) -> Population:
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
     fields: dict[str, np.ndarray] = {}
@@ -1257,6 +1292,7 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     labels: dict[str, np.ndarray] = {}
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     shipments = None
+    credit: tuple[np.ndarray, np.ndarray] | None = None
     for c in columns:
         bad = bad_by_column.setdefault(c.source, _Bad())
         series = frame[c.source]
@@ -1264,6 +1300,9 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         if c.role == "field":
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
+            elif c.target == "credit_code":  # its distinct texts are checked below
+                credit = _text_cells(series)
+                fields[c.target] = _text_rows(*credit)
             else:
                 fields[c.target] = _identity_field(series, c.target)
         elif c.role == "parameter":
@@ -1294,9 +1333,11 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
                                          column=c)
-    if "credit_code" in fields:
+    if credit is not None:
         checked = {} if credit_checks is None else credit_checks
-        codes, texts = pd.factorize(fields["credit_code"])  # identity text: object arrays
+        codes, texts = credit
+        same, texts = pd.factorize(texts)  # cells that read as the same text: one code
+        codes = np.append(same, -1)[codes]  # code -1 (empty) stays -1
         bad = bad_by_column.setdefault("credit_code", _Bad())
         for i, text in enumerate(texts):
             if text == "":
@@ -1313,9 +1354,8 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
     for source, bad in bad_by_column.items():
         for positions, problem in zip(bad.rows, bad.problems, strict=True):
             unusable[positions] = True
-            for pos in positions.tolist():
-                row = first_row + pos + 1
-                excluded.append(problem.at(display, f"/{row}/{source}", row + header_line))
+            excluded += _placed(problem, display, source, first_row + positions + 1,
+                                header_line)
     excluded.sort(key=lambda p: (p.line or 0, p.pointer or ""))
     keep = np.flatnonzero(~unusable)
     subset = (lambda a: a[keep]) if unusable.any() else (lambda a: a)
@@ -1331,6 +1371,20 @@ def population_from_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list
         texts={c.target: subset(np.array([_as_written(x, c) for x in frame[c.source]],
                                          dtype=object))
                for c in columns if keep_text and c.role != "field"})
+
+
+def _placed(problem: Problem, display: str, source: str, rows: np.ndarray,
+            header_line: int) -> list[Problem]:
+    """`problem` at each of `rows` (data rows, 1 = the first) of column `source`, as
+    `problem.at(display, "/row/source", line)` places it, made in one pass (not a dataclass
+    copy per row)."""
+    if problem.pointer is not None or problem.line is not None:
+        return [problem.at(display, f"/{row}/{source}", row + header_line)
+                for row in rows.tolist()]
+    code, message, hint, severity = problem.code, problem.message, problem.hint, problem.severity
+    file = problem.file or display
+    return [Problem(code, message, file, f"/{row}/{source}", row + header_line, hint, severity)
+            for row in rows.tolist()]
 
 
 def _intervals(series: pd.Series, unit_series: pd.Series | None, column: Column, ind: Indicator,

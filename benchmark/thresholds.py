@@ -159,11 +159,30 @@ def tiers(values, sign: int, k: int, edges=None, floor: float | None = None
     The tier is a function of the value alone, so equal values always get the same tier; with
     many ties some tiers may be empty.
     """
+    x = np.asarray(values, dtype=float)
+    bounds, s, eligible = _tier_bounds(x, sign, k, edges, floor)
+    tier = np.zeros(x.shape, dtype=np.int32)
+    if not np.isnan(bounds).any():
+        # number of boundaries strictly better than the value; tier = 1 + that, k of them = none
+        worse_than = np.searchsorted(-bounds, -s[eligible], side="left")
+        tier[eligible] = np.where(worse_than < k, worse_than + 1, 0)
+    return bounds * sign, tier
+
+
+def tier_bounds(values, sign: int, k: int, edges=None, floor: float | None = None) -> np.ndarray:
+    """The boundaries of `tiers` alone (the tier of each value not computed)."""
+    bounds, _, _ = _tier_bounds(np.asarray(values, dtype=float), sign, k, edges, floor)
+    return bounds * sign
+
+
+def _tier_bounds(x: np.ndarray, sign: int, k: int, edges, floor: float | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(boundaries as goodness, best first; the goodness of `x`; the eligible values) of
+    `tiers`."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k!r}")
     if sign not in (1, -1):
         raise ValueError(f"sign must be +1 or -1, not {sign!r}")
-    x = np.asarray(values, dtype=float)
     s = x * sign
     present = ~np.isnan(s)
     eligible = present if floor is None else present & (s >= floor * sign)
@@ -182,12 +201,7 @@ def tiers(values, sign: int, k: int, edges=None, floor: float | None = None
             raise ValueError(f"{k} tiers need {k} edges, got {bounds.size}")
         if floor is not None:
             bounds = np.maximum(bounds, floor * sign)
-    tier = np.zeros(x.shape, dtype=np.int32)
-    if not np.isnan(bounds).any():
-        # number of boundaries strictly better than the value; tier = 1 + that, k of them = none
-        worse_than = np.searchsorted(-bounds, -s[eligible], side="left")
-        tier[eligible] = np.where(worse_than < k, worse_than + 1, 0)
-    return bounds * sign, tier
+    return bounds, s, eligible
 
 
 # --- methods as text --------------------------------------------------------------------------
@@ -348,7 +362,7 @@ def threshold(values, sign: int, method: ThresholdMethod | str, seed: int = 0, *
     elif method.kind == "toprunner":
         value = top_runner(values, sign, method.param)
     else:
-        bounds, _ = tiers(values, sign, int(method.param), floor=floor)
-        edges = tuple(float(b) for b in bounds)
+        edges = tuple(float(b) for b in tier_bounds(values, sign, int(method.param),
+                                                    floor=floor))
         value = edges[0]
     return ThresholdResult(method, value, n, ci_low, ci_high, _warning_text(found), edges, found)

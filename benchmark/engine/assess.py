@@ -33,6 +33,7 @@ from benchmark.engine.types import (
     PASS,
     VERDICTS,
 )
+from benchmark.heap import reused_heap
 from benchmark.model import (
     Catalogue,
     Indicator,
@@ -229,6 +230,13 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
     own rows with "self" (what `rank` does; `peer_options` overrides the programme's method,
     tiers, seed); without one they are not assessable. `progress(rows)` is told the share of the
     work done, in rows, after each indicator."""
+    with reused_heap(len(pop)):
+        return _assess(pop, catalogue, programme_id, on, include_superseded, steps, population,
+                       peer_options, progress)
+
+
+def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_superseded: bool,
+            steps: bool, population, peer_options: dict | None, progress) -> Assessment:
     iset = catalogue.sets[pop.category]
     programme = iset.programmes[programme_id]
     n = len(pop)
@@ -264,7 +272,8 @@ def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
             floors=lambda ind_id, rows: mandatory_values(
                 catalogue, iset, programme, iset.indicators[ind_id], pop.parameters, segment,
                 rows, on, include_superseded),
-            references=inputs.margin_references, **(peer_options or {}))
+            references=inputs.margin_references, segments=shared.get("segments"),
+            **(peer_options or {}))
     inputs.population = population
     for rule in programme.rules:
         if rule.kind in RELATIVE_KINDS:

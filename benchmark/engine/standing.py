@@ -220,17 +220,20 @@ def ranked_value(r, basis: str, reference: np.ndarray | None) -> np.ndarray:
 def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...],
                gate_failed: np.ndarray, peers: dict, floors=None, references=None,
                seed: int = 0, n_resamples: int = 1000, method: str | None = None,
-               k_tiers: int | None = None) -> PopulationContext:
+               k_tiers: int | None = None,
+               segments: dict[int, np.ndarray] | None = None) -> PopulationContext:
     """The standing context of an assessed population. `floors(ind_id, rows)` gives the domestic
     mandatory value per row (NaN = none); `references(ind_id)` the per-row reference of a margin
-    basis. `method` and `k_tiers` override the programme's `peers` settings."""
+    basis. `method` and `k_tiers` override the programme's `peers` settings; `segments` is
+    `segment_positions(segment_code)` when already made."""
     method_text = method or peers.get("threshold") or "percentile:5"
     m = thresholds.parse_method(method_text)
     k = int(m.param) if m.kind == "tiers" else int(k_tiers or peers.get("tiers", 5))
     basis = peers.get("basis", "value")
     ctx = PopulationContext(method_text, k, basis, segment_code=segment_code,
                             segment_ids=segment_ids)
-    segments = segment_positions(segment_code)  # once for every indicator
+    if segments is None:
+        segments = segment_positions(segment_code)  # once for every indicator
     for r in ranked_indicators(inds):
         value = ranked_value(r, basis, references(r.id) if references else None)
         usable = r.applies & ~np.isnan(value)
@@ -255,8 +258,8 @@ def context_of(inds: dict, segment_code: np.ndarray, segment_ids: tuple[str, ...
             suppressed = ranking.rank_suppressed(ranked)
             bounds: tuple[float, ...] = ()
             if suppressed is None:
-                b, _ = thresholds.tiers(ranked, sign, k,
-                                        floor=None if math.isnan(floor) else floor)
+                b = thresholds.tier_bounds(ranked, sign, k,
+                                           floor=None if math.isnan(floor) else floor)
                 bounds = tuple(float(x) for x in b)
             unit = "%" if basis == "margin" else r.unit
             ctx.places[(r.id, seg)] = Place(r.id, seg, unit, sign, res.n, len(rows),
