@@ -52,4 +52,4 @@ def test_engine_and_reports_share_one_reading_of_the_shipped_file():
     for lang in ("zh", "en"):
         assert labels(lang) is shipped[lang]
     assert wording.shipped_stamp() == wording.file_stamp(
-        Path(wording.shipped_stamp()[0]))  # type: ignore[index]
+        Path(wording.shipped_stamp()[0]))
