@@ -472,10 +472,14 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
     from benchmark.report import labels, output_folder
 
     distributed.check_dataset_evaluation(files, table_formats, reports)  # before any work
-    with output_folder(out_dir), distributed.dask_client(dask_address) as client:
+    with output_folder(out_dir), distributed.dask_client(dask_address) as client, \
+            stage_progress(told(lang, "bar_evaluate"), 1, lang) as step:
+        step("writing")  # each part read, assessed and written by a worker: its rows told back
         summary, paths, names = distributed.evaluate_dataset(
             files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
-            include_superseded, template_dir, population, population_mapping, client)
+            include_superseded, template_dir, population, population_mapping, client,
+            progress=step.rows)
+    step.stop()
     words = labels(lang)["ranking"]  # verdicts in words, as without --dask
     counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in summary["by_verdict"].items())
     say(told(lang, "table_rows", table=summary["table"], rows=summary["rows"], counts=counts))

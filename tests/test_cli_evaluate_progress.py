@@ -113,3 +113,46 @@ def test_the_api_tells_stages_rows_and_files(table, tmp_path):
     assert details == ["applicants.verdicts.csv", "applicants.verdicts.en.xlsx", "reports"]
     rows = [x for kind, x in by_stage["writing"] if kind == "rows"]
     assert 1000 in rows and rows[-1] == len(result.results)  # the report sets written
+
+
+# --- evaluate DATASET --dask: the rows of the parts the workers wrote, as they come back -------
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    from test_dask import ROOM_AC, room_air_conditioners, usable, write_dataset
+
+    folder = tmp_path_factory.mktemp("dataset") / "export"
+    write_dataset(folder, {ROOM_AC: usable(room_air_conditioners(2000, 7))}, parts=4)
+    return folder
+
+
+def on_dask(dataset: Path, out: Path, *options: str):
+    from test_dask import ON, ROOM_AC
+
+    res = CliRunner().invoke(main, ["evaluate", str(dataset), "--set", ROOM_AC, "--date", ON,
+                                    "--lang", "en", "-o", str(out), "--dask", "local:2",
+                                    *options])
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def test_dask_evaluation_tells_the_rows_written_as_parts_come_back(dataset, tmp_path, terminal):
+    import pandas as pd
+
+    res = on_dask(dataset, tmp_path / "out")
+    rows = sum(len(pd.read_parquet(p))
+               for p in (tmp_path / "out" / "export.verdicts").glob("part-*.parquet"))
+    assert "writing" in res.stderr and f"{rows:,} rows" in res.stderr, res.stderr[-300:]
+    assert on_dask(dataset, tmp_path / "quiet", "-q").output == ""
+
+
+def test_dataset_parts_tell_their_rows_in_one_process(dataset, tmp_path):
+    from test_dask import ON, ROOM_AC
+
+    from benchmark.distributed import evaluate_dataset
+
+    told: list[int] = []
+    summary, _, _ = evaluate_dataset(dataset, ROOM_AC, "leader", dt.date.fromisoformat(ON),
+                                     tmp_path / "out", ["parquet"], "en", progress=told.append)
+    assert len(told) == 4 and told == sorted(told) and told[-1] == summary["rows"]
