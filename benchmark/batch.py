@@ -9,12 +9,13 @@ file names (no path separators, no leading dots).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -59,6 +60,32 @@ DECLARATION_SUFFIXES = (".yaml", ".yml", ".json")
 REPORT_KINDS = ("all", "none", "eligible", "not-eligible", "not-evaluable")
 TABLE_REPORT_LIMIT = 100  # a table larger than this gets no individual reports unless asked
 SMALL_TABLE_BYTES = 1024 * 1024  # a table file this small keeps its cells as written by default
+
+
+class Stages(Protocol):
+    """What `evaluate_files` tells of its progress (the CLI's StageProgress): `stages(name)`
+    before each stage (reading, assessing, reports, writing), `stages.rows(done)` within one
+    with the rows (declarations) done so far, `stages.detail(text)` what it is at (a file being
+    written, whose rows `rows` then counts)."""
+
+    def __call__(self, stage: str) -> None: ...
+
+    def rows(self, done: int) -> None: ...
+
+    def detail(self, text: str) -> None: ...
+
+
+class Unshown:
+    """No progress shown (the default of `evaluate_files`)."""
+
+    def __call__(self, stage: str) -> None:
+        pass
+
+    def rows(self, done: int) -> None:
+        pass
+
+    def detail(self, text: str) -> None:
+        pass
 
 
 @dataclass
@@ -168,7 +195,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    set_id: str | None = None, mapping: Path | None = None,
                    population: Path | None = None, population_mapping: Path | None = None,
                    audit: AuditTrail | None = None, reports: str | None = None,
-                   table_formats: Iterable[str] = TABLE_FORMATS) -> BatchResult:
+                   table_formats: Iterable[str] = TABLE_FORMATS,
+                   stages: Stages | None = None) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
     declaration, read by the same reader as `rank`; the category from the mapping file or
     `set_id`). The options are checked first, then every input, before anything is assessed;
@@ -176,7 +204,9 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     and summary; individual reports are written for the declarations `reports` selects
     (`ReportSelection.parse`). With a `population` table, each report also shows where the
     applicant stands among its peers. With `audit`, the files and the audit records of the
-    reports are written as one step (`write_reports`)."""
+    reports are written as one step (`write_reports`). `stages` is told the stages and the rows
+    done within each (`Stages`); `progress` wraps the reports made, one per declaration."""
+    stages = stages or Unshown()
     formats, table_formats = list(formats), list(table_formats)
     selection = check_evaluate_options(formats, table_formats, reports)
     problems: list[Problem] = []
@@ -188,20 +218,30 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                  "or a table (.csv/.xlsx) with one declaration per row"))
     decls: list[Declaration] = []
     tables: list[tuple[str, Population]] = []
+    stages("reading")
+    done = 0  # declarations read, files and table rows
+
+    def reading(rows: int) -> None:
+        stages.rows(done + rows)
+
     for f in files:  # check every input before writing anything
         try:
             if Path(f).suffix.lower() in TABLE_SUFFIXES or str(f) == STDIN:
                 # the cells as written only where reports may be made: asked for, or by default
                 # for a small table (a large file of few rows, rare, is read again for them)
                 keep = _keeps_text(f, selection)
-                pop = read_table_input(f, catalogue, set_id, mapping, keep_text=keep)
+                pop = read_table_input(f, catalogue, set_id, mapping, keep_text=keep,
+                                       progress=reading)
                 if selection is None and not keep and len(pop) <= TABLE_REPORT_LIMIT:
                     pop = read_table_input(f, catalogue, set_id, mapping)
                 tables.append((str(f), pop))
+                done += pop.rows_read or len(pop)
             else:
                 decls.append(load_declaration(f, catalogue))
+                done += 1
         except InputError as exc:
             problems += exc.problems
+        reading(0)
     first: dict[str, tuple[str, str | None]] = {}  # category → the first input naming it
     for d in decls:
         first.setdefault(d.category, (d.path, "/product/category"))
@@ -247,33 +287,55 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                "population_mapping": str(population_mapping) if population_mapping else None}
     hashes = {name: file_sha256(name) for key, name in sources.items()
               if name and key in ("mapping", "population_mapping")}
-    items: list[tuple[dict, str]] = []  # (result, report stem)
+    stages("assessing")
     evaluations = evaluate_many(decls, catalogue, programme, on, include_superseded, contexts)
+    stages.rows(len(decls))
+    assessed: list[tuple[str, Population, Assessment]] = []
+    done = len(decls)  # declarations assessed
+
+    def assessing(rows: int) -> None:
+        stages.rows(done + rows)
+
+    for name, pop in tables:
+        assessed.append((name, pop, assess_table(name, pop, catalogue, programme, on,
+                                                 include_superseded, contexts.get(pop.category),
+                                                 progress=assessing)))
+        done += len(pop)
+        assessing(0)
+    stages("reports")
     chosen = (selection or ReportSelection("all")).rows(
         np.array([e.verdict for e in evaluations], dtype=object), _declaration_keys(decls))
-    for k in np.flatnonzero(chosen):
-        decl = decls[k]
-        result = with_provenance(evaluations[k].to_dict(), decl.path, decl.sha256, catalogue,
-                                 programme, peers.get(decl.category), sources, hashes)
-        items.append((result, report_stem(decl.path, decl.model)))
+
+    def declaration_items() -> Iterator[tuple[dict, str]]:
+        for k in np.flatnonzero(chosen):
+            decl = decls[k]
+            result = with_provenance(evaluations[k].to_dict(), decl.path, decl.sha256,
+                                     catalogue, programme, peers.get(decl.category), sources,
+                                     hashes)
+            yield result, report_stem(decl.path, decl.model)
+
+    def row_items(name: str, pop: Population, a: Assessment, rows: np.ndarray
+                  ) -> Iterator[tuple[dict, str]]:
+        for row, result in explain_rows(name, pop, a, np.flatnonzero(rows)):
+            result = with_provenance(result, f"{name}#row{int(pop.rows[row])}", pop.sha256,
+                                     catalogue, programme, peers.get(pop.category), sources,
+                                     hashes)
+            yield result, report_stem(result["declaration"]["file"],
+                                      result["declaration"]["model"])
+
+    # (result, report stem) of each report, made one at a time as the reports are rendered
+    items: list[Iterable[tuple[dict, str]]] = [declaration_items()]
     rendered: list[tuple[Path, Any]] = []
     summaries: list[dict] = []
     notes: list[str] = []
     L = labels(lang, template_dir)
     taken: set[str] = set()
-    for name, pop in tables:
-        a = assess_table(name, pop, catalogue, programme, on, include_superseded,
-                         contexts.get(pop.category))
+    for name, pop, a in assessed:
         table = verdict_table(a)
         rows, note = _table_reports(selection, table, pop, L)
         if note is not None:
             notes.append(f"{name}: {note}")
-        for row, result in explain_rows(name, pop, a, np.flatnonzero(rows)):
-            result = with_provenance(result, f"{name}#row{int(pop.rows[row])}", pop.sha256,
-                                     catalogue, programme, peers.get(pop.category), sources,
-                                     hashes)
-            items.append((result, report_stem(result["declaration"]["file"],
-                                              result["declaration"]["model"])))
+        items.append(row_items(name, pop, a, rows))
         stem = safe_stem(name)
         while stem in taken:
             stem += "_"
@@ -285,11 +347,13 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                 n=written, selection=reports or "all")})
         summaries.append(summary)
         rendered += verdict_files(a, table, summary, out_dir / stem, table_formats, lang, L,
-                                  on, notes)
+                                  on, notes, stages)
+    tabled = len(rendered)  # the tables' files; the reports' follow
     summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []
     used: set[str] = set()
-    for result, stem in progress(items):
+    for result, stem in progress(itertools.chain.from_iterable(items)):
+        stages.rows(len(results))
         while stem in used:
             stem += "_"
         used.add(stem)
@@ -317,9 +381,20 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                              "verdict": result["verdict"],
                              "overall_level": (result["overall_level"] or {}).get("id") or "",
                              "report": stem})
+    stages.rows(len(results))
     if summary_rows or decls:
         rendered.append((out_dir / "summary.csv", summary_csv(summary_rows)))
-    outputs = write_reports(rendered, out_dir, audit, results)  # reports and records: one step
+    stages("writing")
+    ends = np.cumsum([len(paths) for _, paths in results])  # the last file of each report set
+
+    def files_written(files: int) -> None:
+        if files == tabled + 1:  # the first report's file: the report sets counted from here
+            stages.detail(L["cli"]["stage_reports"])
+        if files > tabled:
+            stages.rows(int(np.searchsorted(ends, files - tabled, side="right")))
+
+    # reports and records: one step
+    outputs = write_reports(rendered, out_dir, audit, results, files_written)
     named = [s.programmes[programme].names for s in catalogue.sets.values()
              if programme in s.programmes]
     return BatchResult(outputs, summary_rows, results, tables=summaries, notes=notes,
@@ -378,42 +453,54 @@ def _table_reports(selection: ReportSelection | None, table, pop: Population,
 
 
 def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats: list[str],
-                  lang: str, L: dict, on: dt.date, notes: list[str] | None = None
-                  ) -> list[tuple[Path, Any]]:
+                  lang: str, L: dict, on: dt.date, notes: list[str] | None = None,
+                  stages: Stages | None = None) -> list[tuple[Path, Any]]:
     """A table's verdict table in each format asked — Parquet with the codes of `table`, CSV
     and XLSX in the words of `lang` (a worksheet split into parts past its rows, told in
-    `notes`) — as functions writing a binary file, and its summary (JSON and Markdown)."""
+    `notes`) — as functions writing a binary file, and its summary (JSON and Markdown).
+    `stages` is told each table file's name as it is written and its rows written so far."""
+    stages = stages or Unshown()
     W = words(a, L, lang)
     header = headers(table, L, W.indicators)
     out: list[tuple[Path, Any]] = []
     shown = verdict_table(a, W) if {"csv", "xlsx"} & set(table_formats) else None
     V = L["verdict_table"]
+
+    def add(name: str, writer: Callable[[Callable[[int], None]], Callable[[Any], None]]):
+        def write(fh) -> None:
+            stages.detail(name)
+            writer(stages.rows)(fh)
+        out.append((stem.with_name(name), write))
+
     if shown is not None and "csv" in table_formats:
-        out.append((stem.with_name(f"{stem.name}.verdicts.csv"), csv_writer(shown, header)))
+        add(f"{stem.name}.verdicts.csv", lambda rows: csv_writer(shown, header, rows))
     if "parquet" in table_formats:
-        out.append((stem.with_name(f"{stem.name}.verdicts.parquet"), parquet_writer(table)))
+        add(f"{stem.name}.verdicts.parquet", lambda rows: parquet_writer(table, rows))
     if shown is not None and "xlsx" in table_formats:
         name = f"{stem.name}.verdicts.{lang}.xlsx"
-        out.append((stem.with_name(name), xlsx_writer(
+        add(name, lambda rows: xlsx_writer(
             shown, header, on, V["verdict"], L["verdict_cells"]["sheet_part"],
             split=lambda title, parts: (notes if notes is not None else []).append(
-                L["verdict_cells"]["split"].format(file=name, parts=parts)))))
+                L["verdict_cells"]["split"].format(file=name, parts=parts)), progress=rows))
     out.append((stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)))
     out.append((stem.with_name(f"{stem.name}.summary.{lang}.md"), summary_markdown(summary, L)))
     return out
 
 
 def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: Path | None,
-                     display: str | None = None, keep_text: bool = True) -> Population:
+                     display: str | None = None, keep_text: bool = True,
+                     progress: Callable[[int], None] = lambda rows: None) -> Population:
     """A table of declarations, read by the population reader; a row that cannot be used is
     an input error here (a certification body evaluates every row it is given). `keep_text`:
-    the cells as written are kept too (what an individual report shows)."""
+    the cells as written are kept too (what an individual report shows); `progress(rows)` is
+    told the data rows read so far."""
     category = set_id or (read_mapping(mapping).get("category") if mapping else None)
     if category is None:
         raise InputError(Problem("category_missing", "the table names no product category",
                                  file=str(path), hint="give --set CATEGORY, or `category:` in "
                                  "the mapping file"))
-    pop = load_population(path, catalogue, category, mapping, display, keep_text=keep_text)
+    pop = load_population(path, catalogue, category, mapping, display, keep_text=keep_text,
+                          progress=progress)
     problems = missing_fields(pop.columns, pop.path, pop.header_line) + pop.excluded
     if problems:
         raise InputError(problems)
@@ -421,12 +508,13 @@ def read_table_input(path: str | Path, catalogue, set_id: str | None, mapping: P
 
 
 def assess_table(name: str, pop: Population, catalogue, programme: str, on: dt.date,
-                 include_superseded: bool = False, context=None) -> Assessment:
+                 include_superseded: bool = False, context=None,
+                 progress: Callable[[int], None] = lambda rows: None) -> Assessment:
     """A table population assessed once, with what an explanation needs; relative rules judged
-    against the peers' `context` when given."""
+    against the peers' `context` when given; `progress(rows)` told the share done, in rows."""
     check_programme(catalogue, pop.category, programme, name)
     return assess(pop, catalogue, programme, on, include_superseded, steps=True,
-                  population=context)
+                  population=context, progress=progress)
 
 
 def explain_rows(name: str, pop: Population, a: Assessment, rows: Iterable[int]):

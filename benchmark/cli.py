@@ -429,17 +429,6 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
                          table_formats, dask_address, data_dir)
         return
 
-    def progress(items):
-        items = list(items)
-        if len(items) < 10 or not shows_progress():
-            return items
-
-        def shown():
-            with click.progressbar(items, label=told(lang, "bar_evaluate"),
-                                   file=sys.stderr) as bar:
-                yield from bar
-        return shown()
-
     options = {"programme": programme, "date": day.isoformat(), "formats": ",".join(formats),
                "lang": lang, "include_superseded": include_superseded, "set": set_id,
                "mapping": str(mapping) if mapping else None,
@@ -449,12 +438,15 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
     options["reports"] = reports
     options["table_formats"] = ",".join(table_formats)
     check_evaluate_options(formats, table_formats, reports)
-    with output_folder(out_dir, audit_db), table_options(header_row, input_format):
+    with output_folder(out_dir, audit_db), table_options(header_row, input_format), \
+            stage_progress(told(lang, "bar_evaluate"), 4, lang) as step:
         result = evaluate_files(files, programme, day, out_dir, formats, lang, data_dir,
-                                include_superseded, template_dir, progress, set_id, mapping,
-                                population, population_mapping,
-                                AuditTrail(audit_db, options) if audit_db else None, reports,
-                                table_formats)
+                                include_superseded, template_dir, set_id=set_id,
+                                mapping=mapping, population=population,
+                                population_mapping=population_mapping,
+                                audit=AuditTrail(audit_db, options) if audit_db else None,
+                                reports=reports, table_formats=table_formats, stages=step)
+    step.stop()
     for note in result.notes:
         say(note, err=True)
     words = labels(lang)["ranking"]  # verdicts in words
@@ -483,10 +475,14 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
     from benchmark.report import labels, output_folder
 
     distributed.check_dataset_evaluation(files, table_formats, reports)  # before any work
-    with output_folder(out_dir), distributed.dask_client(dask_address) as client:
+    with output_folder(out_dir), distributed.dask_client(dask_address) as client, \
+            stage_progress(told(lang, "bar_evaluate"), 1, lang) as step:
+        step("writing")  # each part read, assessed and written by a worker: its rows told back
         summary, paths, names = distributed.evaluate_dataset(
             files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
-            include_superseded, template_dir, population, population_mapping, client)
+            include_superseded, template_dir, population, population_mapping, client,
+            progress=step.rows)
+    step.stop()
     words = labels(lang)["ranking"]  # verdicts in words, as without --dask
     counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in summary["by_verdict"].items())
     say(told(lang, "table_rows", table=summary["table"], rows=summary["rows"], counts=counts))

@@ -271,11 +271,17 @@ def part_offsets(parts: list[str]) -> list[int]:
     return [int(x) for x in np.cumsum([0, *sizes[:-1]])]
 
 
-def gathered(client: Any, futures: list, staged: Callable[[Any], list[tuple[str, str]]]
-             ) -> list:
+def gathered(client: Any, futures: list, staged: Callable[[Any], list[tuple[str, str]]],
+             back: Callable[[Any], None] | None = None) -> list:
     """The results of the workers' `futures`; when one fails, the files the finished ones
-    `staged` (taken from a result by `staged`) are removed before the error goes on."""
+    `staged` (taken from a result by `staged`) are removed before the error goes on. `back`
+    is given each result as it comes back (progress), in the order they finish."""
     try:
+        if back is not None:
+            from dask.distributed import as_completed
+
+            for future in as_completed(futures):
+                back(future.result())
         return client.gather(futures)
     except BaseException:
         for f in futures:
@@ -616,12 +622,14 @@ def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: d
                      include_superseded: bool = False, template_dir: str | None = None,
                      population: str | Path | None = None,
                      population_mapping: str | Path | None = None,
-                     client: Any = None) -> tuple[dict, list[Path], Names]:
+                     client: Any = None, progress: Callable[[int], None] = lambda rows: None
+                     ) -> tuple[dict, list[Path], Names]:
     """`evaluate TABLE` of a dataset: each part assessed (on `client`'s workers when given, else
     here) and its verdict table written as a part of `<stem>.verdicts/`; the summary merged here
     and written as `<stem>.summary.json` and `.LANG.md`. The rows are those of one process
-    evaluating the parts as one table. Returns the summary, the files written and the
-    programme's names."""
+    evaluating the parts as one table. `progress(rows)` is told the rows of the parts written
+    so far, as each comes back. Returns the summary, the files written and the programme's
+    names."""
     from benchmark.batch import safe_stem
     from benchmark.engine.assess import peer_context
     from benchmark.evaluation import check_programme
@@ -649,17 +657,26 @@ def evaluate_dataset(path: str | Path, set_id: str | None, programme: str, on: d
                        include_superseded, context, folder, list(table_formats), lang,
                        template_dir, name]
     indexes, starts = list(range(len(parts))), part_offsets(parts)
-    done: list[Any]
+    written_rows = 0
+
+    def back(result: tuple | InputError) -> None:
+        nonlocal written_rows
+        if not isinstance(result, InputError):
+            written_rows += result[1]["rows"]
+            progress(written_rows)
+
+    done: list[Any] = []
     if client is None:
-        done = [verdict_part(p, i, o, *args) for p, i, o in zip(parts, indexes, starts,
-                                                                strict=True)]
+        for p, i, o in zip(parts, indexes, starts, strict=True):
+            done.append(verdict_part(p, i, o, *args))
+            back(done[-1])
     else:
         if context is not None:  # sent to every worker once, not once per part
             args[6] = client.scatter(context, broadcast=True)
         futures = client.map(verdict_part, parts, indexes, starts,
                              *[[a] * len(parts) for a in args], pure=False)
         done = gathered(client, futures,
-                        lambda result: [] if isinstance(result, InputError) else result[0])
+                        lambda result: [] if isinstance(result, InputError) else result[0], back)
     staged = [s for d in done if not isinstance(d, InputError) for s in d[0]]
     problems = [p for d in done if isinstance(d, InputError) for p in d.problems]
     if problems:

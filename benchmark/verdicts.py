@@ -423,31 +423,36 @@ def headers(table: pd.DataFrame, L: dict, indicator_names: Mapping[str, str]) ->
     return out
 
 
-def csv_writer(table: pd.DataFrame, header: list[str]) -> Callable[[IO[bytes]], None]:
-    """The table as a CSV for spreadsheets (report/frames.py: BOM, neutralised, streamed)."""
+def csv_writer(table: pd.DataFrame, header: list[str],
+               progress: Callable[[int], None] = lambda rows: None
+               ) -> Callable[[IO[bytes]], None]:
+    """The table as a CSV for spreadsheets (report/frames.py: BOM, neutralised, streamed);
+    `progress(rows)` told the rows written so far."""
     from benchmark.report.frames import write_csv
 
     shown = table.set_axis(header, axis=1)
-    return lambda fh: write_csv(shown, fh)
+    return lambda fh: write_csv(shown, fh, progress=progress)
 
 
-def parquet_writer(table: pd.DataFrame) -> Callable[[IO[bytes]], None]:
+def parquet_writer(table: pd.DataFrame, progress: Callable[[int], None] = lambda rows: None
+                   ) -> Callable[[IO[bytes]], None]:
     """Parquet with the stable column ids and codes in the cells; text exactly as read (not
-    neutralised); one row group per chunk of rows."""
+    neutralised); one row group per chunk of rows; `progress(rows)` told the rows written."""
     from benchmark.report.frames import write_parquet
 
-    return lambda fh: write_parquet(table, fh)
+    return lambda fh: write_parquet(table, fh, progress=progress)
 
 
 def xlsx_writer(table: pd.DataFrame, header: list[str], on: dt.date, title: str,
-                split_note: str, split: Callable[[str, int], None] = lambda title, parts: None
+                split_note: str, split: Callable[[str, int], None] = lambda title, parts: None,
+                progress: Callable[[int], None] = lambda rows: None
                 ) -> Callable[[IO[bytes]], None]:
     """The table as one worksheet (report/xlsx.py row workbook: constant memory, text safe,
     numbers as numbers, the header row frozen with filters), split into parts past the rows a
-    worksheet holds (`split(title, parts)` told)."""
+    worksheet holds (`split(title, parts)` told); `progress(rows)` told the rows written."""
     from benchmark.report import xlsx
 
     sheet = xlsx.RowSheet(title, header, len(table), frames=[table], formats={0: "0"},
                           freeze_columns=1, split_note=split_note)
     return lambda fh: xlsx.write_row_workbook(fh, [sheet], on, max_rows=xlsx.EXCEL_MAX_ROWS,
-                                              split=split)
+                                              split=split, progress=progress)

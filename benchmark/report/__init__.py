@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache, lru_cache
 from pathlib import Path
@@ -536,18 +536,20 @@ def _fsync_folder(folder: Path) -> None:
 
 def write_reports(files: list[tuple[Path, Any]], out_dir: Path,
                   trail: audit.AuditTrail | None = None,
-                  results: Sequence[tuple[dict, list[Path]]] = ()) -> list[Path]:
+                  results: Sequence[tuple[dict, list[Path]]] = (),
+                  written: Callable[[int], None] = lambda files: None) -> list[Path]:
     """Write reports into `out_dir` and their audit records as one step: the files go to a
     staging folder inside `out_dir`, then the records (one per result, naming its files and
     every file no result names, such as summary.csv) are appended in one transaction, then the
     files are moved into place. A failure before the commit leaves neither reports nor records;
-    an OSError or an unusable database is an InputError."""
+    an OSError or an unusable database is an InputError. `written(files)` is told the files
+    written so far, after each (progress)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _locked(out_dir):
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
         try:
-            names, hashes = _stage(files, out_dir, staging)
+            names, hashes = _stage(files, out_dir, staging, written)
             manifest = {"files": names,
                         "audit_db": str(Path(trail.db).resolve()) if trail else None}
             with open(staging / _MANIFEST, "w", encoding="utf-8") as fh:
@@ -568,11 +570,15 @@ def write_reports(files: list[tuple[Path, Any]], out_dir: Path,
         return _place(staging, out_dir, names)
 
 
-def _stage(files: list[tuple[Path, Any]], out_dir: Path, staging: Path
+def _stage(files: list[tuple[Path, Any]], out_dir: Path, staging: Path,
+           written: Callable[[int], None] = lambda files: None
            ) -> tuple[list[str], dict[Path, str]]:
     """Write every file under `staging` at its place relative to `out_dir` (text, bytes or a
-    function writing a binary file), then sync them all at once; their SHA-256."""
-    names, hashes, written = [], {}, []
+    function writing a binary file), then sync them all at once; their SHA-256. `written`
+    is told the files written so far after each."""
+    names: list[str] = []
+    hashes: dict[Path, str] = {}
+    targets: list[Path] = []
     for path, content in files:
         name = Path(path).relative_to(out_dir).as_posix()
         target = staging / name
@@ -580,8 +586,9 @@ def _stage(files: list[tuple[Path, Any]], out_dir: Path, staging: Path
         hashes[Path(path)] = _write_fd(os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL,
                                                0o644), content)
         names.append(name)
-        written.append(target)
-    sync_files(written)
+        targets.append(target)
+        written(len(targets))
+    sync_files(targets)
     return names, hashes
 
 
