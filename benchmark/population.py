@@ -1139,14 +1139,29 @@ def to_canonical(values: np.ndarray, codes: np.ndarray | None, pairs: np.ndarray
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
-    """pd.to_numeric of a text column (NaN where a cell is not a plain number), converting each
-    distinct cell once: an export repeats a few hundred values over a million rows."""
+    """The numbers of a text column (NaN where a cell is not a plain number), converting each
+    distinct cell once: an export repeats a few hundred values over a million rows. Which cells
+    are numbers is pd.to_numeric's decision; their values are Python's `float` of the text,
+    correctly rounded as a declaration's number is read (pd.to_numeric's own parser can be an
+    ulp off on long digit strings: '+0253544476E59')."""
     codes, uniques = _factorize(series)
     if not isinstance(uniques, (pd.Index, np.ndarray)):  # arrow strings
         uniques = uniques.to_pandas()
-    numbers = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float,
-                                                                          na_value=np.nan)
+    texts = pd.Series(uniques)
+    numbers = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float, na_value=np.nan,
+                                                           copy=True)
+    found = np.flatnonzero(~np.isnan(numbers))
+    numbers[found] = [_rounded(text, number) for text, number
+                      in zip(texts.to_numpy()[found], numbers[found], strict=True)]
     return np.append(numbers, np.nan)[np.where(codes < 0, len(numbers), codes)]
+
+
+def _rounded(text: Any, number: float) -> float:
+    """`text` as Python's float reads it, else (a form only pd.to_numeric reads) `number`."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return number
 
 
 def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column, canonical: str,
