@@ -179,12 +179,12 @@ def _arrow_rows(values, at: np.ndarray):
         local = wanted[lo:hi] - (ends[k] - len(chunk))
         pieces.append(chunk.take(pa.array(local, mask=wanted[lo:hi] < 0)).fill_null(""))
     taken = pa.chunked_array(pieces, type=chunked.type)
-    del pieces
+    del pieces, wanted, chunk_of
     if order is not None:  # back into the order asked for, from the rows taken only
         joined = pa.concat_arrays(taken.chunks)
         del taken
-        back = np.empty(len(at), dtype=np.int64)
-        back[order] = np.arange(len(at))
+        back = np.argsort(order)  # where each position asked for is among those taken
+        del order
         taken = pa.chunked_array([joined.take(pa.array(back))])
         del joined
     pa.default_memory_pool().release_unused()
