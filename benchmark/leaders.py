@@ -158,12 +158,37 @@ def identity_column(values) -> pd.Series:
 
 
 def _arrow_rows(values, at: np.ndarray):
-    """Arrow text at positions `at` ("" where `at` is -1). Arrow joins a chunked field's chunks
-    to take from it: those pages are given back to the system (its pool keeps them otherwise,
-    ≈ 30 MB at 1M rows, for the rest of the rank)."""
-    taken = pd.array(values).take(at, allow_fill=True, fill_value="")
+    """Arrow text at positions `at` ("" where `at` is -1), taken from each chunk of a chunked
+    field in turn: Arrow would join the chunks to take from them (a copy of the whole field,
+    ≈ 27 MiB of `model` at 1M rows, at the rank stage's peak). Positions out of order are taken
+    in order, then put in theirs (a copy of the rows taken only)."""
+    field = pd.array(values)
+    chunked = pa.chunked_array(pa.array(field))
+    if chunked.num_chunks < 2 or not isinstance(field, pd.arrays.ArrowStringArray):
+        return field.take(at, allow_fill=True, fill_value="")
+    ascending = bool((np.diff(at[at >= 0]) >= 0).all())
+    order = None if ascending else np.argsort(at, kind="stable")
+    wanted = at if order is None else at[order]
+    ends = np.cumsum([len(c) for c in chunked.chunks])
+    # each position's chunk (a -1 position: the chunk of the one before it), in order
+    chunk_of = np.maximum.accumulate(np.where(wanted < 0, 0, np.searchsorted(
+        ends, wanted, side="right")))
+    pieces = []
+    for k, chunk in enumerate(chunked.chunks):
+        lo, hi = np.searchsorted(chunk_of, [k, k + 1])
+        local = wanted[lo:hi] - (ends[k] - len(chunk))
+        pieces.append(chunk.take(pa.array(local, mask=wanted[lo:hi] < 0)).fill_null(""))
+    taken = pa.chunked_array(pieces, type=chunked.type)
+    del pieces, wanted, chunk_of
+    if order is not None:  # back into the order asked for, from the rows taken only
+        joined = pa.concat_arrays(taken.chunks)
+        del taken
+        back = np.argsort(order)  # where each position asked for is among those taken
+        del order
+        taken = pa.chunked_array([joined.take(pa.array(back))])
+        del joined
     pa.default_memory_pool().release_unused()
-    return taken
+    return pd.arrays.ArrowStringArray(taken, dtype=field.dtype)
 
 
 def _identity_at(values, at: np.ndarray) -> pd.Series:
@@ -370,14 +395,15 @@ def _excluded(a: Assessment, inds) -> pd.DataFrame:
     message and what its column holds: `problem_column`)."""
     gates = [rule for rule in a.programme.rules if rule.kind == "gate"]
     causes = [("gate_failed", rule.id) for rule in gates]
-    masks = [a.rules[rule.id] == FAIL for rule in gates]
     causes += [("below_mandatory", r.id) for r in inds]
-    masks += [r.applies & (r.highest == 0) for r in inds]
-    if len(masks) > 20:
+    if len(causes) > 20:
         raise ValueError("more than 20 exclusion causes")  # 2**20 combinations at most
     flags = np.zeros(len(a.segment_code), dtype=np.int32)
-    for bit, mask in enumerate(masks):
-        flags[mask] |= 1 << bit
+    outcomes = a.rules
+    for bit, rule in enumerate(gates):  # a cause's mask at a time, not all of them held
+        flags[outcomes[rule.id] == FAIL] |= 1 << bit
+    for bit, r in enumerate(inds, start=len(gates)):
+        flags[r.applies & (r.highest == 0)] |= 1 << bit
     rows = np.flatnonzero(flags)
     combos = np.flatnonzero(np.bincount(flags[rows], minlength=1))  # the combinations present
     lookup = np.zeros(combos[-1] + 1 if len(combos) else 1, dtype=np.int32)
@@ -515,33 +541,57 @@ def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:
     return (r.value[rows] - domestic) * r.sign / np.abs(domestic)
 
 
+TOP_RUNNER_ROWS = 1 << 17  # rows whose achievements are computed at once (Top Runner)
+
+
 def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
     """Per maker and indicator: the shipment-weighted average achievement of the leader threshold
-    of each product's segment (value / threshold, inverted for lower-is-better); ≥ 1 complies."""
+    of each product's segment (value / threshold, inverted for lower-is-better); ≥ 1 complies.
+    A chunk of rows at a time into each maker's running sums (the same sums as all rows at once,
+    `ranking.ShipmentSums`): no whole-table temporaries per indicator."""
     shipments = a.population.shipments
     makers = a.population.fields.get("enterprise")
     if shipments is None or makers is None:
         return None
     out = []
-    codes, names = pd.factorize(makers)
-    shipped = np.isfinite(shipments) & (shipments > 0)
+    codes, names = factorized(makers, TOP_RUNNER_ROWS)
+    n = len(a.segment_code)
     for r in inds:
         per_segment = np.array([leader.get((r.id, s), np.nan) for s in (*a.segment_ids, "")])
-        target = per_segment[a.segment_code]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            achievement = (r.value / target) if r.sign > 0 else (target / r.value)
-        del target
-        ok = np.isfinite(achievement)
-        ok &= shipped
-        if not ok.any():
+        sums = ranking.ShipmentSums(len(names))
+        found = False
+        for start in range(0, n, TOP_RUNNER_ROWS):
+            part = slice(start, start + TOP_RUNNER_ROWS)
+            target = per_segment[a.segment_code[part]]
+            value, shipped = r.value[part], shipments[part]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                achievement = (value / target) if r.sign > 0 else (target / value)
+            ok = np.isfinite(achievement) & np.isfinite(shipped) & (shipped > 0)
+            if ok.any():
+                found = True
+                sums.add(achievement[ok], shipped[ok], codes[part][ok])
+        if not found:
             continue
-        mean = ranking.shipment_weighted_mean(achievement[ok], shipments[ok], codes[ok], len(names))
+        mean = sums.mean()
         for g in np.flatnonzero(np.isfinite(mean)):
             out.append({"enterprise": names[g], "indicator": r.id,
                         "weighted_achievement": round(float(mean[g]), 6),
                         "complies": bool(mean[g] >= 1.0)})
     return pd.DataFrame(out, columns=["enterprise", "indicator", "weighted_achievement",
                                       "complies"])
+
+
+def factorized(values, rows: int = TOP_RUNNER_ROWS) -> tuple[np.ndarray, list]:
+    """`pandas.factorize(values)` a chunk of `rows` at a time: int32 codes into the distinct
+    values in order of first appearance, -1 for a missing one. A chunk's hash table, not one
+    sized for the whole column (pandas' is ≈ 60 MiB at 1M rows, whatever the distinct values)."""
+    codes = np.empty(len(values), dtype=np.int32)
+    index: dict = {}
+    for start in range(0, len(values), rows):
+        of_part, uniques = pd.factorize(values[start:start + rows])
+        known = [index.setdefault(u, len(index)) for u in uniques]
+        codes[start:start + rows] = np.array([*known, -1], dtype=np.int32)[of_part]
+    return codes, list(index)
 
 
 def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,

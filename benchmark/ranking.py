@@ -226,18 +226,45 @@ def shipment_weighted_mean(values, shipments, groups, n_groups: int | None = Non
     shipments are left out; a maker with no shipments left gets NaN. Negative shipments are an
     error.
     """
-    x = np.asarray(values, dtype=float)
-    q = np.asarray(shipments, dtype=float)
+    g = _maker_codes(groups)
+    size = n_groups if n_groups is not None else (int(g.max()) + 1 if g.size else 0)
+    sums = ShipmentSums(size)
+    sums.add(values, shipments, g)
+    return sums.mean()
+
+
+class ShipmentSums:
+    """Each maker's running sums of shipments and of value × shipments, added a part of the rows
+    at a time: row by row in order into the same sums, so that the sums (and means) of rows added
+    in parts are those of the rows at once, to the last bit (`shipment_weighted_mean`)."""
+
+    def __init__(self, n_groups: int) -> None:
+        self.total = np.zeros(n_groups)
+        self.weighted = np.zeros(n_groups)
+
+    def add(self, values, shipments, groups) -> None:
+        """Add rows (a value, shipments and a maker code each; see `shipment_weighted_mean`)."""
+        x = np.asarray(values, dtype=float)
+        q = np.asarray(shipments, dtype=float)
+        g = _maker_codes(groups)
+        if np.any(q < 0):
+            raise ValueError("shipments must not be negative")
+        keep = ~(np.isnan(x) | np.isnan(q))
+        if not keep.all():  # else no copies of the rows kept
+            x, q, g = x[keep], q[keep], g[keep]
+        np.add.at(self.total, g, q)
+        np.add.at(self.weighted, g, x * q)
+
+    def mean(self) -> np.ndarray:
+        """Each maker's shipment-weighted mean (NaN for a maker with no shipments)."""
+        total = self.total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, self.weighted / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _maker_codes(groups) -> np.ndarray:
+    """Maker codes as an integer array, or an error saying what they must be."""
     g = np.asarray(groups)
     if not np.issubdtype(g.dtype, np.integer) or (g.size and g.min() < 0):
         raise ValueError("groups must be non-negative integer codes (use pandas.factorize)")
-    if np.any(q < 0):
-        raise ValueError("shipments must not be negative")
-    keep = ~(np.isnan(x) | np.isnan(q))
-    size = n_groups if n_groups is not None else (int(g.max()) + 1 if g.size else 0)
-    if not keep.all():  # else no copies of the rows kept
-        x, q, g = x[keep], q[keep], g[keep]
-    total = np.bincount(g, weights=q, minlength=size)
-    weighted = np.bincount(g, weights=x * q, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
+    return g

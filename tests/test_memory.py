@@ -202,3 +202,86 @@ def test_rank_draws_no_progress_off_a_terminal(tmp_path):
     res = _rank_1000(tmp_path, "csv")
     assert "rows/s" not in res.output and "[####" not in res.output
     assert pd.read_csv(tmp_path / "out" / "tiers.csv", encoding="utf-8-sig").shape[0] > 0
+
+
+# --- the rank stage's peak (issue 12): whole-table temporaries cut -------------------------------
+
+
+def test_a_label_indicator_holds_no_float_per_row(table):
+    """A yes/no label's value (no row declares it as a number) is one NaN shared by every row,
+    not a float64 array of NaN (7.6 MiB at 1M rows); segment positions are int32."""
+    from benchmark.engine.standing import segment_positions
+
+    catalogue = load_catalogue()
+    pop = load_population(table, catalogue, SET)
+    a = assess(pop, catalogue, "leader", ON, population="self")
+    labels = [ind for ind in a.indicators.values() if ind.kind == "boolean"]
+    assert labels
+    for ind in labels:
+        assert ind.value.strides == (0,) and np.isnan(ind.value).all()
+        assert len(ind.value) == len(pop) and not ind.value.flags.writeable
+    positions = segment_positions(a.segment_code)
+    assert len(positions) > 1 and all(p.dtype == np.int32 for p in positions.values())
+    assert sum(len(p) for p in positions.values()) == len(pop)
+
+
+def test_top_runner_makes_no_whole_table_temporaries(table, monkeypatch):
+    """Top Runner compliance a chunk of rows at a time, the makers coded a chunk at a time (not
+    pandas' hash table sized for the whole column): with chunks smaller than the table its peak
+    stays within two float64 columns (it was ≈ 8 before)."""
+    from benchmark import leaders
+    from benchmark.engine.standing import ranked_indicators
+    from benchmark.leaders import _top_runner
+
+    monkeypatch.setattr(leaders, "TOP_RUNNER_ROWS", 8192)
+
+    catalogue = load_catalogue()
+    pop = load_population(table, catalogue, SET)
+    a = assess(pop, catalogue, "leader", ON, population="self")
+    r = rank_population(a)
+    leader = {(t.indicator, t.segment): t.threshold for t in r.thresholds.itertuples()}
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        top = _top_runner(a, ranked_indicators(a.indicators), leader)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert top is not None and top.equals(r.top_runner) and len(top) > 10
+    assert peak - before <= 2 * 8 * len(pop)
+
+
+def test_makers_coded_in_chunks_as_pandas_codes_them():
+    from benchmark.leaders import factorized
+
+    rng = np.random.default_rng(7)
+    texts = np.array([f"maker {i}" for i in range(50)] + [None, np.nan], dtype=object)
+    for rows in (1, 7, 1000):
+        values = texts[rng.integers(0, len(texts), 3000)]
+        codes, names = factorized(values, rows=rows)
+        expected, uniques = pd.factorize(values)
+        assert codes.dtype == np.int32 and (codes == expected).all()
+        assert names == list(uniques)
+
+
+def test_arrow_text_taken_chunk_by_chunk_as_pandas_takes_it():
+    """An arrow text field of several chunks taken at positions (ascending or not, -1 for "")
+    chunk by chunk, without joining the chunks: the same text as pandas' take."""
+    import pyarrow as pa
+
+    from benchmark.leaders import _arrow_rows
+
+    rng = np.random.default_rng(11)
+    chunks = [pa.array([f"M-{i}" for i in range(start, start + n)], pa.large_string())
+              for start, n in ((0, 5), (5, 7), (12, 1), (13, 9))]
+    field = pd.arrays.ArrowStringArray(pa.chunked_array(chunks),
+                                       dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    for k in range(200):
+        at = rng.integers(-1, len(field), int(rng.integers(0, 40)))
+        if k % 2:  # ascending, with "" rows among them (the rows left out)
+            at = np.sort(at)
+            at[rng.random(len(at)) < 0.3] = -1
+        taken = _arrow_rows(field, at)
+        expected = field.take(at, allow_fill=True, fill_value="")
+        assert taken.dtype == expected.dtype and list(taken) == list(expected), at
