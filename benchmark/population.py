@@ -1532,7 +1532,7 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
         if isinstance(arrays[0], pd.Categorical):
             joined = pd.api.types.union_categoricals(arrays)
         elif isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
-            joined = pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
+            joined = _one_chunk(arrays)
         else:
             joined = np.concatenate(arrays)
         return joined if order is None else joined[order]
@@ -1552,6 +1552,18 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
     pop.rows_read = parts[-1].rows_read
     pop.segment_codes = None
     return pop
+
+
+def _one_chunk(arrays: list):
+    """Arrow string arrays of consecutive parts as one array of one chunk: joined once here, so
+    that taking rows later (sorting, a segment's rows) does not join the chunks again."""
+    import pyarrow as pa
+
+    chunks: list = []
+    for array in arrays:
+        arrow = pa.array(array)
+        chunks += arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    return pd.arrays.ArrowStringArray(pa.concat_arrays(chunks), dtype=arrays[0].dtype)
 
 
 def _cell_text(value: Any) -> str | None:
