@@ -134,20 +134,31 @@ def test_rows_of_the_wrong_width_are_all_reported_at_their_lines(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_rows_of_the_wrong_width_are_found_in_every_chunk(tmp_path, cat, monkeypatch):
+@pytest.mark.parametrize("long_row", [False, True])
+def test_rows_of_the_wrong_width_are_found_in_every_chunk(tmp_path, cat, monkeypatch, long_row):
+    """Each row of the wrong width listed once, at its line; also when a row (row 20) is longer
+    than a block of text, so that the table is read again with larger blocks."""
     import benchmark.population as population
 
     monkeypatch.setattr(population, "CHUNK_ROWS", 7)
+    if long_row:
+        monkeypatch.setattr(population, "READ_BLOCK", 256)
     path = tmp_path / "m.csv"
     row = "甲公司,Q/JDJ 1-2025,三相异步电动机,M{},1.5,4,90.6,62,是"
     lines = [MOTOR_HEADER] + [row.format(k) for k in range(30)]
     lines[3] += ",x"
+    if long_row:
+        lines[20] = lines[20].replace("M19", "M" + "9" * 2000)
     lines[25] += ",x,y"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as exc:
         load_population(path, cat, MOTOR)
     assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 4),
                                                               ("table_syntax", 26)]
+    del lines[25], lines[3]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["model"].tolist() == [line.split(",")[3] for line in lines[1:]]
 
 
 def test_a_quoted_cell_may_hold_line_breaks(tmp_path, cat):
@@ -413,32 +424,6 @@ def test_cells_are_the_same_whatever_the_blocks_the_text_is_parsed_in(tmp_path, 
     frame, _ = read_table(path)
     assert len(frame) == len(rows)
     assert _cells(frame) == _cells(_as_pandas_read_it(path, sep=",", encoding=encoding))
-
-
-def test_a_row_longer_than_a_block_read_again_reports_wrong_widths_once(tmp_path, cat,
-                                                                         monkeypatch):
-    """A table read again with larger blocks after a long row (row 20) lists each row of the
-    wrong width once, at its line, whether before or after the long row."""
-    import benchmark.population as population
-
-    monkeypatch.setattr(population, "READ_BLOCK", 256)
-    monkeypatch.setattr(population, "CHUNK_ROWS", 7)
-    path = tmp_path / "m.csv"
-    row = "甲公司,Q/JDJ 1-2025,三相异步电动机,M{},1.5,4,90.6,62,是"
-    lines = [MOTOR_HEADER] + [row.format(k) for k in range(30)]
-    lines[3] += ",x"
-    lines[20] = lines[20].replace("M19", "M" + "9" * 2000)
-    lines[25] += ",x,y"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InputError) as exc:
-        load_population(path, cat, MOTOR)
-    assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 4),
-                                                              ("table_syntax", 26)]
-    del lines[25], lines[3]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    pop = load_population(path, cat, MOTOR)
-    models = [line.split(",")[3] for line in lines[1:]]
-    assert pop.fields["model"].tolist() == models
 
 
 def test_a_row_longer_than_the_largest_block_is_a_clear_error(tmp_path, monkeypatch):
