@@ -435,7 +435,8 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines
             yield frame
             del frame
     if wrong:
-        if any(row.number is None for row in wrong):  # lines are known on one thread only
+        # lines are known on one thread only; a reader read again: its rows found once
+        if block != READ_BLOCK or any(row.number is None for row in wrong):
             wrong = []
             with _opened(source) as fh:
                 for _ in _csv_reader(fh, encoding, delimiter, lines_before, wrong.append,
