@@ -335,8 +335,8 @@ _DECIMAL_COMMA = re.compile(r"^(\D*?)(\d+),(\d+)(\D*)$")
 _ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "utf8": "utf8"}  # read natively
 # Bytes of text parsed at a time. pyarrow's reader parses blocks ahead of the rows asked for,
 # held as text and batches (a slow consumer of the 1M-row room-AC table: 8 MiB blocks ≈ 220 MB,
-# 2 MiB ≈ 90 MB); a row may cross one block's end but not be longer than a block, so a table
-# with a longer row is read again with blocks 4 times as large, up to LARGEST_BLOCK.
+# 2 MiB ≈ 90 MB); a row much longer than a block cannot be read ("straddling object"), so such
+# a table is read again with blocks 4 times as large, up to LARGEST_BLOCK (the former size).
 READ_BLOCK = 2 << 20
 LARGEST_BLOCK = 8 << 20
 _WRONG_WIDTHS_SHOWN = 50  # rows with the wrong number of cells listed one by one
