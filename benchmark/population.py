@@ -252,6 +252,7 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                 if len(frame):
                     empty = False
                     yield frame
+                del frame  # freed by its reader, not held while the next chunk is read
             if empty:
                 raise InputError(Problem("table_empty", "the table has no data rows",
                                          file=display))
@@ -332,6 +333,12 @@ def _xlsx_chunks(source, sheet: str | None, header_line: int, display: str, chun
 
 _DECIMAL_COMMA = re.compile(r"^(\D*?)(\d+),(\d+)(\D*)$")
 _ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "utf8": "utf8"}  # read natively
+# Bytes of text parsed at a time. pyarrow's reader parses blocks ahead of the rows asked for,
+# held as text and batches (a slow consumer of the 1M-row room-AC table: 8 MiB blocks ≈ 220 MB,
+# 2 MiB ≈ 90 MB); a row much longer than a block cannot be read ("straddling object"), so such
+# a table is read again with blocks 4 times as large, up to LARGEST_BLOCK (the former size).
+READ_BLOCK = 2 << 20
+LARGEST_BLOCK = 8 << 20
 _WRONG_WIDTHS_SHOWN = 50  # rows with the wrong number of cells listed one by one
 
 
@@ -383,31 +390,57 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines
         rows_done += table.num_rows
         return pa.Table.from_arrays(columns, names=names).to_pandas()
 
-    with _opened(source) as fh:
-        for batch in _csv_reader(fh, encoding, delimiter, lines_before, wrong.append):
-            if not names:  # the header row: the first row read
-                header = pa.array([c[0] for c in batch.slice(0, 1).to_pydict().values()],
-                                  pa.large_string())
-                header = _without_leading_spaces(header, partial(header_opened, len(header)))
-                names = [_clean_header(n) for n in _pandas_names(header.to_pylist())]
-                rows_done = 1
-                identity = set(text_columns(names)) if text_columns is not None else set()
-                batch = batch.slice(1)
-            held.append(batch)
-            rows_held += batch.num_rows
-            while rows_held >= chunk_rows and not wrong:
-                table = pa.Table.from_batches(held)
-                held, rows_held = [*table.slice(chunk_rows).to_batches()], rows_held - chunk_rows
-                frame = frame_of(table.slice(0, chunk_rows))
-                del table
-                yield frame
-                del frame
+    block = READ_BLOCK
+
+    def batches():
+        """The reader's batches; after a row longer than a block, read again with larger blocks
+        and the rows already given left out (the rows of the wrong width all found again)."""
+        nonlocal block
+        given = 0
+        while True:
+            skip = given
+            try:
+                with _opened(source) as fh:
+                    for batch in _csv_reader(fh, encoding, delimiter, lines_before, wrong.append,
+                                             block=block):
+                        if skip:
+                            cut = min(skip, batch.num_rows)
+                            batch, skip = batch.slice(cut), skip - cut
+                            if not batch.num_rows:
+                                continue
+                        given += batch.num_rows
+                        yield batch
+                return
+            except pa.ArrowInvalid as exc:
+                if "straddling object" not in str(exc) or block >= LARGEST_BLOCK:
+                    raise
+                block, wrong[:] = min(block * 4, LARGEST_BLOCK), []
+
+    for batch in batches():
+        if not names:  # the header row: the first row read
+            header = pa.array([c[0] for c in batch.slice(0, 1).to_pydict().values()],
+                              pa.large_string())
+            header = _without_leading_spaces(header, partial(header_opened, len(header)))
+            names = [_clean_header(n) for n in _pandas_names(header.to_pylist())]
+            rows_done = 1
+            identity = set(text_columns(names)) if text_columns is not None else set()
+            batch = batch.slice(1)
+        held.append(batch)
+        rows_held += batch.num_rows
+        while rows_held >= chunk_rows and not wrong:
+            table = pa.Table.from_batches(held)
+            held, rows_held = [*table.slice(chunk_rows).to_batches()], rows_held - chunk_rows
+            frame = frame_of(table.slice(0, chunk_rows))
+            del table
+            yield frame
+            del frame
     if wrong:
-        if any(row.number is None for row in wrong):  # lines are known on one thread only
+        # lines are known on one thread only; a reader read again: its rows found once
+        if block != READ_BLOCK or any(row.number is None for row in wrong):
             wrong = []
             with _opened(source) as fh:
                 for _ in _csv_reader(fh, encoding, delimiter, lines_before, wrong.append,
-                                     threads=False):
+                                     threads=False, block=block):
                     pass
         raise InputError(_wrong_widths(wrong, len(names), display, delimiter))
     if rows_held:
@@ -425,7 +458,7 @@ def _opened(source: Path | io.BytesIO):
 
 
 def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, lines_before: int, wrong,
-                threads: bool = True):
+                threads: bool = True, block: int = READ_BLOCK):
     """pyarrow's streaming CSV reader of a text table from its header on (`lines_before`
     physical lines above it), every column as text; rows of the wrong width are given to
     `wrong` and left out; a line of spaces is skipped, as a blank line is (as pandas' reader
@@ -442,7 +475,7 @@ def _csv_reader(source: BinaryIO, encoding: str, delimiter: str, lines_before: i
         source, memory_pool=pa.system_memory_pool(),  # batches freed go back to the system
         read_options=pa_csv.ReadOptions(skip_rows=lines_before, autogenerate_column_names=True,
                                         encoding=_ARROW_ENCODINGS.get(encoding.lower(), encoding),
-                                        use_threads=threads, block_size=8 << 20),
+                                        use_threads=threads, block_size=block),
         parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                           invalid_row_handler=skip),
         convert_options=pa_csv.ConvertOptions(
@@ -1547,7 +1580,7 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
         if isinstance(arrays[0], pd.Categorical):
             joined = pd.api.types.union_categoricals(arrays)
         elif isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
-            joined = pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
+            joined = _one_chunk(arrays)
         else:
             joined = np.concatenate(arrays)
         return joined if order is None else joined[order]
@@ -1567,6 +1600,18 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
     pop.rows_read = parts[-1].rows_read
     pop.segment_codes = None
     return pop
+
+
+def _one_chunk(arrays: list):
+    """Arrow string arrays of consecutive parts as one array of one chunk: joined once here, so
+    that taking rows later (sorting, a segment's rows) does not join the chunks again."""
+    import pyarrow as pa
+
+    chunks: list = []
+    for array in arrays:
+        arrow = pa.array(array)
+        chunks += arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    return pd.arrays.ArrowStringArray(pa.concat_arrays(chunks), dtype=arrays[0].dtype)
 
 
 def _cell_text(value: Any) -> str | None:

@@ -295,6 +295,23 @@ def test_reading_in_chunks_gives_the_same_population(cat, monkeypatch):
     assert whole.sha256 == chunked.sha256
 
 
+def test_model_read_in_chunks_is_held_as_one_arrow_chunk(cat, monkeypatch):
+    import pyarrow as pa
+
+    import benchmark.population as population
+
+    whole = load_population(EXAMPLE, cat, "room-air-conditioner")
+    monkeypatch.setattr(population, "CHUNK_ROWS", 7)  # six chunks of the 40 rows
+    chunked = load_population(EXAMPLE, cat, "room-air-conditioner")
+    model = chunked.fields["model"]
+    assert isinstance(model, pd.arrays.ArrowStringArray)
+    assert model.dtype == whole.fields["model"].dtype
+    assert pa.chunked_array(pa.array(model)).num_chunks == 1  # rows taken later join nothing
+    assert list(model) == list(whole.fields["model"])
+    order = np.arange(len(model))[::-1]
+    assert list(model[order]) == list(whole.fields["model"])[::-1]
+
+
 def test_foreign_registry_export_read_through_its_mapping(cat, tmp_path):
     folder = ROOT / "examples" / "populations"
     export = folder / "registry-refrigerators.csv"

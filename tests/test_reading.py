@@ -134,20 +134,31 @@ def test_rows_of_the_wrong_width_are_all_reported_at_their_lines(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_rows_of_the_wrong_width_are_found_in_every_chunk(tmp_path, cat, monkeypatch):
+@pytest.mark.parametrize("long_row", [False, True])
+def test_rows_of_the_wrong_width_are_found_in_every_chunk(tmp_path, cat, monkeypatch, long_row):
+    """Each row of the wrong width listed once, at its line; also when a row (row 20) is longer
+    than a block of text, so that the table is read again with larger blocks."""
     import benchmark.population as population
 
     monkeypatch.setattr(population, "CHUNK_ROWS", 7)
+    if long_row:
+        monkeypatch.setattr(population, "READ_BLOCK", 256)
     path = tmp_path / "m.csv"
     row = "甲公司,Q/JDJ 1-2025,三相异步电动机,M{},1.5,4,90.6,62,是"
     lines = [MOTOR_HEADER] + [row.format(k) for k in range(30)]
     lines[3] += ",x"
+    if long_row:
+        lines[20] = lines[20].replace("M19", "M" + "9" * 2000)
     lines[25] += ",x,y"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as exc:
         load_population(path, cat, MOTOR)
     assert [(p.code, p.line) for p in exc.value.problems] == [("table_syntax", 4),
                                                               ("table_syntax", 26)]
+    del lines[25], lines[3]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    assert pop.fields["model"].tolist() == [line.split(",")[3] for line in lines[1:]]
 
 
 def test_a_quoted_cell_may_hold_line_breaks(tmp_path, cat):
@@ -388,3 +399,40 @@ def test_every_cell_is_read_as_pandas_reads_it(tmp_path, monkeypatch, rows, deli
     path.write_bytes(("\n".join(lines) + end + "\n").encode(encoding))
     frame, _ = read_table(path, delimiter=delimiter)
     assert _cells(frame) == _cells(_as_pandas_read_it(path, sep=delimiter, encoding=encoding))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.sampled_from([*_FRAGMENTS, "x" * 300]), min_size=3,
+                              max_size=3), min_size=1, max_size=12),
+       block=st.sampled_from([64, 200, 1 << 10]),
+       encoding=st.sampled_from(["utf-8", "utf-16", "gb18030"]))
+def test_cells_are_the_same_whatever_the_blocks_the_text_is_parsed_in(tmp_path, monkeypatch,
+                                                                      rows, block, encoding):
+    """pyarrow parses the text a block of bytes at a time (population.READ_BLOCK) and cannot
+    read a row longer than a block: such a table is read again with larger blocks, from where
+    it was. Rows longer than a block, and quoted line breaks across blocks, read as pandas'
+    reader reads them, each row once."""
+    import benchmark.population as population
+
+    monkeypatch.setattr(population, "READ_BLOCK", block)
+    monkeypatch.setattr(population, "LARGEST_BLOCK", 1 << 20)
+    monkeypatch.setattr(population, "CHUNK_ROWS", 5)
+    path = tmp_path / "t.csv"
+    lines = [",".join(["h1", " h2", "h3"])] + [",".join(r) for r in rows]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    frame, _ = read_table(path)
+    assert len(frame) == len(rows)
+    assert _cells(frame) == _cells(_as_pandas_read_it(path, sep=",", encoding=encoding))
+
+
+def test_a_row_longer_than_the_largest_block_is_a_clear_error(tmp_path, monkeypatch):
+    import benchmark.population as population
+
+    monkeypatch.setattr(population, "READ_BLOCK", 256)
+    monkeypatch.setattr(population, "LARGEST_BLOCK", 1024)
+    path = tmp_path / "t.csv"
+    path.write_text("h1,h2\n1,2\n3," + "x" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_table(path)
+    assert [p.code for p in exc.value.problems] == ["table_unreadable"]
