@@ -158,37 +158,12 @@ def identity_column(values) -> pd.Series:
 
 
 def _arrow_rows(values, at: np.ndarray):
-    """Arrow text at positions `at` ("" where `at` is -1), taken from each chunk of a chunked
-    field in turn: Arrow would join the chunks to take from them (a copy of the whole field,
-    ≈ 27 MiB of `model` at 1M rows, at the rank stage's peak). Positions out of order are taken
-    in order, then put in theirs (a copy of the rows taken only)."""
-    field = pd.array(values)
-    chunked = pa.chunked_array(pa.array(field))
-    if chunked.num_chunks < 2 or not isinstance(field, pd.arrays.ArrowStringArray):
-        return field.take(at, allow_fill=True, fill_value="")
-    ascending = bool((np.diff(at[at >= 0]) >= 0).all())
-    order = None if ascending else np.argsort(at, kind="stable")
-    wanted = at if order is None else at[order]
-    ends = np.cumsum([len(c) for c in chunked.chunks])
-    # each position's chunk (a -1 position: the chunk of the one before it), in order
-    chunk_of = np.maximum.accumulate(np.where(wanted < 0, 0, np.searchsorted(
-        ends, wanted, side="right")))
-    pieces = []
-    for k, chunk in enumerate(chunked.chunks):
-        lo, hi = np.searchsorted(chunk_of, [k, k + 1])
-        local = wanted[lo:hi] - (ends[k] - len(chunk))
-        pieces.append(chunk.take(pa.array(local, mask=wanted[lo:hi] < 0)).fill_null(""))
-    taken = pa.chunked_array(pieces, type=chunked.type)
-    del pieces, wanted, chunk_of
-    if order is not None:  # back into the order asked for, from the rows taken only
-        joined = pa.concat_arrays(taken.chunks)
-        del taken
-        back = np.argsort(order)  # where each position asked for is among those taken
-        del order
-        taken = pa.chunked_array([joined.take(pa.array(back))])
-        del joined
+    """Arrow text at positions `at` ("" where `at` is -1). A population holds such a field as
+    one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
+    pages arrow's pool keeps after the take are given back."""
+    taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     pa.default_memory_pool().release_unused()
-    return pd.arrays.ArrowStringArray(taken, dtype=field.dtype)
+    return taken
 
 
 def _identity_at(values, at: np.ndarray) -> pd.Series:
