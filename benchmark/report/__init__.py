@@ -208,13 +208,13 @@ def _merge(base: dict, over: dict) -> dict:
 def labels(lang: str, template_dir: str | None = None) -> dict:
     """Report wording in `lang`: the shipped labels.yaml with a template folder's own merged
     over it (read safely; a malformed one is a located problem). Each file is read once per
-    run (cached by path, size and modification time), so the mapping is shared: read it, never
-    change it."""
-    shipped = data_file("reports") / "labels.yaml"
+    run (cached by path, size and modification time; the shipped file's stamp taken once,
+    `wording.shipped_stamp`, as the engine's wording takes it), so the mapping is shared: read
+    it, never change it."""
     own = Path(template_dir) / "labels.yaml" if template_dir else None
-    from benchmark.wording import file_stamp
+    from benchmark.wording import file_stamp, shipped_stamp
 
-    return _labels(lang, file_stamp(shipped), str(own) if own else None,
+    return _labels(lang, shipped_stamp(), str(own) if own else None,
                    file_stamp(own) if own is not None else None)
 
 
