@@ -95,8 +95,7 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     if column:
         text = C["problem_column"].format(column=column, text=text)
     line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
-    hint = next((L["reading_hints"][k] for k, v in labels("en")["reading_hints"].items()
-                 if v == p.hint), p.hint)  # a hint worded in labels.yaml, in lang
+    hint = L["reading_hints"][p.hint_code] if p.hint_code else p.hint
     return line + (C["hint"].format(hint=hint) if hint else "")
 
 

@@ -23,6 +23,7 @@ class Problem:
     line: int | None = None
     hint: str | None = None
     severity: str = "error"  # "error" | "warning"
+    hint_code: str | None = None  # the hint's code in labels.yaml `reading_hints` (worded per lang)
 
     def at(self, file: str | None = None, pointer: str | None = None,
            line: int | None = None) -> Problem:
@@ -46,7 +47,7 @@ class Problem:
         return text
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "hint_code"}
 
 
 class BenchmarkError(Exception):

@@ -632,12 +632,15 @@ def _wrong_widths(rows: list, width: int, display: str, delimiter: str) -> list[
     def hint(text: str) -> str:
         if text.count('"') % 2 or _QUOTE_AFTER_SPACES.get(delimiter, _QUOTE_AFTER_SPACES[","]
                                                           ).search(text):
-            return wording.text("reading_hints", "quote_after_spaces")["en"]
-        return wording.text("reading_hints", "wrong_width")["en"]
+            return "quote_after_spaces"
+        return "wrong_width"
 
-    out = [Problem("table_syntax", f"the row has {row.actual_columns} cells; the header has "
-                   f"{width}", file=display, line=row.number, hint=hint(row.text))
-           for row in rows[:_WRONG_WIDTHS_SHOWN]]
+    out = []
+    for row in rows[:_WRONG_WIDTHS_SHOWN]:
+        code = hint(row.text)
+        out.append(Problem("table_syntax", f"the row has {row.actual_columns} cells; the header "
+                           f"has {width}", file=display, line=row.number, hint_code=code,
+                           hint=wording.text("reading_hints", code)["en"]))
     if len(rows) > _WRONG_WIDTHS_SHOWN:
         out.append(Problem("table_syntax", f"{len(rows) - _WRONG_WIDTHS_SHOWN:,} more rows have "
                            "the wrong number of cells", file=display))
