@@ -277,12 +277,15 @@ def gathered(client: Any, futures: list, staged: Callable[[Any], list[tuple[str,
     `staged` (taken from a result by `staged`) are removed before the error goes on. `back`
     is given each result as it comes back (progress), in the order they finish."""
     try:
-        if back is not None:
-            from dask.distributed import as_completed
+        if back is None:
+            return client.gather(futures)
+        from dask.distributed import as_completed
 
-            for future in as_completed(futures):
-                back(future.result())
-        return client.gather(futures)
+        got = {}  # each result fetched once, as it comes back
+        for future in as_completed(futures):
+            got[future.key] = future.result()
+            back(got[future.key])
+        return [got[f.key] for f in futures]
     except BaseException:
         for f in futures:
             if f.status == "finished":

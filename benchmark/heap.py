@@ -1,6 +1,6 @@
 """How the C library's heap is used while a large population is read and assessed.
 
-Reading a table pins glibc's mmap threshold at 128 KiB (population._return_freed_memory), so
+Reading a table pins glibc's mmap threshold at 128 KiB (`pinned_heap`), so
 that the memory of a chunk read and freed goes back to the system. With the threshold pinned,
 every array of a large population's rows is a mapping of its own, and each temporary one is
 faulted in and zeroed page by page again: reading cells onto canonical units and assessing make
@@ -17,12 +17,22 @@ from functools import lru_cache
 
 REUSED_FROM_ROWS = 1 << 16  # work over this many rows or more runs in reused heap memory
 MMAP_THRESHOLD = -3  # glibc's mallopt parameter M_MMAP_THRESHOLD
-PINNED = 128 * 1024  # the threshold reading pins (population._return_freed_memory)
+PINNED = 128 * 1024  # the threshold reading pins (`pinned_heap`): glibc's default
 # While lifted: the arrays of a chunk of rows (reading: 200,000 rows, 1.6 MB of floats;
 # assessing: 131,072) come from the heap and are reused; larger ones, a whole population's, stay
 # mappings of their own, so that the heap does not grow around long-lived arrays (measured on
 # 1M rows: most of the time saved, without the 50–80 MB a higher threshold keeps resident)
 LIFTED = 2 << 20
+
+
+def pinned_heap() -> None:
+    """Keep large allocations mmapped (glibc), so the memory of a chunk read and freed goes back
+    to the system instead of lingering in the heap: glibc raises its mmap threshold after big
+    frees, after which big arrays come from the heap and their space is never returned. A no-op
+    where there is no glibc."""
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(MMAP_THRESHOLD, PINNED)
 
 
 @contextmanager
@@ -37,7 +47,7 @@ def reused_heap(rows: int) -> Iterator[None]:
     try:
         yield
     finally:
-        libc.mallopt(MMAP_THRESHOLD, PINNED)
+        pinned_heap()
         libc.malloc_trim(0)
 
 

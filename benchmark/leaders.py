@@ -534,7 +534,6 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
     for r in inds:
         per_segment = np.array([leader.get((r.id, s), np.nan) for s in (*a.segment_ids, "")])
         sums = ranking.ShipmentSums(len(names))
-        found = False
         for start in range(0, n, TOP_RUNNER_ROWS):
             part = slice(start, start + TOP_RUNNER_ROWS)
             target = per_segment[a.segment_code[part]]
@@ -543,9 +542,8 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
                 achievement = (value / target) if r.sign > 0 else (target / value)
             ok = np.isfinite(achievement) & np.isfinite(shipped) & (shipped > 0)
             if ok.any():
-                found = True
                 sums.add(achievement[ok], shipped[ok], codes[part][ok])
-        if not found:
+        if not (sums.total > 0).any():
             continue
         mean = sums.mean()
         for g in np.flatnonzero(np.isfinite(mean)):

@@ -28,7 +28,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -39,7 +39,7 @@ from benchmark import units
 from benchmark.catalogue import close, indicator_set
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem
-from benchmark.heap import reused_heap
+from benchmark.heap import pinned_heap, reused_heap
 from benchmark.loading import (
     byte_size_setting,
     not_a_file,
@@ -1469,20 +1469,6 @@ def _as_written(cell: Any, column: Column) -> str | None:
     return text
 
 
-@lru_cache(maxsize=1)
-def _return_freed_memory() -> None:
-    """Keep large allocations mmapped (glibc), so the memory of a chunk read and freed goes back
-    to the system instead of lingering in the heap: glibc raises its mmap threshold after big
-    frees, after which big arrays come from the heap and their space is never returned. A no-op
-    where there is no glibc."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD: fixed at the default
-    except (OSError, AttributeError):
-        pass
-
-
 def _release_arrow_memory() -> None:
     """Give back what pyarrow's memory pool holds after a chunk's arrays are freed: its
     allocator (mimalloc or jemalloc) keeps freed pages for reuse, about 200 bytes a row of a
@@ -1506,7 +1492,7 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
         raise InputError(Problem("mapping_category_mismatch", f"the mapping is for "
                                  f"{mapping['category']!r}, not {set_id!r}", file=str(mapping_path),
                                  pointer="/category"))
-    _return_freed_memory()
+    pinned_heap()
     display = display or _display(path)
     origin = None
     if mapping and mapping.get("long_form"):  # one row per standard × indicator: pivot first

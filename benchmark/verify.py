@@ -206,10 +206,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str = "",
-              hashes: dict[str, str] | None = None) -> dict:
+def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str,
+              hashes: dict[str, str]) -> dict:
     """The report's result made again from its recorded inputs (found at `inputs`, their SHA-256
-    now `hashes` when known), read the way the provenance says they were read: a declaration file
+    now `hashes`), read the way the provenance says they were read: a declaration file
     or a table row, and a population."""
     from benchmark.batch import read_table_input, report_result, table_results, with_provenance
     from benchmark.engine.assess import peer_context
@@ -247,7 +247,6 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
                                              index, context)))[1]
     sources = {"set": table.get("set"), "mapping": table.get("mapping"),
                "population_mapping": peers.get("mapping")}
-    hashes = hashes if hashes is not None else _hashes(inputs)
     if row_result is not None:
         return with_provenance(row_result, recorded, pop.sha256, catalogue, programme,
                                population, sources, hashes)
@@ -255,12 +254,8 @@ def recompute(report: dict, inputs: dict[str, Path], catalogue, report_file: str
                          context)
 
 
-def _hashes(inputs: dict[str, Path]) -> dict[str, str]:
-    return {name: file_sha256(found) for name, found in inputs.items()}
-
-
 def recompute_ranking(report: dict, inputs: dict[str, Path], catalogue,
-                      report_file: str = "", hashes: dict[str, str] | None = None) -> dict:
+                      report_file: str, hashes: dict[str, str]) -> dict:
     """A peer ranking made again as `benchmark rank` made it: its recorded population (table and
     mapping), category, programme, date, include_superseded and settings; inputs named as
     recorded."""
@@ -274,8 +269,7 @@ def recompute_ranking(report: dict, inputs: dict[str, Path], catalogue,
                   settings.get("method"), settings.get("shortlist"), settings.get("tiers"),
                   int(settings.get("seed", 0)),
                   bool(prov.get("include_superseded", False)), display=table)
-    return ranking_result(r, hashes if hashes is not None else _hashes(inputs),
-                          catalogue.sha256)
+    return ranking_result(r, hashes, catalogue.sha256)
 
 
 def verify_report(report_json_path: str | Path, data_dir: str | Path | None = None,

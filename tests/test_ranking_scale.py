@@ -22,12 +22,11 @@ from click.testing import CliRunner
 import benchmark.population as population
 from benchmark.catalogue import data_file, load_catalogue
 from benchmark.cli import main
-from benchmark.leaders import EXCLUSION_COLUMNS, rank_file
+from benchmark.leaders import EXCLUSION_COLUMNS, PER_ROW_TABLES, rank_file
 from benchmark.report import labels
 from benchmark.report.ranking import (
     FIRST_FEW,
     MAX_LISTED,
-    PER_ROW,
     TOP_N,
     ranking_result,
     write_ranking,
@@ -119,7 +118,7 @@ def test_per_row_tables_hold_every_row_and_read_back_identical(tmp_path):
         tier_of = result["indicator_names"].get(c.removeprefix("tier_"), {}).get("en")
         return columns["tier"].replace("{indicator}", tier_of) if tier_of else columns[c]
 
-    for name in PER_ROW:
+    for name in PER_ROW_TABLES:
         csv = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig", dtype=str,
                           keep_default_na=False)
         parquet = pd.read_parquet(out / f"{name}.parquet")

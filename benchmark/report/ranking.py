@@ -55,7 +55,6 @@ from benchmark.report.xlsx import (
 from benchmark.thresholds import sample_warning_code
 
 Written = Ranking | RankingTables  # what the writers of the table files read: `table_frames`
-PER_ROW = PER_ROW_TABLES  # a row per population row: table files only
 SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
 RANK_FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "pdf")
 SCHEMA_VERSION = 2  # of ranking.json (benchmark/schemas/ranking.schema.json)
@@ -411,7 +410,7 @@ def table_csv(name: str, frame: pd.DataFrame, result: dict, lang: str,
     R = labels(lang, template_dir)["ranking"]
     columns = shown_columns(frame)
     header = [_column_header(c, R, result, lang) for c in columns]
-    if name in PER_ROW:  # put in words a chunk of rows at a time
+    if name in PER_ROW_TABLES:  # put in words a chunk of rows at a time
         def write(fh):
             write_csv(frame, fh, progress=progress, shown=lambda part: shown_frame(
                 part, result, R, lang).set_axis(header, axis=1))
@@ -576,7 +575,7 @@ def ranking_sheets(r: Written, result: dict, lang: str,
     for name, frame in table_frames(r).items():
         columns = sorted(shown_columns(frame),
                          key=lambda c: LEADING.index(c) if c in LEADING else 99)
-        small = name not in PER_ROW
+        small = name not in PER_ROW_TABLES
         rows = records(frame) if small else []
         units = {_unit(result, x) for x in frame["indicator"]} if "indicator" in frame else set()
         header = []
