@@ -18,7 +18,7 @@ from functools import lru_cache
 REUSED_FROM_ROWS = 1 << 16  # work over this many rows or more runs in reused heap memory
 MMAP_THRESHOLD = -3  # glibc's mallopt parameter M_MMAP_THRESHOLD
 PINNED = 128 * 1024  # the threshold reading pins (`pinned_heap`): glibc's default
-# While lifted: the arrays of a chunk of rows (reading: 200,000 rows, 1.6 MB of floats;
+# While lifted: the arrays of a chunk of rows (reading: 100,000 rows, 0.8 MB of floats;
 # assessing: 131,072) come from the heap and are reused; larger ones, a whole population's, stay
 # mappings of their own, so that the heap does not grow around long-lived arrays (measured on
 # 1M rows: most of the time saved, without the 50–80 MB a higher threshold keeps resident)
