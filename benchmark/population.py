@@ -438,7 +438,10 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines
                                                              table.num_rows))
             if delimiter == ";" and name not in identity:
                 column = _decimal_points(column)
-            columns.append(column)
+            # one piece per column, joined here, on the reading thread: each column's cells are
+            # then taken as they are (`_arrow_strings`), not joined again by each reading of them
+            columns.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray)
+                           else column)
         rows_done += table.num_rows
         return pa.Table.from_arrays(columns, names=names).to_pandas()
 
