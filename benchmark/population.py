@@ -438,10 +438,7 @@ def _text_chunks(source: Path | io.BytesIO, encoding: str, delimiter: str, lines
                                                              table.num_rows))
             if delimiter == ";" and name not in identity:
                 column = _decimal_points(column)
-            # one piece per column, joined here, on the reading thread: each column's cells are
-            # then taken as they are (`_arrow_strings`), not joined again by each reading of them
-            columns.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray)
-                           else column)
+            columns.append(column)
         rows_done += table.num_rows
         return pa.Table.from_arrays(columns, names=names).to_pandas()
 
@@ -1094,11 +1091,21 @@ def _arrow_strings(series: pd.Series):
 def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
     """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
     strings is encoded by pyarrow (its distinct cells an arrow array)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrow = _arrow_strings(series)
-    if arrow is None:
+    if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return pd.factorize(series, use_na_sentinel=True)
+    arrow = pa.array(series.array)  # its pieces as read: encoded together, not joined first
+    if isinstance(arrow, pa.ChunkedArray):
+        if arrow.num_chunks != 1:  # every piece's codes into one dictionary, the first's
+            encoded = pc.dictionary_encode(arrow)
+            dictionary = (encoded.chunk(0).dictionary if encoded.num_chunks else
+                          pa.array([], arrow.type))
+            indices = pa.concat_arrays([piece.indices for piece in encoded.chunks]
+                                       ) if encoded.num_chunks else pa.array([], pa.int32())
+            return pc.fill_null(indices, -1).to_numpy().astype(np.intp), dictionary
+        arrow = arrow.chunk(0)
     encoded = pc.dictionary_encode(arrow)
     codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
     return codes, encoded.dictionary

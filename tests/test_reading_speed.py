@@ -1,14 +1,19 @@
-"""Reading the next chunk of a table while the one given is used (population._read_ahead)."""
+"""Reading a table faster gives what it gave: the next chunk read while the one given is used
+(population._read_ahead), a column's pieces as read encoded together (population._factorize)."""
 
 from __future__ import annotations
 
 import threading
 
+import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmark import population
 from benchmark.errors import InputError, Problem
-from benchmark.population import _read_ahead, read_table_chunks
+from benchmark.population import _factorize, _read_ahead, read_table_chunks
 
 
 def _source(n: int, started: list[int], closed: threading.Event, fail_at: int | None = None):
@@ -69,3 +74,25 @@ def test_a_table_read_ahead_in_chunks_equals_the_table_read_whole(tmp_path, monk
     joined = [row for p in parts for row in p.itertuples(index=False)]
     assert joined == list(whole.itertuples(index=False))
     assert digest.result() == population._file_sha256(path).result()
+
+
+_CELLS = st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", " a", "5.20", "甲"]),
+                            st.text(max_size=4)), max_size=12)
+
+
+@given(st.lists(_CELLS, max_size=5))
+def test_a_column_in_pieces_is_encoded_as_the_column_joined(pieces):
+    """The codes and distinct cells of a column of arrow strings read in pieces (a chunk of a
+    table is several batches of pyarrow's reader) are those of the same cells in one piece."""
+    text = pd.StringDtype("pyarrow", na_value=float("nan"))
+    chunked = pa.chunked_array([pa.array(p, pa.large_string()) for p in pieces],
+                               pa.large_string())
+    in_pieces = pd.Series(pd.arrays.ArrowStringArray(chunked, dtype=text))
+    joined = pd.Series(pd.arrays.ArrowStringArray(
+        pa.chunked_array([chunked.combine_chunks()]), dtype=text))
+    codes, uniques = _factorize(in_pieces)
+    codes_joined, uniques_joined = _factorize(joined)
+    assert codes.tolist() == codes_joined.tolist()
+    assert uniques.to_pylist() == uniques_joined.to_pylist()
+    cells = [c for p in pieces for c in p]
+    assert [None if k < 0 else uniques[k].as_py() for k in codes] == cells
