@@ -1104,11 +1104,19 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
                           pa.array([], arrow.type))
             indices = pa.concat_arrays([piece.indices for piece in encoded.chunks]
                                        ) if encoded.num_chunks else pa.array([], pa.int32())
-            return pc.fill_null(indices, -1).to_numpy().astype(np.intp), dictionary
+            return _codes(indices), dictionary
         arrow = arrow.chunk(0)
     encoded = pc.dictionary_encode(arrow)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.intp)
-    return codes, encoded.dictionary
+    return _codes(encoded.indices), encoded.dictionary
+
+
+def _codes(indices) -> np.ndarray:
+    """Arrow dictionary indices as codes, -1 for a missing cell."""
+    import pyarrow.compute as pc
+
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return indices.to_numpy().astype(np.intp)
 
 
 def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
