@@ -1097,17 +1097,13 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return pd.factorize(series, use_na_sentinel=True)
     arrow = pa.array(series.array)  # its pieces as read: encoded together, not joined first
-    if isinstance(arrow, pa.ChunkedArray):
-        if arrow.num_chunks != 1:  # every piece's codes into one dictionary, the first's
-            encoded = pc.dictionary_encode(arrow)
-            dictionary = (encoded.chunk(0).dictionary if encoded.num_chunks else
-                          pa.array([], arrow.type))
-            indices = pa.concat_arrays([piece.indices for piece in encoded.chunks]
-                                       ) if encoded.num_chunks else pa.array([], pa.int32())
-            return _codes(indices), dictionary
-        arrow = arrow.chunk(0)
-    encoded = pc.dictionary_encode(arrow)
-    return _codes(encoded.indices), encoded.dictionary
+    encoded = pc.dictionary_encode(arrow)  # every piece's codes into one dictionary
+    if not isinstance(encoded, pa.ChunkedArray):
+        return _codes(encoded.indices), encoded.dictionary
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.intp), pa.array([], arrow.type)
+    indices = pa.concat_arrays([piece.indices for piece in encoded.chunks])
+    return _codes(indices), encoded.chunk(0).dictionary
 
 
 def _codes(indices) -> np.ndarray:
