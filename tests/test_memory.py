@@ -23,7 +23,7 @@ from test_dask import room_air_conditioners
 
 from benchmark.catalogue import load_catalogue
 from benchmark.cli import StageProgress, main
-from benchmark.engine import assess
+from benchmark.engine import FAIL, assess
 from benchmark.leaders import FIELDS, PER_ROW_TABLES, for_writing, rank_population
 from benchmark.population import load_population
 from benchmark.report.ranking import ranking_result
@@ -285,3 +285,22 @@ def test_arrow_text_taken_chunk_by_chunk_as_pandas_takes_it():
         taken = _arrow_rows(field, at)
         expected = field.take(at, allow_fill=True, fill_value="")
         assert taken.dtype == expected.dtype and list(taken) == list(expected), at
+
+
+def test_the_score_interval_is_worked_out_only_when_asked_for(table):
+    """The weighted score's four float64 arrays a row are not held by a ranking (nothing of
+    `rank` reads them); asked for, they are the interval the verdict was decided on: a row fails
+    the rule exactly where even its highest score is below the pass mark."""
+    catalogue = load_catalogue()
+    a = assess(load_population(table, catalogue, SET), catalogue, "leader", ON,
+               population="self")
+    rank_population(a)
+    scored = [(rule, a.outcomes[rule.id]) for rule in a.programme.rules
+              if rule.kind == "weighted_score"]
+    assert scored
+    for rule, o in scored:
+        assert o.score is not None and "arrays" not in vars(o.score)  # not worked out
+        low, high = o.score_low, o.score_high
+        assert low is not None and high is not None and (low <= high).all()
+        failed = np.isfinite(high) & (high < rule.pass_mark)
+        assert (failed == (o.codes == FAIL)).all()
