@@ -124,17 +124,23 @@ PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
 
 
 def text_fields(frame: pd.DataFrame) -> list[str]:
-    """The identity columns of a table held as text objects (and missing cells), which the
-    table files store as text (Parquet `large_string`, pandas' own text type), decided once
-    over the whole column, not per chunk."""
-    return [f for f in FIELDS if f in frame and frame[f].dtype == object
-            and pd.api.types.infer_dtype(frame[f], skipna=True) == "string"]
+    """The identity columns of a table held as text objects (and missing cells) or as codes
+    into distinct texts, which the table files store as text (Parquet `large_string`, pandas'
+    own text type), decided once over the whole column, not per chunk."""
+    def text(column: pd.Series) -> bool:
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = pd.Series(column.cat.categories)
+        return (column.dtype == object
+                and pd.api.types.infer_dtype(column, skipna=True) == "string")
+
+    return [f for f in FIELDS if f in frame and text(frame[f])]
 
 
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
     """Row number, the identity fields the population has, and the segment, for `rows` (all).
-    The identity stays the population's own text objects (a table of them, not a copy of the
-    text: the writers make it text a chunk at a time, `text_fields`)."""
+    The identity stays as the population holds it (codes into its distinct texts, or arrow
+    text: never a Python object per row; the writers make it text a chunk at a time,
+    `text_fields`)."""
     pop = a.population
     pick = (lambda x: x) if rows is None else (lambda x: x[rows])
     out: dict[str, object] = {"row": pick(pop.rows)}
@@ -149,9 +155,10 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
 
 
 def identity_column(values) -> pd.Series:
-    """An identity field's column of a table, kept as the population holds it: text objects
-    (shared with the population, not copied) or arrow-backed text (a field distinct per row,
-    such as `model`: never a Python object per row)."""
+    """An identity field's column of a table, kept as the population holds it (shared with it,
+    not copied): codes into its distinct texts (a categorical column), arrow-backed text (a
+    field distinct per row, such as `model`) or, for a population of declarations, text
+    objects."""
     if isinstance(values, np.ndarray):
         return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
     return pd.Series(values, copy=False)
@@ -168,7 +175,13 @@ def _arrow_rows(values, at: np.ndarray):
 
 def _identity_at(values, at: np.ndarray) -> pd.Series:
     """An identity field at positions `at` of the population ("" where `at` is -1), as the
-    population holds it (`identity_column`)."""
+    population holds it (`identity_column`): of a coded field, its codes at `at` only."""
+    if isinstance(values, pd.Categorical):
+        if "" not in values.categories:
+            values = values.add_categories([""])
+        codes = values.codes[at]
+        codes[at < 0] = values.categories.get_loc("")
+        return identity_column(pd.Categorical.from_codes(codes, dtype=values.dtype))
     if isinstance(values, np.ndarray):
         taken = np.asarray(values, dtype=object)[at]
         taken[at < 0] = ""
@@ -332,7 +345,8 @@ def _boards(a: Assessment, tiers: pd.DataFrame, boards: list[BoardMembers]) -> p
         "floor": np.repeat(np.array([b.floor for b in boards], dtype=float), sizes),
         "row": a.population.rows[pos].astype(np.int64)}
     for f in ("enterprise", "standard_number", "standard_title", "model"):
-        out[f] = fields[f][pos] if f in fields else np.full(len(pos), "", dtype=object)
+        out[f] = (np.asarray(fields[f][pos], dtype=object) if f in fields
+                  else np.full(len(pos), "", dtype=object))
     out["value"] = np.concatenate(value_parts).astype(float)
     return pd.DataFrame(out, columns=list(BOARD_COLUMNS))
 

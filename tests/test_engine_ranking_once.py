@@ -41,15 +41,17 @@ def test_tables_are_made_once_and_share_the_populations_text(ranked):
     frames = table_frames(r)
     assert table_frames(r) is frames and r.tables is frames
     pop = r.assessment.population
-    # the ranking and its tables share the population's text (no whole-table copy of it)
-    assert np.shares_memory(r.tiers["enterprise"].to_numpy(), pop.fields["enterprise"])
-    assert np.shares_memory(frames["tiers"]["enterprise"].to_numpy(), pop.fields["enterprise"])
+    # the ranking and its tables share the population's codes of its distinct texts (no
+    # whole-table copy of them, no text object per row)
+    codes = pop.fields["enterprise"].codes
+    assert np.shares_memory(r.tiers["enterprise"].array.codes, codes)
+    assert np.shares_memory(frames["tiers"]["enterprise"].array.codes, codes)
     for name in ("tiers", "composite"):
         frame = frames[name]
         at = np.searchsorted(pop.rows, frame["row"].to_numpy())
         for f in FIELDS:
             if f in frame and f in pop.fields:
-                # as the population holds it: text objects, or arrow text (model)
+                # as the population holds it: codes into its texts, or arrow text (model)
                 assert frame[f].dtype == pop.fields[f].dtype
                 assert list(frame[f]) == list(pop.fields[f][at])
 

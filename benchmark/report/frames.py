@@ -255,6 +255,7 @@ def write_csv(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_ROWS,
         return
     head = shown(frame.iloc[:1]).iloc[:0] if shown else frame.iloc[:0]
     fh.write(head.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    released()  # what the caller let go of before writing, before the first chunk is made
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start:start + chunk_rows]
         part = shown(part) if shown else part
@@ -293,6 +294,7 @@ def write_parquet(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_RO
     """`frame` as Parquet (zstd), one row group per chunk of rows; the object columns `text`
     made `large_string` a chunk at a time (see `arrow_schema`)."""
     schema = arrow_schema(frame, text)
+    released()  # what the caller let go of before writing, before the first chunk is made
     with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
         for start in range(0, max(len(frame), 1), chunk_rows):
             part = frame.iloc[start:start + chunk_rows]
