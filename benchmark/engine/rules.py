@@ -9,7 +9,7 @@ built (catalogue.check_programme), never skipped at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
@@ -84,8 +84,10 @@ class RuleOutcome:
         self.reason[up] = R[code]
         self.reason[rows & (self.codes == outcome) & (self.reason == 0)] = R[code]
 
-    def subject(self, ind_id: str, rows: np.ndarray, code: str) -> None:
-        arr = self.subjects.setdefault(ind_id, np.zeros(len(self.codes), dtype=np.int8))
+    def subject(self, ind_id: str, rows: np.ndarray, code: str,
+                part: slice = slice(None)) -> None:
+        """The subject's reason is `code` on `rows` (of the rows `part`) where it has none."""
+        arr = self.subjects.setdefault(ind_id, np.zeros(len(self.codes), dtype=np.int8))[part]
         arr[rows & (arr == 0)] = R[code]
 
 
@@ -288,60 +290,84 @@ class WeightedScore:
         return score_arrays(self.rule, self.programme, self.indicators, self.n)
 
 
-def score_arrays(rule: Rule, programme: Programme, indicators: dict, n: int,
-                 out: RuleOutcome | None = None) -> ScoreArrays:
-    """The weighted mean of level scores plus the bonus, as an interval; with `out`, each
-    subject's reason (not declared, level not assessable) marked on it."""
+SCORE_ROWS = 1 << 17  # rows whose weighted score temporaries are held at once
+
+
+def score_arrays(rule: Rule, programme: Programme, indicators: dict, n: int) -> ScoreArrays:
+    """The weighted mean of level scores plus the bonus, as an interval, for every row."""
+    parts = [arrays for _, arrays in _score_chunks(rule, programme, indicators, n)]
+
+    def joined(name: str):
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return ScoreArrays(**{name: joined(name) for name in ScoreArrays._fields})
+
+
+def _score_chunks(rule: Rule, programme: Programme, indicators: dict, n: int,
+                  out: RuleOutcome | None = None) -> Iterator[tuple[slice, ScoreArrays]]:
+    """The weighted score's arrays a chunk of rows at a time (each row's as all rows at once:
+    the same sums in the same order); with `out`, each subject's reason (not declared, level not
+    assessable) marked on it."""
     levels = programme.ladder.levels
     scores = np.array([lv.score or 0.0 for lv in levels])
     # level index → score; index -1 (no level: any level is possible) → the lowest / top score
     low_of = np.append(scores, scores[0])
     high_of = np.append(scores, scores.max())
-    low, high, weight = np.zeros(n), np.zeros(n), np.zeros(n)
-    for r in subjects_of(rule, indicators):
-        scored = r.applies & (r.status != NO_REFERENCE) & (r.status != NOT_APPLICABLE)
-        if r.has_reference is not None:  # an undeclared indicator with no reference: not scored
-            scored &= r.has_reference | r.declared
-        lo, hi = low_of[r.lowest], high_of[r.highest]  # lowest is -1 exactly where highest is
-        w = scored * float(r.weight)
-        low += w * lo
-        high += w * hi
-        weight += w
-        if out is not None:
-            out.subject(r.id, scored & (r.lowest < 0) & (r.status == NOT_DECLARED),
-                        "indicator_not_declared")
-            out.subject(r.id, scored & (lo != hi), "level_not_assessable")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low, high = low / weight, high / weight
+    subjects = subjects_of(rule, indicators)
     bonus = rule.bonus or {}
-    bonus_low = bonus_high = None
-    if bonus:
-        target = programme.ladder.index(bonus["level"])
-        sure, may = np.zeros(n), np.zeros(n)
-        for r in indicators.values():
-            if r.cls in bonus["classes"]:
-                judged = r.applies & (r.lowest >= 0)
-                sure += judged & (r.lowest >= target)
-                may += judged & (r.highest >= target)
-        cap = bonus.get("max", np.inf)
-        bonus_low = np.minimum(sure * bonus["points"], cap)
-        bonus_high = np.minimum(may * bonus["points"], cap)
-        low, high = low + bonus_low, high + bonus_high
-    low = np.round(np.minimum(low, 100.0), 2)
-    high = np.round(np.minimum(high, 100.0), 2)
-    return ScoreArrays(low, high, bonus_low, bonus_high, weight)
+    for start in range(0, max(n, 1), SCORE_ROWS):
+        part = slice(start, min(start + SCORE_ROWS, n))
+        m = part.stop - part.start
+        low, high, weight = np.zeros(m), np.zeros(m), np.zeros(m)
+        for r in subjects:
+            applies, status, declared = r.applies[part], r.status[part], r.declared[part]
+            lowest, highest = r.lowest[part], r.highest[part]
+            scored = applies & (status != NO_REFERENCE) & (status != NOT_APPLICABLE)
+            if r.has_reference is not None:  # undeclared, with no reference: not scored
+                scored &= r.has_reference[part] | declared
+            lo, hi = low_of[lowest], high_of[highest]  # lowest is -1 exactly where highest is
+            w = scored * float(r.weight)
+            low += w * lo
+            high += w * hi
+            weight += w
+            if out is not None:
+                out.subject(r.id, scored & (lowest < 0) & (status == NOT_DECLARED),
+                            "indicator_not_declared", part)
+                out.subject(r.id, scored & (lo != hi), "level_not_assessable", part)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low, high = low / weight, high / weight
+        bonus_low = bonus_high = None
+        if bonus:
+            target = programme.ladder.index(bonus["level"])
+            sure, may = np.zeros(m), np.zeros(m)
+            for r in indicators.values():
+                if r.cls in bonus["classes"]:
+                    judged = r.applies[part] & (r.lowest[part] >= 0)
+                    sure += judged & (r.lowest[part] >= target)
+                    may += judged & (r.highest[part] >= target)
+            cap = bonus.get("max", np.inf)
+            bonus_low = np.minimum(sure * bonus["points"], cap)
+            bonus_high = np.minimum(may * bonus["points"], cap)
+            low, high = low + bonus_low, high + bonus_high
+        low = np.round(np.minimum(low, 100.0), 2)
+        high = np.round(np.minimum(high, 100.0), 2)
+        yield part, ScoreArrays(low, high, bonus_low, bonus_high, weight)
 
 
 def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
     """The weighted mean of level scores plus the bonus, as an interval: fails when even the
-    highest possible score is below the pass mark, holds when the lowest reaches it. The
-    outcome keeps how to work the interval out again (`WeightedScore`), not its arrays."""
+    highest possible score is below the pass mark, holds when the lowest reaches it. Decided a
+    chunk of rows at a time; the outcome keeps how to work the interval out again
+    (`WeightedScore`), not its arrays."""
     out = RuleOutcome.new(x.n)
-    low, high, _, _, weight = score_arrays(rule, x.programme, x.indicators, x.n, out)
     mark = rule.pass_mark or 0
-    out.mark(UNKNOWN, weight == 0, "no_scorable")
-    out.mark(FAIL, (weight > 0) & (high < mark), "score_below")
-    out.mark(UNKNOWN, (weight > 0) & (low < mark) & (high >= mark), "score_uncertain")
+    for part, (low, high, _, _, weight) in _score_chunks(rule, x.programme, x.indicators, x.n,
+                                                         out):
+        rows = RuleOutcome(out.codes[part], out.reason[part])  # views: marked on `out`
+        rows.mark(UNKNOWN, weight == 0, "no_scorable")
+        rows.mark(FAIL, (weight > 0) & (high < mark), "score_below")
+        rows.mark(UNKNOWN, (weight > 0) & (low < mark) & (high >= mark), "score_uncertain")
     out.score = WeightedScore(rule, x.programme, x.indicators, x.n)
     return out
 
