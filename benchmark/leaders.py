@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from benchmark import ranking, thresholds
 from benchmark.engine import FAIL, PASS, assess
@@ -90,9 +91,13 @@ class Ranking:
         return out
 
     def __getstate__(self) -> dict:
-        """Pickled (a Dask worker's ranking) without the tables made for writing."""
+        """Pickled (a Dask worker's ranking) without the tables made for writing, its identity
+        as text (positions into the population's text would carry all of it)."""
         state = dict(vars(self))
         state.pop("tables", None)
+        for name in PER_ROW_TABLES:
+            frame = state[name]
+            state[name] = frame.assign(**{f: decoded(frame[f]) for f in FIELDS if f in frame})
         return state
 
     @cached_property
@@ -128,6 +133,8 @@ def text_fields(frame: pd.DataFrame) -> list[str]:
     into distinct texts, which the table files store as text (Parquet `large_string`, pandas'
     own text type), decided once over the whole column, not per chunk."""
     def text(column: pd.Series) -> bool:
+        if is_positions(column):  # positions into arrow text
+            return True
         if isinstance(column.dtype, pd.CategoricalDtype):
             column = pd.Series(column.cat.categories)
         return (column.dtype == object
@@ -165,12 +172,38 @@ def identity_column(values) -> pd.Series:
 
 
 def _arrow_rows(values, at: np.ndarray):
-    """Arrow text at positions `at` ("" where `at` is -1). A population holds such a field as
-    one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
+    """Arrow text at positions `at` ("" where `at` is -1). Where every position is a row of the
+    population, its positions into the population's own text (an arrow dictionary column whose
+    dictionary is the field's one chunk, shared, not copied): the writers make it text a chunk
+    at a time (`report.frames.decoded`). Else the rows taken: a population holds such a field
+    as one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
     pages arrow's pool keeps after the take are given back."""
+    arrow = pa.array(values)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    if len(chunks) == 1 and len(at) and at.min() >= 0 and len(values) < 2 ** 31:
+        positions = pa.array(at.astype(np.int32, copy=False))
+        return pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(positions, chunks[0]))
     taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     pa.default_memory_pool().release_unused()
     return taken
+
+
+def is_positions(column: pd.Series) -> bool:
+    """Whether a column holds positions into text (an arrow dictionary column: a table's
+    identity field that is distinct per row, `_arrow_rows`)."""
+    dtype = column.dtype
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
+
+
+def decoded(column: pd.Series) -> pd.Series:
+    """A column of positions into text (`is_positions`) as the text itself (arrow-backed, as a
+    population holds such a field); another column as it is."""
+    if not is_positions(column):
+        return column
+    text = pc.cast(pa.array(column.array), column.dtype.pyarrow_dtype.value_type)
+    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=pd.StringDtype("pyarrow",
+                                                                           na_value=np.nan)),
+                     index=column.index, name=column.name)
 
 
 def _identity_at(values, at: np.ndarray) -> pd.Series:

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from benchmark.heap import give_back
+from benchmark.leaders import decoded
 from benchmark.report import BOM, FORMULA_START
 
 CHUNK_ROWS = 100_000  # rows converted and written at a time
@@ -108,6 +109,7 @@ def plain_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 def column_text(column: pd.Series) -> tuple[pa.Array, bool] | None:
     """(the cells of a column as pandas writes them, null for an empty cell; whether they are
     text) or None for a column of another kind (lists, dates, mixed objects)."""
+    column = decoded(column)
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         named = column_text(pd.Series(column.cat.categories))
