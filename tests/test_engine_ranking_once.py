@@ -99,6 +99,10 @@ def test_a_pickled_ranking_leaves_the_written_tables_behind(ranked):
     again = pickle.loads(pickle.dumps(sent))
     assert "tables" not in vars(again)
     assert table_frames(again)["tiers"].equals(table_frames(ranked)["tiers"])
+    # positions into the worker's text are sent as the text of the rows (not all of the text)
+    assert is_positions(ranked.composite["model"])
+    assert not is_positions(again.composite["model"])
+    assert again.composite["model"].tolist() == ranked.composite["model"].tolist()
 
 
 def test_warning_codes_are_the_thresholds_own(ranked):
