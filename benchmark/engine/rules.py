@@ -59,22 +59,26 @@ class RuleOutcome:
     @property
     def score_low(self) -> np.ndarray | None:
         """Weighted score: the lowest possible score per row (bonus included)."""
-        return self.score.arrays.low if self.score is not None else None
+        return self._scored("low")
 
     @property
     def score_high(self) -> np.ndarray | None:
         """Weighted score: the highest possible score per row (bonus included)."""
-        return self.score.arrays.high if self.score is not None else None
+        return self._scored("high")
 
     @property
     def bonus_low(self) -> np.ndarray | None:
         """Weighted score: the bonus points surely earned per row, when the rule has a bonus."""
-        return self.score.arrays.bonus_low if self.score is not None else None
+        return self._scored("bonus_low")
 
     @property
     def bonus_high(self) -> np.ndarray | None:
         """Weighted score: the bonus points possibly earned per row, when the rule has one."""
-        return self.score.arrays.bonus_high if self.score is not None else None
+        return self._scored("bonus_high")
+
+    def _scored(self, name: str) -> np.ndarray | None:
+        """One of the score interval's arrays (`ScoreArrays`), worked out when first asked for."""
+        return getattr(self.score.arrays, name) if self.score is not None else None
 
     def mark(self, outcome: int, rows: np.ndarray, code: str) -> None:
         """Rows take `outcome` unless already worse; the reason is the first one given for the
