@@ -423,6 +423,8 @@ def publish_list(py: ProgrammeYear, day: dt.date) -> dict:
 def _rows_by_standard(pop) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     numbers = pop.fields.get("standard_number")
+    if numbers is not None:  # a text per row, looked up once (a population holds codes)
+        numbers = np.asarray(numbers, dtype=object)
     for i in range(len(pop)):
         out.setdefault(str(numbers[i]) if numbers is not None else "", []).append(i)
     return out

@@ -431,6 +431,9 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
                 outcomes={k: joined([p.outcomes[k] for p in parts], RuleOutcome)
                           for k in first.outcomes},
                 references=sorted({x for p in parts for x in p.references}))
+    for o in a.outcomes.values():  # a score interval is worked out of the joined levels
+        if o.score is not None:
+            o.score = replace(o.score, indicators=a.indicators, n=len(rows))
     rank_of = {r.id: k for k, r in enumerate(first.indicators.values())}
 
     def by_indicator(name: str) -> pd.DataFrame:

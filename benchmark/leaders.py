@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from benchmark import ranking, thresholds
 from benchmark.engine import FAIL, PASS, assess
@@ -42,6 +43,7 @@ from benchmark.engine.standing import (
     segment_positions,
 )
 from benchmark.errors import InputError, Problem
+from benchmark.heap import give_back
 from benchmark.population import load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
@@ -90,9 +92,13 @@ class Ranking:
         return out
 
     def __getstate__(self) -> dict:
-        """Pickled (a Dask worker's ranking) without the tables made for writing."""
+        """Pickled (a Dask worker's ranking) without the tables made for writing, its identity
+        as text (positions into the population's text would carry all of it)."""
         state = dict(vars(self))
         state.pop("tables", None)
+        for name in PER_ROW_TABLES:
+            frame = state[name]
+            state[name] = frame.assign(**{f: decoded(frame[f]) for f in FIELDS if f in frame})
         return state
 
     @cached_property
@@ -124,17 +130,25 @@ PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per population row
 
 
 def text_fields(frame: pd.DataFrame) -> list[str]:
-    """The identity columns of a table held as text objects (and missing cells), which the
-    table files store as text (Parquet `large_string`, pandas' own text type), decided once
-    over the whole column, not per chunk."""
-    return [f for f in FIELDS if f in frame and frame[f].dtype == object
-            and pd.api.types.infer_dtype(frame[f], skipna=True) == "string"]
+    """The identity columns of a table held as text objects (and missing cells) or as codes
+    into distinct texts, which the table files store as text (Parquet `large_string`, pandas'
+    own text type), decided once over the whole column, not per chunk."""
+    def text(column: pd.Series) -> bool:
+        if is_positions(column):  # positions into arrow text
+            return True
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = pd.Series(column.cat.categories)
+        return (column.dtype == object
+                and pd.api.types.infer_dtype(column, skipna=True) == "string")
+
+    return [f for f in FIELDS if f in frame and text(frame[f])]
 
 
 def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
     """Row number, the identity fields the population has, and the segment, for `rows` (all).
-    The identity stays the population's own text objects (a table of them, not a copy of the
-    text: the writers make it text a chunk at a time, `text_fields`)."""
+    The identity stays as the population holds it (codes into its distinct texts, or arrow
+    text: never a Python object per row; the writers make it text a chunk at a time,
+    `text_fields`)."""
     pop = a.population
     pick = (lambda x: x) if rows is None else (lambda x: x[rows])
     out: dict[str, object] = {"row": pick(pop.rows)}
@@ -149,26 +163,59 @@ def _ident(a: Assessment, rows: np.ndarray | None = None) -> dict[str, object]:
 
 
 def identity_column(values) -> pd.Series:
-    """An identity field's column of a table, kept as the population holds it: text objects
-    (shared with the population, not copied) or arrow-backed text (a field distinct per row,
-    such as `model`: never a Python object per row)."""
+    """An identity field's column of a table, kept as the population holds it (shared with it,
+    not copied): codes into its distinct texts (a categorical column), arrow-backed text (a
+    field distinct per row, such as `model`) or, for a population of declarations, text
+    objects."""
     if isinstance(values, np.ndarray):
         return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
     return pd.Series(values, copy=False)
 
 
 def _arrow_rows(values, at: np.ndarray):
-    """Arrow text at positions `at` ("" where `at` is -1). A population holds such a field as
-    one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
+    """Arrow text at positions `at` ("" where `at` is -1). Where every position is a row of the
+    population, its positions into the population's own text (an arrow dictionary column whose
+    dictionary is the field's one chunk, shared, not copied): the writers make it text a chunk
+    at a time (`report.frames.decoded`). Else the rows taken: a population holds such a field
+    as one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
     pages arrow's pool keeps after the take are given back."""
+    arrow = pa.array(values)
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    if len(chunks) == 1 and len(at) and at.min() >= 0 and len(values) < 2 ** 31:
+        positions = pa.array(at.astype(np.int32, copy=False))
+        return pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(positions, chunks[0]))
     taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     pa.default_memory_pool().release_unused()
     return taken
 
 
+def is_positions(column: pd.Series) -> bool:
+    """Whether a column holds positions into text (an arrow dictionary column: a table's
+    identity field that is distinct per row, `_arrow_rows`)."""
+    dtype = column.dtype
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
+
+
+def decoded(column: pd.Series) -> pd.Series:
+    """A column of positions into text (`is_positions`) as the text itself (arrow-backed, as a
+    population holds such a field); another column as it is."""
+    if not is_positions(column):
+        return column
+    text = pc.cast(pa.array(column.array), column.dtype.pyarrow_dtype.value_type)
+    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=pd.StringDtype("pyarrow",
+                                                                           na_value=np.nan)),
+                     index=column.index, name=column.name)
+
+
 def _identity_at(values, at: np.ndarray) -> pd.Series:
     """An identity field at positions `at` of the population ("" where `at` is -1), as the
-    population holds it (`identity_column`)."""
+    population holds it (`identity_column`): of a coded field, its codes at `at` only."""
+    if isinstance(values, pd.Categorical):
+        if "" not in values.categories:
+            values = values.add_categories([""])
+        codes = values.codes[at]
+        codes[at < 0] = values.categories.get_loc("")
+        return identity_column(pd.Categorical.from_codes(codes, dtype=values.dtype))
     if isinstance(values, np.ndarray):
         taken = np.asarray(values, dtype=object)[at]
         taken[at < 0] = ""
@@ -332,7 +379,8 @@ def _boards(a: Assessment, tiers: pd.DataFrame, boards: list[BoardMembers]) -> p
         "floor": np.repeat(np.array([b.floor for b in boards], dtype=float), sizes),
         "row": a.population.rows[pos].astype(np.int64)}
     for f in ("enterprise", "standard_number", "standard_title", "model"):
-        out[f] = fields[f][pos] if f in fields else np.full(len(pos), "", dtype=object)
+        out[f] = (np.asarray(fields[f][pos], dtype=object) if f in fields
+                  else np.full(len(pos), "", dtype=object))
     out["value"] = np.concatenate(value_parts).astype(float)
     return pd.DataFrame(out, columns=list(BOARD_COLUMNS))
 
@@ -591,7 +639,9 @@ def rank_file(path, catalogue, set_id: str, programme: str, on, mapping=None,
                peer_options={"method": method, "k_tiers": k_tiers or settings.get("tiers"),
                              "seed": seed}, progress=progress)
     step("ranking")
-    return rank_population(a, method, shortlist, tiers, seed, progress=progress)
+    r = rank_population(a, method, shortlist, tiers, seed, progress=progress)
+    give_back()  # the ranking's freed temporaries (≈ 45 MB of heap at 1M rows), before reports
+    return r
 
 
 def peer_distributions(pop, iset, segment_id: str | None, programme, bins: int = 20) -> dict:

@@ -99,7 +99,10 @@ class Population:
     sha256: str
     category: str
     rows: np.ndarray  # source row numbers of the usable rows (1 = first data row)
-    fields: dict[str, np.ndarray]  # identity fields as text ("" when absent)
+    # identity fields as text ("" when absent): a code per row into the distinct texts
+    # (pd.Categorical), arrow strings for a field nearly unique per row (ARROW_FIELDS), or, for
+    # a population of declarations, text objects
+    fields: dict[str, Any]
     parameters: dict[str, np.ndarray]  # quantities canonical (float), categories as text
     values: dict[str, np.ndarray]  # quantity indicators, canonical float, NaN = not declared
     labels: dict[str, np.ndarray]  # boolean (True/False/None) and ordinal/text indicators
@@ -1083,21 +1086,34 @@ def _arrow_strings(series: pd.Series):
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return None
     arrow = pa.array(series.array)
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
-    return arrow
+    chunks = _arrow_chunks(arrow)
+    return chunks[0] if len(chunks) == 1 else arrow.combine_chunks()
+
+
+def _arrow_chunks(arrow) -> list:
+    """The arrays of an arrow array or chunked array."""
+    import pyarrow as pa
+
+    return list(arrow.chunks) if isinstance(arrow, pa.ChunkedArray) else [arrow]
 
 
 def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
     """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
     strings is encoded by pyarrow (its distinct cells an arrow array)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return pd.factorize(series, use_na_sentinel=True)
-    arrow = pa.array(series.array)  # its pieces as read: encoded together, not joined first
-    encoded = pc.dictionary_encode(arrow)  # every piece's codes into one dictionary
+    return _arrow_codes(pa.array(series.array))  # its pieces as read: encoded together
+
+
+def _arrow_codes(arrow) -> tuple[np.ndarray, Any]:
+    """(codes, distinct cells) of an arrow string array or its pieces (one dictionary for
+    all), code -1 for a missing cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(arrow)
     if not isinstance(encoded, pa.ChunkedArray):
         return _codes(encoded.indices), encoded.dictionary
     if not encoded.num_chunks:
@@ -1167,23 +1183,35 @@ def _plain_ascii(strings):
                    pc.invert(outer_space))
 
 
-def identity_text(series: pd.Series) -> np.ndarray:
-    """An identity column (enterprise, credit code, standard number, model …) as text exactly as
+def identity_text(series: pd.Series) -> pd.Categorical:
+    """An identity column (enterprise, credit code, standard number …) as text exactly as
     written (see `_text_cells`), "" when empty; each distinct cell is converted once."""
     return _text_rows(*_text_cells(series))
 
 
-def _text_rows(codes: np.ndarray, texts: np.ndarray) -> np.ndarray:
-    """Each row's text from (codes, distinct texts) of `_text_cells`, "" for code -1."""
-    return np.append(texts, "")[np.where(codes < 0, len(texts), codes)]
+def _text_rows(codes: np.ndarray, texts: np.ndarray) -> pd.Categorical:
+    """Each row's text from (codes, distinct texts) of `_text_cells`, "" for code -1: a small
+    code per row into each distinct text once (pandas picks int8 up to 127 texts), not a Python
+    object per row. Two cells cleaned to the same text share its code; "" is always one of the
+    texts (an unusable row's identity in the tables, `leaders._identity_at`)."""
+    texts, of_text = _distinct(np.append(texts, ""))
+    codes = of_text[np.where(codes < 0, len(of_text) - 1, codes)]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(texts, dtype=object))
+
+
+def _distinct(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct texts in order of first appearance, each text's index into them)."""
+    of_text, distinct = pd.factorize(texts)
+    return np.asarray(distinct, dtype=object), of_text
 
 
 # Fields nearly unique per row, held as arrow strings (a Python str per row costs ~70 bytes more
-# than its text); the others repeat, and an object array shares one str per distinct text.
+# than its text); the others repeat, and are held as a code per row into their distinct texts.
 ARROW_FIELDS = ("model",)
 
 
-def _identity_field(series: pd.Series, name: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+def _identity_field(series: pd.Series,
+                    name: str) -> pd.Categorical | pd.api.extensions.ExtensionArray:
     """An identity column of a population (see `identity_text`), as arrow strings for a field
     in ARROW_FIELDS."""
     import pyarrow as pa
@@ -1193,13 +1221,13 @@ def _identity_field(series: pd.Series, name: str) -> np.ndarray | pd.api.extensi
         return identity_text(series)
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     arrow = _arrow_strings(series)
-    if arrow is not None and pc.all(_plain_ascii(arrow)).as_py() is not False:
+    if arrow is None:
+        return pd.array(np.asarray(identity_text(series), dtype=object), dtype=text)
+    if pc.all(_plain_ascii(arrow)).as_py() is not False:
         # every cell already clean (the usual export): the cells themselves, "" when empty
         return pd.arrays.ArrowStringArray(pc.fill_null(arrow.cast(pa.large_string()), ""),
                                           dtype=text)
-    codes, uniques = _factorize(series)
-    if not isinstance(uniques, pa.Array):
-        return pd.array(identity_text(series), dtype=text)
+    codes, uniques = _arrow_codes(arrow)
     texts = pa.concat_arrays([_cleaned_arrow(uniques).cast(pa.large_string()),
                               pa.array([""], pa.large_string())])
     rows = pc.take(texts, pa.array(np.where(codes < 0, len(uniques), codes)))
@@ -1403,7 +1431,7 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
                          credit_checks: dict[str, list[Problem]] | None) -> Population:
     n = len(frame)
     bad_by_column: dict[str, _Bad] = {}
-    fields: dict[str, np.ndarray] = {}
+    fields: dict[str, Any] = {}
     params: dict[str, np.ndarray] = {}
     values: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
@@ -1624,9 +1652,7 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
     its rows taken in `order` when given. The parts are used up (each array leaves its part as it
     is joined, so memory is freed as it goes) unless `keep`: then they stay as they were."""
     if keep:
-        parts = [replace(p, fields=dict(p.fields), parameters=dict(p.parameters),
-                         values=dict(p.values), labels=dict(p.labels), texts=dict(p.texts),
-                         intervals=dict(p.intervals)) for p in parts]
+        parts = [_dicts_copied(p) for p in parts]
     pop = parts[0]
     if len(parts) == 1 and order is None:
         return pop
@@ -1657,16 +1683,20 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
     return pop
 
 
+def _dicts_copied(pop: Population) -> Population:
+    """`pop` with its dicts of per-row arrays copied (the arrays shared), to be joined."""
+    members: dict[str, Any] = {name: dict(getattr(pop, name))
+                               for name in (*_ROW_DICTS, "intervals")}
+    return replace(pop, **members)
+
+
 def _one_chunk(arrays: list):
     """Arrow string arrays of consecutive parts as one array of one chunk: joined once here, so
     that taking rows later (sorting, a segment's rows) does not join the chunks again."""
     import pyarrow as pa
 
-    chunks: list = []
-    for array in arrays:
-        arrow = pa.array(array)
-        chunks += arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
-    return pd.arrays.ArrowStringArray(pa.concat_arrays(chunks), dtype=arrays[0].dtype)
+    joined = pa.concat_arrays([c for array in arrays for c in _arrow_chunks(pa.array(array))])
+    return pd.arrays.ArrowStringArray(joined, dtype=arrays[0].dtype)
 
 
 def _cell_text(value: Any) -> str | None:

@@ -74,3 +74,30 @@ def test_reused_heap_changes_no_result(monkeypatch):
                      {k: v.tolist() for k, v in a.rules.items()},
                      {i: (r.lowest.tolist(), r.highest.tolist()) for i, r in a.indicators.items()}))
     assert runs[0] == runs[1]
+
+
+def test_the_weighted_score_decided_in_chunks_is_decided_as_all_rows_at_once(monkeypatch):
+    """Chunks of 7 rows give every row the outcome, reasons, subject reasons and score interval
+    (bonus included) that one chunk of all rows gives."""
+    import datetime as dt
+    from pathlib import Path
+
+    from benchmark.catalogue import load_catalogue
+    from benchmark.engine import assess, rules
+    from benchmark.population import load_population
+
+    cat = load_catalogue()
+    example = Path(__file__).resolve().parents[1] / "examples" / "populations" / \
+        "room-air-conditioners.csv"
+    pop = load_population(example, cat, "room-air-conditioner")
+    runs = []
+    for rows in (10 ** 9, 7):
+        monkeypatch.setattr(rules, "SCORE_ROWS", rows)
+        a = assess(pop, cat, "leader", dt.date(2026, 11, 23))
+        scored = {k: o for k, o in a.outcomes.items() if o.score is not None}
+        assert scored and len(pop) > 7
+        runs.append({k: (o.codes.tolist(), o.reason.tolist(),
+                         {i: c.tolist() for i, c in o.subjects.items()},
+                         [None if x is None else x.tobytes() for x in o.score.arrays])
+                     for k, o in scored.items()})
+    assert runs[0] == runs[1]

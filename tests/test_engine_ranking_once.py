@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from test_dask import room_air_conditioners
 
@@ -16,7 +17,7 @@ from benchmark import thresholds
 from benchmark.catalogue import load_catalogue
 from benchmark.engine import assess
 from benchmark.engine.explain import _suppressed
-from benchmark.leaders import FIELDS, rank_population
+from benchmark.leaders import FIELDS, is_positions, rank_population
 from benchmark.population import load_population
 from benchmark.report.ranking import ranking_result, table_frames
 
@@ -41,17 +42,28 @@ def test_tables_are_made_once_and_share_the_populations_text(ranked):
     frames = table_frames(r)
     assert table_frames(r) is frames and r.tables is frames
     pop = r.assessment.population
-    # the ranking and its tables share the population's text (no whole-table copy of it)
-    assert np.shares_memory(r.tiers["enterprise"].to_numpy(), pop.fields["enterprise"])
-    assert np.shares_memory(frames["tiers"]["enterprise"].to_numpy(), pop.fields["enterprise"])
+    # the ranking and its tables share the population's codes of its distinct texts (no
+    # whole-table copy of them, no text object per row)
+    codes = pop.fields["enterprise"].codes
+    assert np.shares_memory(r.tiers["enterprise"].array.codes, codes)
+    assert np.shares_memory(frames["tiers"]["enterprise"].array.codes, codes)
     for name in ("tiers", "composite"):
         frame = frames[name]
         at = np.searchsorted(pop.rows, frame["row"].to_numpy())
         for f in FIELDS:
             if f in frame and f in pop.fields:
-                # as the population holds it: text objects, or arrow text (model)
-                assert frame[f].dtype == pop.fields[f].dtype
                 assert list(frame[f]) == list(pop.fields[f][at])
+                if not is_positions(frame[f]):  # codes into its texts, or its arrow text
+                    assert frame[f].dtype == pop.fields[f].dtype
+                    continue
+                # the composite's model: positions into the population's own text (not a copy)
+                held, text = (_one_array(pa.array(x)) for x in (frame[f].array, pop.fields[f]))
+                assert held.indices.to_numpy().tolist() == at.tolist()
+                assert held.dictionary.buffers()[2].address == text.buffers()[2].address
+
+
+def _one_array(arrow):
+    return arrow.chunk(0) if isinstance(arrow, pa.ChunkedArray) else arrow
 
 
 def test_the_table_files_store_the_identity_as_text(ranked, tmp_path):
@@ -87,6 +99,10 @@ def test_a_pickled_ranking_leaves_the_written_tables_behind(ranked):
     again = pickle.loads(pickle.dumps(sent))
     assert "tables" not in vars(again)
     assert table_frames(again)["tiers"].equals(table_frames(ranked)["tiers"])
+    # positions into the worker's text are sent as the text of the rows (not all of the text)
+    assert is_positions(ranked.composite["model"])
+    assert not is_positions(again.composite["model"])
+    assert again.composite["model"].tolist() == ranked.composite["model"].tolist()
 
 
 def test_warning_codes_are_the_thresholds_own(ranked):

@@ -2,8 +2,8 @@
 progress of `rank` on a terminal.
 
 A ranked population holds numeric and small-code arrays per row (outcomes, levels, tiers as
-int8, the segment as a code), not Python objects: the only per-row object arrays are the
-identity texts as read (enterprise, model …) and the declared yes/no and grade labels. The
+int8, the segment and the identity fields that repeat as codes, the model as arrow text), not
+Python objects: the only per-row object arrays are the declared yes/no and grade labels. The
 compute (assess and rank) of 100,000 rows is measured with tracemalloc against the float64 value
 matrix (rows × core quantity indicators); before the boards were built on demand it was about
 50× the matrix (one dict per board member), now about 7×.
@@ -23,7 +23,7 @@ from test_dask import room_air_conditioners
 
 from benchmark.catalogue import load_catalogue
 from benchmark.cli import StageProgress, main
-from benchmark.engine import assess
+from benchmark.engine import FAIL, assess
 from benchmark.leaders import FIELDS, PER_ROW_TABLES, for_writing, rank_population
 from benchmark.population import load_population
 from benchmark.report.ranking import ranking_result
@@ -97,26 +97,25 @@ def test_compute_memory_bounded_by_the_value_matrix(table):
 
 
 def test_the_per_row_tables_make_no_text_object_per_row(table):
-    """The identity of the per-row tables stays as the population holds it: a field held as
-    arrow text (model, distinct per row) is never made a Python string per row, and a field held
-    as text objects shares the population's objects (issue 12: 1M rows, three tables, ≈ 100 MB
-    of strings)."""
+    """The identity of the population and of its per-row tables is never a Python string per
+    row: a field that repeats is a code per row into its distinct texts (the tables take the
+    population's codes), a field distinct per row (model) arrow text, or in a table positions
+    into the population's arrow text (issue 12: 1M rows, three tables, ≈ 100 MB of strings)."""
     catalogue = load_catalogue()
     pop = load_population(table, catalogue, SET)
     r = rank_population(assess(pop, catalogue, "leader", ON, population="self"))
-    arrow = [f for f in FIELDS if f in pop.fields and not isinstance(pop.fields[f], np.ndarray)]
-    assert "model" in arrow  # the reader keeps a per-row text as arrow text
+    held = pop.fields
+    assert isinstance(held["model"], pd.arrays.ArrowStringArray)
+    repeating = [f for f in held if f != "model"]
+    assert "enterprise" in repeating
+    assert all(isinstance(held[f], pd.Categorical) for f in repeating)
     for name in PER_ROW_TABLES:
         frame = r.tables[name]
         assert len(frame) > 1000, name
         for f in FIELDS:
-            if f in arrow:
-                assert frame[f].dtype != object, (name, f)
-            else:
-                cells = frame[f].to_numpy()
-                assert cells.dtype == object
-                # the population's own objects: as many distinct ones as distinct texts
-                assert len({id(x) for x in cells}) == len(set(cells)), (name, f)
+            assert frame[f].dtype != object, (name, f)
+            if f in repeating:  # codes into the population's own texts
+                assert frame[f].dtype == held[f].dtype, (name, f)
 
 
 def test_the_tables_are_written_without_the_assessment(table):
@@ -285,3 +284,22 @@ def test_arrow_text_taken_chunk_by_chunk_as_pandas_takes_it():
         taken = _arrow_rows(field, at)
         expected = field.take(at, allow_fill=True, fill_value="")
         assert taken.dtype == expected.dtype and list(taken) == list(expected), at
+
+
+def test_the_score_interval_is_worked_out_only_when_asked_for(table):
+    """The weighted score's four float64 arrays a row are not held by a ranking (nothing of
+    `rank` reads them); asked for, they are the interval the verdict was decided on: a row fails
+    the rule exactly where even its highest score is below the pass mark."""
+    catalogue = load_catalogue()
+    a = assess(load_population(table, catalogue, SET), catalogue, "leader", ON,
+               population="self")
+    rank_population(a)
+    scored = [(rule, a.outcomes[rule.id]) for rule in a.programme.rules
+              if rule.kind == "weighted_score"]
+    assert scored
+    for rule, o in scored:
+        assert o.score is not None and "arrays" not in vars(o.score)  # not worked out
+        low, high = o.score_low, o.score_high
+        assert low is not None and high is not None and (low <= high).all()
+        failed = np.isfinite(high) & (high < rule.pass_mark)
+        assert (failed == (o.codes == FAIL)).all()

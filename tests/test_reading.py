@@ -227,6 +227,23 @@ def test_model_text_is_cleaned_as_every_identity_text(tmp_path, cat):
     assert pop.fields["enterprise"].tolist() == ["甲公司"] * 5
 
 
+def test_a_repeating_identity_field_is_a_code_per_row_into_its_texts(tmp_path, cat):
+    """An identity field that repeats is held as one code per row into its distinct texts as
+    cleaned: cells that clean to the same text share its code, and the texts are read back
+    cell for cell."""
+    import pandas as pd
+
+    path = tmp_path / "m.csv"
+    row = "{},Q/JDJ 1-2025,三相异步电动机,M1,1.5,4,90.6,62,是\n"
+    path.write_text(MOTOR_HEADER + "\n" + "".join(row.format(e) for e in
+                    ["甲公司", "\" 甲公司\"", "乙公司", "甲公司 "]), encoding="utf-8")
+    pop = load_population(path, cat, MOTOR)
+    held = pop.fields["enterprise"]
+    assert isinstance(held, pd.Categorical) and held.categories.is_unique
+    assert held.tolist() == ["甲公司", "甲公司", "乙公司", "甲公司"]
+    assert len(set(held.codes[[0, 1, 3]].tolist())) == 1
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".xlsx", ".csv"])
 def test_headers_are_cleaned_in_every_format(tmp_path, suffix):
     import pandas as pd

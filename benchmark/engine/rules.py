@@ -9,9 +9,10 @@ built (catalogue.check_programme), never skipped at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -44,10 +45,7 @@ class RuleOutcome:
     codes: np.ndarray  # int8 per row: PASS | UNKNOWN | FAIL
     reason: np.ndarray  # int8 per row: index into REASONS (rule-level), 0 = none
     subjects: dict[str, np.ndarray] = field(default_factory=dict)  # indicator → reason index
-    score_low: np.ndarray | None = None
-    score_high: np.ndarray | None = None
-    bonus_low: np.ndarray | None = None  # weighted score: bonus points surely / possibly earned
-    bonus_high: np.ndarray | None = None
+    score: WeightedScore | None = None  # weighted score: the score interval, when asked for
     reached: tuple[np.ndarray, np.ndarray] | None = None  # counting: (certain, possible)
     # ranking_place: indicator → (required value per row, tier per row); NaN / 0 = none
     places: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -58,6 +56,30 @@ class RuleOutcome:
     def new(cls, n: int) -> RuleOutcome:
         return cls(np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int8))
 
+    @property
+    def score_low(self) -> np.ndarray | None:
+        """Weighted score: the lowest possible score per row (bonus included)."""
+        return self._scored("low")
+
+    @property
+    def score_high(self) -> np.ndarray | None:
+        """Weighted score: the highest possible score per row (bonus included)."""
+        return self._scored("high")
+
+    @property
+    def bonus_low(self) -> np.ndarray | None:
+        """Weighted score: the bonus points surely earned per row, when the rule has a bonus."""
+        return self._scored("bonus_low")
+
+    @property
+    def bonus_high(self) -> np.ndarray | None:
+        """Weighted score: the bonus points possibly earned per row, when the rule has one."""
+        return self._scored("bonus_high")
+
+    def _scored(self, name: str) -> np.ndarray | None:
+        """One of the score interval's arrays (`ScoreArrays`), worked out when first asked for."""
+        return getattr(self.score.arrays, name) if self.score is not None else None
+
     def mark(self, outcome: int, rows: np.ndarray, code: str) -> None:
         """Rows take `outcome` unless already worse; the reason is the first one given for the
         worst outcome."""
@@ -66,8 +88,10 @@ class RuleOutcome:
         self.reason[up] = R[code]
         self.reason[rows & (self.codes == outcome) & (self.reason == 0)] = R[code]
 
-    def subject(self, ind_id: str, rows: np.ndarray, code: str) -> None:
-        arr = self.subjects.setdefault(ind_id, np.zeros(len(self.codes), dtype=np.int8))
+    def subject(self, ind_id: str, rows: np.ndarray, code: str,
+                part: slice = slice(None)) -> None:
+        """The subject's reason is `code` on `rows` (of the rows `part`) where it has none."""
+        arr = self.subjects.setdefault(ind_id, np.zeros(len(self.codes), dtype=np.int8))[part]
         arr[rows & (arr == 0)] = R[code]
 
 
@@ -105,9 +129,14 @@ class RuleInputs:
         return self.margin_references(ind_id) if self.margin_references is not None else None
 
     def subjects(self, rule: Rule) -> list:
-        if rule.indicators:
-            return [self.indicators[i] for i in rule.indicators if i in self.indicators]
-        return [r for r in self.indicators.values() if r.cls in rule.classes]
+        return subjects_of(rule, self.indicators)
+
+
+def subjects_of(rule: Rule, indicators: dict) -> list:
+    """The assessed indicators a rule is about: those it names, else those of its classes."""
+    if rule.indicators:
+        return [indicators[i] for i in rule.indicators if i in indicators]
+    return [r for r in indicators.values() if r.cls in rule.classes]
 
 
 def gate(rule: Rule, x: RuleInputs) -> RuleOutcome:
@@ -237,50 +266,113 @@ def counting(rule: Rule, x: RuleInputs) -> RuleOutcome:
     return out
 
 
-def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
-    """The weighted mean of level scores plus the bonus, as an interval: fails when even the
-    highest possible score is below the pass mark, holds when the lowest reaches it."""
-    out = RuleOutcome.new(x.n)
-    levels = x.programme.ladder.levels
+class ScoreArrays(NamedTuple):
+    """A weighted score per row as an interval (bonus included, capped at 100, to 2 decimals),
+    the bonus points surely / possibly earned (None without a bonus) and the weight scored."""
+
+    low: np.ndarray
+    high: np.ndarray
+    bonus_low: np.ndarray | None
+    bonus_high: np.ndarray | None
+    weight: np.ndarray
+
+
+@dataclass(eq=False)
+class WeightedScore:
+    """A weighted-score rule's score interval per row, worked out from the assessed levels when
+    first asked for (an explanation, a report): the verdict reads the arrays once and they are
+    not held past it where nothing asks (`rank`: four float64 arrays, ≈ 30 MiB at 1M rows).
+    The same function computes them both times (`score_arrays`), so they are the verdict's."""
+
+    rule: Rule
+    programme: Programme
+    indicators: dict  # id → engine.assess.IndicatorAssessment (the assessment's own)
+    n: int
+
+    @cached_property
+    def arrays(self) -> ScoreArrays:
+        return score_arrays(self.rule, self.programme, self.indicators, self.n)
+
+
+SCORE_ROWS = 1 << 17  # rows whose weighted score temporaries are held at once
+
+
+def score_arrays(rule: Rule, programme: Programme, indicators: dict, n: int) -> ScoreArrays:
+    """The weighted mean of level scores plus the bonus, as an interval, for every row."""
+    parts = [arrays for _, arrays in _score_chunks(rule, programme, indicators, n)]
+
+    def joined(name: str):
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return ScoreArrays(**{name: joined(name) for name in ScoreArrays._fields})
+
+
+def _score_chunks(rule: Rule, programme: Programme, indicators: dict, n: int,
+                  out: RuleOutcome | None = None) -> Iterator[tuple[slice, ScoreArrays]]:
+    """The weighted score's arrays a chunk of rows at a time (each row's as all rows at once:
+    the same sums in the same order); with `out`, each subject's reason (not declared, level not
+    assessable) marked on it."""
+    levels = programme.ladder.levels
     scores = np.array([lv.score or 0.0 for lv in levels])
     # level index → score; index -1 (no level: any level is possible) → the lowest / top score
     low_of = np.append(scores, scores[0])
     high_of = np.append(scores, scores.max())
-    low, high, weight = np.zeros(x.n), np.zeros(x.n), np.zeros(x.n)
-    for r in x.subjects(rule):
-        scored = r.applies & (r.status != NO_REFERENCE) & (r.status != NOT_APPLICABLE)
-        if r.has_reference is not None:  # an undeclared indicator with no reference: not scored
-            scored &= r.has_reference | r.declared
-        lo, hi = low_of[r.lowest], high_of[r.highest]  # lowest is -1 exactly where highest is
-        w = scored * float(r.weight)
-        low += w * lo
-        high += w * hi
-        weight += w
-        out.subject(r.id, scored & (r.lowest < 0) & (r.status == NOT_DECLARED),
-                    "indicator_not_declared")
-        out.subject(r.id, scored & (lo != hi), "level_not_assessable")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low, high = low / weight, high / weight
+    subjects = subjects_of(rule, indicators)
     bonus = rule.bonus or {}
-    if bonus:
-        target = x.programme.ladder.index(bonus["level"])
-        sure, may = np.zeros(x.n), np.zeros(x.n)
-        for r in x.indicators.values():
-            if r.cls in bonus["classes"]:
-                judged = r.applies & (r.lowest >= 0)
-                sure += judged & (r.lowest >= target)
-                may += judged & (r.highest >= target)
-        cap = bonus.get("max", np.inf)
-        out.bonus_low = np.minimum(sure * bonus["points"], cap)
-        out.bonus_high = np.minimum(may * bonus["points"], cap)
-        low, high = low + out.bonus_low, high + out.bonus_high
-    low = np.round(np.minimum(low, 100.0), 2)
-    high = np.round(np.minimum(high, 100.0), 2)
+    for start in range(0, max(n, 1), SCORE_ROWS):
+        part = slice(start, min(start + SCORE_ROWS, n))
+        m = part.stop - part.start
+        low, high, weight = np.zeros(m), np.zeros(m), np.zeros(m)
+        for r in subjects:
+            applies, status, declared = r.applies[part], r.status[part], r.declared[part]
+            lowest, highest = r.lowest[part], r.highest[part]
+            scored = applies & (status != NO_REFERENCE) & (status != NOT_APPLICABLE)
+            if r.has_reference is not None:  # undeclared, with no reference: not scored
+                scored &= r.has_reference[part] | declared
+            lo, hi = low_of[lowest], high_of[highest]  # lowest is -1 exactly where highest is
+            w = scored * float(r.weight)
+            low += w * lo
+            high += w * hi
+            weight += w
+            if out is not None:
+                out.subject(r.id, scored & (lowest < 0) & (status == NOT_DECLARED),
+                            "indicator_not_declared", part)
+                out.subject(r.id, scored & (lo != hi), "level_not_assessable", part)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low, high = low / weight, high / weight
+        bonus_low = bonus_high = None
+        if bonus:
+            target = programme.ladder.index(bonus["level"])
+            sure, may = np.zeros(m), np.zeros(m)
+            for r in indicators.values():
+                if r.cls in bonus["classes"]:
+                    judged = r.applies[part] & (r.lowest[part] >= 0)
+                    sure += judged & (r.lowest[part] >= target)
+                    may += judged & (r.highest[part] >= target)
+            cap = bonus.get("max", np.inf)
+            bonus_low = np.minimum(sure * bonus["points"], cap)
+            bonus_high = np.minimum(may * bonus["points"], cap)
+            low, high = low + bonus_low, high + bonus_high
+        low = np.round(np.minimum(low, 100.0), 2)
+        high = np.round(np.minimum(high, 100.0), 2)
+        yield part, ScoreArrays(low, high, bonus_low, bonus_high, weight)
+
+
+def weighted_score(rule: Rule, x: RuleInputs) -> RuleOutcome:
+    """The weighted mean of level scores plus the bonus, as an interval: fails when even the
+    highest possible score is below the pass mark, holds when the lowest reaches it. Decided a
+    chunk of rows at a time; the outcome keeps how to work the interval out again
+    (`WeightedScore`), not its arrays."""
+    out = RuleOutcome.new(x.n)
     mark = rule.pass_mark or 0
-    out.mark(UNKNOWN, weight == 0, "no_scorable")
-    out.mark(FAIL, (weight > 0) & (high < mark), "score_below")
-    out.mark(UNKNOWN, (weight > 0) & (low < mark) & (high >= mark), "score_uncertain")
-    out.score_low, out.score_high = low, high
+    for part, (low, high, _, _, weight) in _score_chunks(rule, x.programme, x.indicators, x.n,
+                                                         out):
+        rows = RuleOutcome(out.codes[part], out.reason[part])  # views: marked on `out`
+        rows.mark(UNKNOWN, weight == 0, "no_scorable")
+        rows.mark(FAIL, (weight > 0) & (high < mark), "score_below")
+        rows.mark(UNKNOWN, (weight > 0) & (low < mark) & (high >= mark), "score_uncertain")
+    out.score = WeightedScore(rule, x.programme, x.indicators, x.n)
     return out
 
 

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from benchmark.heap import give_back
+from benchmark.leaders import decoded
 from benchmark.report import BOM, FORMULA_START
 
 CHUNK_ROWS = 100_000  # rows converted and written at a time
@@ -108,6 +109,7 @@ def plain_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 def column_text(column: pd.Series) -> tuple[pa.Array, bool] | None:
     """(the cells of a column as pandas writes them, null for an empty cell; whether they are
     text) or None for a column of another kind (lists, dates, mixed objects)."""
+    column = decoded(column)
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         named = column_text(pd.Series(column.cat.categories))
@@ -255,6 +257,7 @@ def write_csv(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_ROWS,
         return
     head = shown(frame.iloc[:1]).iloc[:0] if shown else frame.iloc[:0]
     fh.write(head.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    released()  # what the caller let go of before writing, before the first chunk is made
     for start in range(0, len(frame), chunk_rows):
         part = frame.iloc[start:start + chunk_rows]
         part = shown(part) if shown else part
@@ -293,6 +296,7 @@ def write_parquet(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_RO
     """`frame` as Parquet (zstd), one row group per chunk of rows; the object columns `text`
     made `large_string` a chunk at a time (see `arrow_schema`)."""
     schema = arrow_schema(frame, text)
+    released()  # what the caller let go of before writing, before the first chunk is made
     with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
         for start in range(0, max(len(frame), 1), chunk_rows):
             part = frame.iloc[start:start + chunk_rows]

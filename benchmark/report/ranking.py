@@ -29,6 +29,8 @@ from benchmark.leaders import (
     TABLES,
     Ranking,
     RankingTables,
+    decoded,
+    is_positions,
     problem_column,
     text_fields,
 )
@@ -77,6 +79,7 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
     """The rows of a (small) table as JSON-safe dicts (missing cells as null)."""
     if frame is None or frame.empty:
         return []
+    frame = frame.assign(**{c: decoded(frame[c]) for c in frame if is_positions(frame[c])})
     cells = frame.astype(object).where(frame.notna(), None)
     return json_safe(cells.to_dict(orient="records"))
 
