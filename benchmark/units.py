@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from .errors import Problem, UnitError
+from .errors import Problem, UnitError, worded
 
 DEFINITIONS_PATH = Path(__file__).with_name("units.txt")
 
@@ -254,6 +254,9 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
             message=(f"{who}unit {from_unit!r} has dimension {source.dimensionality}, but the "
                      f"canonical unit {to_unit!r} has dimension {target.dimensionality}"),
             hint=f"give the value in a unit of dimension {target.dimensionality}, e.g. {to_unit!r}",
+            hint_code="unit_of_dimension", **worded(
+                "unit_dimension_mismatch", unit=from_unit, dimension=str(source.dimensionality),
+                canonical=to_unit, canonical_dimension=str(target.dimensionality)),
         ))
     if from_unit == to_unit or source == target:
         return 1.0, 0.0
