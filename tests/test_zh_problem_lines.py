@@ -134,3 +134,22 @@ def test_the_wording_of_a_problem_is_not_in_its_json_form():
                            "message": "the row has 3 cells; the header has 4",
                            "severity": "error"}
     assert len(dict.fromkeys([p, p.at("other.csv")])) == 1  # hashable: problems said once
+
+
+def test_an_unused_column_is_told_in_zh(tmp_path):
+    """The warning of a column that holds nothing of the category (`Population.warnings`)."""
+    from benchmark.catalogue import load_catalogue
+    from benchmark.cli import problem_line
+    from benchmark.population import load_population
+
+    path = table(tmp_path, 1_000)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["颜色"] = "红"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    pop = load_population(path, load_catalogue(), SET)
+    (unused,) = [p for p in pop.warnings if p.code == "column_unused"]
+    line = problem_line(unused, "zh")
+    assert line == (f"{path}: warning [column_unused] {labels('zh')['problems']['column_unused']}"
+                    f"（“颜色”列不是“{SET}”的指标、参数或字段，已忽略）")
+    assert problem_line(unused, "en").endswith(
+        f"column '颜色' is not an indicator, parameter or field of '{SET}'; it is ignored")
