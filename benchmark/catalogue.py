@@ -814,15 +814,14 @@ class _Builder:
             if points is None:
                 return  # a parameter with no band and no possible range: checked at run time
             values = _on_grid(thr.formula, points)
-            extremes = np.array([values.min(), values.max()])  # NaN or ±inf when one is
-            if not np.all(np.isfinite(extremes)):
-                k = int(np.argmin(np.isfinite(values)))
-                at = _grid_point(points, k)
-                self.problem(doc, "formula_not_finite",
-                             f"the formula gives {values[k]:g} at {at}", f"{ptr}/formula",
+            broken = _first_not_finite(values, points)
+            if broken:
+                self.problem(doc, "formula_not_finite", f"the formula gives {broken}",
+                             f"{ptr}/formula",
                              "check the formula and the band of parameters it is used for")
                 return
             found = values  # every one finite
+            extremes = np.array([values.min(), values.max()])
         elif thr.constant is not None:
             found = extremes = np.array([thr.constant])
         else:
@@ -1256,6 +1255,16 @@ def _grid_point(points: dict[str, np.ndarray], k: int) -> str:
                      for name, x in points.items())
 
 
+def _first_not_finite(values: np.ndarray, points: dict[str, np.ndarray]) -> str | None:
+    """Where a formula's values on an open grid (`_on_grid`) are first not finite, as a problem
+    says it ("inf at x = 0.0"); None if every one is finite."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return None
+    k = int(np.argmin(finite))
+    return f"{values[k]:g} at {_grid_point(points, k)}"
+
+
 def derived_formula_problems(doc: Document, formula, parameters: dict[str, Parameter],
                              indicators: dict[str, Indicator], ptr: str) -> list[Problem]:
     """A derived indicator's formula that divides by zero (or is otherwise not finite) somewhere
@@ -1265,12 +1274,10 @@ def derived_formula_problems(doc: Document, formula, parameters: dict[str, Param
     points = formula_check_points(formula, {}, ranges, open_ends=True)
     if points is None:
         return []
-    values = _on_grid(formula, points)
-    if np.all(np.isfinite(values)):
+    broken = _first_not_finite(_on_grid(formula, points), points)
+    if broken is None:
         return []
-    k = int(np.argmin(np.isfinite(values)))
-    at = _grid_point(points, k)
-    return [doc.problem("formula_not_finite", f"the derived formula gives {values[k]:g} at {at}",
+    return [doc.problem("formula_not_finite", f"the derived formula gives {broken}",
                         ptr, "a division by zero? check the formula and the possible ranges "
                         "(minimum, maximum) of what it uses")]
 

@@ -80,8 +80,9 @@ def command_lang() -> str:
 def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     """A problem as one line in `lang`: in en as the engine writes it; in zh the same stable head
     a script can find in any language (location: file, line, JSON pointer; severity and reason
-    code: `error [code]`), then what is wrong in zh where the code has words, the engine's
-    message (its particulars) and the hint; `column` names the column (an indicator's name)."""
+    code: `error [code]`), then what is wrong in zh where the code has words, the particulars
+    (in zh where the problem has a `message_code`, else the engine's message) and the hint;
+    `column` names the column (an indicator's name)."""
     if lang == "en":
         return p.format()
     from benchmark.report import labels
@@ -91,11 +92,14 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     where = (p.file or "<input>") + (f":{p.line}" if p.line is not None else "") + \
         (f" {p.pointer}" if p.pointer else "")
     words = L["problems"].get(p.code)
-    text = C["problem_detail"].format(words=words, message=p.message) if words else p.message
+    values = {k: printable(v, True) if isinstance(v, str) else v for k, v in p.params}
+    message = L["problem_messages"][p.message_code].format(**values) if p.message_code \
+        else p.message
+    text = C["problem_detail"].format(words=words, message=message) if words else message
     if column:
         text = C["problem_column"].format(column=column, text=text)
     line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
-    hint = L["reading_hints"][p.hint_code] if p.hint_code else p.hint
+    hint = L["reading_hints"][p.hint_code].format(**values) if p.hint_code else p.hint
     return line + (C["hint"].format(hint=hint) if hint else "")
 
 

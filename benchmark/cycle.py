@@ -103,13 +103,13 @@ class ProgrammeYear:
                snapshot: tuple[str, str, str, bytes] | None = None) -> dict:
         """Append one step (and a snapshot's bytes) in one transaction; its hash chains it to
         the previous step."""
-        previous = self.conn.execute("SELECT hash FROM steps ORDER BY seq DESC LIMIT 1") \
+        last = self.conn.execute("SELECT seq, hash FROM steps ORDER BY seq DESC LIMIT 1") \
             .fetchone()
-        seq = self.conn.execute("SELECT COUNT(*) FROM steps").fetchone()[0] + 1
+        seq, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
         output = _sha(canonical(detail).encode())
         body = {"seq": seq, "step": step, "day": day.isoformat(), "inputs": inputs,
                 "output": output}
-        digest = record_hash(body, previous[0] if previous else GENESIS)
+        digest = record_hash(body, previous)
         with self.conn:
             self.conn.execute("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (seq, step, day.isoformat(), canonical(inputs), output,

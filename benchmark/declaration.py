@@ -16,7 +16,7 @@ from typing import Any
 from benchmark import units
 from benchmark.catalogue import close, threshold_problems
 from benchmark.credit_code import check_credit_code
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 from benchmark.loading import Document, read_document, schema_problems
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, outside_range
 from benchmark.requirements import (
@@ -166,7 +166,10 @@ def parameter_value(param: Parameter, raw: Any, decimal: str = ".") -> Any:
         if param.values and str(value) not in {str(v) for v in param.values}:
             raise InputError(Problem("unknown_category",
                                      f"{value!r} is not a value of {param.id!r}",
-                                     hint="one of: " + ", ".join(map(str, param.values))))
+                                     hint="one of: " + ", ".join(map(str, param.values)),
+                                     hint_code="one_of", **worded(
+                                         "not_a_value", text=str(value), what=param.id,
+                                         choices=", ".join(map(str, param.values)))))
         return value
     req = _requirement(raw, decimal)
     if req.bound != "eq":
@@ -244,7 +247,8 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "",
         value = raw["value"] if isinstance(raw, dict) else raw
         flag = _yes_no(value)
         if flag is None:
-            raise InputError(Problem("value_type", f"{text!r} is not yes/no for {indicator.id!r}"))
+            raise InputError(Problem("value_type", f"{text!r} is not yes/no for {indicator.id!r}",
+                                     **worded("not_yes_no", text=text, what=indicator.id)))
         said = _yes_no(raw["text"]) if isinstance(raw, dict) and raw.get("text") else flag
         if said is not None and said != flag:
             raise InputError(Problem("text_value_mismatch", f"the text {raw['text']!r} does not "

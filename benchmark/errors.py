@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Problem:
     hint: str | None = None
     severity: str = "error"  # "error" | "warning"
     hint_code: str | None = None  # the hint's code in labels.yaml `reading_hints` (worded per lang)
+    message_code: str | None = None  # the message's zh wording in labels.yaml `problem_messages`
+    params: tuple[tuple[str, Any], ...] = ()  # the values those two wordings are filled with
 
     def at(self, file: str | None = None, pointer: str | None = None,
            line: int | None = None) -> Problem:
@@ -47,7 +50,16 @@ class Problem:
         return text
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v is not None and k != "hint_code"}
+        return {k: v for k, v in self.__dict__.items()
+                if v is not None and k not in ("hint_code", "message_code", "params")}
+
+
+def worded(code: str, **params: Any) -> dict[str, Any]:
+    """A problem's message code and the values its wording takes, as `Problem` fields:
+    `Problem("table_syntax", f"the row has {n} cells", **worded("row_width", cells=n))`. The zh
+    line words the message from labels.yaml (`problem_messages`); the English message, the
+    engine's, is unchanged, and neither is in `as_dict` (JSON output)."""
+    return {"message_code": code, "params": tuple(params.items())}
 
 
 class BenchmarkError(Exception):

@@ -39,7 +39,7 @@ import pandas as pd
 from benchmark import units
 from benchmark.catalogue import close, indicator_set
 from benchmark.credit_code import check_credit_code
-from benchmark.errors import BenchmarkError, InputError, Problem
+from benchmark.errors import BenchmarkError, InputError, Problem, worded
 from benchmark.heap import pinned_heap, reused_heap
 from benchmark.loading import (
     byte_size_setting,
@@ -695,10 +695,12 @@ def _wrong_widths(rows: list, width: int, display: str, delimiter: str) -> list[
         code = hint(row.text)
         out.append(Problem("table_syntax", f"the row has {row.actual_columns} cells; the header "
                            f"has {width}", file=display, line=row.number, hint_code=code,
-                           hint=wording.text("reading_hints", code)["en"]))
+                           hint=wording.text("reading_hints", code)["en"],
+                           **worded("row_width", cells=row.actual_columns, header=width)))
     if len(rows) > _WRONG_WIDTHS_SHOWN:
         out.append(Problem("table_syntax", f"{len(rows) - _WRONG_WIDTHS_SHOWN:,} more rows have "
-                           "the wrong number of cells", file=display))
+                           "the wrong number of cells", file=display,
+                           **worded("rows_width", rows=len(rows) - _WRONG_WIDTHS_SHOWN)))
     return out
 
 
@@ -1002,11 +1004,12 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
         if name not in headers:
             problems.append(Problem("column_missing", f"the table has no column {name!r}",
                                     hint=close(name, headers) or "columns: " + ", ".join(headers),
-                                    **where))
+                                    **where, **worded("column_missing", column=name)))
             continue
         if s.get("unit_column") and s["unit_column"] not in headers:
             problems.append(Problem("column_missing", f"the table has no unit column "
-                                    f"{s['unit_column']!r}", **where))
+                                    f"{s['unit_column']!r}", **where,
+                                    **worded("unit_column_missing", column=s["unit_column"])))
             continue
         columns.append(Column(name, role, target, s.get("unit"), s.get("unit_column"),
                               s.get("bound"),
@@ -1026,7 +1029,9 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
                                             "indicator, parameter or field of "
                                             f"{iset.id!r}; it is ignored", file=display,
                                             severity="warning",
-                                            hint=close(name, [k for k in known]) or None))
+                                            hint=close(name, [k for k in known]) or None,
+                                            **worded("column_unused", column=header,
+                                                     category=iset.id)))
                 continue
             unit_col = next((h for h in headers for suf in _UNIT_SUFFIXES
                              if _key(h) == _key(name + suf) or _key(h) == _key(hit[1] + suf)), None)
@@ -1392,7 +1397,9 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
                 out[i] = word in TRUE_WORDS
                 continue
             bad.add(np.flatnonzero(codes == i), Problem("value_type", f"{text!r} is not yes/no "
-                                                         f"for {what!r}"))
+                                                         f"for {what!r}",
+                                                         **worded("not_yes_no", text=text,
+                                                                  what=what)))
             out[i] = None
             continue
         key = text if kind == "text" else category_key(text)  # identity text: as written
@@ -1400,7 +1407,10 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
             bad.add(np.flatnonzero(codes == i), Problem("unknown_category", f"{text!r} is not a "
                                                          f"value of {what!r}",
                                                          hint="one of: " + ", ".join(
-                                                             map(str, allowed))))
+                                                             map(str, allowed)),
+                                                         hint_code="one_of", **worded(
+                                                             "not_a_value", text=text, what=what,
+                                                             choices=", ".join(map(str, allowed)))))
         out[i] = key
     if categorical:  # one code per row, one distinct key per category: cheap to test and subset
         keys, key_codes = np.unique(out[:-1].astype(str), return_inverse=True)
@@ -1528,8 +1538,9 @@ def _placed(problem: Problem, display: str, source: str, rows: np.ndarray,
                 for row in rows.tolist()]
     code, message, hint, severity = problem.code, problem.message, problem.hint, problem.severity
     file = problem.file or display
-    return [Problem(code, message, file, f"/{row}/{source}", row + header_line, hint, severity)
-            for row in rows.tolist()]
+    words = (problem.hint_code, problem.message_code, problem.params)  # the zh line's wording
+    return [Problem(code, message, file, f"/{row}/{source}", row + header_line, hint, severity,
+                    *words) for row in rows.tolist()]
 
 
 def _intervals(series: pd.Series, unit_series: pd.Series | None, column: Column, ind: Indicator,
@@ -1724,7 +1735,8 @@ def missing_fields(columns: list[Column], display: str, header_line: int = 1) ->
             out.append(Problem("column_missing", f"no column holds {name!r}, which every "
                                "declaration needs", file=display, line=header_line,
                                hint=f"add a column headed {name!r} or {zh!r}, or map one in a "
-                                    "mapping file"))
+                                    "mapping file", hint_code="add_field_column",
+                               **worded("field_column_missing", field=name, zh=zh)))
     return out
 
 

@@ -36,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from benchmark.errors import Problem, RequirementSyntaxError
+from benchmark.errors import Problem, RequirementSyntaxError, worded
 
 BOUNDS = ("ge", "gt", "le", "lt", "eq", "range", "target")
 
@@ -127,9 +127,12 @@ def _unreadable(text: str, why: str = "") -> RequirementSyntaxError:
     message = f"cannot read the requirement {_shown(text)!r}"
     if why:
         message += f": {why}"
+    said = worded("requirement_unreadable", text=_shown(text), forms=ACCEPTED_FORMS)
+    if why:  # the reason is the engine's English: the zh line keeps the message as written
+        said["message_code"] = None
     return RequirementSyntaxError(Problem(
         code="requirement_unreadable", message=message,
-        hint=f"write e.g. {ACCEPTED_FORMS}"))
+        hint=f"write e.g. {ACCEPTED_FORMS}", hint_code="requirement_forms", **said))
 
 
 def _not_finite(text: str) -> RequirementSyntaxError:

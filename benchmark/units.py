@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from .errors import Problem, UnitError
+from .errors import Problem, UnitError, worded
 
 DEFINITIONS_PATH = Path(__file__).with_name("units.txt")
 
@@ -172,7 +172,6 @@ _EXPONENT_RE = re.compile(r"\s*(\()?\s*[-+]?\s*(\d+(?:\.\d+)?)(?:\s*/\s*\d+)?\s*
                           r"(?![\d.eE])")
 
 
-@lru_cache(maxsize=1024)
 def _plain_powers(text: str) -> bool:
     """Every power in the unit text has a plain number of at most MAX_EXPONENT as its exponent
     ("m**2", "s^-1", "m**(1/2)"), and no power is raised to a power: pint raises numbers to
@@ -188,8 +187,13 @@ def _plain_powers(text: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _parse(text: str) -> pint.Unit:
-    unit = ureg.parse_units(normalise_unit_text(text))
+def _parse(text: str) -> pint.Unit | None:
+    """The registry unit of unit text as written, or None if a power is not plain: cached on the
+    text as written, so a repeated unit is normalised and checked once."""
+    expression = normalise_unit_text(text)
+    if not _plain_powers(expression):
+        return None
+    unit = ureg.parse_units(expression)
     unit.dimensionality  # noqa: B018 - pint fails here on a logarithmic unit combined with others
     return unit
 
@@ -200,12 +204,7 @@ def parse_unit(text: str, *, indicator: str | None = None) -> pint.Unit:
         shown = text[:40] + "…" if isinstance(text, str) else repr(text)
         raise _unknown(shown, indicator, f"not a unit of at most {MAX_UNIT_LENGTH} characters")
     try:
-        if not _plain_powers(normalise_unit_text(text)):
-            raise _unknown(text, indicator, "a power's exponent must be a number of at most "
-                           f"{MAX_EXPONENT}, not itself a power")
-        return _parse(text)
-    except UnitError:
-        raise
+        unit = _parse(text)
     except pint.UndefinedUnitError as exc:
         if "delta_" in str(exc) or any(n in str(exc) for n in ("decibel", "bel", "neper")):
             raise _unknown(text, indicator, "a logarithmic unit (dB, B, Np) cannot be multiplied, "
@@ -214,6 +213,10 @@ def parse_unit(text: str, *, indicator: str | None = None) -> pint.Unit:
     except Exception as exc:
         raise _unknown(text, indicator, f"cannot read it ({str(exc)[:80] or type(exc).__name__})"
                        ) from None
+    if unit is None:
+        raise _unknown(text, indicator, "a power's exponent must be a number of at most "
+                       f"{MAX_EXPONENT}, not itself a power")
+    return unit
 
 
 def dimension_of(text: str) -> str:
@@ -251,6 +254,9 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
             message=(f"{who}unit {from_unit!r} has dimension {source.dimensionality}, but the "
                      f"canonical unit {to_unit!r} has dimension {target.dimensionality}"),
             hint=f"give the value in a unit of dimension {target.dimensionality}, e.g. {to_unit!r}",
+            hint_code="unit_of_dimension", **worded(
+                "unit_dimension_mismatch", unit=from_unit, dimension=str(source.dimensionality),
+                canonical=to_unit, canonical_dimension=str(target.dimensionality)),
         ))
     if from_unit == to_unit or source == target:
         return 1.0, 0.0

@@ -666,6 +666,29 @@ def test_libyaml_reads_every_file_as_the_python_loader_does(monkeypatch):
     assert fast == _read_all(paths)
 
 
+@pytest.mark.skipif(loading._FastLoader is None, reason="PyYAML built without libyaml")
+@pytest.mark.parametrize("name, code", [("alias-many.yaml", "yaml_alias_limit"),
+                                        ("deep-nesting.yaml", "nesting_too_deep"),
+                                        ("deep-nesting-block.yaml", "nesting_too_deep")])
+def test_a_limit_hit_on_libyaml_is_refused_without_parsing_again(monkeypatch, name, code):
+    """The limits are the same code on either parser: a document libyaml stops at a limit is
+    refused there, not parsed a second time by the Python loader."""
+    class NotRun:
+        def __init__(self, text):
+            raise AssertionError("parsed a second time")
+    monkeypatch.setattr(loading, "_LimitedLoader", NotRun)
+    doc, problems = read_document(REPO / "tests" / "bad_inputs" / "declarations" / name)
+    assert doc is None and [p.code for p in problems] == [code] and problems[0].line
+
+
+def test_a_syntax_error_names_the_character_found(tmp_path):
+    """A document libyaml refuses is read by the Python loader, whose message says what it
+    found (libyaml's: "found character that cannot start any token")."""
+    _doc, problems = read(tmp_path, "tab.yaml", "a: 1\nb:\n\t- x\n")
+    assert [(p.code, p.line) for p in problems] == [("yaml_syntax", 3)]
+    assert "found character '\\t' that cannot start any token" in problems[0].message
+
+
 def test_a_formula_checked_on_an_open_grid_equals_every_combination(shipped):
     """The check points of a two-parameter formula broadcast to every combination, and the
     formula there gives what it gives on the dense mesh, point for point."""

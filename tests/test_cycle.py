@@ -178,3 +178,20 @@ def test_every_cycle_command_has_help():
     group = main.commands["cycle"]
     for name, command in group.commands.items():
         assert command.help, name
+
+
+def test_a_step_after_a_deleted_step_is_recorded_and_the_record_fails_verify(tmp_path):
+    """A step's number follows the last step's (one query for its number and hash), so a step
+    deleted from the middle of the record does not make the next step collide with a stored
+    one; verify then finds the broken chain."""
+    state = tmp_path / "state"
+    published_year(state, tmp_path)
+    db = state / f"{PROG}-2026.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM steps WHERE step = 'objection'")
+    ok(state, "publish", "--date", "2026-12-10")
+    with sqlite3.connect(db) as conn:
+        seqs = [s for (s,) in conn.execute("SELECT seq FROM steps ORDER BY seq")]
+    assert seqs == [1, 2, 3, 4, 5, 6, 7, 9, 10]  # the objection (8) deleted
+    res = run(state, "verify")
+    assert res.exit_code == 1 and "cycle_record_altered" in res.output

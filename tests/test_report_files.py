@@ -454,7 +454,7 @@ def test_missing_identity_column_is_reported_once(tmp_path):
                                     "--no-audit", "-o", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert res.output.count("standard_number") == 2  # message and hint of one problem
-    assert "no-number.csv:1: error [column_missing]" in res.output and "'标准编号'" in res.output
+    assert "no-number.csv:1: error [column_missing]" in res.output and "“标准编号”" in res.output
     assert "schema_required" not in res.output and not (tmp_path / "o").exists()
 
 

@@ -307,3 +307,21 @@ def test_a_power_of_a_power_or_a_huge_exponent_is_an_unknown_unit(text):
                                              ("s^-1", "1 / [time]")])
 def test_plain_powers_are_read(text, dimension):
     assert units.dimension_of(text) == dimension
+
+
+@pytest.mark.parametrize("text", ["kW·h/a", "10^10^10 W"])
+def test_a_repeated_unit_text_is_normalised_once(text, monkeypatch):
+    """`parse_unit` is cached on the text as written: a label read again (a unit per cell of a
+    table) is a dict lookup, not another normalisation and power check — also for a text refused
+    for its power."""
+    def outcome() -> str:
+        try:
+            return str(units.parse_unit(text).dimensionality)
+        except UnitError as exc:
+            return exc.problems[0].message
+    first = outcome()
+    calls: list[str] = []
+    normalise = units.normalise_unit_text
+    monkeypatch.setattr(units, "normalise_unit_text", lambda t: calls.append(t) or normalise(t))
+    assert [outcome() for _ in range(3)] == [first] * 3
+    assert calls == []

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from benchmark.evaluation import json_safe
 from benchmark.leaders import EXCLUSION_COLUMNS, Ranking
 from benchmark.report import labels, render_template
-from benchmark.report.ranking import exclusion_reasons, suppressed_reason
+from benchmark.report.ranking import exclusion_reasons, reason_combinations, suppressed_reason
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
 
@@ -89,14 +89,11 @@ def _grouped(frame: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
 
 def _reasons_shown(data: dict, R: dict, lang: str) -> list[str]:
     """The reasons of each excluded standard in words, worded once per distinct reason."""
-    words: dict[tuple, str] = {}
-    out = []
-    for e in data["excluded"]:
-        key = tuple(e[k] for k in EXCLUSION_COLUMNS)
-        if key not in words:
-            words[key] = "; ".join(exclusion_reasons(e, data, R, lang))
-        out.append(words[key])
-    return out
+    codes, combos = reason_combinations([pd.Series([e[k] for e in data["excluded"]],
+                                                   dtype=object) for k in EXCLUSION_COLUMNS])
+    words = ["; ".join(exclusion_reasons(dict(zip(EXCLUSION_COLUMNS, combo, strict=True)),
+                                         data, R, lang)) for combo in combos]
+    return [words[k] for k in codes.tolist()]
 
 
 def _chart(board: dict, R: dict, name: str) -> str:

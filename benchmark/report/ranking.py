@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -174,7 +175,7 @@ def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) ->
              "shortlisted"]
     shortlisted = np.asarray(composite["shortlisted"], dtype=bool) if len(composite) else \
         np.zeros(0, dtype=bool)
-    combo = _reason_combinations(excluded)
+    combo = reason_combinations([excluded[c] for c in REASON_KEY])
     none = np.zeros(0, dtype=np.int64)
     out = []
     for seg in order:
@@ -191,27 +192,31 @@ def segment_summaries(r: Ranking, top_n: int = TOP_N, first: int = FIRST_FEW) ->
 REASON_KEY = EXCLUSION_COLUMNS[:3]  # what an exclusion is counted by: its codes and their ids
 
 
-def _reason_combinations(excluded: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """Each excluded row's combination of reason code and parameters, as a code into the
-    distinct combinations (each a tuple of texts)."""
-    if excluded.empty:
-        return np.zeros(0, dtype=np.int64), []
-    key = np.zeros(len(excluded), dtype=np.int64)
-    uniques = []
-    for name in REASON_KEY:  # each column a code per row (categories: no text per row)
-        of_row, texts = _codes(excluded[name])
-        texts = [*texts, "nan"]  # a missing cell as its text, last
-        key = key * len(texts) + np.where(of_row < 0, len(texts) - 1, of_row)
-        uniques.append(texts)
-    found, codes = np.unique(key, return_inverse=True)
-    combos = []
-    for k in found.tolist():
-        parts = []
-        for texts in reversed(uniques):
-            k, i = divmod(k, len(texts))
-            parts.append(texts[i])
-        combos.append(tuple(reversed(parts)))
-    return codes.reshape(-1), combos
+def reason_combinations(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Which combination of reason codes and parameters each row has across `columns`: a code
+    per row into the distinct combinations, each a tuple of the columns' texts ("" for a
+    missing cell), so that a reason is counted and put in words once per combination, not once
+    per row. The one kernel of the summaries, the tables in words and the boards."""
+    n = len(columns[0]) if len(columns) else 0
+    key = np.zeros(n, dtype=np.int64)
+    size = 1  # how many values `key` can take
+    per_column = []
+    for column in columns:  # each column a code per row (categories: no text per row)
+        of_row, texts = _codes(column)
+        if "" not in texts:
+            texts = [*texts, ""]
+        of_row = np.where(of_row < 0, texts.index(""), of_row)  # a missing cell: no text
+        if size * len(texts) >= 2**62:  # renumber the combinations so far: no overflow
+            key = pd.factorize(key)[0]
+            size = n
+        key = key * len(texts) + of_row
+        size *= len(texts)
+        per_column.append((of_row, texts))
+    codes, found = pd.factorize(key)
+    first = np.zeros(len(found), dtype=np.int64)
+    first[codes] = np.arange(n)  # a row of each combination (any: they hold the same texts)
+    return codes, [tuple(texts[of_row[i]] for of_row, texts in per_column)
+                   for i in first.tolist()]
 
 
 def _reasons(excluded: pd.DataFrame, rows: np.ndarray,
@@ -542,24 +547,12 @@ def _exclusion_column(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> 
     """The reasons of each excluded row in words ("; " between causes), put in words once per
     distinct combination of reason code and parameters (a category per distinct text)."""
     key = [c for c in EXCLUSION_COLUMNS if c in frame]
-    combo = np.zeros(len(frame), dtype=np.int64)
-    names = []
-    for c in key:  # the codes of each column, the combination as one number
-        codes, uniques = pd.factorize(frame[c], use_na_sentinel=False)
-        first = np.unique(codes, return_index=True)[1]
-        names.append(frame[c].iloc[first].astype(str).tolist())
-        combo = combo * max(len(uniques), 1) + codes
-    code, combos = pd.factorize(combo)
-    texts = []
-    for k in combos:
-        values = []
-        for c in reversed(names):
-            k, i = divmod(int(k), max(len(c), 1))
-            values.append(c[i])
-        texts.append("; ".join(exclusion_reasons(dict(zip(key, reversed(values), strict=True)),
-                                                 result, R, lang)))
+    code, combos = reason_combinations([frame[c] for c in key])
+    texts = ["; ".join(exclusion_reasons(dict(zip(key, combo, strict=True)), result, R, lang))
+             for combo in combos]
     words, of_combo = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    return pd.Series(pd.Categorical.from_codes(of_combo[code], list(words)), index=frame.index)
+    return pd.Series(pd.Categorical.from_codes(of_combo.reshape(-1)[code], list(words)),
+                     index=frame.index)
 
 
 def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict, lang: str,
