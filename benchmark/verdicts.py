@@ -32,7 +32,9 @@ from benchmark.engine.types import FAIL, NOT_ASSESSABLE, STATUSES, STEP_REASONS,
 IDENTITY = ("enterprise", "credit_code", "standard_number", "standard_title", "model")
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 TOP_REASONS = 10
-CHUNK_ROWS = 100_000  # rows of the table made and written at a time (a Parquet row group)
+# rows of the table made and written at a time: a Parquet row group; a multiple of the
+# worksheet's chunk (report/xlsx.py CHUNK_ROWS), so that the XLSX is the same bytes
+CHUNK_ROWS = 100_000
 LEVEL_PREFIX = "level:"
 _BLOCKING = frozenset({"level_not_assessable", "no_reference", "indicator_not_declared",
                        "basic_not_declared", "basic_not_assessable", "required_not_declared"})
