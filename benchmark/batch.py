@@ -1,6 +1,8 @@
 """Evaluating many declarations: collecting inputs, checking them all before writing anything,
-evaluating, and writing the report sets asked for plus, per table, its verdict table and summary
-(benchmark.verdicts). Which rows get an individual report is a `ReportSelection`.
+evaluating, and writing, per table, its verdict table and summary (benchmark.verdicts: made a
+chunk of rows at a time as each file is written) and the report sets asked for (each rendered,
+written and let go of before the next; their audit records appended in one transaction). Which
+rows get an individual report is a `ReportSelection`.
 
 Everything is written under the output folder only, with file names made safe from the input
 file names (no path separators, no leading dots).
@@ -92,7 +94,7 @@ class Unshown:
 class BatchResult:
     outputs: list[Path]
     summary: list[dict]  # one line per report set written
-    results: list[tuple[dict, list[Path]]]  # each evaluation result and its report files
+    results: list[tuple[dict, list[Path]]]  # each report's kept result (audit.recorded), files
     tables: list[dict] = field(default_factory=list)  # each table's verdict summary
     evaluated: int = 0  # declarations evaluated: files and table rows
     notes: list[str] = field(default_factory=list)  # what a user is told on standard error
