@@ -65,10 +65,10 @@ SMALL_TABLE_BYTES = 1024 * 1024  # a table file this small keeps its cells as wr
 
 class Stages(Protocol):
     """What `evaluate_files` tells of its progress (the CLI's StageProgress): `stages(name)`
-    before each stage (reading, assessing, writing the verdict tables and summaries, and
-    reports when any are made, each written as it is made), `stages.rows(done)` within one with
-    the rows (declarations; reports) done so far, `stages.detail(text)` what it is at (a file
-    being written, whose rows `rows` then counts)."""
+    before each stage (reading, assessing, writing the verdict tables and summaries when there
+    are tables, and reports when any are made, each written as it is made), `stages.rows(done)`
+    within one with the rows (declarations; reports) done so far, `stages.detail(text)` what it
+    is at (a file being written, whose rows `rows` then counts)."""
 
     def __call__(self, stage: str) -> None: ...
 
@@ -379,7 +379,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         if summary_rows or decls:
             yield out_dir / "summary.csv", summary_csv(summary_rows)
 
-    stages("writing")
+    if tabled:
+        stages("writing")
     # the tables, the reports and their records: one step
     outputs = write_reports(itertools.chain(tabled, report_files()), out_dir, audit, results)
     named = [s.programmes[programme].names for s in catalogue.sets.values()

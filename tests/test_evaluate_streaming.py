@@ -172,18 +172,26 @@ def test_a_report_is_let_go_of_once_its_files_are_written(assessed, tmp_path, mo
 
 
 def test_stage_times_are_told_at_the_end_and_reports_only_when_made(assessed, tmp_path):
+    """Each stage's line: the rows it did (writing: the table's rows; reports: the reports).
+    Declaration files alone write no table: no writing stage."""
     path = assessed[0]
 
-    def lines(*options: str) -> list[str]:
-        res = CliRunner().invoke(main, ["evaluate", str(path), "--set", SET, "--date", DATE,
-                                        "--lang", "en", "--no-audit", "-v", *options])
+    def lines(*options: str) -> list[tuple[str, str]]:
+        res = CliRunner().invoke(main, ["evaluate", *options, "--date", DATE, "--lang", "en",
+                                        "--no-audit", "-v"])
         assert res.exit_code == 0, res.output
-        return [x.split(":")[0] for x in res.stderr.splitlines() if " rows in " in x]
+        return [(x.split(":")[0], x.split(": ")[1].split(" ")[0])
+                for x in res.stderr.splitlines() if " rows in " in x]
 
-    assert lines("--reports", "none", "-o", str(tmp_path / "none")) == [
-        "reading", "assessing", "writing"]
-    assert lines("--reports", "1,2", "-o", str(tmp_path / "some")) == [
-        "reading", "assessing", "writing", "reports"]
+    table = [str(path), "--set", SET]
+    assert lines(*table, "--reports", "none", "-o", str(tmp_path / "none")) == [
+        ("reading", "1,000"), ("assessing", "1,000"), ("writing", "1,000")]
+    assert lines(*table, "--reports", "1,2", "-o", str(tmp_path / "some")) == [
+        ("reading", "1,000"), ("assessing", "1,000"), ("writing", "1,000"), ("reports", "2")]
+    folder = Path(__file__).parents[1] / "examples" / "declarations"
+    files = len(list(folder.glob("*.yaml")))
+    assert lines(str(folder), "-o", str(tmp_path / "files")) == [
+        ("reading", str(files)), ("assessing", str(files)), ("reports", str(files))]
 
 
 def test_a_large_table_evaluated_in_chunks_gives_the_files_of_one_chunk(tmp_path, monkeypatch):
