@@ -174,10 +174,19 @@ def _levels(ids: np.ndarray, low: np.ndarray, high: np.ndarray, other: np.ndarra
 
 def _append(column: np.ndarray, rows: np.ndarray, token: Any) -> None:
     """Append `token` (one text, or one per row of `rows`) to the cells of `rows`."""
-    if not rows.any():
+    at = np.flatnonzero(rows)
+    if not len(at):
         return
-    cur = column[rows]
-    column[rows] = np.where(cur == "", token, cur + "; " + token)
+    cur = column[at]
+    full = cur != ""  # cells that already hold a token: joined; the others take the token
+    if np.ndim(token):
+        token = np.asarray(token, dtype=object)
+        cur[~full] = token[~full]
+        cur[full] = cur[full] + "; " + token[full]
+    else:
+        cur[~full] = token
+        cur[full] = cur[full] + ("; " + token)
+    column[at] = cur
 
 
 def _number_text(value: np.ndarray) -> np.ndarray:
