@@ -32,9 +32,10 @@ from benchmark.engine.types import FAIL, NOT_ASSESSABLE, STATUSES, STEP_REASONS,
 IDENTITY = ("enterprise", "credit_code", "standard_number", "standard_title", "model")
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 TOP_REASONS = 10
-# rows of the table made and written at a time: a Parquet row group; a multiple of the
-# worksheet's chunk (report/xlsx.py CHUNK_ROWS), so that the XLSX is the same bytes
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 100_000  # rows of the table in codes made and written at a time: a row group
+# rows of the table in words (CSV, XLSX) made at a time: a multiple of the worksheet's chunk
+# (report/xlsx.py CHUNK_ROWS), so that the XLSX is the bytes of a table made whole
+WORDS_CHUNK_ROWS = 50_000
 LEVEL_PREFIX = "level:"
 _BLOCKING = frozenset({"level_not_assessable", "no_reference", "indicator_not_declared",
                        "basic_not_declared", "basic_not_assessable", "required_not_declared"})
@@ -500,7 +501,8 @@ def csv_writer(a: Assessment, W: Words, header: list[str],
     written so far."""
     from benchmark.report.frames import write_csv
 
-    return lambda fh: write_csv(_rows_of(a), fh, CHUNK_ROWS, progress, _made(a, W, header))
+    return lambda fh: write_csv(_rows_of(a), fh, WORDS_CHUNK_ROWS, progress,
+                                _made(a, W, header))
 
 
 def parquet_writer(a: Assessment, progress: Callable[[int], None] = lambda rows: None
@@ -525,7 +527,8 @@ def xlsx_writer(a: Assessment, W: Words, header: list[str], on: dt.date, title: 
     from benchmark.report import xlsx
 
     def write(fh: IO[bytes]) -> None:
-        sheet = xlsx.RowSheet(title, header, len(a.population), frames=verdict_chunks(a, W),
+        sheet = xlsx.RowSheet(title, header, len(a.population),
+                              frames=verdict_chunks(a, W, WORDS_CHUNK_ROWS),
                               formats={0: "0"}, freeze_columns=1, split_note=split_note)
         xlsx.write_row_workbook(fh, [sheet], on, max_rows=xlsx.EXCEL_MAX_ROWS, split=split,
                                 progress=progress)

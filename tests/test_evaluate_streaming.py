@@ -91,6 +91,7 @@ def test_the_files_are_the_same_bytes_whatever_the_chunk_size(assessed, monkeypa
     monkeypatch.setattr(xlsx, "CHUNK_ROWS", 50)
     whole = _written(a, W, L)  # 1,000 rows: one chunk
     monkeypatch.setattr(verdicts, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(verdicts, "WORDS_CHUNK_ROWS", 100)
     chunked = _written(a, W, L)
     assert chunked["csv"] == whole["csv"] and chunked["xlsx"] == whole["xlsx"]
     # Parquet keeps one row group per chunk: the same rows and cells, in 10 groups
@@ -105,7 +106,7 @@ def test_the_table_chunks_divide_the_worksheet_chunks():
     """What keeps the XLSX the bytes it was when the table was made whole."""
     from benchmark.report import xlsx
 
-    assert verdicts.CHUNK_ROWS % xlsx.CHUNK_ROWS == 0
+    assert verdicts.WORDS_CHUNK_ROWS % xlsx.CHUNK_ROWS == 0
 
 
 def _peak(write) -> int:
@@ -126,7 +127,7 @@ def test_writing_holds_a_chunk_of_the_table_not_the_whole(assessed, monkeypatch)
     _, _, a, W = assessed
     header = headers(a, labels("zh"), W.indicators)
     whole = _peak(lambda: verdict_table(a, W))
-    monkeypatch.setattr(verdicts, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(verdicts, "WORDS_CHUNK_ROWS", 100)
     streamed = _peak(lambda: csv_writer(a, W, header)(_Discarded()))
     assert streamed < whole / 3, (streamed, whole)
 
@@ -212,6 +213,7 @@ def test_a_large_table_evaluated_in_chunks_gives_the_files_of_one_chunk(tmp_path
     monkeypatch.setattr(xlsx, "CHUNK_ROWS", 32)
     one = run(tmp_path / "one")
     monkeypatch.setattr(verdicts, "CHUNK_ROWS", 64)
+    monkeypatch.setattr(verdicts, "WORDS_CHUNK_ROWS", 64)
     chunked = run(tmp_path / "chunked")
     assert set(one) == set(chunked)
     for name in one:
