@@ -116,6 +116,20 @@ def record_of(result: dict, reports: dict[str, str], options: dict) -> dict:
     }
 
 
+def recorded(result: dict) -> dict:
+    """Of an evaluation result, what `record_of` reads (and its overall level whole, which a
+    command's line shows): kept of each report of a batch once its files are written, so that
+    the records are appended in one transaction without holding every result."""
+    return {"provenance": result.get("provenance"),
+            "references_used": [{"file": r.get("file"), "sha256": r.get("sha256")}
+                                for r in result.get("references_used", [])],
+            "programme": {"id": (result.get("programme") or {}).get("id")},
+            "evaluation_date": result.get("evaluation_date"),
+            "engine_version": result.get("engine_version"),
+            "declaration": {"file": (result.get("declaration") or {}).get("file")},
+            "verdict": result.get("verdict"), "overall_level": result.get("overall_level")}
+
+
 def _problem(code: str, message: str, db_path: Path | str, hint: str | None = None,
              severity: str = "error", pointer: str | None = None) -> Problem:
     return Problem(code, message, file=str(db_path), hint=hint, severity=severity,

@@ -1,6 +1,8 @@
 """Evaluating many declarations: collecting inputs, checking them all before writing anything,
-evaluating, and writing the report sets asked for plus, per table, its verdict table and summary
-(benchmark.verdicts). Which rows get an individual report is a `ReportSelection`.
+evaluating, and writing, per table, its verdict table and summary (benchmark.verdicts: made a
+chunk of rows at a time as each file is written) and the report sets asked for (each rendered,
+written and let go of before the next; their audit records appended in one transaction). Which
+rows get an individual report is a `ReportSelection`.
 
 Everything is written under the output folder only, with file names made safe from the input
 file names (no path separators, no leading dots).
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from benchmark.audit import AuditTrail
+from benchmark.audit import AuditTrail, recorded
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import Declaration, load_declaration
 from benchmark.engine import assess
@@ -50,7 +52,6 @@ from benchmark.verdicts import (
     summary_json,
     summary_markdown,
     verdict_summary,
-    verdict_table,
     words,
     xlsx_writer,
 )
@@ -64,9 +65,10 @@ SMALL_TABLE_BYTES = 1024 * 1024  # a table file this small keeps its cells as wr
 
 class Stages(Protocol):
     """What `evaluate_files` tells of its progress (the CLI's StageProgress): `stages(name)`
-    before each stage (reading, assessing, reports, writing), `stages.rows(done)` within one
-    with the rows (declarations) done so far, `stages.detail(text)` what it is at (a file being
-    written, whose rows `rows` then counts)."""
+    before each stage (reading, assessing, writing the verdict tables and summaries when there
+    are tables, and reports when any are made, each written as it is made), `stages.rows(done)`
+    within one with the rows (declarations; reports) done so far, `stages.detail(text)` what it
+    is at (a file being written, whose rows `rows` then counts)."""
 
     def __call__(self, stage: str) -> None: ...
 
@@ -92,7 +94,7 @@ class Unshown:
 class BatchResult:
     outputs: list[Path]
     summary: list[dict]  # one line per report set written
-    results: list[tuple[dict, list[Path]]]  # each evaluation result and its report files
+    results: list[tuple[dict, list[Path]]]  # each report's kept result (audit.recorded), files
     tables: list[dict] = field(default_factory=list)  # each table's verdict summary
     evaluated: int = 0  # declarations evaluated: files and table rows
     notes: list[str] = field(default_factory=list)  # what a user is told on standard error
@@ -302,7 +304,6 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                                  progress=assessing)))
         done += len(pop)
         assessing(0)
-    stages("reports")
     chosen = (selection or ReportSelection("all")).rows(
         np.array([e.verdict for e in evaluations], dtype=object), _declaration_keys(decls))
 
@@ -323,16 +324,15 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             yield result, report_stem(result["declaration"]["file"],
                                       result["declaration"]["model"])
 
-    # (result, report stem) of each report, made one at a time as the reports are rendered
+    # (result, report stem) of each report, made one at a time as the reports are written
     items: list[Iterable[tuple[dict, str]]] = [declaration_items()]
-    rendered: list[tuple[Path, Any]] = []
+    tabled: list[tuple[Path, Any]] = []  # each table's files, written first
     summaries: list[dict] = []
     notes: list[str] = []
     L = labels(lang, template_dir)
     taken: set[str] = set()
     for name, pop, a in assessed:
-        table = verdict_table(a)
-        rows, note = _table_reports(selection, table, pop, L)
+        rows, note = _table_reports(selection, a, pop, L)
         if note is not None:
             notes.append(f"{name}: {note}")
         items.append(row_items(name, pop, a, rows))
@@ -341,65 +341,72 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             stem += "_"
         taken.add(stem)
         written = int(rows.sum())
-        summary = verdict_summary(table, name, programme, on, {
+        summary = verdict_summary(a, name, programme, on, {
             "selection": selection.kind if selection else "default", "written": written,
             "note": note or L["verdict_table"]["reports_written"].format(
                 n=written, selection=reports or "all")})
         summaries.append(summary)
-        rendered += verdict_files(a, table, summary, out_dir / stem, table_formats, lang, L,
-                                  on, notes, stages)
-    tabled = len(rendered)  # the tables' files; the reports' follow
+        tabled += verdict_files(a, summary, out_dir / stem, table_formats, lang, L, on, notes,
+                                stages)
     summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []
-    used: set[str] = set()
-    for result, stem in progress(itertools.chain.from_iterable(items)):
-        stages.rows(len(results))
-        while stem in used:
-            stem += "_"
-        used.add(stem)
-        first_file = len(rendered)
-        if "json" in formats:
-            rendered.append((out_dir / f"{stem}.json", render_json(result)))
-        if "md" in formats:
-            rendered.append((out_dir / f"{stem}.{lang}.md",
-                             render_markdown(result, lang, template_dir)))
-        if "html" in formats or "pdf" in formats:
-            html = render_html(result, lang, template_dir)
-            if "html" in formats:
-                rendered.append((out_dir / f"{stem}.{lang}.html", html))
-            if "pdf" in formats:
-                rendered.append((out_dir / f"{stem}.{lang}.pdf",
-                                 render_pdf(result, lang, html=html)))
-        if "xlsx" in formats:
-            rendered.append((out_dir / f"{stem}.{lang}.xlsx",
-                             render_xlsx(result, lang, template_dir)))
-        results.append((result, [path for path, _ in rendered[first_file:]]))
-        d = result["declaration"]
-        summary_rows.append({"file": d["file"], "enterprise": d["enterprise"],
-                             "standard": d["standard_number"], "category": d["category"],
-                             "model": d["model"] or "", "programme": programme,
-                             "verdict": result["verdict"],
-                             "overall_level": (result["overall_level"] or {}).get("id") or "",
-                             "report": stem})
-    stages.rows(len(results))
-    if summary_rows or decls:
-        rendered.append((out_dir / "summary.csv", summary_csv(summary_rows)))
-    stages("writing")
-    ends = np.cumsum([len(paths) for _, paths in results])  # the last file of each report set
 
-    def files_written(files: int) -> None:
-        if files == tabled + 1:  # the first report's file: the report sets counted from here
-            stages.detail(L["cli"]["stage_reports"])
-        if files > tabled:
-            stages.rows(int(np.searchsorted(ends, files - tabled, side="right")))
+    def report_files() -> Iterator[tuple[Path, Any]]:
+        """Each report's files, rendered as they are written and then let go of (of its
+        result only what its audit record and the command's line read is kept), then
+        summary.csv."""
+        used: set[str] = set()
+        for result, stem in progress(itertools.chain.from_iterable(items)):
+            if not results:
+                stages("reports")
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            paths: list[Path] = []
+            for path, content in report_set(result, out_dir / stem, formats, lang,
+                                            template_dir):
+                paths.append(path)
+                yield path, content
+            results.append((recorded(result), paths))
+            stages.rows(len(results))
+            d = result["declaration"]
+            summary_rows.append({"file": d["file"], "enterprise": d["enterprise"],
+                                 "standard": d["standard_number"], "category": d["category"],
+                                 "model": d["model"] or "", "programme": programme,
+                                 "verdict": result["verdict"],
+                                 "overall_level": (result["overall_level"] or {}).get("id")
+                                 or "", "report": stem})
+        if summary_rows or decls:
+            yield out_dir / "summary.csv", summary_csv(summary_rows)
 
-    # reports and records: one step
-    outputs = write_reports(rendered, out_dir, audit, results, files_written)
+    if tabled:
+        stages("writing")
+    # the tables, the reports and their records: one step
+    outputs = write_reports(itertools.chain(tabled, report_files()), out_dir, audit, results)
     named = [s.programmes[programme].names for s in catalogue.sets.values()
              if programme in s.programmes]
     return BatchResult(outputs, summary_rows, results, tables=summaries, notes=notes,
                        evaluated=len(decls) + sum(len(pop) for _, pop in tables),
                        programme_names={"zh": named[0].zh, "en": named[0].en} if named else {})
+
+
+def report_set(result: dict, stem: Path, formats: list[str], lang: str,
+               template_dir: str | None = None) -> Iterator[tuple[Path, Any]]:
+    """One declaration's report files (`stem` + each format's suffix), each rendered when it is
+    taken."""
+    if "json" in formats:
+        yield stem.with_name(f"{stem.name}.json"), render_json(result)
+    if "md" in formats:
+        yield (stem.with_name(f"{stem.name}.{lang}.md"),
+               render_markdown(result, lang, template_dir))
+    if "html" in formats or "pdf" in formats:
+        html = render_html(result, lang, template_dir)
+        if "html" in formats:
+            yield stem.with_name(f"{stem.name}.{lang}.html"), html
+        if "pdf" in formats:
+            yield stem.with_name(f"{stem.name}.{lang}.pdf"), render_pdf(result, lang, html=html)
+    if "xlsx" in formats:
+        yield stem.with_name(f"{stem.name}.{lang}.xlsx"), render_xlsx(result, lang, template_dir)
 
 
 def check_evaluate_options(formats: Iterable[str], table_formats: Iterable[str],
@@ -440,30 +447,29 @@ def _row_keys(pop: Population) -> list[np.ndarray]:
     return keys
 
 
-def _table_reports(selection: ReportSelection | None, table, pop: Population,
+def _table_reports(selection: ReportSelection | None, a: Assessment, pop: Population,
                    L: dict) -> tuple[np.ndarray, str | None]:
     """The rows of a table that get a report, and the note saying none were made by default."""
-    verdicts = table["verdict"].to_numpy()
     if selection is None:
         if len(pop) <= TABLE_REPORT_LIMIT:
             return np.ones(len(pop), dtype=bool), None
         return np.zeros(len(pop), dtype=bool), L["verdict_table"]["reports_skipped"].format(
             n=len(pop), limit=TABLE_REPORT_LIMIT)
-    return selection.rows(verdicts, _row_keys(pop)), None
+    return selection.rows(a.verdict, _row_keys(pop)), None
 
 
-def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats: list[str],
+def verdict_files(a: Assessment, summary: dict, stem: Path, table_formats: list[str],
                   lang: str, L: dict, on: dt.date, notes: list[str] | None = None,
                   stages: Stages | None = None) -> list[tuple[Path, Any]]:
-    """A table's verdict table in each format asked — Parquet with the codes of `table`, CSV
-    and XLSX in the words of `lang` (a worksheet split into parts past its rows, told in
-    `notes`) — as functions writing a binary file, and its summary (JSON and Markdown).
-    `stages` is told each table file's name as it is written and its rows written so far."""
+    """A table's verdict table in each format asked — Parquet in codes, CSV and XLSX in the
+    words of `lang` (a worksheet split into parts past its rows, told in `notes`) — as
+    functions writing a binary file, each making the table a chunk of rows at a time as it
+    writes, and its summary (JSON and Markdown). `stages` is told each table file's name as it
+    is written and its rows written so far."""
     stages = stages or Unshown()
     W = words(a, L, lang)
-    header = headers(table, L, W.indicators)
+    header = headers(a, L, W.indicators)
     out: list[tuple[Path, Any]] = []
-    shown = verdict_table(a, W) if {"csv", "xlsx"} & set(table_formats) else None
     V = L["verdict_table"]
 
     def add(name: str, writer: Callable[[Callable[[int], None]], Callable[[Any], None]]):
@@ -472,14 +478,14 @@ def verdict_files(a: Assessment, table, summary: dict, stem: Path, table_formats
             writer(stages.rows)(fh)
         out.append((stem.with_name(name), write))
 
-    if shown is not None and "csv" in table_formats:
-        add(f"{stem.name}.verdicts.csv", lambda rows: csv_writer(shown, header, rows))
+    if "csv" in table_formats:
+        add(f"{stem.name}.verdicts.csv", lambda rows: csv_writer(a, W, header, rows))
     if "parquet" in table_formats:
-        add(f"{stem.name}.verdicts.parquet", lambda rows: parquet_writer(table, rows))
-    if shown is not None and "xlsx" in table_formats:
+        add(f"{stem.name}.verdicts.parquet", lambda rows: parquet_writer(a, rows))
+    if "xlsx" in table_formats:
         name = f"{stem.name}.verdicts.{lang}.xlsx"
         add(name, lambda rows: xlsx_writer(
-            shown, header, on, V["verdict"], L["verdict_cells"]["sheet_part"],
+            a, W, header, on, V["verdict"], L["verdict_cells"]["sheet_part"],
             split=lambda title, parts: (notes if notes is not None else []).append(
                 L["verdict_cells"]["split"].format(file=name, parts=parts)), progress=rows))
     out.append((stem.with_name(f"{stem.name}.summary.json"), summary_json(summary)))

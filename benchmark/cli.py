@@ -450,6 +450,12 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
                                 audit=AuditTrail(audit_db, options) if audit_db else None,
                                 reports=reports, table_formats=table_formats, stages=step)
     step.stop()
+    for stage, seconds in step.times:
+        n = (len(result.results) if stage == "reports" else
+             sum(t["rows"] for t in result.tables) if stage == "writing" else result.evaluated)
+        say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
+                 seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
+            VERBOSE if not shows_progress() else NORMAL, err=True)
     for note in result.notes:
         say(note, err=True)
     words = labels(lang)["ranking"]  # verdicts in words

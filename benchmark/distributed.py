@@ -541,19 +541,12 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
                  context: Any, folder: str, table_formats: list[str], lang: str,
                  template_dir: str | None, name: str) -> tuple | InputError:
     """One part read, assessed and its verdict table written to temporary files beside the
-    targets (run on a worker): (staged files, the part's `verdict_counts`). Row numbers
-    count on from `offset` (the rows of the parts before it). A bad part is returned, not
-    raised, so that every part's problems are reported together."""
+    targets (run on a worker), a chunk of rows at a time: (staged files, the part's
+    `verdict_counts`). Row numbers count on from `offset` (the rows of the parts before it). A
+    bad part is returned, not raised, so that every part's problems are reported together."""
     from benchmark.batch import assess_table, read_table_input
     from benchmark.report import labels
-    from benchmark.verdicts import (
-        csv_writer,
-        headers,
-        parquet_writer,
-        verdict_counts,
-        verdict_table,
-        words,
-    )
+    from benchmark.verdicts import csv_writer, headers, parquet_writer, table_counts, words
 
     catalogue = _catalogue(data_dir)
     try:
@@ -563,16 +556,15 @@ def verdict_part(part: str, index: int, offset: int, data_dir: str | None, set_i
         return exc
     pop.rows = pop.rows + pop.rows.dtype.type(offset)
     a = assess_table(name, pop, catalogue, programme, on, include_superseded, context)
-    table = verdict_table(a)
     files: list[tuple[Path, Any]] = []
     if "parquet" in table_formats:
-        files.append((Path(folder) / f"part-{index:05d}.parquet", parquet_writer(table)))
+        files.append((Path(folder) / f"part-{index:05d}.parquet", parquet_writer(a)))
     if "csv" in table_formats:
         L = labels(lang, template_dir)
         W = words(a, L, lang)
         files.append((Path(folder) / f"part-{index:05d}.csv",
-                      csv_writer(verdict_table(a, W), headers(table, L, W.indicators))))
-    return stage(files), verdict_counts(table)
+                      csv_writer(a, W, headers(a, L, W.indicators))))
+    return stage(files), table_counts(a)
 
 
 def stage(files: list[tuple[Path, Any]]) -> list[tuple[str, str]]:

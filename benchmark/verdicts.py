@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,6 +32,10 @@ from benchmark.engine.types import FAIL, NOT_ASSESSABLE, STATUSES, STEP_REASONS,
 IDENTITY = ("enterprise", "credit_code", "standard_number", "standard_title", "model")
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 TOP_REASONS = 10
+CHUNK_ROWS = 100_000  # rows of the table in codes made and written at a time: a row group
+# rows of the table in words (CSV, XLSX) made at a time: a multiple of the worksheet's chunk
+# (report/xlsx.py CHUNK_ROWS), so that the XLSX is the bytes of a table made whole
+WORDS_CHUNK_ROWS = 50_000
 LEVEL_PREFIX = "level:"
 _BLOCKING = frozenset({"level_not_assessable", "no_reference", "indicator_not_declared",
                        "basic_not_declared", "basic_not_assessable", "required_not_declared"})
@@ -109,33 +113,51 @@ def _say(codes: np.ndarray, shown: Mapping[str, str]) -> np.ndarray:
     return np.array([shown.get(u, u) for u in uniques], dtype=object)[inverse]
 
 
-def verdict_table(a: Assessment, W: Words = CODES) -> pd.DataFrame:
-    """One row per row of the assessed population, in its order. Identity cells are the text as
-    read; with `CODES`, levels are ladder ids ("low..high" where only an interval is known, else
-    the indicator's status code) and rules `rule:reason(indicator)` tokens joined by "; "; with
-    `words` (`W`), the same cells in the words of a report language."""
+def verdict_table(a: Assessment, W: Words = CODES, part: slice | None = None,
+                  counted: bool = False) -> pd.DataFrame:
+    """One row per row of the assessed population, in its order (or of the rows `part`, a
+    slice of positions: the same cells as those rows of the whole table). Identity cells are the
+    text as read; with `CODES`, levels are ladder ids ("low..high" where only an interval is
+    known, else the indicator's status code) and rules `rule:reason(indicator)` tokens joined by
+    "; "; with `words` (`W`), the same cells in the words of a report language. `counted`: only
+    the columns `verdict_counts` reads."""
     pop: Any = a.population
     assert a.catalogue is not None
     iset = a.catalogue.sets[pop.category]
-    n = len(pop)
+    part = slice(*part.indices(len(pop))) if part is not None else slice(0, len(pop))
+    n = len(range(part.start, part.stop))
     ids = np.array([W.levels.get(lv.id, lv.id) for lv in a.programme.ladder.levels],
                    dtype=object)
-    out: dict[str, Any] = {"row": np.asarray(pop.rows, dtype=np.int64)}
-    for key in IDENTITY:
+    out: dict[str, Any] = {"row": np.asarray(pop.rows[part], dtype=np.int64)}
+    for key in () if counted else IDENTITY:
         values = pop.fields.get(key)
-        out[key] = (np.asarray(values, dtype=object).astype(str) if values is not None
+        out[key] = (np.asarray(values[part], dtype=object).astype(str) if values is not None
                     else np.full(n, "", dtype=object))
     out["category"] = np.full(n, W.category.get(iset.id, iset.id), dtype=object)
-    out["segment"] = _say(np.asarray(a.segment, dtype=object), W.segments)
-    out["verdict"] = _say(np.asarray(a.verdict, dtype=object), W.verdicts)
+    out["segment"] = _say(np.asarray(a.segment[part], dtype=object), W.segments)
+    out["verdict"] = _say(np.asarray(a.verdict[part], dtype=object), W.verdicts)
     low, high, _ = a.overall
-    out["overall_level"] = _levels(ids, low, high, np.full(n, "", dtype=object), W)
+    out["overall_level"] = _levels(ids, low[part], high[part], np.full(n, "", dtype=object), W)
     statuses = np.array([W.statuses.get(x, x) for x in STATUSES], dtype=object)
-    for ind_id, r in a.indicators.items():
-        out[LEVEL_PREFIX + ind_id] = _levels(ids, r.lowest, r.highest, statuses[r.status], W)
-    failed, open_, gap = _rules(a, n, W)
-    out["failed_rules"], out["open_rules"], out["gap"] = failed, open_, gap
+    for ind_id, r in () if counted else a.indicators.items():
+        out[LEVEL_PREFIX + ind_id] = _levels(ids, r.lowest[part], r.highest[part],
+                                             statuses[r.status[part]], W)
+    failed, open_, gap = _rules(a, part, W, gaps=not counted)
+    out["failed_rules"] = failed
+    if not counted:
+        out["open_rules"], out["gap"] = open_, gap
     return pd.DataFrame(out)
+
+
+def verdict_chunks(a: Assessment, W: Words = CODES, chunk_rows: int | None = None,
+                   counted: bool = False) -> Iterator[pd.DataFrame]:
+    """The verdict table a chunk of `chunk_rows` rows (default CHUNK_ROWS) at a time (one empty
+    chunk for a population of no rows): what its writers and its counts read, so that no more
+    than a chunk of its cells is held at once."""
+    n = len(a.population)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    for start in range(0, max(n, 1), chunk_rows):
+        yield verdict_table(a, W, slice(start, start + chunk_rows), counted)
 
 
 def _levels(ids: np.ndarray, low: np.ndarray, high: np.ndarray, other: np.ndarray,
@@ -143,24 +165,40 @@ def _levels(ids: np.ndarray, low: np.ndarray, high: np.ndarray, other: np.ndarra
     """Ladder level where the level is assessed, "low..high" (`interval`) where it is an
     interval, `other` where there is no level."""
     low, high = np.asarray(low, dtype=np.int64), np.asarray(high, dtype=np.int64)
-    has = low >= 0
     lo = ids[np.clip(low, 0, None)]
-    hi = ids[np.clip(high, 0, None)]
-    between = _fill(W.templates["interval"], low=lo, high=hi)
-    return np.where(~has, other, np.where(low == high, lo, between)).astype(object)
+    out = np.where(low >= 0, lo, other).astype(object)
+    between = (low >= 0) & (low != high)  # the interval's words made for those rows alone
+    out[between] = _fill(W.templates["interval"], low=lo[between],
+                         high=ids[np.clip(high[between], 0, None)])
+    return out
 
 
 def _append(column: np.ndarray, rows: np.ndarray, token: Any) -> None:
     """Append `token` (one text, or one per row of `rows`) to the cells of `rows`."""
-    if not rows.any():
+    at = np.flatnonzero(rows)
+    if not len(at):
         return
-    cur = column[rows]
-    column[rows] = np.where(cur == "", token, cur + "; " + token)
+    cur = column[at]
+    full = cur != ""  # cells that already hold a token: joined; the others take the token
+    if np.ndim(token):
+        token = np.asarray(token, dtype=object)
+        cur[~full] = token[~full]
+        cur[full] = cur[full] + "; " + token[full]
+    else:
+        cur[~full] = token
+        cur[full] = cur[full] + ("; " + token)
+    column[at] = cur
 
 
 def _number_text(value: np.ndarray) -> np.ndarray:
-    return np.array([f"{v:.6g}" for v in value], dtype=object) if len(value) else \
-        np.array([], dtype=object)
+    """Numbers as text ("%.6g"), one format per distinct number (told apart by their bits, so
+    that -0.0 stays "-0")."""
+    if not len(value):
+        return np.array([], dtype=object)
+    bits = np.ascontiguousarray(value, dtype=np.float64).view(np.int64)
+    uniques, inverse = np.unique(bits, return_inverse=True)
+    return np.array([f"{v:.6g}" for v in uniques.view(np.float64)],
+                    dtype=object)[inverse.reshape(-1)]
 
 
 def _value_text(r, rows: np.ndarray, W: Words) -> np.ndarray:
@@ -174,10 +212,13 @@ def _value_text(r, rows: np.ndarray, W: Words) -> np.ndarray:
     return np.where(np.isfinite(value), text + unit, text).astype(object)
 
 
-def _rules(a: Assessment, n: int, W: Words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The failed and not assessable rules of every row with their reasons, and what blocks:
-    the value (and, for a graded indicator below its level, the value required) of an indicator
-    that fails a rule, or why one is unknown."""
+def _rules(a: Assessment, part: slice, W: Words, gaps: bool = True
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The failed and not assessable rules of the rows `part` with their reasons, and what
+    blocks: the value (and, for a graded indicator below its level, the value required) of an
+    indicator that fails a rule, or why one is unknown (without `gaps`: the failed rules
+    alone)."""
+    n = len(range(part.start, part.stop))
     failed = np.full(n, "", dtype=object)
     open_ = np.full(n, "", dtype=object)
     gap = np.full(n, "", dtype=object)
@@ -186,12 +227,13 @@ def _rules(a: Assessment, n: int, W: Words) -> tuple[np.ndarray, np.ndarray, np.
     for rule in a.programme.rules:
         o = a.outcomes[rule.id]
         rule_name = W.rules.get(rule.id, rule.id)
-        for outcome, column in ((FAIL, failed), (UNKNOWN, open_)):
-            rows = o.codes == outcome
+        for outcome, column in ((FAIL, failed), (UNKNOWN, open_))[:2 if gaps else 1]:
+            rows = o.codes[part] == outcome
             if not rows.any():
                 continue
             explained = np.zeros(n, dtype=bool)
-            for ind_id, codes in o.subjects.items():
+            for ind_id, all_codes in o.subjects.items():
+                codes = all_codes[part]
                 for c in np.unique(codes[rows]):
                     code = str(REASONS[int(c)])
                     if not c or (outcome == FAIL) != (code in FAIL_REASONS):
@@ -204,21 +246,26 @@ def _rules(a: Assessment, n: int, W: Words) -> tuple[np.ndarray, np.ndarray, np.
                     target = (rule.level if code == "level_below" else
                               a.programme.ladder.levels[1].id if code == "basic_not_met" else
                               None)
-                    _gap(a, ind_id, code, hit & ~in_gap[ind_id], gap, W, target)
-                    in_gap[ind_id] |= hit
+                    if gaps:
+                        _gap(a, ind_id, code, hit & ~in_gap[ind_id], gap, W, target, part)
+                        in_gap[ind_id] |= hit
             rest = rows & ~explained
             if rest.any():
-                own = reasons[o.reason[rest]]
+                own = reasons[o.reason[part][rest]]
                 token = np.where(own == "", rule_name,
                                  _fill(W.templates["rule_reason"], rule=rule_name, reason=own))
                 _append(column, rest, token.astype(object))
     return failed, open_, gap
 
 
-def _gap(a: Assessment, ind_id: str, code: str, rows: np.ndarray, gap: np.ndarray, W: Words,
-         target: str | None) -> None:
-    if not rows.any():
+def _gap(a: Assessment, ind_id: str, code: str, hit: np.ndarray, gap: np.ndarray, W: Words,
+         target: str | None, part: slice) -> None:
+    """Append to `gap` (the cells of the rows `part`) what blocks indicator `ind_id` in the
+    rows `hit` (a mask over `part`)."""
+    if not hit.any():
         return
+    rows = np.zeros(len(a.population), dtype=bool)  # the same rows, of the whole population
+    rows[part] = hit
     r = a.indicators[ind_id]
     name = W.indicators.get(ind_id, ind_id)
     if code in FAIL_REASONS:
@@ -226,16 +273,16 @@ def _gap(a: Assessment, ind_id: str, code: str, rows: np.ndarray, gap: np.ndarra
         token = _fill(W.templates["gap_value"], indicator=name, value=value)
         if target is not None and code in _GRADED:
             token = _required(a, ind_id, rows, target, W, name, value, token)
-        _append(gap, rows, token)
+        _append(gap, hit, token)
     elif code == "level_not_assessable" and r.step_reasons is not None:
         k = np.clip(r.lowest[rows].astype(np.int64) + 1, 0, r.step_reasons.shape[0] - 1)
         why = np.array(STEP_REASONS, dtype=object)[r.step_reasons[k, np.flatnonzero(rows)]]
         why = np.where(why == "", code, why).astype(object)
         shown = _say(why, {**W.reasons, **W.step_reasons})
-        _append(gap, rows, _fill(W.templates["gap_open"], indicator=name, reason=shown))
+        _append(gap, hit, _fill(W.templates["gap_open"], indicator=name, reason=shown))
     elif code in _BLOCKING:
-        _append(gap, rows, _fill(W.templates["gap_open"], indicator=name,
-                                 reason=W.reasons.get(code, code)))
+        _append(gap, hit, _fill(W.templates["gap_open"], indicator=name,
+                                reason=W.reasons.get(code, code)))
 
 
 def required_gap(a: Assessment, ind_id: str, rows: np.ndarray, target: str
@@ -361,11 +408,16 @@ def counts_summary(counts: dict[str, Any], name: str, programme: str, on: dt.dat
             "reports": reports}
 
 
-def verdict_summary(table: pd.DataFrame, name: str, programme: str, on: dt.date,
+def table_counts(a: Assessment) -> dict[str, Any]:
+    """The `verdict_counts` of an assessment's verdict table, counted a chunk at a time."""
+    return added_counts([verdict_counts(chunk) for chunk in verdict_chunks(a, counted=True)])
+
+
+def verdict_summary(a: Assessment, name: str, programme: str, on: dt.date,
                     reports: dict[str, Any]) -> dict[str, Any]:
     """Counts per category, segment, verdict and overall level, the most frequent reasons of
     failure, and which individual reports were written: its size does not grow with the rows."""
-    return counts_summary(verdict_counts(table), name, programme, on, reports)
+    return counts_summary(table_counts(a), name, programme, on, reports)
 
 
 def summary_json(summary: dict) -> str:
@@ -410,11 +462,12 @@ _VERDICT_ORDER = ("eligible", "not_eligible", "not_evaluable")
 # --- the writers -----------------------------------------------------------------------------
 
 
-def headers(table: pd.DataFrame, L: dict, indicator_names: Mapping[str, str]) -> list[str]:
-    """Column headers in the report language (labels.yaml `verdict_table`)."""
+def headers(a: Assessment, L: dict, indicator_names: Mapping[str, str]) -> list[str]:
+    """Column headers of an assessment's verdict table in the report language (labels.yaml
+    `verdict_table`)."""
     V = L["verdict_table"]
     out = []
-    for col in table.columns:
+    for col in verdict_table(a, part=slice(0, 0)).columns:
         if col.startswith(LEVEL_PREFIX):
             ind = col[len(LEVEL_PREFIX):]
             out.append(V["level_of"].format(indicator=indicator_names.get(ind, ind)))
@@ -423,36 +476,60 @@ def headers(table: pd.DataFrame, L: dict, indicator_names: Mapping[str, str]) ->
     return out
 
 
-def csv_writer(table: pd.DataFrame, header: list[str],
+def _rows_of(a: Assessment) -> pd.DataFrame:
+    """A frame of the table's row positions, which the writers' chunk loops cut (each chunk
+    then made with `_made`)."""
+    return pd.DataFrame({"at": np.arange(len(a.population), dtype=np.int64)})
+
+
+def _made(a: Assessment, W: Words, header: list[str] | None = None
+          ) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The verdict table of a chunk of `_rows_of` (its headers `header` when given)."""
+    def made(chunk: pd.DataFrame) -> pd.DataFrame:
+        at = chunk["at"].to_numpy()
+        table = verdict_table(a, W, slice(int(at[0]), int(at[-1]) + 1) if len(at)
+                              else slice(0, 0))
+        return table.set_axis(header, axis=1) if header is not None else table
+    return made
+
+
+def csv_writer(a: Assessment, W: Words, header: list[str],
                progress: Callable[[int], None] = lambda rows: None
                ) -> Callable[[IO[bytes]], None]:
-    """The table as a CSV for spreadsheets (report/frames.py: BOM, neutralised, streamed);
-    `progress(rows)` told the rows written so far."""
+    """The table in the words `W` as a CSV for spreadsheets (report/frames.py: BOM, neutralised,
+    streamed: made and written a chunk of rows at a time); `progress(rows)` told the rows
+    written so far."""
     from benchmark.report.frames import write_csv
 
-    shown = table.set_axis(header, axis=1)
-    return lambda fh: write_csv(shown, fh, progress=progress)
+    return lambda fh: write_csv(_rows_of(a), fh, WORDS_CHUNK_ROWS, progress,
+                                _made(a, W, header))
 
 
-def parquet_writer(table: pd.DataFrame, progress: Callable[[int], None] = lambda rows: None
+def parquet_writer(a: Assessment, progress: Callable[[int], None] = lambda rows: None
                    ) -> Callable[[IO[bytes]], None]:
     """Parquet with the stable column ids and codes in the cells; text exactly as read (not
-    neutralised); one row group per chunk of rows; `progress(rows)` told the rows written."""
+    neutralised); one row group per chunk of rows, each made as it is written; `progress(rows)`
+    told the rows written."""
     from benchmark.report.frames import write_parquet
 
-    return lambda fh: write_parquet(table, fh, progress=progress)
+    return lambda fh: write_parquet(_rows_of(a), fh, CHUNK_ROWS, progress,
+                                    shown=_made(a, CODES))
 
 
-def xlsx_writer(table: pd.DataFrame, header: list[str], on: dt.date, title: str,
+def xlsx_writer(a: Assessment, W: Words, header: list[str], on: dt.date, title: str,
                 split_note: str, split: Callable[[str, int], None] = lambda title, parts: None,
                 progress: Callable[[int], None] = lambda rows: None
                 ) -> Callable[[IO[bytes]], None]:
-    """The table as one worksheet (report/xlsx.py row workbook: constant memory, text safe,
-    numbers as numbers, the header row frozen with filters), split into parts past the rows a
-    worksheet holds (`split(title, parts)` told); `progress(rows)` told the rows written."""
+    """The table in the words `W` as one worksheet (report/xlsx.py row workbook: constant
+    memory, text safe, numbers as numbers, the header row frozen with filters; its rows made a
+    chunk at a time), split into parts past the rows a worksheet holds (`split(title, parts)`
+    told); `progress(rows)` told the rows written."""
     from benchmark.report import xlsx
 
-    sheet = xlsx.RowSheet(title, header, len(table), frames=[table], formats={0: "0"},
-                          freeze_columns=1, split_note=split_note)
-    return lambda fh: xlsx.write_row_workbook(fh, [sheet], on, max_rows=xlsx.EXCEL_MAX_ROWS,
-                                              split=split, progress=progress)
+    def write(fh: IO[bytes]) -> None:
+        sheet = xlsx.RowSheet(title, header, len(a.population),
+                              frames=verdict_chunks(a, W, WORDS_CHUNK_ROWS),
+                              formats={0: "0"}, freeze_columns=1, split_note=split_note)
+        xlsx.write_row_workbook(fh, [sheet], on, max_rows=xlsx.EXCEL_MAX_ROWS, split=split,
+                                progress=progress)
+    return write

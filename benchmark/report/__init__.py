@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache, lru_cache
 from pathlib import Path
@@ -534,7 +534,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_reports(files: list[tuple[Path, Any]], out_dir: Path,
+def write_reports(files: Iterable[tuple[Path, Any]], out_dir: Path,
                   trail: audit.AuditTrail | None = None,
                   results: Sequence[tuple[dict, list[Path]]] = (),
                   written: Callable[[int], None] = lambda files: None) -> list[Path]:
@@ -542,8 +542,9 @@ def write_reports(files: list[tuple[Path, Any]], out_dir: Path,
     staging folder inside `out_dir`, then the records (one per result, naming its files and
     every file no result names, such as summary.csv) are appended in one transaction, then the
     files are moved into place. A failure before the commit leaves neither reports nor records;
-    an OSError or an unusable database is an InputError. `written(files)` is told the files
-    written so far, after each (progress)."""
+    an OSError or an unusable database is an InputError. `files` are taken one at a time (a
+    generator may render each as it is written: `results` are read once all are written).
+    `written(files)` is told the files written so far, after each (progress)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _locked(out_dir):
@@ -570,7 +571,7 @@ def write_reports(files: list[tuple[Path, Any]], out_dir: Path,
         return _place(staging, out_dir, names)
 
 
-def _stage(files: list[tuple[Path, Any]], out_dir: Path, staging: Path,
+def _stage(files: Iterable[tuple[Path, Any]], out_dir: Path, staging: Path,
            written: Callable[[int], None] = lambda files: None
            ) -> tuple[list[str], dict[Path, str]]:
     """Write every file under `staging` at its place relative to `out_dir` (text, bytes or a

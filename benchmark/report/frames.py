@@ -292,14 +292,17 @@ def arrow_schema(frame: pd.DataFrame, text: Sequence[str] = ()) -> pa.Schema:
 
 
 def write_parquet(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_ROWS,
-                  progress: Progress = lambda rows: None, text: Sequence[str] = ()) -> None:
+                  progress: Progress = lambda rows: None, text: Sequence[str] = (),
+                  shown: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
     """`frame` as Parquet (zstd), one row group per chunk of rows; the object columns `text`
-    made `large_string` a chunk at a time (see `arrow_schema`)."""
-    schema = arrow_schema(frame, text)
+    made `large_string` a chunk at a time (see `arrow_schema`); each chunk written as
+    `shown(chunk)` when given (a table made a chunk at a time, as in `write_csv`)."""
+    schema = arrow_schema(shown(frame.iloc[:1]) if shown else frame, text)
     released()  # what the caller let go of before writing, before the first chunk is made
     with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
         for start in range(0, max(len(frame), 1), chunk_rows):
             part = frame.iloc[start:start + chunk_rows]
+            part = shown(part) if shown else part
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
             released()
             progress(start + len(part))
