@@ -147,6 +147,17 @@ class Assessment:
         return np.array(VERDICTS, dtype=object)[self.outcome]
 
     @cached_property
+    def segments(self) -> dict[int, np.ndarray]:
+        """The rows of each segment code (`standing.segment_positions`), made once for the
+        assessment, its standing context, its ranking and the ranking's summaries."""
+        return segment_positions(self.segment_code)
+
+    @cached_property
+    def gate_failed(self) -> np.ndarray:
+        """bool per row: some gate rule of the programme fails (the row may not be ranked)."""
+        return gates_failed(self.programme, self.outcomes, len(self.segment_code))
+
+    @cached_property
     def segment(self) -> np.ndarray:
         """Segment id per row ("" = none found)."""
         return np.array([*self.segment_ids, ""], dtype=object)[self.segment_code]
@@ -220,6 +231,15 @@ def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np
     return out
 
 
+def gates_failed(programme: Programme, outcomes: dict[str, RuleOutcome], n: int) -> np.ndarray:
+    """bool per row of `n`: some gate rule of `programme` fails in `outcomes`."""
+    failed = np.zeros(n, dtype=bool)
+    for rule in programme.rules:
+        if rule.kind == "gate":
+            failed |= outcomes[rule.id].codes == FAIL
+    return failed
+
+
 def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
            include_superseded: bool = False, steps: bool = False, population=None,
            peer_options: dict | None = None, progress=lambda rows: None) -> Assessment:
@@ -244,7 +264,9 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     in_scope = (segment >= 0) if iset.segments else np.ones(n, dtype=bool)
     used: set[str] = set()
     inds: dict[str, IndicatorAssessment] = {}
-    shared: dict = {}  # the parameters of each segment's chunk of rows, taken once
+    segments = segment_positions(segment)  # once for every indicator, the context and ranking
+    # the rows of each segment, and the parameters of each segment's chunk of rows, taken once
+    shared: dict = {"segments": segments}
     for done, ind in enumerate(iset.indicators.values()):  # derived ones read earlier ones
         progress(n * done // len(iset.indicators))
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
@@ -262,26 +284,28 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
             ind_id)
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
                 if rule.kind not in RELATIVE_KINDS}
+    failed = None
     if population == "self":  # ranked among its own rows (`rank`)
-        gate_failed = np.zeros(n, dtype=bool)
-        for rule in programme.rules:
-            if rule.kind == "gate":
-                gate_failed |= outcomes[rule.id].codes == FAIL
+        failed = gates_failed(programme, outcomes, n)
         population = context_of(
-            inds, segment, seg_ids, gate_failed, dict(programme.peers),
+            inds, segment, seg_ids, failed, dict(programme.peers),
             floors=lambda ind_id, rows: mandatory_values(
                 catalogue, iset, programme, iset.indicators[ind_id], pop.parameters, segment,
                 rows, on, include_superseded),
-            references=inputs.margin_references, segments=shared.get("segments"),
+            references=inputs.margin_references, segments=segments,
             **(peer_options or {}))
     inputs.population = population
     for rule in programme.rules:
         if rule.kind in RELATIVE_KINDS:
             outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
     outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
-    return Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
-                      superseded, catalogue, sorted(used), include_superseded, population,
-                      margins)
+    out = Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
+                     superseded, catalogue, sorted(used), include_superseded, population,
+                     margins)
+    out.segments = segments  # what the assessment made, kept (its cached property)
+    if failed is not None:  # gates are not relative rules: the same rows fail them
+        out.gate_failed = failed
+    return out
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:

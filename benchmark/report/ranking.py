@@ -93,7 +93,7 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     was computed from, and each tier's number of rows and value range (best, worst)."""
     a = r.assessment
     out = []
-    segments = segment_positions(a.segment_code)  # the tiers table: a row per usable row
+    segments = a.segments  # the tiers table: a row per usable row
     for t in r.thresholds.itertuples(index=False):
         ind = a.indicators[t.indicator]
         code = a.segment_ids.index(t.segment) if t.segment else -1
