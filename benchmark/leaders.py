@@ -479,8 +479,8 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))
         del values
-        keys = [score, innovation[rows], tier1[rows], completeness]
-        rank = ranking.competition_rank(keys, [1, 1, 1, 1])
+        keys = [score, _tie_breaker(innovation[rows], tier1[rows], completeness)]
+        rank = ranking.competition_rank(keys, [1, 1])
         order = np.lexsort((a.population.rows[rows], rank))  # by rank, then row
         columns = {"weighted_score": np.round(score, 10), "topsis": np.round(closeness, 10),
                    "topsis_rank": ranking.competition_rank([closeness], 1),
@@ -495,6 +495,16 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     for name in COMPOSITE_COLUMNS:  # each column's parts let go of once joined
         out[name] = np.concatenate([columns.pop(name) for _, columns in parts])
     return pd.DataFrame(out, copy=False)
+
+
+def _tie_breaker(*counts: np.ndarray) -> np.ndarray:
+    """Counts (TIE_BREAKERS, each a whole number ≥ 0 per row) as one key that orders the rows
+    as the counts do in turn, the first one first: one sort key instead of one per count."""
+    base = max(int(c.max(initial=0)) for c in counts) + 1
+    key = np.zeros(len(counts[0]), dtype=np.int64)
+    for c in counts:
+        key = key * base + c
+    return key
 
 
 def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:

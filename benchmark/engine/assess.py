@@ -9,6 +9,7 @@ ladder walk; then every rule of the programme through its registered kind, and t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -408,14 +409,38 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     return out
 
 
-def _row_parameters(pop, rows: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+class RowParameters(Mapping):
+    """The parameters of some rows, each taken from the population's when first read: the
+    references of an indicator read few of a population's parameters."""
+
+    def __init__(self, params: Mapping[str, np.ndarray], rows: np.ndarray) -> None:
+        self._params, self._rows = params, rows
+        self._taken: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        taken = self._taken.get(name)
+        if taken is None:
+            taken = self._taken[name] = self._params[name][self._rows]
+        return taken
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+
+def _row_parameters(pop, rows: np.ndarray, cache: dict) -> Mapping[str, np.ndarray]:
     """The parameters of `rows` (one segment's chunk), taken once per assessment and shared by
     every indicator (a segment's chunks are the same rows for each indicator that applies)."""
     key = (len(rows), int(rows[0]), int(rows[-1])) if len(rows) else (0, 0, 0)
     hit = cache.get(key)
     if hit is not None and (hit[0] is rows or np.array_equal(hit[0], rows)):
         return hit[1]
-    params = {k: v[rows] for k, v in pop.parameters.items()}
+    params = RowParameters(pop.parameters, rows)
     cache[key] = (rows, params)
     return params
 
@@ -572,7 +597,7 @@ def _strictest(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, params:
     if not n:
         return best
     code = segment[rows[0]]
-    sub = {k: v[rows] for k, v in params.items()}
+    sub = RowParameters(params, rows)
     sign = ind.sign or 1
     seg_ids = [s.id for s in iset.segments]
     for item in resolve.applicable(catalogue, ind, iset.id, seg_ids[code] if code >= 0 else None,
