@@ -36,6 +36,7 @@ from benchmark.engine.types import (
 )
 from benchmark.heap import reused_heap
 from benchmark.model import (
+    Band,
     Catalogue,
     Indicator,
     IndicatorSet,
@@ -219,11 +220,12 @@ class Assessment:
 # --- assessment ------------------------------------------------------------------------------
 
 
-def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np.ndarray:
+def segments_of(iset: IndicatorSet, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """The index of each row's segment in `iset.segments` (-1 when it falls in none, or in more
     than one)."""
     out = np.full(n, -1, dtype=np.int16)
     hits = np.zeros(n, dtype=np.int8)
+    params = _categories_coded(params, [s.where for s in iset.segments])
     for i, s in enumerate(iset.segments):
         mask = condition_mask(s.where, params, n)
         out[mask] = i
@@ -239,6 +241,27 @@ def gates_failed(programme: Programme, outcomes: dict[str, RuleOutcome], n: int)
         if rule.kind == "gate":
             failed |= outcomes[rule.id].codes == FAIL
     return failed
+
+
+def _categories_coded(params: Mapping[str, np.ndarray],
+                      conditions: list) -> Mapping[str, np.ndarray]:
+    """`params` with each text parameter that `conditions` test only against categories (an
+    object array, not yet categorical) coded once as a pandas Categorical, as a table's reader
+    holds one: each condition then tests its distinct values, not the whole column again."""
+    banded = {k for c in conditions for k, spec in c.items() if isinstance(spec, Band)}
+    coded = None
+    for c in conditions:
+        for key, spec in c.items():
+            values = params.get(key)
+            if (isinstance(spec, Band) or key in banded or not isinstance(values, np.ndarray)
+                    or values.dtype != object or values.ndim != 1):
+                continue
+            if coded is None:
+                coded = dict(params)
+            if coded[key] is values:
+                codes, uniques = pd.factorize(values)
+                coded[key] = pd.Categorical.from_codes(codes, uniques)
+    return params if coded is None else coded
 
 
 def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
