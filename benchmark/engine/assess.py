@@ -362,11 +362,27 @@ def not_declared(n: int) -> np.ndarray:
     return np.broadcast_to(np.float64(np.nan), (n,))
 
 
+def _label_declared(label) -> np.ndarray:
+    """bool per row: a label (yes/no or grade) is given, neither None nor "". An array of
+    Python objects (True/False/None or text, as read) is compared in numpy's loop, not row by
+    row in Python."""
+    if isinstance(label, np.ndarray) and label.dtype == object:
+        return np.not_equal(label, np.array(None, dtype=object)) & np.not_equal(label, "")
+    return np.array([x is not None and x != "" for x in label], dtype=bool)
+
+
+def _label_true(label) -> np.ndarray:
+    """bool per row: a yes/no label is True (the reader's and a declaration's Python bool)."""
+    if isinstance(label, np.ndarray) and label.dtype == object:
+        return np.equal(label, True)
+    return np.array([x is True for x in label], dtype=bool)
+
+
 def _declared(ind: Indicator, pop, n: int):
     """(guaranteed value, lo, hi, declared, label) for one indicator."""
     label = pop.labels.get(ind.id)
     if label is not None:
-        declared = np.array([x is not None and x != "" for x in label], dtype=bool)
+        declared = _label_declared(label)
         if ind.kind == "ordinal":
             rank = {g: float(i) for i, g in enumerate(ind.order)}
             value = np.array([rank.get(x, np.nan) for x in label], dtype=float)
@@ -402,7 +418,7 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out.status[~applies] = NOT_APPLICABLE
     if ind.kind == "boolean":
         if label is not None:
-            flag = np.array([x is True for x in label], dtype=bool)
+            flag = _label_true(label)
             ok = declared & applies
             out.lowest[ok] = out.highest[ok] = flag[ok].astype(np.int8)
         return out
