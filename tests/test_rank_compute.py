@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_dask import room_air_conditioners
+from test_engine_ranking_once import ranked  # noqa: F401  (a 1,000-row room-AC ranking)
 
 from benchmark import leaders, ranking
 from benchmark.catalogue import load_catalogue
@@ -29,23 +30,16 @@ SET = "room-air-conditioner"
 ON = dt.date(2026, 11, 23)
 
 
-@pytest.fixture(scope="module")
-def table(tmp_path_factory):
-    path = tmp_path_factory.mktemp("compute") / "room-ac.csv"
-    room_air_conditioners(1000, seed=11).to_csv(path, index=False)
-    return path
-
-
 def _competition_ranks(keys: list[np.ndarray], signs: list[int]) -> np.ndarray:
     """The definition: a row whose first key is present ranks 1 + the rows strictly better on
     the keys in turn (a NaN tie-breaker worse than every value, NaN equal to NaN); else 0."""
     def oriented(i: int) -> tuple:
         return tuple(math.inf if np.isnan(k[i]) else -s * float(k[i])
                      for k, s in zip(keys, signs, strict=True))
-    ranked = [i for i in range(len(keys[0])) if not np.isnan(keys[0][i])]
-    ordered = sorted(oriented(i) for i in ranked)
+    present = [i for i in range(len(keys[0])) if not np.isnan(keys[0][i])]
+    ordered = sorted(oriented(i) for i in present)
     out = np.zeros(len(keys[0]), dtype=np.int64)
-    for i in ranked:
+    for i in present:
         out[i] = 1 + bisect.bisect_left(ordered, oriented(i))
     return out
 
@@ -114,11 +108,12 @@ def test_text_parameters_coded_once_find_the_same_segments():
     assert all(isinstance(v, np.ndarray) for v in params.values())  # the caller's left as is
 
 
-def test_segment_rows_made_once_per_rank(table, monkeypatch):
+def test_segment_rows_made_once_per_rank(tmp_path, monkeypatch):
     """A segment's rows are found once for the assessment, its standing context, its ranking
     and the ranking's summaries (they were found four or five times per `rank`)."""
+    room_air_conditioners(1000, seed=11).to_csv(tmp_path / "room-ac.csv", index=False)
     catalogue = load_catalogue()
-    pop = load_population(table, catalogue, SET)
+    pop = load_population(tmp_path / "room-ac.csv", catalogue, SET)
     made = []
     real = standing.segment_positions
 
@@ -143,13 +138,10 @@ def test_segment_rows_made_once_per_rank(table, monkeypatch):
     assert a.gate_failed.any() and not a.gate_failed.all()
 
 
-def test_tier_summaries_are_their_members(table):
+def test_tier_summaries_are_their_members(ranked):  # noqa: F811
     """Each tier of a distribution: its number of rows and best / worst value are those of the
     segment's rows the tiers table puts in it."""
-    catalogue = load_catalogue()
-    a = assess(load_population(table, catalogue, SET), catalogue, "leader", ON,
-               population="self")
-    r = leaders.rank_population(a)
+    r, a = ranked, ranked.assessment
     seen = 0
     for d in report.distributions(r):
         ind = a.indicators[d["indicator"]]
