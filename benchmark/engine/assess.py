@@ -200,6 +200,14 @@ class Assessment:
         low[none], high[none] = -1, -1
         return low, high, vac & ~none
 
+    def __getstate__(self) -> dict:
+        """Pickled (a Dask worker's assessment) without a segment's rows and the rows failing a
+        gate: found again from the codes and outcomes when asked for."""
+        state = dict(vars(self))
+        state.pop("segments", None)
+        state.pop("gate_failed", None)
+        return state
+
     def margin_reference(self, ind_id: str) -> np.ndarray | None:
         """The per-row reference a margin basis ranks against (None: the programme ranks on the
         value)."""
