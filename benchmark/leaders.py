@@ -40,7 +40,6 @@ from benchmark.engine.standing import (
     PopulationContext,
     context_of,
     ranked_value,
-    segment_positions,
 )
 from benchmark.errors import InputError, Problem
 from benchmark.heap import give_back
@@ -240,17 +239,14 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     seg_ids = a.segment_ids
     iset_inds = [r for r in a.indicators.values()
                  if r.cls == "core" and r.label is None and r.sign != 0]
-    gate_failed = np.zeros(n, dtype=bool)
-    for rule in a.programme.rules:
-        if rule.kind == "gate":
-            gate_failed |= a.rules[rule.id] == FAIL
+    gate_failed = a.gate_failed
     ctx = _context(a, method_text, k_tiers, seed)
     thr_rows, supp_rows, sat_rows = [], [], []
     boards: list[BoardMembers] = []
     tier_table = _ident(a)
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
-    segments = segment_positions(a.segment_code)  # once for every indicator
+    segments = a.segments
     for done, r in enumerate(iset_inds):
         progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
@@ -392,17 +388,14 @@ def _context(a: Assessment, method: str, k_tiers: int, seed: int) -> PopulationC
     if ctx is not None and ctx.source is None and (ctx.method, ctx.tiers) == (method, k_tiers):
         return ctx
     iset = a.catalogue.sets[a.population.category]
-    gate_failed = np.zeros(len(a.segment_code), dtype=bool)
-    for rule in a.programme.rules:
-        if rule.kind == "gate":
-            gate_failed |= a.rules[rule.id] == FAIL
-    return context_of(a.indicators, a.segment_code, a.segment_ids, gate_failed,
+    return context_of(a.indicators, a.segment_code, a.segment_ids, a.gate_failed,
                       dict(a.programme.peers),
                       floors=lambda ind_id, rows: mandatory_values(
                           a.catalogue, iset, a.programme, iset.indicators[ind_id],
                           a.population.parameters, a.segment_code, rows, a.on,
                           a.include_superseded),
-                      references=a.margin_reference, seed=seed, method=method, k_tiers=k_tiers)
+                      references=a.margin_reference, seed=seed, method=method, k_tiers=k_tiers,
+                      segments=a.segments)
 
 
 EXCLUSION_COLUMNS = ("reason_code", "gates", "indicators", "problem_code", "problem",
@@ -512,14 +505,11 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     for r in a.indicators.values():
         if r.cls == "innovation":
             innovation += a.earned(r)
-    codes = a.segment_code[eligible]
-    # the segments where some eligible row lies outside an indicator's scope (one pass each)
-    outside = {r.id: set(np.unique(a.segment_code[eligible & ~r.applies]).tolist())
-               for r in inds}
-    for code in np.unique(codes):
-        rows = np.flatnonzero(eligible & (a.segment_code == code))
-        cols = [r for r in inds if int(code) not in outside[r.id]]
-        if not cols:
+    for positions in a.segments.values():  # segments in code order, rows ascending
+        rows = positions[eligible[positions]]
+        # the indicators in the scope of every eligible row of the segment
+        cols = [r for r in inds if r.applies[rows].all()]
+        if not len(rows) or not cols:
             continue
         signs = np.array([r.sign for r in cols], dtype=float)
         weights = np.array([r.weight for r in cols], dtype=float)
@@ -537,9 +527,9 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))
         del values
-        keys = [score, innovation[rows], tier1[rows], completeness]
-        rank = ranking.competition_rank(keys, [1, 1, 1, 1])
-        order = np.lexsort((a.population.rows[rows], rank))  # by rank, then row
+        keys = [score, _tie_breaker(innovation[rows], tier1[rows], completeness)]
+        rank = ranking.competition_rank(keys, [1, 1])
+        order = _by_rank_then_row(rank, a.population.rows[rows])
         columns = {"weighted_score": np.round(score, 10), "topsis": np.round(closeness, 10),
                    "topsis_rank": ranking.competition_rank([closeness], 1),
                    "innovation": innovation[rows].astype(int), "tier1_indicators": tier1[rows],
@@ -553,6 +543,26 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     for name in COMPOSITE_COLUMNS:  # each column's parts let go of once joined
         out[name] = np.concatenate([columns.pop(name) for _, columns in parts])
     return pd.DataFrame(out, copy=False)
+
+
+def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """The order of rows by rank, then by row number: where the row numbers ascend (a
+    population's do), one quick sort of one key, rank × rows + row (no two rows equal on it),
+    instead of a stable sort per key."""
+    if len(row) < 2 or not (row[1:] > row[:-1]).all() or row[0] < 0 \
+            or (int(rank.max()) + 1) * (int(row[-1]) + 1) >= 1 << 62:
+        return np.lexsort((row, rank))
+    return np.argsort(rank.astype(np.int64) * (int(row[-1]) + 1) + row)
+
+
+def _tie_breaker(*counts: np.ndarray) -> np.ndarray:
+    """Counts (TIE_BREAKERS, each a whole number ≥ 0 per row) as one key that orders the rows
+    as the counts do in turn, the first one first: one sort key instead of one per count."""
+    base = max(int(c.max(initial=0)) for c in counts) + 1
+    key = np.zeros(len(counts[0]), dtype=np.int64)
+    for c in counts:
+        key = key * base + c
+    return key
 
 
 def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:

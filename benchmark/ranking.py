@@ -31,6 +31,22 @@ def _signs(signs, m: int) -> np.ndarray:
 # --- single and lexicographic ranks ----------------------------------------------------------
 
 
+def _joint_code(columns: list[np.ndarray]) -> np.ndarray:
+    """One int64 code per row that orders the rows as `columns` do in turn (the first one
+    first; NaN equals NaN and sorts after every value): each column's place among its distinct
+    values, joined in column order."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    bound = 1  # every code is below it
+    for column in columns:
+        distinct, place = np.unique(column, return_inverse=True)
+        if bound * len(distinct) >= 1 << 62:  # the codes so far made dense (below rows) first
+            seen, code = np.unique(code, return_inverse=True)
+            bound = len(seen)
+        code = code * len(distinct) + place.reshape(-1)
+        bound *= len(distinct)
+    return code
+
+
 def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1) -> np.ndarray:
     """Standard competition ranks ("1, 2, 2, 4") over several sort keys, primary key first, the
     others breaking ties in order; `signs` gives each key's direction (+1: higher ranks first).
@@ -50,16 +66,16 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     rows = np.flatnonzero(~np.isnan(keys[0]))
     if rows.size == 0:
         return rank
-    # ascending sort of -sign·key puts the best first; NaN sorts last (worst)
-    sort_keys = [-s * k[rows] for s, k in zip(sign, keys, strict=False)]
-    order = np.lexsort(sort_keys[::-1])  # lexsort's last key is the primary one
-    new = np.zeros(rows.size, dtype=bool)
-    new[0] = True
-    for c in sort_keys:
-        c = c[order]
-        differs = c[1:] != c[:-1]
-        differs &= ~(np.isnan(c[1:]) & np.isnan(c[:-1]))
-        new[1:] |= differs
+    # ascending order of -sign·key puts the best first; rows equal on every key share a code,
+    # so one sort of the codes orders the rows (not one stable sort per key)
+    if len(keys) == 1:  # present on every row ranked: the oriented values are the codes
+        code = -sign[0] * keys[0][rows]
+    else:
+        code = _joint_code([-s * k[rows] for s, k in zip(sign, keys, strict=True)])
+    order = np.argsort(code)
+    code = code[order]
+    new = np.ones(rows.size, dtype=bool)
+    new[1:] = code[1:] != code[:-1]
     position = np.where(new, np.arange(1, rows.size + 1), 0)
     rank[rows[order]] = np.maximum.accumulate(position)
     return rank

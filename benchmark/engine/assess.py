@@ -9,6 +9,7 @@ ladder walk; then every rule of the programme through its registered kind, and t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ from benchmark.engine.types import (
 )
 from benchmark.heap import reused_heap
 from benchmark.model import (
+    Band,
     Catalogue,
     Indicator,
     IndicatorSet,
@@ -147,6 +149,17 @@ class Assessment:
         return np.array(VERDICTS, dtype=object)[self.outcome]
 
     @cached_property
+    def segments(self) -> dict[int, np.ndarray]:
+        """The rows of each segment code (`standing.segment_positions`), made once for the
+        assessment, its standing context, its ranking and the ranking's summaries."""
+        return segment_positions(self.segment_code)
+
+    @cached_property
+    def gate_failed(self) -> np.ndarray:
+        """bool per row: some gate rule of the programme fails (the row may not be ranked)."""
+        return gates_failed(self.programme, self.outcomes, len(self.segment_code))
+
+    @cached_property
     def segment(self) -> np.ndarray:
         """Segment id per row ("" = none found)."""
         return np.array([*self.segment_ids, ""], dtype=object)[self.segment_code]
@@ -187,6 +200,14 @@ class Assessment:
         low[none], high[none] = -1, -1
         return low, high, vac & ~none
 
+    def __getstate__(self) -> dict:
+        """Pickled (a Dask worker's assessment) without a segment's rows and the rows failing a
+        gate: found again from the codes and outcomes when asked for."""
+        state = dict(vars(self))
+        state.pop("segments", None)
+        state.pop("gate_failed", None)
+        return state
+
     def margin_reference(self, ind_id: str) -> np.ndarray | None:
         """The per-row reference a margin basis ranks against (None: the programme ranks on the
         value)."""
@@ -207,17 +228,48 @@ class Assessment:
 # --- assessment ------------------------------------------------------------------------------
 
 
-def segments_of(iset: IndicatorSet, params: dict[str, np.ndarray], n: int) -> np.ndarray:
+def segments_of(iset: IndicatorSet, params: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """The index of each row's segment in `iset.segments` (-1 when it falls in none, or in more
     than one)."""
     out = np.full(n, -1, dtype=np.int16)
     hits = np.zeros(n, dtype=np.int8)
+    params = _categories_coded(params, [s.where for s in iset.segments])
     for i, s in enumerate(iset.segments):
         mask = condition_mask(s.where, params, n)
         out[mask] = i
         hits += mask
     out[hits != 1] = -1
     return out
+
+
+def gates_failed(programme: Programme, outcomes: dict[str, RuleOutcome], n: int) -> np.ndarray:
+    """bool per row of `n`: some gate rule of `programme` fails in `outcomes`."""
+    failed = np.zeros(n, dtype=bool)
+    for rule in programme.rules:
+        if rule.kind == "gate":
+            failed |= outcomes[rule.id].codes == FAIL
+    return failed
+
+
+def _categories_coded(params: Mapping[str, np.ndarray],
+                      conditions: list) -> Mapping[str, np.ndarray]:
+    """`params` with each text parameter that `conditions` test only against categories (an
+    object array, not yet categorical) coded once as a pandas Categorical, as a table's reader
+    holds one: each condition then tests its distinct values, not the whole column again."""
+    banded = {k for c in conditions for k, spec in c.items() if isinstance(spec, Band)}
+    coded = None
+    for c in conditions:
+        for key, spec in c.items():
+            values = params.get(key)
+            if (isinstance(spec, Band) or key in banded or not isinstance(values, np.ndarray)
+                    or values.dtype != object or values.ndim != 1):
+                continue
+            if coded is None:
+                coded = dict(params)
+            if coded[key] is values:
+                codes, uniques = pd.factorize(values)
+                coded[key] = pd.Categorical.from_codes(codes, uniques)
+    return params if coded is None else coded
 
 
 def assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date,
@@ -244,7 +296,9 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     in_scope = (segment >= 0) if iset.segments else np.ones(n, dtype=bool)
     used: set[str] = set()
     inds: dict[str, IndicatorAssessment] = {}
-    shared: dict = {}  # the parameters of each segment's chunk of rows, taken once
+    segments = segment_positions(segment)  # once for every indicator, the context and ranking
+    # the rows of each segment, and the parameters of each segment's chunk of rows, taken once
+    shared: dict = {"segments": segments}
     for done, ind in enumerate(iset.indicators.values()):  # derived ones read earlier ones
         progress(n * done // len(iset.indicators))
         inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
@@ -262,26 +316,28 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
             ind_id)
     outcomes = {rule.id: RULE_KINDS[rule.kind](rule, inputs) for rule in programme.rules
                 if rule.kind not in RELATIVE_KINDS}
+    failed = None
     if population == "self":  # ranked among its own rows (`rank`)
-        gate_failed = np.zeros(n, dtype=bool)
-        for rule in programme.rules:
-            if rule.kind == "gate":
-                gate_failed |= outcomes[rule.id].codes == FAIL
+        failed = gates_failed(programme, outcomes, n)
         population = context_of(
-            inds, segment, seg_ids, gate_failed, dict(programme.peers),
+            inds, segment, seg_ids, failed, dict(programme.peers),
             floors=lambda ind_id, rows: mandatory_values(
                 catalogue, iset, programme, iset.indicators[ind_id], pop.parameters, segment,
                 rows, on, include_superseded),
-            references=inputs.margin_references, segments=shared.get("segments"),
+            references=inputs.margin_references, segments=segments,
             **(peer_options or {}))
     inputs.population = population
     for rule in programme.rules:
         if rule.kind in RELATIVE_KINDS:
             outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
     outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
-    return Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
-                      superseded, catalogue, sorted(used), include_superseded, population,
-                      margins)
+    out = Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
+                     superseded, catalogue, sorted(used), include_superseded, population,
+                     margins)
+    out.segments = segments  # what the assessment made, kept (its cached property)
+    if failed is not None:  # gates are not relative rules: the same rows fail them
+        out.gate_failed = failed
+    return out
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
@@ -314,11 +370,27 @@ def not_declared(n: int) -> np.ndarray:
     return np.broadcast_to(np.float64(np.nan), (n,))
 
 
+def _label_declared(label) -> np.ndarray:
+    """bool per row: a label (yes/no or grade) is given, neither None nor "". An array of
+    Python objects (True/False/None or text, as read) is compared in numpy's loop, not row by
+    row in Python."""
+    if isinstance(label, np.ndarray) and label.dtype == object:
+        return np.not_equal(label, np.array(None, dtype=object)) & np.not_equal(label, "")
+    return np.array([x is not None and x != "" for x in label], dtype=bool)
+
+
+def _label_true(label) -> np.ndarray:
+    """bool per row: a yes/no label is True (the reader's and a declaration's Python bool)."""
+    if isinstance(label, np.ndarray) and label.dtype == object:
+        return np.equal(label, True)
+    return np.array([x is True for x in label], dtype=bool)
+
+
 def _declared(ind: Indicator, pop, n: int):
     """(guaranteed value, lo, hi, declared, label) for one indicator."""
     label = pop.labels.get(ind.id)
     if label is not None:
-        declared = np.array([x is not None and x != "" for x in label], dtype=bool)
+        declared = _label_declared(label)
         if ind.kind == "ordinal":
             rank = {g: float(i) for i, g in enumerate(ind.order)}
             value = np.array([rank.get(x, np.nan) for x in label], dtype=float)
@@ -354,7 +426,7 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out.status[~applies] = NOT_APPLICABLE
     if ind.kind == "boolean":
         if label is not None:
-            flag = np.array([x is True for x in label], dtype=bool)
+            flag = _label_true(label)
             ok = declared & applies
             out.lowest[ok] = out.highest[ok] = flag[ok].astype(np.int8)
         return out
@@ -384,14 +456,38 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     return out
 
 
-def _row_parameters(pop, rows: np.ndarray, cache: dict) -> dict[str, np.ndarray]:
+class RowParameters(Mapping):
+    """The parameters of some rows, each taken from the population's when first read: the
+    references of an indicator read few of a population's parameters."""
+
+    def __init__(self, params: Mapping[str, np.ndarray], rows: np.ndarray) -> None:
+        self._params, self._rows = params, rows
+        self._taken: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        taken = self._taken.get(name)
+        if taken is None:
+            taken = self._taken[name] = self._params[name][self._rows]
+        return taken
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+
+def _row_parameters(pop, rows: np.ndarray, cache: dict) -> Mapping[str, np.ndarray]:
     """The parameters of `rows` (one segment's chunk), taken once per assessment and shared by
     every indicator (a segment's chunks are the same rows for each indicator that applies)."""
     key = (len(rows), int(rows[0]), int(rows[-1])) if len(rows) else (0, 0, 0)
     hit = cache.get(key)
     if hit is not None and (hit[0] is rows or np.array_equal(hit[0], rows)):
         return hit[1]
-    params = {k: v[rows] for k, v in pop.parameters.items()}
+    params = RowParameters(pop.parameters, rows)
     cache[key] = (rows, params)
     return params
 
@@ -548,7 +644,7 @@ def _strictest(catalogue: Catalogue, iset: IndicatorSet, ind: Indicator, params:
     if not n:
         return best
     code = segment[rows[0]]
-    sub = {k: v[rows] for k, v in params.items()}
+    sub = RowParameters(params, rows)
     sign = ind.sign or 1
     seg_ids = [s.id for s in iset.segments]
     for item in resolve.applicable(catalogue, ind, iset.id, seg_ids[code] if code >= 0 else None,

@@ -97,7 +97,7 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
     was computed from, and each tier's number of rows and value range (best, worst)."""
     a = r.assessment
     out = []
-    segments = segment_positions(a.segment_code)  # the tiers table: a row per usable row
+    segments = a.segments  # the tiers table: a row per usable row
     for t in r.thresholds.itertuples(index=False):
         ind = a.indicators[t.indicator]
         code = a.segment_ids.index(t.segment) if t.segment else -1
@@ -108,11 +108,15 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
             continue
         counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
         tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"])[rows]
+        in_tier = np.flatnonzero(tier_of > 0)
+        by_tier = in_tier[np.argsort(tier_of[in_tier], kind="stable")]  # row order in a tier
+        found, starts, sizes = np.unique(tier_of[by_tier], return_index=True,
+                                         return_counts=True)
         tiers = []
-        for k in np.unique(tier_of[tier_of > 0]).tolist():
-            members = value[tier_of == k]
+        for k, start, size in zip(found.tolist(), starts.tolist(), sizes.tolist(), strict=True):
+            members = value[by_tier[start:start + size]]
             goodness = members * ind.sign
-            tiers.append({"tier": int(k), "n": len(members),
+            tiers.append({"tier": int(k), "n": size,
                           "best": float(members[np.argmax(goodness)]),
                           "worst": float(members[np.argmin(goodness)])})
         out.append({"indicator": t.indicator, "segment": t.segment, "n": len(values),

@@ -1,0 +1,158 @@
+"""The assess and rank compute (issue 12): what is made once and shared (a segment's rows, the
+rows failing a gate), and the faster kernels held to their definitions — competition ranks to
+"1 + the rows strictly better on the keys in turn", the composite's order to rank then row, a
+text parameter coded once to the same segments, the ranking's tier summaries to their members.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import importlib
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_dask import room_air_conditioners
+from test_engine_ranking_once import ranked  # noqa: F401  (a 1,000-row room-AC ranking)
+
+from benchmark import leaders, ranking
+from benchmark.catalogue import load_catalogue
+from benchmark.engine import assess, standing
+from benchmark.engine.assess import segments_of
+from benchmark.engine.types import FAIL
+from benchmark.population import load_population
+from benchmark.report import ranking as report
+
+SET = "room-air-conditioner"
+ON = dt.date(2026, 11, 23)
+
+
+def _competition_ranks(keys: list[np.ndarray], signs: list[int]) -> np.ndarray:
+    """The definition: a row whose first key is present ranks 1 + the rows strictly better on
+    the keys in turn (a NaN tie-breaker worse than every value, NaN equal to NaN); else 0."""
+    def oriented(i: int) -> tuple:
+        return tuple(math.inf if np.isnan(k[i]) else -s * float(k[i])
+                     for k, s in zip(keys, signs, strict=True))
+    present = [i for i in range(len(keys[0])) if not np.isnan(keys[0][i])]
+    ordered = sorted(oriented(i) for i in present)
+    out = np.zeros(len(keys[0]), dtype=np.int64)
+    for i in present:
+        out[i] = 1 + bisect.bisect_left(ordered, oriented(i))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_competition_ranks_are_one_plus_the_rows_strictly_better(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 80)), int(rng.integers(1, 5))
+    keys = [np.round(rng.normal(size=n), int(rng.integers(0, 2))) for _ in range(m)]
+    for k in keys:
+        k[rng.random(n) < 0.2] = np.nan
+    keys[0][rng.random(n) < 0.1] = -0.0  # equal to 0.0
+    signs = [int(s) for s in rng.choice([1, -1], m)]
+    assert np.array_equal(ranking.competition_rank(keys, signs), _competition_ranks(keys, signs))
+
+
+def test_competition_ranks_of_many_keys_with_many_distinct_values():
+    """Six keys of 3,000 distinct values each: more combinations than an int64 holds, so the
+    joint code is made dense on the way; the ranks still follow the definition."""
+    rng = np.random.default_rng(7)
+    keys = [rng.permutation(3000).astype(float) for _ in range(6)]
+    keys[1][:1500] = keys[1][1500:]  # ties on the second key for the later keys to break
+    keys[0] = np.floor(keys[0] / 100)  # 30 distinct primary values: many ties
+    signs = [1, -1, 1, -1, 1, 1]
+    assert np.array_equal(ranking.competition_rank(keys, signs), _competition_ranks(keys, signs))
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+def test_the_composite_order_is_by_rank_then_row(ascending):
+    rng = np.random.default_rng(3)
+    rank = rng.integers(1, 50, 500)
+    row = np.sort(rng.choice(10_000, 500, replace=False)) if ascending else \
+        rng.integers(0, 100, 500)  # repeated, unordered row numbers take the general sort
+    assert np.array_equal(leaders._by_rank_then_row(rank, row), np.lexsort((row, rank)))
+
+
+def test_tie_breaker_orders_as_the_counts_in_turn():
+    rng = np.random.default_rng(5)
+    counts = [rng.integers(0, 6, 300).astype(np.int8) for _ in range(3)]
+    key = leaders._tie_breaker(*counts)
+    by_key = np.argsort(key, kind="stable")
+    assert np.array_equal(by_key, np.lexsort(counts[::-1]))
+    for i, j in itertools.pairwise(by_key):  # equal key ⇔ equal counts
+        same = all(c[i] == c[j] for c in counts)
+        assert (key[i] == key[j]) == same
+
+
+def test_text_parameters_coded_once_find_the_same_segments():
+    """Segments found on text parameters held as Python objects (coded once as categories) are
+    those found on the same parameters as categories, as a table's reader holds them."""
+    iset = load_catalogue().sets[SET]
+    rng = np.random.default_rng(2)
+    n = 2000
+    texts: dict[str, np.ndarray] = {}
+    for s in iset.segments:
+        for key, spec in s.where.items():
+            if isinstance(spec, tuple):
+                choices = [str(v) for v in spec] + ["unknown", None]
+                texts[key] = np.array(choices, dtype=object)[rng.integers(0, len(choices), n)]
+    assert texts  # the category's segments test text parameters
+    params = {**texts, "cooling_capacity": rng.uniform(1000, 20000, n)}
+    as_categories = {k: (pd.Categorical(v) if k in texts else v) for k, v in params.items()}
+    found = segments_of(iset, params, n)
+    assert np.array_equal(found, segments_of(iset, as_categories, n))
+    assert (found >= 0).any() and (found < 0).any()
+    assert all(isinstance(v, np.ndarray) for v in params.values())  # the caller's left as is
+
+
+def test_segment_rows_made_once_per_rank(tmp_path, monkeypatch):
+    """A segment's rows are found once for the assessment, its standing context, its ranking
+    and the ranking's summaries (they were found four or five times per `rank`)."""
+    room_air_conditioners(1000, seed=11).to_csv(tmp_path / "room-ac.csv", index=False)
+    catalogue = load_catalogue()
+    pop = load_population(tmp_path / "room-ac.csv", catalogue, SET)
+    made = []
+    real = standing.segment_positions
+
+    def counted(codes):
+        made.append(np.array(codes))
+        return real(codes)
+
+    for module in (importlib.import_module("benchmark.engine.assess"), standing, leaders, report):
+        if hasattr(module, "segment_positions"):
+            monkeypatch.setattr(module, "segment_positions", counted)
+    a = assess(pop, catalogue, "leader", ON, population="self")
+    r = leaders.rank_population(a)
+    report.ranking_result(r, {}, "")
+    of_rows = [codes for codes in made if len(codes) == len(pop)]
+    assert len(of_rows) == 1 and np.array_equal(of_rows[0], a.segment_code)
+    expected = real(a.segment_code)
+    assert list(a.segments) == list(expected)
+    assert all(np.array_equal(a.segments[k], v) for k, v in expected.items())
+    gates = [rule.id for rule in a.programme.rules if rule.kind == "gate"]
+    assert np.array_equal(a.gate_failed,
+                          np.any([a.rules[g] == FAIL for g in gates], axis=0))
+    assert a.gate_failed.any() and not a.gate_failed.all()
+
+
+def test_tier_summaries_are_their_members(ranked):  # noqa: F811
+    """Each tier of a distribution: its number of rows and best / worst value are those of the
+    segment's rows the tiers table puts in it."""
+    r, a = ranked, ranked.assessment
+    seen = 0
+    for d in report.distributions(r):
+        ind = a.indicators[d["indicator"]]
+        code = a.segment_ids.index(d["segment"]) if d["segment"] else -1
+        tier = r.tiers[f"tier_{d['indicator']}"].to_numpy()
+        in_segment = a.segment_code == code
+        assert [t["tier"] for t in d["tiers"]] == sorted(set(tier[in_segment & (tier > 0)]))
+        for t in d["tiers"]:
+            members = ind.value[in_segment & (tier == t["tier"])]
+            assert t["n"] == len(members)
+            good = members * ind.sign
+            assert (t["best"], t["worst"]) == (members[good.argmax()], members[good.argmin()])
+            seen += 1
+    assert seen > 5
