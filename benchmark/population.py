@@ -26,7 +26,7 @@ import sys
 import threading
 import unicodedata
 from concurrent.futures import Future
-from contextlib import contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -246,27 +246,33 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                                       text_columns)
             if suffix != ".xlsx":  # openpyxl holds the interpreter: nothing to overlap
                 chunks = _read_ahead(chunks)
-            rows_limit = row_count_setting("BENCHMARK_MAX_TABLE_ROWS", MAX_TABLE_ROWS)
-            rows_read = 0
-            empty = True
-            for frame in chunks:
-                if not text:  # a text table's headers are cleaned as they are read
-                    frame.columns = [_clean_header(c) for c in frame.columns]
-                frame.attrs["header_line"] = lines_before + 1  # a text table's physical line
-                if text and delimiter == ";":
-                    frame.attrs["decimal_read"] = True  # decimal commas already read
-                rows_read += len(frame)
-                if rows_read > rows_limit:
-                    raise InputError(_too_many_rows(display, rows_read, rows_limit))
-                if len(frame):
-                    empty = False
-                    yield frame
-                del frame  # freed by its reader, not held while the next chunk is read
-            if empty:
-                raise InputError(Problem("table_empty", "the table has no data rows",
-                                         file=display))
+            with closing(chunks):  # its reader closed however the reading ends
+                yield from _limited(chunks, text, lines_before, delimiter, display)
 
     return frames(), digest
+
+
+def _limited(chunks, text: bool, lines_before: int, delimiter: str | None, display: str):
+    """The non-empty chunks of a table, headers cleaned and physical lines noted, refused past
+    the row limit or when there is no data row."""
+    rows_limit = row_count_setting("BENCHMARK_MAX_TABLE_ROWS", MAX_TABLE_ROWS)
+    rows_read = 0
+    empty = True
+    for frame in chunks:
+        if not text:  # a text table's headers are cleaned as they are read
+            frame.columns = [_clean_header(c) for c in frame.columns]
+        frame.attrs["header_line"] = lines_before + 1  # a text table's physical line
+        if text and delimiter == ";":
+            frame.attrs["decimal_read"] = True  # decimal commas already read
+        rows_read += len(frame)
+        if rows_read > rows_limit:
+            raise InputError(_too_many_rows(display, rows_read, rows_limit))
+        if len(frame):
+            empty = False
+            yield frame
+        del frame  # freed by its reader, not held while the next chunk is read
+    if empty:
+        raise InputError(Problem("table_empty", "the table has no data rows", file=display))
 
 
 _END = object()  # the last chunk was given
@@ -1616,22 +1622,23 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        text_columns=identity)
     parts: list[Population] = []
     credit_checks: dict[str, list[Problem]] = {}
-    for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
-        if not parts:
-            columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
-            if any(p.severity == "error" for p in problems):
-                raise InputError(problems)
-            if not frame.attrs.get("decimal_read"):
-                columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
-        first = int(parts[-1].rows_read) if parts else 0
-        part = population_from_frame(frame, iset, columns, display, "", first, keep_text,
-                                     credit_checks)
-        part.rows_read = first + len(frame)
-        part.header_line = frame.attrs.get("header_line", 1)
-        parts.append(part)
-        del frame
-        _release_arrow_memory()
-        progress(part.rows_read)
+    with closing(chunks):  # the reader closed when a chunk's problems stop the reading
+        for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
+            if not parts:
+                columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
+                if any(p.severity == "error" for p in problems):
+                    raise InputError(problems)
+                if not frame.attrs.get("decimal_read"):
+                    columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
+            first = int(parts[-1].rows_read) if parts else 0
+            part = population_from_frame(frame, iset, columns, display, "", first, keep_text,
+                                         credit_checks)
+            part.rows_read = first + len(frame)
+            part.header_line = frame.attrs.get("header_line", 1)
+            parts.append(part)
+            del frame
+            _release_arrow_memory()
+            progress(part.rows_read)
     header_line = parts[0].header_line if parts else 1
     pop = _concatenate(parts)
     del parts

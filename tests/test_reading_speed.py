@@ -76,6 +76,38 @@ def test_a_table_read_ahead_in_chunks_equals_the_table_read_whole(tmp_path, monk
     assert digest.result() == population._file_sha256(path).result()
 
 
+def _readers_alive() -> list[threading.Thread]:
+    alive = [t for t in threading.enumerate() if t.name == "read-ahead"]
+    for t in alive:
+        t.join(30)
+    return [t for t in alive if t.is_alive()]
+
+
+@pytest.mark.parametrize("stop", ["too_many_rows", "column_refused"])
+def test_a_reading_stopped_by_a_problem_closes_its_reader(tmp_path, monkeypatch, stop):
+    """The problem is held (as a caller or a Dask task result holds it, with its traceback):
+    the reader thread and its source are closed all the same."""
+    from benchmark.catalogue import load_catalogue
+    from benchmark.leaders import load_population
+
+    lines = ["enterprise,apf [kg],model"]  # a unit of the wrong dimension: refused at its header
+    lines += [f"E{k % 7},{5 + k / 100:.2f},M-{k:04d}" for k in range(1000)]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(population, "CHUNK_ROWS", 64)
+    assert not _readers_alive()
+    with pytest.raises(InputError) as held:
+        if stop == "too_many_rows":
+            monkeypatch.setenv("BENCHMARK_MAX_TABLE_ROWS", "200")
+            chunks, _ = read_table_chunks(path)
+            for _chunk in chunks:
+                pass
+        else:
+            load_population(path, load_catalogue(), "room-air-conditioner")
+    assert held.value.problems
+    assert not _readers_alive()
+
+
 _CELLS = st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", " a", "5.20", "甲"]),
                             st.text(max_size=4)), max_size=12)
 
