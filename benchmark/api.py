@@ -101,8 +101,12 @@ def rank(what: str | Path | pd.DataFrame, set_id: str, programme: str = "leader"
         pop = population_from_frame(what.rename(columns=str).reset_index(drop=True), iset,
                                     columns, "<DataFrame>")
         a = assess(pop, cat, programme, day, options.pop("include_superseded", False))
-        return rank_population(a, **options)
-    return rank_file(what, cat, set_id, programme, day, mapping, **options)
+        r = rank_population(a, **options)
+    else:
+        r = rank_file(what, cat, set_id, programme, day, mapping, **options)
+    for name, frame in r.as_text().items():  # identity as text, not positions into it
+        setattr(r, name, frame)
+    return r
 
 
 @dataclass

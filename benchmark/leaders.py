@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from benchmark import ranking, thresholds
 from benchmark.engine import FAIL, PASS, assess
@@ -43,7 +42,8 @@ from benchmark.engine.standing import (
 )
 from benchmark.errors import InputError, Problem
 from benchmark.heap import give_back
-from benchmark.population import load_population
+from benchmark.population import arrow_chunks, load_population
+from benchmark.report.frames import decoded_frame, is_positions
 
 FIELDS = ("enterprise", "standard_number", "model")
 NORMALISATION = {
@@ -76,8 +76,9 @@ class Ranking:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The ranking's tables as written to CSV, Parquet and XLSX, made once (composite and
         excluded with every identity field, "" where the population has none); empty tables
-        left out. The identity stays the population's own text objects (no whole-table copy of
-        the text): the writers make it text a chunk of rows at a time (`text_fields`)."""
+        left out. The identity stays as the population holds it (codes into its distinct texts,
+        positions into its arrow text: no whole-table copy of the text); the writers make it
+        text a chunk of rows at a time (`text_fields`)."""
         out = {}
         for name in TABLES:
             frame = getattr(self, name)
@@ -95,10 +96,13 @@ class Ranking:
         as text (positions into the population's text would carry all of it)."""
         state = dict(vars(self))
         state.pop("tables", None)
-        for name in PER_ROW_TABLES:
-            frame = state[name]
-            state[name] = frame.assign(**{f: decoded(frame[f]) for f in FIELDS if f in frame})
+        state.update(self.as_text())
         return state
+
+    def as_text(self) -> dict[str, pd.DataFrame]:
+        """The per-row tables with their identity as text, not positions into the population's
+        (`_arrow_rows`): as pickled, and as the API gives them."""
+        return {name: decoded_frame(getattr(self, name)) for name in PER_ROW_TABLES}
 
     @cached_property
     def boards(self) -> pd.DataFrame:
@@ -178,32 +182,13 @@ def _arrow_rows(values, at: np.ndarray):
     at a time (`report.frames.decoded`). Else the rows taken: a population holds such a field
     as one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
     pages arrow's pool keeps after the take are given back."""
-    arrow = pa.array(values)
-    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    chunks = arrow_chunks(pa.array(values))
     if len(chunks) == 1 and len(at) and at.min() >= 0 and len(values) < 2 ** 31:
         positions = pa.array(at.astype(np.int32, copy=False))
         return pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(positions, chunks[0]))
     taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     pa.default_memory_pool().release_unused()
     return taken
-
-
-def is_positions(column: pd.Series) -> bool:
-    """Whether a column holds positions into text (an arrow dictionary column: a table's
-    identity field that is distinct per row, `_arrow_rows`)."""
-    dtype = column.dtype
-    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
-
-
-def decoded(column: pd.Series) -> pd.Series:
-    """A column of positions into text (`is_positions`) as the text itself (arrow-backed, as a
-    population holds such a field); another column as it is."""
-    if not is_positions(column):
-        return column
-    text = pc.cast(pa.array(column.array), column.dtype.pyarrow_dtype.value_type)
-    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=pd.StringDtype("pyarrow",
-                                                                           na_value=np.nan)),
-                     index=column.index, name=column.name)
 
 
 def _identity_at(values, at: np.ndarray) -> pd.Series:

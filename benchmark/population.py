@@ -1097,11 +1097,11 @@ def _arrow_strings(series: pd.Series):
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return None
     arrow = pa.array(series.array)
-    chunks = _arrow_chunks(arrow)
+    chunks = arrow_chunks(arrow)
     return chunks[0] if len(chunks) == 1 else arrow.combine_chunks()
 
 
-def _arrow_chunks(arrow) -> list:
+def arrow_chunks(arrow) -> list:
     """The arrays of an arrow array or chunked array."""
     import pyarrow as pa
 
@@ -1713,7 +1713,7 @@ def _one_chunk(arrays: list):
     that taking rows later (sorting, a segment's rows) does not join the chunks again."""
     import pyarrow as pa
 
-    joined = pa.concat_arrays([c for array in arrays for c in _arrow_chunks(pa.array(array))])
+    joined = pa.concat_arrays([c for array in arrays for c in arrow_chunks(pa.array(array))])
     return pd.arrays.ArrowStringArray(joined, dtype=arrays[0].dtype)
 
 

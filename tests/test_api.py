@@ -30,6 +30,20 @@ def test_evaluate_a_dataframe_gives_a_verdict_table():
     assert set(ranked.composite["row"]) == eligible  # the composite ranks the eligible rows
 
 
+def test_rank_gives_tables_of_text_a_user_can_sort_and_search():
+    """The API's tables hold the identity as text (the engine's own tables hold positions into
+    the population's text, which pandas can neither sort nor search)."""
+    path = ROOT / "examples/populations/room-air-conditioners.csv"
+    for ranked in (benchmark.rank(path, "room-air-conditioner", "leader", DATE),
+                   benchmark.rank(pd.read_csv(path, dtype=str), "room-air-conditioner",
+                                  "leader", DATE)):
+        for name in ("composite", "tiers", "excluded"):
+            frame = getattr(ranked, name)
+            models = frame["model"].sort_values()
+            assert models.str.len().ge(0).all(), name  # searchable as text
+            assert models.tolist() == sorted(frame["model"].tolist()), name
+
+
 def test_compare_and_validate():
     study = benchmark.compare("three-phase-induction-motor", DATE, parameters=["rated_power=1.5kW"])
     assert study.references and study.indicators

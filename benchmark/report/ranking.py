@@ -30,8 +30,6 @@ from benchmark.leaders import (
     TABLES,
     Ranking,
     RankingTables,
-    decoded,
-    is_positions,
     problem_column,
     text_fields,
 )
@@ -46,7 +44,7 @@ from benchmark.report import (
     report_id,
     write_all,
 )
-from benchmark.report.frames import Progress, write_csv, write_parquet
+from benchmark.report.frames import Progress, decoded_frame, write_csv, write_parquet
 from benchmark.report.numbers import fmt_number, fmt_percent
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import (
@@ -80,7 +78,7 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
     """The rows of a (small) table as JSON-safe dicts (missing cells as null)."""
     if frame is None or frame.empty:
         return []
-    frame = frame.assign(**{c: decoded(frame[c]) for c in frame if is_positions(frame[c])})
+    frame = decoded_frame(frame)
     cells = frame.astype(object).where(frame.notna(), None)
     return json_safe(cells.to_dict(orient="records"))
 
