@@ -202,8 +202,9 @@ if _CParser is not None:
 def _compose(text: str) -> tuple[Any, yaml.Node | None]:
     """The loader that composed `text` and its node. libyaml reads a well-formed document, and
     a limit it hits is refused as it is (the limits are the same code on either parser). Only a
-    document whose syntax libyaml refuses (or one with a character YAML does not allow) is read
-    by the Python loader, which parses it once more: its messages name what was found ("found
+    document whose syntax libyaml refuses, or that nests too deep for it to compose (Python's
+    recursion limit), or that has a character YAML does not allow, is read by the Python loader,
+    which parses it once more: its messages name what was found ("found
     character '\\t' that cannot start any token"; libyaml's do not), and it reads documents
     libyaml refuses (a "\\ud800" escape in a quoted text, made printable afterwards)."""
     if _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):

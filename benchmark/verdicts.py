@@ -7,8 +7,8 @@ explained). Its cells are codes (`CODES`: Parquet, the API) or the words of a re
 report/frames.py and report/xlsx.py, streamed) and its bounded summary (JSON, Markdown: counts
 and the most frequent reasons, never the rows).
 
-`verdict_table` is the one function that decides the columns; `evaluate TABLE` and
-`benchmark.evaluate(DataFrame)` both return it.
+`verdict_table` is the one function that decides the columns: `benchmark.evaluate(DataFrame)`
+returns it, `evaluate TABLE` writes it a chunk of rows at a time (`verdict_chunks`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from benchmark.engine.assess import Assessment
+from benchmark.engine.assess import Assessment, chunk_applied
 from benchmark.engine.compare import Method
 from benchmark.engine.levels import required_values
 from benchmark.engine.rules import FAIL_REASONS, REASONS
@@ -135,7 +135,7 @@ def verdict_table(a: Assessment, W: Words = CODES, part: slice | None = None,
                     else np.full(n, "", dtype=object))
     out["category"] = np.full(n, W.category.get(iset.id, iset.id), dtype=object)
     out["segment"] = _say(np.asarray(a.segment[part], dtype=object), W.segments)
-    out["verdict"] = _say(np.asarray(a.verdict[part], dtype=object), W.verdicts)
+    out["verdict"] = _say(a.verdict_at(part), W.verdicts)
     low, high, _ = a.overall
     out["overall_level"] = _levels(ids, low[part], high[part], np.full(n, "", dtype=object), W)
     statuses = np.array([W.statuses.get(x, x) for x in STATUSES], dtype=object)
@@ -202,7 +202,8 @@ def _number_text(value: np.ndarray) -> np.ndarray:
 
 
 def _value_text(r, rows: np.ndarray, W: Words) -> np.ndarray:
-    """The value judged, with its unit, for `rows` (a label as declared where there is none)."""
+    """The value judged, with its unit, for `rows` (positions; a label as declared where there
+    is none)."""
     value = r.value[rows]
     text = _number_text(value)
     if r.label is not None:
@@ -264,8 +265,7 @@ def _gap(a: Assessment, ind_id: str, code: str, hit: np.ndarray, gap: np.ndarray
     rows `hit` (a mask over `part`)."""
     if not hit.any():
         return
-    rows = np.zeros(len(a.population), dtype=bool)  # the same rows, of the whole population
-    rows[part] = hit
+    rows = np.flatnonzero(hit) + part.start  # the same rows, positions in the population
     r = a.indicators[ind_id]
     name = W.indicators.get(ind_id, ind_id)
     if code in FAIL_REASONS:
@@ -276,7 +276,7 @@ def _gap(a: Assessment, ind_id: str, code: str, hit: np.ndarray, gap: np.ndarray
         _append(gap, hit, token)
     elif code == "level_not_assessable" and r.step_reasons is not None:
         k = np.clip(r.lowest[rows].astype(np.int64) + 1, 0, r.step_reasons.shape[0] - 1)
-        why = np.array(STEP_REASONS, dtype=object)[r.step_reasons[k, np.flatnonzero(rows)]]
+        why = np.array(STEP_REASONS, dtype=object)[r.step_reasons[k, rows]]
         why = np.where(why == "", code, why).astype(object)
         shown = _say(why, {**W.reasons, **W.step_reasons})
         _append(gap, hit, _fill(W.templates["gap_open"], indicator=name, reason=shown))
@@ -287,7 +287,8 @@ def _gap(a: Assessment, ind_id: str, code: str, hit: np.ndarray, gap: np.ndarray
 
 def required_gap(a: Assessment, ind_id: str, rows: np.ndarray, target: str
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For the `rows` (a mask) of a graded indicator: (the value required to reach level
+    """For the `rows` (positions, ascending) of a graded indicator, each for those rows: (the
+    value required to reach level
     `target`, NaN where it cannot be told — no threshold, an ordinal grade, or a step up to the
     target not assessable; the binding reference; strictly more than it needed; improve by,
     in the direction of improvement, from the value judged; the value judged: the end of the
@@ -302,18 +303,13 @@ def required_gap(a: Assessment, ind_id: str, rows: np.ndarray, target: str
     ref = np.full(len(rows), "", dtype=object)
     strict = np.zeros(len(rows), dtype=bool)
     if ind.kind != "ordinal":
-        for chunk in r.resolved:
-            sel = rows[chunk.rows]
-            if not sel.any():
-                continue
-            v, b, s = required_values(ladder, target, chunk.applied, method)
-            at = chunk.rows[sel]
-            need[at], ref[at], strict[at] = v[sel], b[sel], s[sel]
+        for chunk, keep, at in r.resolved_of(rows):
+            v, b, s = required_values(ladder, target, chunk_applied(chunk, keep), method)
+            need[at], ref[at], strict[at] = v, b, s
     if r.steps is not None:  # a step up to the target not assessable: the gap is not known
         k = ladder.index(target)
-        need[(r.steps[1:k + 1] == NOT_ASSESSABLE).any(axis=0)] = np.nan
-    end = np.where(sign > 0, r.lo, r.hi).astype(float)
-    end[rows] = method.prepare(end[rows])  # rounded as compared (rows whose value is known)
+        need[(r.steps[1:k + 1, rows] == NOT_ASSESSABLE).any(axis=0)] = np.nan
+    end = method.prepare(np.where(sign > 0, r.lo[rows], r.hi[rows]).astype(float))  # as compared
     by = np.round((need - end) * sign, 10)
     return need, ref, strict, by, end
 
@@ -323,7 +319,7 @@ def _required(a: Assessment, ind_id: str, rows: np.ndarray, target: str, W: Word
     """The gap token of a graded indicator below its level: the value as judged, the value
     required and by how much to improve — or, where the value is at a limit it must exceed,
     that it must exceed it (never "improve by 0")."""
-    need, ref, strict, by, end = (x[rows] for x in required_gap(a, ind_id, rows, target))
+    need, ref, strict, by, end = required_gap(a, ind_id, rows, target)
     r = a.indicators[ind_id]
     sign = r.sign or 1
     unit = f" {r.unit}" if r.unit else ""

@@ -104,13 +104,21 @@ class IndicatorAssessment:
 
     def resolved_at(self, row: int) -> Resolved | None:
         """What one row was judged against (kept with steps), as a chunk of that one row."""
-        for chunk in self.resolved:
-            pos = int(np.searchsorted(chunk.rows, row))
-            if pos < len(chunk.rows) and chunk.rows[pos] == row:
-                keep = np.array([pos])
-                return Resolved(np.array([row]), [_subset(x, keep) for x in chunk.applied],
-                                chunk.missing, chunk.values)
+        for chunk, keep, _ in self.resolved_of(np.array([row])):
+            return Resolved(np.array([row]), chunk_applied(chunk, keep), chunk.missing,
+                            chunk.values)
         return None
+
+    def resolved_of(self, rows: np.ndarray) -> Iterator[tuple[Resolved, np.ndarray, np.ndarray]]:
+        """For the `rows` (positions, ascending), each chunk judging some of them: (the chunk,
+        the places of those rows in it, their places in `rows`)."""
+        for chunk in self.resolved:
+            if not len(chunk.rows):
+                continue
+            pos = np.minimum(np.searchsorted(chunk.rows, rows), len(chunk.rows) - 1)
+            at = np.flatnonzero(chunk.rows[pos] == rows)
+            if len(at):
+                yield chunk, pos[at], at
 
 
 @dataclass
@@ -146,7 +154,11 @@ class Assessment:
     @property
     def verdict(self) -> np.ndarray:
         """eligible | not_evaluable | not_eligible per row."""
-        return np.array(VERDICTS, dtype=object)[self.outcome]
+        return self.verdict_at(slice(None))
+
+    def verdict_at(self, rows: slice | np.ndarray) -> np.ndarray:
+        """eligible | not_evaluable | not_eligible for `rows`."""
+        return np.array(VERDICTS, dtype=object)[self.outcome[rows]]
 
     @cached_property
     def segments(self) -> dict[int, np.ndarray]:
@@ -407,11 +419,10 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
                programme: Programme, segment: np.ndarray, in_scope: np.ndarray, on: dt.date,
                include_superseded: bool, used: set[str],
                earlier: dict[str, IndicatorAssessment], keep_steps: bool,
-               shared: dict | None = None) -> IndicatorAssessment:
+               shared: dict) -> IndicatorAssessment:
     """One indicator assessed over the population; `shared` keeps what every indicator uses
     (the rows of each segment, each chunk's parameters), made once."""
     n = len(pop)
-    shared = {} if shared is None else shared
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
     applies = (np.ones(n, dtype=bool) if ind.segments is None else
@@ -444,8 +455,6 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out.top_class = np.zeros(n, dtype=bool)
     out.has_reference = np.zeros(n, dtype=bool)
     method = Method.of(ind)
-    if "segments" not in shared:
-        shared["segments"] = segment_positions(segment)  # once for every indicator
     for seg, positions in shared["segments"].items():
         seg_rows = positions[compared[positions]]
         if not len(seg_rows):
@@ -566,6 +575,11 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
         best = next((c for c in a.classes if c is not None), None)
         if best is not None:
             top_class[rows] |= judge(lo, hi, best.op, best.low, best.high, method) == PASS
+
+
+def chunk_applied(chunk: Resolved, keep: np.ndarray) -> list[resolve.Applied]:
+    """The values applying to the rows at places `keep` of `chunk`, thresholds for those rows."""
+    return [_subset(x, keep) for x in chunk.applied]
 
 
 def _subset(a: resolve.Applied, keep: np.ndarray) -> resolve.Applied:
