@@ -25,6 +25,7 @@ import stat
 import sys
 import threading
 import unicodedata
+from collections.abc import Generator
 from concurrent.futures import Future
 from contextlib import closing, contextmanager, nullcontext
 from contextvars import ContextVar, copy_context
@@ -278,7 +279,8 @@ def _limited(chunks, text: bool, lines_before: int, delimiter: str | None, displ
 _END = object()  # the last chunk was given
 
 
-def _read_ahead(chunks):
+def _read_ahead(chunks: Generator[pd.DataFrame, None, None]
+                ) -> Generator[pd.DataFrame, None, None]:
     """The chunks of `chunks`, the next one read on a thread of its own while the caller works
     on the one given (pyarrow's reader and kernels let other threads run): at most one chunk
     is read ahead. An exception of the reader is raised to the caller, at the chunk it stopped
