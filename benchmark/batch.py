@@ -98,6 +98,7 @@ class BatchResult:
     tables: list[dict] = field(default_factory=list)  # each table's verdict summary
     evaluated: int = 0  # declarations evaluated: files and table rows
     notes: list[str] = field(default_factory=list)  # what a user is told on standard error
+    warnings: list[Problem] = field(default_factory=list)  # of the inputs read (unused columns …)
     programme_names: dict[str, str] = field(default_factory=dict)  # the programme's, by language
 
 
@@ -282,6 +283,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                 problems += exc.problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
+    warnings = problems + [w for pop in [*(pop for _, pop in tables), *peers.values()]
+                           for w in pop.warnings]
     contexts = {category: peer_context(pop, catalogue, programme, on, include_superseded)
                 for category, pop in peers.items()}
     sources = {"set": set_id, "mapping": str(mapping) if mapping else None,
@@ -386,6 +389,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     named = [s.programmes[programme].names for s in catalogue.sets.values()
              if programme in s.programmes]
     return BatchResult(outputs, summary_rows, results, tables=summaries, notes=notes,
+                       warnings=warnings,
                        evaluated=len(decls) + sum(len(pop) for _, pop in tables),
                        programme_names={"zh": named[0].zh, "en": named[0].en} if named else {})
 

@@ -456,6 +456,7 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
         say(told(lang, "stage_time", stage=told(lang, f"stage_{stage}"), rows=f"{n:,}",
                  seconds=f"{seconds:.1f}", rate=f"{n / max(seconds, 1e-9):,.0f}"),
             VERBOSE if not shows_progress() else NORMAL, err=True)
+    print_problems(result.warnings)
     for note in result.notes:
         say(note, err=True)
     words = labels(lang)["ranking"]  # verdicts in words
@@ -630,7 +631,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             step("writing")
             extra = board_outputs(r, template_dir) if boards else []
         rows = pop.rows_read or len(pop)
-        excluded = pop.excluded
+        excluded, warnings = pop.excluded, list(pop.warnings)
         shown = [(p, problem_column(pop, p))
                  for p in (excluded if verbosity() >= VERBOSE else excluded[:20])]
         shortlisted = int(r.composite["shortlisted"].sum())
@@ -656,6 +657,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         say(problem_line(p, lang, names[column][lang] if column in names else None), err=True)
     if len(excluded) > len(shown):
         say(told(lang, "more_unusable", count=len(excluded) - len(shown)), err=True)
+    print_problems(warnings)  # of the table read (columns it does not use …)
     for w in result["warnings"]:
         say(told(lang, "warning", message=warning_text(w, result, labels(lang)["ranking"],
                                                        lang)), err=True)

@@ -153,3 +153,24 @@ def test_an_unused_column_is_told_in_zh(tmp_path):
                     f"（“颜色”列不是“{SET}”的指标、参数或字段，已忽略）")
     assert problem_line(unused, "en").endswith(
         f"column '颜色' is not an indicator, parameter or field of '{SET}'; it is ignored")
+
+
+@pytest.mark.parametrize("command", ["rank", "evaluate"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_column_the_category_does_not_use_is_told_unless_quiet(tmp_path, command, lang):
+    """`rank` and `evaluate` tell the warnings of the table they read (once, in the command's
+    language), and --quiet leaves them out."""
+    path = table(tmp_path, 1_000)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["颜色"] = "红"
+    if command == "evaluate":  # evaluate refuses a table with an unusable row
+        frame = frame.drop(index=3)
+    frame.to_csv(path, index=False, lineterminator="\n")
+    args = [command, str(path), "--set", SET, "--date", DATE, "--lang", lang]
+    told = [line for line in run(*args, "-o", str(tmp_path / "out"))
+            if "warning [column_unused]" in line]
+    assert len(told) == 1 and "颜色" in told[0], told
+    if lang == "zh":
+        assert labels("zh")["problems"]["column_unused"] in told[0]
+    quiet = run(*args, "-q", "-o", str(tmp_path / "quiet"))
+    assert not [line for line in quiet if "column_unused" in line]
