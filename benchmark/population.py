@@ -1324,7 +1324,8 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
     nonfinite = np.isinf(raw)
     if nonfinite.any():
         bad.add(np.flatnonzero(nonfinite), Problem("value_not_finite", f"{column.source}: not a "
-                                                   "finite number"))
+                                                   "finite number", **worded(
+                                                       "not_finite", column=column.source)))
         values[nonfinite] = np.nan
     if text_rows.any():
         positions = np.flatnonzero(text_rows)
@@ -1346,8 +1347,9 @@ def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column
                  bad: _Bad) -> None:
     """Values no product can have (a negative power, an efficiency over 100 %) exclude their
     rows."""
-    for limit, outside, word in ((item.minimum, np.less, "below the smallest possible value"),
-                                 (item.maximum, np.greater, "above the largest possible value")):
+    for limit, outside, word, code in (
+            (item.minimum, np.less, "below the smallest possible value", "below_minimum"),
+            (item.maximum, np.greater, "above the largest possible value", "above_maximum")):
         if limit is None:
             continue
         with np.errstate(invalid="ignore"):
@@ -1355,7 +1357,10 @@ def _check_range(values: np.ndarray, item: Indicator | Parameter, column: Column
         if len(rows):
             bad.add(rows, Problem("value_out_of_range", f"{column.source}: a value {word} "
                                   f"{limit:g} {item.unit or ''}".rstrip() + ", which is impossible",
-                                  hint="check the sign, the unit and the decimal point"))
+                                  hint="check the sign, the unit and the decimal point",
+                                  hint_code="sign_unit_decimal", **worded(
+                                      code, column=column.source,
+                                      limit=f"{limit:g} {item.unit or ''}".rstrip())))
 
 
 def _parse_text(text: str, column: Column, canonical: str, indicator: Indicator | None) -> float:

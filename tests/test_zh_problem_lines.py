@@ -1,6 +1,7 @@
 """The problem lines a user of `rank` and `evaluate` meets most, under --lang zh, fully in zh:
 rows with the wrong number of cells, unusable cells (an unreadable requirement, a unit of the
-wrong dimension, a value not in the category's list, a yes/no cell that is neither) and a
+wrong dimension, a value not in the category's list, a yes/no cell that is neither, a value no
+product can have, a number that is not finite) and a
 missing required column. The particulars are worded in reports/labels.yaml
 (`problem_messages`, `reading_hints`) with the problem's own values (`Problem.message_code`,
 `Problem.params`); the English line and the JSON form (`as_dict`) are the engine's as before.
@@ -31,6 +32,8 @@ CELLS = {  # data row (0 = the first) → (column, cell, its problem's code, wha
     12: ("type", "windowish", "unknown_category", "windowish"),
     13: ("mandatory_conformity", "maybe", "value_type", "maybe"),
     14: ("type", "window\x1b[31m", "unknown_category", "window\\x1b[31m"),  # shown, not acted on
+    15: ("apf [W·h/W·h]", "-5", "value_out_of_range", "apf [W·h/W·h]"),  # below 0: impossible
+    16: ("seer [W·h/W·h]", "inf", "value_not_finite", "seer [W·h/W·h]"),
 }
 
 
