@@ -41,7 +41,7 @@ from benchmark.engine.standing import (
     ranked_value,
 )
 from benchmark.errors import InputError, Problem
-from benchmark.heap import give_back
+from benchmark.heap import arrow_released, give_back
 from benchmark.population import arrow_chunks, load_population
 from benchmark.report.frames import decoded_frame, is_positions
 
@@ -187,7 +187,7 @@ def _arrow_rows(values, at: np.ndarray):
         positions = pa.array(at.astype(np.int32, copy=False))
         return pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(positions, chunks[0]))
     taken = pd.array(values).take(at, allow_fill=True, fill_value="")
-    pa.default_memory_pool().release_unused()
+    arrow_released()
     return taken
 
 

@@ -41,7 +41,7 @@ from benchmark import units
 from benchmark.catalogue import close, indicator_set
 from benchmark.credit_code import check_credit_code
 from benchmark.errors import BenchmarkError, InputError, Problem, worded
-from benchmark.heap import pinned_heap, reused_heap
+from benchmark.heap import arrow_released, pinned_heap, reused_heap
 from benchmark.loading import (
     byte_size_setting,
     not_a_file,
@@ -1587,17 +1587,6 @@ def _as_written(cell: Any, column: Column) -> str | None:
     return text
 
 
-def _release_arrow_memory() -> None:
-    """Give back what pyarrow's memory pool holds after a chunk's arrays are freed: its
-    allocator (mimalloc or jemalloc) keeps freed pages for reuse, about 200 bytes a row of a
-    table read, which would stay resident for the rest of the command."""
-    import sys
-
-    pa = sys.modules.get("pyarrow")
-    if pa is not None:
-        pa.default_memory_pool().release_unused()
-
-
 def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                     mapping_path: str | Path | None = None, display: str | None = None,
                     keep_text: bool = False, progress=lambda rows: None) -> Population:
@@ -1644,12 +1633,12 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
             part.header_line = frame.attrs.get("header_line", 1)
             parts.append(part)
             del frame
-            _release_arrow_memory()
+            arrow_released()
             progress(part.rows_read)
     header_line = parts[0].header_line if parts else 1
     pop = _concatenate(parts)
     del parts
-    _release_arrow_memory()
+    arrow_released()
     pop.header_line = header_line
     pop.warnings = problems
     if origin is not None:  # problems at the export's lines, not the pivoted rows

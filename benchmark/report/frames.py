@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from benchmark.heap import give_back
+from benchmark.heap import released
 from benchmark.report import BOM, FORMULA_START
 
 CHUNK_ROWS = 100_000  # rows converted and written at a time
@@ -258,13 +258,6 @@ def csv_lines(frame: pd.DataFrame) -> memoryview | None:
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[
         lines.offset:lines.offset + len(lines) + 1]
     return memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]]
-
-
-def released() -> None:
-    """Give the memory of a written chunk back to the system: the arrow pool (mimalloc) and the
-    C heap keep freed pages otherwise, which at a 1M-row `rank` is tens of MB of its peak."""
-    pa.default_memory_pool().release_unused()
-    give_back()
 
 
 def write_csv(frame: pd.DataFrame, fh: IO[bytes], chunk_rows: int = CHUNK_ROWS,

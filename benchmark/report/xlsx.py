@@ -651,7 +651,7 @@ def _chunks(sheet: RowSheet, styles: _Styles,
     """(rows, columns) of the sheet's data, a chunk at a time."""
     import itertools
 
-    from benchmark.report.frames import released
+    from benchmark.heap import released
 
     if sheet.frames is not None:
         for frame in sheet.frames:
