@@ -48,7 +48,7 @@ def reused_heap(rows: int) -> Iterator[None]:
         yield
     finally:
         pinned_heap()
-        libc.malloc_trim(0)
+        give_back()
 
 
 def give_back() -> None:

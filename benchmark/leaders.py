@@ -42,8 +42,7 @@ from benchmark.engine.standing import (
 )
 from benchmark.errors import InputError, Problem
 from benchmark.heap import arrow_released, give_back
-from benchmark.population import arrow_chunks, load_population
-from benchmark.report.frames import decoded_frame, is_positions
+from benchmark.population import arrow_chunks, decoded_frame, is_positions, load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
 NORMALISATION = {
@@ -179,7 +178,7 @@ def _arrow_rows(values, at: np.ndarray):
     """Arrow text at positions `at` ("" where `at` is -1). Where every position is a row of the
     population, its positions into the population's own text (an arrow dictionary column whose
     dictionary is the field's one chunk, shared, not copied): the writers make it text a chunk
-    at a time (`report.frames.decoded`). Else the rows taken: a population holds such a field
+    at a time (`population.decoded`). Else the rows taken: a population holds such a field
     as one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
     pages arrow's pool keeps after the take are given back."""
     chunks = arrow_chunks(pa.array(values))
@@ -532,12 +531,11 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
 
 def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:
     """The order of rows by rank, then by row number: where the row numbers ascend (a
-    population's do), one quick sort of one key, rank × rows + row (no two rows equal on it),
-    instead of a stable sort per key."""
-    if len(row) < 2 or not (row[1:] > row[:-1]).all() or row[0] < 0 \
-            or (int(rank.max()) + 1) * (int(row[-1]) + 1) >= 1 << 62:
-        return np.lexsort((row, rank))
-    return np.argsort(rank.astype(np.int64) * (int(row[-1]) + 1) + row)
+    population's do), one stable sort by rank (ties stay in row order), instead of one per
+    key."""
+    if (row[1:] > row[:-1]).all():
+        return np.argsort(rank, kind="stable")
+    return np.lexsort((row, rank))
 
 
 def _tie_breaker(*counts: np.ndarray) -> np.ndarray:
@@ -574,18 +572,19 @@ def _top_runner(a: Assessment, inds, leader: dict) -> pd.DataFrame | None:
     out = []
     codes, names = factorized(makers, TOP_RUNNER_ROWS)
     n = len(a.segment_code)
+    shipped_ok = np.isfinite(shipments) & (shipments > 0)  # once for every indicator
     for r in inds:
         per_segment = np.array([leader.get((r.id, s), np.nan) for s in (*a.segment_ids, "")])
         sums = ranking.ShipmentSums(len(names))
         for start in range(0, n, TOP_RUNNER_ROWS):
             part = slice(start, start + TOP_RUNNER_ROWS)
             target = per_segment[a.segment_code[part]]
-            value, shipped = r.value[part], shipments[part]
+            value = r.value[part]
             with np.errstate(divide="ignore", invalid="ignore"):
                 achievement = (value / target) if r.sign > 0 else (target / value)
-            ok = np.isfinite(achievement) & np.isfinite(shipped) & (shipped > 0)
+            ok = np.isfinite(achievement) & shipped_ok[part]
             if ok.any():
-                sums.add(achievement[ok], shipped[ok], codes[part][ok])
+                sums.add(achievement[ok], shipments[part][ok], codes[part][ok])
         if not (sums.total > 0).any():
             continue
         mean = sums.mean()

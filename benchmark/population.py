@@ -1110,6 +1110,35 @@ def arrow_chunks(arrow) -> list:
     return list(arrow.chunks) if isinstance(arrow, pa.ChunkedArray) else [arrow]
 
 
+def is_positions(column: pd.Series) -> bool:
+    """Whether a column holds positions into a population's text (an arrow dictionary column:
+    a table's identity field that is distinct per row, `leaders._arrow_rows`)."""
+    import pyarrow as pa
+
+    dtype = column.dtype
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
+
+
+def decoded(column: pd.Series) -> pd.Series:
+    """A column of positions into text (`is_positions`) as the text itself (arrow-backed, as a
+    population holds such a field); another column as it is."""
+    if not is_positions(column):
+        return column
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.cast(pa.array(column.array), column.dtype.pyarrow_dtype.value_type)
+    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=pd.StringDtype("pyarrow",
+                                                                           na_value=np.nan)),
+                     index=column.index, name=column.name)
+
+
+def decoded_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its columns of positions into text (`is_positions`) as the text itself."""
+    positions = [c for c in frame if is_positions(frame[c])]
+    return frame.assign(**{c: decoded(frame[c]) for c in positions}) if positions else frame
+
+
 def _factorize(series: pd.Series) -> tuple[np.ndarray, Any]:
     """(codes, distinct cells) of a column, code -1 for a missing cell; a column of arrow
     strings is encoded by pyarrow (its distinct cells an arrow array)."""

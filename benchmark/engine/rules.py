@@ -91,7 +91,10 @@ class RuleOutcome:
     def subject(self, ind_id: str, rows: np.ndarray, code: str,
                 part: slice = slice(None)) -> None:
         """The subject's reason is `code` on `rows` (of the rows `part`) where it has none."""
-        arr = self.subjects.setdefault(ind_id, np.zeros(len(self.codes), dtype=np.int8))[part]
+        whole = self.subjects.get(ind_id)
+        if whole is None:
+            whole = self.subjects[ind_id] = np.zeros(len(self.codes), dtype=np.int8)
+        arr = whole[part]
         arr[rows & (arr == 0)] = R[code]
 
 

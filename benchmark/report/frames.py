@@ -24,34 +24,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from benchmark.heap import released
+from benchmark.population import decoded
 from benchmark.report import BOM, FORMULA_START
 
 CHUNK_ROWS = 100_000  # rows converted and written at a time
 Progress = Callable[[int], None]
-
-
-def is_positions(column: pd.Series) -> bool:
-    """Whether a column holds positions into text (an arrow dictionary column: a table's
-    identity field that is distinct per row, `leaders._arrow_rows`)."""
-    dtype = column.dtype
-    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_dictionary(dtype.pyarrow_dtype)
-
-
-def decoded(column: pd.Series) -> pd.Series:
-    """A column of positions into text (`is_positions`) as the text itself (arrow-backed, as a
-    population holds such a field); another column as it is."""
-    if not is_positions(column):
-        return column
-    text = pc.cast(pa.array(column.array), column.dtype.pyarrow_dtype.value_type)
-    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=pd.StringDtype("pyarrow",
-                                                                           na_value=np.nan)),
-                     index=column.index, name=column.name)
-
-
-def decoded_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with its columns of positions into text (`is_positions`) as the text itself."""
-    positions = [c for c in frame if is_positions(frame[c])]
-    return frame.assign(**{c: decoded(frame[c]) for c in positions}) if positions else frame
 
 
 def _neutral(values: pd.Series) -> pd.Series:

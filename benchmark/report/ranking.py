@@ -34,7 +34,7 @@ from benchmark.leaders import (
     text_fields,
 )
 from benchmark.model import Catalogue
-from benchmark.population import Population
+from benchmark.population import Population, decoded_frame
 from benchmark.report import (
     check_formats,
     labels,
@@ -44,7 +44,7 @@ from benchmark.report import (
     report_id,
     write_all,
 )
-from benchmark.report.frames import Progress, decoded_frame, write_csv, write_parquet
+from benchmark.report.frames import Progress, write_csv, write_parquet
 from benchmark.report.numbers import fmt_number, fmt_percent
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import (

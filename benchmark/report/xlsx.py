@@ -502,7 +502,8 @@ def _column_of_frame(column) -> tuple[Any, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from benchmark.report.frames import decoded, plain_text
+    from benchmark.population import decoded
+    from benchmark.report.frames import plain_text
 
     column = decoded(column)  # positions into text: the text of the chunk's rows
     if isinstance(column.dtype, pd.CategoricalDtype):
