@@ -74,13 +74,50 @@ print("MEASURED", time.perf_counter() - start, base, high_water(), file=sys.stde
 """
 
 
+FLOOR_CHILD = """
+import sys, time
+from pathlib import Path
+sys.path[:0] = sys.argv[1:3]
+from room_ac import floor, indicator_set
+
+def high_water():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmHWM:"))
+
+iset = indicator_set()
+base = high_water()
+start = time.perf_counter()
+ranked = floor(Path(sys.argv[3]), Path(sys.argv[4]), iset, sys.argv[5])
+print("MEASURED", time.perf_counter() - start, base, high_water(), file=sys.stderr)
+print("RANKED", ranked, file=sys.stderr)
+"""
+
+
+def run_floor(table: Path, out: Path, outputs: str = "same") -> tuple[float, int, int, int]:
+    """tests/perf/room_ac.py's `floor` in a child process, measured as `run_command` measures
+    the command: (seconds, peak resident bytes with its imports and the catalogue loaded, peak
+    at the end, rows ranked)."""
+    stderr = _run([sys.executable, "-c", FLOOR_CHILD, str(ROOT / "tests" / "perf"),
+                   str(ROOT / "tests"), str(table), str(out), outputs])
+    ranked = next(line for line in stderr.splitlines() if line.startswith("RANKED"))
+    return (*_measured(stderr), int(ranked.split()[1]))
+
+
 def run_command(args: list[str]) -> tuple[float, int, int]:
     """`benchmark ARGS` in a child process: (seconds from the command's start to its end, peak
     resident bytes of the interpreter with the CLI imported, peak resident bytes at the end)."""
-    out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True,
-                         env={**os.environ, "NO_COLOR": "1"})
+    return _measured(_run([sys.executable, "-c", CHILD, *args]))
+
+
+def _run(argv: list[str]) -> str:
+    """The standard error of a child process that must succeed."""
+    out = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
     assert out.returncode == 0, out.stderr[-3000:]
-    line = next(line for line in out.stderr.splitlines() if line.startswith("MEASURED"))
+    return out.stderr
+
+
+def _measured(stderr: str) -> tuple[float, int, int]:
+    line = next(line for line in stderr.splitlines() if line.startswith("MEASURED"))
     _, seconds, base, peak = line.split()
     return float(seconds), int(base), int(peak)
 
