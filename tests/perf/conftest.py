@@ -74,20 +74,24 @@ print("MEASURED", time.perf_counter() - start, base, high_water(), file=sys.stde
 """
 
 
-FLOOR_CHILD = """
+PEER_CHILD = """
 import sys, time
 from pathlib import Path
 sys.path[:0] = sys.argv[1:3]
-from room_ac import floor, indicator_set
+import room_ac
 
 def high_water():
     with open("/proc/self/status") as fh:
         return next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmHWM:"))
 
-iset = indicator_set()
+iset = room_ac.indicator_set()
 base = high_water()
 start = time.perf_counter()
-ranked = floor(Path(sys.argv[3]), Path(sys.argv[4]), iset, sys.argv[5])
+if sys.argv[3] == "polars":
+    room_ac.polars_pipeline(Path(sys.argv[4]), iset)
+    ranked = 0
+else:
+    ranked = room_ac.floor(Path(sys.argv[4]), Path(sys.argv[5]), iset, sys.argv[6])
 print("MEASURED", time.perf_counter() - start, base, high_water(), file=sys.stderr)
 print("RANKED", ranked, file=sys.stderr)
 """
@@ -97,10 +101,19 @@ def run_floor(table: Path, out: Path, outputs: str = "same") -> tuple[float, int
     """tests/perf/room_ac.py's `floor` in a child process, measured as `run_command` measures
     the command: (seconds, peak resident bytes with its imports and the catalogue loaded, peak
     at the end, rows ranked)."""
-    stderr = _run([sys.executable, "-c", FLOOR_CHILD, str(ROOT / "tests" / "perf"),
-                   str(ROOT / "tests"), str(table), str(out), outputs])
+    stderr = _peer("floor", str(table), str(out), outputs)
     ranked = next(line for line in stderr.splitlines() if line.startswith("RANKED"))
     return (*_measured(stderr), int(ranked.split()[1]))
+
+
+def run_polars(table: Path) -> tuple[float, int, int]:
+    """tests/perf/room_ac.py's `polars_pipeline` in a child process, measured the same way."""
+    return _measured(_peer("polars", str(table)))
+
+
+def _peer(*args: str) -> str:
+    return _run([sys.executable, "-c", PEER_CHILD, str(ROOT / "tests" / "perf"),
+                 str(ROOT / "tests"), *args])
 
 
 def run_command(args: list[str]) -> tuple[float, int, int]:

@@ -5,7 +5,8 @@ and the weighted score per segment (tests/perf/room_ac.py). Target: the engine n
 
 The peer does less: no identity or credit-code checks, no text requirements, units, rules,
 TOPSIS, bootstrap or saturation; its tiers are by rank, not the programme's boundaries. Printed
-too: how many (indicator, segment) leader thresholds agree with the engine's. Nothing is
+too: how many (indicator, segment) leader thresholds agree with the engine's, and polars' peak
+resident memory against the value matrix (the command's is in test_perf_file.py). Nothing is
 asserted about time.
 """
 
@@ -14,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from conftest import ROWS, spread, timed
-from room_ac import SET_ID, indicator_set, polars_pipeline, write_table
+from conftest import ROWS, run_polars, spread, timed
+from room_ac import SET_ID, core_quantities, indicator_set, polars_pipeline, write_table
 
 from benchmark.catalogue import load_catalogue
 from benchmark.leaders import rank_file
@@ -43,3 +44,8 @@ def test_engine_compute_against_polars(tmp_path):
           f"{spread(theirs)} → engine / polars {min(ours) / min(theirs):.2f} (target ≤ 1); "
           f"leader thresholds equal in {agree} of {total} (indicator, segment) on declared "
           "values (the engine leaves out rows that fail a gate or the mandatory floor)")
+    _, base, peak = run_polars(table)
+    matrix = ROWS * len(core_quantities(iset)) * 8
+    print(f"[perf] polars' peak resident memory (a child process, as the command's in "
+          f"test_perf_file.py): {(peak - base) / 2**20:,.0f} MiB above its interpreter = "
+          f"{(peak - base) / matrix:.1f}× the float64 value matrix")
