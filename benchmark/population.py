@@ -30,6 +30,7 @@ from concurrent.futures import Future
 from contextlib import closing, contextmanager, nullcontext
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -126,9 +127,11 @@ class Population:
 
 
 # Rows read at a time (CSV, Parquet): a large file is never held whole as text. One chunk more
-# is read ahead while one is used (`_read_ahead`); at 100,000 rows the 1M-row room-AC table's
-# reading peak is about that of 200,000 rows read one at a time.
-CHUNK_ROWS = 100_000
+# is read ahead while one is used (`_read_ahead`), and the text reader gathers the one after:
+# besides the population, reading holds about three chunks of cells. Measured on the 1M-row
+# room-AC CSV (2 cores): 50,000 rows peak 225 MiB above the catalogue, 100,000 rows 285–298 MiB,
+# in about the same time.
+CHUNK_ROWS = 50_000
 STDIN = "-"  # a table read from standard input
 INPUT_FORMATS = ("csv", "tsv", "txt", "xlsx", "parquet")
 DELIMITERS = (",", "\t", ";")  # tried in this order when a text table does not say
@@ -177,8 +180,9 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
                       delimiter: str | None = None, chunk_rows: int | None = None,
                       header_row: int | None = None, text_columns=None):
     """(frames, SHA-256): the table a chunk of rows at a time, and the file's SHA-256 as a
-    Future (hashed while the table is read). Every frame has the cleaned headers and
-    `attrs["header_line"]`, the line of the header (data row k is on line header_line + k); an
+    Future (hashed while the table is read). Every frame has the cleaned headers,
+    `attrs["header_line"]`, the line of the header (data row k is on line header_line + k), and
+    `attrs["rows_expected"]`, about how many data rows the table has (`_rows_expected`); an
     unreadable table raises InputError.
 
     `path` "-" reads standard input, as CSV unless `table_options(input_format=…)` says.
@@ -236,6 +240,7 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
 
     def frames():
         with _table_errors(display):
+            expected = _rows_expected(source, suffix, size)
             if suffix == ".xlsx":
                 chunks = _xlsx_chunks(opened(), sheet, header_line, display,
                                       chunk_rows or CHUNK_ROWS)
@@ -248,14 +253,15 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
             if suffix != ".xlsx":  # openpyxl holds the interpreter: nothing to overlap
                 chunks = _read_ahead(chunks)
             with closing(chunks):  # its reader closed however the reading ends
-                yield from _limited(chunks, text, lines_before, delimiter, display)
+                yield from _limited(chunks, text, lines_before, delimiter, display, expected)
 
     return frames(), digest
 
 
-def _limited(chunks, text: bool, lines_before: int, delimiter: str | None, display: str):
-    """The non-empty chunks of a table, headers cleaned and physical lines noted, refused past
-    the row limit or when there is no data row."""
+def _limited(chunks, text: bool, lines_before: int, delimiter: str | None, display: str,
+             expected: int = 0):
+    """The non-empty chunks of a table, headers cleaned, physical lines and the rows expected
+    noted, refused past the row limit or when there is no data row."""
     rows_limit = row_count_setting("BENCHMARK_MAX_TABLE_ROWS", MAX_TABLE_ROWS)
     rows_read = 0
     empty = True
@@ -263,6 +269,7 @@ def _limited(chunks, text: bool, lines_before: int, delimiter: str | None, displ
         if not text:  # a text table's headers are cleaned as they are read
             frame.columns = [_clean_header(c) for c in frame.columns]
         frame.attrs["header_line"] = lines_before + 1  # a text table's physical line
+        frame.attrs["rows_expected"] = expected
         if text and delimiter == ";":
             frame.attrs["decimal_read"] = True  # decimal commas already read
         rows_read += len(frame)
@@ -274,6 +281,30 @@ def _limited(chunks, text: bool, lines_before: int, delimiter: str | None, displ
         del frame  # freed by its reader, not held while the next chunk is read
     if empty:
         raise InputError(Problem("table_empty", "the table has no data rows", file=display))
+
+
+# A text table's rows are estimated from the lines of its first bytes: this many times more is
+# expected, so that buffers of the whole table's rows are seldom grown (an untouched page of a
+# buffer is not resident: a generous estimate costs address space, not memory).
+ROWS_MARGIN = 1.25
+
+
+def _rows_expected(source: Path | bytes, suffix: str, size: int) -> int:
+    """About how many data rows a table has, known before it is read (0: not known): a Parquet
+    file's from its metadata, a text table's from the lines of its first SNIFF_BYTES (all of
+    them when that is the whole file, else scaled to its size, ROWS_MARGIN more)."""
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(io.BytesIO(source) if isinstance(source, bytes) else source) as pf:
+            return pf.metadata.num_rows
+    if suffix not in (".csv", ".tsv", ".txt"):
+        return 0
+    head = _head(source)
+    lines = head.count(b"\n")  # one byte 0x0A a line break in UTF-8, UTF-16 and GB 18030
+    if len(head) >= size:
+        return lines + 1
+    return int(size * lines / len(head) * ROWS_MARGIN) + 1
 
 
 _END = object()  # the last chunk was given
@@ -1184,8 +1215,6 @@ def _text_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, texts
 
 
-
-
 def _cleaned(uniques) -> np.ndarray:
     """Distinct cells as text (see `_text_cells`)."""
     import pyarrow as pa
@@ -1489,7 +1518,6 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
     labels: dict[str, np.ndarray] = {}
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     shipments = None
-    credit: tuple[np.ndarray, np.ndarray] | None = None
     for c in columns:
         bad = bad_by_column.setdefault(c.source, _Bad())
         series = frame[c.source]
@@ -1497,10 +1525,8 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
         if c.role == "field":
             if c.target == "shipments":
                 shipments = _quantities(series, None, c, "", None, bad)
-            elif c.target == "credit_code":  # its distinct texts are checked below
-                credit = _text_cells(series)
-                fields[c.target] = _text_rows(*credit)
-            else:
+            else:  # a credit code's distinct texts are checked below
+
                 fields[c.target] = _identity_field(series, c.target)
         elif c.role == "parameter":
             p = iset.parameters[c.target]
@@ -1530,19 +1556,17 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
                                          column=c)
-    if credit is not None:
+    if "credit_code" in fields:  # each distinct text once (a Categorical: `identity_text`)
         checked = {} if credit_checks is None else credit_checks
-        codes, texts = credit
-        same, texts = pd.factorize(texts)  # cells that read as the same text: one code
-        codes = np.append(same, -1)[codes]  # code -1 (empty) stays -1
+        credit = fields["credit_code"]
         bad = bad_by_column.setdefault("credit_code", _Bad())
-        for i, text in enumerate(texts):
+        for i, text in enumerate(credit.categories):
             if text == "":
                 continue
             if text not in checked:
                 checked[text] = check_credit_code(text)
             if checked[text]:
-                rows = np.flatnonzero(codes == i)
+                rows = np.flatnonzero(credit.codes == i)
                 for found in checked[text]:
                     bad.add(rows, found)
     unusable = np.zeros(n, dtype=bool)
@@ -1573,16 +1597,14 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
 def _placed(problem: Problem, display: str, source: str, rows: np.ndarray,
             header_line: int) -> list[Problem]:
     """`problem` at each of `rows` (data rows, 1 = the first) of column `source`, as
-    `problem.at(display, "/row/source", line)` places it, made in one pass (not a dataclass
-    copy per row)."""
-    if problem.pointer is not None or problem.line is not None:
-        return [problem.at(display, f"/{row}/{source}", row + header_line)
-                for row in rows.tolist()]
-    code, message, hint, severity = problem.code, problem.message, problem.hint, problem.severity
-    file = problem.file or display
-    words = (problem.hint_code, problem.message_code, problem.params)  # the zh line's wording
-    return [Problem(code, message, file, f"/{row}/{source}", row + header_line, hint, severity,
-                    *words) for row in rows.tolist()]
+    `problem.at(display, "/row/source", line)` places it (what it already says kept), made by
+    keyword from its fields, not a dataclass copy per row."""
+    known = {f.name: getattr(problem, f.name) for f in dataclass_fields(Problem)}
+    known["file"] = problem.file or display
+    pointer, line = known.pop("pointer"), known.pop("line")
+    return [Problem(**known, pointer=f"/{row}/{source}" if pointer is None else pointer,
+                    line=row + header_line if line is None else line)
+            for row in rows.tolist()]
 
 
 def _intervals(series: pd.Series, unit_series: pd.Series | None, column: Column, ind: Indicator,
@@ -1645,30 +1667,30 @@ def load_population(path: str | Path, catalogue: Catalogue, set_id: str,
                                        delimiter=(mapping or {}).get("delimiter"),
                                        header_row=(mapping or {}).get("header_row"),
                                        text_columns=identity)
-    parts: list[Population] = []
+    joined: _Joined | None = None
     credit_checks: dict[str, list[Problem]] = {}
     with closing(chunks):  # the reader closed when a chunk's problems stop the reading
         for frame in chunks:  # a chunk of rows at a time, each read onto canonical units at once
-            if not parts:
+            if joined is None:
                 columns, problems = resolve_columns(list(frame.columns), iset, mapping, display)
                 if any(p.severity == "error" for p in problems):
                     raise InputError(problems)
                 if not frame.attrs.get("decimal_read"):
                     columns = [replace(c, decimal=decimal_mark(mapping)) for c in columns]
-            first = int(parts[-1].rows_read) if parts else 0
+                joined = _Joined(frame.attrs.get("rows_expected", 0))
+            first = joined.rows_read
             part = population_from_frame(frame, iset, columns, display, "", first, keep_text,
                                          credit_checks)
             part.rows_read = first + len(frame)
             part.header_line = frame.attrs.get("header_line", 1)
-            parts.append(part)
             del frame
+            joined.add(part)  # its rows copied into the whole table's: the part is dropped
+            del part
             arrow_released()
-            progress(part.rows_read)
-    header_line = parts[0].header_line if parts else 1
-    pop = _concatenate(parts)
-    del parts
-    arrow_released()
-    pop.header_line = header_line
+            progress(joined.rows_read)
+    assert joined is not None  # a table without data rows is refused by its reader
+    pop = joined.population()
+    del joined
     pop.warnings = problems
     if origin is not None:  # problems at the export's lines, not the pivoted rows
         pop.excluded = origin.relocate(pop.excluded)
@@ -1691,39 +1713,220 @@ _ROW_DICTS = ("fields", "parameters", "values", "labels", "texts")  # name → p
 
 def _concatenate(parts: list[Population], order: np.ndarray | None = None,
                  keep: bool = False) -> Population:
-    """One population from the populations of consecutive chunks or pieces, an array at a time,
-    its rows taken in `order` when given. The parts are used up (each array leaves its part as it
-    is joined, so memory is freed as it goes) unless `keep`: then they stay as they were."""
-    if keep:
-        parts = [_dicts_copied(p) for p in parts]
-    pop = parts[0]
-    if len(parts) == 1 and order is None:
+    """One population from the populations of consecutive chunks or pieces (`_Joined`), its
+    rows taken in `order` when given. With `keep`, the parts stay as they were (one part is the
+    population itself otherwise)."""
+    joined = _Joined(sum(len(p) for p in parts))
+    for p in parts:
+        joined.add(p)
+    pop = joined.population()
+    if keep and pop is parts[0]:
+        pop = _dicts_copied(pop)
+    if order is None:
         return pop
+    arrays = {path: array[order] for path, array in _row_arrays(pop)}
+    return _with_row_arrays(replace(pop, segment_codes=None), arrays)
 
-    def join(arrays: list):
-        if isinstance(arrays[0], pd.Categorical):
-            joined = pd.api.types.union_categoricals(arrays)
-        elif isinstance(arrays[0], pd.api.extensions.ExtensionArray):  # arrow strings
-            joined = _one_chunk(arrays)
-        else:
-            joined = np.concatenate(arrays)
-        return joined if order is None else joined[order]
 
-    for name in _ROW_DICTS:
-        merged = getattr(pop, name)
-        for key in list(merged):
-            merged[key] = join([getattr(p, name).pop(key) if p is not pop else merged[key]
-                                for p in parts])
-    for key in list(pop.intervals):
-        lo, hi = (join([p.intervals[key][e] for p in parts]) for e in (0, 1))
-        pop.intervals[key] = (lo, hi)
-    pop.rows = join([p.rows for p in parts])
+_Path = tuple  # where a per-row array is in a population: ("rows",), ("values", id) …
+
+
+def _row_arrays(pop: Population) -> list[tuple[_Path, Any]]:
+    """Each per-row array of `pop` (ROW_MEMBERS) with where it is."""
+    out: list[tuple[_Path, Any]] = [(("rows",), pop.rows)]
     if pop.shipments is not None:
-        pop.shipments = join([p.shipments for p in parts])
-    pop.excluded = [problem for p in parts for problem in p.excluded]
-    pop.rows_read = parts[-1].rows_read
-    pop.segment_codes = None
-    return pop
+        out.append((("shipments",), pop.shipments))
+    for name in _ROW_DICTS:
+        out += [((name, key), array) for key, array in getattr(pop, name).items()]
+    for key, ends in pop.intervals.items():
+        out += [(("intervals", key, end), array) for end, array in enumerate(ends)]
+    return out
+
+
+def _with_row_arrays(pop: Population, arrays: dict[_Path, Any]) -> Population:
+    """`pop` with the per-row arrays `arrays` (`_row_arrays`' paths) in place of its own."""
+    members: dict[str, Any] = {name: {} for name in (*_ROW_DICTS, "intervals")}
+    members["shipments"] = None
+    for (name, *where), array in arrays.items():
+        if not where:
+            members[name] = array
+        elif name == "intervals":
+            members[name].setdefault(where[0], [None, None])[where[1]] = array
+        else:
+            members[name][where[0]] = array
+    members["intervals"] = {key: tuple(ends) for key, ends in members["intervals"].items()}
+    return replace(pop, **members)
+
+
+class _Joined:
+    """One population from the populations of consecutive chunks or pieces of a table, given
+    one at a time (`add`): each per-row array of a part is copied into a buffer of about the
+    whole table's rows (`rows`, the reader's estimate, grown when short) as the part arrives,
+    so that the caller can drop the part, and a table read in chunks is held about once, not
+    as its parts and then their join too. The excluded rows' problems follow each other; the
+    rest (columns, header line, warnings …) is the first part's. One part is the population."""
+
+    def __init__(self, rows: int = 0) -> None:
+        self.rows = rows
+        self.first: Population | None = None  # without its arrays once there are buffers
+        self.buffers: dict[_Path, _Buffer] = {}
+        self.excluded: list[Problem] = []
+        self.rows_read = 0  # data rows of the parts so far, usable or not
+
+    def add(self, part: Population) -> None:
+        self.rows_read = part.rows_read
+        if self.first is None:
+            self.first = part
+            return
+        if not self.buffers:
+            first, self.first = self.first, _without_row_arrays(self.first)
+            rows = max(self.rows, len(first) + len(part))
+            self.buffers = {path: _buffer(array, rows) for path, array in _row_arrays(first)}
+            self.excluded = list(first.excluded)
+            del first
+        for path, array in _row_arrays(part):
+            self.buffers[path].add(array)
+        self.excluded += part.excluded
+
+    def population(self) -> Population:
+        assert self.first is not None, "no part was given"
+        if not self.buffers:
+            return self.first
+        arrays = {path: buffer.joined() for path, buffer in self.buffers.items()}
+        self.buffers = {}
+        return _with_row_arrays(replace(self.first, excluded=self.excluded,
+                                        rows_read=self.rows_read, segment_codes=None), arrays)
+
+
+def _without_row_arrays(pop: Population) -> Population:
+    """`pop` holding none of its per-row arrays (what a joined population takes from its first
+    part besides them)."""
+    return _with_row_arrays(replace(pop, excluded=[]),
+                            {("rows",): np.zeros(0, dtype=pop.rows.dtype)})
+
+
+class _Buffer:
+    """The rows of one per-row array, filled part by part (`_Joined`)."""
+
+    def add(self, array: Any) -> None:
+        raise NotImplementedError
+
+    def joined(self) -> Any:
+        raise NotImplementedError
+
+
+def _buffer(first: Any, rows: int) -> _Buffer:
+    """A buffer for about `rows` rows of arrays like `first`, holding `first`."""
+    buffer: _Buffer
+    if isinstance(first, pd.Categorical):
+        buffer = _CodeBuffer(first, rows)
+    elif isinstance(first, pd.api.extensions.ExtensionArray):  # arrow strings
+        buffer = _TextBuffer(first, rows)
+    else:
+        buffer = _ArrayBuffer(first.dtype, rows)
+    buffer.add(first)
+    return buffer
+
+
+class _ArrayBuffer(_Buffer):
+    """A NumPy array's rows (np.concatenate's result: its dtype, or one both can hold)."""
+
+    def __init__(self, dtype: np.dtype, rows: int) -> None:
+        self.data = np.empty(rows, dtype=dtype)
+        self.size = 0
+
+    def add(self, array: np.ndarray) -> None:
+        end = self.size + len(array)
+        dtype = np.result_type(self.data, array) if array.dtype != self.data.dtype \
+            else self.data.dtype
+        if end > len(self.data) or dtype != self.data.dtype:
+            grown = np.empty(max(end, len(self.data) * 3 // 2), dtype=dtype)
+            grown[:self.size] = self.data[:self.size]
+            self.data = grown
+        self.data[self.size:end] = array
+        self.size = end
+
+    def joined(self) -> np.ndarray:
+        """The rows, in an array of their own: the buffer cut to them (realloc: not copied)."""
+        data, self.data = self.data, np.empty(0, dtype=self.data.dtype)
+        if len(data) > self.size:
+            data.resize(self.size, refcheck=False)
+        return data
+
+
+class _CodeBuffer(_Buffer):
+    """A pd.Categorical's rows: their codes, the categories joined as union_categoricals joins
+    them (each part's new categories after those before, in its order; codes of the dtype
+    pandas picks for their number)."""
+
+    def __init__(self, first: pd.Categorical, rows: int) -> None:
+        self.dtype = first.dtype
+        self.codes = _ArrayBuffer(first.codes.dtype, rows)
+
+    def add(self, array: pd.Categorical) -> None:
+        categories = self.dtype.categories
+        if array.categories.equals(categories):
+            self.codes.add(array.codes)
+            return
+        new = array.categories[~array.categories.isin(categories)]
+        if len(new):
+            categories = categories.append(new)
+            self.dtype = pd.CategoricalDtype(categories, ordered=self.dtype.ordered)
+        recoded = np.append(categories.get_indexer(array.categories), -1)[array.codes]
+        self.codes.add(pd.Categorical.from_codes(recoded, dtype=self.dtype,
+                                                 validate=False).codes)
+
+    def joined(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.codes.joined(), dtype=self.dtype, validate=False)
+
+
+class _TextBuffer(_Buffer):
+    """Arrow strings' rows as one arrow array of one chunk (taking rows later, sorting or a
+    segment's, does not join chunks again): their offsets and bytes, and which are missing."""
+
+    def __init__(self, first, rows: int) -> None:
+        import pyarrow as pa
+
+        self.dtype = first.dtype
+        self.type = pa.array(first).type
+        if self.type not in (pa.string(), pa.large_string()):
+            raise TypeError(f"arrow strings of type {self.type}")
+        offset = np.int64 if self.type == pa.large_string() else np.int32
+        per_row = -(-pa.array(first).nbytes // max(len(first), 1))
+        self.offsets = _ArrayBuffer(np.dtype(offset), rows + 1)
+        self.offsets.add(np.zeros(1, dtype=offset))
+        self.bytes = _ArrayBuffer(np.dtype(np.uint8), rows * per_row)
+        self.valid: _ArrayBuffer | None = None  # made once a row is missing
+        self.size = 0
+
+    def add(self, array) -> None:
+        import pyarrow as pa
+
+        for chunk in arrow_chunks(pa.array(array)):
+            chunk = chunk.cast(self.type)
+            _, offsets, data = chunk.buffers()
+            at = np.frombuffer(offsets, dtype=self.offsets.data.dtype)[
+                chunk.offset:chunk.offset + len(chunk) + 1]
+            end = self.offsets.data[self.offsets.size - 1]
+            self.offsets.add(at[1:] - at[0] + end)
+            if len(chunk):
+                self.bytes.add(np.frombuffer(data, dtype=np.uint8)[at[0]:at[-1]])
+            if chunk.null_count and self.valid is None:
+                self.valid = _ArrayBuffer(np.dtype(bool), self.offsets.data.size)
+                self.valid.add(np.ones(self.size, dtype=bool))
+            if self.valid is not None:
+                self.valid.add(chunk.is_valid().to_numpy(zero_copy_only=False))
+            self.size += len(chunk)
+
+    def joined(self):
+        import pyarrow as pa
+
+        valid = None if self.valid is None else self.valid.joined()
+        bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        text = pa.Array.from_buffers(self.type, self.size, [
+            bitmap, pa.py_buffer(self.offsets.joined()), pa.py_buffer(self.bytes.joined())],
+            null_count=-1 if valid is not None else 0)
+        return pd.arrays.ArrowStringArray(text, dtype=self.dtype)
 
 
 def _dicts_copied(pop: Population) -> Population:
@@ -1731,15 +1934,6 @@ def _dicts_copied(pop: Population) -> Population:
     members: dict[str, Any] = {name: dict(getattr(pop, name))
                                for name in (*_ROW_DICTS, "intervals")}
     return replace(pop, **members)
-
-
-def _one_chunk(arrays: list):
-    """Arrow string arrays of consecutive parts as one array of one chunk: joined once here, so
-    that taking rows later (sorting, a segment's rows) does not join the chunks again."""
-    import pyarrow as pa
-
-    joined = pa.concat_arrays([c for array in arrays for c in arrow_chunks(pa.array(array))])
-    return pd.arrays.ArrowStringArray(joined, dtype=arrays[0].dtype)
 
 
 def _cell_text(value: Any) -> str | None:
@@ -1780,8 +1974,6 @@ def decimal_mark(mapping: dict | None) -> str:
     """The decimal mark of a table's numbers written as text: "," when its mapping says
     `decimal: comma`, else "."."""
     return "," if (mapping or {}).get("decimal") == "comma" else "."
-
-
 
 
 def split_references(text: str) -> list[str]:
