@@ -313,8 +313,9 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     shared: dict = {"segments": segments}
     for done, ind in enumerate(iset.indicators.values()):  # derived ones read earlier ones
         progress(n * done // len(iset.indicators))
-        inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
-                                  include_superseded, used, inds, steps, shared)
+        inds[ind.id] = held_once(_indicator(ind, pop, catalogue, iset, programme, segment,
+                                            in_scope, on, include_superseded, used, inds, steps,
+                                            shared), ROW_FLAGS)
     cited = _cited(pop)
     withdrawn, superseded = _normative_status(cited, catalogue, on, n)
     seg_ids = tuple(s.id for s in iset.segments)
@@ -342,7 +343,7 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     for rule in programme.rules:
         if rule.kind in RELATIVE_KINDS:
             outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
-    outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
+    outcomes = {rule.id: _outcome_held_once(outcomes[rule.id]) for rule in programme.rules}
     out = Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
                      superseded, catalogue, sorted(used), include_superseded, population,
                      margins)
@@ -350,6 +351,36 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     if failed is not None:  # gates are not relative rules: the same rows fail them
         out.gate_failed = failed
     return out
+
+
+# what an indicator holds per row in one byte: held once where every row holds the same
+ROW_FLAGS = ("applies", "declared", "status", "lowest", "highest", "vacuous", "rests",
+             "top_class", "has_reference", "mismatch")
+
+
+def one_value(x: np.ndarray) -> np.ndarray:
+    """`x` (one value per row) as its one value broadcast to every row (read-only, one item
+    held) where every row holds the same, else `x` itself: an indicator that applies to every
+    row, no row resting on a vacuous level, a rule every row passes hold no array per row."""
+    if x.ndim != 1 or not len(x) or x.strides == (0,) or not (x == x[0]).all():
+        return x
+    return np.broadcast_to(x[:1].copy(), x.shape)
+
+
+def held_once(obj, names: tuple[str, ...]):
+    """`obj` with each of its arrays `names` (None: not made) as `one_value`."""
+    for name in names:
+        x = getattr(obj, name)
+        if x is not None:
+            setattr(obj, name, one_value(x))
+    return obj
+
+
+def _outcome_held_once(o: RuleOutcome) -> RuleOutcome:
+    """A rule's outcome, reason and subjects' reasons per row, each `one_value`."""
+    held_once(o, ("codes", "reason"))
+    o.subjects = {k: one_value(v) for k, v in o.subjects.items()}
+    return o
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
