@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_dask import room_air_conditioners
 
@@ -54,3 +56,41 @@ def test_held_arrays_read_as_the_arrays_made(population, monkeypatch, peers):
     once = [name for name, x in held if x.strides == (0,)]
     assert once and len(once) < len(held)  # some held once (applies everywhere), some per row
     assert all(not x.flags.writeable for name, x in held if name in once)
+
+
+def test_a_yes_no_label_is_yes_only_where_it_is_the_boolean_true(population):
+    """A population made by hand may hold 1 or 1.0, which equal True: they are not a yes."""
+    catalogue, pop = population
+    said = np.array([True, 1, 1.0, np.True_, False, None], dtype=object)
+    n = len(pop) - len(pop) % len(said)
+    hand = replace(pop, labels={"mandatory_conformity": np.tile(said, n // len(said))},
+                   **{name: _rows(getattr(pop, name), n) for name in ("rows", "fields",
+                                                                     "parameters", "values")},
+                   intervals={}, shipments=None, segment_codes=None)
+    r = assess(hand, catalogue, "leader", ON).indicators["mandatory_conformity"]
+    assert r.lowest[:len(said)].tolist() == [1, 0, 0, 1, 0, -1]
+    assert r.declared[:len(said)].tolist() == [True] * 5 + [False]
+
+
+def _rows(x, n: int):
+    return {k: v[:n] for k, v in x.items()} if isinstance(x, dict) else x[:n]
+
+
+def test_a_tables_labels_are_codes_read_as_declared(tmp_path):
+    catalogue = load_catalogue()
+    rows = [{"enterprise": "甲电机有限公司", "standard": "Q/JDJ 1-2025",
+             "标准名称": "三相异步电动机", "model": f"M{i}", "rated_power [kW]": 1.5,
+             "poles": 4, "efficiency [%]": 90.6, "noise [dB(A)]": 62,
+             "mandatory_conformity": said}
+            for i, said in enumerate(["是", "否", "", "yes", "否"])]
+    path = tmp_path / "m.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    pop = load_population(path, catalogue, "three-phase-induction-motor")
+    label = pop.labels["mandatory_conformity"]
+    assert isinstance(label, pd.Categorical) and label.codes.dtype == np.int8
+    r = assess(pop, catalogue, "leader", ON).indicators["mandatory_conformity"]
+    seen = r.label_at(np.arange(5))
+    assert seen.tolist() == [True, False, None, True, False]
+    assert all(x is None or type(x) is bool for x in seen)
+    assert r.declared.tolist() == [True, True, False, True, True]
+    assert r.lowest.tolist() == [1, 0, -1, 1, 0]
