@@ -64,7 +64,8 @@ class Resolved:
 
 @dataclass
 class IndicatorAssessment:
-    """One indicator over the population rows."""
+    """One indicator over the population rows. An array of one byte a row (ROW_FLAGS) every row
+    of which holds the same value is that value held once (`one_value`, read-only)."""
 
     id: str
     cls: str
