@@ -107,7 +107,9 @@ class Population:
     fields: dict[str, Any]
     parameters: dict[str, np.ndarray]  # quantities canonical (float), categories as text
     values: dict[str, np.ndarray]  # quantity indicators, canonical float, NaN = not declared
-    labels: dict[str, np.ndarray]  # boolean (True/False/None) and ordinal/text indicators
+    # boolean (True/False, missing: None) and ordinal/text indicators ("" when absent): a code
+    # per row into the distinct labels (pd.Categorical) from a table; objects from declarations
+    labels: dict[str, np.ndarray | pd.Categorical]
     columns: list[Column]
     excluded: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -1450,9 +1452,11 @@ def _looks_plain(text: str) -> bool:
 
 
 def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
-            categorical: bool = False, column: Column | None = None) -> np.ndarray | pd.Categorical:
+            categorical: bool = False, column: Column | None = None,
+            coded: bool = False) -> np.ndarray | pd.Categorical:
     """Booleans (True/False/None) or category/ordinal text ("" for empty) of a column; with
-    `categorical`, category text as a pandas Categorical (missing = NaN)."""
+    `categorical`, category text as a pandas Categorical (missing = NaN); with `coded`, the same
+    labels as a Categorical of them (a code per row; a missing yes/no, None, has none)."""
     from benchmark.declaration import FALSE_WORDS, TRUE_WORDS
 
     codes, texts = _text_cells(series)
@@ -1487,6 +1491,10 @@ def _labels(series: pd.Series, kind: str, allowed: tuple, what: str, bad: _Bad,
         keys, key_codes = np.unique(out[:-1].astype(str), return_inverse=True)
         key_codes = np.append(key_codes, -1)
         return pd.Categorical.from_codes(key_codes[np.where(codes < 0, len(texts), codes)], keys)
+    if coded:  # one label per distinct text and the missing one, not an object per row
+        label_codes, uniques = pd.factorize(out)
+        return pd.Categorical.from_codes(label_codes[np.where(codes < 0, len(texts), codes)],
+                                         pd.Index(uniques, dtype=object))
     return out[np.where(codes < 0, len(texts), codes)]
 
 
@@ -1555,7 +1563,7 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
             else:
                 labels[ind.id] = _labels(series, ind.kind if ind.kind == "boolean" else "category",
                                          ind.order if ind.kind == "ordinal" else (), ind.id, bad,
-                                         column=c)
+                                         column=c, coded=True)
     if "credit_code" in fields:  # each distinct text once (a Categorical: `identity_text`)
         checked = {} if credit_checks is None else credit_checks
         credit = fields["credit_code"]

@@ -207,7 +207,7 @@ def _value_text(r, rows: np.ndarray, W: Words) -> np.ndarray:
     value = r.value[rows]
     text = _number_text(value)
     if r.label is not None:
-        label = _say(np.asarray(r.label, dtype=object)[rows].astype(str), W.labels)
+        label = _say(r.label_at(rows).astype(str), W.labels)
         text = np.where(np.isfinite(value), text, label)
     unit = f" {r.unit}" if r.unit else ""
     return np.where(np.isfinite(value), text + unit, text).astype(object)

@@ -64,7 +64,8 @@ class Resolved:
 
 @dataclass
 class IndicatorAssessment:
-    """One indicator over the population rows."""
+    """One indicator over the population rows. An array of one byte a row (ROW_FLAGS) every row
+    of which holds the same value is that value held once (`one_value`, read-only)."""
 
     id: str
     cls: str
@@ -88,7 +89,7 @@ class IndicatorAssessment:
     has_reference: np.ndarray | None = None  # bool: a reference value applies to the row
     computed: np.ndarray | None = None  # derived value computed from the declared raw values
     mismatch: np.ndarray | None = None  # bool: computed and declared disagree
-    label: np.ndarray | None = None  # booleans / ordinal grades as declared
+    label: np.ndarray | pd.Categorical | None = None  # booleans / ordinal grades as declared
     order: tuple[str, ...] = ()
     # with steps: what each chunk of rows was judged against (what an explanation shows)
     resolved: list[Resolved] = field(default_factory=list, repr=False)
@@ -101,6 +102,10 @@ class IndicatorAssessment:
     @property
     def no_reference(self) -> np.ndarray:
         return self.status == NO_REFERENCE
+
+    def label_at(self, rows: np.ndarray) -> np.ndarray:
+        """The labels of `rows` (positions) as declared (`label_objects`)."""
+        return label_objects(self.label, rows)
 
     def resolved_at(self, row: int) -> Resolved | None:
         """What one row was judged against (kept with steps), as a chunk of that one row."""
@@ -313,8 +318,9 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     shared: dict = {"segments": segments}
     for done, ind in enumerate(iset.indicators.values()):  # derived ones read earlier ones
         progress(n * done // len(iset.indicators))
-        inds[ind.id] = _indicator(ind, pop, catalogue, iset, programme, segment, in_scope, on,
-                                  include_superseded, used, inds, steps, shared)
+        inds[ind.id] = held_once(_indicator(ind, pop, catalogue, iset, programme, segment,
+                                            in_scope, on, include_superseded, used, inds, steps,
+                                            shared), ROW_FLAGS)
     cited = _cited(pop)
     withdrawn, superseded = _normative_status(cited, catalogue, on, n)
     seg_ids = tuple(s.id for s in iset.segments)
@@ -342,7 +348,7 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     for rule in programme.rules:
         if rule.kind in RELATIVE_KINDS:
             outcomes[rule.id] = RULE_KINDS[rule.kind](rule, inputs)
-    outcomes = {rule.id: outcomes[rule.id] for rule in programme.rules}
+    outcomes = {rule.id: _outcome_held_once(outcomes[rule.id]) for rule in programme.rules}
     out = Assessment(pop, programme, on, seg_ids, segment, inds, outcomes, withdrawn,
                      superseded, catalogue, sorted(used), include_superseded, population,
                      margins)
@@ -350,6 +356,36 @@ def _assess(pop, catalogue: Catalogue, programme_id: str, on: dt.date, include_s
     if failed is not None:  # gates are not relative rules: the same rows fail them
         out.gate_failed = failed
     return out
+
+
+# what an indicator holds per row in one byte: held once where every row holds the same
+ROW_FLAGS = ("applies", "declared", "status", "lowest", "highest", "vacuous", "rests",
+             "top_class", "has_reference", "mismatch")
+
+
+def one_value(x: np.ndarray) -> np.ndarray:
+    """`x` (one value per row) as its one value broadcast to every row (read-only, one item
+    held) where every row holds the same, else `x` itself: an indicator that applies to every
+    row, no row resting on a vacuous level, a rule every row passes hold no array per row."""
+    if x.ndim != 1 or not len(x) or x.strides == (0,) or not (x == x[0]).all():
+        return x
+    return np.broadcast_to(x[:1].copy(), x.shape)
+
+
+def held_once(obj, names: tuple[str, ...]):
+    """`obj` with each of its arrays `names` (None: not made) as `one_value`."""
+    for name in names:
+        x = getattr(obj, name)
+        if x is not None:
+            setattr(obj, name, one_value(x))
+    return obj
+
+
+def _outcome_held_once(o: RuleOutcome) -> RuleOutcome:
+    """A rule's outcome, reason and subjects' reasons per row, each `one_value`."""
+    held_once(o, ("codes", "reason"))
+    o.subjects = {k: one_value(v) for k, v in o.subjects.items()}
+    return o
 
 
 def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
@@ -382,30 +418,41 @@ def not_declared(n: int) -> np.ndarray:
     return np.broadcast_to(np.float64(np.nan), (n,))
 
 
-def _label_declared(label) -> np.ndarray:
-    """bool per row: a label (yes/no or grade) is given, neither None nor "". An array of
-    Python objects (True/False/None or text, as read) is compared in numpy's loop, not row by
-    row in Python."""
-    if isinstance(label, np.ndarray) and label.dtype == object:
-        return np.not_equal(label, np.array(None, dtype=object)) & np.not_equal(label, "")
-    return np.array([x is not None and x != "" for x in label], dtype=bool)
+def _per_label(label, of) -> np.ndarray:
+    """`of(label)` per row: of each distinct label once where the labels are coded (a table's,
+    pd.Categorical; no code: not given), else of each row's (a declaration's, objects)."""
+    if isinstance(label, pd.Categorical):
+        return np.array([*map(of, label.categories), of(None)])[label.codes]
+    return np.array([of(x) for x in label])
 
 
-def _label_true(label) -> np.ndarray:
-    """bool per row: a yes/no label is True (the reader's and a declaration's Python bool)."""
-    if isinstance(label, np.ndarray) and label.dtype == object:
-        return np.equal(label, True)
-    return np.array([x is True for x in label], dtype=bool)
+def _given(x) -> bool:
+    """A label (yes/no or grade) is given: neither None nor ""."""
+    return x is not None and not (isinstance(x, str) and x == "")
+
+
+def _yes(x) -> bool:
+    """A yes/no label says yes: it is the boolean True (not 1 or 1.0, which equal it)."""
+    return isinstance(x, bool | np.bool_) and bool(x)
+
+
+def label_objects(label, rows: np.ndarray) -> np.ndarray:
+    """The labels of `rows` (positions) as declared, objects: True/False (None where none is
+    given), a grade's text."""
+    if isinstance(label, pd.Categorical):
+        taken = label[rows]
+        return np.array([*taken.categories.tolist(), None], dtype=object)[taken.codes]
+    return np.asarray(label, dtype=object)[rows]
 
 
 def _declared(ind: Indicator, pop, n: int):
     """(guaranteed value, lo, hi, declared, label) for one indicator."""
     label = pop.labels.get(ind.id)
     if label is not None:
-        declared = _label_declared(label)
+        declared = _per_label(label, _given).astype(bool)
         if ind.kind == "ordinal":
             rank = {g: float(i) for i, g in enumerate(ind.order)}
-            value = np.array([rank.get(x, np.nan) for x in label], dtype=float)
+            value = _per_label(label, lambda x: rank.get(x, np.nan)).astype(float)
         else:
             value = not_declared(n)
         return value, value, value, declared, label
@@ -437,7 +484,7 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     out.status[~applies] = NOT_APPLICABLE
     if ind.kind == "boolean":
         if label is not None:
-            flag = _label_true(label)
+            flag = _per_label(label, _yes).astype(bool)
             ok = declared & applies
             out.lowest[ok] = out.highest[ok] = flag[ok].astype(np.int8)
         return out

@@ -116,7 +116,7 @@ def _indicator(a: Assessment, ind: Indicator, r: IndicatorAssessment, row: int,
     status = int(r.status[row])
     low, high = int(r.lowest[row]), int(r.highest[row])
     value = float(r.value[row]) if np.isfinite(r.value[row]) else None
-    label = r.label[row] if r.label is not None else None
+    label = r.label_at(np.array([row]))[0] if r.label is not None else None
     out: dict[str, Any] = {
         "id": ind.id, "names": names(ind.names), "cls": ind.cls, "unit": ind.unit,
         "digits": ind.digits,  # decimals the indicator is stated to (reports format with it)
