@@ -93,10 +93,11 @@ def declaration_from_document(doc: Document, catalogue: Catalogue,
     product = data["product"]
     iset = catalogue.sets.get(product["category"])
     if iset is None:
-        problems.append(doc.problem("unknown_category", f"unknown product category "
-                                    f"{product['category']!r}", "/product/category",
-                                    close(product["category"], catalogue.sets) or
-                                    "known: " + ", ".join(sorted(catalogue.sets))))
+        problems.append(Problem("unknown_category", f"unknown product category "
+                                f"{product['category']!r}", doc.path, "/product/category",
+                                doc.line("/product/category"),
+                                close(product["category"], sorted(catalogue.sets), "known"),
+                                **worded("category_unknown", category=product["category"])))
         raise InputError(problems)
     credit = data["enterprise"].get("credit_code")
     if credit:
@@ -311,7 +312,10 @@ def _check_representable(what: str, unit: str | None, value: float, text: str) -
     raise InputError(Problem("value_not_finite" if not math.isfinite(value) else
                              "number_not_representable",
                              f"{text!r} gives {what} = {value:g}{unit}, which a float64 cannot "
-                             "compare", hint="check the number and its unit"))
+                             "compare", hint="check the number and its unit",
+                             hint_code="number_and_unit", **worded(
+                                 "not_comparable", text=text, what=what,
+                                 value=f"{value:g}{unit}")))
 
 
 def _derived_problems(iset: IndicatorSet, params: dict[str, Any],
@@ -347,10 +351,15 @@ def _check_possible(what: str, unit: str | None, value: float, minimum: float | 
     if why:
         written = f"{text!r} gives " if text else ""
         unit = f" {unit}" if unit else ""
+        below = minimum is not None and value < minimum
+        code = ("impossible_below" if below else "impossible_above") + ("_written" if text else "")
         raise InputError(Problem("value_out_of_range",
                                  f"{written}{what} = {value:g}{unit}, which is impossible: "
                                  f"{why}{unit}",
-                                 hint="check the sign, the unit and the decimal point"))
+                                 hint="check the sign, the unit and the decimal point",
+                                 hint_code="sign_unit_decimal", **worded(
+                                     code, text=text, what=what, value=f"{value:g}{unit}",
+                                     limit=f"{minimum if below else maximum:g}{unit}")))
 
 
 def guaranteed(ind: Indicator, dv: DeclaredValue) -> float | None:
