@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from benchmark import __version__
-from benchmark.errors import Dimensionality, InputError, Problem, worded
+from benchmark.errors import InputError, Problem, worded
 from benchmark.loading import printable
 
 EXIT_INPUT = 2
@@ -98,22 +98,18 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     if lang == "en":
         return p.format()
     from benchmark.report import labels
+    from benchmark.wording import problem_said
 
     L = labels(lang)
     C = L["cli"]
     where = (p.file or "<input>") + (f":{p.line}" if p.line is not None else "") + \
         (f" {p.pointer}" if p.pointer else "")
     words = L["problems"].get(p.code)
-    values = {k: printable(v.worded_names(L["dimensions"]) if isinstance(v, Dimensionality)
-                           else v, True) if isinstance(v, str) else v
-              for k, v in p.params}  # a pint dimensionality with its names in `lang`
-    message = L["problem_messages"][p.message_code].format(**values) if p.message_code \
-        else p.message
+    message, hint = problem_said(p, L)
     text = C["problem_detail"].format(words=words, message=message) if words else message
     if column:
         text = C["problem_column"].format(column=column, text=text)
     line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
-    hint = L["reading_hints"][p.hint_code].format(**values) if p.hint_code else p.hint
     return line + (C["hint"].format(hint=hint) if hint else "")
 
 

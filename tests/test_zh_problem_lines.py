@@ -1,13 +1,15 @@
 """The problem lines a user of `rank` and `evaluate` meets most, under --lang zh, fully in zh:
-rows with the wrong number of cells, unusable cells (an unreadable requirement, a unit of the
-wrong dimension, a value not in the category's list, a yes/no cell that is neither, a value no
-product can have, a number that is not finite) and a
-missing required column. The particulars are worded in reports/labels.yaml
-(`problem_messages`, `reading_hints`) with the problem's own values (`Problem.message_code`,
-`Problem.params`); the English line and the JSON form (`as_dict`) are the engine's as before.
+rows with the wrong number of cells, unusable cells (an unreadable requirement and why, a unit
+of the wrong dimension with pint's dimension names, a value not in the category's list, a yes/no
+cell that is neither, a value no product can have, a number that is not finite), a missing
+required column, a close spelling or the known ids or the table's columns as a hint, a
+declaration file's problems and an option's. The particulars are worded in reports/labels.yaml
+(`problem_messages`, `reading_hints`, `dimensions`) with the problem's own values
+(`Problem.message_code`, `Problem.params`, a `Hint`'s code); the English line and the JSON form
+(`as_dict`) are the engine's as before.
 
 A 1,000-row room-AC table (the generator of tests/test_ranking_scale.py) is changed cell by
-cell and run through click's CliRunner."""
+cell, and the example room-AC declaration line by line, and run through click's CliRunner."""
 
 from __future__ import annotations
 
@@ -73,8 +75,6 @@ def test_unusable_cells_are_told_in_zh_with_the_cells_as_written(cells, tmp_path
         text = particulars(line_zh)
         assert f"“{shown}”" in text and "\x1b" not in line_zh
         said = QUOTED.sub("", text)
-        if code == "unit_dimension_mismatch":  # pint's dimensions are symbols, not wording
-            said = re.sub(r"\[\w+\]|dimensionless", "", said)
         if code == "requirement_unreadable":  # the hint's examples are forms to write
             said = said.split("请写成如")[0]
         if code == "unknown_category":  # the values a cell may hold are ids, kept as text
