@@ -27,7 +27,7 @@ from benchmark.declaration import Declaration, load_declaration
 from benchmark.engine import assess
 from benchmark.engine.assess import Assessment, peer_context
 from benchmark.engine.explain import explain, names
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 from benchmark.evaluation import check_programme, evaluate_many, json_safe
 from benchmark.leaders import peer_distributions
 from benchmark.loading import file_sha256
@@ -421,12 +421,16 @@ def check_evaluate_options(formats: Iterable[str], table_formats: Iterable[str],
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         problems.append(Problem("format_unknown", f"unknown format(s): {', '.join(unknown)}",
-                                hint="one of: " + ", ".join(FORMATS)))
+                                hint="one of: " + ", ".join(FORMATS), hint_code="one_of",
+                                **worded("formats_unknown", formats=", ".join(unknown),
+                                         choices=", ".join(FORMATS))))
     unknown = [f for f in table_formats if f not in TABLE_FORMATS]
     if unknown:
         problems.append(Problem("table_format_unknown",
                                 f"unknown verdict table format(s): {', '.join(unknown)}",
-                                hint="one of: " + ", ".join(TABLE_FORMATS)))
+                                hint="one of: " + ", ".join(TABLE_FORMATS), hint_code="one_of",
+                                **worded("table_formats_unknown", formats=", ".join(unknown),
+                                         choices=", ".join(TABLE_FORMATS))))
     selection = None
     try:
         selection = ReportSelection.parse(reports)

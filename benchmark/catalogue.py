@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 
 from benchmark import units
-from benchmark.errors import FormulaError, InputError, Problem, ProblemReport, UnitError
+from benchmark.errors import (
+    FormulaError,
+    Hint,
+    InputError,
+    Problem,
+    ProblemReport,
+    UnitError,
+    worded,
+)
 from benchmark.formula import compile_formula
 from benchmark.loading import (
     Document,
@@ -230,14 +238,23 @@ def indicator_set(catalogue: Catalogue, set_id: str) -> IndicatorSet:
     iset = catalogue.sets.get(set_id)
     if iset is None:
         raise InputError(Problem("unknown_category", f"unknown product category {set_id!r}",
-                                 hint=close(set_id, catalogue.sets) or
-                                 "known: " + ", ".join(sorted(catalogue.sets))))
+                                 hint=close(set_id, sorted(catalogue.sets), "known"),
+                                 **worded("category_unknown", category=set_id)))
     return iset
 
 
-def close(word: str, choices: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    return ("did you mean " + " or ".join(repr(m) for m in matches) + "?") if matches else None
+def close(word: str, choices: Iterable[str], listed: str | None = None) -> Hint | None:
+    """The choices spelt like `word`, as a hint ("did you mean 'a' or 'b'?"); with none, the
+    choices listed after `listed` ("known: a, b", "columns: a, b"), or no hint. Each worded in
+    labels.yaml `reading_hints` (`did_you_mean`, and `listed` as the code)."""
+    choices = list(choices)
+    matches = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if matches:
+        return Hint("did you mean " + " or ".join(repr(m) for m in matches) + "?",
+                    "did_you_mean", matches=", ".join(matches))
+    if listed:
+        return Hint(f"{listed}: " + ", ".join(choices), listed, choices=", ".join(choices))
+    return None
 
 
 def _date(text: str | None) -> dt.date | None:

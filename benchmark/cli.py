@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from benchmark import __version__
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 from benchmark.loading import printable
 
 EXIT_INPUT = 2
@@ -37,7 +37,18 @@ def data_dir_option(f):
 def lang_option(default: str = "en"):
     """--lang of a command whose words are the lines it prints (problems, summaries)."""
     return click.option("--lang", type=click.Choice(["zh", "en"]), default=default,
-                        show_default=True, help="Language of the lines printed.")
+                        show_default=True, is_eager=True, callback=_known_lang,
+                        help="Language of the lines printed.")
+
+
+_LANG = "benchmark.lang"
+
+
+def _known_lang(ctx, param, value: str) -> str:
+    """--lang, read before the other options (eager) and kept where the group's handler finds
+    it: an option's problem is told in the command's language."""
+    ctx.meta[_LANG] = value
+    return value
 
 
 def date_option(help_text: str):
@@ -64,7 +75,8 @@ def report_options(formats: str, formats_help: str, lang_help: str, templates_he
         f = click.option("--template-dir", type=click.Path(file_okay=False),
                          help=templates_help)(f)
         f = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
-                         show_default=True, help=lang_help)(f)
+                         show_default=True, is_eager=True, callback=_known_lang,
+                         help=lang_help)(f)
         return click.option("--format", "formats", callback=comma_list, default=formats,
                             show_default=True, help=formats_help)(f)
     return decorate
@@ -73,7 +85,7 @@ def report_options(formats: str, formats_help: str, lang_help: str, templates_he
 def command_lang() -> str:
     """The --lang of the running command (its messages' language), else en."""
     ctx = click.get_current_context(silent=True)
-    lang = ctx.params.get("lang") if ctx else None
+    lang = ctx.meta.get(_LANG) if ctx else None
     return lang if lang in ("zh", "en") else "en"
 
 
@@ -86,20 +98,18 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     if lang == "en":
         return p.format()
     from benchmark.report import labels
+    from benchmark.wording import problem_said
 
     L = labels(lang)
     C = L["cli"]
     where = (p.file or "<input>") + (f":{p.line}" if p.line is not None else "") + \
         (f" {p.pointer}" if p.pointer else "")
     words = L["problems"].get(p.code)
-    values = {k: printable(v, True) if isinstance(v, str) else v for k, v in p.params}
-    message = L["problem_messages"][p.message_code].format(**values) if p.message_code \
-        else p.message
+    message, hint = problem_said(p, L)
     text = C["problem_detail"].format(words=words, message=message) if words else message
     if column:
         text = C["problem_column"].format(column=column, text=text)
     line = C["problem"].format(where=where, severity=p.severity, code=p.code, text=text)
-    hint = L["reading_hints"][p.hint_code].format(**values) if p.hint_code else p.hint
     return line + (C["hint"].format(hint=hint) if hint else "")
 
 
@@ -281,7 +291,11 @@ def in_range(name: str, low: int, high: int | None = None):
             return value
         span = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise InputError(Problem("option_out_of_range", f"{name} {value} is out of range",
-                                 file=name, hint=f"a whole number {span}"))
+                                 file=name, hint=f"a whole number {span}",
+                                 hint_code="whole_number_from_to" if high is not None else
+                                 "whole_number_from", **worded(
+                                     "option_value", option=name, value=value, low=low,
+                                     high=high)))
     return check
 
 
@@ -299,7 +313,10 @@ def method_option_check(ctx, param, value):
     if not low <= method.param <= high:
         raise InputError(Problem("option_out_of_range", f"--method {value}: {method.param:g} "
                                  f"is out of range", file="--method",
-                                 hint=f"{method.kind} takes {low:g} to {high:g}"))
+                                 hint=f"{method.kind} takes {low:g} to {high:g}",
+                                 hint_code="method_range", **worded(
+                                     "option_value", option="--method", value=value,
+                                     kind=method.kind, low=f"{low:g}", high=f"{high:g}")))
     return value
 
 

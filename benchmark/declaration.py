@@ -93,10 +93,11 @@ def declaration_from_document(doc: Document, catalogue: Catalogue,
     product = data["product"]
     iset = catalogue.sets.get(product["category"])
     if iset is None:
-        problems.append(doc.problem("unknown_category", f"unknown product category "
-                                    f"{product['category']!r}", "/product/category",
-                                    close(product["category"], catalogue.sets) or
-                                    "known: " + ", ".join(sorted(catalogue.sets))))
+        problems.append(Problem("unknown_category", f"unknown product category "
+                                f"{product['category']!r}", doc.path, "/product/category",
+                                doc.line("/product/category"),
+                                close(product["category"], sorted(catalogue.sets), "known"),
+                                **worded("category_unknown", category=product["category"])))
         raise InputError(problems)
     credit = data["enterprise"].get("credit_code")
     if credit:
@@ -108,8 +109,10 @@ def declaration_from_document(doc: Document, catalogue: Catalogue,
         try:
             std_date = dt.date.fromisoformat(standard["date"])
         except ValueError:
-            problems.append(doc.problem("date_invalid", f"{standard['date']!r} is not a date",
-                                        "/standard/date", "write dates as YYYY-MM-DD"))
+            problems.append(Problem("date_invalid", f"{standard['date']!r} is not a date",
+                                    doc.path, "/standard/date", doc.line("/standard/date"),
+                                    "write dates as YYYY-MM-DD", hint_code="date_form",
+                                    **worded("not_a_date", text=str(standard["date"]))))
     params, param_text = _parameters(doc, iset, product.get("parameters", {}), problems)
     values: dict[str, DeclaredValue] = {}
     for ind_id, indicator, raw, ptr in _known(doc, iset, data["indicators"], "indicator", problems):
@@ -140,8 +143,9 @@ def _known(doc: Document, iset: IndicatorSet, raw: dict, what: str, problems: li
     for key, value in raw.items():
         ptr = f"{base}/{key}"
         if key not in known:
-            problems.append(doc.problem(f"unknown_{what}", f"category {iset.id!r} has no {what} "
-                                        f"{key!r}", ptr, close(key, known)))
+            problems.append(Problem(f"unknown_{what}", f"category {iset.id!r} has no {what} "
+                                    f"{key!r}", doc.path, ptr, doc.line(ptr), close(key, known),
+                                    **worded(f"no_such_{what}", category=iset.id, id=key)))
             continue
         yield key, known[key], value, ptr
 
@@ -174,26 +178,33 @@ def parameter_value(param: Parameter, raw: Any, decimal: str = ".") -> Any:
     req = _requirement(raw, decimal)
     if req.bound != "eq":
         raise InputError(Problem("parameter_not_a_value",
-                                 f"parameter {param.id!r} needs one value, got {req.text!r}"))
+                                 f"parameter {param.id!r} needs one value, got {req.text!r}",
+                                 **worded("one_value", what=param.id, text=req.text)))
     value = req.value
     if param.unit:
         value = float(units.convert(value, req.unit or param.unit, param.unit, indicator=param.id))
     _check_representable(param.id, param.unit, value, req.text)
     _check_possible(param.id, param.unit, value, param.minimum, param.maximum)
     if param.kind == "integer" and not float(value).is_integer():
-        raise InputError(Problem("parameter_not_integer", f"{param.id!r} must be a whole number"))
+        raise InputError(Problem("parameter_not_integer", f"{param.id!r} must be a whole number",
+                                 **worded("whole_number", what=param.id)))
     allowed = {str(v) for v in param.values}
     if param.kind == "integer" and param.values and str(int(value)) not in allowed:
         raise InputError(Problem("unknown_category", f"{int(value)} is not a value of {param.id!r}",
-                                 hint="one of: " + ", ".join(map(str, param.values))))
+                                 hint="one of: " + ", ".join(map(str, param.values)),
+                                 hint_code="one_of", **worded(
+                                     "not_a_value", text=str(int(value)), what=param.id,
+                                     choices=", ".join(map(str, param.values)))))
     return value
 
 
 def _requirement(raw: Any, decimal: str = ".") -> Requirement:
     if isinstance(raw, bool):
-        raise InputError(Problem("value_type", "a number was expected, not true/false"))
+        raise InputError(Problem("value_type", "a number was expected, not true/false",
+                                 **worded("number_not_yes_no")))
     if isinstance(raw, float) and not math.isfinite(raw):
-        raise InputError(Problem("requirement_not_finite", f"{raw} is not a finite number"))
+        raise InputError(Problem("requirement_not_finite", f"{raw} is not a finite number",
+                                 **worded("requirement_not_finite", text=str(raw))))
     if isinstance(raw, (int, float)):
         return requirement_from_parts(raw, "eq")
     if isinstance(raw, dict):
@@ -222,7 +233,9 @@ def _check_text_agrees(text: str, req: Requirement, decimal: str) -> None:
         raise InputError(Problem("text_value_mismatch",
                                  f"the text {text!r} does not say what the value says ({parts})",
                                  hint="the report shows the text and the value is judged: make "
-                                      "them agree, or leave the text out"))
+                                      "them agree, or leave the text out",
+                                 hint_code="text_and_value", **worded(
+                                     "text_says_otherwise", text=text, value=parts)))
 
 
 def _same_quantity(a: float | None, unit_a: str | None, b: float | None,
@@ -254,14 +267,19 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "",
             raise InputError(Problem("text_value_mismatch", f"the text {raw['text']!r} does not "
                                      f"say what the value says ({flag})",
                                      hint="make the text and the value agree, or leave the text "
-                                          "out"))
+                                          "out", hint_code="text_and_value", **worded(
+                                         "text_says_otherwise", text=str(raw["text"]),
+                                         value=str(flag))))
         return DeclaredValue(indicator.id, text, None, label=flag, pointer=pointer)
     if indicator.kind in ("ordinal", "text"):
         value = str(raw["value"] if isinstance(raw, dict) else raw).strip()
         if indicator.kind == "ordinal" and value not in indicator.order:
             raise InputError(Problem("unknown_grade",
                                      f"{value!r} is not a grade of {indicator.id!r}",
-                                     hint="one of: " + ", ".join(indicator.order)))
+                                     hint="one of: " + ", ".join(indicator.order),
+                                     hint_code="one_of", **worded(
+                                         "not_a_grade", text=value, what=indicator.id,
+                                         choices=", ".join(indicator.order))))
         return DeclaredValue(indicator.id, text, None, label=value, pointer=pointer)
     req = _requirement(raw, decimal)
     unit = req.unit
@@ -282,11 +300,15 @@ def declared_value(indicator: Indicator, raw: Any, pointer: str = "",
     if indicator.direction == "higher" and req.bound in ("le", "lt"):
         raise InputError(Problem("bound_direction_mismatch",
                                  f"{text!r} sets an upper limit, but for {indicator.id!r} "
-                                 "higher is better", hint="write a minimum (≥) requirement"))
+                                 "higher is better", hint="write a minimum (≥) requirement",
+                                 hint_code="write_minimum", **worded(
+                                     "upper_limit_of_higher", text=text, what=indicator.id)))
     if indicator.direction == "lower" and req.bound in ("ge", "gt"):
         raise InputError(Problem("bound_direction_mismatch",
                                  f"{text!r} sets a lower limit, but for {indicator.id!r} lower is "
-                                 "better", hint="write a maximum (≤) requirement"))
+                                 "better", hint="write a maximum (≤) requirement",
+                                 hint_code="write_maximum", **worded(
+                                     "lower_limit_of_lower", text=text, what=indicator.id)))
     for end in (value, upper):
         if end is not None:
             _check_possible(indicator.id, indicator.unit, end, indicator.minimum, indicator.maximum,
@@ -311,7 +333,10 @@ def _check_representable(what: str, unit: str | None, value: float, text: str) -
     raise InputError(Problem("value_not_finite" if not math.isfinite(value) else
                              "number_not_representable",
                              f"{text!r} gives {what} = {value:g}{unit}, which a float64 cannot "
-                             "compare", hint="check the number and its unit"))
+                             "compare", hint="check the number and its unit",
+                             hint_code="number_and_unit", **worded(
+                                 "not_comparable", text=text, what=what,
+                                 value=f"{value:g}{unit}")))
 
 
 def _derived_problems(iset: IndicatorSet, params: dict[str, Any],
@@ -336,7 +361,11 @@ def _derived_problems(iset: IndicatorSet, params: dict[str, Any],
             problems.append(Problem("derived_not_finite", f"{ind.id!r} is derived as "
                                     f"{ind.derived.source}, which gives {computed:g} at {at}",
                                     pointer=values[ind.id].pointer,
-                                    hint="check the declared values it is derived from"))
+                                    hint="check the declared values it is derived from",
+                                    hint_code="check_inputs", **worded(
+                                        "derived_gives", what=ind.id,
+                                        formula=ind.derived.source, value=f"{computed:g}",
+                                        at=at)))
     return problems
 
 
@@ -347,10 +376,15 @@ def _check_possible(what: str, unit: str | None, value: float, minimum: float | 
     if why:
         written = f"{text!r} gives " if text else ""
         unit = f" {unit}" if unit else ""
+        below = minimum is not None and value < minimum
+        code = ("impossible_below" if below else "impossible_above") + ("_written" if text else "")
         raise InputError(Problem("value_out_of_range",
                                  f"{written}{what} = {value:g}{unit}, which is impossible: "
                                  f"{why}{unit}",
-                                 hint="check the sign, the unit and the decimal point"))
+                                 hint="check the sign, the unit and the decimal point",
+                                 hint_code="sign_unit_decimal", **worded(
+                                     code, text=text, what=what, value=f"{value:g}{unit}",
+                                     limit=f"{minimum if below else maximum:g}{unit}")))
 
 
 def guaranteed(ind: Indicator, dv: DeclaredValue) -> float | None:

@@ -8,7 +8,8 @@ Reason codes are part of the public interface: tests and other tools match on th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,6 +28,14 @@ class Problem:
     hint_code: str | None = None  # the hint's code in labels.yaml `reading_hints` (worded per lang)
     message_code: str | None = None  # the message's zh wording in labels.yaml `problem_messages`
     params: tuple[tuple[str, Any], ...] = ()  # the values those two wordings are filled with
+
+    def __post_init__(self) -> None:
+        """A `Hint` given as the hint: its text kept, its code and values taken as the hint's."""
+        if isinstance(self.hint, Hint):
+            hint = self.hint
+            object.__setattr__(self, "hint", str(hint))
+            object.__setattr__(self, "hint_code", hint.code)
+            object.__setattr__(self, "params", self.params + hint.params)
 
     def at(self, file: str | None = None, pointer: str | None = None,
            line: int | None = None) -> Problem:
@@ -60,6 +69,34 @@ def worded(code: str, **params: Any) -> dict[str, Any]:
     line words the message from labels.yaml (`problem_messages`); the English message, the
     engine's, is unchanged, and neither is in `as_dict` (JSON output)."""
     return {"message_code": code, "params": tuple(params.items())}
+
+
+class Hint(str):
+    """A hint in the engine's English that carries the code of its wording in labels.yaml
+    `reading_hints` and the values that wording takes: what a helper gives where a problem's hint
+    is a text (`catalogue.close`). A `Problem` given one keeps the text and takes the code and
+    values as its own (`hint_code`, `params`), so the zh line words the hint."""
+
+    code: str | None
+    params: tuple[tuple[str, Any], ...]
+
+    def __new__(cls, english: str, code: str | None = None, **params: Any) -> Hint:
+        self = super().__new__(cls, english)
+        self.code, self.params = code, tuple(params.items())
+        return self
+
+
+class Dimensionality(str):
+    """A dimensionality as pint writes it ("[mass] * [length] ** 2 / [time] ** 3"), as a value
+    of a problem's wording: a line in another language words its names (`worded_names`)."""
+
+    def worded_names(self, names: Mapping[str, str]) -> str:
+        """The dimensionality with each name `names` has ("[length]", "dimensionless") in its
+        words; other names as pint writes them."""
+        return _DIMENSION_NAME.sub(lambda m: names.get(m[0], m[0]), self)
+
+
+_DIMENSION_NAME = re.compile(r"\[\w*\]|\bdimensionless\b")
 
 
 class BenchmarkError(Exception):

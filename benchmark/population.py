@@ -1044,7 +1044,7 @@ def resolve_columns(headers: list[str], iset: IndicatorSet, mapping: dict | None
             continue
         if name not in headers:
             problems.append(Problem("column_missing", f"the table has no column {name!r}",
-                                    hint=close(name, headers) or "columns: " + ", ".join(headers),
+                                    hint=close(name, headers, "columns"),
                                     **where, **worded("column_missing", column=name)))
             continue
         if s.get("unit_column") and s["unit_column"] not in headers:

@@ -66,7 +66,8 @@ class Requirement:
             raise RequirementSyntaxError(Problem(
                 code="requirement_unreadable",
                 message=f"unknown bound {self.bound!r}",
-                hint="one of " + ", ".join(BOUNDS)))
+                hint="one of " + ", ".join(BOUNDS), hint_code="one_of",
+                **worded("unknown_bound", bound=self.bound, choices=", ".join(BOUNDS))))
 
 
 # --- vocabulary ----------------------------------------------------------------------------------
@@ -123,23 +124,25 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _unreadable(text: str, why: str = "") -> RequirementSyntaxError:
+def _unreadable(text: str, why: str = "", because: str = "requirement_unreadable",
+                **values: object) -> RequirementSyntaxError:
+    """`requirement_unreadable`: `why` says why in English, `because` is its wording's code in
+    labels.yaml `problem_messages`, filled with the text as shown and `values`."""
     message = f"cannot read the requirement {_shown(text)!r}"
     if why:
         message += f": {why}"
-    said = worded("requirement_unreadable", text=_shown(text), forms=ACCEPTED_FORMS)
-    if why:  # the reason is the engine's English: the zh line keeps the message as written
-        said["message_code"] = None
     return RequirementSyntaxError(Problem(
         code="requirement_unreadable", message=message,
-        hint=f"write e.g. {ACCEPTED_FORMS}", hint_code="requirement_forms", **said))
+        hint=f"write e.g. {ACCEPTED_FORMS}", hint_code="requirement_forms",
+        **worded(because, text=_shown(text), forms=ACCEPTED_FORMS, **values)))
 
 
 def _not_finite(text: str) -> RequirementSyntaxError:
     return RequirementSyntaxError(Problem(
         code="requirement_not_finite",
         message=f"the requirement {_shown(text)!r} is not a finite number",
-        hint="write a finite limit such as \"≥ 5.2\""))
+        hint="write a finite limit such as \"≥ 5.2\"", hint_code="finite_limit",
+        **worded("requirement_not_finite", text=_shown(text))))
 
 
 def _decimal_mark(s: str, text: str, decimal: str) -> str:
@@ -147,26 +150,33 @@ def _decimal_mark(s: str, text: str, decimal: str) -> str:
     decimal comma, a point between digits) is refused as ambiguous."""
     if decimal == ",":
         if _DIGIT_POINT_DIGIT.search(s):
-            raise _ambiguous(text, ".", "this source writes decimals with a comma (5,20)")
+            raise _ambiguous(text, ".", "this source writes decimals with a comma (5,20)",
+                             "decimal_comma_source")
         return _DIGIT_COMMA_DIGIT.sub(".", s)
     if _DIGIT_COMMA_DIGIT.search(s):
         raise _ambiguous(text, ",", "write 5.200 for five point two, or 5200 (or 5 200) for five "
                          "thousand two hundred; a table whose numbers use a decimal comma can say "
-                         "`decimal: comma` in its mapping file")
+                         "`decimal: comma` in its mapping file", "comma_forms")
     return s
 
 
-def _ambiguous(text: str, mark: str, hint: str) -> RequirementSyntaxError:
+def _ambiguous(text: str, mark: str, hint: str, hint_code: str) -> RequirementSyntaxError:
     return RequirementSyntaxError(Problem(
         code="number_comma_ambiguous",
         message=f"the requirement {_shown(text)!r} has a {'comma' if mark == ',' else 'point'} "
-                "between digits: a decimal mark or a thousands separator?", hint=hint))
+                "between digits: a decimal mark or a thousands separator?", hint=hint,
+        hint_code=hint_code, **worded("comma_between_digits" if mark == "," else
+                                      "point_between_digits", text=_shown(text))))
 
 
-def _not_representable(text: str, why: str) -> RequirementSyntaxError:
+def _not_representable(text: str, why: str, because: str, **values: object
+                       ) -> RequirementSyntaxError:
+    """`number_not_representable`: `why` says why in English, `because` is its wording's code
+    in labels.yaml `problem_messages`, filled with the text as shown and `values`."""
     return RequirementSyntaxError(Problem(
         code="number_not_representable", message=f"the number in {_shown(text)!r} {why}",
-        hint="check the number: standards give limits with a few significant digits"))
+        hint="check the number: standards give limits with a few significant digits",
+        hint_code="few_digits", **worded(because, text=_shown(text), **values)))
 
 
 def _number(token: str, text: str) -> tuple[float, int]:
@@ -175,21 +185,22 @@ def _number(token: str, text: str) -> tuple[float, int]:
     plain = token.replace(" ", "")
     mantissa = re.split(r"[eE]", plain)[0]
     if len(mantissa.lstrip("+-.0")) > 40:  # far past float64: refused before converting
-        raise _not_representable(text, "has more digits than a float64 holds")
+        raise _not_representable(text, "has more digits than a float64 holds", "too_many_digits")
     value = float(plain)
     if not math.isfinite(value):  # an exponent past float64's range
         raise _not_finite(text)
     if abs(value) > MAX_MAGNITUDE:
-        raise _not_representable(text, f"is larger than 2**53 = {MAX_MAGNITUDE:.0f} in magnitude")
+        raise _not_representable(text, f"is larger than 2**53 = {MAX_MAGNITUDE:.0f} in magnitude",
+                                 "too_large", limit=f"{MAX_MAGNITUDE:.0f}")
     if value != 0 and abs(value) < 2.2250738585072014e-308:  # float64's smallest normal
-        raise _not_representable(text, "is too small for a float64")
+        raise _not_representable(text, "is too small for a float64", "too_small")
     try:
         exact = Decimal(repr(value)) == Decimal(plain)
     except ArithmeticError:  # an exponent past Decimal's range ("1e-99999999999")
         exact = False
     if not exact:
         raise _not_representable(text, f"has more digits than a float64 holds (it reads as "
-                                 f"{value!r})")
+                                 f"{value!r})", "digits_lost", reads=repr(value))
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     return value, decimals
 
@@ -215,11 +226,12 @@ def _range(match: re.Match[str], text: str, outer_unit: str | None = None) -> Re
     upper, _ = _number(match["n2"], text)
     u1, u2 = _unit(match["u1"]), _unit(match["u2"])
     if u1 is not None and u2 is not None and u1 != u2:
-        raise _unreadable(text, f"the two ends have different units ({u1!r}, {u2!r})")
+        raise _unreadable(text, f"the two ends have different units ({u1!r}, {u2!r})",
+                          "end_units_differ", first=u1, second=u2)
     unit = u1 or u2
     if outer_unit is not None:
         if unit is not None:
-            raise _unreadable(text, "a unit both inside and after the brackets")
+            raise _unreadable(text, "a unit both inside and after the brackets", "unit_twice")
         unit = outer_unit
     _check_order(lower, upper, text)
     return Requirement("range", lower, upper=upper, unit=unit, decimals=decimals, text=text)
@@ -228,7 +240,7 @@ def _range(match: re.Match[str], text: str, outer_unit: str | None = None) -> Re
 def _target(match: re.Match[str], text: str, outer_unit: str | None = None) -> Requirement:
     tolerance, tol_decimals = _number(match["n2"], text)
     if match["n2"].lstrip().startswith(("-", "+")):
-        raise _unreadable(text, "the ± band must be written without a sign")
+        raise _unreadable(text, "the ± band must be written without a sign", "band_signed")
     if match["n1"] is not None:
         value, decimals = _number(match["n1"], text)
     else:  # a bare "±0.5": nominal 0, precision as written for the band
@@ -241,7 +253,7 @@ def _target(match: re.Match[str], text: str, outer_unit: str | None = None) -> R
         unit, tolerance_unit = u2, None
     if outer_unit is not None:
         if unit is not None:
-            raise _unreadable(text, "a unit both inside and after the brackets")
+            raise _unreadable(text, "a unit both inside and after the brackets", "unit_twice")
         unit = outer_unit
     return Requirement("target", value, tolerance=tolerance, unit=unit,
                        tolerance_unit=tolerance_unit, decimals=decimals, text=text)
@@ -252,7 +264,8 @@ def _check_order(lower: float, upper: float, text: str) -> None:
         raise RequirementSyntaxError(Problem(
             code="requirement_range_inverted",
             message=f"the range {text!r} has its lower end {lower:g} above its upper end {upper:g}",
-            hint="write the smaller value first, e.g. \"40~60 %\""))
+            hint="write the smaller value first, e.g. \"40~60 %\"", hint_code="smaller_first",
+            **worded("range_inverted", text=text, lower=f"{lower:g}", upper=f"{upper:g}")))
 
 
 # --- public API ---------------------------------------------------------------------------
@@ -261,14 +274,16 @@ def parse_requirement(text: str, decimal: str = ".") -> Requirement:
     """Read one requirement as written in a standard; raise `RequirementSyntaxError` if unreadable.
     `decimal` is the source's decimal mark: "." (the default) or ","."""
     if not isinstance(text, str):
-        raise _unreadable(repr(text), "not text")
+        raise _unreadable(repr(text), "not text", "not_text")
     if len(text) > MAX_LENGTH:
-        raise _unreadable(text, f"longer than {MAX_LENGTH} characters")
+        raise _unreadable(text, f"longer than {MAX_LENGTH} characters", "too_long",
+                          limit=MAX_LENGTH)
     s = _normalise(text)
     if not s:
         raise RequirementSyntaxError(Problem(
             code="requirement_empty", message="the requirement text is empty",
-            hint=f"write e.g. {ACCEPTED_FORMS}"))
+            hint=f"write e.g. {ACCEPTED_FORMS}", hint_code="requirement_forms",
+            **worded("requirement_empty", forms=ACCEPTED_FORMS)))
     if _NOT_FINITE_RE.search(s):
         raise _not_finite(text)
     s = _decimal_mark(s, text, decimal)
@@ -317,26 +332,35 @@ _BOUND_ALIASES: dict[str, str] = {
 _SYMBOL = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
 
 
-def _part_number(value: float | str | None, what: str, text: str,
+_PARTS = {"value": "value", "upper": "upper end", "tolerance": "tolerance"}  # in the messages
+
+
+def _part_number(value: float | str | None, part: str, text: str,
                  decimal: str = ".") -> tuple[float, int]:
-    """A structured number: a number or a numeric string; returns (value, decimals written)."""
+    """A structured number, the requirement's `part` (a key of _PARTS): a number or a numeric
+    string; returns (value, decimals written)."""
+    what = _PARTS[part]
     if value is None or (isinstance(value, str) and not _normalise(value)):
         raise RequirementSyntaxError(Problem(
             code="requirement_empty", message=f"the requirement has no {what}",
-            hint="give a number such as 5.2 or \"5.20\""))
+            hint="give a number such as 5.2 or \"5.20\"", hint_code="number_forms",
+            **worded(f"no_{part}")))
     if isinstance(value, bool):
-        raise _unreadable(text, f"{what} {value!r} is not a number")
+        raise _unreadable(text, f"{what} {value!r} is not a number", f"{part}_not_number",
+                          value=repr(value))
     if isinstance(value, Decimal):  # keeps its written precision: Decimal("5.20") → 2 decimals
         value = str(value)
     if isinstance(value, str):
         if len(value) > MAX_LENGTH:
-            raise _unreadable(text, f"longer than {MAX_LENGTH} characters")
+            raise _unreadable(text, f"longer than {MAX_LENGTH} characters", "too_long",
+                              limit=MAX_LENGTH)
         s = _normalise(value)
         if _NOT_FINITE_RE.search(s):
             raise _not_finite(text)
         s = _decimal_mark(s, text, decimal)
         if re.fullmatch(_NUMBER, s) is None:
-            raise _unreadable(text, f"{what} {value!r} is not a number")
+            raise _unreadable(text, f"{what} {value!r} is not a number", f"{part}_not_number",
+                              value=value)
         return _number(s, text)
     if isinstance(value, numbers.Integral):  # exact: a 400-digit integer is refused, not rounded
         return _number(str(int(value)), text)
@@ -348,7 +372,8 @@ def _part_number(value: float | str | None, what: str, text: str,
             _number(repr(number), text)  # raises number_not_representable
         exponent = Decimal(repr(number)).as_tuple().exponent  # shortest repr: 5.2 → 1
         return number, max(0, -int(exponent))
-    raise _unreadable(text, f"{what} {value!r} is not a number")
+    raise _unreadable(text, f"{what} {value!r} is not a number", f"{part}_not_number",
+                      value=repr(value))
 
 
 def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | None = None, *,
@@ -367,33 +392,36 @@ def requirement_from_parts(value: float | str, bound: str = "eq", unit: str | No
     if canonical is None:
         raise RequirementSyntaxError(Problem(
             code="requirement_unreadable", message=f"unknown bound {bound!r} in {text!r}",
-            hint="one of " + ", ".join(BOUNDS) + ", or ≥ > ≤ < = min max"))
+            hint="one of " + ", ".join(BOUNDS) + ", or ≥ > ≤ < = min max", hint_code="one_of",
+            **worded("unknown_bound", bound=str(bound),
+                     choices=", ".join(BOUNDS) + ", ≥ > ≤ < = min max")))
     if unit is not None and (not isinstance(unit, str) or len(unit) > MAX_LENGTH):
-        raise _unreadable(text[:60], "the unit is not a short text")
+        raise _unreadable(text[:60], "the unit is not a short text", "unit_not_short")
     number, decimals = _part_number(value, "value", text, decimal)
     unit_text = _unit(_normalise(unit)) if unit is not None else None
 
     if canonical == "range":
         if upper is None:
-            raise _unreadable(text, "a range needs an upper end")
+            raise _unreadable(text, "a range needs an upper end", "range_without_upper")
         if tolerance is not None:
-            raise _unreadable(text, "a range has no ± band")
-        top, _ = _part_number(upper, "upper end", text, decimal)
+            raise _unreadable(text, "a range has no ± band", "range_with_band")
+        top, _ = _part_number(upper, "upper", text, decimal)
         _check_order(number, top, text)
         return Requirement("range", number, upper=top, unit=unit_text, decimals=decimals,
                            text=f"{value}~{upper}" + (f" {unit_text}" if unit_text else ""))
     if canonical == "target":
         if tolerance is None:
-            raise _unreadable(text, "a target needs a ± band")
+            raise _unreadable(text, "a target needs a ± band", "target_without_band")
         if upper is not None:
-            raise _unreadable(text, "a target has no upper end")
+            raise _unreadable(text, "a target has no upper end", "target_with_upper")
         band, _ = _part_number(tolerance, "tolerance", text, decimal)
         if band < 0:
-            raise _unreadable(text, "the ± band must not be negative")
+            raise _unreadable(text, "the ± band must not be negative", "band_negative")
         return Requirement("target", number, tolerance=band, unit=unit_text, decimals=decimals,
                            text=f"{value} ± {tolerance}" + (f" {unit_text}" if unit_text else ""))
     if upper is not None or tolerance is not None:
-        raise _unreadable(text, f"a {canonical} bound takes neither an upper end nor a ± band")
+        raise _unreadable(text, f"a {canonical} bound takes neither an upper end nor a ± band",
+                          "bound_without_ends", bound=canonical)
     return Requirement(canonical, number, unit=unit_text, decimals=decimals,
                        text=f"{_SYMBOL[canonical]} {value}"
                        + (f" {unit_text}" if unit_text else ""))

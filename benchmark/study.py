@@ -99,8 +99,7 @@ def parse_parameters(iset: IndicatorSet,
         if param is None:
             problems.append(Problem("unknown_parameter",
                                     f"category {iset.id!r} has no parameter {name!r}",
-                                    hint=close(name, iset.parameters) or
-                                    "known: " + ", ".join(iset.parameters)))
+                                    hint=close(name, iset.parameters, "known")))
             continue
         try:
             params[name] = parameter_value(param, raw)
@@ -231,8 +230,7 @@ def compare_study(catalogue: Catalogue, set_id: str, on: dt.date, segment: str |
     if segment is not None and segment not in {s.id for s in iset.segments}:
         problems.append(Problem("unknown_segment",
                                 f"category {set_id!r} has no segment {segment!r}",
-                                hint=close(segment, [s.id for s in iset.segments]) or
-                                "known: " + ", ".join(s.id for s in iset.segments)))
+                                hint=close(segment, [s.id for s in iset.segments], "known")))
     if problems:
         raise InputError(problems)
     if segment is not None:

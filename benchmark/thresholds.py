@@ -29,7 +29,7 @@ from typing import Final
 import numpy as np
 from scipy import special
 
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 
 QUANTILE_METHOD: Final = "higher"  # numpy quantile method on the goodness; see the module docstring
 
@@ -220,9 +220,13 @@ class ThresholdMethod:
         return f"{self.kind}:{self.param:g}"
 
 
-def _method_invalid(text: str, why: str) -> InputError:
+def _method_invalid(text: str, why: str, because: str, **values: object) -> InputError:
+    """`method_invalid`: `why` says why in English, `because` is its wording's code in
+    labels.yaml `problem_messages`, filled with the text and `values`."""
     return InputError(Problem(code="method_invalid", message=f"threshold method {text!r}: {why}",
-                              hint=f"write one of {METHOD_FORMS}, e.g. 'percentile:5'"))
+                              hint=f"write one of {METHOD_FORMS}, e.g. 'percentile:5'",
+                              hint_code="method_forms", **worded(
+                                  because, text=text, forms=METHOD_FORMS, **values)))
 
 
 def parse_method(text: str) -> ThresholdMethod:
@@ -230,23 +234,25 @@ def parse_method(text: str) -> ThresholdMethod:
 
     Anything else raises InputError with code `method_invalid`."""
     if not isinstance(text, str):
-        raise _method_invalid(str(text), "not text")
+        raise _method_invalid(str(text), "not text", "method_not_text")
     kind, sep, param_text = text.strip().partition(":")
     kind = kind.strip().lower()
     if not sep or kind not in ("percentile", "topk", "toprunner", "tiers"):
-        raise _method_invalid(text, "unknown method")
+        raise _method_invalid(text, "unknown method", "method_unknown")
     try:
         param = float(param_text.strip())
     except ValueError:
-        raise _method_invalid(text, f"parameter {param_text.strip()!r} is not a number") from None
+        raise _method_invalid(text, f"parameter {param_text.strip()!r} is not a number",
+                              "method_not_number", value=param_text.strip()) from None
     if not math.isfinite(param):
-        raise _method_invalid(text, "parameter is not finite")
+        raise _method_invalid(text, "parameter is not finite", "method_not_finite")
     if kind == "percentile" and not 0 < param <= 100:
-        raise _method_invalid(text, "the percentage must be in (0, 100]")
+        raise _method_invalid(text, "the percentage must be in (0, 100]", "method_percentage")
     if kind in ("topk", "tiers") and (param != int(param) or param < 1):
-        raise _method_invalid(text, "the count must be a whole number ≥ 1")
+        raise _method_invalid(text, "the count must be a whole number ≥ 1", "method_count")
     if kind == "toprunner" and not 0 <= param < 1:
-        raise _method_invalid(text, "the improvement is a fraction in [0, 1), e.g. 0.03 for 3 %")
+        raise _method_invalid(text, "the improvement is a fraction in [0, 1), e.g. 0.03 for 3 %",
+                              "method_improvement")
     return ThresholdMethod(kind, param)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from .errors import Problem, UnitError, worded
+from .errors import Dimensionality, Hint, Problem, UnitError, worded
 
 DEFINITIONS_PATH = Path(__file__).with_name("units.txt")
 
@@ -85,14 +85,19 @@ def normalise_unit_text(text: str) -> str:
     return text or "dimensionless"
 
 
-def _unknown(text: str, indicator: str | None, detail: str = "") -> UnitError:
+def _unknown(text: str, indicator: str | None, detail: str = "", why: str = "unit_unknown",
+             **values: Any) -> UnitError:
+    """`unit_unknown`: `detail` says why in English, `why` is its wording's code in labels.yaml
+    `problem_messages`, filled with the text and `values`."""
     where = f" for {indicator!r}" if indicator else ""
     close = close_spellings(text)
-    hint = ("did you mean: " + ", ".join(close) + "?") if close else (
+    hint = Hint("did you mean: " + ", ".join(close) + "?", "did_you_mean",
+                matches=", ".join(close)) if close else Hint(
         "write a pint unit expression such as 'kW', 'kWh/year', 'lm/W', 'dB(A)'; "
-        "accepted spellings are listed in benchmark/units.txt")
+        "accepted spellings are listed in benchmark/units.txt", "unit_forms")
     message = f"unknown unit {text!r}{where}" + (f": {detail}" if detail else "")
-    return UnitError(Problem(code="unit_unknown", message=message, hint=hint))
+    return UnitError(Problem(code="unit_unknown", message=message, hint=hint,
+                             **worded(why, text=text, **values)))
 
 
 def _known_spellings() -> tuple[str, ...]:
@@ -202,20 +207,23 @@ def parse_unit(text: str, *, indicator: str | None = None) -> pint.Unit:
     """The registry unit for `text` as written; unknown → UnitError `unit_unknown`."""
     if not isinstance(text, str) or len(text) > MAX_UNIT_LENGTH:
         shown = text[:40] + "…" if isinstance(text, str) else repr(text)
-        raise _unknown(shown, indicator, f"not a unit of at most {MAX_UNIT_LENGTH} characters")
+        raise _unknown(shown, indicator, f"not a unit of at most {MAX_UNIT_LENGTH} characters",
+                       "unit_too_long", limit=MAX_UNIT_LENGTH)
     try:
         unit = _parse(text)
     except pint.UndefinedUnitError as exc:
         if "delta_" in str(exc) or any(n in str(exc) for n in ("decibel", "bel", "neper")):
             raise _unknown(text, indicator, "a logarithmic unit (dB, B, Np) cannot be multiplied, "
-                           "divided or raised to a power") from None
+                           "divided or raised to a power", "unit_logarithmic") from None
         raise _unknown(text, indicator) from None
     except Exception as exc:
-        raise _unknown(text, indicator, f"cannot read it ({str(exc)[:80] or type(exc).__name__})"
-                       ) from None
+        said = str(exc)[:80] or type(exc).__name__
+        raise _unknown(text, indicator, f"cannot read it ({said})", "unit_unreadable",
+                       reason=said) from None
     if unit is None:
         raise _unknown(text, indicator, "a power's exponent must be a number of at most "
-                       f"{MAX_EXPONENT}, not itself a power")
+                       f"{MAX_EXPONENT}, not itself a power", "unit_exponent",
+                       limit=MAX_EXPONENT)
     return unit
 
 
@@ -255,8 +263,9 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
                      f"canonical unit {to_unit!r} has dimension {target.dimensionality}"),
             hint=f"give the value in a unit of dimension {target.dimensionality}, e.g. {to_unit!r}",
             hint_code="unit_of_dimension", **worded(
-                "unit_dimension_mismatch", unit=from_unit, dimension=str(source.dimensionality),
-                canonical=to_unit, canonical_dimension=str(target.dimensionality)),
+                "unit_dimension_mismatch", unit=from_unit,
+                dimension=Dimensionality(source.dimensionality), canonical=to_unit,
+                canonical_dimension=Dimensionality(target.dimensionality)),
         ))
     if from_unit == to_unit or source == target:
         return 1.0, 0.0

@@ -1,9 +1,9 @@
 """The wording of reasons, step reasons, notices and findings, by stable code, in zh and en.
 
 The words live in reports/labels.yaml (`reason_text`, `step_text`, `notice_text`,
-`finding_text`); this module is the one reader of that file (`labels_file`, which the reports
-use too) and fills in the named values. Engine code gives codes and values; it never writes
-prose of its own.
+`finding_text`; a problem's `problem_messages` and `reading_hints`); this module is the one
+reader of that file (`labels_file`, which the reports use too) and fills in the named values.
+Engine code gives codes and values; it never writes prose of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from benchmark.errors import Dimensionality, Problem
 
 LANGS = ("zh", "en")
 
@@ -72,6 +74,24 @@ def text(section: str, code: str, **values: Any) -> dict[str, str]:
 def words(lang: str, section: str) -> dict[str, str]:
     """The words of one section of reports/labels.yaml in `lang`, by code (e.g. step names)."""
     return dict(_labels()[lang].get(section) or {})
+
+
+def problem_said(problem: Problem, words: Mapping[str, Any]) -> tuple[str, str | None]:
+    """A problem's particulars and hint in the language of `words` (one language's labels, as
+    `report.labels` gives them): from `problem_messages` and `reading_hints` where the problem
+    has their codes (`Problem.message_code`, `hint_code`), else as the engine wrote them. Its
+    values are shown with control characters escaped, a pint dimensionality with its names in
+    `dimensions`."""
+    from benchmark.loading import printable
+
+    values = {k: printable(v.worded_names(words["dimensions"]) if isinstance(v, Dimensionality)
+                           else v, True) if isinstance(v, str) else v
+              for k, v in problem.params}
+    message = words["problem_messages"][problem.message_code].format(**values) \
+        if problem.message_code else problem.message
+    hint = words["reading_hints"][problem.hint_code].format(**values) if problem.hint_code \
+        else problem.hint
+    return message, hint
 
 
 BAND_ENDS = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))

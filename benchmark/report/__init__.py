@@ -41,7 +41,7 @@ from markupsafe import Markup
 
 from benchmark import audit
 from benchmark.catalogue import data_file
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 from benchmark.loading import printable, read_document
 from benchmark.report.numbers import (
     difference_unit,
@@ -276,7 +276,9 @@ def check_formats(formats: list[str], known: tuple[str, ...]) -> None:
     if unknown or not formats:
         raise InputError(Problem("format_unknown",
                                  f"unknown format(s): {', '.join(unknown) or '(none)'}",
-                                 hint="one or more of: " + ", ".join(known)))
+                                 hint="one or more of: " + ", ".join(known), hint_code="one_of",
+                                 **worded("formats_unknown" if unknown else "no_format",
+                                          formats=", ".join(unknown), choices=", ".join(known))))
     if "pdf" in formats:
         from benchmark.report.pdf import chromium_binary
 
