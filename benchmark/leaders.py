@@ -42,7 +42,7 @@ from benchmark.engine.standing import (
 )
 from benchmark.errors import InputError, Problem
 from benchmark.heap import arrow_released, give_back
-from benchmark.population import arrow_chunks, decoded_frame, is_positions, load_population
+from benchmark.population import arrow_chunks, decoded, is_positions, load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
 NORMALISATION = {
@@ -102,7 +102,7 @@ class Ranking:
         """The per-row tables with their identity as text, not positions into the population's
         (`_arrow_rows`), and their columns in the types they are written as (`as_written`): as
         pickled, and as the API gives them."""
-        return {name: as_written(decoded_frame(getattr(self, name))) for name in PER_ROW_TABLES}
+        return {name: as_written(getattr(self, name)) for name in PER_ROW_TABLES}
 
     @cached_property
     def boards(self) -> pd.DataFrame:
@@ -176,15 +176,16 @@ def identity_column(values) -> pd.Series:
 
 
 def _arrow_rows(values, at: np.ndarray):
-    """Arrow text at positions `at` ("" where `at` is -1). Where every position is a row of the
-    population, its positions into the population's own text (an arrow dictionary column whose
-    dictionary is the field's one chunk, shared, not copied): the writers make it text a chunk
-    at a time (`population.decoded`). Else the rows taken: a population holds such a field
-    as one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
-    pages arrow's pool keeps after the take are given back."""
+    """Arrow text at positions `at` ("" where `at` is -1): positions into the population's own
+    text (an arrow dictionary column whose dictionary is the field's one chunk, shared, not
+    copied; a null position for -1, the empty text of a row with none, `as_written`): the
+    writers make it text a chunk at a time (`population.decoded`). A field of more than one
+    chunk (a population holds such a field as one, `population._concatenate`): the rows taken,
+    and the pages arrow's pool keeps after the take given back."""
     chunks = arrow_chunks(pa.array(values))
-    if len(chunks) == 1 and len(at) and at.min() >= 0 and len(values) < 2 ** 31:
-        positions = pa.array(at.astype(np.int32, copy=False))
+    if len(chunks) == 1 and len(at) and len(values) < 2 ** 31:
+        none = at < 0
+        positions = pa.array(at.astype(np.int32, copy=False), mask=none if none.any() else None)
         return pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(positions, chunks[0]))
     taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     arrow_released()
@@ -546,11 +547,21 @@ def _narrow(values: np.ndarray, most: int) -> np.ndarray:
 
 
 def as_written(frame: pd.DataFrame) -> pd.DataFrame:
-    """A table (or a chunk of its rows) with its integer columns held narrower than written
-    (`WRITTEN_TYPES`) in the type they are written as; else `frame` itself."""
+    """A table (or a chunk of its rows) with its columns as written: positions into the
+    population's text as the text itself ("" for a null position: a row with none,
+    `_arrow_rows`), the integer columns held narrower (`WRITTEN_TYPES`) in the type they are
+    written as; else `frame` itself."""
     wider = {c: t for c, t in WRITTEN_TYPES.items()
              if c in frame and frame[c].dtype.kind == "i" and frame[c].dtype != t}
+    text = {c: _filled(decoded(frame[c])) for c in frame if is_positions(frame[c])}
+    if text:
+        frame = frame.assign(**text)
     return frame.astype(wider) if wider else frame
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """A column of text with "" for a missing cell (none when there is none missing)."""
+    return column.fillna("") if column.hasnans else column
 
 
 def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:

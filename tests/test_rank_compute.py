@@ -98,7 +98,7 @@ def test_joint_code_orders_as_the_columns_in_turn(kind):
               for _ in range(3)]
     wide = [rng.integers(-2 ** 62, 2 ** 62, n) // 2 ** 60 * 2 ** 60 for _ in range(2)]
     columns = {"counts": counts, "floats": floats, "wide": wide,
-               "mixed": [floats[0], counts[0], wide[0], counts[1]]}[kind]
+               "mixed": [floats[0], counts[0], wide[0], counts[1] - 3]}[kind]  # < 0: shifted
     code = ranking.joint_code(columns)
     _orders_as_the_columns_in_turn(code, columns)
     dense = ranking.joint_code(columns, dense=True)
@@ -203,3 +203,29 @@ def test_composite_ranks_and_counts_are_held_narrow_and_written_as_int64(ranked)
         for c in columns:
             assert table[c].dtype == np.int64, c
             assert np.array_equal(table[c].to_numpy(), held[c].to_numpy()), c
+
+
+def test_an_unusable_rows_identity_is_held_as_a_position_and_written_as_empty_text(ranked):  # noqa: F811
+    """The excluded table holds the identity of every row as positions into the population's
+    text, an unusable row's (none) as a null position, not a copy of the rows' text; written
+    (Parquet, the API's tables) it is the row's text, "" for an unusable row."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from benchmark.population import is_positions
+
+    excluded = ranked.excluded
+    unusable = (excluded["reason_code"] == "unusable_row").to_numpy()
+    assert unusable.any() and not unusable.all()
+    assert is_positions(excluded["model"])
+    out = io.BytesIO()
+    report.table_parquet(report.table_frames(ranked)["excluded"])(out)
+    pop = ranked.assessment.population
+    text = dict(zip(pop.rows.tolist(), pd.Series(pop.fields["model"]).tolist(), strict=True))
+    for table in (pq.read_table(io.BytesIO(out.getvalue())).to_pandas(),
+                  ranked.as_text()["excluded"]):
+        model = table["model"].tolist()
+        assert [m for m, u in zip(model, unusable, strict=True) if u] == [""] * unusable.sum()
+        assert all(m == text[row] for m, row, u in zip(model, table["row"], unusable,
+                                                       strict=True) if not u)

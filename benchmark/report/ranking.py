@@ -208,7 +208,8 @@ def reason_combinations(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[
         per_column.append((of_row, texts))
     codes = joint_code([of_row for of_row, _ in per_column], dense=True)
     first = np.zeros(int(codes.max(initial=-1)) + 1, dtype=np.int64)
-    first[codes] = np.arange(n)  # a row of each combination (any: they hold the same texts)
+    # a row of each combination (any: they hold the same texts)
+    first[codes] = np.arange(n, dtype=codes.dtype)
     return codes, [tuple(texts[of_row[i]] for of_row, texts in per_column)
                    for i in first.tolist()]
 
