@@ -42,7 +42,7 @@ from benchmark.engine.standing import (
 )
 from benchmark.errors import InputError, Problem
 from benchmark.heap import arrow_released, give_back
-from benchmark.population import arrow_chunks, decoded_frame, is_positions, load_population
+from benchmark.population import arrow_chunks, decoded, is_positions, load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
 NORMALISATION = {
@@ -100,8 +100,9 @@ class Ranking:
 
     def as_text(self) -> dict[str, pd.DataFrame]:
         """The per-row tables with their identity as text, not positions into the population's
-        (`_arrow_rows`): as pickled, and as the API gives them."""
-        return {name: decoded_frame(getattr(self, name)) for name in PER_ROW_TABLES}
+        (`_arrow_rows`), and their columns in the types they are written as (`as_written`): as
+        pickled, and as the API gives them."""
+        return {name: as_written(getattr(self, name)) for name in PER_ROW_TABLES}
 
     @cached_property
     def boards(self) -> pd.DataFrame:
@@ -175,15 +176,16 @@ def identity_column(values) -> pd.Series:
 
 
 def _arrow_rows(values, at: np.ndarray):
-    """Arrow text at positions `at` ("" where `at` is -1). Where every position is a row of the
-    population, its positions into the population's own text (an arrow dictionary column whose
-    dictionary is the field's one chunk, shared, not copied): the writers make it text a chunk
-    at a time (`population.decoded`). Else the rows taken: a population holds such a field
-    as one chunk (`population._concatenate`), so taking from it copies the rows taken only; the
-    pages arrow's pool keeps after the take are given back."""
+    """Arrow text at positions `at` ("" where `at` is -1): positions into the population's own
+    text (an arrow dictionary column whose dictionary is the field's one chunk, shared, not
+    copied; a null position for -1, the empty text of a row with none, `as_written`): the
+    writers make it text a chunk at a time (`population.decoded`). A field of more than one
+    chunk (a population holds such a field as one, `population._concatenate`): the rows taken,
+    and the pages arrow's pool keeps after the take given back."""
     chunks = arrow_chunks(pa.array(values))
-    if len(chunks) == 1 and len(at) and at.min() >= 0 and len(values) < 2 ** 31:
-        positions = pa.array(at.astype(np.int32, copy=False))
+    if len(chunks) == 1 and len(at) and len(values) < 2 ** 31:
+        none = at < 0
+        positions = pa.array(at.astype(np.int32, copy=False), mask=none if none.any() else None)
         return pd.arrays.ArrowExtensionArray(pa.DictionaryArray.from_arrays(positions, chunks[0]))
     taken = pd.array(values).take(at, allow_fill=True, fill_value="")
     arrow_released()
@@ -511,13 +513,15 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))
         del values
-        keys = [score, _tie_breaker(innovation[rows], tier1[rows], completeness)]
+        keys = [score, ranking.joint_code([innovation[rows], tier1[rows], completeness])]
         rank = ranking.competition_rank(keys, [1, 1])
         order = _by_rank_then_row(rank, a.population.rows[rows])
+        counted = len(rows), len(cols)  # the most a rank and a count of indicators can be
         columns = {"weighted_score": np.round(score, 10), "topsis": np.round(closeness, 10),
-                   "topsis_rank": ranking.competition_rank([closeness], 1),
-                   "innovation": innovation[rows].astype(int), "tier1_indicators": tier1[rows],
-                   "completeness": completeness, "rank": rank, "shortlisted": rank <= size}
+                   "topsis_rank": _narrow(ranking.competition_rank([closeness], 1), counted[0]),
+                   "innovation": innovation[rows], "tier1_indicators": tier1[rows],
+                   "completeness": _narrow(completeness, counted[1]),
+                   "rank": _narrow(rank, counted[0]), "shortlisted": rank <= size}
         parts.append((rows[order], {k: v[order] for k, v in columns.items()}))
         del keys, columns, score, closeness, completeness, rank
     if not parts:
@@ -529,6 +533,37 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
     return pd.DataFrame(out, copy=False)
 
 
+WRITTEN_TYPES = {"topsis_rank": np.int64, "innovation": np.int64, "completeness": np.int64,
+                 "rank": np.int64}  # composite columns held narrower than they are written
+
+
+def _narrow(values: np.ndarray, most: int) -> np.ndarray:
+    """Whole numbers from 0 to `most` as the composite holds them: in the narrowest signed
+    integer type that holds `most` (written as `WRITTEN_TYPES`, `as_written`)."""
+    for narrow in (np.int8, np.int16, np.int32):
+        if most <= np.iinfo(narrow).max:
+            return values.astype(narrow)
+    return values.astype(np.int64)
+
+
+def as_written(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table (or a chunk of its rows) with its columns as written: positions into the
+    population's text as the text itself ("" for a null position: a row with none,
+    `_arrow_rows`), the integer columns held narrower (`WRITTEN_TYPES`) in the type they are
+    written as; else `frame` itself."""
+    wider = {c: t for c, t in WRITTEN_TYPES.items()
+             if c in frame and frame[c].dtype.kind == "i" and frame[c].dtype != t}
+    text = {c: _filled(decoded(frame[c])) for c in frame if is_positions(frame[c])}
+    if text:
+        frame = frame.assign(**text)
+    return frame.astype(wider) if wider else frame
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """A column of text with "" for a missing cell (none when there is none missing)."""
+    return column.fillna("") if column.hasnans else column
+
+
 def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:
     """The order of rows by rank, then by row number: where the row numbers ascend (a
     population's do), one stable sort by rank (ties stay in row order), instead of one per
@@ -536,16 +571,6 @@ def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:
     if (row[1:] > row[:-1]).all():
         return np.argsort(rank, kind="stable")
     return np.lexsort((row, rank))
-
-
-def _tie_breaker(*counts: np.ndarray) -> np.ndarray:
-    """Counts (TIE_BREAKERS, each a whole number ≥ 0 per row) as one key that orders the rows
-    as the counts do in turn, the first one first: one sort key instead of one per count."""
-    base = max(int(c.max(initial=0)) for c in counts) + 1
-    key = np.zeros(len(counts[0]), dtype=np.int64)
-    for c in counts:
-        key = key * base + c
-    return key
 
 
 def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:

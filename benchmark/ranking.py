@@ -31,20 +31,44 @@ def _signs(signs, m: int) -> np.ndarray:
 # --- single and lexicographic ranks ----------------------------------------------------------
 
 
-def _joint_code(columns: list[np.ndarray]) -> np.ndarray:
+def joint_code(columns: Sequence[np.ndarray], dense: bool = False) -> np.ndarray:
     """One int64 code per row that orders the rows as `columns` do in turn (the first one
     first; NaN equals NaN and sorts after every value): each column's place among its distinct
-    values, joined in column order."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+    values, joined in column order, never overflowing (the codes so far are made dense first
+    when the next column would overflow them). Rows share a code exactly when they are equal in
+    every column. `dense`: the codes are 0 … k−1 for the k distinct rows (in the narrowest
+    integer type that holds them)."""
+    code = np.zeros(len(columns[0]) if len(columns) else 0, dtype=np.int64)
     bound = 1  # every code is below it
     for column in columns:
-        distinct, place = np.unique(column, return_inverse=True)
-        if bound * len(distinct) >= 1 << 62:  # the codes so far made dense (below rows) first
-            seen, code = np.unique(code, return_inverse=True)
-            bound = len(seen)
-        code = code * len(distinct) + place.reshape(-1)
-        bound *= len(distinct)
-    return code
+        place, k = _places(column)
+        if bound * k >= 1 << 62:
+            dense_code, bound = _places(code)
+            code = dense_code.astype(np.int64)
+        code *= k  # in place: no whole-column temporaries
+        code += place
+        bound *= k
+    return _places(code)[0] if dense else code
+
+
+def _places(values) -> tuple[np.ndarray, int]:
+    """Each value's place among the distinct values in ascending order (NaN equal to NaN and
+    last) and the number of distinct values; whole numbers of a range no wider than the rows
+    are placed by counting (no sort), their places in the narrowest integer type."""
+    v = np.asarray(values).reshape(-1)
+    whole = v.dtype.kind in "ib" or (v.dtype.kind == "u" and v.dtype.itemsize < 8)
+    if whole and len(v):
+        limit = max(len(v), 1 << 16)
+        low, high = int(v.min()), int(v.max())
+        if low >= 0 and high < limit:
+            low = 0  # counted from 0: no shifted copy
+        if high - low < limit:
+            shifted = v if low == 0 else v.astype(np.intp) - low
+            present = np.bincount(shifted, minlength=high - low + 1) > 0
+            place = np.cumsum(present, dtype=np.int32 if limit < 1 << 31 else np.int64) - 1
+            return place[shifted], int(np.count_nonzero(present))
+    distinct, place = np.unique(v, return_inverse=True)
+    return place.reshape(-1), len(distinct)
 
 
 def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1) -> np.ndarray:
@@ -71,7 +95,7 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     if len(keys) == 1:  # present on every row ranked: the oriented values are the codes
         code = -sign[0] * keys[0][rows]
     else:
-        code = _joint_code([-s * k[rows] for s, k in zip(sign, keys, strict=True)])
+        code = joint_code([-s * k[rows] for s, k in zip(sign, keys, strict=True)])
     order = np.argsort(code)
     code = code[order]
     new = np.ones(rows.size, dtype=bool)

@@ -76,15 +76,41 @@ def test_the_composite_order_is_by_rank_then_row(ascending):
     assert np.array_equal(leaders._by_rank_then_row(rank, row), np.lexsort((row, rank)))
 
 
-def test_tie_breaker_orders_as_the_counts_in_turn():
+def _orders_as_the_columns_in_turn(code: np.ndarray, columns: list[np.ndarray]) -> None:
+    """`code` sorts the rows as `columns` do in turn (NaN last), and rows share a code exactly
+    when they are equal in every column (NaN equal to NaN)."""
+    keys = [np.where(np.isnan(c), np.inf, c) if c.dtype.kind == "f" else c for c in columns]
+    by_code = np.argsort(code, kind="stable")
+    assert np.array_equal(by_code, np.lexsort(keys[::-1]))
+    for i, j in itertools.pairwise(by_code):
+        same = all(k[i] == k[j] for k in keys)
+        assert (code[i] == code[j]) == same
+
+
+@pytest.mark.parametrize("kind", ["counts", "floats", "wide", "mixed"])
+def test_joint_code_orders_as_the_columns_in_turn(kind):
+    """The one joint key of the ranks, the composite's tie-breakers and the exclusion reasons:
+    whole numbers placed by counting, floats with NaN and wide integers by sorting."""
     rng = np.random.default_rng(5)
-    counts = [rng.integers(0, 6, 300).astype(np.int8) for _ in range(3)]
-    key = leaders._tie_breaker(*counts)
-    by_key = np.argsort(key, kind="stable")
-    assert np.array_equal(by_key, np.lexsort(counts[::-1]))
-    for i, j in itertools.pairwise(by_key):  # equal key ⇔ equal counts
-        same = all(c[i] == c[j] for c in counts)
-        assert (key[i] == key[j]) == same
+    n = 300
+    counts = [rng.integers(0, 6, n).astype(np.int8) for _ in range(3)]
+    floats = [np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 4, n) / 2.0)
+              for _ in range(3)]
+    wide = [rng.integers(-2 ** 62, 2 ** 62, n) // 2 ** 60 * 2 ** 60 for _ in range(2)]
+    columns = {"counts": counts, "floats": floats, "wide": wide,
+               "mixed": [floats[0], counts[0], wide[0], counts[1] - 3]}[kind]  # < 0: shifted
+    code = ranking.joint_code(columns)
+    _orders_as_the_columns_in_turn(code, columns)
+    dense = ranking.joint_code(columns, dense=True)
+    _orders_as_the_columns_in_turn(dense, columns)
+    assert set(dense.tolist()) == set(range(len(np.unique(code))))
+
+
+def test_joint_code_does_not_overflow():
+    # eight columns of 300 distinct values each: 300**8 > 2**62 codes before renumbering
+    rng = np.random.default_rng(6)
+    columns = [rng.permutation(300) * 1.5 for _ in range(8)]
+    _orders_as_the_columns_in_turn(ranking.joint_code(columns), columns)
 
 
 def test_text_parameters_coded_once_find_the_same_segments():
@@ -156,3 +182,50 @@ def test_tier_summaries_are_their_members(ranked):  # noqa: F811
             assert (t["best"], t["worst"]) == (members[good.argmax()], members[good.argmin()])
             seen += 1
     assert seen > 5
+
+
+def test_composite_ranks_and_counts_are_held_narrow_and_written_as_int64(ranked):  # noqa: F811
+    """The composite holds its ranks and counts in the narrowest integer type (a rank is at most
+    the segment's rows, a count at most its indicators); its Parquet file, the API's tables and
+    a pickled ranking's (a Dask worker's) have them as int64, the same numbers."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    held = ranked.composite
+    columns = list(leaders.WRITTEN_TYPES)
+    assert all(held[c].dtype.kind == "i" and held[c].dtype.itemsize < 8 for c in columns)
+    out = io.BytesIO()
+    report.table_parquet(report.table_frames(ranked)["composite"])(out)
+    written = pq.read_table(io.BytesIO(out.getvalue()))
+    for table in (written.to_pandas(), ranked.as_text()["composite"],
+                  ranked.__getstate__()["composite"]):
+        for c in columns:
+            assert table[c].dtype == np.int64, c
+            assert np.array_equal(table[c].to_numpy(), held[c].to_numpy()), c
+
+
+def test_an_unusable_rows_identity_is_held_as_a_position_and_written_as_empty_text(ranked):  # noqa: F811
+    """The excluded table holds the identity of every row as positions into the population's
+    text, an unusable row's (none) as a null position, not a copy of the rows' text; written
+    (Parquet, the API's tables) it is the row's text, "" for an unusable row."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from benchmark.population import is_positions
+
+    excluded = ranked.excluded
+    unusable = (excluded["reason_code"] == "unusable_row").to_numpy()
+    assert unusable.any() and not unusable.all()
+    assert is_positions(excluded["model"])
+    out = io.BytesIO()
+    report.table_parquet(report.table_frames(ranked)["excluded"])(out)
+    pop = ranked.assessment.population
+    text = dict(zip(pop.rows.tolist(), pd.Series(pop.fields["model"]).tolist(), strict=True))
+    for table in (pq.read_table(io.BytesIO(out.getvalue())).to_pandas(),
+                  ranked.as_text()["excluded"]):
+        model = table["model"].tolist()
+        assert [m for m, u in zip(model, unusable, strict=True) if u] == [""] * unusable.sum()
+        assert all(m == text[row] for m, row, u in zip(model, table["row"], unusable,
+                                                       strict=True) if not u)

@@ -495,7 +495,7 @@ def test_identity_objects_are_stored_as_the_text_a_text_column_is(ranked_1000):
     """The identity columns, held as the population's codes into its distinct texts or as
     positions into its arrow text, give the Parquet bytes of the same table with pandas' own
     text columns."""
-    from benchmark.leaders import is_positions, text_fields
+    from benchmark.leaders import as_written, is_positions, text_fields
     from benchmark.report.frames import write_parquet
     from benchmark.report.ranking import table_frames, table_parquet
 
@@ -504,13 +504,15 @@ def test_identity_objects_are_stored_as_the_text_a_text_column_is(ranked_1000):
         if name in ("composite", "tiers", "excluded"):
             assert held and all(isinstance(frame[f].dtype, pd.CategoricalDtype)
                                 or is_positions(frame[f]) for f in held), name
-        as_text = frame.assign(**{f: frame[f].astype("str") for f in held})
+        written = as_written(frame)  # positions as text ("" for none), counts and ranks int64
+        as_text = written.assign(**{f: written[f].astype("str") for f in held})
+        assert not as_text[held].isna().any().any(), name
         want = io.BytesIO()
         write_parquet(as_text, want)
         got = io.BytesIO()
         table_parquet(frame)(got)
         assert got.getvalue() == want.getvalue(), name
         small, want = io.BytesIO(), io.BytesIO()
-        write_parquet(frame, small, chunk_rows=97, text=held)
+        write_parquet(frame, small, chunk_rows=97, text=held, shown=as_written)
         write_parquet(as_text, want, chunk_rows=97)
         assert small.getvalue() == want.getvalue(), name

@@ -30,11 +30,13 @@ from benchmark.leaders import (
     TABLES,
     Ranking,
     RankingTables,
+    as_written,
     problem_column,
     text_fields,
 )
 from benchmark.model import Catalogue
 from benchmark.population import Population, decoded_frame
+from benchmark.ranking import joint_code
 from benchmark.report import (
     check_formats,
     labels,
@@ -106,15 +108,12 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
             continue
         counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
         tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"])[rows]
-        in_tier = np.flatnonzero(tier_of > 0)
-        by_tier = in_tier[np.argsort(tier_of[in_tier], kind="stable")]  # row order in a tier
-        found, starts, sizes = np.unique(tier_of[by_tier], return_index=True,
-                                         return_counts=True)
+        sizes = np.bincount(tier_of, minlength=1)  # rows per tier (0: none)
         tiers = []
-        for k, start, size in zip(found.tolist(), starts.tolist(), sizes.tolist(), strict=True):
-            members = value[by_tier[start:start + size]]
+        for k in (np.flatnonzero(sizes[1:]) + 1).tolist():  # a tier's members in row order
+            members = value[tier_of == k]
             goodness = members * ind.sign
-            tiers.append({"tier": int(k), "n": size,
+            tiers.append({"tier": k, "n": int(sizes[k]),
                           "best": float(members[np.argmax(goodness)]),
                           "worst": float(members[np.argmin(goodness)])})
         out.append({"indicator": t.indicator, "segment": t.segment, "n": len(values),
@@ -200,23 +199,17 @@ def reason_combinations(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[
     missing cell), so that a reason is counted and put in words once per combination, not once
     per row. The one kernel of the summaries, the tables in words and the boards."""
     n = len(columns[0]) if len(columns) else 0
-    key = np.zeros(n, dtype=np.int64)
-    size = 1  # how many values `key` can take
     per_column = []
     for column in columns:  # each column a code per row (categories: no text per row)
         of_row, texts = _codes(column)
         if "" not in texts:
             texts = [*texts, ""]
         of_row = np.where(of_row < 0, texts.index(""), of_row)  # a missing cell: no text
-        if size * len(texts) >= 2**62:  # renumber the combinations so far: no overflow
-            key = pd.factorize(key)[0]
-            size = n
-        key = key * len(texts) + of_row
-        size *= len(texts)
         per_column.append((of_row, texts))
-    codes, found = pd.factorize(key)
-    first = np.zeros(len(found), dtype=np.int64)
-    first[codes] = np.arange(n)  # a row of each combination (any: they hold the same texts)
+    codes = joint_code([of_row for of_row, _ in per_column], dense=True)
+    first = np.zeros(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    # a row of each combination (any: they hold the same texts)
+    first[codes] = np.arange(n, dtype=codes.dtype)
     return codes, [tuple(texts[of_row[i]] for of_row, texts in per_column)
                    for i in first.tolist()]
 
@@ -440,9 +433,10 @@ def shown_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def table_parquet(frame: pd.DataFrame, progress: Progress = lambda rows: None):
-    """One table as Parquet (machine ids as column names, numbers as numbers, lists as lists,
-    identity as text)."""
-    return lambda fh: write_parquet(frame, fh, progress=progress, text=text_fields(frame))
+    """One table as Parquet (machine ids as column names, numbers as numbers in the types they
+    are written as, lists as lists, identity as text)."""
+    return lambda fh: write_parquet(frame, fh, progress=progress, text=text_fields(frame),
+                                    shown=as_written)  # a chunk at a time
 
 
 LEADING = ("row", "segment", "rank", *FIELDS, "indicator", "unit")  # first columns of a sheet
