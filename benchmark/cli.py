@@ -635,12 +635,12 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         shown = [(p, problem_column(pop, p))
                  for p in (excluded if verbosity() >= VERBOSE else excluded[:20])]
         shortlisted = int(r.composite["shortlisted"].sum())
+        tables = for_writing(r)
+        del r, pop  # the assessment let go of: the tables are written holding them alone
         if client:
-            paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
-                                                    template_dir, extra)
+            paths = distributed.write_ranking_parts(tables, result, formats, out_dir, staged,
+                                                    lang, template_dir, extra)
         else:
-            tables = for_writing(r)
-            del r, pop  # the assessment let go of: the tables are written holding them alone
             paths = write_ranking(tables, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),
