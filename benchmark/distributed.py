@@ -62,6 +62,7 @@ from benchmark.model import Catalogue, Names
 from benchmark.population import ROW_MEMBERS, Population, _concatenate, load_population
 
 if TYPE_CHECKING:
+    from benchmark.engine.assess import Assessment
     from benchmark.report.ranking import Written
 
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per table row: written in parts
@@ -380,49 +381,53 @@ def _pick(x: Any, rows: np.ndarray) -> Any:
     return x[rows]
 
 
-def _join(items: list[Any], order: np.ndarray | None = None,
-          joined_as: dict[tuple[int, ...], Any] | None = None) -> Any:
+def _join(items: list[Any], order: np.ndarray | None = None) -> Any:
     """Per-row values of consecutive pieces as one (`_pick`'s kinds), rows taken in `order`.
     The pieces are used up: each array leaves `items` (and a dict's piece its dict) as it is
-    joined, so that the pieces of a member are let go of once it is joined. Pieces already
-    joined as another member (`joined_as`: by the pieces' ids; an indicator's value and
-    interval are the population's values) give that member's array, shared as one process
-    shares it, not a copy."""
+    joined, so that the pieces of a member are let go of once it is joined."""
     x = items[0]
     if x is None:
         return None
     if isinstance(x, dict):
-        return {k: _join([i.pop(k) for i in items], order, joined_as) for k in list(x)}
+        return {k: _join([i.pop(k) for i in items], order) for k in list(x)}
     if isinstance(x, tuple):
         columns = [[i[k] for i in items] for k in range(len(x))]
         items.clear()
-        return tuple(_join(column, order, joined_as) for column in columns)
-    key = tuple(map(id, items))  # the pieces are alive: their ids are theirs
-    if joined_as is not None and key in joined_as:
-        items.clear()
-        return joined_as[key]
+        return tuple(_join(column, order) for column in columns)
     if isinstance(x, pd.Categorical):
         joined = pd.api.types.union_categoricals(items)
     else:
         joined = np.concatenate(items, axis=-1)
     items.clear()
-    out = joined if order is None else _pick(joined, order)
-    if joined_as is not None:
-        joined_as[key] = out
-    return out
+    return joined if order is None else _pick(joined, order)
 
 
-def _population_arrays(pops: list[Population]) -> dict[tuple[str, str, int], tuple[int, ...]]:
-    """The ids of the pieces of each per-row array of the populations (name, key, element of
-    an interval): what their join (`_concatenate`) gives is looked up by them (`_join`)."""
-    out = {}
-    for name in ("values", "parameters", "labels"):
-        for key in getattr(pops[0], name):
-            out[(name, key, 0)] = tuple(id(getattr(p, name)[key]) for p in pops)
-    for key in pops[0].intervals:
-        for end in (0, 1):
-            out[("intervals", key, end)] = tuple(id(p.intervals[key][end]) for p in pops)
-    return out
+def _population_members(parts: list[Assessment]) -> dict[tuple[str, str], tuple[str, str, int]]:
+    """The indicators' arrays that are their population's own in every segment (an indicator's
+    value and declared interval are the population's values): (indicator, member) → (the
+    population's member, key, element of an interval). They are let go of in the segments
+    here, and taken from the joined population: shared with it as in one process, not joined
+    a second time, and their pieces freed as the population is joined."""
+    def arrays(pop: Population) -> dict[int, tuple[str, str, int]]:
+        out = {id(a): (name, key, 0) for name in ("values", "parameters", "labels")
+               for key, a in getattr(pop, name).items()}
+        out.update({id(a): ("intervals", key, end) for key, pair in pop.intervals.items()
+                    for end, a in enumerate(pair)})
+        return out
+
+    held = [arrays(p.population) for p in parts]
+    shared: dict[tuple[str, str], tuple[str, str, int]] = {}
+    for k, first in parts[0].indicators.items():
+        for f in fields(first):
+            where = {held[i].get(id(getattr(p.indicators[k], f.name)))
+                     for i, p in enumerate(parts)}
+            one = where.pop() if len(where) == 1 else None
+            if one is not None:
+                shared[(k, f.name)] = one
+    for p in parts:
+        for k, name in shared:
+            setattr(p.indicators[k], name, None)
+    return shared
 
 
 def _rows_of(pop: Population, rows: np.ndarray) -> Population:
@@ -462,25 +467,27 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
     rows = np.concatenate([p.population.rows for p in parts])
     order = np.argsort(rows, kind="stable")
     del rows
-    pieces = _population_arrays([p.population for p in parts])
+    shared = _population_members(parts)
     pop = _concatenate([p.population for p in parts], order)
-    joined_as = {ids: (pop.intervals[key][end] if name == "intervals" else
-                       getattr(pop, name)[key]) for (name, key, end), ids in pieces.items()}
     pop = replace(pop, path=base.path, sha256=base.sha256, excluded=base.excluded,
                   warnings=base.warnings, inputs=base.inputs, rows_read=base.rows_read)
     first = parts[0]
 
-    def joined(objs: list, kind: type) -> Any:
+    def joined(objs: list, kind: type, indicator: str = "") -> Any:
         out: dict[str, Any] = {}
         for f in fields(kind):
             value = getattr(objs[0], f.name)
             if f.name == "resolved":
                 out[f.name] = []
+            elif (indicator, f.name) in shared:
+                name, key, end = shared[(indicator, f.name)]
+                out[f.name] = (pop.intervals[key][end] if name == "intervals"
+                               else getattr(pop, name)[key])
             elif _per_row(value):
                 items = [getattr(o, f.name) for o in objs]
                 for o in objs:
                     setattr(o, f.name, None)
-                out[f.name] = _join(items, order, joined_as)
+                out[f.name] = _join(items, order)
             else:
                 out[f.name] = value
         return kind(**out)
@@ -495,8 +502,8 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
     a = replace(first, population=pop, catalogue=catalogue, context=None, margins={},
                 segment_code=each("segment_code"), withdrawn=each("withdrawn"),
                 superseded=each("superseded"),
-                indicators={k: joined([p.indicators.pop(k) for p in parts], IndicatorAssessment)
-                            for k in list(first.indicators)},
+                indicators={k: joined([p.indicators.pop(k) for p in parts], IndicatorAssessment,
+                                      k) for k in list(first.indicators)},
                 outcomes={k: joined([p.outcomes.pop(k) for p in parts], RuleOutcome)
                           for k in list(first.outcomes)},
                 references=references)
