@@ -492,7 +492,6 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
             files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
             include_superseded, template_dir, population, population_mapping, client,
             progress=step.rows)
-    step.stop()
     words = labels(lang)["ranking"]  # verdicts in words, as without --dask
     counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in summary["by_verdict"].items())
     say(told(lang, "table_rows", table=summary["table"], rows=summary["rows"], counts=counts))
