@@ -194,7 +194,6 @@ def _keeps_text(path: str | Path, selection: ReportSelection | None) -> bool:
 def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: Path,
                    formats: Iterable[str] = FORMATS, lang: str = "zh", data_dir: Path | None = None,
                    include_superseded: bool = False, template_dir: str | None = None,
-                   progress: Callable[[Iterable], Iterable] = lambda x: x,
                    set_id: str | None = None, mapping: Path | None = None,
                    population: Path | None = None, population_mapping: Path | None = None,
                    audit: AuditTrail | None = None, reports: str | None = None,
@@ -208,7 +207,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     (`ReportSelection.parse`). With a `population` table, each report also shows where the
     applicant stands among its peers. With `audit`, the files and the audit records of the
     reports are written as one step (`write_reports`). `stages` is told the stages and the rows
-    done within each (`Stages`); `progress` wraps the reports made, one per declaration."""
+    done within each (`Stages`)."""
     stages = stages or Unshown()
     formats, table_formats = list(formats), list(table_formats)
     selection = check_evaluate_options(formats, table_formats, reports)
@@ -359,7 +358,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         result only what its audit record and the command's line read is kept), then
         summary.csv."""
         used: set[str] = set()
-        for result, stem in progress(itertools.chain.from_iterable(items)):
+        for result, stem in itertools.chain.from_iterable(items):
             if not results:
                 stages("reports")
             while stem in used:

@@ -509,7 +509,6 @@ def evaluate_on_dask(files, programme, day, lang, include_superseded, template_d
             files[0], set_id, programme, day, out_dir, table_formats, lang, data_dir, mapping,
             include_superseded, template_dir, population, population_mapping, client,
             progress=step.rows)
-    step.stop()
     words = labels(lang)["ranking"]  # verdicts in words, as without --dask
     counts = ", ".join(f"{words.get(k, k)} {v}" for k, v in summary["by_verdict"].items())
     say(told(lang, "table_rows", table=summary["table"], rows=summary["rows"], counts=counts))
@@ -652,12 +651,12 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         shown = [(p, problem_column(pop, p))
                  for p in (excluded if verbosity() >= VERBOSE else excluded[:20])]
         shortlisted = int(r.composite["shortlisted"].sum())
+        tables = for_writing(r)
+        del r, pop  # the assessment let go of: the tables are written holding them alone
         if client:
-            paths = distributed.write_ranking_parts(r, result, formats, out_dir, staged, lang,
-                                                    template_dir, extra)
+            paths = distributed.write_ranking_parts(tables, result, formats, out_dir, staged,
+                                                    lang, template_dir, extra)
         else:
-            tables = for_writing(r)
-            del r, pop  # the assessment let go of: the tables are written holding them alone
             paths = write_ranking(tables, result, formats, out_dir, lang, template_dir,
                                   split=lambda title, parts: say(told(
                                       lang, "sheet_split", title=title, parts=parts), err=True),

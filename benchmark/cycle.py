@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from benchmark import wording
 from benchmark.audit import canonical, record_hash
@@ -421,13 +422,17 @@ def publish_list(py: ProgrammeYear, day: dt.date) -> dict:
 
 
 def _rows_by_standard(pop) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
+    """The rows of each standard number (in order of first appearance), ascending; all rows
+    under "" when the population has no standard numbers."""
     numbers = pop.fields.get("standard_number")
-    if numbers is not None:  # a text per row, looked up once (a population holds codes)
-        numbers = np.asarray(numbers, dtype=object)
-    for i in range(len(pop)):
-        out.setdefault(str(numbers[i]) if numbers is not None else "", []).append(i)
-    return out
+    if not len(pop):
+        return {}
+    if numbers is None:
+        return {"": list(range(len(pop)))}
+    codes, uniques = pd.factorize(np.asarray(numbers, dtype=object).astype(str))
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    return {str(u): rows.tolist() for u, rows in zip(uniques, np.split(order, ends), strict=True)}
 
 
 def _fingerprint(pop, rows: list[int]) -> str:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,20 @@ from benchmark import thresholds
 from benchmark.catalogue import indicator_set
 from benchmark.engine import assess
 from benchmark.errors import InputError, Problem
-from benchmark.leaders import Ranking, population_tables, rank_population, ranking_warnings
+from benchmark.heap import pinned_heap
+from benchmark.leaders import (
+    COMPOSITE_COLUMNS,
+    Ranking,
+    population_tables,
+    rank_population,
+    ranking_warnings,
+)
 from benchmark.model import Catalogue, Names
 from benchmark.population import ROW_MEMBERS, Population, _concatenate, load_population
+
+if TYPE_CHECKING:
+    from benchmark.engine.assess import Assessment
+    from benchmark.report.ranking import Written
 
 PER_ROW_TABLES = ("composite", "tiers", "excluded")  # a row per table row: written in parts
 GLOB_CHARACTERS = frozenset("*?[")
@@ -227,6 +238,7 @@ def _rank_on_cluster(client: Any, dataset: str, catalogue: Catalogue, set_id: st
                      on, data_dir, mapping, include_superseded: bool, options: dict,
                      ranking: tuple, step,
                      parts_dir) -> tuple[Ranking, list[tuple[str, str]]]:
+    pinned_heap()  # the segments' arrays, used up as joined, go back to the system
     parts = [str(p) for p in dataset_parts(dataset, set_id)]
     args = (_text(data_dir), set_id, _text(mapping))
     read = client.map(split_part, parts, part_offsets(parts), [dataset] * len(parts),
@@ -275,16 +287,17 @@ def gathered(client: Any, futures: list, staged: Callable[[Any], list[tuple[str,
              back: Callable[[Any], None] | None = None) -> list:
     """The results of the workers' `futures`; when one fails, the files the finished ones
     `staged` (taken from a result by `staged`) are removed before the error goes on. `back`
-    is given each result as it comes back (progress), in the order they finish."""
-    try:
-        if back is None:
-            return client.gather(futures)
-        from dask.distributed import as_completed
+    is given each result as it comes back (progress), in the order they finish. The results
+    are fetched one at a time (a segment's ranking is large: the driver holds the bytes of one
+    in transit, not of all)."""
+    from dask.distributed import as_completed
 
+    try:
         got = {}  # each result fetched once, as it comes back
         for future in as_completed(futures):
             got[future.key] = future.result()
-            back(got[future.key])
+            if back is not None:
+                back(got[future.key])
         return [got[f.key] for f in futures]
     except BaseException:
         for f in futures:
@@ -346,6 +359,9 @@ def rank_segment(pieces: list[Population], data_dir: str | None, set_id: str, pr
                         if name in frames])
     r.assessment = replace(a, catalogue=cast(Catalogue, None), context=None, margins={})
     r.excluded = r.excluded.iloc[:0]
+    r.tiers = r.tiers[[c for c in r.tiers if c.startswith("tier_")]]  # identity: the driver's
+    if len(r.composite):
+        r.composite = r.composite[["row", *COMPOSITE_COLUMNS]]
     return r, staged
 
 
@@ -366,19 +382,52 @@ def _pick(x: Any, rows: np.ndarray) -> Any:
 
 
 def _join(items: list[Any], order: np.ndarray | None = None) -> Any:
-    """Per-row values of consecutive pieces as one (`_pick`'s kinds), rows taken in `order`."""
+    """Per-row values of consecutive pieces as one (`_pick`'s kinds), rows taken in `order`.
+    The pieces are used up: each array leaves `items` (and a dict's piece its dict) as it is
+    joined, so that the pieces of a member are let go of once it is joined."""
     x = items[0]
     if x is None:
         return None
     if isinstance(x, dict):
-        return {k: _join([i[k] for i in items], order) for k in x}
+        return {k: _join([i.pop(k) for i in items], order) for k in list(x)}
     if isinstance(x, tuple):
-        return tuple(_join([i[k] for i in items], order) for k in range(len(x)))
+        columns = [[i[k] for i in items] for k in range(len(x))]
+        items.clear()
+        return tuple(_join(column, order) for column in columns)
     if isinstance(x, pd.Categorical):
         joined = pd.api.types.union_categoricals(items)
     else:
         joined = np.concatenate(items, axis=-1)
+    items.clear()
     return joined if order is None else _pick(joined, order)
+
+
+def _population_members(parts: list[Assessment]) -> dict[tuple[str, str], tuple[str, str, int]]:
+    """The indicators' arrays that are their population's own in every segment (an indicator's
+    value and declared interval are the population's values): (indicator, member) → (the
+    population's member, key, element of an interval). They are let go of in the segments
+    here, and taken from the joined population: shared with it as in one process, not joined
+    a second time, and their pieces freed as the population is joined."""
+    def arrays(pop: Population) -> dict[int, tuple[str, str, int]]:
+        out = {id(a): (name, key, 0) for name in ("values", "parameters", "labels")
+               for key, a in getattr(pop, name).items()}
+        out.update({id(a): ("intervals", key, end) for key, pair in pop.intervals.items()
+                    for end, a in enumerate(pair)})
+        return out
+
+    held = [arrays(p.population) for p in parts]
+    shared: dict[tuple[str, str], tuple[str, str, int]] = {}
+    for k, first in parts[0].indicators.items():
+        for f in fields(first):
+            where = {held[i].get(id(getattr(p.indicators[k], f.name)))
+                     for i, p in enumerate(parts)}
+            one = where.pop() if len(where) == 1 else None
+            if one is not None:
+                shared[(k, f.name)] = one
+    for p in parts:
+        for k, name in shared:
+            setattr(p.indicators[k], name, None)
+    return shared
 
 
 def _rows_of(pop: Population, rows: np.ndarray) -> Population:
@@ -404,37 +453,64 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
     """The rankings of a population's segments (in segment order) as the ranking one process
     makes of the whole: the assessment's rows in row order; per indicator and segment tables
     indicator by indicator, segments in order; the tiers in row order, the composite segment by
-    segment; the rows left out and Top Runner compliance computed on the joined assessment."""
+    segment, their identity taken from the joined population as one process takes it
+    (`rank_segment` sends none); the rows left out and Top Runner compliance computed on the
+    joined assessment. The segments' assessments are used up as they are joined (each member
+    let go of once joined): the driver holds one assessment, as one process does."""
     from benchmark.engine.assess import IndicatorAssessment
     from benchmark.engine.rules import RuleOutcome
+    from benchmark.leaders import _ident
 
     parts = [r.assessment for r in rankings]
+    for r in rankings:
+        r.assessment = cast(Any, None)  # held by `parts` alone, let go of as joined
     rows = np.concatenate([p.population.rows for p in parts])
     order = np.argsort(rows, kind="stable")
-    pop = _concatenate([p.population for p in parts], order, keep=True)
+    del rows
+    shared = _population_members(parts)
+    pop = _concatenate([p.population for p in parts], order)
     pop = replace(pop, path=base.path, sha256=base.sha256, excluded=base.excluded,
                   warnings=base.warnings, inputs=base.inputs, rows_read=base.rows_read)
     first = parts[0]
 
-    def joined(objs: list, kind: type) -> Any:
-        return kind(**{f.name: ([] if f.name == "resolved" else
-                                _join([getattr(o, f.name) for o in objs], order)
-                                if _per_row(getattr(objs[0], f.name)) else
-                                getattr(objs[0], f.name)) for f in fields(kind)})
+    def joined(objs: list, kind: type, indicator: str = "") -> Any:
+        out: dict[str, Any] = {}
+        for f in fields(kind):
+            value = getattr(objs[0], f.name)
+            if f.name == "resolved":
+                out[f.name] = []
+            elif (indicator, f.name) in shared:
+                name, key, end = shared[(indicator, f.name)]
+                out[f.name] = (pop.intervals[key][end] if name == "intervals"
+                               else getattr(pop, name)[key])
+            elif _per_row(value):
+                items = [getattr(o, f.name) for o in objs]
+                for o in objs:
+                    setattr(o, f.name, None)
+                out[f.name] = _join(items, order)
+            else:
+                out[f.name] = value
+        return kind(**out)
 
+    def each(name: str) -> Any:
+        items = [getattr(p, name) for p in parts]
+        for p in parts:
+            setattr(p, name, None)
+        return _join(items, order)
+
+    references = sorted({x for p in parts for x in p.references})
     a = replace(first, population=pop, catalogue=catalogue, context=None, margins={},
-                segment_code=_join([p.segment_code for p in parts], order),
-                withdrawn=_join([p.withdrawn for p in parts], order),
-                superseded=_join([p.superseded for p in parts], order),
-                indicators={k: joined([p.indicators[k] for p in parts], IndicatorAssessment)
-                            for k in first.indicators},
-                outcomes={k: joined([p.outcomes[k] for p in parts], RuleOutcome)
-                          for k in first.outcomes},
-                references=sorted({x for p in parts for x in p.references}))
+                segment_code=each("segment_code"), withdrawn=each("withdrawn"),
+                superseded=each("superseded"),
+                indicators={k: joined([p.indicators.pop(k) for p in parts], IndicatorAssessment,
+                                      k) for k in list(first.indicators)},
+                outcomes={k: joined([p.outcomes.pop(k) for p in parts], RuleOutcome)
+                          for k in list(first.outcomes)},
+                references=references)
     for o in a.outcomes.values():  # a score interval is worked out of the joined levels
         if o.score is not None:
-            o.score = replace(o.score, indicators=a.indicators, n=len(rows))
-    rank_of = {r.id: k for k, r in enumerate(first.indicators.values())}
+            o.score = replace(o.score, indicators=a.indicators, n=len(order))
+    rank_of = {r.id: k for k, r in enumerate(a.indicators.values())}
 
     def by_indicator(name: str) -> pd.DataFrame:
         frames = [getattr(r, name) for r in rankings]
@@ -442,19 +518,26 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
         return frame.sort_values("indicator", key=lambda s: s.map(rank_of), kind="stable",
                                  ignore_index=True)
 
+    tiers = _ident(a)  # tier columns of the segments, joined in row order
+    for name in list(rankings[0].tiers):
+        tiers[name] = _join([r.tiers.pop(name).to_numpy() for r in rankings], order)
+    composites = [r.composite for r in rankings if len(r.composite)]
+    if composites:  # segment by segment; its rows' identity from the joined population
+        composite = _ident(a, np.searchsorted(a.population.rows, np.concatenate(
+            [c["row"].to_numpy() for c in composites])))
+        for name in COMPOSITE_COLUMNS:
+            composite[name] = np.concatenate([c.pop(name).to_numpy() for c in composites])
     thresholds_table, saturation = by_indicator("thresholds"), by_indicator("saturation")
     seg_code = {s: k for k, s in enumerate(a.segment_ids)}  # a board's segment in the join
-    composites = [r.composite for r in rankings if len(r.composite)]
     excluded, top_runner = population_tables(a, thresholds_table)
     warnings = ranking_warnings(thresholds_table.to_dict(orient="records"),
                                 saturation.to_dict(orient="records"), rankings[0].method,
                                 rankings[0].settings["saturation"])
     return Ranking(
         assessment=a, method=rankings[0].method, thresholds=thresholds_table,
-        tiers=pd.concat([r.tiers for r in rankings], ignore_index=True).iloc[order]
-        .reset_index(drop=True),
+        tiers=pd.DataFrame(tiers, copy=False),
         suppressed=by_indicator("suppressed"), excluded=excluded,
-        composite=(pd.concat(composites, ignore_index=True) if composites
+        composite=(pd.DataFrame(composite, copy=False) if composites
                    else rankings[0].composite),
         saturation=saturation, top_runner=top_runner,
         board_members=sorted((replace(b, code=seg_code.get(b.segment, -1))
@@ -482,14 +565,15 @@ def discarded_on_error(staged: list[tuple[str, str]]) -> Iterator[None]:
         raise
 
 
-def write_ranking_parts(r: Ranking, result: dict, formats: list[str], out_dir: str | Path,
+def write_ranking_parts(r: Written, result: dict, formats: list[str], out_dir: str | Path,
                         staged: list[tuple[str, str]], lang: str = "zh",
                         template_dir: str | None = None,
                         extra: list[tuple[str, str | bytes]] | None = None) -> list[Path]:
     """`report.ranking.write_ranking`, with the per-row Parquet tables as partitioned datasets:
     the composite and tiers parts the workers `staged` (a part per segment, in segment order)
     and the excluded rows in one part (staged here); all files (and `extra`: the boards) written
-    or none."""
+    or none. Given the tables alone (`leaders.for_writing`), the driver writes them without
+    holding the assessment, as one process does."""
     from benchmark.report import check_formats, write_all
     from benchmark.report.ranking import RANK_FORMATS, ranking_outputs, table_frames, table_parquet
 

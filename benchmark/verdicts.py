@@ -28,14 +28,16 @@ from benchmark.engine.compare import Method
 from benchmark.engine.levels import required_values
 from benchmark.engine.rules import FAIL_REASONS, REASONS
 from benchmark.engine.types import FAIL, NOT_ASSESSABLE, STATUSES, STEP_REASONS, UNKNOWN
+from benchmark.report import frames, xlsx
 
 IDENTITY = ("enterprise", "credit_code", "standard_number", "standard_title", "model")
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 TOP_REASONS = 10
-CHUNK_ROWS = 100_000  # rows of the table in codes made and written at a time: a row group
-# rows of the table in words (CSV, XLSX) made at a time: a multiple of the worksheet's chunk
-# (report/xlsx.py CHUNK_ROWS), so that the XLSX is the bytes of a table made whole
-WORDS_CHUNK_ROWS = 50_000
+# rows of the table in codes made and written at a time: a row group, as every table file has
+CHUNK_ROWS = frames.CHUNK_ROWS
+# rows of the table in words (CSV, XLSX) made at a time: the worksheet's chunk, so that the XLSX
+# is the bytes of a table made whole
+WORDS_CHUNK_ROWS = xlsx.CHUNK_ROWS
 LEVEL_PREFIX = "level:"
 _BLOCKING = frozenset({"level_not_assessable", "no_reference", "indicator_not_declared",
                        "basic_not_declared", "basic_not_assessable", "required_not_declared"})
@@ -473,16 +475,17 @@ def headers(a: Assessment, L: dict, indicator_names: Mapping[str, str]) -> list[
 
 
 def _rows_of(a: Assessment) -> pd.DataFrame:
-    """A frame of the table's row positions, which the writers' chunk loops cut (each chunk
-    then made with `_made`)."""
-    return pd.DataFrame({"at": np.arange(len(a.population), dtype=np.int64)})
+    """A frame of the table's rows holding nothing per row (a range index and one column of a
+    single zero seen at every row), which the writers' chunk loops cut; each chunk is then made
+    from its rows' positions, its index (`_made`)."""
+    return pd.DataFrame({"at": np.broadcast_to(np.int8(0), len(a.population))}, copy=False)
 
 
 def _made(a: Assessment, W: Words, header: list[str] | None = None
           ) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The verdict table of a chunk of `_rows_of` (its headers `header` when given)."""
     def made(chunk: pd.DataFrame) -> pd.DataFrame:
-        at = chunk["at"].to_numpy()
+        at = chunk.index
         table = verdict_table(a, W, slice(int(at[0]), int(at[-1]) + 1) if len(at)
                               else slice(0, 0))
         return table.set_axis(header, axis=1) if header is not None else table
@@ -495,9 +498,7 @@ def csv_writer(a: Assessment, W: Words, header: list[str],
     """The table in the words `W` as a CSV for spreadsheets (report/frames.py: BOM, neutralised,
     streamed: made and written a chunk of rows at a time); `progress(rows)` told the rows
     written so far."""
-    from benchmark.report.frames import write_csv
-
-    return lambda fh: write_csv(_rows_of(a), fh, WORDS_CHUNK_ROWS, progress,
+    return lambda fh: frames.write_csv(_rows_of(a), fh, WORDS_CHUNK_ROWS, progress,
                                 _made(a, W, header))
 
 
@@ -506,9 +507,7 @@ def parquet_writer(a: Assessment, progress: Callable[[int], None] = lambda rows:
     """Parquet with the stable column ids and codes in the cells; text exactly as read (not
     neutralised); one row group per chunk of rows, each made as it is written; `progress(rows)`
     told the rows written."""
-    from benchmark.report.frames import write_parquet
-
-    return lambda fh: write_parquet(_rows_of(a), fh, CHUNK_ROWS, progress,
+    return lambda fh: frames.write_parquet(_rows_of(a), fh, CHUNK_ROWS, progress,
                                     shown=_made(a, CODES))
 
 
@@ -520,8 +519,6 @@ def xlsx_writer(a: Assessment, W: Words, header: list[str], on: dt.date, title: 
     memory, text safe, numbers as numbers, the header row frozen with filters; its rows made a
     chunk at a time), split into parts past the rows a worksheet holds (`split(title, parts)`
     told); `progress(rows)` told the rows written."""
-    from benchmark.report import xlsx
-
     def write(fh: IO[bytes]) -> None:
         sheet = xlsx.RowSheet(title, header, len(a.population),
                               frames=verdict_chunks(a, W, WORDS_CHUNK_ROWS),

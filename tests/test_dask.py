@@ -340,3 +340,39 @@ def test_evaluate_on_dask_refuses_what_it_cannot_write(tmp_path, declarations, e
     result = evaluate(whole, tmp_path / "out", "--dask", "local:1")
     assert result.exit_code == 2 and "dask_needs_dataset" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_the_driver_holds_the_joined_ranking_as_one_process_holds_it(dataset, cluster):
+    """What the driver joins shares as one process's ranking shares: an indicator's value and
+    declared interval are the population's values (not copies of them), and the per-row
+    tables' identity is positions into the joined population's text (none of it sent by the
+    workers); the segments' rankings are used up by the join."""
+    import datetime as dt
+
+    import pyarrow as pa
+    from distributed import Client
+
+    from benchmark.catalogue import load_catalogue
+    from benchmark.distributed import rank_dataset
+    from benchmark.leaders import rank_file
+    from benchmark.population import is_positions
+
+    catalogue = load_catalogue()
+    on = dt.date.fromisoformat(ON)
+    with Client(cluster) as client:
+        r, staged = rank_dataset(dataset, catalogue, ROOM_AC, "leader-selection", on,
+                                 client=client)
+    assert staged == []
+    one = rank_file(sorted((dataset / f"category={ROOM_AC}").glob("*.parquet"))[0], catalogue,
+                    ROOM_AC, "leader-selection", on)
+    for a in (one.assessment, r.assessment):
+        quantities = [i for i in a.indicators.values() if i.id in a.population.values]
+        assert quantities and all(i.value is a.population.values[i.id] and i.lo is i.value
+                                  and i.hi is i.value for i in quantities)
+    def text_of(column: pd.Series) -> int:  # where the text of a column of arrow text lies
+        return pa.array(column.array).buffers()[2].address
+
+    for x in (one, r):  # tiers: the population's own text; composite: positions into it
+        model = pd.Series(x.assessment.population.fields["model"])
+        assert text_of(x.tiers["model"]) == text_of(model)
+        assert is_positions(x.composite["model"])
