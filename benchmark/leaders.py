@@ -227,6 +227,8 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                  if r.cls == "core" and r.label is None and r.sign != 0]
     gate_failed = a.gate_failed
     ctx = _context(a, method_text, k_tiers, seed)
+    # a tier is 0 (none) to k_tiers: one byte, as written, up to 127 tiers (--tiers allows 1000)
+    tier_type = np.int8 if k_tiers <= np.iinfo(np.int8).max else np.int16
     thr_rows, supp_rows, sat_rows = [], [], []
     boards: list[BoardMembers] = []
     tier_table = _ident(a)
@@ -238,7 +240,7 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
         rankable = ~gate_failed & (r.highest != 0)
-        tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=np.int8)
+        tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=tier_type)
         for code, positions in segments.items():
             in_seg = positions[usable[positions]]  # the segment's usable rows, ascending
             if not len(in_seg):

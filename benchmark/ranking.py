@@ -56,7 +56,9 @@ def _places(values) -> tuple[np.ndarray, int]:
     last) and the number of distinct values; whole numbers of a range no wider than the rows
     are placed by counting (no sort), their places in the narrowest integer type."""
     v = np.asarray(values).reshape(-1)
-    whole = v.dtype.kind in "ib" or (v.dtype.kind == "u" and v.dtype.itemsize < 8)
+    if v.dtype.kind == "b":
+        v = v.view(np.uint8)  # yes/no placed as 0 and 1 (a bool array would index as a mask)
+    whole = v.dtype.kind == "i" or (v.dtype.kind == "u" and v.dtype.itemsize < 8)
     if whole and len(v):
         limit = max(len(v), 1 << 16)
         low, high = int(v.min()), int(v.max())

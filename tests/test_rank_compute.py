@@ -11,6 +11,7 @@ import datetime as dt
 import importlib
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,8 @@ from benchmark.engine.assess import segments_of
 from benchmark.engine.types import FAIL
 from benchmark.population import load_population
 from benchmark.report import ranking as report
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SET = "room-air-conditioner"
 ON = dt.date(2026, 11, 23)
@@ -229,3 +232,30 @@ def test_an_unusable_rows_identity_is_held_as_a_position_and_written_as_empty_te
         assert [m for m, u in zip(model, unusable, strict=True) if u] == [""] * unusable.sum()
         assert all(m == text[row] for m, row, u in zip(model, table["row"], unusable,
                                                        strict=True) if not u)
+
+
+def test_more_tiers_than_a_byte_holds_are_written_as_ranked(tmp_path):
+    """`--tiers` allows up to 1000: a tier past 127 is written as it is, not wrapped to a
+    negative number (a tier held in one signed byte), and the summaries count it."""
+    from click.testing import CliRunner
+
+    from benchmark.cli import main
+
+    table = ROOT / "examples" / "populations" / "room-air-conditioners.csv"
+    result = CliRunner().invoke(main, [
+        "rank", str(table), "--set", "room-air-conditioner", "--date", "2026-11-23",
+        "--tiers", "200", "--format", "csv,json", "-o", str(tmp_path), "-q"])
+    assert result.exit_code == 0, result.output
+    tiers = pd.read_csv(tmp_path / "tiers.csv", encoding="utf-8-sig")
+    columns = [c for c in tiers if c.startswith("档：")]
+    assert columns and tiers[columns].to_numpy().min() >= 0
+    assert tiers[columns].to_numpy().max() > 127  # 40 rows, 200 tiers: the worst are past 127
+    assert tiers[columns].to_numpy().max() <= 200
+
+
+def test_joint_code_places_yes_no_columns():
+    """A yes/no column is a key like any other: False before True."""
+    flags = np.array([True, False, True, False])
+    assert ranking.joint_code([flags]).tolist() == [1, 0, 1, 0]
+    assert ranking.joint_code([flags, np.array([3, 1, 2, 1])]).tolist() == \
+        ranking.joint_code([flags.astype(int), np.array([3, 1, 2, 1])]).tolist()

@@ -109,9 +109,11 @@ def distributions(r: Ranking, bins: int = 20) -> list[dict]:
         counts, edges = np.histogram(values, bins=min(bins, max(5, int(np.sqrt(len(values))))))
         tier_of = np.asarray(r.tiers[f"tier_{t.indicator}"])[rows]
         sizes = np.bincount(tier_of, minlength=1)  # rows per tier (0: none)
+        by_tier = np.argsort(tier_of, kind="stable")  # each tier's members in row order
+        ends = np.cumsum(sizes)
         tiers = []
-        for k in (np.flatnonzero(sizes[1:]) + 1).tolist():  # a tier's members in row order
-            members = value[tier_of == k]
+        for k in (np.flatnonzero(sizes[1:]) + 1).tolist():
+            members = value[by_tier[ends[k - 1]:ends[k]]]
             goodness = members * ind.sign
             tiers.append({"tier": k, "n": int(sizes[k]),
                           "best": float(members[np.argmax(goodness)]),
