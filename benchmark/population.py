@@ -1840,7 +1840,7 @@ class _ArrayBuffer(_Buffer):
     """A NumPy array's rows (np.concatenate's result: its dtype, or one both can hold)."""
 
     def __init__(self, dtype: np.dtype, rows: int) -> None:
-        self.data = np.empty(rows, dtype=dtype)
+        self.data = np.empty(rows, dtype=_native(dtype))
         self.size = 0
 
     def add(self, array: np.ndarray) -> None:
@@ -1848,7 +1848,7 @@ class _ArrayBuffer(_Buffer):
         dtype = np.result_type(self.data, array) if array.dtype != self.data.dtype \
             else self.data.dtype
         if end > len(self.data) or dtype != self.data.dtype:
-            grown = np.empty(max(end, len(self.data) * 3 // 2), dtype=dtype)
+            grown = np.empty(max(end, len(self.data) * 3 // 2), dtype=_native(dtype))
             grown[:self.size] = self.data[:self.size]
             self.data = grown
         self.data[self.size:end] = array
@@ -1860,6 +1860,13 @@ class _ArrayBuffer(_Buffer):
         if len(data) > self.size:
             data.resize(self.size, refcheck=False)
         return data
+
+
+def _native(dtype: np.dtype) -> np.dtype:
+    """numpy's own instance of a plain dtype: a dtype unpickled (a piece sent by a Dask worker)
+    is an equal copy, and `np.asarray(x, dtype=float)` of an array of it gives a view, not `x`
+    (an assessment's values would then be copies of the population's)."""
+    return np.dtype(dtype.str) if dtype.fields is None and dtype.metadata is None else dtype
 
 
 class _CodeBuffer(_Buffer):

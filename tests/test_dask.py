@@ -362,9 +362,6 @@ def _dask_ranking(dataset, cluster):
                             dt.date.fromisoformat(ON), client=client)
 
 
-@pytest.mark.xfail(strict=True, reason="a segment ranked from pieces of several workers comes "
-                   "back with its indicators' values not its population's own (after session "
-                   "9's chunk join): the driver joins them as copies (memory, not results)")
 def test_the_driver_shares_the_indicators_values_with_the_joined_population(dataset, cluster):
     r, _ = _dask_ranking(dataset, cluster)
     assert _values_shared(r.assessment)

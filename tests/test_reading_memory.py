@@ -4,6 +4,7 @@ as the table read whole, or as its chunks' populations joined by numpy, pandas a
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 
 import numpy as np
@@ -193,3 +194,23 @@ def test_pieces_joined_as_numpy_pandas_and_pyarrow_join_them():
     taken = reading._concatenate(parts, order, keep=True)
     for path, array in _arrays(taken).items():
         _same_rows(array, expected[path][order])
+
+
+def test_pieces_sent_between_processes_join_into_arrays_numpy_takes_as_they_are(table,
+                                                                                 catalogue):
+    """Pieces unpickled (as a Dask worker receives them) join into arrays of numpy's own
+    dtypes: `np.asarray(values, dtype=float)`, which the assessment does, gives the joined
+    array itself, not a view of it (the assessment's values are the population's own)."""
+    import pickle
+
+    from benchmark.engine.assess import assess
+
+    pop = load_population(table, catalogue, "room-air-conditioner")
+    half = len(pop) // 2
+    pieces = [pickle.loads(pickle.dumps(reading._concatenate([pop], np.arange(a, b))))
+              for a, b in ((0, half), (half, len(pop)))]
+    joined = reading._concatenate(pieces)
+    for values in joined.values.values():
+        assert np.asarray(values, dtype=float) is values
+    a = assess(joined, catalogue, "leader", dt.date(2026, 11, 23))
+    assert all(a.indicators[k].value is v for k, v in joined.values.items())
