@@ -484,24 +484,21 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
                 out[f.name] = (pop.intervals[key][end] if name == "intervals"
                                else getattr(pop, name)[key])
             elif _per_row(value):
-                items = [getattr(o, f.name) for o in objs]
-                for o in objs:
-                    setattr(o, f.name, None)
-                out[f.name] = _join(items, order)
+                out[f.name] = used_up(objs, f.name)
             else:
                 out[f.name] = value
         return kind(**out)
 
-    def each(name: str) -> Any:
-        items = [getattr(p, name) for p in parts]
-        for p in parts:
-            setattr(p, name, None)
+    def used_up(objs: list, name: str) -> Any:  # joined, and let go of in the segments
+        items = [getattr(o, name) for o in objs]
+        for o in objs:
+            setattr(o, name, None)
         return _join(items, order)
 
     references = sorted({x for p in parts for x in p.references})
     a = replace(first, population=pop, catalogue=catalogue, context=None, margins={},
-                segment_code=each("segment_code"), withdrawn=each("withdrawn"),
-                superseded=each("superseded"),
+                segment_code=used_up(parts, "segment_code"),
+                withdrawn=used_up(parts, "withdrawn"), superseded=used_up(parts, "superseded"),
                 indicators={k: joined([p.indicators.pop(k) for p in parts], IndicatorAssessment,
                                       k) for k in list(first.indicators)},
                 outcomes={k: joined([p.outcomes.pop(k) for p in parts], RuleOutcome)

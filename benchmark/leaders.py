@@ -550,20 +550,14 @@ def _narrow(values: np.ndarray, most: int) -> np.ndarray:
 
 def as_written(frame: pd.DataFrame) -> pd.DataFrame:
     """A table (or a chunk of its rows) with its columns as written: positions into the
-    population's text as the text itself ("" for a null position: a row with none,
-    `_arrow_rows`), the integer columns held narrower (`WRITTEN_TYPES`) in the type they are
-    written as; else `frame` itself."""
+    population's text as the text itself (`population.decoded`), the integer columns held
+    narrower (`WRITTEN_TYPES`) in the type they are written as; else `frame` itself."""
     wider = {c: t for c, t in WRITTEN_TYPES.items()
              if c in frame and frame[c].dtype.kind == "i" and frame[c].dtype != t}
-    text = {c: _filled(decoded(frame[c])) for c in frame if is_positions(frame[c])}
+    text = {c: decoded(frame[c]) for c in frame if is_positions(frame[c])}
     if text:
         frame = frame.assign(**text)
     return frame.astype(wider) if wider else frame
-
-
-def _filled(column: pd.Series) -> pd.Series:
-    """A column of text with "" for a missing cell (none when there is none missing)."""
-    return column.fillna("") if column.hasnans else column
 
 
 def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:

@@ -1154,13 +1154,17 @@ def is_positions(column: pd.Series) -> bool:
 
 def decoded(column: pd.Series) -> pd.Series:
     """A column of positions into text (`is_positions`) as the text itself (arrow-backed, as a
-    population holds such a field); another column as it is."""
+    population holds such a field; "" for a null position: a row with none); another column
+    as it is."""
     if not is_positions(column):
         return column
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.cast(pa.array(column.array), column.dtype.pyarrow_dtype.value_type)
+    positions = pa.array(column.array)
+    text = pc.cast(positions, column.dtype.pyarrow_dtype.value_type)
+    if positions.null_count:
+        text = pc.fill_null(text, "")
     return pd.Series(pd.arrays.ArrowStringArray(text, dtype=pd.StringDtype("pyarrow",
                                                                            na_value=np.nan)),
                      index=column.index, name=column.name)
