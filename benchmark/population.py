@@ -1346,6 +1346,34 @@ def to_canonical(values: np.ndarray, codes: np.ndarray | None, pairs: np.ndarray
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
+    """The numbers of a text column (NaN where a cell is not a plain number): a column of arrow
+    strings that are all numbers arrow reads (`_arrow_numbers`) in one cast, another as
+    `_numbers_of_texts` reads it — the same values either way."""
+    arrow = _arrow_strings(series)
+    numbers = None if arrow is None else _arrow_numbers(arrow)
+    return _numbers_of_texts(series) if numbers is None else numbers
+
+
+def _arrow_numbers(arrow) -> np.ndarray | None:
+    """The numbers of arrow strings, NaN for a missing cell, when every cell is one arrow's
+    cast reads as a finite number (None otherwise): a decimal number, signed or not, with or
+    without an exponent — a form Python's `float` and pd.to_numeric read too, to the same
+    value (both arrow's parser and `float` round correctly); anything else ("inf", " 5.2",
+    "≥5.20") is left to `_numbers_of_texts`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        cast = pc.cast(arrow, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    numbers = np.array(cast.to_numpy(zero_copy_only=False))  # its own (arrow's is read-only)
+    if np.count_nonzero(~np.isfinite(numbers)) != cast.null_count:
+        return None  # a cell read as infinite or NaN ("inf", "nan"): not a plain number
+    return numbers
+
+
+def _numbers_of_texts(series: pd.Series) -> np.ndarray:
     """The numbers of a text column (NaN where a cell is not a plain number), converting each
     distinct cell once: an export repeats a few hundred values over a million rows. Which cells
     are numbers is pd.to_numeric's decision; their values are Python's `float` of the text,
