@@ -30,8 +30,7 @@ from concurrent.futures import Future
 from contextlib import closing, contextmanager, nullcontext
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field, replace
-from dataclasses import fields as dataclass_fields
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -861,9 +860,10 @@ def _file_sha256(source: Path | bytes) -> Future[str]:
             if isinstance(source, bytes):
                 h.update(source)
             else:
+                piece = memoryview(bytearray(8 << 20))  # one buffer, read into again and again
                 with source.open("rb") as fh:
-                    for piece in iter(lambda: fh.read(8 << 20), b""):
-                        h.update(piece)
+                    while size := fh.readinto(piece):
+                        h.update(piece[:size])
             digest.set_result(h.hexdigest())
         except OSError as exc:
             digest.set_exception(exc)
@@ -990,6 +990,7 @@ def _check_width(width: int, display: str, at_least: bool = False) -> None:
 # --- which column is which ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # headers × spellings × unit suffixes: the same few texts again
 def _key(text: str) -> str:
     return re.sub(r"[\s_]+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
 
@@ -1637,14 +1638,22 @@ def _population_of_frame(frame: pd.DataFrame, iset: IndicatorSet, columns: list[
 def _placed(problem: Problem, display: str, source: str, rows: np.ndarray,
             header_line: int) -> list[Problem]:
     """`problem` at each of `rows` (data rows, 1 = the first) of column `source`, as
-    `problem.at(display, "/row/source", line)` places it (what it already says kept), made by
-    keyword from its fields, not a dataclass copy per row."""
-    known = {f.name: getattr(problem, f.name) for f in dataclass_fields(Problem)}
-    known["file"] = problem.file or display
-    pointer, line = known.pop("pointer"), known.pop("line")
-    return [Problem(**known, pointer=f"/{row}/{source}" if pointer is None else pointer,
-                    line=row + header_line if line is None else line)
-            for row in rows.tolist()]
+    `problem.at(display, "/row/source", line)` places it (what it already says kept): the
+    problem made once with the file, then a copy of its fields per row with the row's pointer
+    and line (a frozen dataclass's constructor per row costs three times as much; tens of
+    thousands of rows of a large table are unusable)."""
+    placed = replace(problem, file=problem.file or display)
+    members = placed.__dict__
+    pointer, line = members["pointer"], members["line"]
+    made = object.__new__
+    out = []
+    for row in rows.tolist():
+        copy = made(Problem)
+        copy.__dict__.update(members)  # the fields in their order (`Problem.as_dict`'s)
+        copy.__dict__["pointer"] = f"/{row}/{source}" if pointer is None else pointer
+        copy.__dict__["line"] = row + header_line if line is None else line
+        out.append(copy)
+    return out
 
 
 def _intervals(series: pd.Series, unit_series: pd.Series | None, column: Column, ind: Indicator,

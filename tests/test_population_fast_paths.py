@@ -69,7 +69,11 @@ def test_excluded_rows_placed_in_one_pass_equal_problem_at():
                       pointer="/9/code", line=4, severity="warning")
     for problem in (fresh, located):
         expected = [problem.at("table.csv", f"/{r}/apf [W/W]", r + 2) for r in rows.tolist()]
-        assert _placed(problem, "table.csv", "apf [W/W]", rows, 2) == expected
+        placed = _placed(problem, "table.csv", "apf [W/W]", rows, 2)
+        assert placed == expected
+        assert [list(p.as_dict().items()) for p in placed] == \
+            [list(p.as_dict().items()) for p in expected]  # the JSON's keys in the same order
+        assert [hash(p) for p in placed] == [hash(p) for p in expected]
 
 
 def test_credit_code_cells_that_read_alike_are_checked_once(tmp_path, monkeypatch):
