@@ -1412,7 +1412,9 @@ def _quantities(series: pd.Series, unit_series: pd.Series | None, column: Column
         text_rows = np.zeros(n, dtype=bool)
     else:
         raw = _numbers(series)
-        text_rows = np.isnan(raw) & series.notna().to_numpy()
+        text_rows = np.isnan(raw)  # and not empty: cells that are not plain numbers
+        if text_rows.any():
+            text_rows &= series.notna().to_numpy()
     values = to_canonical(raw, codes, pairs)
     nonfinite = np.isinf(raw)
     if nonfinite.any():
