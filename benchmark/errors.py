@@ -99,6 +99,26 @@ class Dimensionality(str):
 _DIMENSION_NAME = re.compile(r"\[\w*\]|\bdimensionless\b")
 
 
+class Term(str):
+    """Terms of a section of reports/labels.yaml (the JSON types, …) as a value of a problem's
+    wording, given by their codes: in English the codes joined by " or " ("string or number"),
+    in a line in another language each in its words, joined by the section's `or`
+    (`worded`)."""
+
+    section: str
+    codes: tuple[str, ...]
+
+    def __new__(cls, section: str, *codes: str) -> Term:
+        self = super().__new__(cls, " or ".join(codes))
+        self.section, self.codes = section, codes
+        return self
+
+    def worded(self, words: Mapping[str, str]) -> str:
+        """The terms in `words` (one section of one language's labels), a code without words
+        as it is."""
+        return str(words.get("or", " or ")).join(str(words.get(c, c)) for c in self.codes)
+
+
 class BenchmarkError(Exception):
     """Base class of every error the engine raises on purpose."""
 

@@ -24,7 +24,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from benchmark.errors import FormulaError, Problem
+from benchmark.errors import FormulaError, Hint, Problem, Term
 
 ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
     {"log10", "ln", "log", "exp", "sqrt", "abs", "min", "max", "where", "piecewise"}
@@ -80,7 +80,8 @@ class Formula:
                 code="formula_parameter_missing",
                 message=f"formula {_excerpt(self.source)}: no value given for parameter(s) "
                         f"{', '.join(missing)}",
-                hint=f"the formula uses {', '.join(sorted(self.names))}",
+                hint=Hint(f"the formula uses {', '.join(sorted(self.names))}", "formula_uses",
+                          names=", ".join(sorted(self.names))),
             ))
         env: dict[str, np.ndarray] = {}
         for name in self.names:
@@ -126,7 +127,8 @@ def compile_formula(source: str, parameters: Iterable[str]) -> Formula:
     except (SyntaxError, ValueError) as exc:
         _fail("formula_syntax", f"formula {_excerpt(source)} is not a valid expression: "
                                 f"{getattr(exc, 'msg', None) or exc}",
-              hint=f"allowed: {_ALLOWED_SYNTAX}")
+              hint=Hint(f"allowed: {_ALLOWED_SYNTAX}", "formula_allowed",
+                        functions=", ".join(sorted(ALLOWED_FUNCTIONS))))
     except (RecursionError, MemoryError):
         _fail("formula_too_complex", f"formula {_excerpt(source)} is too deeply nested to parse")
     _check_size(source, tree.body)
@@ -243,7 +245,7 @@ class _Compiler:
     def name(self, node: ast.Name) -> _Eval:
         name = node.id
         if name not in self.declared:
-            declared = ", ".join(sorted(self.declared)) or "none"
+            declared = ", ".join(sorted(self.declared)) or Term("formula_terms", "none")
             known = sorted((self.declared | ALLOWED_FUNCTIONS) - {name})
             close = difflib.get_close_matches(name, known)
             hint = f"declared parameters: {declared}"
@@ -251,8 +253,12 @@ class _Compiler:
                 hint += f"; did you mean {' or '.join(close)}?"
             if name in ALLOWED_FUNCTIONS:
                 hint += f"; {name} is a function: call it as {name}(...)"
+            code = "formula_declared" + ("_close" if close else "") + \
+                ("_function" if name in ALLOWED_FUNCTIONS else "")
             raise self.error("formula_name_unknown", node, "unknown name",
-                             "only declared parameters and called functions may appear", hint)
+                             "only declared parameters and called functions may appear",
+                             Hint(hint, code, declared=declared, matches=", ".join(close),
+                                  name=name))
         self.used.add(name)
         return lambda env: env[name]
 

@@ -119,13 +119,16 @@ class RankingTables:
     writing a large ranking holds the tables alone (`for_writing`)."""
 
     tables: dict[str, pd.DataFrame]
+    # the unusable rows' problems (the excluded table holds their code and English message):
+    # what their words in another language are made from (`report.ranking.unusable_problems`)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def for_writing(r: Ranking) -> RankingTables:
     """The tables of `r` as written, for the writers once the summaries and boards are made:
     dropping `r` then lets go of the assessment's arrays (levels, margins, values per
     indicator) and of the population's values before the tables are written."""
-    return RankingTables(r.tables)
+    return RankingTables(r.tables, r.assessment.population.excluded)
 
 
 TABLES = ("composite", "tiers", "thresholds", "excluded", "suppressed", "saturation", "top_runner")

@@ -8,6 +8,7 @@ that YAML would otherwise overwrite silently. Schema validation reports every vi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -24,7 +25,7 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from benchmark.errors import InputError, Problem
+from benchmark.errors import Hint, InputError, Problem, Term, worded
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -55,9 +56,11 @@ class Document:
             pointer = pointer.rsplit("/", 1)[0]
 
     def problem(self, code: str, message: str, pointer: str = "", hint: str | None = None,
-                severity: str = "error") -> Problem:
+                severity: str = "error", **wording: Any) -> Problem:
+        """A problem at `pointer` of this document (`wording`: its message's code and values,
+        `errors.worded`)."""
         return Problem(code=code, message=message, file=self.path, pointer=pointer or "",
-                       line=self.line(pointer), hint=hint, severity=severity)
+                       line=self.line(pointer), hint=hint, severity=severity, **wording)
 
 
 def pointer_join(pointer: str, key: Any) -> str:
@@ -339,10 +342,48 @@ def file_sha256(path: str | Path) -> str:
 def not_a_file(display: str, mode: int) -> Problem:
     """A folder, device, FIFO or socket where a file is expected: refused before it is read (a
     device or a FIFO could be read forever)."""
-    kind = "a folder" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or \
-        stat.S_ISBLK(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "not a file"
+    kind, code = ("a folder", "path_folder") if stat.S_ISDIR(mode) else \
+        ("a device", "path_device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+        ("a FIFO (named pipe)", "path_fifo") if stat.S_ISFIFO(mode) else \
+        ("not a file", "path_other")
     return Problem("file_not_regular", f"{kind}, not a regular file", file=display,
-                   hint="give a YAML, JSON or table file")
+                   hint=Hint("give a YAML, JSON or table file", "give_file"), **worded(code))
+
+
+def no_such_file(display: str) -> Problem:
+    """A path where there is no file."""
+    return Problem("file_not_found", "no such file", file=display, **worded("no_such_file"))
+
+
+_OS_REASONS = {errno.EACCES: "no_permission", errno.EPERM: "no_permission"}
+
+
+def unreadable_file(display: str, exc: OSError) -> Problem:
+    """A file the system refused to read: its words (`strerror`) in English, in another language
+    the words of its error number where they are known (`_OS_REASONS`), else the system's."""
+    reason = exc.strerror or str(exc)
+    return Problem("file_unreadable", reason, file=display,
+                   **worded(_OS_REASONS.get(exc.errno or 0, "system_said"), reason=reason))
+
+
+def empty_file(display: str, blank: bool = False) -> Problem:
+    """A file of no bytes (`blank`: of no text but white space)."""
+    return Problem("file_empty", "the file is empty", file=display,
+                   **worded("blank_file" if blank else "zero_bytes"))
+
+
+def too_large_file(display: str, size: int, limit: int, table: bool = False) -> Problem:
+    """A file over the limit of its kind (`table`: a table, with BENCHMARK_MAX_TABLE_BYTES)."""
+    if table:
+        return Problem("file_too_large", f"file is {size:,} bytes; the limit for a table is "
+                       f"{limit:,}", file=display,
+                       hint=Hint("split the table, or set BENCHMARK_MAX_TABLE_BYTES",
+                                 "split_table"), **worded("table_too_large", size=size,
+                                                          limit=limit))
+    return Problem("file_too_large", f"file is {size:,} bytes; the limit is {limit:,}",
+                   file=display, hint=Hint("split the file or check that it is the right one",
+                                           "split_file"),
+                   **worded("file_too_large", size=size, limit=limit))
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem]]:
@@ -350,31 +391,28 @@ def read_text(path: Path, display: str) -> tuple[str | None, bytes, list[Problem
     try:
         info = path.stat()
     except FileNotFoundError:
-        return None, b"", [Problem("file_not_found", "no such file", file=display)]
+        return None, b"", [no_such_file(display)]
     except OSError as exc:
-        return None, b"", [Problem("file_unreadable", exc.strerror or str(exc), file=display)]
+        return None, b"", [unreadable_file(display, exc)]
     if not stat.S_ISREG(info.st_mode):
         return None, b"", [not_a_file(display, info.st_mode)]
     size = info.st_size
     if size > MAX_BYTES:
-        return None, b"", [Problem("file_too_large",
-                                   f"file is {size:,} bytes; the limit is {MAX_BYTES:,}",
-                                   file=display,
-                                   hint="split the file or check that it is the right one")]
+        return None, b"", [too_large_file(display, size, MAX_BYTES)]
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, b"", [Problem("file_unreadable", exc.strerror or str(exc), file=display)]
+        return None, b"", [unreadable_file(display, exc)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, raw, [Problem("file_encoding",
-                                   f"not UTF-8 text (byte {exc.start}: "
-                                   f"{raw[exc.start:exc.start + 1]!r})",
+        byte = repr(raw[exc.start:exc.start + 1])
+        return None, raw, [Problem("file_encoding", f"not UTF-8 text (byte {exc.start}: {byte})",
                                    file=display, line=raw.count(b"\n", 0, exc.start) + 1,
-                                   hint="save the file as UTF-8")]
+                                   hint=Hint("save the file as UTF-8", "save_utf8"),
+                                   **worded("not_utf8", at=exc.start, byte=byte))]
     if not text.strip():
-        return None, raw, [Problem("file_empty", "the file is empty", file=display)]
+        return None, raw, [empty_file(display, blank=bool(raw))]
     return text, raw, []
 
 
@@ -423,7 +461,8 @@ def read_document(path: str | Path, display: str | None = None
     try:
         loader, node = _compose(text)
         if node is None:
-            return None, [Problem("file_empty", "the document is empty", file=display)]
+            return None, [Problem("file_empty", "the document is empty", file=display,
+                                  **worded("no_document"))]
         _expanded_size(node, {})
         _walk_nodes(node, "", lines, problems, display)
         data = loader.construct_document(node)
@@ -505,23 +544,69 @@ def schema_problems(doc: Document, schema: str) -> list[Problem]:
             if key in seen:
                 continue
             seen.add(key)
-            message = leaf.message
-            if len(message) > 300:
-                message = message[:297] + "..."
-            problems.append(doc.problem(f"schema_{leaf.validator}", message, pointer,
-                                        hint=_schema_hint(leaf)))
+            problems.append(doc.problem(f"schema_{leaf.validator}", _clipped(leaf.message),
+                                        pointer, hint=_schema_hint(leaf), **_schema_said(leaf)))
     return problems
+
+
+SHOWN_CHARS = 300  # of a schema violation's message, and of a value its wording shows
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
+
+
+def _shown(value: Any) -> str:
+    """A value of a document as a schema violation's wording shows it: a text in quotes, else
+    as JSON writes it."""
+    if isinstance(value, str):
+        return f"“{_clipped(value)}”"
+    return _clipped(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _schema_hint(error) -> str | None:
     if error.validator == "enum":
-        return "one of: " + ", ".join(map(str, error.validator_value))
+        choices = ", ".join(map(str, error.validator_value))
+        return Hint("one of: " + choices, "one_of", choices=choices)
     if error.validator == "additionalProperties" and isinstance(error.schema, dict):
-        allowed = sorted(error.schema.get("properties", {}))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
         if allowed:
-            return "allowed keys: " + ", ".join(allowed)
+            return Hint("allowed keys: " + allowed, "allowed_keys", choices=allowed)
     if error.validator == "format" and error.validator_value == "date":
-        return "write dates as YYYY-MM-DD"
+        return Hint("write dates as YYYY-MM-DD", "date_form")
     if error.validator == "oneOf" and isinstance(error.schema, dict):
         return error.schema.get("description")  # what the forms are, e.g. a text's two forms
     return None
+
+
+_LIMITS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
+           "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
+
+
+def _schema_said(error) -> dict[str, Any]:
+    """The wording of a common kind of schema violation in labels.yaml (`problem_messages`
+    `schema_<kind>`) and the values it takes, as `Problem` fields (`errors.worded`); {} for
+    the rarer kinds, told as jsonschema words them."""
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    code = f"schema_{kind}"
+    if kind == "required":
+        key = next((k for k in expected if f"{k!r} is a required property" == error.message),
+                   None)
+        return worded(code, key=key) if key is not None else {}
+    if kind == "type":
+        types = (expected,) if isinstance(expected, str) else tuple(expected)
+        return worded(code, value=_shown(value), types=Term("json_types", *types))
+    if kind in ("enum", "oneOf", "anyOf"):
+        return worded(code, value=_shown(value))
+    if kind == "additionalProperties" and isinstance(value, dict) and expected is False:
+        known = error.schema.get("properties", {})
+        return worded(code, keys=", ".join(str(k) for k in value if k not in known))
+    if kind in _LIMITS:
+        return worded(code, value=_shown(value), limit=expected)
+    if kind == "pattern":
+        return worded(code, value=_shown(value), pattern=expected)
+    if kind == "const":
+        return worded(code, expected=_shown(expected))
+    if kind == "format" and expected == "date":
+        return worded("not_a_date", text=str(value))
+    return {}

@@ -40,15 +40,19 @@ import pandas as pd
 from benchmark import units
 from benchmark.catalogue import close, indicator_set
 from benchmark.credit_code import check_credit_code
-from benchmark.errors import BenchmarkError, InputError, Problem, worded
+from benchmark.errors import BenchmarkError, Hint, InputError, Problem, worded
 from benchmark.heap import arrow_released, pinned_heap, reused_heap
 from benchmark.loading import (
     byte_size_setting,
+    empty_file,
+    no_such_file,
     not_a_file,
     printable,
     read_document,
     row_count_setting,
     schema_problems,
+    too_large_file,
+    unreadable_file,
 )
 from benchmark.model import Catalogue, Indicator, IndicatorSet, Parameter, category_key
 
@@ -206,24 +210,24 @@ def read_table_chunks(path: str | Path, *, encoding: str | None = None, sheet: s
         try:
             info = path.stat()
         except FileNotFoundError:
-            raise InputError(Problem("file_not_found", "no such file", file=display)) from None
+            raise InputError(no_such_file(display)) from None
         except OSError as exc:
-            raise InputError(Problem("file_unreadable", exc.strerror or str(exc), file=display)
-                             ) from None
+            raise InputError(unreadable_file(display, exc)) from None
         if not stat.S_ISREG(info.st_mode):  # a FIFO or a device could be read forever
             raise InputError(not_a_file(display, info.st_mode))
         size = info.st_size
     chunked = str(path) != STDIN and suffix in (".csv", ".tsv", ".txt", ".parquet")
     if size > limit and not (chunked and limit_given is None):
-        raise InputError(Problem("file_too_large", f"file is {size:,} bytes; the limit for a table "
-                                 f"is {limit:,}", file=display,
-                                 hint="split the table, or set BENCHMARK_MAX_TABLE_BYTES"))
+        raise InputError(too_large_file(display, size, limit, table=True))
     if size == 0:
-        raise InputError(Problem("file_empty", "the file is empty", file=display))
+        raise InputError(empty_file(display))
     if suffix.lstrip(".") not in INPUT_FORMATS:
         raise InputError(Problem("table_format_unknown", f"{suffix or 'no suffix'} is not a "
                                  "table format", file=display,
-                                 hint="use .csv, .tsv, .txt, .xlsx or .parquet"))
+                                 hint=Hint("use .csv, .tsv, .txt, .xlsx or .parquet",
+                                           "table_suffixes"),
+                                 **worded("suffix_unknown" if suffix else "no_suffix",
+                                          suffix=suffix)))
     digest = _file_sha256(source)
 
     def opened():

@@ -242,13 +242,21 @@ def display(text: str) -> str:
     return text.strip()
 
 
-def _not_linear(from_unit: str, to_unit: str, indicator: str | None, why: str) -> UnitError:
+def _not_linear(from_unit: str, to_unit: str, indicator: str | None, why: str,
+                pint_said: str | None = None) -> UnitError:
+    """A conversion that is no factor and offset: `why` in English; `pint_said`, pint's own
+    words where it refused (in another language quoted as pint's, else the conversion is
+    logarithmic: labels.yaml `not_linear_pint`, `not_linear_logarithmic`)."""
     where = f" for {indicator!r}" if indicator else ""
+    said = worded("not_linear_logarithmic", unit=from_unit, canonical=to_unit) \
+        if pint_said is None else worded("not_linear_pint", unit=from_unit, canonical=to_unit,
+                                         reason=pint_said)
     return UnitError(Problem(
         code="unit_not_linear",
         message=(f"cannot convert {from_unit!r} to {to_unit!r}{where}: {why}, "
                  "not a plain factor and offset"),
-        hint=f"give the value in {to_unit!r} directly",
+        hint=Hint(f"give the value in {to_unit!r} directly", "value_in_unit",
+                  canonical=to_unit), **said,
     ))
 
 
@@ -276,11 +284,12 @@ def _compute(from_unit: str, to_unit: str, indicator: str | None) -> tuple[float
         with np.errstate(all="ignore"):
             y = np.asarray(ureg.Quantity(points, source).to(target).magnitude, dtype=np.float64)
     except (pint.OffsetUnitCalculusError, pint.LogarithmicUnitCalculusError) as exc:
-        raise _not_linear(from_unit, to_unit, indicator, f"pint refuses ({exc})") from None
+        raise _not_linear(from_unit, to_unit, indicator, f"pint refuses ({exc})",
+                          str(exc)) from None
     except Exception as exc:
-        raise _not_linear(from_unit, to_unit, indicator,
-                          f"pint cannot convert it ({str(exc)[:80] or type(exc).__name__})"
-                          ) from None
+        said = str(exc)[:80] or type(exc).__name__
+        raise _not_linear(from_unit, to_unit, indicator, f"pint cannot convert it ({said})",
+                          said) from None
     offset, factor = float(y[0]), float((y[2] - y[0]) / 100.0)
     scale = max(abs(offset), abs(factor), abs(y[1]))
     if not np.all(np.isfinite(y)) or abs(y[1] - (offset + factor)) > 1e-9 * scale:

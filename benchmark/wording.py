@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from benchmark.errors import Dimensionality, Problem
+from benchmark.errors import Dimensionality, Problem, Term
 
 LANGS = ("zh", "en")
 
@@ -81,11 +81,15 @@ def problem_said(problem: Problem, words: Mapping[str, Any]) -> tuple[str, str |
     `report.labels` gives them): from `problem_messages` and `reading_hints` where the problem
     has their codes (`Problem.message_code`, `hint_code`), else as the engine wrote them. Its
     values are shown with control characters escaped, a pint dimensionality with its names in
-    `dimensions`."""
+    `dimensions`, a `Term` in the words of its section."""
     from benchmark.loading import printable
 
-    values = {k: printable(v.worded_names(words["dimensions"]) if isinstance(v, Dimensionality)
-                           else v, True) if isinstance(v, str) else v
+    def shown(v: str) -> str:
+        if isinstance(v, Dimensionality):
+            return v.worded_names(words["dimensions"])
+        return v.worded(words.get(v.section) or {}) if isinstance(v, Term) else v
+
+    values = {k: printable(shown(v), True) if isinstance(v, str) else v
               for k, v in problem.params}
     message = words["problem_messages"][problem.message_code].format(**values) \
         if problem.message_code else problem.message

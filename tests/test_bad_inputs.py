@@ -292,7 +292,7 @@ def test_oversized_file_refused_from_its_size(size, tmp_path, monkeypatch):
     monkeypatch.undo()
     assert result.exit_code == 2, result.output
     assert located(result.output, str(big), "file_too_large")
-    assert f"{size:,} bytes" in result.output
+    assert f"{size:,} 字节" in result.output  # the size told (in zh: the default --lang)
     assert opened == []
     assert list(out.iterdir()) == []
 

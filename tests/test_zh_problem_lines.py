@@ -13,9 +13,11 @@ cell, and the example room-AC declaration line by line, and run through click's 
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -354,3 +356,35 @@ def test_a_declaration_s_other_problems_are_told_in_zh(tmp_path):
         assert not re.search(r"[\u4e00-\u9fff]", told_at(en, pointer).replace("'否'", "")), line
     assert particulars(told_at(en, "/indicators/apff")) == (
         f"category '{SET}' has no indicator 'apff' (hint: did you mean 'apf'?)")
+
+
+def test_an_unusable_rows_problem_in_the_zh_ranking_files_says_its_particulars(cells, tmp_path):
+    """`rank` under --lang zh: excluded.csv, the workbook's sheet of excluded rows, and the
+    Markdown and HTML summaries word an unusable row's problem with its particulars in zh (the
+    cell as written), as its command line does; under en the engine's English message as before.
+    Each distinct problem is worded once, whatever the rows holding it."""
+    for lang in ("zh", "en"):
+        run("rank", str(cells), "--set", SET, "--date", DATE, "--lang", lang, "--format",
+            "csv,md,html,xlsx", "-o", str(tmp_path / lang))
+    R = labels("zh")["ranking"]
+    shown = pd.read_csv(tmp_path / "zh" / "excluded.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig").set_index(R["columns"]["row"])
+    english = pd.read_csv(tmp_path / "en" / "excluded.csv", dtype=str, keep_default_na=False,
+                          encoding="utf-8-sig").set_index("Row")
+    book = openpyxl.load_workbook(tmp_path / "zh" / "ranking.xlsx", read_only=True)
+    sheet = [list(row) for row in book[R["sheet_excluded"]].iter_rows(values_only=True)]
+    in_book = {str(row[0]): row[-1] for row in sheet[1:]}
+    summary = (tmp_path / "zh" / "ranking.zh.md").read_text(encoding="utf-8")
+    page = (tmp_path / "zh" / "ranking.zh.html").read_text(encoding="utf-8")
+    for row, (_, _, code, quoted) in CELLS.items():
+        reason = shown.loc[str(row + 1), R["columns"]["reason"]]
+        assert in_book[str(row + 1)] == reason
+        words = labels("zh")["problems"][code]
+        said = reason.split(f"[{code}] ", 1)[1].split("：", 1)[1]  # after the column
+        assert said.startswith(f"{words}（") and f"“{quoted}”" in said, reason
+        assert not ENGLISH.findall(QUOTED.sub("", said)), reason
+        unescaped = reason.split("：", 1)[1].replace("\\", "")  # Markdown escapes: \[ \_ \*
+        assert unescaped in summary.replace("\\", "")
+        assert html.escape(said, quote=False) in page
+        assert "cannot read" not in reason and "[W·h/W·h]" not in QUOTED.sub("", said)
+    assert english.loc["11", "Reason"].endswith("cannot read the requirement 'abc'")

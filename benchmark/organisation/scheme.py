@@ -29,7 +29,7 @@ import numpy as np
 
 from benchmark.catalogue import text_form
 from benchmark.credit_code import check_credit_code
-from benchmark.errors import InputError, Problem
+from benchmark.errors import Hint, InputError, Problem, worded
 from benchmark.loading import (
     Document,
     non_finite_problems,
@@ -381,7 +381,9 @@ def assessment_from_document(doc: Document, scheme: Scheme) -> Assessment:
         if criterion is None:
             problems.append(doc.problem("criterion_unknown", f"scheme {scheme.id!r} has no "
                                         f"criterion {cid!r}", pointer,
-                                        _nearest(cid, list(by_id))))
+                                        _nearest(cid, list(by_id)),
+                                        **worded("no_such_criterion", scheme=scheme.id,
+                                                 id=cid)))
             continue
         known = {e.id for e in criterion.evidence}
         own = entry.get("self") or {}
@@ -394,17 +396,23 @@ def assessment_from_document(doc: Document, scheme: Scheme) -> Assessment:
         evidence = own.get("evidence") or {}
         for ident in evidence:
             if ident not in known:
+                choices = ", ".join(sorted(known))
                 problems.append(doc.problem("evidence_unknown", f"criterion {cid!r} requires no "
                                             f"evidence {ident!r}",
                                             pointer_join(pointer + "/self/evidence", ident),
-                                            "one of: " + ", ".join(sorted(known)) if known
-                                            else "this criterion requires no evidence"))
+                                            Hint("one of: " + choices, "one_of", choices=choices)
+                                            if known else Hint("this criterion requires no "
+                                                               "evidence", "no_evidence"),
+                                            **worded("evidence_not_required", criterion=cid,
+                                                     id=ident)))
         out.self_evidence[cid] = {k: v for k, v in evidence.items() if k in known}
         for k, ident in enumerate(review.get("evidence_not_found") or []):
             if ident not in known:
                 problems.append(doc.problem("evidence_unknown", f"criterion {cid!r} requires no "
                                             f"evidence {ident!r}",
-                                            f"{pointer}/review/evidence_not_found/{k}"))
+                                            f"{pointer}/review/evidence_not_found/{k}",
+                                            **worded("evidence_not_required", criterion=cid,
+                                                     id=ident)))
         not_found = tuple(i for i in review.get("evidence_not_found") or [] if i in known)
         if not_found:
             out.evidence_not_found[cid] = not_found
@@ -422,11 +430,14 @@ def assessment_from_document(doc: Document, scheme: Scheme) -> Assessment:
     return out
 
 
-def _nearest(word: str, choices: list[str]) -> str | None:
+def _nearest(word: str, choices: list[str]) -> Hint | None:
+    """The one choice spelt most like `word`, as a hint worded in labels.yaml `reading_hints`
+    (`did_you_mean`)."""
     import difflib
 
     close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+    return Hint(f"did you mean {close[0]!r}?", "did_you_mean", matches=close[0]) if close \
+        else None
 
 
 def read_assessment(path: str | Path, display: str | None = None) -> Document:

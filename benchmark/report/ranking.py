@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from markupsafe import Markup
 from benchmark import __version__
 from benchmark.engine.standing import segment_positions
 from benchmark.engine.types import VERDICTS
+from benchmark.errors import Problem
 from benchmark.evaluation import json_safe
 from benchmark.leaders import (
     EXCLUSION_COLUMNS,
@@ -56,6 +57,7 @@ from benchmark.report.xlsx import (
     write_row_workbook,
 )
 from benchmark.thresholds import sample_warning_code
+from benchmark.wording import problem_said
 
 Written = Ranking | RankingTables  # what the writers of the table files read: `table_frames`
 SUMMARY_TABLES = ("thresholds", "suppressed", "saturation")  # a row per indicator and segment
@@ -363,21 +365,45 @@ def indicator_name(result: dict, indicator: str, lang: str) -> str:
     return (result.get("indicator_names") or {}).get(indicator, {}).get(lang) or indicator
 
 
+Problems = Mapping[tuple[str, str], Problem]  # unusable rows' problems by code and message
+
+
+def unusable_problems(r: Written) -> Problems:
+    """The problems of a ranking's unusable rows by their code and English message (what the
+    excluded table and the JSON hold of them), the first of each: what their particulars are
+    worded from in another language (`problem_text`)."""
+    found = r.problems if isinstance(r, RankingTables) else ranked_population(r).excluded
+    out: dict[tuple[str, str], Problem] = {}
+    for p in found:
+        out.setdefault((p.code, p.message), p)
+    return out
+
+
 def problem_text(code: str, message: str, column: str, result: dict, lang: str,
-                 template_dir: str | None = None) -> str:
+                 template_dir: str | None = None, problems: Problems | None = None) -> str:
     """A loader's problem with a row, in the report's language: its code, the column (the
-    indicator's name where the column is one) and what is wrong (the `problems` words of the
-    code; the loader's English message in en, or where the code has no words)."""
+    indicator's name where the column is one) and what is wrong — in en the loader's English
+    message; else the `problems` words of the code with the particulars in that language where
+    `problems` (`unusable_problems`) has the problem and its message has words
+    (`wording.problem_said`), the code's words alone where not, the English message where the
+    code has no words."""
     L = labels(lang, template_dir)
     words = message if lang == "en" else L["problems"].get(code, message)
+    found = (problems or {}).get((code, message)) if lang != "en" else None
+    if found is not None and found.message_code:
+        said = problem_said(found, L)[0]
+        words = _filled(L["cli"]["problem_detail"], words=words, message=said) \
+            if code in L["problems"] else said
     return _filled(L["problem_line"], code=code, column=indicator_name(result, column, lang),
                    text=words)
 
 
-def exclusion_reasons(reason: dict, result: dict, R: dict, lang: str) -> list[str]:
+def exclusion_reasons(reason: dict, result: dict, R: dict, lang: str,
+                      problems: Problems | None = None) -> list[str]:
     """An exclusion's reasons in words, one per cause: each failed gate rule by its name, each
     indicator below the domestic mandatory requirement by its name, an unusable row by its
-    problem. `reason` holds the codes and ids as lists or as "; "-joined text."""
+    problem (`problem_text`, its particulars from `problems`). `reason` holds the codes and ids
+    as lists or as "; "-joined text."""
     def ids(name: str) -> list[str]:
         value = reason.get(name) or []
         return [x for x in (value.split("; ") if isinstance(value, str) else value) if x]
@@ -388,7 +414,7 @@ def exclusion_reasons(reason: dict, result: dict, R: dict, lang: str) -> list[st
     if "unusable_row" in ids("reason_code"):
         out.append(_filled(R["reasons"]["unusable_row"], problem=problem_text(
             str(reason.get("problem_code") or ""), str(reason.get("problem") or ""),
-            str(reason.get("problem_column") or ""), result, lang)))
+            str(reason.get("problem_column") or ""), result, lang, problems=problems)))
     return out
 
 
@@ -408,17 +434,19 @@ def warning_text(w: dict, result: dict, R: dict, lang: str) -> str:
 
 
 def table_csv(name: str, frame: pd.DataFrame, result: dict, lang: str,
-              template_dir: str | None = None, progress: Progress = lambda rows: None):
+              template_dir: str | None = None, progress: Progress = lambda rows: None,
+              problems: Problems | None = None):
     """One table as a CSV for people: headers and cells in `lang` (names for ids, words for
-    codes and booleans), as the workbook shows them; written a chunk of rows at a time
-    (`progress(rows)` with the rows written so far)."""
+    codes and booleans, unusable rows' problems with their particulars from `problems`), as the
+    workbook shows them; written a chunk of rows at a time (`progress(rows)` with the rows
+    written so far)."""
     R = labels(lang, template_dir)["ranking"]
     columns = shown_columns(frame)
     header = [_column_header(c, R, result, lang) for c in columns]
     if name in PER_ROW_TABLES:  # put in words a chunk of rows at a time
         def write(fh):
             write_csv(frame, fh, progress=progress, shown=lambda part: shown_frame(
-                part, result, R, lang).set_axis(header, axis=1))
+                part, result, R, lang, problems).set_axis(header, axis=1))
         return write
     rows = [[v[0] if isinstance(v, tuple) else v for v in row]
             for row in _small_rows(records(frame), columns, result, R, lang)]
@@ -517,16 +545,18 @@ def _small_rows(rows: list[dict], columns: list[str], result: dict, R: dict, lan
         yield out
 
 
-def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.DataFrame:
+def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str,
+                problems: Problems | None = None) -> pd.DataFrame:
     """A per-row table as a person reads it, column by column (each a map of categories, not a
-    text per row): segment and indicator names for ids, the reasons of an exclusion in words,
+    text per row): segment and indicator names for ids, the reasons of an exclusion in words
+    (an unusable row's problem with its particulars from `problems`: `problem_text`),
     yes/no for booleans; numbers stay numbers. The identity columns stay as written (in a CSV,
     character for character). The writers make its text safe for a spreadsheet (`write_csv`,
     the row workbook)."""
     out = {}
     for c in shown_columns(frame):
         if c == "reason" and "reason_code" in frame:
-            out[c] = _exclusion_column(frame, result, R, lang)
+            out[c] = _exclusion_column(frame, result, R, lang, problems)
             continue
         column = frame[c]
         if c in ("segment", "indicator"):  # a map of the categories, not of each row
@@ -541,23 +571,24 @@ def shown_frame(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.Dat
     return pd.DataFrame(out, index=frame.index)
 
 
-def _exclusion_column(frame: pd.DataFrame, result: dict, R: dict, lang: str) -> pd.Series:
+def _exclusion_column(frame: pd.DataFrame, result: dict, R: dict, lang: str,
+                      problems: Problems | None = None) -> pd.Series:
     """The reasons of each excluded row in words ("; " between causes), put in words once per
     distinct combination of reason code and parameters (a category per distinct text)."""
     key = [c for c in EXCLUSION_COLUMNS if c in frame]
     code, combos = reason_combinations([frame[c] for c in key])
-    texts = ["; ".join(exclusion_reasons(dict(zip(key, combo, strict=True)), result, R, lang))
-             for combo in combos]
+    texts = ["; ".join(exclusion_reasons(dict(zip(key, combo, strict=True)), result, R, lang,
+                                         problems)) for combo in combos]
     words, of_combo = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
     return pd.Series(pd.Categorical.from_codes(of_combo.reshape(-1)[code], list(words)),
                      index=frame.index)
 
 
 def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict, lang: str,
-                  chunk: int = 50_000):
+                  problems: Problems, chunk: int = 50_000):
     """The table in words, a chunk of rows at a time, its columns in header order."""
     for start in range(0, len(frame), chunk):
-        yield shown_frame(frame.iloc[start:start + chunk], result, R, lang)[columns]
+        yield shown_frame(frame.iloc[start:start + chunk], result, R, lang, problems)[columns]
 
 
 def ranking_sheets(r: Written, result: dict, lang: str,
@@ -565,6 +596,7 @@ def ranking_sheets(r: Written, result: dict, lang: str,
     """One sheet per table, headers in `lang` with units, ids shown as names; numbers stay
     numbers with their formats. The per-row tables are converted a chunk of rows at a time."""
     R = labels(lang, template_dir)["ranking"]
+    problems = unusable_problems(r)
     sheets = []
     for name, frame in table_frames(r).items():
         columns = sorted(shown_columns(frame),
@@ -586,7 +618,8 @@ def ranking_sheets(r: Written, result: dict, lang: str,
             _small_rows(rows, columns, result, R, lang) if small else (),
             formats=formats, freeze_columns=sum(c in LEADING[:6] for c in columns),
             split_note=R["sheet_part"], pairs=small,
-            frames=None if small else _frame_chunks(frame, columns, result, R, lang)))
+            frames=None if small else _frame_chunks(frame, columns, result, R, lang,
+                                                    problems)))
     if not sheets:
         sheets.append(RowSheet(R["sheet_composite"], [R["columns"]["row"]], 0, []))
     return sheets
@@ -617,8 +650,10 @@ def _chart(result: dict, d: dict, threshold: float | None, R: dict, lang: str) -
                            digits=digits, bands=bands)
 
 
-def ranking_context(result: dict, lang: str, template_dir: str | None, html: bool) -> dict:
-    """What the Markdown and HTML templates show, grouped by segment."""
+def ranking_context(result: dict, lang: str, template_dir: str | None, html: bool,
+                    problems: Problems | None = None) -> dict:
+    """What the Markdown and HTML templates show, grouped by segment (unusable rows' problems
+    with their particulars from `problems`: `problem_text`)."""
     L = labels(lang, template_dir)
     R = L["ranking"]
     segments = []
@@ -627,7 +662,7 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
         thresholds = [t for t in result["thresholds"] if t["segment"] == seg]
         by_ind = {t["indicator"]: t for t in thresholds}
         dists = [d for d in result.get("distributions", []) if d["segment"] == seg]
-        counted = [dict(x, reasons=exclusion_reasons(x, result, R, lang))
+        counted = [dict(x, reasons=exclusion_reasons(x, result, R, lang, problems))
                    for x in summary["excluded_by_reason"]]
         excluded = [dict(e, reasons=x["reasons"]) for x in counted for e in x["first"]]
         segments.append({
@@ -649,7 +684,8 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
             "saturation": [s for s in result["saturation"] if s["segment"] == seg],
         })
     unusable = [dict(e, reason=problem_text(e["problem_code"], e["problem"],
-                                            e["problem_column"], result, lang, template_dir))
+                                            e["problem_column"], result, lang, template_dir,
+                                            problems))
                 for x in result["unusable"]["by_code"] for e in x["first"]]
     top = [c for s in segments for c in s["top"]]
     listed = [e for s in segments for e in s["excluded"]]
@@ -666,14 +702,16 @@ def ranking_context(result: dict, lang: str, template_dir: str | None, html: boo
             "page_footer": page_footer(L, rid, result["evaluation_date"]) if html else ""}
 
 
-def render_ranking_markdown(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
-    context = ranking_context(result, lang, template_dir, html=False)
+def render_ranking_markdown(result: dict, lang: str = "zh", template_dir: str | None = None,
+                            problems: Problems | None = None) -> str:
+    context = ranking_context(result, lang, template_dir, html=False, problems=problems)
     text = render_template("ranking.md.j2", template_dir, False, **context)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def render_ranking_html(result: dict, lang: str = "zh", template_dir: str | None = None) -> str:
-    context = ranking_context(result, lang, template_dir, html=True)
+def render_ranking_html(result: dict, lang: str = "zh", template_dir: str | None = None,
+                        problems: Problems | None = None) -> str:
+    context = ranking_context(result, lang, template_dir, html=True, problems=problems)
     return render_template("ranking.html.j2", template_dir, True, **context)
 
 
@@ -686,11 +724,12 @@ def ranking_outputs(r: Written, result: dict, formats: list[str], lang: str = "z
     file written so far); nothing is written here."""
     out: list[tuple[str, Any]] = []
     frames = table_frames(r)
+    problems = unusable_problems(r)
     if "json" in formats:
         out.append(("ranking.json", render_json(result)))
     if "csv" in formats:
-        out += [(f"{name}.csv", table_csv(name, frame, result, lang, template_dir, progress))
-                for name, frame in frames.items()]
+        out += [(f"{name}.csv", table_csv(name, frame, result, lang, template_dir, progress,
+                                          problems)) for name, frame in frames.items()]
     if "parquet" in formats:
         out += [(f"{name}.parquet", table_parquet(frame, progress))
                 for name, frame in frames.items()]
@@ -698,9 +737,10 @@ def ranking_outputs(r: Written, result: dict, formats: list[str], lang: str = "z
         out.append(("ranking.xlsx", ranking_workbook(r, result, lang, template_dir, max_rows,
                                                      split, progress)))
     if "md" in formats:
-        out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir)))
+        out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir,
+                                                                  problems)))
     if "html" in formats or "pdf" in formats:
-        html = render_ranking_html(result, lang, template_dir)
+        html = render_ranking_html(result, lang, template_dir, problems)
         if "html" in formats:
             out.append((f"ranking.{lang}.html", html))
         if "pdf" in formats:
