@@ -20,7 +20,13 @@ import pandas as pd
 from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
 from benchmark.engine.levels import requirement
-from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
+from benchmark.engine.rules import (
+    RELATIVE_KINDS,
+    RULE_KINDS,
+    RuleInputs,
+    RuleOutcome,
+    distinct_values,
+)
 from benchmark.engine.standing import PopulationContext, context_of, segment_positions
 from benchmark.engine.types import (
     ASSESSED,
@@ -396,7 +402,7 @@ def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
         return None
     from benchmark.population import split_references
 
-    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    codes, uniques = distinct_values(texts)
     return codes, [split_references(str(u)) for u in uniques]
 
 
