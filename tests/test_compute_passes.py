@@ -1,12 +1,18 @@
 """Assessing and ranking with fewer whole-array passes gives what the plain formulations give:
-the distinct values of a coded text field, …"""
+the distinct values of a coded text field; a threshold, its bootstrap interval and the tier
+boundaries read from the goodness sorted once (the same order statistics as a partition each)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from benchmark import thresholds
 from benchmark.engine.rules import distinct_values
 
 TEXTS = ["GB 1;GB 2", "", "GB 3", "GB 1;GB 2", None, "GB 3", "", None]
@@ -31,3 +37,60 @@ def test_distinct_values_of_text_objects_are_pandas_factorize():
     want_codes, want = pd.factorize(values, use_na_sentinel=False)
     np.testing.assert_array_equal(codes, want_codes)
     assert [str(u) for u in uniques] == [str(u) for u in want]
+
+
+# --- thresholds read from the goodness sorted once ------------------------------------------
+
+VALUES = st.lists(st.one_of(st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 1)),
+                            st.just(math.nan)), max_size=300)
+
+
+def _old_bootstrap_ci(values, sign, p, n_resamples, confidence, seed):
+    """bootstrap_ci as a partition of the window (the formulation before one sort)."""
+    s = np.asarray(values, dtype=float).ravel() * sign
+    s = s[~np.isnan(s)]
+    n = s.size
+    if n == 0:
+        return math.nan, math.nan
+    lo, cdf = thresholds._resampled_position_cdf(n, thresholds._position(n, p))
+    hi = lo + cdf.size
+    u = np.random.default_rng(seed).random(n_resamples)
+    drawn = np.minimum(np.searchsorted(cdf, u), cdf.size - 1)
+    s = np.partition(s, [lo, hi - 1])
+    resampled = np.sort(s[lo:hi])[drawn] * sign
+    alpha = (1.0 - confidence) / 2.0
+    return (float(np.quantile(resampled, alpha, method="lower")),
+            float(np.quantile(resampled, 1.0 - alpha, method="higher")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES, st.sampled_from([1, -1]), st.sampled_from([0.5, 5.0, 10.0, 33.3, 50.0, 100.0]),
+       st.integers(0, 3))
+def test_a_percentile_and_its_interval_are_numpys_quantile_and_the_partitioned_window(
+        values, sign, p, seed):
+    s = np.asarray(values, dtype=float) * sign
+    s = s[~np.isnan(s)]
+    want = float(np.quantile(s, 1.0 - p / 100.0, method="higher")) * sign if s.size else math.nan
+    got = thresholds.percentile(values, sign, p)
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+    ci = thresholds.bootstrap_ci(values, sign, p, 200, 0.9, seed)
+    old = _old_bootstrap_ci(values, sign, p, 200, 0.9, seed)
+    np.testing.assert_array_equal(ci, old)
+    res = thresholds.threshold(values, sign, f"percentile:{p}", seed, n_resamples=200,
+                               confidence=0.9)
+    np.testing.assert_array_equal([res.value, res.ci_low, res.ci_high], [want, *old])
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES, st.sampled_from([1, -1]), st.integers(1, 7),
+       st.one_of(st.none(), st.floats(-60, 60, allow_nan=False).map(lambda x: round(x, 1))))
+def test_tier_bounds_from_one_sort_are_the_quantiles_of_the_eligible_values(values, sign, k,
+                                                                            floor):
+    s = np.asarray(values, dtype=float) * sign
+    pool = s[~np.isnan(s) & (True if floor is None else s >= floor * sign)]
+    want = (np.quantile(pool, 1.0 - np.arange(1, k + 1) / k, method="higher") if pool.size
+            else np.full(k, math.nan))
+    if floor is not None and pool.size:
+        want[-1] = floor * sign
+    np.testing.assert_array_equal(thresholds.tier_bounds(values, sign, k, floor=floor),
+                                  want * sign)
