@@ -242,11 +242,12 @@ def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
     segments = a.segments
+    gate_passed = ~gate_failed  # once for every indicator
     for done, r in enumerate(iset_inds):
         progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
-        rankable = ~gate_failed & (r.highest != 0)
+        rankable = gate_passed & (r.highest != 0)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=tier_type)
         for code, positions in segments.items():
             in_seg = positions[usable[positions]]  # the segment's usable rows, ascending
@@ -268,7 +269,8 @@ def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
             if place.suppressed is not None:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
                                   "reason": place.suppressed["code"]})
-            tier = place.tier(value[rows])
+            ranked = value[rows]  # the tiers' and the saturation's values
+            tier = place.tier(ranked)
             tier1[rows] += tier == 1
             tier_of[rows] = tier
             boards.append(BoardMembers(r.id, seg, int(code), place.unit, tuple(place.bounds),
@@ -279,7 +281,7 @@ def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
                 classed = int(np.count_nonzero(~np.isnan(values)))
             else:
                 basis = "tier 1"
-                ranked_values = value[rows] if not suppressed else np.full(len(rows), np.nan)
+                ranked_values = ranked if not suppressed else np.full(len(rows), np.nan)
                 share, warning = ranking.saturation(ranked_values, tier == 1, share_limit)
                 classed = int(np.count_nonzero(~np.isnan(ranked_values)))
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
@@ -515,9 +517,10 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         del norm
         values = np.column_stack([r.value[rows] for r in cols])
         missing = np.isnan(values)
-        completeness = (~missing).sum(axis=1)
-        worst = np.nanmin(values * signs, axis=0) * signs
-        values[missing] = np.broadcast_to(worst, values.shape)[missing]  # the segment's worst
+        completeness = len(cols) - missing.sum(axis=1)  # core indicators declared
+        if missing.any():
+            worst = np.nanmin(values * signs, axis=0) * signs
+            values[missing] = np.broadcast_to(worst, values.shape)[missing]  # the segment's worst
         del missing
         closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))

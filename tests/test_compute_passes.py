@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmark import thresholds
+from benchmark import ranking, thresholds
 from benchmark.engine.rules import distinct_values
 
 TEXTS = ["GB 1;GB 2", "", "GB 3", "GB 1;GB 2", None, "GB 3", "", None]
@@ -94,3 +94,15 @@ def test_tier_bounds_from_one_sort_are_the_quantiles_of_the_eligible_values(valu
         want[-1] = floor * sign
     np.testing.assert_array_equal(thresholds.tier_bounds(values, sign, k, floor=floor),
                                   want * sign)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.floats(-5, 5, allow_nan=False), st.just(math.nan)),
+                          st.booleans()), max_size=60), st.sampled_from([0.0, 0.3, 0.5, 1.0]))
+def test_saturation_counted_is_the_share_of_the_classes_in_the_top(pairs, limit):
+    values = np.array([v for v, _ in pairs], dtype=float)
+    top = np.array([t for _, t in pairs], dtype=bool)
+    classes = np.where(~np.isnan(values), np.where(top, 1, 2), 0)  # the classes it once made
+    got, want = ranking.saturation(values, top, limit), ranking.share_in_top(classes, 1, limit)
+    assert got[1] == want[1]
+    assert (math.isnan(got[0]) and math.isnan(want[0])) or got[0] == want[0]

@@ -373,9 +373,15 @@ def one_value(x: np.ndarray) -> np.ndarray:
     """`x` (one value per row) as its one value broadcast to every row (read-only, one item
     held) where every row holds the same, else `x` itself: an indicator that applies to every
     row, no row resting on a vacuous level, a rule every row passes hold no array per row."""
-    if x.ndim != 1 or not len(x) or x.strides == (0,) or not (x == x[0]).all():
+    if x.ndim != 1 or not len(x) or x.strides == (0,):
+        return x
+    # most arrays that differ do so in their first rows: those compared first
+    if not (x[:ONE_VALUE_HEAD] == x[0]).all() or not (x == x[0]).all():
         return x
     return np.broadcast_to(x[:1].copy(), x.shape)
+
+
+ONE_VALUE_HEAD = 1 << 12  # rows `one_value` compares before the whole array
 
 
 def held_once(obj, names: tuple[str, ...]):
@@ -478,9 +484,9 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     n = len(pop)
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
+    # by segment code (-1, the last entry: no segment found, the indicator applies)
     applies = (np.ones(n, dtype=bool) if ind.segments is None else
-               np.isin(segment, [i for i, s in enumerate(ids) if s in ind.segments])
-               | (segment < 0))
+               np.array([s in ind.segments for s in ids] + [True])[segment])
     out = IndicatorAssessment(
         ind.id, ind.cls, ind.kind, ind.weight, ind.sign, ind.unit, value, lo, hi, applies,
         declared, np.full(n, ASSESSED, dtype=np.int8), np.full(n, -1, dtype=np.int8),

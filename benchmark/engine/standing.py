@@ -74,7 +74,8 @@ class Place:
         ok = ~np.isnan(s)
         # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
         present = s[ok]
-        short = np.zeros(len(present), dtype=np.int64)
+        # a count of at most len(b) boundaries: in two bytes where that holds it
+        short = np.zeros(len(present), dtype=np.int16 if len(b) < 1 << 15 else np.int64)
         for bound in b - hair:  # a boundary at a time: no rows × boundaries matrix
             short += present < bound
         out = np.zeros(value.shape, dtype=np.int32)
