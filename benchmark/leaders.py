@@ -256,7 +256,6 @@ def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
             seg = seg_ids[code] if code >= 0 else ""
             place = ctx.place(r.id, seg)
             assert place is not None and r.top_class is not None  # a place per segment ranked
-            values = value[in_seg]
             leader_threshold[(r.id, seg)] = place.threshold
             thr_rows.append({"indicator": r.id, "segment": seg, "unit": place.unit,
                              "method": method_text, "basis": ctx.basis,
@@ -271,13 +270,14 @@ def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
                                   "reason": place.suppressed["code"]})
             ranked = value[rows]  # the tiers' and the saturation's values
             tier = place.tier(ranked)
-            tier1[rows] += tier == 1
             tier_of[rows] = tier
             boards.append(BoardMembers(r.id, seg, int(code), place.unit, tuple(place.bounds),
                                        place.floor, ctx.basis))
-            if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
+            top_class = r.top_class[in_seg]
+            if top_class.any():  # a grade table: its top class; else tier 1
                 basis = "top class"
-                share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
+                values = value[in_seg]
+                share, warning = ranking.saturation(values, top_class, share_limit)
                 classed = int(np.count_nonzero(~np.isnan(values)))
             else:
                 basis = "tier 1"
@@ -286,6 +286,7 @@ def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
                 classed = int(np.count_nonzero(~np.isnan(ranked_values)))
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
                              "n": classed, "warning": "saturated" if warning else ""})
+        tier1 += tier_of == 1  # once over the rows, not a gather and scatter per segment
     # Top Runner first: its per-row temporaries come while the ranking holds only its tiers
     top_runner = _top_runner(a, iset_inds, leader_threshold)
     excluded = _excluded(a, iset_inds)

@@ -83,6 +83,8 @@ class RuleOutcome:
     def mark(self, outcome: int, rows: np.ndarray, code: str) -> None:
         """Rows take `outcome` unless already worse; the reason is the first one given for the
         worst outcome."""
+        if not rows.any():  # most marks hold on no row: no pass over the outcomes
+            return
         up = rows & (self.codes < outcome)
         self.codes[up] = outcome
         self.reason[up] = R[code]
@@ -94,6 +96,8 @@ class RuleOutcome:
         whole = self.subjects.get(ind_id)
         if whole is None:
             whole = self.subjects[ind_id] = np.zeros(len(self.codes), dtype=np.int8)
+        if not rows.any():
+            return
         arr = whole[part]
         arr[rows & (arr == 0)] = R[code]
 
