@@ -1,6 +1,7 @@
 """Assessing and ranking with fewer whole-array passes gives what the plain formulations give:
 the distinct values of a coded text field; a threshold, its bootstrap interval and the tier
-boundaries read from the goodness sorted once (the same order statistics as a partition each)."""
+boundaries read from the goodness sorted once (the same order statistics as a partition each);
+saturation counted; GB/T 8170 rounding without np.mod, to the last bit."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmark import ranking, thresholds
+from benchmark.engine import compare
 from benchmark.engine.rules import distinct_values
 
 TEXTS = ["GB 1;GB 2", "", "GB 3", "GB 1;GB 2", None, "GB 3", "", None]
@@ -106,3 +108,32 @@ def test_saturation_counted_is_the_share_of_the_classes_in_the_top(pairs, limit)
     got, want = ranking.saturation(values, top, limit), ranking.share_in_top(classes, 1, limit)
     assert got[1] == want[1]
     assert (math.isnan(got[0]) and math.isnan(want[0])) or got[0] == want[0]
+
+
+def _old_round_half_even(x, digits):
+    """compare.round_half_even as it was written with np.mod (the formulation before)."""
+    x = np.asarray(x, dtype=float)
+    scale = 10.0 ** digits
+    y = x * scale
+    floor = np.floor(y)
+    frac = y - floor
+    half = np.abs(frac - 0.5) <= 1e-9 * np.maximum(1.0, np.abs(y))
+    even_up = np.where(np.mod(floor, 2) == 0, floor, floor + 1)
+    return np.where(half, even_up, np.round(y)) / scale
+
+
+EDGES = [0.25, 0.35, -0.25, -2.5, 2.5, math.nan, math.inf, -math.inf, 1e300, -0.0, 0.0, 85.25,
+         2.675, 5e15 + 0.5, 0.45, -0.45, 1.05, -1e-320, 1e8 + 0.5, -3.5]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("digits", [-1, 0, 1, 2, 3])
+def test_round_half_even_without_mod_is_the_formulation_with_it_to_the_last_bit(digits):
+    rng = np.random.default_rng(digits + 1)
+    for x in (np.array(EDGES), np.round(rng.normal(4, 0.5, 5000), 3),
+              rng.normal(0, 1e6, 5000), np.round(rng.normal(0, 50, 5000), digits + 1)):
+        np.testing.assert_array_equal(compare.round_half_even(x, digits).view(np.int64),
+                                      _old_round_half_even(x, digits).view(np.int64))
+    for v in EDGES:  # a single value: the same type and bits
+        got, want = compare.round_half_even(v, digits), _old_round_half_even(v, digits)
+        assert type(got) is type(want) and np.asarray(got).tobytes() == np.asarray(want).tobytes()

@@ -492,8 +492,10 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
         declared, np.full(n, ASSESSED, dtype=np.int8), np.full(n, -1, dtype=np.int8),
         np.full(n, -1, dtype=np.int8), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool),
         label=label, order=ind.order)
-    out.status[~declared] = NOT_DECLARED
-    out.status[~applies] = NOT_APPLICABLE
+    if not declared.all():  # (a mask on no row makes no pass)
+        out.status[~declared] = NOT_DECLARED
+    if not applies.all():
+        out.status[~applies] = NOT_APPLICABLE
     if ind.kind == "boolean":
         if label is not None:
             flag = _per_label(label, _yes).astype(bool)
@@ -503,7 +505,8 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     if ind.derived is not None:
         _derive(ind, out, pop, earlier)
     compared = applies & in_scope  # undeclared rows too: whether a reference would apply
-    out.status[declared & applies & ~in_scope] = OUT_OF_SCOPE
+    if not in_scope.all():
+        out.status[declared & applies & ~in_scope] = OUT_OF_SCOPE
     if ind.kind not in ("quantity", "ordinal"):
         out.status[compared & declared] = NOT_COMPARED
         return out
