@@ -81,7 +81,7 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     not ranked: rank 0. A NaN in a tie-breaker ranks after every present value of that key.
     Returns an int64 array.
     """
-    keys = [np.asarray(k, dtype=float) for k in keys]
+    keys = [_key(k) for k in keys]
     if not keys:
         raise ValueError("at least one key is needed")
     n = keys[0].shape[0]
@@ -97,7 +97,8 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     if len(keys) == 1:  # present on every row ranked: the oriented values are the codes
         code = -sign[0] * keys[0][rows]
     else:
-        code = joint_code([-s * k[rows] for s, k in zip(sign, keys, strict=True)])
+        code = joint_code([_oriented(k if rows.size == n else k[rows], s)
+                           for s, k in zip(sign, keys, strict=True)])
     order = np.argsort(code)
     code = code[order]
     new = np.ones(rows.size, dtype=bool)
@@ -105,6 +106,22 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     position = np.where(new, np.arange(1, rows.size + 1), 0)
     rank[rows[order]] = np.maximum.accumulate(position)
     return rank
+
+
+def _key(values) -> np.ndarray:
+    """A sort key as `competition_rank` compares it: as float (NaN missing), whole numbers kept
+    whole where float holds each exactly (their places then counted, not sorted: `_places`)."""
+    k = np.asarray(values)
+    if k.dtype.kind in "iu" and k.size and max(abs(int(k.min())), abs(int(k.max()))) < 1 << 53:
+        return k.astype(np.int64, copy=False)
+    return np.asarray(k, dtype=float)
+
+
+def _oriented(key: np.ndarray, sign: float) -> np.ndarray:
+    """−sign · key: the best first in ascending order (whole numbers stay whole)."""
+    if key.dtype.kind == "i":
+        return key if sign < 0 else -key
+    return -sign * key
 
 
 # --- composite scores ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -79,6 +80,7 @@ def _position(n: int, p: float) -> int:
     return min(max(math.ceil((1.0 - p / 100.0) * (n - 1)), 0), n - 1)
 
 
+@lru_cache(maxsize=256)
 def _resampled_position_cdf(n: int, r: int) -> tuple[int, np.ndarray]:
     """The bootstrap distribution of the r-th smallest (0-based) of n positions drawn uniformly
     with replacement from 0..n−1: (lo, cdf) with cdf[i] = P(position ≤ lo + i).
@@ -86,13 +88,15 @@ def _resampled_position_cdf(n: int, r: int) -> tuple[int, np.ndarray]:
     Position ≤ j exactly when at least r + 1 of the n draws fall in 0..j, so
     P = P(Binomial(n, (j + 1)/n) ≥ r + 1). Only the window j = r ± (6·√n + 60) is computed: by
     the Chernoff bound the probability outside it is below 1e-30, far under the 2⁻⁵³ resolution of
-    a uniform draw.
+    a uniform draw. Kept for the (n, r) asked for again (read-only): the indicators of a segment
+    that the same rows declare share it.
     """
     half = int(6.0 * math.sqrt(n)) + 60
     lo, hi = max(0, r - half), min(n, r + half + 1)
     j = np.arange(lo, hi)
-    cdf = special.bdtrc(r, n, (j + 1) / n)  # P(Binomial(n, p) > r)
-    return lo, np.maximum.accumulate(cdf)
+    cdf = np.maximum.accumulate(special.bdtrc(r, n, (j + 1) / n))  # P(Binomial(n, p) > r)
+    cdf.setflags(write=False)
+    return lo, cdf
 
 
 def bootstrap_ci(values, sign: int, p: float, n_resamples: int = 1000, confidence: float = 0.95,

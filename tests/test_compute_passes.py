@@ -137,3 +137,17 @@ def test_round_half_even_without_mod_is_the_formulation_with_it_to_the_last_bit(
     for v in EDGES:  # a single value: the same type and bits
         got, want = compare.round_half_even(v, digits), _old_round_half_even(v, digits)
         assert type(got) is type(want) and np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**31), st.sampled_from([1, -1]),
+       st.sampled_from([3, 1000, 2**40, 2**60]))
+def test_whole_tie_breakers_rank_as_their_float_values(n, seed, sign, spread):
+    """Whole-number tie-breakers kept whole (places counted) rank as the float keys did."""
+    rng = np.random.default_rng(seed)
+    primary = np.round(rng.normal(0, 1, n), 1)
+    primary[rng.random(n) < 0.1] = np.nan
+    whole = rng.integers(-spread, spread, n)
+    got = ranking.competition_rank([primary, whole], [1, sign])
+    want = ranking.competition_rank([primary, whole.astype(float)], [1, sign])
+    np.testing.assert_array_equal(got, want)
