@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from benchmark import ranking, thresholds
 from benchmark.engine import compare
 from benchmark.engine.rules import distinct_values
+from benchmark.engine.standing import Place
 
 TEXTS = ["GB 1;GB 2", "", "GB 3", "GB 1;GB 2", None, "GB 3", "", None]
 
@@ -151,3 +152,22 @@ def test_whole_tie_breakers_rank_as_their_float_values(n, seed, sign, spread):
     got = ranking.competition_rank([primary, whole], [1, sign])
     want = ranking.competition_rank([primary, whole.astype(float)], [1, sign])
     np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(-5, 5, allow_nan=False).map(lambda x: round(x, 1)),
+                          st.just(math.nan)), min_size=1, max_size=80),
+       st.sampled_from([1, -1]), st.integers(1, 6))
+def test_a_places_tiers_of_values_all_present_are_those_of_each_value_alone(values, sign, k):
+    """Tiers of values none of which is missing (the rows ranked, not copied) are the tiers each
+    value has among values some of which are missing."""
+    present = np.array([v for v in values if not math.isnan(v)])
+    if len(present) < 2 or present.min() == present.max():
+        return
+    bounds = tuple(float(b) for b in thresholds.tier_bounds(present, sign, k))
+    place = Place("x", "", None, sign, len(present), len(present), bounds[0], bounds, math.nan)
+    with_missing = place.tier(np.array(values, dtype=float))
+    got = place.tier(present)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, with_missing[~np.isnan(np.array(values, dtype=float))])
+    assert (with_missing[np.isnan(np.array(values, dtype=float))] == 0).all()
