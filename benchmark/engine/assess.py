@@ -619,8 +619,13 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             covered |= finite
     has_reference[rows] = covered
     declared = out.declared[rows]
-    out.status[rows[~covered & declared]] = NO_REFERENCE
-    rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
+    judged = covered & declared
+    if not covered.all():
+        out.status[rows[~covered & declared]] = NO_REFERENCE
+    if not judged.all():
+        rows, keep = rows[judged], np.flatnonzero(judged)
+    else:
+        keep = np.arange(m)
     if not len(rows):
         return
     lo = method.prepare(out.lo[rows])  # rounded once
@@ -629,7 +634,9 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
     out.lowest[rows], out.highest[rows] = w.lowest, w.highest
-    out.vacuous[rows], out.rests[rows] = w.vacuous, w.rests
+    for flag, chunk in ((out.vacuous, w.vacuous), (out.rests, w.rests)):
+        if chunk.any():  # (all False as made: a chunk of none set makes no scatter)
+            flag[rows] = chunk
     if out.steps is not None and out.step_reasons is not None:
         out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
     out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)
