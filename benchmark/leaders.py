@@ -512,17 +512,22 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         signs = np.array([r.sign for r in cols], dtype=float)
         weights = np.array([r.weight for r in cols], dtype=float)
         weights = weights / weights.sum()
-        norm = ranking.normalise(np.column_stack([_margin(a, r, rows) for r in cols]),
+        declared = [r.value[rows] for r in cols]  # gathered once: margins and TOPSIS
+        norm = ranking.normalise(np.column_stack([_margin(a, r, rows, v)
+                                                  for r, v in zip(cols, declared, strict=True)]),
                                  np.ones(len(cols)), "minmax")
         score = ranking.weighted_sum(np.nan_to_num(norm, nan=0.0, copy=False), weights)
         del norm
-        values = np.column_stack([r.value[rows] for r in cols])
-        missing = np.isnan(values)
-        completeness = len(cols) - missing.sum(axis=1)  # core indicators declared
-        if missing.any():
+        completeness = np.zeros(len(rows), dtype=np.int64)  # core indicators declared
+        for v in declared:  # a column at a time (ranking._by_column)
+            completeness += ~np.isnan(v)
+        values = np.column_stack(declared)
+        del declared
+        if (completeness < len(cols)).any():
+            missing = np.isnan(values)
             worst = np.nanmin(values * signs, axis=0) * signs
             values[missing] = np.broadcast_to(worst, values.shape)[missing]  # the segment's worst
-        del missing
+            del missing
         closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))
         del values
@@ -581,13 +586,14 @@ def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:
     return np.lexsort((row, rank))
 
 
-def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:
+def _margin(a: Assessment, r, rows: np.ndarray, value: np.ndarray) -> np.ndarray:
     """Relative margin to the strictest domestic value (positive = better), or the declared value
-    oriented by direction when some row of the segment has no domestic value."""
+    oriented by direction when some row of the segment has no domestic value (`value`: the
+    declared values of `rows`)."""
     domestic = domestic_threshold(a, r.id, rows)
     if not np.isfinite(domestic).all():
-        return r.value[rows] * r.sign
-    return (r.value[rows] - domestic) * r.sign / np.abs(domestic)
+        return value * r.sign
+    return (value - domestic) * r.sign / np.abs(domestic)
 
 
 TOP_RUNNER_ROWS = 1 << 17  # rows whose achievements are computed at once (Top Runner)
