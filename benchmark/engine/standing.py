@@ -76,7 +76,7 @@ class Place:
         # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
         present = s if every else s[ok]
         # a count of at most len(b) boundaries: in two bytes where that holds it
-        short = np.zeros(len(present), dtype=np.int16 if len(b) < 1 << 15 else np.int64)
+        short: np.ndarray = np.zeros(len(present), dtype=np.int16 if len(b) < 1 << 15 else np.int64)
         for bound in b - hair:  # a boundary at a time: no rows × boundaries matrix
             short += present < bound
         tier = np.where(short < len(b), short + 1, 0)
