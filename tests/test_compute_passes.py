@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from benchmark import ranking, thresholds
 from benchmark.engine import compare
 from benchmark.engine.rules import distinct_values
-from benchmark.engine.standing import Place
+from benchmark.engine.standing import Place, segment_positions
 
 TEXTS = ["GB 1;GB 2", "", "GB 3", "GB 1;GB 2", None, "GB 3", "", None]
 
@@ -171,3 +171,14 @@ def test_a_places_tiers_of_values_all_present_are_those_of_each_value_alone(valu
     assert got.dtype == np.int32
     np.testing.assert_array_equal(got, with_missing[~np.isnan(np.array(values, dtype=float))])
     assert (with_missing[np.isnan(np.array(values, dtype=float))] == 0).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_segment_positions_are_each_codes_rows_ascending(seed):
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(-1, rng.integers(1, 9), rng.integers(1, 2000)).astype(np.int16)
+    got = segment_positions(codes)
+    assert list(got) == sorted(int(c) for c in np.unique(codes))
+    for code, rows in got.items():
+        np.testing.assert_array_equal(rows, np.flatnonzero(codes == code))
+    assert segment_positions(np.array([], dtype=np.int16)) == {}

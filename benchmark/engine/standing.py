@@ -203,8 +203,10 @@ def segment_positions(codes: np.ndarray) -> dict[int, np.ndarray]:
     order = np.argsort(codes, kind="stable")
     if len(codes) <= np.iinfo(np.int32).max:
         order = order.astype(np.int32)
-    present, starts = np.unique(codes[order], return_index=True)
-    return {int(k): part for k, part in zip(present, np.split(order, starts[1:]), strict=True)}
+    ordered = codes[order]  # sorted: each code starts where it differs from the one before
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    present = ordered[np.concatenate([[0], starts])]
+    return {int(k): part for k, part in zip(present, np.split(order, starts), strict=True)}
 
 
 def ranked_indicators(inds: dict) -> list:
