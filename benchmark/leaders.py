@@ -41,7 +41,7 @@ from benchmark.engine.standing import (
     ranked_value,
 )
 from benchmark.errors import InputError, Problem
-from benchmark.heap import arrow_released, give_back
+from benchmark.heap import arrow_released, give_back, reused_heap
 from benchmark.population import arrow_chunks, decoded, is_positions, load_population
 
 FIELDS = ("enterprise", "standard_number", "model")
@@ -215,7 +215,14 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
                     tiers: int | None = None, seed: int = 0,
                     progress=lambda rows: None) -> Ranking:
     """Thresholds, tiers, composite ranking and shortlist for an assessed population;
-    `progress(rows)` is told the share of the work done, in rows, after each indicator."""
+    `progress(rows)` is told the share of the work done, in rows, after each indicator. Its
+    temporaries of a segment's rows are reused from the heap (`heap.reused_heap`)."""
+    with reused_heap(len(a.segment_code)):
+        return _rank_population(a, method, shortlist, tiers, seed, progress)
+
+
+def _rank_population(a: Assessment, method: str | None, shortlist: int | None,
+                     tiers: int | None, seed: int, progress) -> Ranking:
     settings = dict(a.programme.peers)
     method_text = method or settings.get("threshold") or "percentile:5"
     m = thresholds.parse_method(method_text)
@@ -238,11 +245,12 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
     tier1 = np.zeros(n, dtype=np.int8)
     leader_threshold: dict[tuple[str, str], float] = {}
     segments = a.segments
+    gate_passed = ~gate_failed  # once for every indicator
     for done, r in enumerate(iset_inds):
         progress(n * done // len(iset_inds))
         value = ranked_value(r, ctx.basis, a.margin_reference(r.id))
         usable = r.applies & ~np.isnan(value)
-        rankable = ~gate_failed & (r.highest != 0)
+        rankable = gate_passed & (r.highest != 0)
         tier_of = tier_table[f"tier_{r.id}"] = np.zeros(n, dtype=tier_type)
         for code, positions in segments.items():
             in_seg = positions[usable[positions]]  # the segment's usable rows, ascending
@@ -251,7 +259,6 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             seg = seg_ids[code] if code >= 0 else ""
             place = ctx.place(r.id, seg)
             assert place is not None and r.top_class is not None  # a place per segment ranked
-            values = value[in_seg]
             leader_threshold[(r.id, seg)] = place.threshold
             thr_rows.append({"indicator": r.id, "segment": seg, "unit": place.unit,
                              "method": method_text, "basis": ctx.basis,
@@ -264,22 +271,25 @@ def rank_population(a: Assessment, method: str | None = None, shortlist: int | N
             if place.suppressed is not None:
                 supp_rows.append({"indicator": r.id, "segment": seg, "n": len(rows),
                                   "reason": place.suppressed["code"]})
-            tier = place.tier(value[rows])
-            tier1[rows] += tier == 1
+            ranked = value[rows]  # the tiers' and the saturation's values
+            tier = place.tier(ranked)
             tier_of[rows] = tier
             boards.append(BoardMembers(r.id, seg, int(code), place.unit, tuple(place.bounds),
                                        place.floor, ctx.basis))
-            if r.top_class[in_seg].any():  # a grade table: its top class; else tier 1
+            top_class = r.top_class[in_seg]
+            if top_class.any():  # a grade table: its top class; else tier 1
                 basis = "top class"
-                share, warning = ranking.saturation(values, r.top_class[in_seg], share_limit)
+                values = value[in_seg]
+                share, warning = ranking.saturation(values, top_class, share_limit)
                 classed = int(np.count_nonzero(~np.isnan(values)))
             else:
                 basis = "tier 1"
-                ranked_values = value[rows] if not suppressed else np.full(len(rows), np.nan)
+                ranked_values = ranked if not suppressed else np.full(len(rows), np.nan)
                 share, warning = ranking.saturation(ranked_values, tier == 1, share_limit)
                 classed = int(np.count_nonzero(~np.isnan(ranked_values)))
             sat_rows.append({"indicator": r.id, "segment": seg, "basis": basis, "share": share,
                              "n": classed, "warning": "saturated" if warning else ""})
+        tier1 += tier_of == 1  # once over the rows, not a gather and scatter per segment
     # Top Runner first: its per-row temporaries come while the ranking holds only its tiers
     top_runner = _top_runner(a, iset_inds, leader_threshold)
     excluded = _excluded(a, iset_inds)
@@ -505,16 +515,22 @@ def _composite(a: Assessment, inds, tier1: np.ndarray, size: int) -> pd.DataFram
         signs = np.array([r.sign for r in cols], dtype=float)
         weights = np.array([r.weight for r in cols], dtype=float)
         weights = weights / weights.sum()
-        norm = ranking.normalise(np.column_stack([_margin(a, r, rows) for r in cols]),
+        declared = [r.value[rows] for r in cols]  # gathered once: margins and TOPSIS
+        norm = ranking.normalise(np.column_stack([_margin(a, r, rows, v)
+                                                  for r, v in zip(cols, declared, strict=True)]),
                                  np.ones(len(cols)), "minmax")
         score = ranking.weighted_sum(np.nan_to_num(norm, nan=0.0, copy=False), weights)
         del norm
-        values = np.column_stack([r.value[rows] for r in cols])
-        missing = np.isnan(values)
-        completeness = (~missing).sum(axis=1)
-        worst = np.nanmin(values * signs, axis=0) * signs
-        values[missing] = np.broadcast_to(worst, values.shape)[missing]  # the segment's worst
-        del missing
+        completeness = np.zeros(len(rows), dtype=np.int64)  # core indicators declared
+        for v in declared:  # a column at a time (ranking._by_column)
+            completeness += ~np.isnan(v)
+        values = np.column_stack(declared)
+        del declared
+        if (completeness < len(cols)).any():
+            missing = np.isnan(values)
+            worst = np.nanmin(values * signs, axis=0) * signs
+            values[missing] = np.broadcast_to(worst, values.shape)[missing]  # the segment's worst
+            del missing
         closeness = (ranking.topsis(values, weights, signs, normalisation="vector")
                      if len(rows) > 1 else np.ones(len(rows)))
         del values
@@ -565,20 +581,22 @@ def as_written(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _by_rank_then_row(rank: np.ndarray, row: np.ndarray) -> np.ndarray:
     """The order of rows by rank, then by row number: where the row numbers ascend (a
-    population's do), one stable sort by rank (ties stay in row order), instead of one per
-    key."""
-    if (row[1:] > row[:-1]).all():
-        return np.argsort(rank, kind="stable")
+    population's do), one sort of a key per row that is rank × rows + the row's place (faster
+    than a stable sort by rank, the same order), instead of one per key."""
+    if (row[1:] > row[:-1]).all():  # rank × n + place: distinct, one per row
+        n = len(rank)
+        return np.argsort(rank.astype(np.int64) * n + np.arange(n), kind="quicksort")
     return np.lexsort((row, rank))
 
 
-def _margin(a: Assessment, r, rows: np.ndarray) -> np.ndarray:
+def _margin(a: Assessment, r, rows: np.ndarray, value: np.ndarray) -> np.ndarray:
     """Relative margin to the strictest domestic value (positive = better), or the declared value
-    oriented by direction when some row of the segment has no domestic value."""
+    oriented by direction when some row of the segment has no domestic value (`value`: the
+    declared values of `rows`)."""
     domestic = domestic_threshold(a, r.id, rows)
     if not np.isfinite(domestic).all():
-        return r.value[rows] * r.sign
-    return (r.value[rows] - domestic) * r.sign / np.abs(domestic)
+        return value * r.sign
+    return (value - domestic) * r.sign / np.abs(domestic)
 
 
 TOP_RUNNER_ROWS = 1 << 17  # rows whose achievements are computed at once (Top Runner)

@@ -81,7 +81,7 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     not ranked: rank 0. A NaN in a tie-breaker ranks after every present value of that key.
     Returns an int64 array.
     """
-    keys = [np.asarray(k, dtype=float) for k in keys]
+    keys = [_key(k) for k in keys]
     if not keys:
         raise ValueError("at least one key is needed")
     n = keys[0].shape[0]
@@ -97,7 +97,8 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     if len(keys) == 1:  # present on every row ranked: the oriented values are the codes
         code = -sign[0] * keys[0][rows]
     else:
-        code = joint_code([-s * k[rows] for s, k in zip(sign, keys, strict=True)])
+        code = joint_code([_oriented(k if rows.size == n else k[rows], s)
+                           for s, k in zip(sign, keys, strict=True)])
     order = np.argsort(code)
     code = code[order]
     new = np.ones(rows.size, dtype=bool)
@@ -107,7 +108,42 @@ def competition_rank(keys: Sequence[np.ndarray], signs: Sequence[int] | int = 1)
     return rank
 
 
+def _key(values) -> np.ndarray:
+    """A sort key as `competition_rank` compares it: as float (NaN missing), whole numbers kept
+    whole where float holds each exactly (their places then counted, not sorted: `_places`)."""
+    k = np.asarray(values)
+    if k.dtype.kind in "iu" and k.size and max(abs(int(k.min())), abs(int(k.max()))) < 1 << 53:
+        return k.astype(np.int64, copy=False)
+    return np.asarray(k, dtype=float)
+
+
+def _oriented(key: np.ndarray, sign: float) -> np.ndarray:
+    """−sign · key: the best first in ascending order (whole numbers stay whole)."""
+    if key.dtype.kind == "i":
+        return key if sign < 0 else -key
+    return -sign * key
+
+
 # --- composite scores ---------------------------------------------------------------------------
+
+
+def _by_column(reduce, x: np.ndarray) -> np.ndarray:
+    """`reduce(x, axis=0)` of a NaN-skipping min or max (np.fmin / np.fmax.reduce) a column at a
+    time: a row-major matrix of few columns reduced over its rows, or combined with one value per
+    column, makes one inner-loop call per row; a column is one call (what the kernels here do,
+    the same values: a min or max is exact in any order, an element-wise operation is the
+    same)."""
+    return np.array([reduce(x[:, j]) for j in range(x.shape[1])], dtype=float)
+
+
+def _column_sums(x: np.ndarray) -> np.ndarray:
+    """`x.sum(axis=0)` of a row-major matrix, a column at a time and to the last bit: numpy sums
+    a row-major matrix over its rows row after row (not pairwise, as it sums one column), so each
+    column's sum is its running sum's last value."""
+    if not len(x):
+        return np.zeros(x.shape[1])
+    return np.array([np.add.accumulate(x[:, j])[-1] for j in range(x.shape[1])], dtype=float)
+
 
 
 def normalise(matrix, signs, method: str = "minmax") -> np.ndarray:
@@ -134,12 +170,13 @@ def normalise(matrix, signs, method: str = "minmax") -> np.ndarray:
     sign = _signs(signs, x.shape[1])
     cost = sign < 0
     if method == "minmax":
-        low, high = np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)  # NaN-skipping
+        low, high = _by_column(np.fmin.reduce, x), _by_column(np.fmax.reduce, x)  # NaN-skipping
         span = high - low
         worst = np.where(cost, high, low)
         constant = span == 0
-        out = np.subtract(x, worst)
-        np.divide(out, np.where(constant, 1.0, np.where(cost, -span, span)), out=out)
+        out = np.empty(x.shape)
+        for j, by in enumerate(np.where(constant, 1.0, np.where(cost, -span, span))):
+            np.divide(np.subtract(x[:, j], worst[j], out=out[:, j]), by, out=out[:, j])
         out += 0.0  # −0 (the best of a lower-is-better column) → 0
         if constant.any():
             out[:, constant] = np.where(np.isnan(x[:, constant]), np.nan, 1.0)
@@ -148,10 +185,13 @@ def normalise(matrix, signs, method: str = "minmax") -> np.ndarray:
         squares = x * x
         if np.isnan(squares).any():
             squares = np.nan_to_num(squares, nan=0.0, copy=False)
-        norm = np.sqrt(squares.sum(axis=0))
-        out = np.divide(x, np.where(norm == 0, 1.0, norm) * sign)  # −x/‖x‖ in cost columns
-        if cost.any():
-            out += cost  # 1 − x/‖x‖
+        norm = np.sqrt(_column_sums(squares))
+        out = np.empty(x.shape)
+        shift = cost.any()
+        for j, by in enumerate(np.where(norm == 0, 1.0, norm) * sign):
+            np.divide(x[:, j], by, out=out[:, j])  # −x/‖x‖ in cost columns
+            if shift:
+                out[:, j] += float(cost[j])  # 1 − x/‖x‖ (+ 0 in the others)
         return out
     raise ValueError(f"unknown normalisation {method!r} (minmax, vector, margin)")
 
@@ -196,8 +236,9 @@ def topsis(matrix, weights, signs, normalisation: str = "vector") -> np.ndarray:
     if not used.all():
         x, w, sign = x[:, used], w[used], sign[used]
     v = normalise(x, sign, normalisation)
-    v *= w
-    best, worst = np.fmax.reduce(v, axis=0), np.fmin.reduce(v, axis=0)  # NaN-skipping
+    for j in range(v.shape[1]):  # a column at a time (`_by_column`)
+        v[:, j] *= w[j]
+    best, worst = _by_column(np.fmax.reduce, v), _by_column(np.fmin.reduce, v)  # NaN-skipping
     d_best, d_worst = np.zeros(len(v)), np.zeros(len(v))
     for j in range(v.shape[1]):  # column by column: equal rows get bit-identical distances
         d_best += (v[:, j] - best[j]) ** 2
@@ -240,7 +281,12 @@ def share_in_top(classes, top, limit: float = 0.30, none=0) -> tuple[float, str 
     if n == 0:
         return float("nan"), None
     tops = np.atleast_1d(np.asarray(top))
-    share = float(np.count_nonzero(np.isin(c, tops) & present) / n)
+    return _top_share(int(np.count_nonzero(np.isin(c, tops) & present)), n, tops, limit)
+
+
+def _top_share(in_top: int, n: int, tops, limit: float) -> tuple[float, str | None]:
+    """The share `in_top` of `n` classed standards (n > 0) and its warning (`share_in_top`)."""
+    share = float(in_top / n)
     if share >= limit:
         names = "+".join(str(t) for t in tops)
         return share, (f"{share:.0%} of {n} standards are in the top class {names} "
@@ -250,11 +296,13 @@ def share_in_top(classes, top, limit: float = 0.30, none=0) -> tuple[float, str 
 
 def saturation(values, top_mask, limit: float = 0.30) -> tuple[float, str | None]:
     """Like `share_in_top`, from a boolean mask of standards in the top class; NaN values are not
-    in the population."""
-    x = np.asarray(values, dtype=float)
-    present = ~np.isnan(x)
-    classes = np.where(present, np.where(np.asarray(top_mask, dtype=bool), 1, 2), 0)
-    return share_in_top(classes, 1, limit)
+    in the population. Counted (present, present and in the top class), no class per row made."""
+    present = ~np.isnan(np.asarray(values, dtype=float))
+    n = int(np.count_nonzero(present))
+    if n == 0:
+        return float("nan"), None
+    in_top = int(np.count_nonzero(present & np.asarray(top_mask, dtype=bool)))
+    return _top_share(in_top, n, np.atleast_1d(np.asarray(1)), limit)
 
 
 # --- Top Runner compliance -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -42,6 +43,19 @@ def _goodness(values, sign: int) -> np.ndarray:
     return s[~np.isnan(s)]
 
 
+def _ordered(values, sign: int) -> np.ndarray:
+    """The goodness (`_goodness`) in ascending order: every order statistic a method takes (a
+    quantile "higher", the bootstrap's window, the tier boundaries) read from one sort, the
+    same values as a partition for each gives."""
+    return np.sort(_goodness(values, sign))
+
+
+def _higher(n: int, q) -> np.ndarray:
+    """The positions in n sorted values of the quantiles `q` by numpy's method "higher"
+    (numpy's own formula: ceil((n − 1) · q))."""
+    return np.ceil((n - 1) * np.asarray(q, dtype=float)).astype(np.intp)
+
+
 # --- the four methods -------------------------------------------------------------------------
 
 
@@ -50,12 +64,15 @@ def percentile(values, sign: int, p: float) -> float:
     the p-th of a lower-is-better one (quantile method "higher" on the goodness, see the module
     docstring). 1..20 with p = 5 gives 20 (higher is better) or 1 (lower is better). NaN when no
     value is present."""
-    if not 0 < p <= 100:
-        raise ValueError(f"p must be in (0, 100], not {p!r}")
-    s = _goodness(values, sign)
-    if s.size == 0:
+    _check_p(p)
+    return _percentile(_ordered(values, sign), sign, p)
+
+
+def _percentile(ordered: np.ndarray, sign: int, p: float) -> float:
+    """`percentile` of the goodness in ascending order."""
+    if ordered.size == 0:
         return math.nan
-    return float(np.quantile(s, 1.0 - p / 100.0, method=QUANTILE_METHOD)) * sign
+    return float(ordered[_higher(ordered.size, 1.0 - p / 100.0)]) * sign
 
 
 def _position(n: int, p: float) -> int:
@@ -63,6 +80,7 @@ def _position(n: int, p: float) -> int:
     return min(max(math.ceil((1.0 - p / 100.0) * (n - 1)), 0), n - 1)
 
 
+@lru_cache(maxsize=256)
 def _resampled_position_cdf(n: int, r: int) -> tuple[int, np.ndarray]:
     """The bootstrap distribution of the r-th smallest (0-based) of n positions drawn uniformly
     with replacement from 0..n−1: (lo, cdf) with cdf[i] = P(position ≤ lo + i).
@@ -70,13 +88,15 @@ def _resampled_position_cdf(n: int, r: int) -> tuple[int, np.ndarray]:
     Position ≤ j exactly when at least r + 1 of the n draws fall in 0..j, so
     P = P(Binomial(n, (j + 1)/n) ≥ r + 1). Only the window j = r ± (6·√n + 60) is computed: by
     the Chernoff bound the probability outside it is below 1e-30, far under the 2⁻⁵³ resolution of
-    a uniform draw.
+    a uniform draw. Kept for the (n, r) asked for again (read-only): the indicators of a segment
+    that the same rows declare share it.
     """
     half = int(6.0 * math.sqrt(n)) + 60
     lo, hi = max(0, r - half), min(n, r + half + 1)
     j = np.arange(lo, hi)
-    cdf = special.bdtrc(r, n, (j + 1) / n)  # P(Binomial(n, p) > r)
-    return lo, np.maximum.accumulate(cdf)
+    cdf = np.maximum.accumulate(special.bdtrc(r, n, (j + 1) / n))  # P(Binomial(n, p) > r)
+    cdf.setflags(write=False)
+    return lo, cdf
 
 
 def bootstrap_ci(values, sign: int, p: float, n_resamples: int = 1000, confidence: float = 0.95,
@@ -96,22 +116,34 @@ def bootstrap_ci(values, sign: int, p: float, n_resamples: int = 1000, confidenc
     ends are declared values. Returned as raw values with low ≤ high; (NaN, NaN) when no value is
     present.
     """
+    _check_resampling(n_resamples, confidence)
+    _check_p(p)
+    return _bootstrap_ci(_ordered(values, sign), sign, p, n_resamples, confidence, seed)
+
+
+def _check_p(p: float) -> None:
+    if not 0 < p <= 100:
+        raise ValueError(f"p must be in (0, 100], not {p!r}")
+
+
+def _check_resampling(n_resamples: int, confidence: float) -> None:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), not {confidence!r}")
     if n_resamples < 1:
         raise ValueError("n_resamples must be at least 1")
-    if not 0 < p <= 100:
-        raise ValueError(f"p must be in (0, 100], not {p!r}")
-    s = _goodness(values, sign)
-    n = s.size
+
+
+def _bootstrap_ci(ordered: np.ndarray, sign: int, p: float, n_resamples: int,
+                  confidence: float, seed: int | np.random.Generator) -> tuple[float, float]:
+    """`bootstrap_ci` of the goodness in ascending order."""
+    n = ordered.size
     if n == 0:
         return math.nan, math.nan
     lo, cdf = _resampled_position_cdf(n, _position(n, p))
     hi = lo + cdf.size
     u = np.random.default_rng(seed).random(n_resamples)
     drawn = np.minimum(np.searchsorted(cdf, u), cdf.size - 1)  # smallest i with cdf[i] ≥ u
-    s = np.partition(s, [lo, hi - 1])  # the window's order statistics, sorted below
-    resampled = np.sort(s[lo:hi])[drawn] * sign
+    resampled = ordered[lo:hi][drawn] * sign  # the window's order statistics
     alpha = (1.0 - confidence) / 2.0
     low = float(np.quantile(resampled, alpha, method="lower"))
     high = float(np.quantile(resampled, 1.0 - alpha, method="higher"))
@@ -170,8 +202,19 @@ def tiers(values, sign: int, k: int, edges=None, floor: float | None = None
 
 
 def tier_bounds(values, sign: int, k: int, edges=None, floor: float | None = None) -> np.ndarray:
-    """The boundaries of `tiers` alone (the tier of each value not computed)."""
-    bounds, _, _ = _tier_bounds(np.asarray(values, dtype=float), sign, k, edges, floor)
+    """The boundaries of `tiers` alone (the tier of each value not computed); by quantiles,
+    read from the goodness sorted once (the same order statistics)."""
+    if edges is not None or k < 1:
+        bounds, _, _ = _tier_bounds(np.asarray(values, dtype=float), sign, k, edges, floor)
+        return bounds * sign
+    ordered = _ordered(values, sign)  # checks the sign
+    if floor is not None:  # the eligible goodness: at least the floor's, a sorted tail
+        ordered = ordered[np.searchsorted(ordered, floor * sign, side="left"):]
+    if ordered.size == 0:
+        return np.full(k, math.nan)
+    bounds = ordered[_higher(ordered.size, 1.0 - np.arange(1, k + 1) / k)]
+    if floor is not None:
+        bounds[-1] = floor * sign
     return bounds * sign
 
 
@@ -359,10 +402,13 @@ def threshold(values, sign: int, method: ThresholdMethod | str, seed: int = 0, *
     ci_low = ci_high = math.nan
     edges = None
     if method.kind == "percentile":
-        value = percentile(values, sign, method.param)
+        _check_p(method.param)
+        ordered = _ordered(values, sign)  # sorted once for the threshold and its interval
+        value = _percentile(ordered, sign, method.param)
         if n_resamples and n:
-            ci_low, ci_high = bootstrap_ci(values, sign, method.param, n_resamples, confidence,
-                                           seed)
+            _check_resampling(n_resamples, confidence)
+            ci_low, ci_high = _bootstrap_ci(ordered, sign, method.param, n_resamples,
+                                            confidence, seed)
     elif method.kind == "topk":
         value = top_k(values, sign, int(method.param))
     elif method.kind == "toprunner":

@@ -20,7 +20,13 @@ import pandas as pd
 from benchmark.engine import levels, resolve
 from benchmark.engine.compare import Method, judge
 from benchmark.engine.levels import requirement
-from benchmark.engine.rules import RELATIVE_KINDS, RULE_KINDS, RuleInputs, RuleOutcome
+from benchmark.engine.rules import (
+    RELATIVE_KINDS,
+    RULE_KINDS,
+    RuleInputs,
+    RuleOutcome,
+    distinct_values,
+)
 from benchmark.engine.standing import PopulationContext, context_of, segment_positions
 from benchmark.engine.types import (
     ASSESSED,
@@ -367,9 +373,15 @@ def one_value(x: np.ndarray) -> np.ndarray:
     """`x` (one value per row) as its one value broadcast to every row (read-only, one item
     held) where every row holds the same, else `x` itself: an indicator that applies to every
     row, no row resting on a vacuous level, a rule every row passes hold no array per row."""
-    if x.ndim != 1 or not len(x) or x.strides == (0,) or not (x == x[0]).all():
+    if x.ndim != 1 or not len(x) or x.strides == (0,):
+        return x
+    # most arrays that differ do so in their first rows: those compared first
+    if not (x[:ONE_VALUE_HEAD] == x[0]).all() or not (x == x[0]).all():
         return x
     return np.broadcast_to(x[:1].copy(), x.shape)
+
+
+ONE_VALUE_HEAD = 1 << 12  # rows `one_value` compares before the whole array
 
 
 def held_once(obj, names: tuple[str, ...]):
@@ -396,7 +408,7 @@ def _cited(pop) -> tuple[np.ndarray, list[list[str]]] | None:
         return None
     from benchmark.population import split_references
 
-    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    codes, uniques = distinct_values(texts)
     return codes, [split_references(str(u)) for u in uniques]
 
 
@@ -472,16 +484,18 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     n = len(pop)
     value, lo, hi, declared, label = _declared(ind, pop, n)
     ids = [s.id for s in iset.segments]
+    # by segment code (-1, the last entry: no segment found, the indicator applies)
     applies = (np.ones(n, dtype=bool) if ind.segments is None else
-               np.isin(segment, [i for i, s in enumerate(ids) if s in ind.segments])
-               | (segment < 0))
+               np.array([s in ind.segments for s in ids] + [True])[segment])
     out = IndicatorAssessment(
         ind.id, ind.cls, ind.kind, ind.weight, ind.sign, ind.unit, value, lo, hi, applies,
         declared, np.full(n, ASSESSED, dtype=np.int8), np.full(n, -1, dtype=np.int8),
         np.full(n, -1, dtype=np.int8), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool),
         label=label, order=ind.order)
-    out.status[~declared] = NOT_DECLARED
-    out.status[~applies] = NOT_APPLICABLE
+    if not declared.all():  # (a mask on no row makes no pass)
+        out.status[~declared] = NOT_DECLARED
+    if not applies.all():
+        out.status[~applies] = NOT_APPLICABLE
     if ind.kind == "boolean":
         if label is not None:
             flag = _per_label(label, _yes).astype(bool)
@@ -491,7 +505,8 @@ def _indicator(ind: Indicator, pop, catalogue: Catalogue, iset: IndicatorSet,
     if ind.derived is not None:
         _derive(ind, out, pop, earlier)
     compared = applies & in_scope  # undeclared rows too: whether a reference would apply
-    out.status[declared & applies & ~in_scope] = OUT_OF_SCOPE
+    if not in_scope.all():
+        out.status[declared & applies & ~in_scope] = OUT_OF_SCOPE
     if ind.kind not in ("quantity", "ordinal"):
         out.status[compared & declared] = NOT_COMPARED
         return out
@@ -604,8 +619,13 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
             covered |= finite
     has_reference[rows] = covered
     declared = out.declared[rows]
-    out.status[rows[~covered & declared]] = NO_REFERENCE
-    rows, keep = rows[covered & declared], np.flatnonzero(covered & declared)
+    judged = covered & declared
+    if not covered.all():
+        out.status[rows[~covered & declared]] = NO_REFERENCE
+    if not judged.all():
+        rows, keep = rows[judged], np.flatnonzero(judged)
+    else:
+        keep = np.arange(m)
     if not len(rows):
         return
     lo = method.prepare(out.lo[rows])  # rounded once
@@ -614,7 +634,9 @@ def _levels(ind: Indicator, out: IndicatorAssessment, rows: np.ndarray, pop,
     applied = [_subset(a, keep) for a in applied] if len(keep) < m else applied
     w = levels.walk(programme.ladder, applied, missing, lo, hi, method, out.steps is not None)
     out.lowest[rows], out.highest[rows] = w.lowest, w.highest
-    out.vacuous[rows], out.rests[rows] = w.vacuous, w.rests
+    for flag, chunk in ((out.vacuous, w.vacuous), (out.rests, w.rests)):
+        if chunk.any():  # (all False as made: a chunk of none set makes no scatter)
+            flag[rows] = chunk
     if out.steps is not None and out.step_reasons is not None:
         out.steps[:, rows], out.step_reasons[:, rows] = w.steps, w.reasons
     out.status[rows] = np.where(w.lowest == w.highest, ASSESSED, LEVEL_UNKNOWN)

@@ -27,10 +27,10 @@ def round_half_even(x: np.ndarray, digits: int) -> np.ndarray:
     scale = 10.0 ** digits
     y = x * scale
     floor = np.floor(y)
-    frac = y - floor
-    half = np.abs(frac - 0.5) <= 1e-9 * np.maximum(1.0, np.abs(y))  # np.isclose, rtol 0
-    even_up = np.where(np.mod(floor, 2) == 0, floor, floor + 1)
-    return np.where(half, even_up, np.round(y)) / scale
+    half = np.abs(y - floor - 0.5) <= 1e-9 * np.maximum(1.0, np.abs(y))  # np.isclose, rtol 0
+    halved = floor * 0.5  # exact: a whole number is odd when its half is not whole (no np.mod)
+    odd = np.floor(halved) != halved
+    return np.where(half, floor + odd, np.round(y)) / scale  # a half: up to the even digit
 
 
 @dataclass(frozen=True)

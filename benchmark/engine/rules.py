@@ -83,6 +83,8 @@ class RuleOutcome:
     def mark(self, outcome: int, rows: np.ndarray, code: str) -> None:
         """Rows take `outcome` unless already worse; the reason is the first one given for the
         worst outcome."""
+        if not rows.any():  # most marks hold on no row: no pass over the outcomes
+            return
         up = rows & (self.codes < outcome)
         self.codes[up] = outcome
         self.reason[up] = R[code]
@@ -94,6 +96,8 @@ class RuleOutcome:
         whole = self.subjects.get(ind_id)
         if whole is None:
             whole = self.subjects[ind_id] = np.zeros(len(self.codes), dtype=np.int8)
+        if not rows.any():
+            return
         arr = whole[part]
         arr[rows & (arr == 0)] = R[code]
 
@@ -195,6 +199,23 @@ def _references_in_force(out: RuleOutcome, x: RuleInputs) -> None:
     out.mark(FAIL, not_yet[codes], "reference_not_in_force")
 
 
+def distinct_values(values) -> tuple[np.ndarray, list]:
+    """Text per row as (the index of each row's value into the distinct values, the distinct
+    values): what `pandas.factorize(values as objects, use_na_sentinel=False)` gives, up to the
+    order of the distinct values. Of a coded field (pd.Categorical, a table's) its own codes and
+    categories, a missing value (code -1) as the object it reads as: no object per row made."""
+    if isinstance(values, pd.Categorical):
+        codes, uniques = values.codes, list(values.categories)
+        missing = codes < 0
+        if missing.any():
+            codes = np.where(missing, len(uniques), codes)
+            uniques.append(np.asarray(pd.Categorical.from_codes([-1], dtype=values.dtype),
+                                      dtype=object)[0])
+        return codes, uniques
+    codes, found = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return codes, list(found)
+
+
 def _number_well_formed(rule: Rule, out: RuleOutcome, x: RuleInputs) -> None:
     """The standard number is written in one of the forms the rule lists (a regular expression
     per type of standard, as data): none matching fails; no number is not assessable."""
@@ -204,7 +225,7 @@ def _number_well_formed(rule: Rule, out: RuleOutcome, x: RuleInputs) -> None:
         out.mark(UNKNOWN, np.ones(x.n, dtype=bool), "standard_number_missing")
         return
     forms = [re.compile(f["pattern"]) for f in (rule.forms or ())]
-    codes, uniques = pd.factorize(np.asarray(x.numbers, dtype=object), use_na_sentinel=False)
+    codes, uniques = distinct_values(x.numbers)
     text = [str(v or "").strip() for v in uniques]
     empty = np.array([not t for t in text], dtype=bool)
     bad = np.array([bool(t) and not any(f.fullmatch(t) for f in forms) for t in text],

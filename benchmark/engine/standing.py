@@ -72,13 +72,18 @@ class Place:
         b = np.asarray(self.bounds) * self.sign
         hair = TOLERANCE * np.maximum(np.abs(b), 1.0)
         ok = ~np.isnan(s)
+        every = s.ndim == 1 and bool(ok.all())  # the values ranked: none left out, none copied
         # number of boundaries the value does not reach; tier = 1 + that; all k = no tier
-        present = s[ok]
-        short = np.zeros(len(present), dtype=np.int64)
+        present = s if every else s[ok]
+        # a count of at most len(b) boundaries: in two bytes where that holds it
+        short: np.ndarray = np.zeros(len(present), dtype=np.int16 if len(b) < 1 << 15 else np.int64)
         for bound in b - hair:  # a boundary at a time: no rows × boundaries matrix
             short += present < bound
+        tier = np.where(short < len(b), short + 1, 0)
+        if every:
+            return tier.astype(np.int32)
         out = np.zeros(value.shape, dtype=np.int32)
-        out[ok] = np.where(short < len(b), short + 1, 0)
+        out[ok] = tier
         return out
 
 
@@ -198,8 +203,10 @@ def segment_positions(codes: np.ndarray) -> dict[int, np.ndarray]:
     order = np.argsort(codes, kind="stable")
     if len(codes) <= np.iinfo(np.int32).max:
         order = order.astype(np.int32)
-    present, starts = np.unique(codes[order], return_index=True)
-    return {int(k): part for k, part in zip(present, np.split(order, starts[1:]), strict=True)}
+    ordered = codes[order]  # sorted: each code starts where it differs from the one before
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    present = ordered[np.concatenate([[0], starts])]
+    return {int(k): part for k, part in zip(present, np.split(order, starts), strict=True)}
 
 
 def ranked_indicators(inds: dict) -> list:
