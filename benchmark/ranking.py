@@ -145,7 +145,6 @@ def _column_sums(x: np.ndarray) -> np.ndarray:
     return np.array([np.add.accumulate(x[:, j])[-1] for j in range(x.shape[1])], dtype=float)
 
 
-
 def normalise(matrix, signs, method: str = "minmax") -> np.ndarray:
     """Column-wise normalisation, oriented so higher is better in every column.
 
