@@ -359,13 +359,14 @@ def test_a_declaration_s_other_problems_are_told_in_zh(tmp_path):
 
 
 def test_an_unusable_rows_problem_in_the_zh_ranking_files_says_its_particulars(cells, tmp_path):
-    """`rank` under --lang zh: excluded.csv, the workbook's sheet of excluded rows, and the
-    Markdown and HTML summaries word an unusable row's problem with its particulars in zh (the
-    cell as written), as its command line does; under en the engine's English message as before.
-    Each distinct problem is worded once, whatever the rows holding it."""
+    """`rank` under --lang zh: excluded.csv, the workbook's sheet of excluded rows, the
+    Markdown and HTML summaries and the zh boards (page and workbook) word an unusable row's
+    problem with its particulars in zh (the cell as written), as its command line does; under en
+    the engine's English message as before. Each distinct problem is worded once, whatever the
+    rows holding it."""
     for lang in ("zh", "en"):
         run("rank", str(cells), "--set", SET, "--date", DATE, "--lang", lang, "--format",
-            "csv,md,html,xlsx", "-o", str(tmp_path / lang))
+            "csv,md,html,xlsx,boards", "-o", str(tmp_path / lang))
     R = labels("zh")["ranking"]
     shown = pd.read_csv(tmp_path / "zh" / "excluded.csv", dtype=str, keep_default_na=False,
                         encoding="utf-8-sig").set_index(R["columns"]["row"])
@@ -376,9 +377,16 @@ def test_an_unusable_rows_problem_in_the_zh_ranking_files_says_its_particulars(c
     in_book = {str(row[0]): row[-1] for row in sheet[1:]}
     summary = (tmp_path / "zh" / "ranking.zh.md").read_text(encoding="utf-8")
     page = (tmp_path / "zh" / "ranking.zh.html").read_text(encoding="utf-8")
+    B = labels("zh")["boards"]
+    boards = openpyxl.load_workbook(tmp_path / "zh" / "boards.zh.xlsx", read_only=True)
+    in_boards = {str(row[0]): row[-1] for row in list(
+        boards[B["sheet_excluded"]].iter_rows(values_only=True))[1:]}
+    boards_page = (tmp_path / "zh" / "boards.zh.html").read_text(encoding="utf-8")
     for row, (_, _, code, quoted) in CELLS.items():
         reason = shown.loc[str(row + 1), R["columns"]["reason"]]
         assert in_book[str(row + 1)] == reason
+        assert in_boards[str(row + 1)] == reason
+        assert html.escape(reason, quote=False) in boards_page
         words = labels("zh")["problems"][code]
         said = reason.split(f"[{code}] ", 1)[1].split("：", 1)[1]  # after the column
         assert said.startswith(f"{words}（") and f"“{quoted}”" in said, reason

@@ -22,7 +22,13 @@ from markupsafe import Markup
 from benchmark.evaluation import json_safe
 from benchmark.leaders import EXCLUSION_COLUMNS, Ranking
 from benchmark.report import labels, render_template
-from benchmark.report.ranking import exclusion_reasons, reason_combinations, suppressed_reason
+from benchmark.report.ranking import (
+    Problems,
+    exclusion_reasons,
+    reason_combinations,
+    suppressed_reason,
+    unusable_problems,
+)
 from benchmark.report.svg import Band, histogram_chart
 from benchmark.report.xlsx import Sheet, workbook_bytes
 
@@ -87,12 +93,13 @@ def _grouped(frame: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
             frame.groupby(["indicator", "segment"], sort=False, observed=True)}
 
 
-def _reasons_shown(data: dict, R: dict, lang: str) -> list[str]:
-    """The reasons of each excluded standard in words, worded once per distinct reason."""
+def _reasons_shown(data: dict, R: dict, lang: str, problems: Problems | None) -> list[str]:
+    """The reasons of each excluded standard in words, worded once per distinct reason (an
+    unusable row's problem with its particulars from `problems`: `ranking.problem_text`)."""
     codes, combos = reason_combinations([pd.Series([e[k] for e in data["excluded"]],
                                                    dtype=object) for k in EXCLUSION_COLUMNS])
     words = ["; ".join(exclusion_reasons(dict(zip(EXCLUSION_COLUMNS, combo, strict=True)),
-                                         data, R, lang)) for combo in combos]
+                                         data, R, lang, problems)) for combo in combos]
     return [words[k] for k in codes.tolist()]
 
 
@@ -121,7 +128,8 @@ def _higher(board: dict, vals: list[float]) -> bool:
     return len(bounds) < 2 or bounds[0] >= bounds[-1]
 
 
-def render_boards_html(data: dict, lang: str = "zh", template_dir: str | None = None) -> str:
+def render_boards_html(data: dict, lang: str = "zh", template_dir: str | None = None,
+                       problems: Problems | None = None) -> str:
     L = labels(lang, template_dir)
     R = L["boards"]
     shown = []
@@ -132,14 +140,16 @@ def render_boards_html(data: dict, lang: str = "zh", template_dir: str | None = 
         shown.append({**b, "name": name, "segment_name": seg, "suppressed": why,
                       "chart": Markup(_chart(b, R, name))})
     excluded = [dict(e, reason=reason) for e, reason in
-                zip(data["excluded"], _reasons_shown(data, L["ranking"], lang), strict=True)]
+                zip(data["excluded"], _reasons_shown(data, L["ranking"], lang, problems),
+                    strict=True)]
     return render_template("boards.html.j2", template_dir, True, d=data, R=R, L=L, lang=lang,
                            boards=shown, excluded=excluded)
 
 
-def boards_workbook(data: dict, lang: str = "zh", template_dir: str | None = None) -> bytes:
+def boards_workbook(data: dict, lang: str = "zh", template_dir: str | None = None,
+                    problems: Problems | None = None) -> bytes:
     """Sheets: every board member (segment, indicator, tier, boundary, floor, identity, value),
-    the suppressed boards and the excluded standards."""
+    the suppressed boards and the excluded standards (`problems`: as `render_boards_html`)."""
     L = labels(lang, template_dir)
     R = L["boards"]
     C = R["columns"]
@@ -165,7 +175,8 @@ def boards_workbook(data: dict, lang: str = "zh", template_dir: str | None = Non
         Sheet(R["sheet_excluded"], [C[k] for k in ("row", "enterprise", "standard_number",
                                                     "model", "reason")],
               [[e["row"], e["enterprise"], e["standard_number"], e["model"], reason]
-               for e, reason in zip(data["excluded"], _reasons_shown(data, L["ranking"], lang),
+               for e, reason in zip(data["excluded"],
+                                    _reasons_shown(data, L["ranking"], lang, problems),
                                     strict=True)]),
     ]
     return workbook_bytes(sheets, dt.date.fromisoformat(data["evaluation_date"]))
@@ -175,8 +186,10 @@ def board_outputs(r: Ranking, template_dir: str | None = None) -> list[tuple[str
     """(file name, content) of the boards in both languages: boards.zh.html, boards.en.html,
     boards.zh.xlsx, boards.en.xlsx; nothing is written here."""
     data = board_data(r)
+    problems = unusable_problems(r)  # their particulars in the zh files
     out: list[tuple[str, str | bytes]] = []
     for lang in LANGS:
-        out.append((f"boards.{lang}.html", render_boards_html(data, lang, template_dir)))
-        out.append((f"boards.{lang}.xlsx", boards_workbook(data, lang, template_dir)))
+        out.append((f"boards.{lang}.html", render_boards_html(data, lang, template_dir,
+                                                                problems)))
+        out.append((f"boards.{lang}.xlsx", boards_workbook(data, lang, template_dir, problems)))
     return out
