@@ -25,14 +25,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
 
 import numpy as np
 from scipy import special
 
 from benchmark.errors import InputError, Problem, worded
-
-QUANTILE_METHOD: Final = "higher"  # numpy quantile method on the goodness; see the module docstring
 
 
 def _goodness(values, sign: int) -> np.ndarray:
@@ -51,8 +48,9 @@ def _ordered(values, sign: int) -> np.ndarray:
 
 
 def _higher(n: int, q) -> np.ndarray:
-    """The positions in n sorted values of the quantiles `q` by numpy's method "higher"
-    (numpy's own formula: ceil((n − 1) · q))."""
+    """The positions in n sorted values of the quantiles `q` by numpy's method "higher", the
+    quantile every method takes of the goodness (see the module docstring; numpy's own formula:
+    ceil((n − 1) · q))."""
     return np.ceil((n - 1) * np.asarray(q, dtype=float)).astype(np.intp)
 
 
@@ -72,7 +70,7 @@ def _percentile(ordered: np.ndarray, sign: int, p: float) -> float:
     """`percentile` of the goodness in ascending order."""
     if ordered.size == 0:
         return math.nan
-    return float(ordered[_higher(ordered.size, 1.0 - p / 100.0)]) * sign
+    return float(ordered[_position(ordered.size, p)]) * sign
 
 
 def _position(n: int, p: float) -> int:
@@ -202,19 +200,8 @@ def tiers(values, sign: int, k: int, edges=None, floor: float | None = None
 
 
 def tier_bounds(values, sign: int, k: int, edges=None, floor: float | None = None) -> np.ndarray:
-    """The boundaries of `tiers` alone (the tier of each value not computed); by quantiles,
-    read from the goodness sorted once (the same order statistics)."""
-    if edges is not None or k < 1:
-        bounds, _, _ = _tier_bounds(np.asarray(values, dtype=float), sign, k, edges, floor)
-        return bounds * sign
-    ordered = _ordered(values, sign)  # checks the sign
-    if floor is not None:  # the eligible goodness: at least the floor's, a sorted tail
-        ordered = ordered[np.searchsorted(ordered, floor * sign, side="left"):]
-    if ordered.size == 0:
-        return np.full(k, math.nan)
-    bounds = ordered[_higher(ordered.size, 1.0 - np.arange(1, k + 1) / k)]
-    if floor is not None:
-        bounds[-1] = floor * sign
+    """The boundaries of `tiers` alone (the tier of each value not computed)."""
+    bounds, _, _ = _tier_bounds(np.asarray(values, dtype=float), sign, k, edges, floor)
     return bounds * sign
 
 
@@ -230,12 +217,11 @@ def _tier_bounds(x: np.ndarray, sign: int, k: int, edges, floor: float | None
     present = ~np.isnan(s)
     eligible = present if floor is None else present & (s >= floor * sign)
     if edges is None:
-        pool = s[eligible]
+        pool = np.sort(s[eligible])  # every boundary an order statistic of one sort
         if pool.size == 0:
             bounds = np.full(k, math.nan)
         else:
-            q = 1.0 - np.arange(1, k + 1) / k  # tier t: the top 100·t/k %
-            bounds = np.quantile(pool, q, method=QUANTILE_METHOD)
+            bounds = pool[_higher(pool.size, 1.0 - np.arange(1, k + 1) / k)]  # tier t: top t/k
             if floor is not None:
                 bounds[-1] = floor * sign
     else:
