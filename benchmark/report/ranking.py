@@ -591,12 +591,12 @@ def _frame_chunks(frame: pd.DataFrame, columns: list[str], result: dict, R: dict
         yield shown_frame(frame.iloc[start:start + chunk], result, R, lang, problems)[columns]
 
 
-def ranking_sheets(r: Written, result: dict, lang: str,
-                   template_dir: str | None = None) -> list[RowSheet]:
-    """One sheet per table, headers in `lang` with units, ids shown as names; numbers stay
+def ranking_sheets(r: Written, result: dict, lang: str, template_dir: str | None,
+                   problems: Problems) -> list[RowSheet]:
+    """One sheet per table, headers in `lang` with units, ids shown as names (unusable rows'
+    problems with their particulars from `problems`: `unusable_problems`); numbers stay
     numbers with their formats. The per-row tables are converted a chunk of rows at a time."""
     R = labels(lang, template_dir)["ranking"]
-    problems = unusable_problems(r)
     sheets = []
     for name, frame in table_frames(r).items():
         columns = sorted(shown_columns(frame),
@@ -627,11 +627,13 @@ def ranking_sheets(r: Written, result: dict, lang: str,
 
 def ranking_workbook(r: Written, result: dict, lang: str = "zh", template_dir: str | None = None,
                      max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None,
-                     progress: Progress = lambda rows: None):
-    """The workbook as a function of a binary file (constant memory; see `write_row_workbook`)."""
+                     progress: Progress = lambda rows: None, problems: Problems | None = None):
+    """The workbook as a function of a binary file (constant memory; see `write_row_workbook`);
+    `problems`: `unusable_problems(r)`, when the caller has it already."""
     on = dt.date.fromisoformat(result["evaluation_date"])
-    return lambda fh: write_row_workbook(fh, ranking_sheets(r, result, lang, template_dir), on,
-                                         max_rows=max_rows, split=split, progress=progress)
+    found = unusable_problems(r) if problems is None else problems
+    return lambda fh: write_row_workbook(fh, ranking_sheets(r, result, lang, template_dir, found),
+                                         on, max_rows=max_rows, split=split, progress=progress)
 
 
 # --- Markdown and HTML ------------------------------------------------------------------------
@@ -735,7 +737,7 @@ def ranking_outputs(r: Written, result: dict, formats: list[str], lang: str = "z
                 for name, frame in frames.items()]
     if "xlsx" in formats:
         out.append(("ranking.xlsx", ranking_workbook(r, result, lang, template_dir, max_rows,
-                                                     split, progress)))
+                                                     split, progress, problems)))
     if "md" in formats:
         out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir,
                                                                   problems)))
