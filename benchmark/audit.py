@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 from benchmark.loading import file_sha256
 
 SCHEMA_VERSION = 2  # 2: the `batch` column; a version-1 database is upgraded when appended to
@@ -131,9 +131,9 @@ def recorded(result: dict) -> dict:
 
 
 def _problem(code: str, message: str, db_path: Path | str, hint: str | None = None,
-             severity: str = "error", pointer: str | None = None) -> Problem:
+             severity: str = "error", pointer: str | None = None, **wording: Any) -> Problem:
     return Problem(code, message, file=str(db_path), hint=hint, severity=severity,
-                   pointer=pointer)
+                   pointer=pointer, **wording)
 
 
 def _database_error(exc: sqlite3.Error, db_path: Path | str) -> InputError:
@@ -160,7 +160,8 @@ def _connect(db_path: Path | str, create: bool = True) -> sqlite3.Connection:
         raise InputError(_problem("audit_db_invalid", "not a file", db_path,
                                   "give --audit-db a file path"))
     if not create and not db_path.exists():
-        raise InputError(_problem("file_not_found", "no such audit database", db_path))
+        raise InputError(_problem("file_not_found", "no such audit database", db_path,
+                                  **worded("no_such_audit_db")))
     try:
         if create:
             db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -489,10 +490,12 @@ def verify_database(db_path: Path | str, reports_dir: Path | None = None,
     files against the records. InputError when the database cannot be read at all."""
     rows = records(db_path) if Path(db_path).exists() else None
     if rows is None:
-        raise InputError(_problem("file_not_found", "no such audit database", db_path))
+        raise InputError(_problem("file_not_found", "no such audit database", db_path,
+                                  **worded("no_such_audit_db")))
     problems = chain_problems(db_path, rows, anchor_file)
     if reports_dir is not None:
         if not Path(reports_dir).is_dir():
-            raise InputError(Problem("file_not_found", "no such folder", file=str(reports_dir)))
+            raise InputError(Problem("file_not_found", "no such folder", file=str(reports_dir),
+                                     **worded("no_such_folder")))
         problems += report_problems(rows, Path(reports_dir), db_path)
     return rows, problems

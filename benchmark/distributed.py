@@ -49,7 +49,7 @@ import pandas as pd
 from benchmark import thresholds
 from benchmark.catalogue import indicator_set
 from benchmark.engine import assess
-from benchmark.errors import InputError, Problem
+from benchmark.errors import Hint, InputError, Problem, worded
 from benchmark.heap import pinned_heap
 from benchmark.leaders import (
     COMPOSITE_COLUMNS,
@@ -87,9 +87,12 @@ def dataset_parts(path: str | Path, set_id: str) -> list[Path]:
         if split:
             root = root / f"category={set_id}"
             if not root.is_dir():
+                names = [p.name[9:] for p in split]
                 raise InputError(Problem(
                     "dataset_category_missing", f"the dataset has no folder for {set_id!r}",
-                    file=text, hint="categories: " + ", ".join(p.name[9:] for p in split)))
+                    file=text, hint=Hint("categories: " + ", ".join(names), "dataset_categories",
+                                         choices=", ".join(names)),
+                    **worded("no_category_folder", category=set_id)))
         found = [p for p in root.rglob("*.parquet") if p.is_file()
                  and not any(part[0] in "._" for part in p.relative_to(root).parts)]
     else:
@@ -98,8 +101,9 @@ def dataset_parts(path: str | Path, set_id: str) -> list[Path]:
     parts = sorted(found, key=str)
     if not parts:
         raise InputError(Problem("dataset_empty", "no Parquet file in the dataset", file=text,
-                                 hint="a folder of .parquet files, or a glob such as "
-                                      "'export/*.parquet'"))
+                                 hint=Hint("a folder of .parquet files, or a glob such as "
+                                           "'export/*.parquet'", "parquet_dataset"),
+                                 **worded("no_parquet_file")))
     return parts
 
 

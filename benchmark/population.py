@@ -946,8 +946,9 @@ def _check_xlsx_size(path: Path, display: str) -> None:
     if unzipped > limit:
         raise InputError(Problem("file_too_large", f"the XLSX unzips to {unzipped:,} bytes; the "
                                  f"limit is {limit:,}", file=display,
-                                 hint="save the sheet as CSV (read a chunk at a time), or set "
-                                      "BENCHMARK_MAX_XLSX_BYTES"))
+                                 hint=Hint("save the sheet as CSV (read a chunk at a time), or "
+                                           "set BENCHMARK_MAX_XLSX_BYTES", "save_as_csv"),
+                                 **worded("xlsx_too_large", size=unzipped, limit=limit)))
 
 
 def _check_parquet_schema(path: Path, display: str) -> None:

@@ -44,7 +44,7 @@ from typing import Any
 from benchmark import __version__
 from benchmark.catalogue import load_catalogue
 from benchmark.declaration import load_declaration
-from benchmark.errors import InputError, Problem
+from benchmark.errors import InputError, Problem, worded
 from benchmark.loading import file_sha256, pointer_join
 
 
@@ -70,7 +70,8 @@ def _read_report(path: Path) -> dict:
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(Problem("file_not_found", "no such report", file=str(path))) from None
+        raise InputError(Problem("file_not_found", "no such report", file=str(path),
+                                 **worded("no_such_report"))) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(Problem("report_unreadable", f"not a JSON report: {exc}",
                                  file=str(path))) from None

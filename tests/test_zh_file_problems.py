@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import re
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -92,3 +93,49 @@ def test_a_file_the_system_refuses_is_told_by_its_error_number():
     assert problem_said(refused, ZH)[0] == ZH["problem_messages"]["no_permission"]
     assert not ENGLISH.findall(problem_said(refused, ZH)[0])
     assert "“Input/output error”" in problem_said(other, ZH)[0]
+
+
+def test_a_missing_report_database_or_dataset_is_told_in_zh(tmp_path):
+    """verify and audit name what is missing (a report, an audit database, a folder of reports);
+    a dataset folder without Parquet files or without the category's folder says so."""
+    none = tmp_path / "none"
+    db = tmp_path / "audit.sqlite"
+    for args, english, shown in [
+            (["verify", str(none / "r.json")], "no such report", "报告"),
+            (["audit", "verify", str(none / "a.sqlite")], "no such audit database", "审计数据库"),
+            (["audit", "verify", str(db), "--reports", str(none)], "no such folder", "文件夹")]:
+        if "--reports" in args:  # a database that is there, a folder of reports that is not
+            CliRunner().invoke(main, ["evaluate", "examples/declarations", "--programme",
+                                      "leader", "--date", "2026-11-23", "--format", "json",
+                                      "-o", str(tmp_path / "out"), "--audit-db", str(db), "-q"])
+            assert db.is_file()
+        zh, en = lines(*args)
+        assert en.endswith(f"error [file_not_found] {english}"), en
+        text = said(zh, "file_not_found")
+        assert shown in text and not ENGLISH.findall(NAMED.sub("", text)), zh
+    split = tmp_path / "export"
+    (split / "category=refrigerator").mkdir(parents=True)
+    for folder, code, english in [
+            (split, "dataset_category_missing", "the dataset has no folder for "
+             "'room-air-conditioner' (hint: categories: refrigerator)"),
+            (split / "category=refrigerator", "dataset_empty", "no Parquet file in the dataset "
+             "(hint: a folder of .parquet files, or a glob such as 'export/*.parquet')")]:
+        zh, en = lines("rank", str(folder), "--set", "room-air-conditioner",
+                       "-o", str(tmp_path / "o"))
+        assert en == f"{folder}: error [{code}] {english}"
+        text = said(zh, code)
+        named = NAMED.sub("", text).replace("refrigerator", "").replace("Parquet", "")
+        assert not ENGLISH.findall(named), zh  # the category's id and the format as written
+    zh = lines("rank", str(split), "--set", "room-air-conditioner")[0]
+    assert "“room-air-conditioner”" in said(zh, "dataset_category_missing")
+
+
+def test_an_xlsx_too_large_unzipped_is_told_in_zh(tmp_path):
+    path = tmp_path / "t.xlsx"
+    pd.DataFrame({"a": range(100)}).to_excel(path, index=False)
+    zh, en = lines("rank", str(path), "--set", "room-air-conditioner", "-o", str(tmp_path / "o"),
+                   env={"BENCHMARK_MAX_XLSX_BYTES": "1000"})
+    assert "[file_too_large] the XLSX unzips to " in en and "BENCHMARK_MAX_XLSX_BYTES" in en
+    text = said(zh, "file_too_large")
+    assert "1,000" in text and "XLSX" in text
+    assert not ENGLISH.findall(NAMED.sub("", text).replace("XLSX", "").replace("CSV", "")), zh
