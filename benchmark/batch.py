@@ -10,6 +10,7 @@ file names (no path separators, no leading dots).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import os
@@ -198,7 +199,7 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                    population: Path | None = None, population_mapping: Path | None = None,
                    audit: AuditTrail | None = None, reports: str | None = None,
                    table_formats: Iterable[str] = TABLE_FORMATS,
-                   stages: Stages | None = None) -> BatchResult:
+                   stages: Stages | None = None, jobs: int | None = None) -> BatchResult:
     """Evaluate declaration files, folders of them, and tables (CSV/TSV/XLSX/Parquet, one row per
     declaration, read by the same reader as `rank`; the category from the mapping file or
     `set_id`). The options are checked first, then every input, before anything is assessed;
@@ -207,7 +208,9 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
     (`ReportSelection.parse`). With a `population` table, each report also shows where the
     applicant stands among its peers. With `audit`, the files and the audit records of the
     reports are written as one step (`write_reports`). `stages` is told the stages and the rows
-    done within each (`Stages`)."""
+    done within each (`Stages`). `jobs`: the processes making a table's rows' reports (default:
+    one per CPU for PROCESSES_FROM reports or more, else this one); the files are the same
+    whatever their number."""
     stages = stages or Unshown()
     formats, table_formats = list(formats), list(table_formats)
     selection = check_evaluate_options(formats, table_formats, reports)
@@ -317,27 +320,36 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                                      hashes)
             yield result, report_stem(decl.path, decl.model)
 
-    def row_items(name: str, pop: Population, a: Assessment, rows: np.ndarray
+    def row_items(name: str, pop: Population, a: Assessment, positions: np.ndarray
                   ) -> Iterator[tuple[dict, str]]:
-        for row, result in explain_rows(name, pop, a, np.flatnonzero(rows)):
+        for row, result in explain_rows(name, pop, a, positions):
             result = with_provenance(result, f"{name}#row{int(pop.rows[row])}", pop.sha256,
                                      catalogue, programme, peers.get(pop.category), sources,
                                      hashes)
             yield result, report_stem(result["declaration"]["file"],
                                       result["declaration"]["model"])
 
-    # (result, report stem) of each report, made one at a time as the reports are written
-    items: list[Iterable[tuple[dict, str]]] = [declaration_items()]
+    def made(result: dict, stem: str) -> Made:
+        return Made(recorded(result), _summary_row(result, programme), stem,
+                    list(report_contents(result, formats, lang, template_dir)))
+
+    def made_rows(k: int, positions: np.ndarray) -> list[Made]:  # also in a worker process
+        return [made(*item) for item in row_items(*assessed[k], positions)]
+
+    # each report, made one at a time as the reports are written: the declaration files' here,
+    # a table's rows' in worker processes when there are many (`in_processes`)
+    items: list[Iterable[Made]] = [itertools.starmap(made, declaration_items())]
+    row_tasks: list[tuple[int, np.ndarray]] = []
     tabled: list[tuple[Path, Any]] = []  # each table's files, written first
     summaries: list[dict] = []
     notes: list[str] = []
     L = labels(lang, template_dir)
     taken: set[str] = set()
-    for name, pop, a in assessed:
+    for k, (name, pop, a) in enumerate(assessed):
         rows, note = _table_reports(selection, a, pop, L)
         if note is not None:
             notes.append(f"{name}: {note}")
-        items.append(row_items(name, pop, a, rows))
+        row_tasks.append((k, np.flatnonzero(rows)))
         stem = safe_stem(name)
         while stem in taken:
             stem += "_"
@@ -350,34 +362,34 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         summaries.append(summary)
         tabled += verdict_files(a, summary, out_dir / stem, table_formats, lang, L, on, notes,
                                 stages)
+    tasks = [(k, chunk) for k, positions in row_tasks if len(positions)
+             for chunk in np.array_split(positions, -(-len(positions) // REPORTS_PER_TASK))]
+    reports_of_rows = sum(len(positions) for _, positions in row_tasks)
+    if jobs is None:  # by default one process per CPU, for enough reports to pay for them
+        jobs = len(os.sched_getaffinity(0)) if reports_of_rows >= PROCESSES_FROM else 1
+    items.append(in_processes(made_rows, tasks, min(jobs, MAX_JOBS)) if jobs > 1 and tasks
+                 else (made(*item) for k, positions in row_tasks
+                       for item in row_items(*assessed[k], positions)))  # one at a time
     summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []
 
     def report_files() -> Iterator[tuple[Path, Any]]:
-        """Each report's files, rendered as they are written and then let go of (of its
-        result only what its audit record and the command's line read is kept), then
-        summary.csv."""
+        """Each report's files, written as they are made and then let go of (of its result
+        only what its audit record and the command's line read is kept), then summary.csv."""
         used: set[str] = set()
-        for result, stem in itertools.chain.from_iterable(items):
+        for report in itertools.chain.from_iterable(items):
             if not results:
                 stages("reports")
+            stem = report.stem
             while stem in used:
                 stem += "_"
             used.add(stem)
-            paths: list[Path] = []
-            for path, content in report_set(result, out_dir / stem, formats, lang,
-                                            template_dir):
-                paths.append(path)
+            paths = [out_dir / f"{stem}{suffix}" for suffix, _ in report.contents]
+            for path, (_, content) in zip(paths, report.contents, strict=True):
                 yield path, content
-            results.append((recorded(result), paths))
+            results.append((report.recorded, paths))
             stages.rows(len(results))
-            d = result["declaration"]
-            summary_rows.append({"file": d["file"], "enterprise": d["enterprise"],
-                                 "standard": d["standard_number"], "category": d["category"],
-                                 "model": d["model"] or "", "programme": programme,
-                                 "verdict": result["verdict"],
-                                 "overall_level": (result["overall_level"] or {}).get("id")
-                                 or "", "report": stem})
+            summary_rows.append({**report.summary, "report": stem})
         if summary_rows or decls:
             yield out_dir / "summary.csv", summary_csv(summary_rows)
 
@@ -393,23 +405,80 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
                        programme_names={"zh": named[0].zh, "en": named[0].en} if named else {})
 
 
-def report_set(result: dict, stem: Path, formats: list[str], lang: str,
-               template_dir: str | None = None) -> Iterator[tuple[Path, Any]]:
-    """One declaration's report files (`stem` + each format's suffix), each rendered when it is
-    taken."""
+@dataclass
+class Made:
+    """One declaration's report set as made: what its audit record reads (`recorded`), its
+    summary.csv row but for the report's name, the stem asked for, and each file's suffix and
+    content (text or bytes)."""
+
+    recorded: dict
+    summary: dict
+    stem: str
+    contents: list[tuple[str, str | bytes]]
+
+
+def _summary_row(result: dict, programme: str) -> dict:
+    d = result["declaration"]
+    return {"file": d["file"], "enterprise": d["enterprise"], "standard": d["standard_number"],
+            "category": d["category"], "model": d["model"] or "", "programme": programme,
+            "verdict": result["verdict"],
+            "overall_level": (result["overall_level"] or {}).get("id") or ""}
+
+
+def report_contents(result: dict, formats: list[str], lang: str,
+                    template_dir: str | None = None) -> Iterator[tuple[str, str | bytes]]:
+    """One declaration's report files, as (suffix after the stem, content), each rendered when
+    it is taken."""
     if "json" in formats:
-        yield stem.with_name(f"{stem.name}.json"), render_json(result)
+        yield ".json", render_json(result)
     if "md" in formats:
-        yield (stem.with_name(f"{stem.name}.{lang}.md"),
-               render_markdown(result, lang, template_dir))
+        yield f".{lang}.md", render_markdown(result, lang, template_dir)
     if "html" in formats or "pdf" in formats:
         html = render_html(result, lang, template_dir)
         if "html" in formats:
-            yield stem.with_name(f"{stem.name}.{lang}.html"), html
+            yield f".{lang}.html", html
         if "pdf" in formats:
-            yield stem.with_name(f"{stem.name}.{lang}.pdf"), render_pdf(result, lang, html=html)
+            yield f".{lang}.pdf", render_pdf(result, lang, html=html)
     if "xlsx" in formats:
-        yield stem.with_name(f"{stem.name}.{lang}.xlsx"), render_xlsx(result, lang, template_dir)
+        yield f".{lang}.xlsx", render_xlsx(result, lang, template_dir)
+
+
+# Reports of a table's rows are made in worker processes, forked once the rows are assessed
+# (they inherit the assessment, the catalogue and the templates; nothing is sent to them but
+# the rows of each task): by default one per CPU when there are PROCESSES_FROM reports or more,
+# at most MAX_JOBS. A task is REPORTS_PER_TASK rows; at most two tasks a worker are ahead of
+# the writing, so that memory holds a few tasks' reports, not every report.
+PROCESSES_FROM = 200
+MAX_JOBS = 16
+REPORTS_PER_TASK = 50
+_WORK: Callable[..., list] | None = None  # what a worker runs: set before the workers fork
+
+
+def _work(task: tuple) -> list:
+    assert _WORK is not None
+    return _WORK(*task)
+
+
+def in_processes(work: Callable[..., list], tasks: list[tuple], jobs: int) -> Iterator:
+    """The items of `work(*task)` for each task, in the tasks' order, made by `jobs` forked
+    worker processes (`work` need not be picklable: the workers inherit it)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORK
+    _WORK = work
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: collections.deque = collections.deque()
+        for task in tasks:
+            pending.append(pool.submit(_work, task))
+            if len(pending) >= 2 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+        _WORK = None
 
 
 def check_evaluate_options(formats: Iterable[str], table_formats: Iterable[str],

@@ -279,7 +279,7 @@ class BenchmarkGroup(click.Group):
             log = write_crash_log(exc, command)
             where = f"the traceback is in {log}" if log else "no crash log could be written"
             say(f"benchmark {command}: internal error ({type(exc).__name__}: "
-                f"{str(exc)[:200]}); this is a bug, not your input; {where}", err=True)
+                f"{str(exc)[:200]}); this is a bug, not your input; {where}", QUIET, err=True)
             sys.exit(EXIT_SOFTWARE)
 
 
@@ -416,6 +416,10 @@ def list_(what: str, day, data_dir: Path | None) -> None:
               default="csv,parquet,xlsx", show_default=True,
               help="Formats of a table's verdict table (one row per declaration): csv (UTF-8 "
                    "with BOM), parquet, xlsx.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes making the individual reports of a table's rows (default: one "
+                   "per CPU for 200 reports or more, else one). The files are the same "
+                   "whatever N.")
 @click.option("--dask", "dask_address", default=None, metavar="SCHEDULER-ADDRESS|local[:N]",
               help="Evaluate a Parquet dataset (a folder or a glob) on a Dask cluster: a "
                    "scheduler's address, or local[:N] for N workers here. Each worker writes "
@@ -429,7 +433,8 @@ def list_(what: str, day, data_dir: Path | None) -> None:
 @click.pass_context
 def evaluate(ctx, declarations, programme, day, formats, lang, include_superseded, template_dir,
              set_id, mapping, population, population_mapping, out_dir, audit_db, no_audit,
-             reports, table_formats, dask_address, header_row, input_format, data_dir) -> None:
+             reports, table_formats, jobs, dask_address, header_row, input_format,
+             data_dir) -> None:
     """Evaluate declarations under a programme: YAML/JSON files, folders of them, or a table
     (CSV/TSV/TXT/XLSX/Parquet, one declaration per row; '-' reads one from standard input).
     A table gets a verdict table (TABLE.verdicts.csv/.parquet/.LANG.xlsx) and a summary
@@ -465,7 +470,8 @@ def evaluate(ctx, declarations, programme, day, formats, lang, include_supersede
                                 mapping=mapping, population=population,
                                 population_mapping=population_mapping,
                                 audit=AuditTrail(audit_db, options) if audit_db else None,
-                                reports=reports, table_formats=table_formats, stages=step)
+                                reports=reports, table_formats=table_formats, stages=step,
+                                jobs=jobs)
     step.stop()
     for stage, seconds in step.times:
         n = (len(result.results) if stage == "reports" else

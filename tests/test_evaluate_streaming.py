@@ -143,9 +143,9 @@ class _Discarded(io.RawIOBase):
 
 
 def test_a_report_is_let_go_of_once_its_files_are_written(assessed, tmp_path, monkeypatch):
-    """While 300 reports are written, no more than one report's rendered files are alive at once
-    (each is written as it is made), and what each keeps gives the same audit record as its
-    whole result."""
+    """While 300 reports are written in this process, no more than one report's rendered files
+    are alive at once (each is written as it is made), and what each keeps gives the same audit
+    record as its whole result."""
     path, pop, a, _ = assessed
     alive: list[weakref.ref] = []
     most = [0]
@@ -162,7 +162,7 @@ def test_a_report_is_let_go_of_once_its_files_are_written(assessed, tmp_path, mo
     monkeypatch.setattr(batch, "render_markdown", render_markdown)
     result = batch.evaluate_files([path], "leader", ON, tmp_path / "out", ["md"], "zh",
                                   set_id=SET, reports=",".join(str(k) for k in range(1, 301)),
-                                  table_formats=["csv"])
+                                  table_formats=["csv"], jobs=1)
     assert len(result.results) == 300 and len(alive) == 300
     assert most[0] <= 1
     assert len(list((tmp_path / "out").glob("applicants-row*.zh.md"))) == 300

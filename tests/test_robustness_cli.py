@@ -64,7 +64,7 @@ def test_xlsx_is_checked_on_its_unzipped_size(tmp_path, monkeypatch):
                     ["rank", table, "--set", "three-phase-induction-motor"]):
         result = run(*command, "-o", out, "--date", DATE)
         refused(result, "file_too_large", out)
-        assert f"unzips to {unzipped:,} bytes" in result.output
+        assert f"XLSX 解压后为 {unzipped:,} 字节" in result.output  # evaluate and rank: zh
 
 
 def test_a_million_columns_are_refused_from_the_header_line(tmp_path, monkeypatch):
