@@ -13,9 +13,11 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import itertools
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -366,8 +368,9 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
              for chunk in np.array_split(positions, -(-len(positions) // REPORTS_PER_TASK))]
     reports_of_rows = sum(len(positions) for _, positions in row_tasks)
     if jobs is None:  # by default one process per CPU, for enough reports to pay for them
-        jobs = len(os.sched_getaffinity(0)) if reports_of_rows >= PROCESSES_FROM else 1
+        jobs = _cpus() if reports_of_rows >= PROCESSES_FROM else 1
     items.append(in_processes(made_rows, tasks, min(jobs, MAX_JOBS)) if jobs > 1 and tasks
+                 and "fork" in multiprocessing.get_all_start_methods()
                  else (made(*item) for k, positions in row_tasks
                        for item in row_items(*assessed[k], positions)))  # one at a time
     summary_rows: list[dict] = []
@@ -447,11 +450,20 @@ def report_contents(result: dict, formats: list[str], lang: str,
 # (they inherit the assessment, the catalogue and the templates; nothing is sent to them but
 # the rows of each task): by default one per CPU when there are PROCESSES_FROM reports or more,
 # at most MAX_JOBS. A task is REPORTS_PER_TASK rows; at most two tasks a worker are ahead of
-# the writing, so that memory holds a few tasks' reports, not every report.
+# the writing, so that memory holds a few tasks' reports, not every report. When they fork the
+# command runs no Python thread but this one, and the native pools (numpy's, arrow's) are idle;
+# the workers read the assessment and render, and use neither pool.
 PROCESSES_FROM = 200
 MAX_JOBS = 16
 REPORTS_PER_TASK = 50
 _WORK: Callable[..., list] | None = None  # what a worker runs: set before the workers fork
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _work(task: tuple) -> list:
@@ -462,9 +474,6 @@ def _work(task: tuple) -> list:
 def in_processes(work: Callable[..., list], tasks: list[tuple], jobs: int) -> Iterator:
     """The items of `work(*task)` for each task, in the tasks' order, made by `jobs` forked
     worker processes (`work` need not be picklable: the workers inherit it)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     global _WORK
     _WORK = work
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))

@@ -73,7 +73,7 @@ def test_the_default_uses_processes_for_many_reports(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "in_processes",
                         lambda work, tasks, jobs: used.append(jobs) or batch.itertools.chain
                         .from_iterable(work(*t) for t in tasks))
-    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(batch, "_cpus", lambda: 2)
     assert evaluate(tmp_path, "default").exit_code == 0
     assert used == [2]
     monkeypatch.setattr(batch, "PROCESSES_FROM", 121)  # 120 reports of rows: fewer
