@@ -416,7 +416,7 @@ def list_(what: str, day, data_dir: Path | None) -> None:
               default="csv,parquet,xlsx", show_default=True,
               help="Formats of a table's verdict table (one row per declaration): csv (UTF-8 "
                    "with BOM), parquet, xlsx.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--jobs", type=int, default=None, metavar="N", callback=in_range("--jobs", 1),
               help="Processes making the individual reports of a table's rows (default: one "
                    "per CPU for 200 reports or more, else one). The files are the same "
                    "whatever N.")

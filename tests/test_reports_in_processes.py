@@ -100,10 +100,12 @@ def test_a_worker_that_fails_leaves_no_report_and_no_record(tmp_path, monkeypatc
         assert records(tmp_path / "broken") == []
 
 
-@pytest.mark.parametrize("jobs", ["0", "x"])
+@pytest.mark.parametrize("jobs", ["0", "-1", "x"])
 def test_jobs_must_be_a_whole_number_from_one(tmp_path, jobs):
     res = evaluate(tmp_path, "o", "--jobs", jobs)
-    assert res.exit_code == 2 and "--jobs" in res.output
+    assert res.exit_code == 2 and "--jobs" in res.output and "Traceback" not in res.output
+    assert jobs == "x" or "[option_out_of_range]" in res.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_in_processes_keeps_the_tasks_order_and_needs_no_picklable_work():
