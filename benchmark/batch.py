@@ -335,13 +335,14 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         return Made(recorded(result), _summary_row(result, programme), stem,
                     list(report_contents(result, formats, lang, template_dir)))
 
-    def made_rows(k: int, positions: np.ndarray) -> list[Made]:  # also in a worker process
-        return [made(*item) for item in row_items(*assessed[k], positions)]
+    def made_rows(k: int, positions: np.ndarray) -> Iterator[Made]:  # also in a worker
+        for item in row_items(*assessed[k], positions):
+            yield made(*item)
 
     # each report, made one at a time as the reports are written: the declaration files' here,
-    # a table's rows' in worker processes when there are many (`in_processes`)
+    # a table's rows' (tasks of REPORTS_PER_TASK rows) in worker processes when there are many
     items: list[Iterable[Made]] = [itertools.starmap(made, declaration_items())]
-    row_tasks: list[tuple[int, np.ndarray]] = []
+    tasks: list[tuple[int, np.ndarray]] = []
     tabled: list[tuple[Path, Any]] = []  # each table's files, written first
     summaries: list[dict] = []
     notes: list[str] = []
@@ -351,12 +352,15 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         rows, note = _table_reports(selection, a, pop, L)
         if note is not None:
             notes.append(f"{name}: {note}")
-        row_tasks.append((k, np.flatnonzero(rows)))
+        positions = np.flatnonzero(rows)
+        if len(positions):
+            tasks += [(k, chunk) for chunk in
+                      np.array_split(positions, -(-len(positions) // REPORTS_PER_TASK))]
         stem = safe_stem(name)
         while stem in taken:
             stem += "_"
         taken.add(stem)
-        written = int(rows.sum())
+        written = len(positions)
         summary = verdict_summary(a, name, programme, on, {
             "selection": selection.kind if selection else "default", "written": written,
             "note": note or L["verdict_table"]["reports_written"].format(
@@ -364,15 +368,12 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         summaries.append(summary)
         tabled += verdict_files(a, summary, out_dir / stem, table_formats, lang, L, on, notes,
                                 stages)
-    tasks = [(k, chunk) for k, positions in row_tasks if len(positions)
-             for chunk in np.array_split(positions, -(-len(positions) // REPORTS_PER_TASK))]
-    reports_of_rows = sum(len(positions) for _, positions in row_tasks)
     if jobs is None:  # by default one process per CPU, for enough reports to pay for them
-        jobs = _cpus() if reports_of_rows >= PROCESSES_FROM else 1
-    items.append(in_processes(made_rows, tasks, min(jobs, MAX_JOBS)) if jobs > 1 and tasks
-                 and "fork" in multiprocessing.get_all_start_methods()
-                 else (made(*item) for k, positions in row_tasks
-                       for item in row_items(*assessed[k], positions)))  # one at a time
+        jobs = _cpus() if sum(len(chunk) for _, chunk in tasks) >= PROCESSES_FROM else 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        jobs = 1
+    items.append(in_processes(made_rows, tasks, min(jobs, MAX_JOBS)) if jobs > 1
+                 else itertools.chain.from_iterable(itertools.starmap(made_rows, tasks)))
     summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []
 
@@ -387,9 +388,10 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
             while stem in used:
                 stem += "_"
             used.add(stem)
-            paths = [out_dir / f"{stem}{suffix}" for suffix, _ in report.contents]
-            for path, (_, content) in zip(paths, report.contents, strict=True):
-                yield path, content
+            paths: list[Path] = []
+            for suffix, content in report.contents:
+                paths.append(out_dir / f"{stem}{suffix}")
+                yield paths[-1], content
             results.append((report.recorded, paths))
             stages.rows(len(results))
             summary_rows.append({**report.summary, "report": stem})
@@ -456,7 +458,7 @@ def report_contents(result: dict, formats: list[str], lang: str,
 PROCESSES_FROM = 200
 MAX_JOBS = 16
 REPORTS_PER_TASK = 50
-_WORK: Callable[..., list] | None = None  # what a worker runs: set before the workers fork
+_WORK: Callable[..., Iterable] | None = None  # what a worker runs: set before they fork
 
 
 def _cpus() -> int:
@@ -468,10 +470,10 @@ def _cpus() -> int:
 
 def _work(task: tuple) -> list:
     assert _WORK is not None
-    return _WORK(*task)
+    return list(_WORK(*task))
 
 
-def in_processes(work: Callable[..., list], tasks: list[tuple], jobs: int) -> Iterator:
+def in_processes(work: Callable[..., Iterable], tasks: list[tuple], jobs: int) -> Iterator:
     """The items of `work(*task)` for each task, in the tasks' order, made by `jobs` forked
     worker processes (`work` need not be picklable: the workers inherit it)."""
     global _WORK

@@ -625,14 +625,14 @@ def ranking_sheets(r: Written, result: dict, lang: str, template_dir: str | None
     return sheets
 
 
-def ranking_workbook(r: Written, result: dict, lang: str = "zh", template_dir: str | None = None,
-                     max_rows: int = EXCEL_MAX_ROWS, split=lambda title, parts: None,
-                     progress: Progress = lambda rows: None, problems: Problems | None = None):
-    """The workbook as a function of a binary file (constant memory; see `write_row_workbook`);
-    `problems`: `unusable_problems(r)`, when the caller has it already."""
+def ranking_workbook(r: Written, result: dict, lang: str, template_dir: str | None,
+                     problems: Problems, max_rows: int = EXCEL_MAX_ROWS,
+                     split=lambda title, parts: None, progress: Progress = lambda rows: None):
+    """The workbook as a function of a binary file (constant memory; see `write_row_workbook`),
+    the unusable rows' problems worded from `problems` (`unusable_problems`)."""
     on = dt.date.fromisoformat(result["evaluation_date"])
-    found = unusable_problems(r) if problems is None else problems
-    return lambda fh: write_row_workbook(fh, ranking_sheets(r, result, lang, template_dir, found),
+    return lambda fh: write_row_workbook(fh, ranking_sheets(r, result, lang, template_dir,
+                                                            problems),
                                          on, max_rows=max_rows, split=split, progress=progress)
 
 
@@ -736,8 +736,8 @@ def ranking_outputs(r: Written, result: dict, formats: list[str], lang: str = "z
         out += [(f"{name}.parquet", table_parquet(frame, progress))
                 for name, frame in frames.items()]
     if "xlsx" in formats:
-        out.append(("ranking.xlsx", ranking_workbook(r, result, lang, template_dir, max_rows,
-                                                     split, progress, problems)))
+        out.append(("ranking.xlsx", ranking_workbook(r, result, lang, template_dir, problems,
+                                                     max_rows, split, progress)))
     if "md" in formats:
         out.append((f"ranking.{lang}.md", render_ranking_markdown(result, lang, template_dir,
                                                                   problems)))
