@@ -372,7 +372,8 @@ def evaluate_files(paths: Iterable[Path], programme: str, on: dt.date, out_dir: 
         jobs = _cpus() if sum(len(chunk) for _, chunk in tasks) >= PROCESSES_FROM else 1
     if "fork" not in multiprocessing.get_all_start_methods():
         jobs = 1
-    items.append(in_processes(made_rows, tasks, min(jobs, MAX_JOBS)) if jobs > 1
+    jobs = min(jobs, MAX_JOBS, len(tasks))  # no worker without a task
+    items.append(in_processes(made_rows, tasks, jobs) if jobs > 1
                  else itertools.chain.from_iterable(itertools.starmap(made_rows, tasks)))
     summary_rows: list[dict] = []
     results: list[tuple[dict, list[Path]]] = []

@@ -9,6 +9,7 @@ escaped.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import os
@@ -113,12 +114,23 @@ def problem_line(p: Problem, lang: str, column: str | None = None) -> str:
     return line + (C["hint"].format(hint=hint) if hint else "")
 
 
+SHOWN_PROBLEMS = 100  # listed one a line unless --verbose (a reader lists 50 of a kind at most)
+UNUSABLE_SHOWN = 20  # a ranked table's unusable rows listed unless --verbose (all: excluded.csv)
+
+
 def print_problems(problems: list[Problem]) -> None:
-    """Errors always; warnings unless --quiet; in the command's --lang."""
+    """Errors always; warnings unless --quiet; in the command's --lang. Past SHOWN_PROBLEMS
+    (a platform export with one mistake on 25,000 rows), the rest are counted by reason code
+    in one line, and --verbose lists every one."""
     lang = command_lang()
-    for p in problems:
-        if p.severity == "error" or verbosity() >= NORMAL:
-            say(problem_line(p, lang), QUIET, err=True)
+    told_of = [p for p in problems if p.severity == "error" or verbosity() >= NORMAL]
+    shown = told_of if verbosity() >= VERBOSE else told_of[:SHOWN_PROBLEMS]
+    for p in shown:
+        say(problem_line(p, lang), QUIET, err=True)
+    rest = collections.Counter(p.code for p in told_of[len(shown):])
+    if rest:
+        say(told(lang, "more_problems", count=f"{rest.total():,}", codes=", ".join(
+            f"{code} {n:,}" for code, n in sorted(rest.items()))), QUIET, err=True)
 
 
 def _refuse(exc: InputError) -> None:
@@ -655,7 +667,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
         rows = pop.rows_read or len(pop)
         excluded, warnings = pop.excluded, list(pop.warnings)
         shown = [(p, problem_column(pop, p))
-                 for p in (excluded if verbosity() >= VERBOSE else excluded[:20])]
+                 for p in (excluded if verbosity() >= VERBOSE else excluded[:UNUSABLE_SHOWN])]
         shortlisted = int(r.composite["shortlisted"].sum())
         tables = for_writing(r)
         del r, pop  # the assessment let go of: the tables are written holding them alone

@@ -81,6 +81,21 @@ def test_the_default_uses_processes_for_many_reports(tmp_path, monkeypatch):
     assert used == [2]
 
 
+def test_no_more_workers_than_tasks(tmp_path, monkeypatch):
+    used = []
+    monkeypatch.setattr(batch, "in_processes",
+                        lambda work, tasks, jobs: used.append((jobs, len(tasks))) or batch
+                        .itertools.chain.from_iterable(work(*t) for t in tasks))
+    assert evaluate(tmp_path, "eight", "--jobs", "8").exit_code == 0
+    assert used == [(3, 3)]  # 120 rows: three tasks of REPORTS_PER_TASK (50) rows at most
+    res = CliRunner().invoke(main, ["evaluate", inputs(tmp_path)[1], "--set", SET, "--date",
+                                    DATE, "--reports", "1,2,3", "--format", "md", "-o",
+                                    str(tmp_path / "one-task"), "-q", "--jobs", "8"])
+    assert res.exit_code == 0, res.output
+    assert used == [(3, 3)]  # one task: made here, no worker forked
+    assert len(list((tmp_path / "one-task").glob("*-row*.md"))) == 3
+
+
 def test_a_worker_that_fails_leaves_no_report_and_no_record(tmp_path, monkeypatch):
     render = batch.render_markdown
 

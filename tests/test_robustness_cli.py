@@ -341,3 +341,38 @@ def test_crash_log_falls_back_when_the_state_folder_cannot_be_written(tmp_path, 
 def test_input_errors_still_exit_2(tmp_path):
     refused(run("evaluate", HERE / "declarations" / "empty.yaml", "-o", tmp_path / "out"),
             "file_empty", tmp_path / "out")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_mistake_on_thousands_of_rows_is_listed_then_counted(tmp_path, lang):
+    """A 1,000-row export with an unreadable cell on 600 rows and a unit of another quantity on
+    100: the first SHOWN_PROBLEMS are listed one a line, the rest counted by reason code in one
+    line; --verbose lists every one. The refusal writes nothing."""
+    import sys
+
+    from benchmark.cli import SHOWN_PROBLEMS
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_verdict_table import SET, motor_frame
+
+    frame = motor_frame(1000, seed=3)
+    frame.loc[:599, "efficiency"] = "high"
+    frame.loc[900:, "noise"] = "≤ 60 dBq"
+    table = tmp_path / "export.csv"
+    frame.to_csv(table, index=False)
+    args = ["evaluate", table, "--set", SET, "--date", DATE, "--lang", lang, "--no-audit"]
+    result = run(*args, "-o", tmp_path / "out")
+    refused(result, "requirement_unreadable", tmp_path / "out")
+    lines = result.output.strip().splitlines()
+    listed = [line for line in lines if " error [" in line]
+    assert len(listed) == SHOWN_PROBLEMS
+    more = "more problem(s) not listed" if lang == "en" else "个问题未逐条列出"
+    (counted,) = [line for line in lines if more in line]
+    assert f" {700 - SHOWN_PROBLEMS:,} " in counted
+    assert f"requirement_unreadable {600 - SHOWN_PROBLEMS:,}, unit_dimension_mismatch 100" \
+        in counted
+    assert lines[-1].startswith("700 ")  # the count of errors; nothing written
+    every = run(*args, "-v", "-o", tmp_path / "verbose")
+    assert every.exit_code == 2
+    assert sum(" error [" in line for line in every.output.splitlines()) == 700
+    assert more not in every.output
