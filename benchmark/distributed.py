@@ -472,7 +472,10 @@ def join_rankings(rankings: list[Ranking], base: Population, catalogue: Catalogu
     order = np.argsort(rows, kind="stable")
     del rows
     shared = _population_members(parts)
-    pop = _concatenate([p.population for p in parts], order)
+    pieces = [p.population for p in parts]
+    for p in parts:
+        p.population = cast(Any, None)  # held by `pieces` alone, let go of as joined
+    pop = _concatenate(pieces, order)
     pop = replace(pop, path=base.path, sha256=base.sha256, excluded=base.excluded,
                   warnings=base.warnings, inputs=base.inputs, rows_read=base.rows_read)
     first = parts[0]

@@ -1770,18 +1770,26 @@ _ROW_DICTS = ("fields", "parameters", "values", "labels", "texts")  # name → p
 def _concatenate(parts: list[Population], order: np.ndarray | None = None,
                  keep: bool = False) -> Population:
     """One population from the populations of consecutive chunks or pieces (`_Joined`), its
-    rows taken in `order` when given. With `keep`, the parts stay as they were (one part is the
-    population itself otherwise)."""
+    rows taken in `order` when given, each array let go of once taken in `order`. With `keep`,
+    the parts (and the list) stay as they were; without, the list is used up, each part leaving
+    it once added (let go of unless the caller holds it too), and one part is the population."""
     joined = _Joined(sum(len(p) for p in parts))
-    for p in parts:
-        joined.add(p)
+    if keep:
+        for p in parts:
+            joined.add(p)
+    else:
+        while parts:
+            joined.add(parts.pop(0))
     pop = joined.population()
     if keep and pop is parts[0]:
         pop = _dicts_copied(pop)
     if order is None:
         return pop
-    arrays = {path: array[order] for path, array in _row_arrays(pop)}
-    return _with_row_arrays(replace(pop, segment_codes=None), arrays)
+    arrays = dict(_row_arrays(pop))
+    pop = _with_row_arrays(replace(pop, segment_codes=None), {("rows",): pop.rows[:0]})
+    for path in arrays:  # one array at a time: the whole population is held once, not twice
+        arrays[path] = arrays[path][order]
+    return _with_row_arrays(pop, arrays)
 
 
 _Path = tuple  # where a per-row array is in a population: ("rows",), ("values", id) …

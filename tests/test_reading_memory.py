@@ -214,3 +214,38 @@ def test_pieces_sent_between_processes_join_into_arrays_numpy_takes_as_they_are(
         assert np.asarray(values, dtype=float) is values
     a = assess(joined, catalogue, "leader", dt.date(2026, 11, 23))
     assert all(a.indicators[k].value is v for k, v in joined.values.items())
+
+
+def test_pieces_taken_in_row_order_are_held_about_once(table, catalogue):
+    """Pieces joined in another row order (the Dask driver joining the segments' rows,
+    `order`): the list of pieces is used up, each piece let go of once copied and each array
+    once taken in order, so that the join's peak above the pieces is about the rows once — not
+    the pieces, their join and the join reordered (numpy's memory, traced)."""
+    import tracemalloc
+
+    from benchmark.distributed import _rows_of
+
+    whole = reading._concatenate([load_population(table, catalogue, SET_ID)] * 50)
+    whole.rows = np.arange(len(whole), dtype=whole.rows.dtype)  # the 50 copies numbered on
+    segment = np.arange(len(whole)) % 4  # rows of four segments, interleaved as a table's are
+    pieces = [_rows_of(whole, np.flatnonzero(segment == k)) for k in range(4)]
+    expected = _arrays(whole)
+    del whole
+
+    def numpy_bytes(pop: Population) -> int:
+        return sum(a.nbytes if isinstance(a, np.ndarray) else a.codes.nbytes
+                   for a in _arrays(pop).values() if isinstance(a, (np.ndarray, pd.Categorical)))
+
+    held = sum(numpy_bytes(p) for p in pieces)
+    order = np.argsort(np.concatenate([p.rows for p in pieces]), kind="stable")
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        joined = reading._concatenate(pieces, order)
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert held > 5e6 and peak < 2 * held, (peak, held)  # held twice or more: not used up
+    assert pieces == []
+    for path, array in _arrays(joined).items():
+        _same_rows(array, expected[path])
