@@ -118,13 +118,19 @@ SHOWN_PROBLEMS = 100  # listed one a line unless --verbose (a reader lists 50 of
 UNUSABLE_SHOWN = 20  # a ranked table's unusable rows listed unless --verbose (all: excluded.csv)
 
 
+def listed(items: list, most: int) -> list:
+    """The items a command lists one a line: every one with --verbose, else the first `most`
+    (the caller counts the rest)."""
+    return items if verbosity() >= VERBOSE else items[:most]
+
+
 def print_problems(problems: list[Problem]) -> None:
     """Errors always; warnings unless --quiet; in the command's --lang. Past SHOWN_PROBLEMS
     (a platform export with one mistake on 25,000 rows), the rest are counted by reason code
     in one line, and --verbose lists every one."""
     lang = command_lang()
     told_of = [p for p in problems if p.severity == "error" or verbosity() >= NORMAL]
-    shown = told_of if verbosity() >= VERBOSE else told_of[:SHOWN_PROBLEMS]
+    shown = listed(told_of, SHOWN_PROBLEMS)
     for p in shown:
         say(problem_line(p, lang), QUIET, err=True)
     rest = collections.Counter(p.code for p in told_of[len(shown):])
@@ -666,8 +672,7 @@ def rank(population, set_id, mapping, programme, method, shortlist, tiers, seed,
             extra = board_outputs(r, template_dir) if boards else []
         rows = pop.rows_read or len(pop)
         excluded, warnings = pop.excluded, list(pop.warnings)
-        shown = [(p, problem_column(pop, p))
-                 for p in (excluded if verbosity() >= VERBOSE else excluded[:UNUSABLE_SHOWN])]
+        shown = [(p, problem_column(pop, p)) for p in listed(excluded, UNUSABLE_SHOWN)]
         shortlisted = int(r.composite["shortlisted"].sum())
         tables = for_writing(r)
         del r, pop  # the assessment let go of: the tables are written holding them alone

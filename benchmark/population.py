@@ -1774,19 +1774,16 @@ def _concatenate(parts: list[Population], order: np.ndarray | None = None,
     the parts (and the list) stay as they were; without, the list is used up, each part leaving
     it once added (let go of unless the caller holds it too), and one part is the population."""
     joined = _Joined(sum(len(p) for p in parts))
-    if keep:
-        for p in parts:
-            joined.add(p)
-    else:
-        while parts:
-            joined.add(parts.pop(0))
+    taken = list(parts) if keep else parts
+    while taken:
+        joined.add(taken.pop(0))
     pop = joined.population()
     if keep and pop is parts[0]:
         pop = _dicts_copied(pop)
     if order is None:
         return pop
     arrays = dict(_row_arrays(pop))
-    pop = _with_row_arrays(replace(pop, segment_codes=None), {("rows",): pop.rows[:0]})
+    pop = replace(_without_row_arrays(pop), excluded=pop.excluded, segment_codes=None)
     for path in arrays:  # one array at a time: the whole population is held once, not twice
         arrays[path] = arrays[path][order]
     return _with_row_arrays(pop, arrays)

@@ -348,12 +348,9 @@ def test_a_mistake_on_thousands_of_rows_is_listed_then_counted(tmp_path, lang):
     """A 1,000-row export with an unreadable cell on 600 rows and a unit of another quantity on
     100: the first SHOWN_PROBLEMS are listed one a line, the rest counted by reason code in one
     line; --verbose lists every one. The refusal writes nothing."""
-    import sys
+    from test_verdict_table import SET, motor_frame
 
     from benchmark.cli import SHOWN_PROBLEMS
-
-    sys.path.insert(0, str(REPO / "tests"))
-    from test_verdict_table import SET, motor_frame
 
     frame = motor_frame(1000, seed=3)
     frame.loc[:599, "efficiency"] = "high"
